@@ -1,0 +1,167 @@
+// cpp/graph/node.cpp — Value/Attrs helpers, leaves, and building nodes through the registry.
+#include <sstream>
+
+#include "keras_cpp/config.h"
+#include "ops/registry.h"
+
+namespace keras_cpp {
+
+namespace {
+std::atomic<uint64_t> g_next_id{1};
+}
+
+double Value::as_double() const {
+  switch (kind) {
+    case Int: return static_cast<double>(i);
+    case Float: return f;
+    case Bool: return b ? 1.0 : 0.0;
+    default: throw TypeError("expected a number, got " + repr());
+  }
+}
+
+std::string Value::repr() const {
+  std::ostringstream o;
+  switch (kind) {
+    case None: return "None";
+    case Tensor: return "<tensor " + std::string(dtype_name(t->dtype)) + " " + shape_str(t->shape) + ">";
+    case Int: return std::to_string(i);
+    case Float: o << f; return o.str();
+    case Bool: return b ? "True" : "False";
+    case Str: return "'" + s + "'";
+    case Ints: {
+      o << "(";
+      for (size_t k = 0; k < ints.size(); ++k) o << (k ? ", " : "") << ints[k];
+      o << (ints.size() == 1 ? ",)" : ")");
+      return o.str();
+    }
+    case Floats: {
+      o << "(";
+      for (size_t k = 0; k < floats.size(); ++k) o << (k ? ", " : "") << floats[k];
+      o << ")";
+      return o.str();
+    }
+    case List: {
+      o << "[";
+      for (size_t k = 0; k < list.size(); ++k) o << (k ? ", " : "") << list[k].repr();
+      o << "]";
+      return o.str();
+    }
+  }
+  return "?";
+}
+
+void Attrs::set(const std::string& k, Value v) {
+  for (auto& kv : items_)
+    if (kv.first == k) {
+      kv.second = std::move(v);
+      return;
+    }
+  items_.emplace_back(k, std::move(v));
+}
+bool Attrs::has(const std::string& k) const { return !get(k).is_none(); }
+const Value& Attrs::get(const std::string& k) const {
+  static const Value none;
+  for (auto& kv : items_)
+    if (kv.first == k) return kv.second;
+  return none;
+}
+int64_t Attrs::i(const std::string& k, int64_t def) const {
+  const Value& v = get(k);
+  if (v.kind == Value::Int) return v.i;
+  if (v.kind == Value::Bool) return v.b;
+  if (v.kind == Value::Float) return static_cast<int64_t>(v.f);
+  return def;
+}
+double Attrs::f(const std::string& k, double def) const {
+  const Value& v = get(k);
+  return v.is_none() ? def : v.as_double();
+}
+bool Attrs::b(const std::string& k, bool def) const {
+  const Value& v = get(k);
+  if (v.kind == Value::Bool) return v.b;
+  if (v.kind == Value::Int) return v.i != 0;
+  return def;
+}
+const std::string& Attrs::s(const std::string& k) const { return get(k).s; }
+const std::vector<int64_t>& Attrs::ints(const std::string& k) const { return get(k).ints; }
+
+static std::shared_ptr<Node> new_leaf(NodeKind kind, const Shape& shape, DType dtype, const std::string& name) {
+  auto n = std::make_shared<Node>();
+  n->kind = kind;
+  n->shape = shape;
+  n->dtype = dtype;
+  n->name = name;
+  n->id = g_next_id++;
+  return n;
+}
+
+Expr placeholder(const Shape& shape, DType dtype, const std::string& name, bool rank_known) {
+  auto n = new_leaf(NodeKind::placeholder, shape, dtype, name.empty() ? "placeholder" : name);
+  n->rank_known = rank_known;
+  return Expr(n);
+}
+
+Expr variable(const Tensor& value, const std::string& name) {
+  auto n = new_leaf(NodeKind::variable, value.shape(), value.dtype(), name.empty() ? "variable" : name);
+  n->var = std::make_shared<VarState>();
+  n->var->value = value.contiguous();
+  return Expr(n);
+}
+
+Expr constant(const Tensor& value, const std::string& name) {
+  auto n = new_leaf(NodeKind::constant, value.shape(), value.dtype(), name.empty() ? "Const" : name);
+  n->value = value;
+  return Expr(n);
+}
+
+Expr scalar_like(double v, const Expr& like) { return constant(Tensor::scalar(v, like.dtype())); }
+
+Tensor get_value(const Expr& var) {
+  if (!var || var->kind != NodeKind::variable) throw TypeError("[get_value] expected a variable");
+  std::lock_guard<std::mutex> lk(var->var->mu);
+  return var->var->value;
+}
+
+void set_value(const Expr& var, const Tensor& value) {
+  if (!var || var->kind != NodeKind::variable) throw TypeError("[set_value] expected a variable");
+  if (value.shape() != var->shape)
+    throw ValueError("[set_value] value of shape " + shape_str(value.shape()) + " does not match variable '" +
+                     var->name + "' of shape " + shape_str(var->shape));
+  Tensor t = value.astype(var->dtype);
+  if (t.storage() == value.storage()) t = value.clone();  // never alias the caller's memory
+  std::lock_guard<std::mutex> lk(var->var->mu);
+  var->var->value = t;
+}
+
+TypeInfo type_of(const Expr& e) { return TypeInfo{e->shape, e->dtype, e->rank_known}; }
+TypeInfo type_of(const Tensor& t) { return TypeInfo{t.shape(), t.dtype(), true}; }
+
+void fail_value(const std::string& op, const std::string& msg) { throw ValueError("[" + op + "] " + msg); }
+void fail_type(const std::string& op, const std::string& msg) { throw TypeError("[" + op + "] " + msg); }
+
+Expr make_node(const OpDef& op, std::vector<Expr> inputs, Attrs attrs) {
+  auto n = std::make_shared<Node>();
+  n->kind = NodeKind::op;
+  n->op = &op;
+  std::vector<TypeInfo> ins;
+  ins.reserve(inputs.size());
+  for (auto& e : inputs) {
+    if (!e) fail_value(op.name, "got None where a tensor was expected");
+    ins.push_back(type_of(e));
+    n->inputs.push_back(e.node());
+  }
+  n->attrs = std::move(attrs);
+  TypeInfo out = op.infer(ins, n->attrs);
+  n->shape = std::move(out.shape);
+  n->dtype = out.dtype;
+  n->rank_known = out.rank_known;
+  n->name = op.name;
+  n->id = g_next_id++;
+  return Expr(n);
+}
+
+Expr make_node(const std::string& op, std::vector<Expr> inputs, Attrs attrs) {
+  return make_node(get_op(op), std::move(inputs), std::move(attrs));
+}
+
+}  // namespace keras_cpp

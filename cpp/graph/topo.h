@@ -1,0 +1,12 @@
+// cpp/graph/topo.h — graph walks shared by autodiff and the planner.
+#pragma once
+#include <unordered_set>
+#include <vector>
+
+#include "keras_cpp/expr.h"
+
+namespace keras_cpp {
+// Post-order (inputs before users) of the nodes reachable from roots; `stop` nodes are treated
+// as leaves (their inputs are not visited).
+std::vector<Node*> topo_order(const std::vector<Node*>& roots, const std::unordered_set<Node*>& stop);
+}  // namespace keras_cpp

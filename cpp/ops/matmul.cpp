@@ -1,0 +1,230 @@
+// cpp/ops/matmul.cpp — batched matrix products on Eigen's GEMM, and Keras's dot/batch_dot
+// built on them. Transposed views are read in place (no copy); a 2-D right operand folds the
+// left operand's batch into one large GEMM.
+#include <Eigen/Core>
+
+#include "ops/helpers.h"
+
+namespace keras_cpp {
+namespace {
+
+using G = std::vector<Expr>;
+template <class T>
+using RM = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// How one 2-D operand sits in memory: row-major (possibly padded), or a transpose of one.
+struct MatView {
+  bool transposed = false;  // stored as the row-major transpose
+  int64_t ld = 0;           // leading dimension of the stored row-major matrix
+};
+
+bool mat_view(const Tensor& t, MatView& v) {
+  int nd = t.ndim();
+  int64_t r = t.shape()[nd - 2], c = t.shape()[nd - 1], sr = t.strides()[nd - 2], sc = t.strides()[nd - 1];
+  if ((sc == 1 || c == 1) && (sr >= c || r == 1)) { v.transposed = false; v.ld = r == 1 ? c : sr; return true; }
+  if ((sr == 1 || r == 1) && (sc >= r || c == 1)) { v.transposed = true; v.ld = c == 1 ? r : sc; return true; }
+  return false;
+}
+
+template <class T>
+void gemm(const T* a, const MatView& va, const T* b, const MatView& vb, T* c, int64_t M, int64_t K, int64_t N) {
+  using S = Eigen::OuterStride<>;
+  Eigen::Map<RM<T>> C(c, M, N);
+  auto run = [&](const auto& A) {
+    if (!vb.transposed) C.noalias() = A * Eigen::Map<const RM<T>, 0, S>(b, K, N, S(vb.ld));
+    else C.noalias() = A * Eigen::Map<const RM<T>, 0, S>(b, N, K, S(vb.ld)).transpose();
+  };
+  if (!va.transposed) run(Eigen::Map<const RM<T>, 0, S>(a, M, K, S(va.ld)));
+  else run(Eigen::Map<const RM<T>, 0, S>(a, K, M, S(va.ld)).transpose());
+}
+
+TypeInfo matmul_infer(const std::vector<TypeInfo>& in, const Attrs&) {
+  const TypeInfo &a = in[0], &b = in[1];
+  if (a.ndim() < 2 || b.ndim() < 2)
+    fail_value("matmul", "operands must have rank >= 2, got " + shape_str(a.shape) + " and " + shape_str(b.shape));
+  int64_t ka = a.shape[a.ndim() - 1], kb = b.shape[b.ndim() - 2];
+  if (ka >= 0 && kb >= 0 && ka != kb)
+    fail_value("matmul", "contracted dimensions differ: " + shape_str(a.shape) + " @ " + shape_str(b.shape) + " (" + std::to_string(ka) + " vs " + std::to_string(kb) + ")");
+  Shape ba(a.shape.begin(), a.shape.end() - 2), bb(b.shape.begin(), b.shape.end() - 2);
+  Shape s = broadcast_shapes(ba, bb, "matmul");
+  s.push_back(a.shape[a.ndim() - 2]);
+  s.push_back(b.shape[b.ndim() - 1]);
+  if (a.dtype != b.dtype) fail_type("matmul", std::string("operands have different dtypes: ") + dtype_name(a.dtype) + " and " + dtype_name(b.dtype));
+  return TypeInfo{s, a.dtype, true};
+}
+
+Tensor matmul_forward(KernelCtx& ctx) {
+  Tensor a = ctx.in[0], b = ctx.in[1];
+  DType od = a.dtype();
+  if (od == DType::float16 || od == DType::bool_) { a = a.astype(DType::float32); b = b.astype(DType::float32); }
+  const int na = a.ndim(), nb = b.ndim();
+  const int64_t M = a.shape()[na - 2], K = a.shape()[na - 1], N = b.shape()[nb - 1];
+  // Fold a's batch into M when b is a plain matrix and a is row-major contiguous.
+  if (nb == 2 && na > 2 && a.is_contiguous()) {
+    Shape s(a.shape().begin(), a.shape().end() - 1);
+    s.push_back(N);
+    Tensor a2 = a.reshape({a.numel() / std::max<int64_t>(K, 1), K});
+    Tensor out = ctx.alloc_tensor(s, a.dtype());
+    KernelCtx sub{ctx.node, {a2, b}, ctx.alloc};
+    Tensor o2 = matmul_forward(sub);
+    copy_into(o2.reshape(s), out);
+    return out.astype(od);
+  }
+  Shape ba(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
+  Shape bs = broadcast_shapes(ba, bb, "matmul");
+  Shape s = bs;
+  s.push_back(M);
+  s.push_back(N);
+  Shape fa = bs, fb = bs;
+  fa.push_back(M); fa.push_back(K);
+  fb.push_back(K); fb.push_back(N);
+  MatView va, vb;
+  if (!mat_view(a, va)) { a = a.contiguous(); mat_view(a, va); }
+  if (!mat_view(b, vb)) { b = b.contiguous(); mat_view(b, vb); }
+  Tensor ab = a.broadcast_to(fa), bbt = b.broadcast_to(fb);
+  Tensor out = ctx.alloc_tensor(s, a.dtype());
+  int64_t batch = shape_numel(bs);
+  dispatch(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
+      auto one = [&](int64_t i) {
+        int64_t oa = 0, ob = 0, rem = i;
+        for (int d = static_cast<int>(bs.size()) - 1; d >= 0; --d) {
+          int64_t idx = rem % bs[d];
+          rem /= bs[d];
+          oa += idx * ab.strides()[d];
+          ob += idx * bbt.strides()[d];
+        }
+        T* c = out.data<T>() + i * M * N;
+        if (K == 0) { std::fill(c, c + M * N, T(0)); return; }
+        gemm<T>(ab.data<T>() + oa, va, bbt.data<T>() + ob, vb, c, M, K, N);
+      };
+      if (batch > 1 && M * N * K < (int64_t(1) << 21)) {
+        parallel_for(batch, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, M * N * K)),
+                     [&](int64_t b0, int64_t b1) { for (int64_t i = b0; i < b1; ++i) one(i); });
+      } else {
+        for (int64_t i = 0; i < batch; ++i) one(i);  // Eigen threads each GEMM itself
+      }
+    }
+  });
+  return out.astype(od);
+}
+
+Expr swap_last(const Expr& x) {
+  std::vector<int64_t> p;
+  for (int i = 0; i < x.ndim(); ++i) p.push_back(i);
+  std::swap(p[x.ndim() - 1], p[x.ndim() - 2]);
+  return permute_dimensions(x, p);
+}
+
+Expr scalar_dim(const Expr& x, int i) {  // shape(x)[i] as a scalar tensor
+  std::vector<int64_t> spec{0, i, 0, 0};
+  Attrs a;
+  a.set("spec", Value(spec));
+  return make_node("_getitem", {shape(x)}, a);
+}
+
+Value dim_value(const Expr& x, int i) {
+  int64_t d = x.shape()[i];
+  return d >= 0 ? Value(d) : Value(scalar_dim(x, i));
+}
+
+}  // namespace
+
+Expr matmul(const Expr& a, const Expr& b) { return call("matmul", {a, b}); }
+
+Expr dot(const Expr& x, const Expr& y) { return call("dot", {x, y}); }
+
+Expr batch_dot(const Expr& x, const Expr& y, std::optional<std::vector<int64_t>> axes) {
+  return call("batch_dot", {x, y, axes ? Value(*axes) : Value()});
+}
+
+static Expr dot_build(const OpDef&, std::vector<Value>& a) {
+  Expr x(a[0].t), y(a[1].t);
+  int nx = x.ndim(), ny = y.ndim();
+  if (nx == 0 || ny == 0) return x * y;
+  if (x.dtype() != y.dtype()) fail_type("dot", std::string("operands have different dtypes: ") + dtype_name(x.dtype()) + " and " + dtype_name(y.dtype()));
+  if (ny == 1) {  // contract with a vector
+    Expr r = matmul(nx == 1 ? expand_dims(x, 0) : x, expand_dims(y, 1));
+    r = squeeze(r, -1);
+    return nx == 1 ? squeeze(r, 0) : r;
+  }
+  if (nx == 1) return squeeze(matmul(expand_dims(x, 0), y), -2);
+  if (ny == 2) return matmul(x, y);
+  // N-d rule: x's last axis with y's second-to-last; result x[:-1] + y[:-2] + y[-1:].
+  std::vector<int64_t> perm{ny - 2};
+  for (int i = 0; i < ny; ++i) if (i != ny - 2) perm.push_back(i);
+  Expr yt = permute_dimensions(y, perm);                       // (K, y_batch..., N)
+  Expr y2 = reshape(yt, {y.shape()[ny - 2] >= 0 ? y.shape()[ny - 2] : -1, -1});
+  std::vector<Value> xs{Value(int64_t(-1)), dim_value(x, nx - 1)};
+  Expr x2 = call("reshape", {x, Value(xs)});
+  Expr r = matmul(x2, y2);
+  std::vector<Value> out;
+  for (int i = 0; i < nx - 1; ++i) out.push_back(dim_value(x, i));
+  for (int i = 0; i < ny; ++i) if (i != ny - 2) out.push_back(dim_value(y, i));
+  return call("reshape", {r, Value(out)});
+}
+
+static Expr batch_dot_build(const OpDef&, std::vector<Value>& a) {
+  Expr x(a[0].t), y(a[1].t);
+  int nx = x.ndim(), ny = y.ndim();
+  if (nx < 2 || ny < 2) fail_value("batch_dot", "inputs must have rank >= 2, got " + shape_str(x.shape()) + " and " + shape_str(y.shape()));
+  int64_t a0, a1;
+  const Value& ax = a[2];
+  if (ax.is_none()) { a0 = nx - 1; a1 = ny == 2 ? 1 : ny - 2; }
+  else if (ax.kind == Value::Int) { a0 = a1 = ax.i; }
+  else if (ax.kind == Value::Ints && ax.ints.size() == 1) { a0 = a1 = ax.ints[0]; }
+  else if (ax.kind == Value::Ints && ax.ints.size() == 2) { a0 = ax.ints[0]; a1 = ax.ints[1]; }
+  else fail_value("batch_dot", "axes must be an int or a pair of ints, got " + ax.repr());
+  a0 = normalize_axis(a0, nx, "batch_dot", "axes[0]");
+  a1 = normalize_axis(a1, ny, "batch_dot", "axes[1]");
+  if (a0 == 0 || a1 == 0) fail_value("batch_dot", "cannot contract over the batch axis 0 (axes=" + ax.repr() + ")");
+  int64_t bx = x.shape()[0], by = y.shape()[0];
+  if (bx >= 0 && by >= 0 && bx != by) fail_value("batch_dot", "batch sizes differ: " + shape_str(x.shape()) + " and " + shape_str(y.shape()));
+  int64_t kx = x.shape()[a0], ky = y.shape()[a1];
+  if (kx >= 0 && ky >= 0 && kx != ky)
+    fail_value("batch_dot", "contracted dimensions differ: axis " + std::to_string(a0) + " of " + shape_str(x.shape()) + " and axis " + std::to_string(a1) + " of " + shape_str(y.shape()));
+  // x -> (B, restx..., K), y -> (B, K, resty...), then one batched matmul.
+  std::vector<int64_t> px{0}, py{0, a1};
+  for (int i = 1; i < nx; ++i) if (i != a0) px.push_back(i);
+  px.push_back(a0);
+  for (int i = 1; i < ny; ++i) if (i != a1) py.push_back(i);
+  Expr xt = permute_dimensions(x, px), yt = permute_dimensions(y, py);
+  Value B = bx >= 0 ? Value(bx) : by >= 0 ? Value(by) : Value(scalar_dim(x, 0));
+  Value K = kx >= 0 ? Value(kx) : ky >= 0 ? Value(ky) : Value(scalar_dim(x, static_cast<int>(a0)));
+  Expr x3 = call("reshape", {xt, Value(std::vector<Value>{B, Value(int64_t(-1)), K})});
+  Expr y3 = call("reshape", {yt, Value(std::vector<Value>{B, K, Value(int64_t(-1))})});
+  Expr r = matmul(x3, y3);
+  std::vector<Value> out{B};
+  for (int i = 1; i < nx; ++i) if (i != a0) out.push_back(dim_value(x, i));
+  for (int i = 1; i < ny; ++i) if (i != a1) out.push_back(dim_value(y, i));
+  if (nx == 2 && ny == 2) out.push_back(Value(int64_t(1)));  // Keras: (batch, 1)
+  return call("reshape", {r, Value(out)});
+}
+
+void register_matmul() {
+  OpDef m;
+  m.signature = "matmul(a: tensor, b: tensor)";
+  m.doc = "Batched matrix product with numpy broadcasting of the leading axes.";
+  m.infer = matmul_infer;
+  m.forward = matmul_forward;
+  m.grad = [](const Expr& y, const Expr& g) {
+    Expr a(y->inputs[0]), b(y->inputs[1]);
+    return G{sum_to(matmul(g, swap_last(b)), a), sum_to(matmul(swap_last(a), g), b)};
+  };
+  register_op(m);
+
+  OpDef d;
+  d.signature = "dot(x: tensor, y: tensor)";
+  d.doc = "Matrix product; for rank > 2 contracts x's last axis with y's second-to-last (shape x[:-1] + y[:-2] + y[-1:]).";
+  d.build = dot_build;
+  register_op(d);
+
+  OpDef bd;
+  bd.signature = "batch_dot(x: tensor, y: tensor, axes: any = None)";
+  bd.doc = "Per-sample dot over batch axis 0, contracting axes (a0, a1); 2-D x 2-D gives (batch, 1).";
+  bd.build = batch_dot_build;
+  register_op(bd);
+}
+
+}  // namespace keras_cpp

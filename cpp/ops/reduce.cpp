@@ -1,0 +1,348 @@
+// cpp/ops/reduce.cpp — reductions over an axis, a list of axes or all axes (keepdims, negative
+// axes), argmax/argmin, cumsum/cumprod. Kernels see the input as (A, R, B): R reduced, so the
+// common cases (last axis, leading axis) need no copy; other axis sets are permuted first.
+#include <cmath>
+#include <limits>
+
+#include "ops/helpers.h"
+
+namespace keras_cpp {
+namespace {
+
+using G = std::vector<Expr>;
+
+std::vector<int> red_axes(const Attrs& a, int ndim, const std::string& op) {
+  const Value& v = a.get("axis");
+  if (v.is_none()) {
+    std::vector<int> all(ndim);
+    for (int i = 0; i < ndim; ++i) all[i] = i;
+    return all;
+  }
+  return normalize_axes(v.ints, ndim, op.c_str());
+}
+
+Shape reduced_shape(const Shape& s, const std::vector<int>& axes, bool keepdims) {
+  Shape r;
+  for (int i = 0; i < static_cast<int>(s.size()); ++i) {
+    bool red = std::find(axes.begin(), axes.end(), i) != axes.end();
+    if (!red) r.push_back(s[i]);
+    else if (keepdims) r.push_back(1);
+  }
+  return r;
+}
+
+struct Layout {
+  Tensor x;  // contiguous, viewed as (A, R, B)
+  int64_t A = 1, R = 1, B = 1;
+};
+
+Layout layout(const Tensor& t, const std::vector<int>& axes) {
+  Layout L;
+  int nd = t.ndim();
+  bool block = true;
+  for (size_t k = 1; k < axes.size(); ++k) block = block && axes[k] == axes[k - 1] + 1;
+  if (block) {
+    L.x = t.contiguous();
+    int lo = axes.empty() ? nd : axes.front(), hi = axes.empty() ? nd - 1 : axes.back();
+    for (int i = 0; i < nd; ++i) (i < lo ? L.A : i <= hi ? L.R : L.B) *= t.shape()[i];
+    return L;
+  }
+  std::vector<int> perm;
+  for (int i = 0; i < nd; ++i)
+    if (std::find(axes.begin(), axes.end(), i) == axes.end()) { perm.push_back(i); L.A *= t.shape()[i]; }
+  for (int a : axes) { perm.push_back(a); L.R *= t.shape()[a]; }
+  L.x = t.permute(perm).contiguous();
+  return L;
+}
+
+enum class Red { Sum, Prod, Max, Min, Any, All };
+
+template <Red K, class T>
+T identity_of() {
+  if constexpr (K == Red::Sum || K == Red::Any) return T(0);
+  else if constexpr (K == Red::Prod || K == Red::All) return T(1);
+  else if constexpr (K == Red::Max) return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
+  else return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
+}
+
+template <Red K, class T>
+void reduce_kernel(const Layout& L, T* out) {
+  const T* x = L.x.data<T>();
+  const int64_t A = L.A, R = L.R, B = L.B;
+  if (R == 0) {
+    std::fill(out, out + A * B, identity_of<K, T>());
+    return;
+  }
+  if (B == 1) {
+    parallel_for(A, std::max<int64_t>(1, 16384 / R), [&](int64_t a0, int64_t a1) {
+      for (int64_t a = a0; a < a1; ++a) {
+        CMap<T> v(x + a * R, R);
+        if constexpr (K == Red::Sum) out[a] = v.sum();
+        else if constexpr (K == Red::Prod) out[a] = v.prod();
+        else if constexpr (K == Red::Max) out[a] = v.maxCoeff();
+        else if constexpr (K == Red::Min) out[a] = v.minCoeff();
+        else if constexpr (K == Red::Any) out[a] = v.any();
+        else out[a] = v.all();
+      }
+    });
+    return;
+  }
+  parallel_for(A * ((B + 255) / 256), std::max<int64_t>(1, 16384 / (R * 256)), [&](int64_t c0, int64_t c1) {
+    const int64_t nb = (B + 255) / 256;
+    for (int64_t c = c0; c < c1; ++c) {
+      int64_t a = c / nb, b0 = (c % nb) * 256, n = std::min<int64_t>(256, B - b0);
+      MMap<T> acc(out + a * B + b0, n);
+      acc = CMap<T>(x + a * R * B + b0, n);
+      for (int64_t r = 1; r < R; ++r) {
+        CMap<T> row(x + (a * R + r) * B + b0, n);
+        if constexpr (K == Red::Sum) acc += row;
+        else if constexpr (K == Red::Prod) acc *= row;
+        else if constexpr (K == Red::Max) acc = acc.max(row);
+        else if constexpr (K == Red::Min) acc = acc.min(row);
+        else if constexpr (K == Red::Any) acc = acc || row;
+        else acc = acc && row;
+      }
+    }
+  });
+}
+
+DType reduce_dtype(Red k, DType in, bool mean) {
+  if (k == Red::Any || k == Red::All) return DType::bool_;
+  if (mean) return is_floating(in) ? in : config::floatx();  // Keras: mean of bool/int -> floatx
+  if ((k == Red::Sum || k == Red::Prod) && (in == DType::bool_ || in == DType::uint8 || in == DType::int8 || in == DType::int16))
+    return in == DType::bool_ ? DType::int64 : DType::int32;
+  return in;
+}
+
+template <Red K, bool Mean = false>
+OpDef reduce_op(const char* sig, const char* doc, std::function<G(const Expr&, const Expr&)> grad) {
+  OpDef d;
+  d.signature = sig;
+  d.doc = doc;
+  std::string name = std::string(sig).substr(0, std::string(sig).find('('));
+  d.infer = [name](const std::vector<TypeInfo>& in, const Attrs& a) {
+    if (!in[0].rank_known) return TypeInfo{{}, reduce_dtype(K, in[0].dtype, Mean), a.get("axis").is_none() && !a.b("keepdims")};
+    auto axes = red_axes(a, in[0].ndim(), name);
+    return TypeInfo{reduced_shape(in[0].shape, axes, a.b("keepdims")), reduce_dtype(K, in[0].dtype, Mean), true};
+  };
+  d.forward = [name](KernelCtx& ctx) {
+    const Tensor& x0 = ctx.in[0];
+    DType od = reduce_dtype(K, x0.dtype(), Mean);
+    DType cd = (K == Red::Any || K == Red::All) ? DType::bool_ : (od == DType::float16 ? DType::float32 : od);
+    auto axes = red_axes(ctx.attrs(), x0.ndim(), name);
+    Layout L = layout(x0.astype(cd), axes);
+    Tensor out = ctx.alloc_tensor(reduced_shape(x0.shape(), axes, ctx.attrs().b("keepdims")), cd);
+    dispatch(cd, [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (std::is_same_v<T, half>) {
+      } else if constexpr (std::is_same_v<T, bool>) {
+        if constexpr (K == Red::Any || K == Red::All) reduce_kernel<K, bool>(L, out.data<bool>());
+      } else if constexpr (K != Red::Any && K != Red::All) {
+        reduce_kernel<K, T>(L, out.data<T>());
+        if constexpr (Mean) {
+          MMap<T> o(out.data<T>(), out.numel());
+          o *= T(L.R ? 1.0 / static_cast<double>(L.R) : std::numeric_limits<double>::quiet_NaN());
+        }
+      }
+    });
+    return out.astype(od);
+  };
+  d.grad = std::move(grad);
+  d.flags = d.grad ? 0u : kNonDiff;
+  return d;
+}
+
+// Reinsert the reduced axes of `out`'s node into g (when keepdims was False) and broadcast to x.
+Expr spread(const Expr& y, const Expr& g) {
+  Expr x(y->inputs[0]);
+  const Attrs& a = y->attrs;
+  Expr ge = g;
+  if (!a.b("keepdims")) {
+    auto axes = red_axes(a, x.ndim(), y->op->name);
+    for (int ax : axes) ge = expand_dims(ge, ax);
+  }
+  return broadcast_like(ge, x);
+}
+
+G minmax_grad(const Expr& y, const Expr& g) {
+  Expr x(y->inputs[0]);
+  Expr mask = cast(equal(x, spread(y, y)), g.dtype());
+  Attrs a = y->attrs;
+  Expr count = call("sum", {mask, a.get("axis"), Value(true)});
+  return G{mask * spread(y, g) / broadcast_like(count, x)};
+}
+
+// argmax / argmin: first occurrence, int64, axis removed.
+template <bool IsMax>
+OpDef arg_op(const char* sig, const char* doc) {
+  OpDef d;
+  d.signature = sig;
+  d.doc = doc;
+  std::string name = std::string(sig).substr(0, std::string(sig).find('('));
+  d.infer = [name](const std::vector<TypeInfo>& in, const Attrs& a) {
+    int ax = normalize_axis(a.i("axis"), in[0].ndim(), name.c_str());
+    if (in[0].ndim() == 0) fail_value(name, "needs a tensor of rank >= 1");
+    return TypeInfo{reduced_shape(in[0].shape, {ax}, false), DType::int64, true};
+  };
+  d.forward = [name](KernelCtx& ctx) {
+    Tensor x0 = ctx.in[0];
+    if (x0.dtype() == DType::float16 || x0.dtype() == DType::bool_) x0 = x0.astype(DType::float32);
+    int ax = normalize_axis(ctx.attrs().i("axis"), x0.ndim(), name.c_str());
+    Layout L = layout(x0, {ax});
+    if (L.R == 0) fail_value(name, "attempt to get " + name + " of an empty sequence");
+    Tensor out = ctx.alloc_tensor(reduced_shape(x0.shape(), {ax}, false), DType::int64);
+    int64_t* o = out.data<int64_t>();
+    dispatch(x0.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
+        const T* p = L.x.data<T>();
+        parallel_for(L.A * L.B, std::max<int64_t>(1, 16384 / L.R), [&](int64_t i0, int64_t i1) {
+          for (int64_t i = i0; i < i1; ++i) {
+            int64_t a = i / L.B, b = i % L.B;
+            const T* q = p + a * L.R * L.B + b;
+            int64_t best = 0;
+            T bv = q[0];
+            for (int64_t r = 1; r < L.R; ++r) {
+              T v = q[r * L.B];
+              if (IsMax ? (v > bv || (std::isnan(double(v)) && !std::isnan(double(bv)))) : (v < bv || (std::isnan(double(v)) && !std::isnan(double(bv))))) { bv = v; best = r; }
+            }
+            o[i] = best;
+          }
+        });
+      }
+    });
+    return out;
+  };
+  d.flags = kNonDiff;
+  return d;
+}
+
+// Inclusive running sum / product along one axis; `reverse` runs from the end (used by grads).
+template <bool IsProd>
+OpDef cum_op(const char* sig, const char* doc, std::function<G(const Expr&, const Expr&)> grad) {
+  OpDef d;
+  d.signature = sig;
+  d.doc = doc;
+  std::string name = std::string(sig).substr(0, std::string(sig).find('('));
+  d.infer = [name](const std::vector<TypeInfo>& in, const Attrs& a) {
+    normalize_axis(a.i("axis"), in[0].ndim(), name.c_str());
+    return TypeInfo{in[0].shape, reduce_dtype(IsProd ? Red::Prod : Red::Sum, in[0].dtype, false), true};
+  };
+  d.forward = [name](KernelCtx& ctx) {
+    DType od = reduce_dtype(IsProd ? Red::Prod : Red::Sum, ctx.in[0].dtype(), false);
+    DType cd = od == DType::float16 ? DType::float32 : od;
+    int ax = normalize_axis(ctx.attrs().i("axis"), ctx.in[0].ndim(), name.c_str());
+    bool rev = ctx.attrs().b("reverse");
+    Layout L = layout(ctx.in[0].astype(cd), {ax});
+    Tensor out = ctx.alloc_tensor(ctx.in[0].shape(), cd);
+    dispatch(cd, [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
+        const T* p = L.x.data<T>();
+        T* o = out.data<T>();
+        parallel_for(L.A, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, L.R * L.B)), [&](int64_t a0, int64_t a1) {
+          for (int64_t a = a0; a < a1; ++a)
+            for (int64_t k = 0; k < L.R; ++k) {
+              int64_t r = rev ? L.R - 1 - k : k, prev = rev ? r + 1 : r - 1;
+              MMap<T> cur(o + (a * L.R + r) * L.B, L.B);
+              CMap<T> src(p + (a * L.R + r) * L.B, L.B);
+              if (k == 0) cur = src;
+              else if (IsProd) cur = src * CMap<T>(o + (a * L.R + prev) * L.B, L.B);
+              else cur = src + CMap<T>(o + (a * L.R + prev) * L.B, L.B);
+            }
+        });
+      }
+    });
+    return out.astype(od);
+  };
+  d.grad = std::move(grad);
+  return d;
+}
+
+}  // namespace
+
+static std::vector<Value> red_args(const Expr& x, const Axes& axis, bool keepdims) {
+  return {x, axis ? Value(*axis) : Value(), Value(keepdims)};
+}
+Expr sum(const Expr& x, Axes axis, bool keepdims) { return call("sum", red_args(x, axis, keepdims)); }
+Expr mean(const Expr& x, Axes axis, bool keepdims) { return call("mean", red_args(x, axis, keepdims)); }
+Expr max(const Expr& x, Axes axis, bool keepdims) { return call("max", red_args(x, axis, keepdims)); }
+Expr min(const Expr& x, Axes axis, bool keepdims) { return call("min", red_args(x, axis, keepdims)); }
+Expr prod(const Expr& x, Axes axis, bool keepdims) { return call("prod", red_args(x, axis, keepdims)); }
+Expr any(const Expr& x, Axes axis, bool keepdims) { return call("any", red_args(x, axis, keepdims)); }
+Expr all(const Expr& x, Axes axis, bool keepdims) { return call("all", red_args(x, axis, keepdims)); }
+Expr var(const Expr& x, Axes axis, bool keepdims) { return call("var", red_args(x, axis, keepdims)); }
+Expr std(const Expr& x, Axes axis, bool keepdims) { return call("std", red_args(x, axis, keepdims)); }
+Expr logsumexp(const Expr& x, Axes axis, bool keepdims) { return call("logsumexp", red_args(x, axis, keepdims)); }
+Expr argmax(const Expr& x, int64_t axis) { return call("argmax", {x, Value(axis)}); }
+Expr argmin(const Expr& x, int64_t axis) { return call("argmin", {x, Value(axis)}); }
+Expr cumsum(const Expr& x, int64_t axis) { return call("cumsum", {x, Value(axis)}); }
+Expr cumprod(const Expr& x, int64_t axis) { return call("cumprod", {x, Value(axis)}); }
+
+void register_reduce() {
+  register_op(reduce_op<Red::Sum>("sum(x: tensor, axis: axes = None, keepdims: bool = False)",
+      "Sum of the values over the given axes.", [](const Expr& y, const Expr& g) { return G{spread(y, g)}; }));
+  register_op(reduce_op<Red::Sum, true>("mean(x: tensor, axis: axes = None, keepdims: bool = False)",
+      "Mean over the given axes; bool/int inputs give floatx.",
+      [](const Expr& y, const Expr& g) {
+        Expr x(y->inputs[0]);
+        return G{spread(y, g) * make_node("_size_ratio", {y, x})};
+      }));
+  register_op(reduce_op<Red::Max>("max(x: tensor, axis: axes = None, keepdims: bool = False)",
+      "Maximum over the given axes (ties share the gradient).", minmax_grad));
+  register_op(reduce_op<Red::Min>("min(x: tensor, axis: axes = None, keepdims: bool = False)",
+      "Minimum over the given axes (ties share the gradient).", minmax_grad));
+  register_op(reduce_op<Red::Prod>("prod(x: tensor, axis: axes = None, keepdims: bool = False)",
+      "Product over the given axes.", [](const Expr& y, const Expr& g) {
+        Expr x(y->inputs[0]);
+        return G{spread(y, g) * spread(y, y) / x};
+      }));
+  register_op(reduce_op<Red::Any>("any(x: tensor, axis: axes = None, keepdims: bool = False)",
+      "Logical or over the given axes (bool result).", nullptr));
+  register_op(reduce_op<Red::All>("all(x: tensor, axis: axes = None, keepdims: bool = False)",
+      "Logical and over the given axes (bool result).", nullptr));
+  register_op(arg_op<true>("argmax(x: tensor, axis: int = -1)", "Index of the first maximum along axis (int64)."));
+  register_op(arg_op<false>("argmin(x: tensor, axis: int = -1)", "Index of the first minimum along axis (int64)."));
+  register_op(cum_op<false>("cumsum(x: tensor, axis: int = 0, reverse: bool = False)",
+      "Inclusive running sum along axis.", [](const Expr& y, const Expr& g) {
+        return G{call("cumsum", {g, y->attrs.get("axis"), Value(!y->attrs.b("reverse"))})};
+      }));
+  register_op(cum_op<true>("cumprod(x: tensor, axis: int = 0, reverse: bool = False)",
+      "Inclusive running product along axis.", [](const Expr& y, const Expr& g) {
+        Expr x(y->inputs[0]);
+        return G{call("cumsum", {g * y, y->attrs.get("axis"), Value(!y->attrs.b("reverse"))}) / x};
+      }));
+  // Composites: gradients come from their parts.
+  OpDef v;
+  v.signature = "var(x: tensor, axis: axes = None, keepdims: bool = False)";
+  v.doc = "Population variance (divides by N) over the given axes; bool/int inputs give floatx.";
+  v.build = [](const OpDef&, std::vector<Value>& a) {
+    Expr x(a[0].t);
+    if (!is_floating(x.dtype())) x = cast(x, config::floatx());
+    Expr m = call("mean", {x, a[1], Value(true)});
+    return call("mean", {square(x - m), a[1], a[2]});
+  };
+  register_op(v);
+  OpDef s;
+  s.signature = "std(x: tensor, axis: axes = None, keepdims: bool = False)";
+  s.doc = "Population standard deviation over the given axes.";
+  s.build = [](const OpDef&, std::vector<Value>& a) { return sqrt(call("var", {a[0], a[1], a[2]})); };
+  register_op(s);
+  OpDef l;
+  l.signature = "logsumexp(x: tensor, axis: axes = None, keepdims: bool = False)";
+  l.doc = "log(sum(exp(x))) over the given axes, computed stably (the max is subtracted first).";
+  l.build = [](const OpDef&, std::vector<Value>& a) {
+    Expr x(a[0].t);
+    Expr m = stop_gradient(call("max", {x, a[1], Value(true)}));
+    Expr finite_m = where(call("_isfinite", {m}), m, zeros_like(m, m.dtype()));
+    Expr r = log(call("sum", {exp(x - finite_m), a[1], Value(true)})) + finite_m;
+    if (!a[2].b) {
+      // drop the kept axes
+      return call("_squeeze_axes", {r, a[1]});
+    }
+    return r;
+  };
+  register_op(l);
+}
+
+}  // namespace keras_cpp

@@ -1,0 +1,22 @@
+// cpp/ops/registry_list.cpp — one line per family file.
+#include "ops/families.h"
+
+namespace keras_cpp {
+void register_unary();
+void register_binary();
+void register_reduce();
+void register_shape_ops();
+void register_matmul();
+void register_nn();
+void register_state();
+
+void register_all_families() {
+  register_unary();
+  register_binary();
+  register_reduce();
+  register_shape_ops();
+  register_matmul();
+  register_nn();
+  register_state();
+}
+}  // namespace keras_cpp

@@ -1,0 +1,13 @@
+// keras_cpp/autodiff.h — reverse-mode gradients as graph nodes (so they differentiate again).
+#pragma once
+#include <vector>
+
+#include "expr.h"
+
+namespace keras_cpp {
+
+// d(sum(loss))/d(wrt[i]) for each i; an undefined Expr where loss does not depend on wrt[i]
+// (or only through non-differentiable ops), as Keras's optimizers expect (TF returns None).
+std::vector<Expr> gradients(const Expr& loss, const std::vector<Expr>& wrt);
+
+}  // namespace keras_cpp

@@ -1,0 +1,114 @@
+// keras_cpp/ops.h — the graph-building API, named exactly as the Keras backend functions.
+// Each function builds a node (shape errors are raised here, at build time); nothing runs
+// until a Function evaluates it. Defaults mirror Keras's.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "expr.h"
+
+namespace keras_cpp {
+
+using Axes = std::optional<std::vector<int64_t>>;  // nullopt = all axes (Keras axis=None)
+
+// Elementwise math.
+Expr abs(const Expr& x);
+Expr negative(const Expr& x);
+Expr square(const Expr& x);
+Expr sqrt(const Expr& x);  // Keras: negative inputs are clipped to 0 first
+Expr exp(const Expr& x);
+Expr log(const Expr& x);
+Expr sin(const Expr& x);
+Expr cos(const Expr& x);
+Expr tanh(const Expr& x);
+Expr sigmoid(const Expr& x);
+Expr sign(const Expr& x);
+Expr round(const Expr& x);  // half to even
+Expr softplus(const Expr& x);
+Expr softsign(const Expr& x);
+Expr logical_not(const Expr& x);
+
+// Binary arithmetic with numpy broadcasting.
+Expr add(const Expr& a, const Expr& b);
+Expr subtract(const Expr& a, const Expr& b);
+Expr multiply(const Expr& a, const Expr& b);
+Expr divide(const Expr& a, const Expr& b);
+Expr floordiv(const Expr& a, const Expr& b);
+Expr mod(const Expr& a, const Expr& b);
+Expr pow(const Expr& x, const Expr& a);
+Expr pow(const Expr& x, double a);
+Expr maximum(const Expr& a, const Expr& b);
+Expr minimum(const Expr& a, const Expr& b);
+Expr equal(const Expr& a, const Expr& b);
+Expr not_equal(const Expr& a, const Expr& b);
+Expr greater(const Expr& a, const Expr& b);
+Expr greater_equal(const Expr& a, const Expr& b);
+Expr less(const Expr& a, const Expr& b);
+Expr less_equal(const Expr& a, const Expr& b);
+Expr logical_and(const Expr& a, const Expr& b);
+Expr logical_or(const Expr& a, const Expr& b);
+
+Expr operator+(const Expr& a, const Expr& b);
+Expr operator-(const Expr& a, const Expr& b);
+Expr operator*(const Expr& a, const Expr& b);
+Expr operator/(const Expr& a, const Expr& b);
+Expr operator-(const Expr& a);
+Expr operator+(const Expr& a, double b);
+Expr operator-(const Expr& a, double b);
+Expr operator*(const Expr& a, double b);
+Expr operator/(const Expr& a, double b);
+Expr operator+(double a, const Expr& b);
+Expr operator-(double a, const Expr& b);
+Expr operator*(double a, const Expr& b);
+Expr operator/(double a, const Expr& b);
+
+// Reductions (axis=None: all axes; negative axes count from the end).
+Expr sum(const Expr& x, Axes axis = std::nullopt, bool keepdims = false);
+Expr mean(const Expr& x, Axes axis = std::nullopt, bool keepdims = false);
+Expr max(const Expr& x, Axes axis = std::nullopt, bool keepdims = false);
+Expr min(const Expr& x, Axes axis = std::nullopt, bool keepdims = false);
+Expr prod(const Expr& x, Axes axis = std::nullopt, bool keepdims = false);
+Expr any(const Expr& x, Axes axis = std::nullopt, bool keepdims = false);
+Expr all(const Expr& x, Axes axis = std::nullopt, bool keepdims = false);
+Expr var(const Expr& x, Axes axis = std::nullopt, bool keepdims = false);
+Expr std(const Expr& x, Axes axis = std::nullopt, bool keepdims = false);
+Expr logsumexp(const Expr& x, Axes axis = std::nullopt, bool keepdims = false);
+Expr argmax(const Expr& x, int64_t axis = -1);
+Expr argmin(const Expr& x, int64_t axis = -1);
+Expr cumsum(const Expr& x, int64_t axis = 0);
+Expr cumprod(const Expr& x, int64_t axis = 0);
+
+// Linear algebra.
+Expr dot(const Expr& x, const Expr& y);  // N-d rule: x's last axis with y's second-to-last
+Expr batch_dot(const Expr& x, const Expr& y, std::optional<std::vector<int64_t>> axes = std::nullopt);
+Expr matmul(const Expr& a, const Expr& b);  // batched, numpy matmul broadcasting
+Expr transpose(const Expr& x);
+
+// Shapes and dtypes.
+Expr cast(const Expr& x, DType dtype);
+Expr reshape(const Expr& x, const Shape& shape);
+Expr permute_dimensions(const Expr& x, const std::vector<int64_t>& pattern);
+Expr expand_dims(const Expr& x, int64_t axis = -1);
+Expr squeeze(const Expr& x, int64_t axis);
+Expr identity(const Expr& x);
+Expr stop_gradient(const Expr& x);
+Expr zeros_like(const Expr& x, std::optional<DType> dtype = std::nullopt);
+Expr ones_like(const Expr& x, std::optional<DType> dtype = std::nullopt);
+Expr shape(const Expr& x);  // 1-D int32 tensor of the run-time shape
+
+// NN.
+Expr relu(const Expr& x, double alpha = 0.0, std::optional<double> max_value = std::nullopt, double threshold = 0.0);
+Expr softmax(const Expr& x, int64_t axis = -1);
+Expr bias_add(const Expr& x, const Expr& bias, const std::string& data_format = "");
+Expr categorical_crossentropy(const Expr& target, const Expr& output, bool from_logits = false, int64_t axis = -1);
+Expr sparse_categorical_crossentropy(const Expr& target, const Expr& output, bool from_logits = false,
+                                     int64_t axis = -1);
+Expr where(const Expr& cond, const Expr& a, const Expr& b);  // elementwise select, broadcasting
+
+// Variable updates: handles that assign when evaluated or listed as Function updates.
+Expr update(const Expr& x, const Expr& new_x);
+Expr update_add(const Expr& x, const Expr& increment);
+Expr update_sub(const Expr& x, const Expr& decrement);
+
+}  // namespace keras_cpp

@@ -1,0 +1,279 @@
+"""keras.json and the config functions of Keras 2.3.1's `common` module.
+
+Read once at import: the directory and file rules, keys and defaults are Keras's own, with the
+fixes of ../shared/spec/config.md §6 (clear errors, warnings for unreadable files, `~` expanded
+everywhere, atomic default file). The values themselves live in the C++ core (`_core.config_*`),
+so C++ code that embeds keras_cpp sees the same settings; nothing here is written back to disk.
+"""
+import json
+import os
+import sys
+import warnings
+
+from .. import _core
+
+FLOATX_TYPES = ('float16', 'float32', 'float64')
+DATA_FORMATS = ('channels_last', 'channels_first')
+DEFAULT_EPSILON = 1e-07
+# Written into a new keras.json. It names the C++ engine for keras_cpp and is also a valid
+# external backend for Keras 2.3.1 itself, so one file serves both.
+DEFAULT_BACKEND_IN_FILE = 'keras_cpp.backend'
+
+_modules = sys.modules  # sync_from_keras runs per op build: keep it to a dict lookup
+
+
+def _strict_from_env():
+    value = os.environ.get('KERAS_CPP_STRICT_CONFIG', '')
+    return value.strip().lower() not in ('', '0', 'false', 'no', 'off')
+
+
+def _warn(message):
+    """A config warning; a ValueError instead under KERAS_CPP_STRICT_CONFIG=1 (for CI)."""
+    if _STRICT:
+        raise ValueError(message + ' (KERAS_CPP_STRICT_CONFIG is set)')
+    warnings.warn(message, UserWarning, stacklevel=3)
+
+
+# ---------------------------------------------------------------------------------------------
+# keras.json: where it is, reading, validating, writing the default
+# ---------------------------------------------------------------------------------------------
+
+def _config_dir():
+    """$KERAS_HOME if set and non-empty, else ~/.keras, or /tmp/.keras when ~ is not writable."""
+    home = os.environ.get('KERAS_HOME')
+    if home:
+        return os.path.expanduser(home)
+    base = os.path.expanduser('~')
+    if not os.access(base, os.W_OK):
+        base = '/tmp'  # Keras: the literal /tmp, whatever TMPDIR says
+    return os.path.join(base, '.keras')
+
+
+def _read(path):
+    """The parsed file; None when absent; {} (with a warning) when unreadable or malformed."""
+    try:
+        with open(path, encoding='utf-8-sig') as f:
+            text = f.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, UnicodeDecodeError) as e:
+        _warn('%s: cannot read the file (%s); using defaults' % (path, e))
+        return {}
+    try:
+        config = json.loads(text)
+    except ValueError as e:  # json.JSONDecodeError
+        where = ' at line %d, column %d' % (e.lineno, e.colno) if hasattr(e, 'lineno') else ''
+        _warn('%s: invalid JSON%s (%s); using defaults, the file is left unchanged'
+              % (path, where, getattr(e, 'msg', e)))
+        return {}
+    if not isinstance(config, dict):
+        _warn('%s: expected a JSON object at the top level, got %s; using defaults'
+              % (path, type(config).__name__))
+        return {}
+    return config
+
+
+def _invalid(path, key, value, expected):
+    shown = json.dumps(value, ensure_ascii=False)
+    return ValueError('%s: "%s" is %s; expected %s' % (path, key, shown, expected))
+
+
+def _validated(path, config):
+    """(floatx, epsilon, image_data_format, backend-or-None) from the file's keys."""
+    floatx = config.get('floatx', 'float32')
+    if not isinstance(floatx, str) or floatx not in FLOATX_TYPES:
+        raise _invalid(path, 'floatx', floatx, 'one of ' + ', '.join(FLOATX_TYPES))
+
+    epsilon = config.get('epsilon', DEFAULT_EPSILON)
+    try:
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)):
+            raise TypeError
+        epsilon = float(epsilon)  # Beyond Keras: an integral 1 is accepted as 1.0
+        ok = 0.0 < epsilon < float('inf')
+    except (TypeError, OverflowError):
+        ok = False
+    if not ok:
+        raise _invalid(path, 'epsilon', config['epsilon'], 'a positive number such as 1e-07')
+
+    data_format = config.get('image_data_format', 'channels_last')
+    if not isinstance(data_format, str) or data_format not in DATA_FORMATS:
+        raise _invalid(path, 'image_data_format', data_format, 'one of ' + ', '.join(DATA_FORMATS))
+
+    backend = config.get('backend')
+    if backend is not None and (not isinstance(backend, str) or not backend):
+        raise _invalid(path, 'backend', backend,
+                       'a backend name such as "keras_cpp.backend" or a dotted module path')
+    return floatx, epsilon, data_format, backend
+
+
+def _write_default(config_dir, path):
+    """Create the directory and write the default file; silently skipped when not permitted."""
+    try:
+        os.makedirs(config_dir, exist_ok=True)
+    except OSError:
+        pass
+    text = json.dumps({'floatx': 'float32', 'epsilon': DEFAULT_EPSILON,
+                       'backend': DEFAULT_BACKEND_IN_FILE,
+                       'image_data_format': 'channels_last'}, indent=4) + '\n'
+    tmp = '%s.%d.tmp' % (path, os.getpid())
+    try:
+        with open(tmp, 'w', encoding='utf-8') as f:
+            f.write(text)
+        os.replace(tmp, path)  # readers never see a half-written file
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
+def _load():
+    """Import-time work: read keras.json (writing the default when absent) into the C++ state."""
+    global _CONFIG_DIR, _CONFIG_PATH, _BACKEND
+    _CONFIG_DIR = _config_dir()
+    _CONFIG_PATH = os.path.join(_CONFIG_DIR, 'keras.json')
+    config = _read(_CONFIG_PATH)
+    floatx, epsilon, data_format, _BACKEND = _validated(_CONFIG_PATH, config or {})
+    if config is None:
+        _write_default(_CONFIG_DIR, _CONFIG_PATH)
+    _core.config_set_floatx(floatx)
+    _core.config_set_epsilon(epsilon)
+    _core.config_set_image_data_format(data_format)
+
+
+# ---------------------------------------------------------------------------------------------
+# Keras integration: when Keras 2.3.1 loads us, its own config functions shadow ours and keep
+# their values in keras.backend.common. Copy them into the C++ state when they change.
+# ---------------------------------------------------------------------------------------------
+
+_keras_seen = [None, None, None, None]  # the common module, then its last floatx/epsilon/format
+
+
+def sync_from_keras():
+    """Copy Keras's floatx/epsilon/image_data_format into the C++ state if they changed."""
+    common = _modules.get('keras.backend.common')
+    if common is None:
+        return
+    seen = _keras_seen
+    try:
+        floatx, epsilon, data_format = common._FLOATX, common._EPSILON, common._IMAGE_DATA_FORMAT
+    except AttributeError:
+        return
+    if common is not seen[0]:
+        seen[:] = [common, None, None, None]
+    if floatx != seen[1]:
+        _core.config_set_floatx(floatx)
+        seen[1] = floatx
+    if epsilon != seen[2]:
+        _core.config_set_epsilon(epsilon)
+        seen[2] = epsilon
+    if data_format != seen[3]:
+        _core.config_set_image_data_format(data_format)
+        seen[3] = data_format
+
+
+def _to_keras(index, attribute, value):
+    """Our setters write through to Keras's state too, so both report the same value."""
+    common = _modules.get('keras.backend.common')
+    if common is not None:
+        setattr(common, attribute, value)
+        if common is _keras_seen[0]:
+            _keras_seen[index] = value
+
+
+# ---------------------------------------------------------------------------------------------
+# Config functions (Keras signatures)
+# ---------------------------------------------------------------------------------------------
+
+def epsilon():
+    """The fuzz factor used in numeric expressions (default 1e-07)."""
+    sync_from_keras()
+    return _core.config_epsilon()
+
+
+def set_epsilon(e):
+    """Set the fuzz factor; stores float(e) like Keras (no range check). Not saved to keras.json."""
+    try:
+        value = float(e)
+    except (TypeError, ValueError):
+        raise ValueError('Unknown epsilon: %r; expected a number such as 1e-07' % (e,)) from None
+    _core.config_set_epsilon(value)
+    _to_keras(2, '_EPSILON', value)
+
+
+def floatx():
+    """The default float dtype as a string: 'float16', 'float32' (default) or 'float64'."""
+    sync_from_keras()
+    return _core.config_floatx()
+
+
+def set_floatx(floatx):
+    """Set the default float dtype (float16, float32 or float64). Not saved to keras.json."""
+    if not isinstance(floatx, str) or floatx not in FLOATX_TYPES:
+        raise ValueError('Unknown floatx type: %s; expected one of %s'
+                         % (floatx, ', '.join(FLOATX_TYPES)))
+    value = str(floatx)
+    _core.config_set_floatx(value)
+    _to_keras(1, '_FLOATX', value)
+
+
+def cast_to_floatx(x):
+    """A numpy array of `x` in the default float dtype (numpy only, not a tensor op)."""
+    import numpy as np
+    return np.asarray(x, dtype=floatx())
+
+
+def image_data_format():
+    """'channels_last' (default) or 'channels_first'."""
+    sync_from_keras()
+    return _core.config_image_data_format()
+
+
+def set_image_data_format(data_format):
+    """Set the image data format: 'channels_last' or 'channels_first'. Not saved to keras.json."""
+    if not isinstance(data_format, str) or data_format not in DATA_FORMATS:
+        raise ValueError('Unknown data_format: %r; expected one of %s'
+                         % (data_format, ', '.join(DATA_FORMATS)))
+    value = str(data_format)
+    _core.config_set_image_data_format(value)
+    _to_keras(3, '_IMAGE_DATA_FORMAT', value)
+
+
+def normalize_data_format(value):
+    """None -> the global format; otherwise the lower-cased value, which must be a known format."""
+    if value is None:
+        value = image_data_format()
+    data_format = value.lower() if isinstance(value, str) else None
+    if data_format not in DATA_FORMATS:
+        raise ValueError('The `data_format` argument must be one of "channels_first", '
+                         '"channels_last". Received: ' + str(value))
+    return data_format
+
+
+def image_dim_ordering():
+    """Legacy: 'th' for channels_first, 'tf' for channels_last."""
+    return 'th' if image_data_format() == 'channels_first' else 'tf'
+
+
+def set_image_dim_ordering(dim_ordering):
+    """Legacy: 'th' sets channels_first, 'tf' sets channels_last."""
+    if dim_ordering == 'th':
+        set_image_data_format('channels_first')
+    elif dim_ordering == 'tf':
+        set_image_data_format('channels_last')
+    else:
+        raise ValueError("Unknown dim_ordering: %r; expected 'th' or 'tf'" % (dim_ordering,))
+
+
+def symbolic(func):
+    """Decorator; the identity, as in Keras's common module (TF2 scope switches do not apply)."""
+    return func
+
+
+def eager(func):
+    """Decorator; the identity, as in Keras's common module."""
+    return func
+
+
+_STRICT = _strict_from_env()
+_load()

@@ -1,0 +1,402 @@
+"""The C++ engine's Keras functions: the ops registered in C++ (bound mechanically from their
+schemas) plus the hand-written list that needs Python objects: placeholder, variable, function,
+gradients, learning phase, name scopes, uids and value get/set."""
+import contextlib
+import sys
+
+import numpy as np
+
+from .. import _core
+from . import _config
+
+_core._set_config_sync(_config.sync_from_keras)
+_core._set_print(lambda s: sys.stdout.write(s))
+
+Tensor = _core.Tensor
+_OPS = _core._ops
+
+# ---------------------------------------------------------------- registered ops (C++)
+_g = globals()
+for _name in _OPS:
+    if not _name.startswith('_'):
+        _g[_name] = getattr(_core, _name)
+del _g, _name
+
+_PUBLIC_OPS = sorted(n for n in _OPS if not n.startswith('_'))
+
+# ---------------------------------------------------------------- names, uids, scopes
+_UIDS = {}
+_NAME_STACK = []
+_VAR_NAMES = {}
+
+
+def get_uid(prefix=''):
+    """Per-prefix counter: 1 on the first call, then 2, ..."""
+    _UIDS[prefix] = _UIDS.get(prefix, 0) + 1
+    return _UIDS[prefix]
+
+
+def reset_uids():
+    """Reset every get_uid counter."""
+    _UIDS.clear()
+
+
+@contextlib.contextmanager
+def name_scope(name):
+    """Prefix the names of variables and placeholders created inside with `name/`."""
+    _NAME_STACK.append(str(name))
+    try:
+        yield '/'.join(_NAME_STACK)
+    finally:
+        _NAME_STACK.pop()
+
+
+def _scoped(name, default):
+    base = name if name else default
+    full = '/'.join(_NAME_STACK + [base]) if _NAME_STACK else base
+    return full
+
+
+def _unique_var_name(name):
+    n = _VAR_NAMES.get(name, 0)
+    _VAR_NAMES[name] = n + 1
+    return name if n == 0 else '%s_%d' % (name, n)
+
+
+# ---------------------------------------------------------------- leaves
+def _dtype_name(dtype):
+    if dtype is None:
+        return _config.floatx()
+    if isinstance(dtype, str):
+        return 'bool' if dtype == 'bool_' else dtype
+    try:
+        return np.dtype(dtype).name
+    except TypeError:
+        raise TypeError('Unknown dtype: %r' % (dtype,))
+
+
+def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
+    """Symbolic input. shape may contain None; with shape None, ndim gives an all-None shape."""
+    dtype = _dtype_name(dtype)
+    if shape is None and ndim is not None:
+        shape = (None,) * int(ndim)
+    if shape is not None:
+        shape = tuple(shape)
+    x = _core.placeholder(shape, dtype, _scoped(name, 'placeholder'))
+    x._keras_shape = shape
+    x._uses_learning_phase = False
+    x._is_sparse = bool(sparse)
+    return x
+
+
+def is_placeholder(x):
+    """True iff x was made by placeholder()."""
+    return isinstance(x, Tensor) and x._kind == 'placeholder' and x is not _LEARNING_PHASE_PH
+
+
+def _to_array(value, dtype):
+    if isinstance(value, Tensor):
+        value = eval(value)
+    if hasattr(value, 'toarray') and hasattr(value, 'nnz'):  # scipy sparse
+        value = value.toarray()
+    return np.asarray(value, dtype=dtype)
+
+
+def variable(value, dtype=None, name=None, constraint=None):
+    """Mutable tensor initialized from value (array, number, list or tensor)."""
+    dtype = _dtype_name(dtype)
+    _core.dtype_check(dtype)
+    arr = _to_array(value, 'bool' if dtype == 'bool' else dtype)
+    v = _core.variable(arr, dtype, _unique_var_name(_scoped(name, 'variable')))
+    v._keras_shape = arr.shape
+    v._uses_learning_phase = False
+    v.constraint = constraint
+    return v
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    """Immutable tensor; with shape, a scalar is filled to it and a same-size value reshaped."""
+    dtype = _dtype_name(dtype)
+    _core.dtype_check(dtype)
+    arr = _to_array(value, dtype)
+    if shape is not None:
+        shape = tuple(shape)
+        if arr.size == 1:
+            arr = np.full(shape, arr.reshape(()), dtype=dtype)
+        elif arr.size == int(np.prod(shape)):
+            arr = arr.reshape(shape)
+        else:
+            raise ValueError('[constant] value of shape %s cannot fill shape %s' % (arr.shape, shape))
+    c = _core.constant(arr, dtype, name or 'Const')
+    c._uses_learning_phase = False
+    return c
+
+
+def is_tensor(x):
+    """True for keras_cpp tensors and variables."""
+    return isinstance(x, Tensor)
+
+
+def is_variable(x):
+    """True iff x is a keras_cpp variable."""
+    return isinstance(x, Tensor) and x._kind == 'variable'
+
+
+def is_keras_tensor(x):
+    """True iff x carries _keras_history (an output of a Keras layer); ValueError if not a tensor."""
+    if not is_tensor(x):
+        raise ValueError('Unexpectedly found an instance of type `%s`. Expected a symbolic tensor instance.'
+                         % type(x).__name__)
+    return hasattr(x, '_keras_history')
+
+
+def is_sparse(tensor):
+    """True iff tensor is a sparse placeholder."""
+    return bool(getattr(tensor, '_is_sparse', False))
+
+
+def to_dense(tensor):
+    """Sparse -> dense (sparse values are densified when fed); dense tensors are returned as is."""
+    return tensor
+
+
+# ---------------------------------------------------------------- shapes and dtypes
+def int_shape(x):
+    """Static shape as a tuple with None for unknown dims (TypeError for non-tensors)."""
+    if hasattr(x, '_keras_shape'):
+        return x._keras_shape
+    if isinstance(x, Tensor):
+        return x.shape
+    if isinstance(x, np.ndarray) or np.isscalar(x):
+        return np.shape(x)
+    raise TypeError('int_shape: expected a tensor, got %s' % type(x).__name__)
+
+
+def ndim(x):
+    """Rank as a Python int (None if unknown)."""
+    s = int_shape(x)
+    return None if s is None else len(s)
+
+
+def dtype(x):
+    """dtype name string, e.g. 'float32'."""
+    if isinstance(x, Tensor):
+        return x.dtype
+    return np.asarray(x).dtype.name
+
+
+def count_params(x):
+    """Number of elements of the static shape."""
+    s = int_shape(x)
+    if s is None or any(d is None for d in s):
+        raise ValueError('count_params: the shape %s of %s is not fully known' % (s, getattr(x, 'name', x)))
+    return int(np.prod(s)) if len(s) else 1
+
+
+def zeros(shape, dtype=None, name=None):
+    """All-zero variable."""
+    dtype = _dtype_name(dtype)
+    return variable(np.zeros(tuple(shape), dtype=dtype), dtype, name)
+
+
+def ones(shape, dtype=None, name=None):
+    """All-one variable."""
+    dtype = _dtype_name(dtype)
+    return variable(np.ones(tuple(shape), dtype=dtype), dtype, name)
+
+
+def eye(size, dtype=None, name=None):
+    """Identity matrix: size n -> (n, n); (n, m) -> n x m."""
+    dtype = _dtype_name(dtype)
+    n, m = (size, size) if np.isscalar(size) else tuple(size)
+    return variable(np.eye(n, m, dtype=dtype), dtype, name)
+
+
+# ---------------------------------------------------------------- values
+def get_value(x):
+    """Numpy value of a variable (a copy)."""
+    if not is_variable(x):
+        return eval(x)
+    return _core.get_value(x)
+
+
+def batch_get_value(ops):
+    """List of numpy values."""
+    return [get_value(x) for x in ops]
+
+
+def set_value(x, value):
+    """Assign a numpy value (same shape; cast to x's dtype)."""
+    if not is_variable(x):
+        raise TypeError('set_value: expected a variable, got %r' % (x,))
+    _core.set_value(x, np.asarray(value))
+
+
+def batch_set_value(tuples):
+    """set_value for each (variable, value) pair."""
+    for x, value in tuples:
+        set_value(x, value)
+
+
+def eval(x):
+    """Numpy value of a tensor (evaluating an update handle applies it)."""
+    if not isinstance(x, Tensor):
+        return np.asarray(x)
+    if is_variable(x):
+        return _core.get_value(x)
+    f = getattr(x, '_kc_eval_fn', None)
+    if f is None:
+        f = _core.Function([], [x], [], [])
+        x._kc_eval_fn = f
+    return f([])[0]
+
+
+# ---------------------------------------------------------------- function and gradients
+_FUNCTION_KWARGS = ('name', 'fetches', 'feed_dict', 'options', 'run_metadata')
+
+
+def _split_update(u):
+    if isinstance(u, (tuple, list)) and len(u) == 2:
+        return u[0], u[1]
+    if isinstance(u, Tensor) and _core.is_update_handle(u):
+        return _core.update_parts(u)
+    raise ValueError('function: an update must be a (variable, new_value) pair or an update handle, got %r' % (u,))
+
+
+class Function(object):
+    """A compiled `inputs -> outputs` computation; call it with a list of values."""
+
+    def __init__(self, inputs, outputs, updates=None, name=None):
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        self.name = name
+        ups = [_split_update(u) for u in (updates or [])]
+        pre = [o for o in self.outputs if not getattr(o, '_is_metric', False)]
+        post = [o for o in self.outputs if getattr(o, '_is_metric', False)] if ups else []
+        if not ups:
+            pre = self.outputs
+        self._order = [(False, pre.index(o)) if o in pre else (True, post.index(o)) for o in self.outputs] \
+            if post else None
+        self._npre = len(pre)
+        self._fn = _core.Function(self.inputs, pre, ups, post)
+
+    def __call__(self, inputs):
+        if isinstance(inputs, dict):
+            inputs = [inputs[p] for p in self.inputs]
+        if not isinstance(inputs, (list, tuple)):
+            raise TypeError('function: call it with a list of input values, got %s' % type(inputs).__name__)
+        vals = []
+        for v in inputs:
+            if hasattr(v, 'toarray') and hasattr(v, 'nnz'):
+                v = v.toarray()
+            vals.append(v)
+        outs = self._fn(vals)
+        if self._order is None:
+            return outs
+        return [outs[self._npre + i] if post else outs[i] for post, i in self._order]
+
+
+def function(inputs, outputs, updates=None, **kwargs):
+    """Compile inputs -> outputs (+ updates, applied after outputs are computed)."""
+    for k in kwargs:
+        if k not in _FUNCTION_KWARGS:
+            raise ValueError('Invalid argument "%s" passed to K.function (accepted: %s)' % (k, ', '.join(_FUNCTION_KWARGS)))
+    if not isinstance(outputs, (list, tuple)):
+        f = Function(inputs, [outputs], updates, kwargs.get('name'))
+        return lambda ins: f(ins)[0]
+    return Function(inputs, outputs, updates, kwargs.get('name'))
+
+
+def gradients(loss, variables):
+    """Symbolic gradients of loss w.r.t. each variable; None where loss does not depend on it."""
+    if not isinstance(variables, (list, tuple)):
+        variables = [variables]
+    return _core.gradients(loss, list(variables))
+
+
+def stop_gradient(variables):
+    """Same value(s) with zero gradient; a list gives a list."""
+    if isinstance(variables, (list, tuple)):
+        return [_core.stop_gradient(v) for v in variables]
+    return _core.stop_gradient(variables)
+
+
+@contextlib.contextmanager
+def control_dependencies(control_inputs):
+    """A no-op context: keras_cpp functions run updates after their outputs already."""
+    yield
+
+
+def clear_session():
+    """Reset uids, variable names and the learning phase."""
+    global _LEARNING_PHASE_PH, _LEARNING_PHASE_VALUE
+    reset_uids()
+    _VAR_NAMES.clear()
+    _LEARNING_PHASE_PH = _core.placeholder_with_default(np.array(0, dtype='int32'), 'keras_learning_phase')
+    _LEARNING_PHASE_PH._uses_learning_phase = False
+    _LEARNING_PHASE_VALUE = None
+
+
+def manual_variable_initialization(value):
+    """No-op: keras_cpp variables always hold their initial value."""
+
+
+# ---------------------------------------------------------------- learning phase
+_LEARNING_PHASE_PH = _core.placeholder_with_default(np.array(0, dtype='int32'), 'keras_learning_phase')
+_LEARNING_PHASE_PH._uses_learning_phase = False
+_LEARNING_PHASE_VALUE = None
+
+
+def learning_phase():
+    """The train/test flag: a Python int if set, else a scalar int32 placeholder (0 when unfed)."""
+    return _LEARNING_PHASE_VALUE if _LEARNING_PHASE_VALUE is not None else _LEARNING_PHASE_PH
+
+
+def set_learning_phase(value):
+    """Fix the learning phase to 0 (test) or 1 (train)."""
+    global _LEARNING_PHASE_VALUE
+    if value not in (0, 1):
+        raise ValueError('Expected learning phase to be 0 or 1, got %r' % (value,))
+    _LEARNING_PHASE_VALUE = int(value)
+
+
+def switch(condition, then_expression, else_expression):
+    """Select then/else by condition (scalar: whole branch; rank r: elementwise on leading axes)."""
+    if callable(then_expression):
+        then_expression = then_expression()
+    if callable(else_expression):
+        else_expression = else_expression()
+    if not isinstance(condition, Tensor):
+        return then_expression if condition else else_expression
+    cnd = condition
+    if cnd.ndim is not None and cnd.ndim > 0:
+        expr_ndim = ndim(then_expression) if isinstance(then_expression, Tensor) else ndim(else_expression)
+        if expr_ndim is not None and cnd.ndim > expr_ndim:
+            raise ValueError('switch: rank of condition (%d) must not exceed the rank of the expressions (%d)'
+                             % (cnd.ndim, expr_ndim))
+        for _ in range((expr_ndim or cnd.ndim) - cnd.ndim):
+            cnd = _core.expand_dims(cnd, -1)
+    return _core._where(cnd, then_expression, else_expression)
+
+
+def in_train_phase(x, alt, training=None):
+    """x in the training phase, alt otherwise."""
+    uses_lp = False
+    if training is None:
+        training = learning_phase()
+        uses_lp = True
+    if isinstance(training, (int, bool, np.integer)) or training is True or training is False:
+        if training in (1, True):
+            return x() if callable(x) else x
+        return alt() if callable(alt) else alt
+    x = x() if callable(x) else x
+    alt = alt() if callable(alt) else alt
+    out = switch(training, x, alt)
+    if uses_lp:
+        out._uses_learning_phase = True
+    return out
+
+
+def in_test_phase(x, alt, training=None):
+    """alt in the training phase, x otherwise."""
+    return in_train_phase(alt, x, training=training)

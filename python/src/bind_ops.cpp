@@ -1,0 +1,55 @@
+// python/src/bind_ops.cpp — every registered op becomes a Python function, mechanically: the
+// schema says how each argument converts; the docstring starts with the Keras signature.
+#include "bind.h"
+#include "ops/registry.h"
+
+namespace keras_cpp {
+
+static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
+  sync_config();
+  size_t np = op.params.size();
+  if (args.size() > np)
+    throw TypeError("[" + op.name + "] takes " + std::to_string(np) + " arguments but " + std::to_string(args.size()) + " were given; signature " + op.py_signature);
+  std::vector<py::handle> h(np);
+  std::vector<bool> given(np, false);
+  for (size_t i = 0; i < args.size(); ++i) { h[i] = args[i]; given[i] = true; }
+  for (auto kv : kwargs) {
+    std::string k = kv.first.cast<std::string>();
+    size_t i = 0;
+    while (i < np && op.params[i].name != k) ++i;
+    if (i == np) throw TypeError("[" + op.name + "] got an unexpected keyword argument '" + k + "'; signature " + op.py_signature);
+    if (given[i]) throw TypeError("[" + op.name + "] got multiple values for argument '" + k + "'");
+    h[i] = kv.second;
+    given[i] = true;
+  }
+  // The dtype of the first tensor argument decides what numbers/arrays become.
+  DType ref_t = DType::float32;
+  DType* ref = nullptr;
+  for (size_t i = 0; i < np && !ref; ++i)
+    if (given[i] && py::isinstance<Node>(h[i])) { ref_t = h[i].cast<Node&>().dtype; ref = &ref_t; }
+  size_t last = 0;
+  for (size_t i = 0; i < np; ++i) if (given[i]) last = i + 1;
+  std::vector<Value> vals;
+  for (size_t i = 0; i < last; ++i) {
+    if (given[i]) vals.push_back(to_value(h[i], op.params[i].kind, ref));
+    else if (op.params[i].has_default) vals.push_back(op.params[i].def);
+    else throw TypeError("[" + op.name + "] missing required argument '" + op.params[i].name + "'; signature " + op.py_signature);
+  }
+  Expr r = call(op.name, std::move(vals));
+  return py::cast(r.node());
+}
+
+void init_ops(py::module_& m) {
+  py::options opts;
+  opts.disable_function_signatures();
+  py::dict sigs;
+  for (const OpDef* op : all_ops()) {
+    std::string doc = op->py_signature + "\n--\n\n" + op->doc;
+    m.def(op->name.c_str(), [op](py::args a, py::kwargs k) { return call_op(*op, a, k); }, doc.c_str());
+    sigs[py::str(op->name)] = py::make_tuple(op->py_signature, op->primitive(), op->grad ? true : false,
+                                             (op->flags & kNonDiff) != 0);
+  }
+  m.attr("_ops") = sigs;
+}
+
+}  // namespace keras_cpp
