@@ -1,6 +1,7 @@
 """The C++ engine's Keras functions: the ops registered in C++ (bound mechanically from their
 schemas) plus the hand-written list that needs Python objects: placeholder, variable, function,
 gradients, learning phase, name scopes, uids and value get/set."""
+import builtins
 import contextlib
 import sys
 
@@ -23,6 +24,20 @@ for _name in _OPS:
 del _g, _name
 
 _PUBLIC_OPS = sorted(n for n in _OPS if not n.startswith('_'))
+
+
+def prod(x, axis=None, keepdims=False):
+    """prod(x, axis=None, keepdims=False); Keras also calls it on a Python list of scalar tensors
+    (BatchNorm's sample size): their product."""
+    if isinstance(x, (list, tuple)) and builtins.any(isinstance(e, Tensor) for e in x):
+        if axis is not None:
+            raise ValueError('[prod] a list of tensors is only supported with axis=None')
+        t = [e for e in x if isinstance(e, Tensor)][0]
+        r = _core.ones_like(t, dtype=t.dtype)
+        for e in x:
+            r = r * e
+        return _core.prod(r, None, keepdims)
+    return _core.prod(x, axis, keepdims)
 
 # ---------------------------------------------------------------- names, uids, scopes
 _UIDS = {}
@@ -188,7 +203,7 @@ def dtype(x):
 def count_params(x):
     """Number of elements of the static shape."""
     s = int_shape(x)
-    if s is None or any(d is None for d in s):
+    if s is None or builtins.any(d is None for d in s):  # `any` here is the K op
         raise ValueError('count_params: the shape %s of %s is not fully known' % (s, getattr(x, 'name', x)))
     return int(np.prod(s)) if len(s) else 1
 
@@ -337,8 +352,14 @@ def clear_session():
     _LEARNING_PHASE_VALUE = None
 
 
+_MANUAL_VAR_INIT = False
+
+
 def manual_variable_initialization(value):
-    """No-op: keras_cpp variables always hold their initial value."""
+    """Record the TF1 flag (returned by the next call's caller via _MANUAL_VAR_INIT); keras_cpp
+    variables always hold their initial value from creation, so nothing else changes."""
+    global _MANUAL_VAR_INIT
+    _MANUAL_VAR_INIT = bool(value)
 
 
 # ---------------------------------------------------------------- learning phase

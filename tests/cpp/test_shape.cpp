@@ -1,0 +1,44 @@
+// Shape, broadcast and axis helpers; tensor views.
+#include "doctest.h"
+#include "keras_cpp/keras_cpp.h"
+
+using namespace keras_cpp;
+
+TEST_CASE("broadcast_shapes follows numpy and keeps unknown dims") {
+  CHECK(broadcast_shapes({3, 1}, {4}, "t") == Shape{3, 4});
+  CHECK(broadcast_shapes({}, {2, 5}, "t") == Shape{2, 5});
+  CHECK(broadcast_shapes({-1, 3}, {1, 3}, "t") == Shape{-1, 3});
+  CHECK(broadcast_shapes({-1, 3}, {7, 3}, "t") == Shape{7, 3});
+  CHECK_THROWS_AS(broadcast_shapes({2, 3}, {4, 3}, "t"), ValueError);
+}
+
+TEST_CASE("normalize_axis accepts negatives and names the op on error") {
+  CHECK(normalize_axis(-1, 3, "op") == 2);
+  CHECK(normalize_axis(0, 0, "op") == 0);
+  CHECK_THROWS_WITH_AS(normalize_axis(3, 3, "concatenate"), doctest::Contains("[concatenate] axis=3"), ValueError);
+  CHECK(normalize_axes({-1, 0, 2}, 3, "op") == std::vector<int>{0, 2});
+}
+
+TEST_CASE("tensor views share storage and copy only when asked") {
+  Tensor t = Tensor::empty({2, 3}, DType::float32);
+  for (int i = 0; i < 6; ++i) t.data<float>()[i] = static_cast<float>(i);
+  Tensor p = t.permute({1, 0});
+  CHECK(p.storage().get() == t.storage().get());
+  CHECK_FALSE(p.is_contiguous());
+  CHECK(p.item(1) == 3.0);  // p[0][1] = t[1][0]
+  Tensor c = p.contiguous();
+  CHECK(c.is_contiguous());
+  CHECK(c.storage().get() != t.storage().get());
+  CHECK(c.data<float>()[1] == 3.0f);
+  Tensor s = t.slice(1, 2, -1, -1);  // t[:, 2::-1]
+  CHECK(s.shape() == Shape{2, 3});
+  CHECK(s.item(0) == 2.0);
+  CHECK(t.broadcast_to({4, 2, 3}).strides()[0] == 0);
+  CHECK(t.astype(DType::int32).data<int32_t>()[5] == 5);
+}
+
+TEST_CASE("half conversion round-trips representable values") {
+  for (float f : {0.0f, 1.0f, -2.5f, 65504.0f, 6.1035156e-05f})
+    CHECK(half_to_float(float_to_half(f)) == f);
+  CHECK(half_to_float(float_to_half(1e6f)) == std::numeric_limits<float>::infinity());
+}
