@@ -4,6 +4,7 @@
 // body once into a Function and runs it per element in C++. Gradients: control_flow_grad.cpp.
 #include <algorithm>
 #include <climits>
+#include <cstdint>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -24,15 +25,20 @@ OpDef def(const char* sig, const char* doc) {
 }
 
 // Outer tensors the body reads: the loop-invariant inputs of body nodes that depend on the
-// body's placeholders (random and stateful ops count as per-element). Constants stay inside.
-// Invariant subgraphs are thus hoisted out of the loop and computed once.
+// body's placeholders. Random and stateful ops made while tracing fn (node ids are creation
+// order) count as per-element; ones made before fn ran are outer tensors, evaluated once.
+// Constants stay inside; invariant subgraphs are hoisted out of the loop and computed once.
 std::vector<Expr> find_captured(const Expr& out, const std::vector<Expr>& params) {
   std::unordered_set<Node*> variant;
-  for (auto& p : params) variant.insert(p.node().get());
+  uint64_t traced_from = UINT64_MAX;
+  for (auto& p : params) {
+    variant.insert(p.node().get());
+    traced_from = std::min(traced_from, p->id);
+  }
   std::vector<Node*> order = topo_order({out.node().get()}, variant);
   for (Node* n : order) {
     if (variant.count(n) || n->kind != NodeKind::op) continue;
-    bool v = (n->op->flags & (kRandom | kStateful)) != 0;
+    bool v = (n->op->flags & (kRandom | kStateful)) != 0 && n->id > traced_from;
     for (auto& in : n->inputs) v = v || variant.count(in.get());
     if (v) variant.insert(n);
   }

@@ -453,3 +453,12 @@ def test_get_variable_shape_and_is_symbolic():
     assert K.get_variable_shape(K.placeholder(shape=(None, 4))) == (None, 4)
     assert K.is_symbolic(v) and K.is_symbolic(K.placeholder(shape=(1,))) and K.is_symbolic(v * 2)
     assert not K.is_symbolic(np.zeros(2)) and not K.is_symbolic(3)
+
+
+def test_map_fn_random_and_stateful_ops_made_in_fn_run_per_element(capsys):
+    w = K.variable([1., 2.])
+    outer = K.print_tensor(w, message='outer')
+    y = K.map_fn(lambda r: r + K.print_tensor(w, message='inner') + outer, K.constant([[0., 0.], [1., 1.], [2., 2.]]))
+    np.testing.assert_allclose(ev(y), [[2, 4], [3, 5], [4, 6]])
+    out = capsys.readouterr().out
+    assert out.count('inner') == 3 and out.count('outer') == 1
