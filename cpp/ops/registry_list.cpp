@@ -9,6 +9,8 @@ void register_shape_ops();
 void register_matmul();
 void register_nn();
 void register_state();
+void register_shape_manip();  // shape_manip.cpp (+ slice_gather.cpp)
+void register_resize_pad();
 
 void register_all_families() {
   register_unary();
@@ -18,5 +20,7 @@ void register_all_families() {
   register_matmul();
   register_nn();
   register_state();
+  register_shape_manip();
+  register_resize_pad();
 }
 }  // namespace keras_cpp

@@ -421,3 +421,14 @@ def in_train_phase(x, alt, training=None):
 def in_test_phase(x, alt, training=None):
     """alt in the training phase, x otherwise."""
     return in_train_phase(alt, x, training=training)
+
+
+# ---------------------------------------------------------------- shape manipulation (issue 4)
+def repeat_elements(x, rep, axis):
+    """repeat_elements(x, rep, axis)
+
+    np.repeat: each slice along axis repeated rep times (a None dim stays None). Keras reads
+    `_keras_shape` from this result (its TF backend sets it), so it is set to the static shape."""
+    y = _core.repeat_elements(x, rep, axis)
+    y._keras_shape = y.shape
+    return y
