@@ -322,6 +322,9 @@ def test_flatten_unknown_dims_and_grads():
     grad_check(K.batch_flatten, rand((2, 3, 2)))
     grad_check(K.flatten, rand((2, 3)))
     raises(ValueError, '[batch_flatten]', lambda: K.batch_flatten(K.constant(1.)))
+    u = K.placeholder(shape=None)  # unknown rank: the length is unknown too
+    assert K.int_shape(K.flatten(u)) == (None,)
+    assert K.function([u], [K.flatten(u)])([np.ones((2, 3), 'float32')])[0].shape == (6,)
 
 
 def test_checklist_reverse():
