@@ -258,6 +258,10 @@ def test_tile_tensor_reps():
     xd = K.placeholder(shape=(2, 3), dtype='float64')
     g = K.gradients(K.sum(K.tile(xd, [n, 2]) * 1.5), [xd])[0]
     assert np.all(K.function([xd, n], [g])([np.ones((2, 3)), 4])[0] == 1.5 * 8)
+    v2 = K.placeholder(shape=(2,), dtype='int32')  # counts from a 1-D tensor, x with a None dim
+    xu = K.placeholder(shape=(2, None), dtype='float64')
+    g = K.gradients(K.sum(K.tile(xu, v2) * 2.), [xu])[0]
+    assert np.all(K.function([xu, v2], [g])([np.ones((2, 3)), np.array([3, 2], 'int32')])[0] == 12.)
 
 
 @pytest.mark.parametrize('shape,rep,axis', [((2, 3), 2, 1), ((2, 3), 3, 0), ((2, 3, 4), 2, -2), ((2, 0), 2, 1),
