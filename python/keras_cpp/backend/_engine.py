@@ -508,3 +508,12 @@ def switch(condition, then_expression, else_expression):
     elif isinstance(then_expression, Tensor) and not isinstance(else_expression, Tensor):
         else_expression = _as_tensor(else_expression, then_expression.dtype, 'switch')
     return _core.switch(condition, then_expression, else_expression)
+# ---------------------------------------------------------------- shape manipulation (issue 4)
+def repeat_elements(x, rep, axis):
+    """repeat_elements(x, rep, axis)
+
+    np.repeat: each slice along axis repeated rep times (a None dim stays None). Keras reads
+    `_keras_shape` from this result (its TF backend sets it), so it is set to the static shape."""
+    y = _core.repeat_elements(x, rep, axis)
+    y._keras_shape = y.shape
+    return y
