@@ -9,6 +9,8 @@ void register_shape_ops();
 void register_matmul();
 void register_nn();
 void register_state();
+void register_conv();
+void register_pool();
 
 void register_all_families() {
   register_unary();
@@ -18,5 +20,7 @@ void register_all_families() {
   register_matmul();
   register_nn();
   register_state();
+  register_conv();
+  register_pool();
 }
 }  // namespace keras_cpp
