@@ -13,11 +13,12 @@ namespace {
 using G = std::vector<Expr>;
 
 // fn(grp) for each group: in parallel when groups are many or small (each GEMM then runs on one
-// thread), else serially so Eigen threads each GEMM.
+// thread; tiny work stays serial), else serially so Eigen threads each GEMM.
 template <class F>
 void for_groups(int64_t groups, int64_t work, F&& fn) {
   if (groups > 1 && (groups >= num_threads() || work < (int64_t(1) << 20)))
-    parallel_for(groups, 1, [&](int64_t a, int64_t b) { for (int64_t i = a; i < b; ++i) fn(i); });
+    parallel_for(groups, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, work)),
+                 [&](int64_t a, int64_t b) { for (int64_t i = a; i < b; ++i) fn(i); });
   else
     for (int64_t i = 0; i < groups; ++i) fn(i);
 }
