@@ -70,14 +70,14 @@ inline ConvGeom make_geom(const Shape& x, const std::vector<int64_t>& ks, const 
   return g;
 }
 
-// Patches of samples [n0, n1) into col laid out (G, rows, Kg), rows = (n1-n0)*P, each row ordered
-// (kernel position, channel in group). Padding reads as 0.
+// Patches of output rows [r0, r1) (row = sample * P + position) into col laid out (G, r1-r0, Kg),
+// each row ordered (kernel position, channel in group). Padding reads as 0.
 template <class T>
-void im2col(const T* x, T* col, const ConvGeom& g, int64_t n0, int64_t n1) {
-  const int64_t P = g.P(), Kg = g.Kg(), rows = (n1 - n0) * P, Cg = g.Cg, C = g.C;
+void im2col(const T* x, T* col, const ConvGeom& g, int64_t rb, int64_t re) {
+  const int64_t P = g.P(), Kg = g.Kg(), rows = re - rb, Cg = g.Cg, C = g.C;
   parallel_for(rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, g.KK() * C)), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
-      const int64_t n = n0 + r / P, p = r % P;
+      const int64_t n = (rb + r) / P, p = (rb + r) % P;
       const int64_t o2 = p % g.out[2], o1 = (p / g.out[2]) % g.out[1], o0 = p / (g.out[2] * g.out[1]);
       int64_t kp = 0;
       for (int64_t a = 0; a < g.k[0]; ++a) {
@@ -139,10 +139,9 @@ void col2im(const T* col, T* x, const ConvGeom& g, int64_t n0, int64_t n1) {
   });
 }
 
-// Samples per chunk so that one chunk's patch buffer stays near 8M elements.
-inline int64_t conv_chunk(const ConvGeom& g) {
-  int64_t per = std::max<int64_t>(1, g.P() * g.KK() * g.C);
-  return std::max<int64_t>(1, std::min<int64_t>(g.N, (int64_t(1) << 23) / per));
+// Output rows per tile of the tiled drivers: the tile's patches stay near 128K elements (L2).
+inline int64_t conv_tile_rows(const ConvGeom& g) {
+  return std::max<int64_t>(16, (int64_t(1) << 17) / std::max<int64_t>(1, g.Kg() * g.G));
 }
 
 }  // namespace keras_cpp
