@@ -3,40 +3,13 @@
 // left operand's batch into one large GEMM.
 #include <Eigen/Core>
 
+#include "kernels/gemm.h"
 #include "ops/helpers.h"
 
 namespace keras_cpp {
 namespace {
 
 using G = std::vector<Expr>;
-template <class T>
-using RM = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
-// How one 2-D operand sits in memory: row-major (possibly padded), or a transpose of one.
-struct MatView {
-  bool transposed = false;  // stored as the row-major transpose
-  int64_t ld = 0;           // leading dimension of the stored row-major matrix
-};
-
-bool mat_view(const Tensor& t, MatView& v) {
-  int nd = t.ndim();
-  int64_t r = t.shape()[nd - 2], c = t.shape()[nd - 1], sr = t.strides()[nd - 2], sc = t.strides()[nd - 1];
-  if ((sc == 1 || c == 1) && (sr >= c || r == 1)) { v.transposed = false; v.ld = r == 1 ? c : sr; return true; }
-  if ((sr == 1 || r == 1) && (sc >= r || c == 1)) { v.transposed = true; v.ld = c == 1 ? r : sc; return true; }
-  return false;
-}
-
-template <class T>
-void gemm(const T* a, const MatView& va, const T* b, const MatView& vb, T* c, int64_t M, int64_t K, int64_t N) {
-  using S = Eigen::OuterStride<>;
-  Eigen::Map<RM<T>> C(c, M, N);
-  auto run = [&](const auto& A) {
-    if (!vb.transposed) C.noalias() = A * Eigen::Map<const RM<T>, 0, S>(b, K, N, S(vb.ld));
-    else C.noalias() = A * Eigen::Map<const RM<T>, 0, S>(b, N, K, S(vb.ld)).transpose();
-  };
-  if (!va.transposed) run(Eigen::Map<const RM<T>, 0, S>(a, M, K, S(va.ld)));
-  else run(Eigen::Map<const RM<T>, 0, S>(a, K, M, S(va.ld)).transpose());
-}
 
 TypeInfo matmul_infer(const std::vector<TypeInfo>& in, const Attrs&) {
   const TypeInfo &a = in[0], &b = in[1];

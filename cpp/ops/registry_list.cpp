@@ -15,6 +15,8 @@ void register_control_flow();
 void register_control_flow_grad();
 void register_shape_manip();  // shape_manip.cpp (+ slice_gather.cpp)
 void register_resize_pad();
+void register_conv();
+void register_pool();
 
 void register_all_families() {
   register_unary();
@@ -30,5 +32,7 @@ void register_all_families() {
   register_control_flow_grad();
   register_shape_manip();
   register_resize_pad();
+  register_conv();
+  register_pool();
 }
 }  // namespace keras_cpp

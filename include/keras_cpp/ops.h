@@ -152,4 +152,26 @@ Expr resize_images(const Expr& x, int64_t height_factor, int64_t width_factor, c
 Expr resize_volumes(const Expr& x, int64_t depth_factor, int64_t height_factor, int64_t width_factor,
                     const std::string& data_format = "");
 
+// Convolution and pooling (kernel layouts independent of data_format; "" = image_data_format()).
+Expr conv1d(const Expr& x, const Expr& kernel, int64_t strides = 1, const std::string& padding = "valid",
+            const std::string& data_format = "", int64_t dilation_rate = 1);  // padding may be "causal"
+Expr conv2d(const Expr& x, const Expr& kernel, const std::vector<int64_t>& strides = {1, 1},
+            const std::string& padding = "valid", const std::string& data_format = "",
+            const std::vector<int64_t>& dilation_rate = {1, 1});  // kernel (kh, kw, in, out)
+Expr conv3d(const Expr& x, const Expr& kernel, const std::vector<int64_t>& strides = {1, 1, 1},
+            const std::string& padding = "valid", const std::string& data_format = "",
+            const std::vector<int64_t>& dilation_rate = {1, 1, 1});  // kernel (kd, kh, kw, in, out)
+Expr conv2d_transpose(const Expr& x, const Expr& kernel, const std::vector<int64_t>& output_shape,
+                      const std::vector<int64_t>& strides = {1, 1}, const std::string& padding = "valid",
+                      const std::string& data_format = "", const std::vector<int64_t>& dilation_rate = {1, 1});  // kernel (kh, kw, out, in)
+Expr depthwise_conv2d(const Expr& x, const Expr& depthwise_kernel, const std::vector<int64_t>& strides = {1, 1},
+                      const std::string& padding = "valid", const std::string& data_format = "",
+                      const std::vector<int64_t>& dilation_rate = {1, 1});  // output channel c*mult + m
+Expr separable_conv2d(const Expr& x, const Expr& depthwise_kernel, const Expr& pointwise_kernel,
+                      const std::vector<int64_t>& strides = {1, 1}, const std::string& padding = "valid",
+                      const std::string& data_format = "", const std::vector<int64_t>& dilation_rate = {1, 1});
+Expr pool2d(const Expr& x, const std::vector<int64_t>& pool_size, const std::vector<int64_t>& strides = {1, 1},
+            const std::string& padding = "valid", const std::string& data_format = "",
+            const std::string& pool_mode = "max");  // SAME windows ignore padding
+
 }  // namespace keras_cpp

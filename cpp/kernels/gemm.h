@@ -1,0 +1,48 @@
+// cpp/kernels/gemm.h — one Eigen GEMM call over row-major (or transposed) operands in place.
+// Shared by matmul and the convolutions. Eigen threads the product itself, so callers must not
+// wrap a large one in parallel_for (inside a parallel region it runs on one thread).
+#pragma once
+#include <Eigen/Core>
+#include <cstdint>
+
+#include "keras_cpp/tensor.h"
+
+namespace keras_cpp {
+
+template <class T>
+using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// How one 2-D operand sits in memory: row-major (possibly padded), or a transpose of one.
+struct MatView {
+  bool transposed = false;  // stored as the row-major transpose
+  int64_t ld = 0;           // leading dimension of the stored row-major matrix
+};
+
+// The view of t's last two axes, if they can be read as a (possibly transposed) matrix.
+inline bool mat_view(const Tensor& t, MatView& v) {
+  int nd = t.ndim();
+  int64_t r = t.shape()[nd - 2], c = t.shape()[nd - 1], sr = t.strides()[nd - 2], sc = t.strides()[nd - 1];
+  if ((sc == 1 || c == 1) && (sr >= c || r == 1)) { v.transposed = false; v.ld = r == 1 ? c : sr; return true; }
+  if ((sr == 1 || r == 1) && (sc >= r || c == 1)) { v.transposed = true; v.ld = c == 1 ? r : sc; return true; }
+  return false;
+}
+
+// C (M x N, row stride ldc) = A (M x K) * B (K x N), or C += A * B when `accumulate`.
+template <class T>
+void gemm(const T* a, const MatView& va, const T* b, const MatView& vb, T* c, int64_t M, int64_t K, int64_t N,
+          int64_t ldc = -1, bool accumulate = false) {
+  using S = Eigen::OuterStride<>;
+  Eigen::Map<RowMat<T>, 0, S> C(c, M, N, S(ldc < 0 ? N : ldc));
+  auto run = [&](const auto& A) {
+    auto go = [&](const auto& B) {
+      if (accumulate) C.noalias() += A * B;
+      else C.noalias() = A * B;
+    };
+    if (!vb.transposed) go(Eigen::Map<const RowMat<T>, 0, S>(b, K, N, S(vb.ld)));
+    else go(Eigen::Map<const RowMat<T>, 0, S>(b, N, K, S(vb.ld)).transpose());
+  };
+  if (!va.transposed) run(Eigen::Map<const RowMat<T>, 0, S>(a, M, K, S(va.ld)));
+  else run(Eigen::Map<const RowMat<T>, 0, S>(a, K, M, S(va.ld)).transpose());
+}
+
+}  // namespace keras_cpp

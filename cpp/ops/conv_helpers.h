@@ -1,0 +1,76 @@
+// cpp/ops/conv_helpers.h — static checks and node builders shared by conv_primitives.cpp,
+// conv.cpp and pool.cpp (shape rules of backend_api.md section 11).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "ops/conv_kernels.h"
+#include "ops/registry.h"
+
+namespace keras_cpp {
+
+// Output length of spatial dim i (attrs strides, dilation, padding); -1 when n is unknown.
+// ValueError when a valid/causal window does not fit in the input.
+inline int64_t conv_out_len(const std::string& op, int64_t n, int64_t k, const Attrs& a, int i) {
+  if (k < 0) return kUnknownDim;
+  const int64_t s = a.ints("strides")[i], d = a.has("dilation") ? a.ints("dilation")[i] : 1;
+  int64_t out, pb, pa;
+  conv_dim(n, k, s, d, a.s("padding"), out, pb, pa);
+  if (n >= 0 && a.s("padding") != "same" && n + pb < (k - 1) * d + 1)
+    fail_value(op, "spatial dimension " + std::to_string(i) + " of size " + std::to_string(n) +
+                       " is smaller than the (dilated) window " + std::to_string((k - 1) * d + 1) + " with padding '" +
+                       a.s("padding") + "'");
+  return out;
+}
+
+// Ranks, channel counts and dtypes of a channels_last x and a kernel (k..., in/groups, out).
+inline void check_conv_inputs(const std::string& op, const TypeInfo& x, const TypeInfo& w, int nsp, int64_t groups) {
+  if (x.ndim() != nsp + 2) fail_value(op, "x must have rank " + std::to_string(nsp + 2) + ", got shape " + shape_str(x.shape));
+  if (w.ndim() != nsp + 2) fail_value(op, "kernel must have rank " + std::to_string(nsp + 2) + ", got shape " + shape_str(w.shape));
+  int64_t c = x.shape.back(), ci = w.shape[nsp], co = w.shape[nsp + 1];
+  if (c >= 0 && ci >= 0 && ci * groups != c)
+    fail_value(op, "kernel " + shape_str(w.shape) + " expects " + std::to_string(ci * groups) + " input channels but x " +
+                       shape_str(x.shape) + " has " + std::to_string(c));
+  if (co >= 0 && co % groups) fail_value(op, "kernel output channels " + std::to_string(co) + " not divisible by groups");
+  if (!is_floating(x.dtype)) fail_type(op, std::string("expected float tensors, got ") + dtype_name(x.dtype));
+  if (x.dtype != w.dtype)
+    fail_type(op, std::string("x and kernel have different dtypes: ") + dtype_name(x.dtype) + " and " + dtype_name(w.dtype));
+}
+
+// A transposed conv producing length n from length m must be consistent: conv(n) == m.
+inline void check_transpose_len(const std::string& op, int64_t n, int64_t m, int64_t k, const Attrs& a, int i) {
+  if (n < 0 || m < 0 || k < 0) return;
+  int64_t s = a.ints("strides")[i], d = a.has("dilation") ? a.ints("dilation")[i] : 1, out, pb, pa;
+  conv_dim(n, k, s, d, a.s("padding"), out, pb, pa);
+  if (a.s("padding") != "same" && n + pb < (k - 1) * d + 1) out = -1;
+  if (out != m)
+    fail_value(op, "output_shape spatial dim " + std::to_string(i) + " = " + std::to_string(n) + " is inconsistent with x: a '" +
+                       a.s("padding") + "' convolution (kernel " + std::to_string(k) + ", stride " + std::to_string(s) +
+                       ") of length " + std::to_string(n) + " gives " + std::to_string(out) + ", but x has " + std::to_string(m));
+}
+
+// The attrs the conv primitives share (drops per-op extras such as in_shape and kshape).
+inline Attrs conv_attrs_of(const Attrs& a) {
+  Attrs b;
+  for (const char* k : {"strides", "dilation", "padding", "groups"}) b.set(k, a.get(k));
+  return b;
+}
+
+// Dim i of x as a Value: the int when static, else a scalar tensor read from shape(x) at run time.
+inline Value dim_or_tensor(const Expr& x, int i) {
+  if (x.shape()[i] >= 0) return Value(x.shape()[i]);
+  Attrs a;
+  a.set("spec", Value(std::vector<int64_t>{0, i, 0, 0}));
+  return Value(make_node("_getitem", {call("shape", {x})}, a));
+}
+
+inline std::vector<Value> spatial_values(const Expr& x) {
+  std::vector<Value> v;
+  for (int i = 1; i + 1 < x.ndim(); ++i) v.push_back(dim_or_tensor(x, i));
+  return v;
+}
+
+// `_conv_grad_input` node: input spatial sizes given as ints or scalar tensors.
+Expr conv_grad_input_node(const Expr& g, const Expr& w, const std::vector<Value>& spatial, const Attrs& a);
+
+}  // namespace keras_cpp

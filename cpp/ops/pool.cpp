@@ -1,0 +1,236 @@
+// cpp/ops/pool.cpp — max/avg pooling: the channels_last primitive `_pool` (N-d), its gradient
+// `_pool_grad`, and Keras's pool2d/pool3d. Padding never takes part: max only compares real
+// elements and avg divides by the count of real elements in each window (TF SAME semantics).
+#include <cctype>
+
+#include "keras_cpp/config.h"
+#include "ops/conv_helpers.h"
+#include "ops/helpers.h"
+
+namespace keras_cpp {
+namespace {
+
+using G = std::vector<Expr>;
+using Ints = std::vector<int64_t>;
+
+// Flat in-sample positions covered by window p, padding excluded (never empty for valid/same).
+void window(const ConvGeom& g, int64_t p, std::vector<int64_t>& pos) {
+  pos.clear();
+  const int64_t o2 = p % g.out[2], o1 = (p / g.out[2]) % g.out[1], o0 = p / (g.out[2] * g.out[1]);
+  for (int64_t a = 0; a < g.k[0]; ++a) {
+    const int64_t i0 = o0 * g.s[0] + a - g.pb[0];
+    if (i0 < 0 || i0 >= g.in[0]) continue;
+    for (int64_t b = 0; b < g.k[1]; ++b) {
+      const int64_t i1 = o1 * g.s[1] + b - g.pb[1];
+      if (i1 < 0 || i1 >= g.in[1]) continue;
+      for (int64_t c = 0; c < g.k[2]; ++c) {
+        const int64_t i2 = o2 * g.s[2] + c - g.pb[2];
+        if (i2 >= 0 && i2 < g.in[2]) pos.push_back((i0 * g.in[1] + i1) * g.in[2] + i2);
+      }
+    }
+  }
+}
+
+// best[c] = the first position (scan order) holding the window max of channel c; ties are thus
+// deterministic.
+template <class T>
+void argmax_window(const T* xs, const std::vector<int64_t>& pos, int64_t C, int64_t c0, int64_t c1, int64_t* best) {
+  for (int64_t c = c0; c < c1; ++c) best[c - c0] = pos[0];
+  for (size_t q = 1; q < pos.size(); ++q)
+    for (int64_t c = c0; c < c1; ++c)
+      if (xs[pos[q] * C + c] > xs[best[c - c0] * C + c]) best[c - c0] = pos[q];
+}
+
+// mode max/avg: y = pool(x); mode gather: y = h at the max position of x (second-order grad of max).
+template <class T>
+void pool_fwd(const T* x, const T* h, T* y, const ConvGeom& g, const std::string& mode) {
+  const int64_t P = g.P(), C = g.C, inP = g.inP();
+  const int m = mode == "max" ? 0 : mode == "avg" ? 1 : 2;
+  parallel_for(g.N * P, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, g.KK() * C)), [&](int64_t r0, int64_t r1) {
+    std::vector<int64_t> pos, best(static_cast<size_t>(C));
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / P;
+      const T* xs = x + n * inP * C;
+      T* o = y + r * C;
+      window(g, r % P, pos);
+      if (m == 2) {
+        argmax_window(xs, pos, C, 0, C, best.data());
+        for (int64_t c = 0; c < C; ++c) o[c] = h[(n * inP + best[c]) * C + c];
+        continue;
+      }
+      std::copy(xs + pos[0] * C, xs + pos[0] * C + C, o);
+      for (size_t q = 1; q < pos.size(); ++q) {
+        const T* v = xs + pos[q] * C;
+        if (m == 0) for (int64_t c = 0; c < C; ++c) o[c] = v[c] > o[c] ? v[c] : o[c];
+        else for (int64_t c = 0; c < C; ++c) o[c] += v[c];
+      }
+      if (m == 1) for (int64_t c = 0; c < C; ++c) o[c] /= static_cast<T>(pos.size());
+    }
+  });
+}
+
+// gx: each window's gradient to its max position (max) or spread over its real elements (avg).
+// Tasks own (sample, channel block) pairs, so the scatter has no write conflicts.
+template <class T>
+void pool_bwd(const T* x, const T* gy, T* gx, const ConvGeom& g, const std::string& mode) {
+  const int64_t P = g.P(), C = g.C, inP = g.inP(), CB = 16, nb = (C + CB - 1) / CB;
+  const bool mx = mode == "max";
+  parallel_for(g.N * nb, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, P * g.KK() * CB)), [&](int64_t t0, int64_t t1) {
+    std::vector<int64_t> pos, best(static_cast<size_t>(CB));
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t n = t / nb, c0 = (t % nb) * CB, c1 = std::min(C, c0 + CB);
+      const T* xs = x + n * inP * C;
+      T* gs = gx + n * inP * C;
+      for (int64_t q = 0; q < inP; ++q) std::fill(gs + q * C + c0, gs + q * C + c1, T(0));
+      for (int64_t p = 0; p < P; ++p) {
+        const T* go = gy + (n * P + p) * C;
+        window(g, p, pos);
+        if (mx) {
+          argmax_window(xs, pos, C, c0, c1, best.data());
+          for (int64_t c = c0; c < c1; ++c) gs[best[c - c0] * C + c] += go[c];
+        } else {
+          const T inv = T(1) / static_cast<T>(pos.size());
+          for (int64_t q : pos)
+            for (int64_t c = c0; c < c1; ++c) gs[q * C + c] += go[c] * inv;
+        }
+      }
+    }
+  });
+}
+
+ConvGeom pool_geom(const Shape& x, const Attrs& a) { return make_geom(x, a.ints("ksize"), a, 1); }
+
+TypeInfo pool_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  const auto& ks = a.ints("ksize");
+  const TypeInfo& x = in[0];
+  if (!is_floating(x.dtype)) fail_type("_pool", std::string("expected a float tensor, got ") + dtype_name(x.dtype));
+  Shape s{x.shape[0]};
+  for (size_t i = 0; i < ks.size(); ++i) s.push_back(conv_out_len("_pool", x.shape[1 + i], ks[i], a, static_cast<int>(i)));
+  s.push_back(x.shape.back());
+  return TypeInfo{s, x.dtype, true};
+}
+
+// Inputs as contiguous float32/float64 copies (float16 computed in float32), result in x's dtype.
+template <class F>
+Tensor pool_run(KernelCtx& ctx, size_t n_in, F&& fn) {
+  DType od = ctx.in[0].dtype();
+  std::vector<Tensor> t;
+  for (size_t i = 0; i < n_in; ++i) {
+    Tensor v = ctx.in[i];
+    if (v.dtype() == DType::float16) v = v.astype(DType::float32);
+    t.push_back(v.contiguous());
+  }
+  return dispatch_float(t[0].dtype(), "pool", [&](auto tag) { return fn(tag, t); }).astype(od);
+}
+
+Tensor pool_forward(KernelCtx& ctx) {
+  const Attrs& a = ctx.attrs();
+  return pool_run(ctx, ctx.in.size(), [&](auto tag, std::vector<Tensor>& t) {
+    using T = decltype(tag);
+    ConvGeom g = pool_geom(t[0].shape(), a);
+    Shape s{g.N};
+    for (int i = 3 - static_cast<int>(a.ints("ksize").size()); i < 3; ++i) s.push_back(g.out[i]);
+    s.push_back(g.C);
+    Tensor y = ctx.alloc_tensor(s, t[0].dtype());
+    if (shape_numel(s) > 0) pool_fwd<T>(t[0].data<T>(), t.size() > 1 ? t[1].data<T>() : nullptr, y.data<T>(), g, a.s("mode"));
+    return y;
+  });
+}
+
+Tensor pool_grad_forward(KernelCtx& ctx) {
+  const Attrs& a = ctx.attrs();
+  return pool_run(ctx, 2, [&](auto tag, std::vector<Tensor>& t) {
+    using T = decltype(tag);
+    ConvGeom g = pool_geom(t[0].shape(), a);
+    Tensor gx = Tensor::zeros(t[0].shape(), t[0].dtype());
+    if (g.P() > 0) pool_bwd<T>(t[0].data<T>(), t[1].data<T>(), gx.data<T>(), g, a.s("mode"));
+    return gx;
+  });
+}
+
+// pool2d/pool3d(x, pool_size, strides, padding, data_format, pool_mode).
+Expr pool_build(const std::string& op, int nsp, std::vector<Value>& a) {
+  Expr x(a[0].t);
+  auto ints = [&](const Value& v, const char* name) {
+    Ints r = v.kind == Value::Int ? Ints(nsp, v.i) : v.kind == Value::Ints ? v.ints : Ints{};
+    if (static_cast<int>(r.size()) != nsp) fail_value(op, std::string("'") + name + "' must be a tuple of " + std::to_string(nsp) + " ints, got " + v.repr());
+    for (int64_t e : r)
+      if (e < 1) fail_value(op, std::string("'") + name + "' entries must be >= 1, got " + v.repr());
+    return r;
+  };
+  Ints ks = ints(a[1], "pool_size"), st = ints(a[2], "strides");
+  const std::string& pad = a[3].s;
+  if (pad != "valid" && pad != "same") fail_value(op, "Invalid padding: '" + pad + "' (expected 'valid' or 'same')");
+  std::string fmt = a[4].is_none() ? config::image_data_format() : a[4].s;
+  for (auto& ch : fmt) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (fmt != "channels_last" && fmt != "channels_first")
+    fail_value(op, "Unknown data_format: '" + fmt + "' (expected 'channels_last' or 'channels_first')");
+  const std::string& mode = a[5].s;
+  if (mode != "max" && mode != "avg") fail_value(op, "Invalid pool_mode: '" + mode + "' (expected 'max' or 'avg')");
+  if (x.ndim() != nsp + 2) fail_value(op, "x must have rank " + std::to_string(nsp + 2) + ", got shape " + shape_str(x.shape()));
+  Attrs at;
+  at.set("ksize", Value(ks));
+  at.set("strides", Value(st));
+  at.set("padding", Value(pad));
+  at.set("mode", Value(mode));
+  Ints to{0}, from{0, nsp + 1};
+  for (int i = 0; i < nsp; ++i) { to.push_back(i + 2); from.push_back(i + 1); }
+  to.push_back(1);
+  bool cf = fmt == "channels_first";
+  Expr y = make_node("_pool", {cf ? permute_dimensions(x, to) : x}, at);
+  return cf ? permute_dimensions(y, from) : y;
+}
+
+}  // namespace
+
+Expr pool2d(const Expr& x, const std::vector<int64_t>& pool_size, const std::vector<int64_t>& strides,
+            const std::string& padding, const std::string& data_format, const std::string& pool_mode) {
+  return call("pool2d", {x, Value(pool_size), Value(strides), Value(padding), data_format.empty() ? Value() : Value(data_format),
+                         Value(pool_mode)});
+}
+
+void register_pool() {
+  OpDef p;
+  p.signature = "_pool(x: tensor)";
+  p.doc = "N-d pooling of channels_last x; attrs ksize, strides, padding, mode (max, avg, or gather: x's max positions read from input 1).";
+  p.infer = pool_infer;
+  p.forward = pool_forward;
+  p.grad = [](const Expr& y, const Expr& g) {
+    Expr x(y->inputs[0]);
+    if (y->attrs.s("mode") == "gather") {  // linear in h; x only picks positions
+      Attrs a = y->attrs;
+      a.set("mode", Value(std::string("max")));
+      return G{Expr(), make_node("_pool_grad", {x, g}, a)};
+    }
+    return G{make_node("_pool_grad", {x, g}, y->attrs)};
+  };
+  register_op(p);
+
+  OpDef pg;
+  pg.signature = "_pool_grad(x: tensor, g: tensor)";
+  pg.doc = "Gradient of _pool: g to each window's first max position (max) or spread over its real elements (avg).";
+  pg.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; };
+  pg.forward = pool_grad_forward;
+  pg.grad = [](const Expr& y, const Expr& gg) {
+    Expr x(y->inputs[0]);
+    Attrs a = y->attrs;
+    if (a.s("mode") == "avg") return G{Expr(), make_node("_pool", {gg}, a)};
+    a.set("mode", Value(std::string("gather")));  // linear in g: read gg at the max positions
+    return G{Expr(), make_node("_pool", {x, gg}, a)};
+  };
+  register_op(pg);
+
+  OpDef p2;
+  p2.signature = "pool2d(x: tensor, pool_size: any, strides: any = (1, 1), padding: str = 'valid', data_format: str? = None, pool_mode: str = 'max')";
+  p2.doc = "2-D max/avg pooling; SAME windows ignore padding (max never picks it, avg divides by the real count).";
+  p2.build = [](const OpDef&, std::vector<Value>& a) { return pool_build("pool2d", 2, a); };
+  register_op(p2);
+
+  OpDef p3;
+  p3.signature = "pool3d(x: tensor, pool_size: any, strides: any = (1, 1, 1), padding: str = 'valid', data_format: str? = None, pool_mode: str = 'max')";
+  p3.doc = "3-D max/avg pooling, rules as pool2d.";
+  p3.build = [](const OpDef&, std::vector<Value>& a) { return pool_build("pool3d", 3, a); };
+  register_op(p3);
+}
+
+}  // namespace keras_cpp
