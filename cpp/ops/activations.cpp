@@ -8,12 +8,6 @@
 namespace keras_cpp {
 namespace {
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
 // Float-only activations turn integer inputs into floatx (as the unary float ops do).
 Expr as_float(const Expr& x, const char* op) {

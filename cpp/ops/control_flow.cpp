@@ -17,12 +17,6 @@ namespace {
 
 constexpr int64_t kNone = INT64_MIN;  // None inside _getitem specs
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
 // Outer tensors the body reads: the loop-invariant inputs of body nodes that depend on the
 // body's placeholders. Random and stateful ops made while tracing fn (node ids are creation
@@ -96,11 +90,6 @@ Expr make_loop(const std::string& mode, std::vector<Expr> inputs, const std::vec
   return make_node(mode == "map" ? "_map_fn" : "_fold", inputs, a);
 }
 
-Expr getitem(const Expr& x, std::vector<int64_t> spec) {
-  Attrs a;
-  a.set("spec", Value(std::move(spec)));
-  return make_node("_getitem", {x}, a);
-}
 
 void check_elems(const Expr& elems, const char* op) {
   if (!elems->rank_known || elems.ndim() < 1)

@@ -10,12 +10,6 @@
 namespace keras_cpp {
 namespace {
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
 // acc += g (same shape; acc contiguous float32/float64).
 void add_into(Tensor& acc, const Tensor& g, const char* op) {

@@ -15,12 +15,6 @@ namespace {
 
 using Ints = std::vector<int64_t>;
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
 std::string fmt_arg(const std::string& op, const Value& v) {
   std::string f = v.is_none() ? config::image_data_format() : v.s;

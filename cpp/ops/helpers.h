@@ -8,6 +8,21 @@
 
 namespace keras_cpp {
 
+// An OpDef with its signature and docstring filled in (family files add infer/forward/grad).
+inline OpDef def(const char* sig, const char* doc) {
+  OpDef d;
+  d.signature = sig;
+  d.doc = doc;
+  return d;
+}
+
+// x[spec] as a view; spec = (kind, start, stop, step) quads (see _getitem in shape_ops.cpp).
+inline Expr getitem(const Expr& x, std::vector<int64_t> spec) {
+  Attrs a;
+  a.set("spec", Value(std::move(spec)));
+  return make_node("_getitem", {x}, a);
+}
+
 // Reduce a broadcast gradient `g` back to the shape of `like` (no-op when shapes match).
 Expr sum_to(const Expr& g, const Expr& like);
 // Broadcast `x` to the run-time shape of `like`.

@@ -11,12 +11,6 @@ namespace {
 
 using G = std::vector<Expr>;
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
 template <class T>
 void softmax_rows(const T* x, T* y, int64_t A, int64_t R, int64_t B) {

@@ -10,12 +10,6 @@
 namespace keras_cpp {
 namespace {
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
 Expr as_float(const Expr& x, const char* op) {
   if (x.dtype() == DType::bool_) fail_type(op, "does not accept bool tensors");

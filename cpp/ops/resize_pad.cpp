@@ -13,12 +13,6 @@ namespace {
 
 using G = std::vector<Expr>;
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
 // Keras normalize_data_format: None -> image_data_format(); case-insensitive.
 std::string data_format_of(const std::string& op, const Value& v) {

@@ -13,18 +13,7 @@ namespace {
 
 using G = std::vector<Expr>;
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
-Expr getitem(const Expr& x, std::vector<int64_t> spec) {
-  Attrs a;
-  a.set("spec", Value(std::move(spec)));
-  return make_node("_getitem", {x}, a);
-}
 
 // A static dim of x as an int, or shape(x)[k] when it is only known at run time.
 Value dim_value(const Expr& x, int k) {

@@ -13,12 +13,6 @@ namespace {
 using G = std::vector<Expr>;
 constexpr int64_t kNone = INT64_MIN;  // "None" inside int lists (slice bounds, shape slots)
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
 TypeInfo same(const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; }
 

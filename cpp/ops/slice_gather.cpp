@@ -11,18 +11,7 @@ namespace {
 
 using G = std::vector<Expr>;
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
-Expr getitem(const Expr& x, std::vector<int64_t> spec) {
-  Attrs a;
-  a.set("spec", Value(std::move(spec)));
-  return make_node("_getitem", {x}, a);
-}
 
 void check_int_tensor(const std::string& op, const std::string& nm, const Expr& e, int rank) {
   if (!is_integer(e.dtype())) fail_type(op, "'" + nm + "' tensors must have an integer dtype, got " + dtype_name(e.dtype()));
