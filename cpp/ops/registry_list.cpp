@@ -13,6 +13,8 @@ void register_activations();
 void register_normalization();
 void register_control_flow();
 void register_control_flow_grad();
+void register_tuple();
+void register_rnn();
 
 void register_all_families() {
   register_unary();
@@ -26,5 +28,7 @@ void register_all_families() {
   register_normalization();
   register_control_flow();
   register_control_flow_grad();
+  register_tuple();
+  register_rnn();
 }
 }  // namespace keras_cpp

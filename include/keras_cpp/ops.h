@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "expr.h"
@@ -130,5 +131,17 @@ Expr foldl(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& 
 Expr foldr(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer = Expr());
 // Keras switch (`switch` is a C++ keyword): scalar condition picks a branch, else elementwise.
 Expr switch_(const Expr& condition, const Expr& then_expression, const Expr& else_expression);
+
+// Recurrent loop (issue 5, rnn group). step(x_t, states + constants) -> (output_t, new_states).
+using RnnStep = std::function<std::pair<Expr, std::vector<Expr>>(const Expr&, const std::vector<Expr>&)>;
+struct RnnResult {
+  Expr last_output, outputs;  // outputs (samples, time, ...) in processing order
+  std::vector<Expr> new_states;
+};
+// Keras K.rnn: step traced once, looped in C++ (unroll: copied per step at build time); mask
+// (samples, time) or, without it, input_length (per-sample lengths) keeps states/outputs.
+RnnResult rnn(const RnnStep& step, const Expr& inputs, const std::vector<Expr>& initial_states, bool go_backwards = false,
+              const Expr& mask = Expr(), const std::vector<Expr>& constants = {}, bool unroll = false,
+              const Expr& input_length = Expr());
 
 }  // namespace keras_cpp
