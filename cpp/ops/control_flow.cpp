@@ -22,14 +22,16 @@ constexpr int64_t kNone = INT64_MIN;  // None inside _getitem specs
 // body's placeholders. Random and stateful ops made while tracing fn (node ids are creation
 // order) count as per-element; ones made before fn ran are outer tensors, evaluated once.
 // Constants stay inside; invariant subgraphs are hoisted out of the loop and computed once.
-std::vector<Expr> find_captured(const Expr& out, const std::vector<Expr>& params) {
+std::vector<Expr> find_captured(const std::vector<Expr>& outs, const std::vector<Expr>& params) {
   std::unordered_set<Node*> variant;
   uint64_t traced_from = UINT64_MAX;
   for (auto& p : params) {
     variant.insert(p.node().get());
     traced_from = std::min(traced_from, p->id);
   }
-  std::vector<Node*> order = topo_order({out.node().get()}, variant);
+  std::vector<Node*> roots;
+  for (auto& o : outs) roots.push_back(o.node().get());
+  std::vector<Node*> order = topo_order(roots, variant);
   for (Node* n : order) {
     if (variant.count(n) || n->kind != NodeKind::op) continue;
     bool v = (n->op->flags & (kRandom | kStateful)) != 0 && n->id > traced_from;
@@ -44,50 +46,18 @@ std::vector<Expr> find_captured(const Expr& out, const std::vector<Expr>& params
   for (Node* n : order)
     if (variant.count(n) && n->kind == NodeKind::op)
       for (auto& in : n->inputs) take(in);
-  if (!variant.count(out.node().get())) take(out.node());
+  for (auto& o : outs)
+    if (!variant.count(o.node().get())) take(o.node());
   return cap;
 }
 
-// Copy the body with `remap`ped leaves (captured tensors -> placeholders), so the stored body is
-// closed: its gradient graph stops at the captured tensors and nested loops clone safely.
-Expr clone_body(const Expr& out, std::unordered_map<Node*, Expr>& remap) {
-  std::unordered_set<Node*> stop;
-  for (auto& [k, v] : remap) stop.insert(k);
-  for (Node* n : topo_order({out.node().get()}, stop)) {
-    if (remap.count(n) || n->kind != NodeKind::op) continue;
-    std::vector<Expr> ins;
-    for (auto& in : n->inputs) ins.push_back(remap.count(in.get()) ? remap[in.get()] : Expr(in));
-    Expr c = make_node(*n->op, ins, n->attrs);
-    c->name = n->name;
-    remap[n] = c;
-  }
-  return remap.count(out.node().get()) ? remap[out.node().get()] : out;
-}
-
-// Build a loop node: `inputs` are elems (and init); `params` the placeholders fn was traced on.
+// Build a map/fold loop node: `inputs` are elems (and init); `params` the placeholders fn was traced on.
 Expr make_loop(const std::string& mode, std::vector<Expr> inputs, const std::vector<Expr>& params, const Expr& out,
                const Value& dtype) {
-  std::vector<Expr> cap = find_captured(out, params);
-  std::unordered_map<Node*, Expr> remap;
-  std::vector<Value> body;
-  for (auto& p : params) {
-    remap[p.node().get()] = p;
-    body.push_back(Value(p));
-  }
-  for (auto& c : cap) {
-    Expr ph = placeholder(c.shape(), c.dtype(), "captured", c->rank_known);
-    remap[c.node().get()] = ph;
-    body.push_back(Value(ph));
-    inputs.push_back(c);
-  }
-  body.push_back(Value(clone_body(out, remap)));
   Attrs a;
   a.set("mode", Value(mode));
-  a.set("body", Value(body));
-  a.set("nparams", Value(static_cast<int64_t>(params.size())));
   a.set("dtype", dtype);
-  a.set("cache", new_loop_cache());
-  return make_node(mode == "map" ? "_map_fn" : "_fold", inputs, a);
+  return make_loop_node(mode == "map" ? "_map_fn" : "_fold", a, std::move(inputs), params, {out});
 }
 
 
@@ -200,21 +170,73 @@ std::vector<Expr> loop_body(const Node& n) {
   return r;
 }
 
-Function* compile_loop_body(const Node& n) {
-  std::vector<Expr> body = loop_body(n);
-  Expr out = body.back();
-  body.pop_back();
-  return new Function(body, {out});
+std::vector<Expr> loop_body_inputs(const Node& n) {
+  std::vector<Expr> b = loop_body(n);
+  b.resize(b.size() - loop_nouts(n));
+  return b;
+}
+
+std::vector<Expr> loop_body_outputs(const Node& n) {
+  std::vector<Expr> b = loop_body(n);
+  return std::vector<Expr>(b.end() - static_cast<std::ptrdiff_t>(loop_nouts(n)), b.end());
+}
+
+Function* compile_loop_body(const Node& n) { return new Function(loop_body_inputs(n), loop_body_outputs(n)); }
+
+// Copy the body with `remap`ped leaves (captured tensors -> placeholders), so the stored body is
+// closed: its gradient graph stops at the captured tensors and nested loops clone safely.
+std::vector<Expr> clone_graph(const std::vector<Expr>& outs, std::unordered_map<Node*, Expr>& remap) {
+  std::unordered_set<Node*> stop;
+  for (auto& [k, v] : remap) stop.insert(k);
+  std::vector<Node*> roots;
+  for (auto& o : outs) roots.push_back(o.node().get());
+  for (Node* n : topo_order(roots, stop)) {
+    if (remap.count(n) || n->kind != NodeKind::op) continue;
+    std::vector<Expr> ins;
+    for (auto& in : n->inputs) ins.push_back(remap.count(in.get()) ? remap[in.get()] : Expr(in));
+    Expr c = make_node(*n->op, ins, n->attrs);
+    c->name = n->name;
+    remap[n] = c;
+  }
+  std::vector<Expr> r;
+  for (auto& o : outs) r.push_back(remap.count(o.node().get()) ? remap[o.node().get()] : o);
+  return r;
+}
+
+Expr make_loop_node(const std::string& op, Attrs a, std::vector<Expr> inputs, const std::vector<Expr>& params,
+                    const std::vector<Expr>& outs) {
+  std::vector<Expr> cap = find_captured(outs, params);
+  std::unordered_map<Node*, Expr> remap;
+  std::vector<Value> body;
+  for (auto& p : params) {
+    remap[p.node().get()] = p;
+    body.push_back(Value(p));
+  }
+  for (auto& c : cap) {
+    Expr ph = placeholder(c.shape(), c.dtype(), "captured", c->rank_known);
+    remap[c.node().get()] = ph;
+    body.push_back(Value(ph));
+    inputs.push_back(c);
+  }
+  for (auto& o : clone_graph(outs, remap)) body.push_back(Value(o));
+  a.set("body", Value(body));
+  a.set("nparams", Value(static_cast<int64_t>(params.size())));
+  a.set("nouts", Value(static_cast<int64_t>(outs.size())));
+  a.set("cache", new_loop_cache());
+  return make_node(op, inputs, a);
 }
 
 const char* loop_name(const Node& n) {
   const std::string& m = n.attrs.s("mode");
-  return m == "map" ? "map_fn" : m == "foldl" ? "foldl" : "foldr";
+  return m == "map" ? "map_fn" : m == "foldl" ? "foldl" : m == "foldr" ? "foldr" : "rnn";
 }
 
-Tensor loop_row(const Tensor& t, int64_t i) {
-  Shape sh(t.shape().begin() + 1, t.shape().end()), st(t.strides().begin() + 1, t.strides().end());
-  return Tensor(t.storage(), sh, st, t.offset() + i * t.strides()[0], t.dtype());
+Tensor loop_slice(const Tensor& t, int axis, int64_t i) {
+  Shape sh = t.shape(), st = t.strides();
+  int64_t off = t.offset() + i * st[axis];
+  sh.erase(sh.begin() + axis);
+  st.erase(st.begin() + axis);
+  return Tensor(t.storage(), sh, st, off, t.dtype());
 }
 
 int64_t fold_index(const Node& n, int64_t t, int64_t len) { return n.attrs.s("mode") == "foldr" ? len - 1 - t : t; }
@@ -222,7 +244,7 @@ int64_t fold_index(const Node& n, int64_t t, int64_t len) { return n.attrs.s("mo
 Tensor run_fold(const Node& n, Function& body, const std::vector<Tensor>& in, std::vector<Tensor>* trace) {
   const Tensor& xs = in[0];
   int64_t len = xs.shape()[0];
-  size_t nfeeds = loop_body(n).size() - 1;
+  size_t nfeeds = loop_body_inputs(n).size();
   std::vector<Tensor> feeds(in.begin(), in.begin() + nfeeds);  // (acc, element, captured...)
   Tensor acc = in[1];
   for (int64_t t = 0; t < len; ++t) {

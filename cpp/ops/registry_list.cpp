@@ -17,6 +17,8 @@ void register_shape_manip();  // shape_manip.cpp (+ slice_gather.cpp)
 void register_resize_pad();
 void register_conv();
 void register_pool();
+void register_tuple();
+void register_rnn();
 
 void register_all_families() {
   register_unary();
@@ -34,5 +36,7 @@ void register_all_families() {
   register_resize_pad();
   register_conv();
   register_pool();
+  register_tuple();
+  register_rnn();
 }
 }  // namespace keras_cpp

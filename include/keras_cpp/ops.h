@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "expr.h"
@@ -173,5 +174,17 @@ Expr separable_conv2d(const Expr& x, const Expr& depthwise_kernel, const Expr& p
 Expr pool2d(const Expr& x, const std::vector<int64_t>& pool_size, const std::vector<int64_t>& strides = {1, 1},
             const std::string& padding = "valid", const std::string& data_format = "",
             const std::string& pool_mode = "max");  // SAME windows ignore padding
+
+// Recurrent loop (issue 5, rnn group). step(x_t, states + constants) -> (output_t, new_states).
+using RnnStep = std::function<std::pair<Expr, std::vector<Expr>>(const Expr&, const std::vector<Expr>&)>;
+struct RnnResult {
+  Expr last_output, outputs;  // outputs (samples, time, ...) in processing order
+  std::vector<Expr> new_states;
+};
+// Keras K.rnn: step traced once, looped in C++ (unroll: copied per step at build time); mask
+// (samples, time) or, without it, input_length (per-sample lengths) keeps states/outputs.
+RnnResult rnn(const RnnStep& step, const Expr& inputs, const std::vector<Expr>& initial_states, bool go_backwards = false,
+              const Expr& mask = Expr(), const std::vector<Expr>& constants = {}, bool unroll = false,
+              const Expr& input_length = Expr());
 
 }  // namespace keras_cpp

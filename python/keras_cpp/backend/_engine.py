@@ -508,6 +508,8 @@ def switch(condition, then_expression, else_expression):
     elif isinstance(then_expression, Tensor) and not isinstance(else_expression, Tensor):
         else_expression = _as_tensor(else_expression, then_expression.dtype, 'switch')
     return _core.switch(condition, then_expression, else_expression)
+
+
 # ---------------------------------------------------------------- shape manipulation (issue 4)
 def repeat_elements(x, rep, axis):
     """repeat_elements(x, rep, axis)
@@ -517,3 +519,50 @@ def repeat_elements(x, rep, axis):
     y = _core.repeat_elements(x, rep, axis)
     y._keras_shape = y.shape
     return y
+
+
+# ---------------------------------------------------------------- rnn group: K.rnn
+# Python only calls step_function (a Python callable) on placeholders; the loop over time, the
+# masking and the gradient run in C++ (cpp/ops/rnn.cpp).
+def _step_result(res):
+    if not isinstance(res, (list, tuple)) or len(res) != 2:
+        raise TypeError('[rnn] step_function must return (output, new_states), got %r' % (res,))
+    out, new = res
+    if not isinstance(out, Tensor):
+        raise TypeError('[rnn] step_function must return a tensor as output, got %r' % (out,))
+    if not isinstance(new, (list, tuple)):
+        raise TypeError('[rnn] step_function must return new_states as a list of tensors, got %r' % (new,))
+    return out, list(new)
+
+
+def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
+        input_length=None):
+    """Iterate step_function(x_t, states + constants) -> (output_t, new_states) over axis 1 of
+    inputs (samples, time, ...). Returns (last_output, outputs, new_states); outputs are in
+    processing order. mask (samples, time) keeps outputs/states at masked steps; a tensor
+    input_length acts as a mask when mask is None. The step is traced once; the loop runs in C++
+    (unroll=True copies the step per time step instead; needs a static time length)."""
+    inputs = _as_tensor(inputs, None, 'rnn')
+    if inputs.ndim is None or inputs.ndim < 3:
+        raise ValueError('[rnn] inputs must have rank >= 3 (samples, time, ...), got shape %s' % (inputs.shape,))
+    states = [_as_tensor(s, inputs.dtype, 'rnn') for s in (initial_states or [])]
+    constants = [_as_tensor(c, inputs.dtype, 'rnn') for c in (constants or [])]
+    if mask is not None:
+        mask = _as_tensor(mask, None, 'rnn')
+    elif isinstance(input_length, Tensor):
+        mask = _core._length_mask(input_length, inputs)
+    uses_lp = False
+    if inputs.shape[1] != 0:
+        # Keras calls the step once outside the loop first (theano: initial_output, TF:
+        # output_time_zero): cells make their dropout masks there, fixed over the time steps.
+        out0, _ = _step_result(step_function(inputs[:, -1 if go_backwards else 0], states + constants))
+        uses_lp = bool(getattr(out0, '_uses_learning_phase', False))
+    x = _core.placeholder((inputs.shape[0],) + tuple(inputs.shape[2:]), inputs.dtype, 'rnn/input')
+    sph = [_core.placeholder(s.shape, s.dtype, 'rnn/state') for s in states]
+    out, new = _step_result(step_function(x, sph + constants))
+    uses_lp = uses_lp or bool(getattr(out, '_uses_learning_phase', False))
+    tup = _core._rnn(inputs, mask, states, x, sph, out, new, bool(go_backwards), bool(unroll))
+    last, outputs = _core._tuple_get(tup, 0), _core._tuple_get(tup, 1)
+    new_states = [_core._tuple_get(tup, 2 + i) for i in range(len(states))]
+    last._uses_learning_phase = uses_lp
+    return last, outputs, new_states

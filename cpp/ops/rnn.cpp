@@ -1,0 +1,378 @@
+// cpp/ops/rnn.cpp — K.rnn. The step function is traced once on placeholders (by the Python
+// wrapper or by rnn() below); `_rnn` turns the trace into a `_scan` loop node (ops/loop.h) whose
+// kernel runs the compiled step once per time step in C++, or, with unroll=True, copies the
+// step's per-step nodes once per time step at build time. Masking: states are selected inside
+// the loop body (so the body's own gradient covers it); outputs are forward-filled after the
+// loop by `_mask_fill`. The loop's several results travel as a tuple (ops/tuple.h).
+//
+// _scan layout: attrs axis, reverse, nseq, ncarry, nstack; body = [seq params, carry params,
+// captured placeholders, stacked outs (nstack), new carries (ncarry)]; inputs = [seqs, inits,
+// captured]. Result tuple: [stacked..., final carries..., trace] where the trace (hidden, for the
+// backward pass, which then needs no forward replay) holds each carry before each step.
+#include <cstring>
+
+#include "ops/helpers.h"
+#include "ops/loop.h"
+#include "ops/tuple.h"
+
+namespace keras_cpp {
+namespace {
+
+constexpr int64_t kNone = INT64_MIN;  // None inside _getitem specs
+
+OpDef def(const char* sig, const char* doc) {
+  OpDef d;
+  d.signature = sig;
+  d.doc = doc;
+  return d;
+}
+
+std::string shape_of(const Expr& e) { return e->rank_known ? shape_str(e.shape()) : std::string("<unknown rank>"); }
+
+// x[:, i] (a view) for a tensor of rank >= 2.
+Expr time_slice(const Expr& x, int64_t i) {
+  Attrs a;
+  a.set("spec", Value(std::vector<int64_t>{1, kNone, kNone, kNone, 0, i, 0, 0}));
+  return make_node("_getitem", {x}, a);
+}
+
+bool compatible(const Expr& a, const Expr& b) {
+  if (!a->rank_known || !b->rank_known) return true;
+  if (a.ndim() != b.ndim()) return false;
+  for (int i = 0; i < a.ndim(); ++i)
+    if (a.shape()[i] >= 0 && b.shape()[i] >= 0 && a.shape()[i] != b.shape()[i]) return false;
+  return true;
+}
+
+Tensor scan_forward(KernelCtx& ctx) {
+  const Node& n = ctx.node;
+  ScanLayout L = scan_layout(n);
+  Function& f = loop_function(n, false, [&] { return compile_loop_body(n); });
+  int64_t len = ctx.in[0].shape()[L.axis];
+  for (size_t s = 1; s < L.nseq; ++s)
+    if (ctx.in[s].shape()[L.axis] != len)
+      fail_value("rnn", "mask has " + std::to_string(ctx.in[s].shape()[L.axis]) + " time steps but inputs have " + std::to_string(len));
+  if (len == 0) fail_value("rnn", "inputs have 0 time steps (shape " + shape_str(ctx.in[0].shape()) + ")");
+  std::vector<Tensor> feeds(ctx.in.begin(), ctx.in.end()), stacked(L.nstack), trace;
+  trace.reserve(static_cast<size_t>(len) * L.ncarry);
+  for (int64_t t = 0; t < len; ++t) {
+    int64_t i = L.reverse ? len - 1 - t : t;
+    for (size_t s = 0; s < L.nseq; ++s) feeds[s] = loop_slice(ctx.in[s], L.axis, i);
+    for (size_t c = 0; c < L.ncarry; ++c) trace.push_back(feeds[L.nseq + c]);
+    std::vector<Tensor> out = f(feeds);
+    for (size_t k = 0; k < L.nstack; ++k) {
+      if (t == 0) {
+        Shape s = out[k].shape();
+        s.insert(s.begin() + L.axis, len);
+        stacked[k] = ctx.alloc_tensor(s, out[k].dtype());
+      }
+      Tensor dst = loop_slice(stacked[k], L.axis, t);
+      if (out[k].shape() != dst.shape())
+        fail_value("rnn", "step_function returned an output of shape " + shape_str(out[k].shape()) + " at step " + std::to_string(t) +
+                              " but " + shape_str(dst.shape()) + " at step 0");
+      copy_into(out[k], dst);
+    }
+    for (size_t c = 0; c < L.ncarry; ++c) {
+      Tensor& nc = out[L.nstack + c];
+      if (nc.shape() != feeds[L.nseq + c].shape())
+        fail_value("rnn", "step_function returned new state " + std::to_string(c) + " of shape " + shape_str(nc.shape()) +
+                              " for a state of shape " + shape_str(feeds[L.nseq + c].shape()) + " (states must keep their shape)");
+      feeds[L.nseq + c] = std::move(nc);
+    }
+  }
+  std::vector<Tensor> items(stacked);
+  for (size_t c = 0; c < L.ncarry; ++c) items.push_back(feeds[L.nseq + c]);
+  items.insert(items.end(), trace.begin(), trace.end());
+  return make_tuple_tensor(std::move(items), n.dtype);
+}
+
+// Processing-order mask of sample b at step t (the mask is in time order).
+struct FillMask {
+  Tensor m;
+  int64_t B, T;
+  bool reverse;
+  FillMask(const Tensor& mask, bool rev)
+      : m(mask.astype(DType::bool_).contiguous()), B(mask.shape()[0]), T(mask.shape()[1]), reverse(rev) {}
+  bool at(int64_t b, int64_t t) const { return m.data<bool>()[b * T + (reverse ? T - 1 - t : t)]; }
+};
+
+// out[b, t] = x[b, t] at kept steps, else out[b, t-1] (zeros before the first kept step).
+Tensor mask_fill_forward(KernelCtx& ctx) {
+  Tensor x = ctx.in[0].contiguous();
+  FillMask M(ctx.in[1], ctx.attrs().b("reverse"));
+  if (x.shape()[0] != M.B || x.shape()[1] != M.T)
+    fail_value("rnn", "mask of shape " + shape_str(ctx.in[1].shape()) + " does not match outputs of shape " + shape_str(x.shape()));
+  Tensor out = Tensor::zeros(x.shape(), x.dtype());
+  size_t row = static_cast<size_t>(x.numel() / std::max<int64_t>(M.B * M.T, 1)) * dtype_size(x.dtype());
+  const char* src = static_cast<const char*>(x.raw());
+  char* dst = static_cast<char*>(out.raw());
+  for (int64_t b = 0; b < M.B; ++b) {
+    int64_t last = -1;
+    for (int64_t t = 0; t < M.T; ++t) {
+      if (M.at(b, t)) last = t;
+      if (last >= 0) std::memcpy(dst + (b * M.T + t) * row, src + (b * M.T + last) * row, row);
+    }
+  }
+  return out;
+}
+
+// VJP of _mask_fill: a kept step collects its own gradient and those of the masked steps after it.
+Tensor mask_fill_grad_forward(KernelCtx& ctx) {
+  Tensor g = ctx.in[0].contiguous();
+  FillMask M(ctx.in[1], ctx.attrs().b("reverse"));
+  Tensor out = Tensor::zeros(g.shape(), g.dtype());
+  int64_t inner = g.numel() / std::max<int64_t>(M.B * M.T, 1);
+  dispatch_float(g.dtype(), "rnn", [&](auto tag) {
+    using T = decltype(tag);
+    const T* gp = g.data<T>();
+    T* op = out.data<T>();
+    std::vector<T> acc(static_cast<size_t>(inner));
+    for (int64_t b = 0; b < M.B; ++b) {
+      std::fill(acc.begin(), acc.end(), T(0));
+      for (int64_t t = M.T - 1; t >= 0; --t) {
+        const T* gr = gp + (b * M.T + t) * inner;
+        for (int64_t k = 0; k < inner; ++k) acc[k] += gr[k];
+        if (!M.at(b, t)) continue;
+        std::copy(acc.begin(), acc.end(), op + (b * M.T + t) * inner);
+        std::fill(acc.begin(), acc.end(), T(0));
+      }
+    }
+  });
+  return out;
+}
+
+// Stack the per-step outputs of an unrolled rnn along `axis`.
+Tensor stack_forward(KernelCtx& ctx) {
+  int axis = static_cast<int>(ctx.attrs().i("axis"));
+  Shape s = ctx.in[0].shape();
+  s.insert(s.begin() + axis, static_cast<int64_t>(ctx.in.size()));
+  Tensor out = ctx.alloc_tensor(s, ctx.node.dtype);
+  for (size_t j = 0; j < ctx.in.size(); ++j) {
+    Tensor dst = loop_slice(out, axis, static_cast<int64_t>(j));
+    if (ctx.in[j].shape() != dst.shape())
+      fail_value("rnn", "step_function returned an output of shape " + shape_str(ctx.in[j].shape()) + " at step " + std::to_string(j) +
+                            " but " + shape_str(dst.shape()) + " at step 0");
+    copy_into(ctx.in[j], dst);
+  }
+  return out;
+}
+
+void check_rnn_args(const Expr& inputs, const Expr& mask, const std::vector<Expr>& inits, const Expr& x,
+                    const std::vector<Expr>& sps, const Expr& out, const std::vector<Expr>& news) {
+  if (!inputs->rank_known || inputs.ndim() < 3)
+    fail_value("rnn", "inputs must have rank >= 3 (samples, time, ...), got shape " + shape_of(inputs));
+  if (x->kind != NodeKind::placeholder || sps.size() != inits.size())
+    fail_value("rnn", "internal: the step must be traced on one input and one state placeholder per state");
+  if (news.size() != inits.size())
+    fail_value("rnn", "step_function returned " + std::to_string(news.size()) + " new states for " + std::to_string(inits.size()) +
+                          " initial states; it must return one per state");
+  for (size_t j = 0; j < inits.size(); ++j) {
+    if (!inits[j]->rank_known || inits[j].ndim() < 1)
+      fail_value("rnn", "initial state " + std::to_string(j) + " must have a known rank >= 1 (samples, ...), got shape " + shape_of(inits[j]));
+    if (news[j].dtype() != inits[j].dtype())
+      fail_type("rnn", "step_function returned a " + std::string(dtype_name(news[j].dtype())) + " new state " + std::to_string(j) +
+                           " for a " + dtype_name(inits[j].dtype()) + " initial state");
+    if (!compatible(news[j], inits[j]))
+      fail_value("rnn", "step_function returned new state " + std::to_string(j) + " of shape " + shape_of(news[j]) +
+                            " for an initial state of shape " + shape_of(inits[j]) + " (states must keep their shape)");
+  }
+  if (!out->rank_known || out.ndim() < 1)
+    fail_value("rnn", "step_function's output must have rank >= 1 (samples, ...), got shape " + shape_of(out));
+  if (mask && (!mask->rank_known || mask.ndim() != 2))
+    fail_value("rnn", "mask must have shape (samples, time), got " + shape_of(mask));
+  for (int d = 0; mask && d < 2; ++d)
+    if (mask.shape()[d] >= 0 && inputs.shape()[d] >= 0 && mask.shape()[d] != inputs.shape()[d])
+      fail_value("rnn", "mask of shape " + shape_of(mask) + " does not match inputs of shape " + shape_of(inputs) + " (samples, time)");
+}
+
+// Copy the loop body once per time step (only its per-step nodes: invariant parts are captured).
+std::pair<Expr, std::vector<Expr>> unroll_loop(const Node& loop, const Expr& inputs, const Expr& mask) {
+  ScanLayout L = scan_layout(loop);
+  std::vector<Expr> body = loop_body(loop);
+  int64_t T = inputs.shape()[1];
+  std::vector<Expr> states(loop.inputs.begin() + static_cast<std::ptrdiff_t>(L.nseq),
+                           loop.inputs.begin() + static_cast<std::ptrdiff_t>(L.nseq + L.ncarry));
+  std::vector<Expr> outs(body.end() - static_cast<std::ptrdiff_t>(loop_nouts(loop)), body.end()), ys;
+  Attrs sa;
+  sa.set("axis", Value(int64_t{1}));
+  for (int64_t t = 0; t < T; ++t) {
+    int64_t i = L.reverse ? T - 1 - t : t;
+    std::unordered_map<Node*, Expr> remap;
+    remap[body[0].node().get()] = time_slice(inputs, i);
+    if (mask) remap[body[1].node().get()] = time_slice(mask, i);
+    for (size_t c = 0; c < L.ncarry; ++c) remap[body[L.nseq + c].node().get()] = states[c];
+    for (size_t k = L.nseq + L.ncarry; k < loop.inputs.size(); ++k) remap[body[k].node().get()] = Expr(loop.inputs[k]);
+    std::vector<Expr> o = clone_graph(outs, remap);
+    ys.push_back(o[0]);
+    states.assign(o.begin() + 1, o.end());
+  }
+  return {make_node("_rnn_stack", ys, sa), states};
+}
+
+// _rnn's build: the loop (or its unrolled copy), output masking and last_output, as a tuple
+// (last_output, outputs, new_states...).
+Expr build_rnn(const Expr& inputs, Expr mask, const std::vector<Expr>& inits, const Expr& x, const std::vector<Expr>& sps,
+               const Expr& out, const std::vector<Expr>& news, bool back, bool unroll) {
+  check_rnn_args(inputs, mask, inits, x, sps, out, news);
+  int64_t T = inputs.shape()[1];
+  if (unroll && T < 0)
+    fail_value("rnn", "unroll=True needs a static number of time steps, but inputs have shape " + shape_of(inputs));
+  if (T == 0) fail_value("rnn", "inputs have 0 time steps (shape " + shape_of(inputs) + ")");
+  std::vector<Expr> params{x}, seqs{inputs}, outs{out};
+  Expr mp;
+  if (mask) {
+    if (mask.dtype() != DType::bool_) mask = cast(mask, DType::bool_);
+    mp = placeholder({inputs.shape()[0]}, DType::bool_, "rnn/mask");
+    params.push_back(mp);
+    seqs.push_back(mask);
+  }
+  std::vector<TypeInfo> types{type_of(out)};
+  types[0].shape.insert(types[0].shape.begin() + 1, T);
+  for (size_t j = 0; j < inits.size(); ++j) {
+    params.push_back(sps[j]);
+    outs.push_back(mask ? switch_(mp, news[j], sps[j]) : news[j]);  // a masked step keeps its states
+    types.push_back(type_of(inits[j]));
+  }
+  Attrs a;
+  a.set("mode", Value("scan"));
+  a.set("axis", Value(int64_t{1}));
+  a.set("reverse", Value(back));
+  a.set("nseq", Value(static_cast<int64_t>(seqs.size())));
+  a.set("ncarry", Value(static_cast<int64_t>(inits.size())));
+  a.set("nstack", Value(int64_t{1}));
+  a.set("tuple_types", tuple_types(types));
+  std::vector<Expr> ins = seqs;
+  ins.insert(ins.end(), inits.begin(), inits.end());
+  Expr loop = make_loop_node("_scan", a, ins, params, outs), ys;
+  std::vector<Expr> finals;
+  if (unroll) {
+    std::tie(ys, finals) = unroll_loop(*loop.node(), inputs, mask);
+  } else {
+    ys = tuple_get(loop, 0);
+    for (size_t j = 0; j < inits.size(); ++j) finals.push_back(tuple_get(loop, static_cast<int64_t>(1 + j)));
+  }
+  if (mask) {
+    Attrs fa;
+    fa.set("reverse", Value(back));
+    ys = make_node("_mask_fill", {ys, mask}, fa);
+  }
+  std::vector<Expr> parts{time_slice(ys, -1), ys};
+  parts.insert(parts.end(), finals.begin(), finals.end());
+  return keras_cpp::make_tuple(parts);
+}
+
+std::vector<Expr> exprs(const Value& v) {
+  std::vector<Expr> r;
+  for (auto& e : v.list) r.push_back(Expr(e.t));
+  return r;
+}
+
+}  // namespace
+
+ScanLayout scan_layout(const Node& n) {
+  const Attrs& a = n.attrs;
+  return ScanLayout{static_cast<int>(a.i("axis")), a.b("reverse"), static_cast<size_t>(a.i("nseq")),
+                    static_cast<size_t>(a.i("ncarry")), static_cast<size_t>(a.i("nstack"))};
+}
+
+// ---------------------------------------------------------------- C++ API
+RnnResult rnn(const RnnStep& step, const Expr& inputs, const std::vector<Expr>& initial_states, bool go_backwards,
+              const Expr& mask, const std::vector<Expr>& constants, bool unroll, const Expr& input_length) {
+  if (!inputs->rank_known || inputs.ndim() < 3)
+    fail_value("rnn", "inputs must have rank >= 3 (samples, time, ...), got shape " + shape_of(inputs));
+  Expr m = mask ? mask : input_length ? make_node("_length_mask", {input_length, inputs}) : Expr();
+  std::vector<Expr> all = initial_states;
+  all.insert(all.end(), constants.begin(), constants.end());
+  // Keras calls the step once outside the loop first (theano: initial_output; TF:
+  // output_time_zero): cells make their dropout masks there, so they stay fixed over time.
+  if (inputs.shape()[1] != 0) step(time_slice(inputs, go_backwards ? -1 : 0), all);
+  Shape xs = inputs.shape();
+  xs.erase(xs.begin() + 1);
+  Expr x = placeholder(xs, inputs.dtype(), "rnn/input");
+  std::vector<Expr> sps;
+  for (auto& s : initial_states) sps.push_back(placeholder(s.shape(), s.dtype(), "rnn/state", s->rank_known));
+  std::vector<Expr> traced = sps;
+  traced.insert(traced.end(), constants.begin(), constants.end());
+  auto [out, news] = step(x, traced);
+  Expr tup = build_rnn(inputs, m, initial_states, x, sps, out, news, go_backwards, unroll);
+  RnnResult r{tuple_get(tup, 0), tuple_get(tup, 1), {}};
+  for (size_t j = 0; j < initial_states.size(); ++j) r.new_states.push_back(tuple_get(tup, static_cast<int64_t>(2 + j)));
+  return r;
+}
+
+void register_rnn() {
+  OpDef r = def("_rnn(inputs: tensor, mask: tensor?, initial_states: tensors, input: tensor, states: tensors, output: tensor, "
+                "new_states: tensors, go_backwards: bool = False, unroll: bool = False)",
+                "K.rnn from a step traced on placeholders `input` and `states` (giving `output`, `new_states`): the tuple "
+                "(last_output, outputs, new_states...), read with _tuple_get.");
+  r.build = [](const OpDef&, std::vector<Value>& a) {
+    return build_rnn(Expr(a[0].t), a[1].is_none() ? Expr() : Expr(a[1].t), exprs(a[2]), Expr(a[3].t), exprs(a[4]), Expr(a[5].t),
+                     exprs(a[6]), a[7].b, a[8].b);
+  };
+  register_op(r);
+
+  OpDef s = def("_scan(inputs: tensors)", "rnn's loop over time steps (layout at the top of rnn.cpp); a tuple-valued node.");
+  s.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
+    if (!a.has("body") || a.get("body").list.size() != in.size() + static_cast<size_t>(a.i("nouts")))
+      fail_value("_scan", "is made by rnn only (its loop body and inputs disagree)");
+    return tuple_node_type(a);
+  };
+  s.forward = scan_forward;
+  s.grad = scan_grad;
+  register_op(s);
+
+  OpDef f = def("_mask_fill(x: tensor, mask: tensor, reverse: bool = False)",
+                "x (samples, time, ...) in processing order with each masked step replaced by the previous kept one "
+                "(zeros before the first); mask (samples, time) in time order, read backwards when reverse.");
+  f.infer = [](const std::vector<TypeInfo>& in, const Attrs&) {
+    if (in[0].ndim() < 2 || in[1].ndim() != 2) fail_value("rnn", "internal: _mask_fill needs (samples, time, ...) and (samples, time)");
+    return in[0];
+  };
+  f.forward = mask_fill_forward;
+  f.grad = [](const Expr& y, const Expr& g) {
+    Attrs a;
+    a.set("reverse", y->attrs.get("reverse"));
+    return std::vector<Expr>{make_node("_mask_fill_grad", {g, Expr(y->inputs[1])}, a), Expr()};
+  };
+  register_op(f);
+
+  OpDef fg = def("_mask_fill_grad(g: tensor, mask: tensor, reverse: bool = False)", "The VJP of _mask_fill.");
+  fg.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; };
+  fg.forward = mask_fill_grad_forward;
+  fg.flags = kNonDiff;
+  register_op(fg);
+
+  OpDef st = def("_rnn_stack(parts: tensors, axis: int)", "Stack equally shaped tensors along a new axis (unrolled rnn outputs).");
+  st.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
+    TypeInfo t = in[0];
+    t.shape.insert(t.shape.begin() + a.i("axis"), static_cast<int64_t>(in.size()));
+    return t;
+  };
+  st.forward = stack_forward;
+  st.grad = [](const Expr& y, const Expr& g) {
+    std::vector<Expr> r;
+    for (size_t j = 0; j < y->inputs.size(); ++j) r.push_back(time_slice(g, static_cast<int64_t>(j)));
+    return r;
+  };
+  register_op(st);
+
+  OpDef lm = def("_length_mask(lengths: tensor, like: tensor)", "bool (samples, time): t < lengths[sample], time = like's axis 1.");
+  lm.infer = [](const std::vector<TypeInfo>& in, const Attrs&) {
+    if (in[0].ndim() != 1 || in[1].ndim() < 2)
+      fail_value("rnn", "input_length must be a 1-D tensor of per-sample lengths, got shape " + shape_str(in[0].shape));
+    return TypeInfo{{in[1].shape[0], in[1].shape[1]}, DType::bool_, true};
+  };
+  lm.forward = [](KernelCtx& ctx) {
+    Tensor len = ctx.in[0].astype(DType::float64).contiguous();
+    int64_t B = ctx.in[1].shape()[0], T = ctx.in[1].shape()[1];
+    if (len.numel() != B) fail_value("rnn", "input_length has " + std::to_string(len.numel()) + " entries for " + std::to_string(B) + " samples");
+    Tensor out = Tensor::empty({B, T}, DType::bool_);
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < T; ++t) out.data<bool>()[b * T + t] = static_cast<double>(t) < len.data<double>()[b];
+    return out;
+  };
+  lm.flags = kNonDiff;
+  register_op(lm);
+}
+
+}  // namespace keras_cpp
