@@ -15,6 +15,7 @@ void register_control_flow();
 void register_control_flow_grad();
 void register_shape_manip();  // shape_manip.cpp (+ slice_gather.cpp)
 void register_resize_pad();
+void register_ctc();  // ctc.cpp (+ ctc_decode.cpp)
 
 void register_all_families() {
   register_unary();
@@ -30,5 +31,6 @@ void register_all_families() {
   register_control_flow_grad();
   register_shape_manip();
   register_resize_pad();
+  register_ctc();
 }
 }  // namespace keras_cpp

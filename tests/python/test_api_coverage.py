@@ -14,11 +14,11 @@ import op_table
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-# Groups left to later work: convolution/pooling, the RNN loop and CTC.
+# Groups left to later work: convolution/pooling and the RNN loop.
 LATER = {
     'conv1d', 'conv2d', 'conv3d', 'conv2d_transpose', 'conv3d_transpose', 'depthwise_conv2d',
     'separable_conv1d', 'separable_conv2d', 'pool2d', 'pool3d', 'local_conv1d', 'local_conv2d',
-    'rnn', 'ctc_batch_cost', 'ctc_decode', 'ctc_label_dense_to_sparse',
+    'rnn',
 }
 
 
