@@ -19,6 +19,7 @@ void register_conv();
 void register_pool();
 void register_tuple();
 void register_rnn();
+void register_ctc();  // ctc.cpp (+ ctc_decode.cpp)
 
 void register_all_families() {
   register_unary();
@@ -38,5 +39,6 @@ void register_all_families() {
   register_pool();
   register_tuple();
   register_rnn();
+  register_ctc();
 }
 }  // namespace keras_cpp

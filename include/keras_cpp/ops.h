@@ -186,5 +186,12 @@ struct RnnResult {
 RnnResult rnn(const RnnStep& step, const Expr& inputs, const std::vector<Expr>& initial_states, bool go_backwards = false,
               const Expr& mask = Expr(), const std::vector<Expr>& constants = {}, bool unroll = false,
               const Expr& input_length = Expr());
+// CTC (ctc.cpp, ctc_decode.cpp): blank = the last class; y_pred holds probabilities (samples, time, classes).
+Expr ctc_label_dense_to_sparse(const Expr& labels, const Expr& label_lengths);  // dense int64, -1 past each length
+Expr ctc_batch_cost(const Expr& y_true, const Expr& y_pred, const Expr& input_length,
+                    const Expr& label_length);  // (samples, 1) negative log-likelihood
+// (decoded: one int64 (samples, longest) tensor per path, padded with -1; log_prob (samples, paths)).
+std::pair<std::vector<Expr>, Expr> ctc_decode(const Expr& y_pred, const Expr& input_length, bool greedy = true,
+                                              int64_t beam_width = 100, int64_t top_paths = 1, bool merge_repeated = false);
 
 }  // namespace keras_cpp

@@ -566,3 +566,23 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
     new_states = [_core._tuple_get(tup, 2 + i) for i in range(len(states))]
     last._uses_learning_phase = uses_lp
     return last, outputs, new_states
+# ---------------------------------------------------------------- CTC
+# ctc_decode returns a (list, tensor) tuple, so it is assembled here from C++ ops: one
+# `_ctc_decode` node runs the search once; the decoded paths and log_prob unpack it.
+def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
+    """ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False)
+
+    Decode (samples, time, num_categories) probabilities (blank = last class) over the first
+    input_length[b] frames. Returns (decoded, log_prob): decoded is a list of int64
+    (samples, longest) tensors padded with -1 (one if greedy, else top_paths); log_prob is
+    (samples, 1) = -sum of the per-frame max log(p + eps) when greedy, else (samples, top_paths)
+    log probabilities of the beam search's best paths."""
+    y_pred = _as_tensor(y_pred, None, 'ctc_decode')
+    input_length = _as_tensor(input_length, 'int32', 'ctc_decode')
+    try:
+        packed = _core._ctc_decode(y_pred, input_length, greedy, beam_width, top_paths, merge_repeated)
+    except (ValueError, TypeError) as e:  # name the public function, not the private node
+        raise type(e)(str(e).replace('[_ctc_decode] ', '', 1)) from None
+    n = 1 if greedy else top_paths
+    decoded = [_core._ctc_decoded_path(packed, i) for i in range(n)]
+    return decoded, _core._ctc_log_prob(packed, y_pred.dtype)
