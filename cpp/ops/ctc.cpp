@@ -15,12 +15,6 @@ namespace {
 using G = std::vector<Expr>;
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
 inline double lse(double a, double b) {
   if (a == kNegInf) return b;

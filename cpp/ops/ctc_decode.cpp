@@ -15,12 +15,6 @@ namespace {
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 using Path = std::vector<int64_t>;
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
 inline double lse(double a, double b) {
   if (a == kNegInf) return b;

@@ -20,12 +20,6 @@ namespace {
 
 constexpr int64_t kNone = INT64_MIN;  // None inside _getitem specs
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
 std::string shape_of(const Expr& e) { return e->rank_known ? shape_str(e.shape()) : std::string("<unknown rank>"); }
 

@@ -14,12 +14,6 @@ struct TupleBox {
   std::vector<Tensor> items;
 };
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
 TypeInfo type_from_value(const Value& v) {
   const auto& l = v.list;
