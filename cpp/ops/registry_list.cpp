@@ -9,6 +9,7 @@ void register_shape_ops();
 void register_matmul();
 void register_nn();
 void register_state();
+void register_random();
 
 void register_all_families() {
   register_unary();
@@ -18,5 +19,6 @@ void register_all_families() {
   register_matmul();
   register_nn();
   register_state();
+  register_random();
 }
 }  // namespace keras_cpp
