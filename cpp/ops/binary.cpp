@@ -19,7 +19,12 @@ struct FloorDivF {
   template <class A, class B> static auto eval(const A& a, const B& b) {
     using T = typename A::Scalar;
     if constexpr (std::is_floating_point_v<T>) return (a / b).floor();
-    else return a.binaryExpr(b, [](T x, T y) -> T { T q = y ? x / y : 0; return (y && (x % y != 0) && ((x < 0) != (y < 0))) ? q - 1 : q; });
+    else return a.binaryExpr(b, [](T x, T y) -> T {
+      // y == -1 is negation (wrapping): INT_MIN / -1 would trap with SIGFPE.
+      if constexpr (std::is_signed_v<T>) if (y == T(-1)) return T(std::make_unsigned_t<T>(0) - std::make_unsigned_t<T>(x));
+      T q = y ? x / y : 0;
+      return (y && (x % y != 0) && ((x < 0) != (y < 0))) ? q - 1 : q;
+    });
   }
 };
 struct ModF {
@@ -27,7 +32,10 @@ struct ModF {
     using T = typename A::Scalar;
     return a.binaryExpr(b, [](T x, T y) -> T {
       if constexpr (std::is_floating_point_v<T>) { T r = std::fmod(x, y); return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r; }
-      else { if (!y) return 0; T r = x % y; return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r; }
+      else {
+        if (!y) return 0;
+        if constexpr (std::is_signed_v<T>) if (y == T(-1)) return 0;  // INT_MIN % -1 traps
+        T r = x % y; return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r; }
     });
   }
 };

@@ -192,8 +192,14 @@ static Expr batch_dot_build(const OpDef&, std::vector<Value>& a) {
   Expr xt = permute_dimensions(x, px), yt = permute_dimensions(y, py);
   Value B = bx >= 0 ? Value(bx) : by >= 0 ? Value(by) : Value(scalar_dim(x, 0));
   Value K = kx >= 0 ? Value(kx) : ky >= 0 ? Value(ky) : Value(scalar_dim(x, static_cast<int>(a0)));
-  Expr x3 = call("reshape", {xt, Value(std::vector<Value>{B, Value(int64_t(-1)), K})});
-  Expr y3 = call("reshape", {yt, Value(std::vector<Value>{B, K, Value(int64_t(-1))})});
+  // The free dims as a number when static: a -1 cannot be inferred when the batch is empty.
+  auto rest = [](const Expr& e, int n, int64_t skip) {
+    int64_t p = 1;
+    for (int i = 1; i < n; ++i) if (i != skip) { if (e.shape()[i] < 0) return int64_t(-1); p *= e.shape()[i]; }
+    return p;
+  };
+  Expr x3 = call("reshape", {xt, Value(std::vector<Value>{B, Value(rest(x, nx, a0)), K})});
+  Expr y3 = call("reshape", {yt, Value(std::vector<Value>{B, K, Value(rest(y, ny, a1))})});
   Expr r = matmul(x3, y3);
   std::vector<Value> out{B};
   for (int i = 1; i < nx; ++i) if (i != a0) out.push_back(dim_value(x, i));

@@ -73,7 +73,9 @@ void register_nn() {
     if (alpha != 0 && !has_max && threshold == 0) return maximum(x, alpha * x);  // leaky
     Expr neg;
     if (alpha != 0) neg = make_node("_relu", {threshold - x});
-    Expr pos = threshold != 0 ? x * cast(greater(x, scalar_like(threshold, x)), x.dtype()) : make_node("_relu", {x});
+    // For integer x, x > t is x > floor(t) (the scalar would otherwise truncate toward zero).
+    double th = is_floating(x.dtype()) ? threshold : std::floor(threshold);
+    Expr pos = threshold != 0 ? x * cast(greater(x, scalar_like(th, x)), x.dtype()) : make_node("_relu", {x});
     if (has_max) pos = call("clip", {pos, Value(0.0), Value(mx)});
     return alpha != 0 ? pos - alpha * neg : pos;
   };
@@ -114,7 +116,17 @@ void register_nn() {
     Expr x(a[0].t);
     Value lo = a[1], hi = a[2];
     if (lo.kind == Value::Float && hi.kind == Value::Float && hi.f < lo.f) hi = lo;
-    auto bound = [&](const Value& v) { return v.kind == Value::Tensor ? Expr(v.t) : scalar_like(v.f, x); };
+    // A number bound outside an integer dtype's range saturates (clip(uint8, -1, 1) must not wrap to 255).
+    auto saturate = [&](double v) {
+      return dispatch(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        if constexpr (std::is_integral_v<T>)
+          return std::min(std::max(v, double(std::numeric_limits<T>::lowest())), double(std::numeric_limits<T>::max()));
+        else
+          return v;
+      });
+    };
+    auto bound = [&](const Value& v) { return v.kind == Value::Tensor ? Expr(v.t) : scalar_like(saturate(v.f), x); };
     Expr r = x;
     if (!hi.is_none()) r = minimum(r, bound(hi));
     if (!lo.is_none()) r = maximum(r, bound(lo));

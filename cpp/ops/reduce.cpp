@@ -137,6 +137,8 @@ OpDef reduce_op(const char* sig, const char* doc, std::function<G(const Expr&, c
       if constexpr (std::is_same_v<T, half>) {
       } else if constexpr (std::is_same_v<T, bool>) {
         if constexpr (K == Red::Any || K == Red::All) reduce_kernel<K, bool>(L, out.data<bool>());
+        else if constexpr (K == Red::Max) reduce_kernel<Red::Any, bool>(L, out.data<bool>());  // max of bools = any
+        else if constexpr (K == Red::Min) reduce_kernel<Red::All, bool>(L, out.data<bool>());
       } else if constexpr (K != Red::Any && K != Red::All) {
         reduce_kernel<K, T>(L, out.data<T>());
         if constexpr (Mean) {

@@ -177,8 +177,29 @@ static Expr default_build(const OpDef& op, std::vector<Value>& args) {
   return make_node(op, std::move(inputs), std::move(attrs));
 }
 
+// Errors raised inside an op's body (a composite's inner ops, dtype names) also name the op the
+// user called: "[clip] [maximum] shapes (2, 3) and (4,) cannot be broadcast together".
+template <class E>
+[[noreturn]] static void rethrow_named(const std::string& op, const E& e) {
+  std::string m = e.what();
+  if (m.rfind("[" + op + "]", 0) == 0) throw e;
+  throw E("[" + op + "] " + m);
+}
+
+static Expr call_checked(const OpDef& op, std::vector<Value> args);
+
 Expr call(const std::string& name, std::vector<Value> args) {
   const OpDef& op = get_op(name);
+  try {
+    return call_checked(op, std::move(args));
+  } catch (const ValueError& e) {
+    rethrow_named(op.name, e);
+  } catch (const TypeError& e) {
+    rethrow_named(op.name, e);
+  }
+}
+
+static Expr call_checked(const OpDef& op, std::vector<Value> args) {
   if (args.size() > op.params.size())
     fail_type(op.name, "takes " + std::to_string(op.params.size()) + " arguments but " + std::to_string(args.size()) +
                            " were given; signature " + op.py_signature);
@@ -253,6 +274,8 @@ Expr call(const std::string& name, std::vector<Value> args) {
         break;
       case Param::Scalar:
         if (v.kind == Value::Int || v.kind == Value::Bool) v = Value(v.as_double());
+        if (v.kind != Value::None && v.kind != Value::Float && v.kind != Value::Tensor)
+          fail_type(op.name, "'" + p.name + "' must be a number, a tensor or None, got " + v.repr());
         break;
       case Param::Shape:
       case Param::Any: break;

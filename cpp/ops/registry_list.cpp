@@ -9,6 +9,10 @@ void register_shape_ops();
 void register_matmul();
 void register_nn();
 void register_state();
+void register_activations();
+void register_normalization();
+void register_control_flow();
+void register_control_flow_grad();
 void register_random();
 
 void register_all_families() {
@@ -19,6 +23,10 @@ void register_all_families() {
   register_matmul();
   register_nn();
   register_state();
+  register_activations();
+  register_normalization();
+  register_control_flow();
+  register_control_flow_grad();
   register_random();
 }
 }  // namespace keras_cpp

@@ -2,8 +2,10 @@
 // Each function builds a node (shape errors are raised here, at build time); nothing runs
 // until a Function evaluates it. Defaults mirror Keras's.
 #pragma once
+#include <functional>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "expr.h"
@@ -110,6 +112,24 @@ Expr where(const Expr& cond, const Expr& a, const Expr& b);  // elementwise sele
 Expr update(const Expr& x, const Expr& new_x);
 Expr update_add(const Expr& x, const Expr& increment);
 Expr update_sub(const Expr& x, const Expr& decrement);
+
+// Activations, classification helpers, normalization and control flow (issue 4, nn group).
+Expr elu(const Expr& x, double alpha = 1.0);  // x if x > 0 else alpha * (exp(x) - 1)
+Expr hard_sigmoid(const Expr& x);  // clip(0.2 x + 0.5, 0, 1)
+Expr in_top_k(const Expr& predictions, const Expr& targets, int64_t k);  // bool (batch,); ties count as in
+Expr l2_normalize(const Expr& x, Axes axis = std::nullopt);  // x / sqrt(max(sum(x^2), 1e-12))
+Expr batch_normalization(const Expr& x, const Expr& mean, const Expr& var, const Expr& beta, const Expr& gamma,
+                         int64_t axis = -1, double epsilon = 1e-3);  // beta/gamma may be undefined (None)
+// (normed, mean, var) with batch mean and population variance over reduction_axes.
+std::tuple<Expr, Expr, Expr> normalize_batch_in_training(const Expr& x, const Expr& gamma, const Expr& beta,
+                                                         const std::vector<int64_t>& reduction_axes, double epsilon = 1e-3);
+// fn is traced once on a placeholder shaped like elems[0]; the loop runs in the executor.
+Expr map_fn(const std::function<Expr(const Expr&)>& fn, const Expr& elems, std::optional<DType> dtype = std::nullopt);
+// acc = fn(acc, elems[i]) for i ascending (foldr: descending); undefined initializer = first (last) element.
+Expr foldl(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer = Expr());
+Expr foldr(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer = Expr());
+// Keras switch (`switch` is a C++ keyword): scalar condition picks a branch, else elementwise.
+Expr switch_(const Expr& condition, const Expr& then_expression, const Expr& else_expression);
 
 // Creation and random. Each evaluation of a random node draws fresh numbers; a seed fixes the
 // sequence (same seed, same numbers, whatever the thread count); no seed: a fresh one per call.

@@ -27,11 +27,26 @@ static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
   DType* ref = nullptr;
   for (size_t i = 0; i < np && !ref; ++i)
     if (given[i] && py::isinstance<Node>(h[i])) { ref_t = h[i].cast<Node&>().dtype; ref = &ref_t; }
+  // No tensor argument: a numpy array decides instead (pow(np_float16_array, 0.5) stays float16).
+  for (size_t i = 0; i < np && !ref; ++i)
+    if (given[i] && py::isinstance<py::array>(h[i])) {
+      py::array a = py::reinterpret_borrow<py::array>(h[i]);
+      if (a.dtype().kind() == 'f' || a.dtype().kind() == 'i' || a.dtype().kind() == 'b' || (a.dtype().kind() == 'u' && a.dtype().itemsize() == 1)) {
+        ref_t = dtype_of_array(a);
+        ref = &ref_t;
+      }
+    }
   size_t last = 0;
   for (size_t i = 0; i < np; ++i) if (given[i]) last = i + 1;
   std::vector<Value> vals;
   for (size_t i = 0; i < last; ++i) {
-    if (given[i]) vals.push_back(to_value(h[i], op.params[i].kind, ref));
+    if (given[i]) {
+      try {
+        vals.push_back(to_value(h[i], op.params[i].kind, ref));
+      } catch (const TypeError& e) {
+        throw TypeError("[" + op.name + "] argument '" + op.params[i].name + "': " + e.what());
+      }
+    }
     else if (op.params[i].has_default) vals.push_back(op.params[i].def);
     else throw TypeError("[" + op.name + "] missing required argument '" + op.params[i].name + "'; signature " + op.py_signature);
   }

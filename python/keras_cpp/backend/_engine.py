@@ -381,25 +381,6 @@ def set_learning_phase(value):
     _LEARNING_PHASE_VALUE = int(value)
 
 
-def switch(condition, then_expression, else_expression):
-    """Select then/else by condition (scalar: whole branch; rank r: elementwise on leading axes)."""
-    if callable(then_expression):
-        then_expression = then_expression()
-    if callable(else_expression):
-        else_expression = else_expression()
-    if not isinstance(condition, Tensor):
-        return then_expression if condition else else_expression
-    cnd = condition
-    if cnd.ndim is not None and cnd.ndim > 0:
-        expr_ndim = ndim(then_expression) if isinstance(then_expression, Tensor) else ndim(else_expression)
-        if expr_ndim is not None and cnd.ndim > expr_ndim:
-            raise ValueError('switch: rank of condition (%d) must not exceed the rank of the expressions (%d)'
-                             % (cnd.ndim, expr_ndim))
-        for _ in range((expr_ndim or cnd.ndim) - cnd.ndim):
-            cnd = _core.expand_dims(cnd, -1)
-    return _core._where(cnd, then_expression, else_expression)
-
-
 def in_train_phase(x, alt, training=None):
     """x in the training phase, alt otherwise."""
     uses_lp = False
@@ -421,6 +402,112 @@ def in_train_phase(x, alt, training=None):
 def in_test_phase(x, alt, training=None):
     """alt in the training phase, x otherwise."""
     return in_train_phase(alt, x, training=training)
+
+
+# ---------------------------------------------------------------- nn group: batch norm, control flow
+# Python-side only where a Python object is involved: the tuple result of
+# normalize_batch_in_training, and the callables of switch/map_fn/foldl/foldr (traced once on
+# placeholders; the loops themselves run in C++).
+def get_variable_shape(x):
+    """Same as int_shape(x)."""
+    return int_shape(x)
+
+
+def is_symbolic(x):
+    """True for keras_cpp tensors (every one is a graph node)."""
+    return isinstance(x, Tensor)
+
+
+def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
+    """(normed, mean, var): batch mean and population variance over reduction_axes (those axes
+    removed); normed = (x - mean) / sqrt(var + epsilon) * gamma + beta along the kept axes."""
+    mean = _core._batch_mean(x, reduction_axes)
+    var = _core._batch_var(x, mean, reduction_axes)
+    return _core._batch_normalize(x, mean, var, gamma, beta, reduction_axes, epsilon), mean, var
+
+
+def _as_tensor(v, ref_dtype, op):
+    """Arrays and numbers given to the loops/switch become constants; Python scalars take ref's dtype."""
+    if isinstance(v, Tensor):
+        return v
+    a = np.asarray(v)
+    ref_float = ref_dtype is not None and ref_dtype.startswith('float')
+    if a.dtype.kind == 'f':
+        dt = ref_dtype if ref_float else _config.floatx()
+    elif a.dtype.kind in 'iu':
+        dt = ref_dtype if ref_dtype is not None and ref_dtype != 'bool' else 'int32'
+    elif a.dtype.kind == 'b':
+        dt = 'bool'
+    else:
+        raise TypeError('[%s] expected a tensor, an array or a number, got %r' % (op, v))
+    return constant(a, dtype=dt)
+
+
+def _elems(elems, op):
+    elems = _as_tensor(elems, None, op)
+    if elems.ndim is None or elems.ndim < 1:
+        raise ValueError('[%s] elems must be a tensor of rank >= 1 (it is iterated along axis 0), got shape %s'
+                         % (op, elems.shape))
+    return elems
+
+
+def _single(out, op):
+    if isinstance(out, (list, tuple)):
+        raise TypeError('[%s] fn must return a single tensor, got a %s of %d' % (op, type(out).__name__, len(out)))
+    return out
+
+
+def map_fn(fn, elems, name=None, dtype=None):
+    """Apply fn to each elems[i] (axis 0) and stack the results on axis 0; dtype = result dtype.
+    fn is called once, on a placeholder shaped like elems[0]; the loop runs in C++."""
+    elems = _elems(elems, 'map_fn')
+    x = _core.placeholder(elems.shape[1:], elems.dtype, (name or 'map_fn') + '/element')
+    out = _single(fn(x), 'map_fn')
+    return _core._map_fn(elems, x, out, None if dtype is None else _dtype_name(dtype))
+
+
+def _fold(fn, elems, initializer, name, reverse):
+    op = 'foldr' if reverse else 'foldl'
+    elems = _elems(elems, op)
+    init = None if initializer is None else _as_tensor(initializer, elems.dtype, op)
+    like = elems if init is None else init
+    acc = _core.placeholder(elems.shape[1:] if init is None else init.shape, like.dtype, (name or op) + '/accumulator')
+    x = _core.placeholder(elems.shape[1:], elems.dtype, (name or op) + '/element')
+    out = _single(fn(acc, x), op)
+    return _core._fold(elems, init, acc, x, out, reverse)
+
+
+def foldl(fn, elems, initializer=None, name=None):
+    """acc = fn(acc, elems[i]) for i ascending; initializer None starts from elems[0].
+    fn is called once, on placeholders; the loop runs in C++."""
+    return _fold(fn, elems, initializer, name, False)
+
+
+def foldr(fn, elems, initializer=None, name=None):
+    """acc = fn(acc, elems[i]) for i descending; initializer None starts from elems[-1]."""
+    return _fold(fn, elems, initializer, name, True)
+
+
+def switch(condition, then_expression, else_expression):
+    """Select then/else by condition (scalar: whole branch; rank r: elementwise on leading axes).
+    Callable branches are called here; a Python condition picks its branch directly."""
+    if callable(then_expression):
+        then_expression = then_expression()
+    if callable(else_expression):
+        else_expression = else_expression()
+    if not isinstance(condition, Tensor):
+        if np.ndim(condition) == 0:
+            return then_expression if condition else else_expression
+        condition = _as_tensor(condition, 'bool', 'switch')
+    # A number branch takes the other branch's dtype (not the condition's).
+    if not isinstance(then_expression, Tensor) and not isinstance(else_expression, Tensor):
+        then_expression = _as_tensor(then_expression, None, 'switch')
+        else_expression = _as_tensor(else_expression, None, 'switch')
+    elif isinstance(else_expression, Tensor) and not isinstance(then_expression, Tensor):
+        then_expression = _as_tensor(then_expression, else_expression.dtype, 'switch')
+    elif isinstance(then_expression, Tensor) and not isinstance(else_expression, Tensor):
+        else_expression = _as_tensor(else_expression, then_expression.dtype, 'switch')
+    return _core.switch(condition, then_expression, else_expression)
 
 
 # ---------------------------------------------------------------- creation and random (issue 4)

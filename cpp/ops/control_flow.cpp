@@ -1,0 +1,353 @@
+// cpp/ops/control_flow.cpp — map_fn, foldl/foldr and switch. The callable of map_fn/foldl/foldr
+// is traced once on placeholders (by the C++ functions below or by the Python wrappers) into a
+// body graph that a loop node holds in its attrs (layout in ops/loop.h); the kernel compiles the
+// body once into a Function and runs it per element in C++. Gradients: control_flow_grad.cpp.
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "graph/topo.h"
+#include "ops/helpers.h"
+#include "ops/loop.h"
+
+namespace keras_cpp {
+namespace {
+
+constexpr int64_t kNone = INT64_MIN;  // None inside _getitem specs
+
+OpDef def(const char* sig, const char* doc) {
+  OpDef d;
+  d.signature = sig;
+  d.doc = doc;
+  return d;
+}
+
+// Outer tensors the body reads: the loop-invariant inputs of body nodes that depend on the
+// body's placeholders. Random and stateful ops made while tracing fn (node ids are creation
+// order) count as per-element; ones made before fn ran are outer tensors, evaluated once.
+// Constants stay inside; invariant subgraphs are hoisted out of the loop and computed once.
+std::vector<Expr> find_captured(const Expr& out, const std::vector<Expr>& params) {
+  std::unordered_set<Node*> variant;
+  uint64_t traced_from = UINT64_MAX;
+  for (auto& p : params) {
+    variant.insert(p.node().get());
+    traced_from = std::min(traced_from, p->id);
+  }
+  std::vector<Node*> order = topo_order({out.node().get()}, variant);
+  for (Node* n : order) {
+    if (variant.count(n) || n->kind != NodeKind::op) continue;
+    bool v = (n->op->flags & (kRandom | kStateful)) != 0 && n->id > traced_from;
+    for (auto& in : n->inputs) v = v || variant.count(in.get());
+    if (v) variant.insert(n);
+  }
+  std::vector<Expr> cap;
+  std::unordered_set<Node*> seen;
+  auto take = [&](const std::shared_ptr<Node>& n) {
+    if (!variant.count(n.get()) && n->kind != NodeKind::constant && seen.insert(n.get()).second) cap.push_back(Expr(n));
+  };
+  for (Node* n : order)
+    if (variant.count(n) && n->kind == NodeKind::op)
+      for (auto& in : n->inputs) take(in);
+  if (!variant.count(out.node().get())) take(out.node());
+  return cap;
+}
+
+// Copy the body with `remap`ped leaves (captured tensors -> placeholders), so the stored body is
+// closed: its gradient graph stops at the captured tensors and nested loops clone safely.
+Expr clone_body(const Expr& out, std::unordered_map<Node*, Expr>& remap) {
+  std::unordered_set<Node*> stop;
+  for (auto& [k, v] : remap) stop.insert(k);
+  for (Node* n : topo_order({out.node().get()}, stop)) {
+    if (remap.count(n) || n->kind != NodeKind::op) continue;
+    std::vector<Expr> ins;
+    for (auto& in : n->inputs) ins.push_back(remap.count(in.get()) ? remap[in.get()] : Expr(in));
+    Expr c = make_node(*n->op, ins, n->attrs);
+    c->name = n->name;
+    remap[n] = c;
+  }
+  return remap.count(out.node().get()) ? remap[out.node().get()] : out;
+}
+
+// Build a loop node: `inputs` are elems (and init); `params` the placeholders fn was traced on.
+Expr make_loop(const std::string& mode, std::vector<Expr> inputs, const std::vector<Expr>& params, const Expr& out,
+               const Value& dtype) {
+  std::vector<Expr> cap = find_captured(out, params);
+  std::unordered_map<Node*, Expr> remap;
+  std::vector<Value> body;
+  for (auto& p : params) {
+    remap[p.node().get()] = p;
+    body.push_back(Value(p));
+  }
+  for (auto& c : cap) {
+    Expr ph = placeholder(c.shape(), c.dtype(), "captured", c->rank_known);
+    remap[c.node().get()] = ph;
+    body.push_back(Value(ph));
+    inputs.push_back(c);
+  }
+  body.push_back(Value(clone_body(out, remap)));
+  Attrs a;
+  a.set("mode", Value(mode));
+  a.set("body", Value(body));
+  a.set("nparams", Value(static_cast<int64_t>(params.size())));
+  a.set("dtype", dtype);
+  a.set("cache", new_loop_cache());
+  return make_node(mode == "map" ? "_map_fn" : "_fold", inputs, a);
+}
+
+Expr getitem(const Expr& x, std::vector<int64_t> spec) {
+  Attrs a;
+  a.set("spec", Value(std::move(spec)));
+  return make_node("_getitem", {x}, a);
+}
+
+void check_elems(const Expr& elems, const char* op) {
+  if (!elems->rank_known || elems.ndim() < 1)
+    fail_value(op, "elems must be a tensor of rank >= 1 (it is iterated along axis 0), got shape " +
+                       (elems->rank_known ? shape_str(elems.shape()) : std::string("<unknown rank>")));
+}
+
+void check_param(const Expr& p, const char* op, const char* what) {
+  if (!p || p->kind != NodeKind::placeholder)
+    fail_type(op, std::string(what) + " must be the placeholder the function was traced on");
+}
+
+// Static shapes agree where both are known.
+bool compatible(const Expr& a, const Expr& b) {
+  if (!a->rank_known || !b->rank_known) return true;
+  if (a.ndim() != b.ndim()) return false;
+  for (int i = 0; i < a.ndim(); ++i)
+    if (a.shape()[i] >= 0 && b.shape()[i] >= 0 && a.shape()[i] != b.shape()[i]) return false;
+  return true;
+}
+
+TypeInfo loop_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  const auto& body = a.get("body").list;
+  if (body.size() != in.size() + 1) fail_value(a.s("mode"), "internal: loop body and inputs disagree");
+  if (!in[0].rank_known || in[0].ndim() < 1) fail_value(a.s("mode"), "elems must have rank >= 1");
+  if (a.s("mode") != "map") return in[1];
+  const Node& out = *body.back().t;
+  TypeInfo r;
+  r.dtype = a.has("dtype") ? dtype_from_name(a.s("dtype")) : out.dtype;
+  r.rank_known = out.rank_known;
+  r.shape = {in[0].shape[0]};
+  r.shape.insert(r.shape.end(), out.shape.begin(), out.shape.end());
+  return r;
+}
+
+Tensor map_forward(KernelCtx& ctx) {
+  const Node& n = ctx.node;
+  Function& f = loop_function(n, false, [&] { return compile_loop_body(n); });
+  const Tensor& xs = ctx.in[0];
+  int64_t len = xs.shape()[0];
+  std::vector<Tensor> feeds(ctx.in.begin(), ctx.in.end());
+  Tensor out;
+  Shape es;
+  for (int64_t i = 0; i < len; ++i) {
+    feeds[0] = loop_row(xs, i);
+    Tensor y = f(feeds)[0];
+    if (i == 0) {
+      es = y.shape();
+      Shape s{len};
+      s.insert(s.end(), es.begin(), es.end());
+      out = ctx.alloc_tensor(s, n.dtype);
+    } else if (y.shape() != es) {
+      fail_value("map_fn", "fn returned shape " + shape_str(y.shape()) + " for element " + std::to_string(i) + " but " +
+                               shape_str(es) + " for element 0; all results must have one shape");
+    }
+    Tensor dst = loop_row(out, i);
+    copy_into(y, dst);
+  }
+  if (len == 0) {  // nothing ran: the static shape of fn's result (unknown dims -> 0)
+    Shape s{0};
+    for (int64_t d : loop_body(n).back().shape()) s.push_back(std::max<int64_t>(d, 0));
+    out = ctx.alloc_tensor(s, n.dtype);
+  }
+  return out;
+}
+
+// switch with a scalar condition: the whole chosen branch (a view, no elementwise work).
+TypeInfo pick_infer(const std::vector<TypeInfo>& in, const Attrs&) {
+  if (in[0].rank_known && in[0].ndim() != 0) fail_value("switch", "internal: the condition of a whole-branch switch must be a scalar");
+  Shape s = broadcast_shapes(in[1].shape, in[2].shape, "switch");
+  return TypeInfo{s, promote_types(in[1].dtype, in[2].dtype), in[1].rank_known && in[2].rank_known};
+}
+
+Tensor pick_forward(KernelCtx& ctx) {
+  if (ctx.in[0].numel() != 1) fail_value("switch", "a scalar condition was expected, got shape " + shape_str(ctx.in[0].shape()));
+  Shape s = broadcast_shapes(ctx.in[1].shape(), ctx.in[2].shape(), "switch");
+  DType dt = promote_types(ctx.in[1].dtype(), ctx.in[2].dtype());
+  Tensor r = ctx.in[ctx.in[0].item() != 0 ? 1 : 2].astype(dt);
+  return r.shape() == s ? r : r.broadcast_to(s);
+}
+
+Tensor fold_forward(KernelCtx& ctx) {
+  Function& f = loop_function(ctx.node, false, [&] { return compile_loop_body(ctx.node); });
+  return run_fold(ctx.node, f, ctx.in, nullptr);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- shared loop helpers (loop.h)
+Value new_loop_cache() {
+  auto c = std::make_shared<LoopCache>();
+  c->kind = NodeKind::constant;
+  c->name = "loop_cache";
+  return Value(std::shared_ptr<Node>(c));
+}
+
+Function& loop_function(const Node& n, bool backward, const std::function<Function*()>& make) {
+  auto* c = static_cast<LoopCache*>(n.attrs.get("cache").t.get());
+  std::lock_guard<std::mutex> lk(c->mu);
+  std::unique_ptr<Function>& f = backward ? c->bwd : c->fwd;
+  if (!f) f.reset(make());
+  return *f;
+}
+
+std::vector<Expr> loop_body(const Node& n) {
+  std::vector<Expr> r;
+  for (auto& v : n.attrs.get("body").list) r.push_back(Expr(v.t));
+  return r;
+}
+
+Function* compile_loop_body(const Node& n) {
+  std::vector<Expr> body = loop_body(n);
+  Expr out = body.back();
+  body.pop_back();
+  return new Function(body, {out});
+}
+
+const char* loop_name(const Node& n) {
+  const std::string& m = n.attrs.s("mode");
+  return m == "map" ? "map_fn" : m == "foldl" ? "foldl" : "foldr";
+}
+
+Tensor loop_row(const Tensor& t, int64_t i) {
+  Shape sh(t.shape().begin() + 1, t.shape().end()), st(t.strides().begin() + 1, t.strides().end());
+  return Tensor(t.storage(), sh, st, t.offset() + i * t.strides()[0], t.dtype());
+}
+
+int64_t fold_index(const Node& n, int64_t t, int64_t len) { return n.attrs.s("mode") == "foldr" ? len - 1 - t : t; }
+
+Tensor run_fold(const Node& n, Function& body, const std::vector<Tensor>& in, std::vector<Tensor>* trace) {
+  const Tensor& xs = in[0];
+  int64_t len = xs.shape()[0];
+  size_t nfeeds = loop_body(n).size() - 1;
+  std::vector<Tensor> feeds(in.begin(), in.begin() + nfeeds);  // (acc, element, captured...)
+  Tensor acc = in[1];
+  for (int64_t t = 0; t < len; ++t) {
+    if (trace) trace->push_back(acc);
+    feeds[0] = acc;
+    feeds[1] = loop_row(xs, fold_index(n, t, len));
+    Tensor y = body(feeds)[0];
+    if (y.shape() != acc.shape())
+      fail_value(loop_name(n), "fn returned shape " + shape_str(y.shape()) + " for an accumulator of shape " + shape_str(acc.shape()) +
+                                   " (the result must keep the accumulator's shape)");
+    acc = y;
+  }
+  return acc;
+}
+
+// ---------------------------------------------------------------- C++ API
+Expr map_fn(const std::function<Expr(const Expr&)>& fn, const Expr& elems, std::optional<DType> dtype) {
+  check_elems(elems, "map_fn");
+  Shape es(elems.shape().begin() + 1, elems.shape().end());
+  Expr x = placeholder(es, elems.dtype(), "map_fn/element");
+  return call("_map_fn", {elems, x, fn(x), dtype ? Value(std::string(dtype_name(*dtype))) : Value()});
+}
+
+static Expr fold(const char* op, const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems,
+                 const Expr& initializer) {
+  check_elems(elems, op);
+  Shape es(elems.shape().begin() + 1, elems.shape().end());
+  Expr acc = initializer ? placeholder(initializer.shape(), initializer.dtype(), std::string(op) + "/accumulator", initializer->rank_known)
+                         : placeholder(es, elems.dtype(), std::string(op) + "/accumulator");
+  Expr x = placeholder(es, elems.dtype(), std::string(op) + "/element");
+  return call("_fold", {elems, Value(initializer), acc, x, fn(acc, x), Value(std::string(op) == "foldr")});
+}
+Expr foldl(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer) {
+  return fold("foldl", fn, elems, initializer);
+}
+Expr foldr(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer) {
+  return fold("foldr", fn, elems, initializer);
+}
+Expr switch_(const Expr& condition, const Expr& then_expression, const Expr& else_expression) {
+  return call("switch", {condition, then_expression, else_expression});
+}
+
+void register_control_flow() {
+  OpDef m = def("_map_fn(elems: tensor, element: tensor, output: tensor, dtype: str? = None)",
+                "map_fn's loop: `output` was traced from placeholder `element` (shaped like elems[0]); runs it for each "
+                "row of elems and stacks the results on axis 0 (cast to dtype when given).");
+  m.build = [](const OpDef&, std::vector<Value>& a) {
+    Expr elems(a[0].t), x(a[1].t), out(a[2].t);
+    check_elems(elems, "map_fn");
+    check_param(x, "map_fn", "element");
+    if (!a[3].is_none()) a[3] = Value(std::string(dtype_name(dtype_from_name(a[3].s))));
+    return make_loop("map", {elems}, {x}, out, a[3]);
+  };
+  m.infer = loop_infer;
+  m.forward = map_forward;
+  m.grad = loop_grad;
+  register_op(m);
+
+  OpDef f = def("_fold(elems: tensor, initializer: tensor?, accumulator: tensor, element: tensor, output: tensor, reverse: bool = False)",
+                "foldl/foldr's loop: acc = output(acc, elems[i]) from the first (last, reverse=True) row; initializer None "
+                "starts from that row instead.");
+  f.build = [](const OpDef&, std::vector<Value>& a) {
+    const char* op = a[5].b ? "foldr" : "foldl";
+    Expr elems(a[0].t), acc(a[2].t), x(a[3].t), out(a[4].t);
+    check_elems(elems, op);
+    check_param(acc, op, "accumulator");
+    check_param(x, op, "element");
+    Expr init = a[1].is_none() ? Expr() : Expr(a[1].t), rest = elems;
+    if (!init) {  // start from the first (foldr: last) element and fold over the others
+      init = getitem(elems, {0, a[5].b ? -1 : 0, 0, 0});
+      rest = getitem(elems, a[5].b ? std::vector<int64_t>{1, kNone, -1, kNone} : std::vector<int64_t>{1, 1, kNone, kNone});
+    }
+    if (acc.dtype() != init.dtype() || !compatible(acc, init))
+      fail_value(op, "internal: the accumulator placeholder does not match the initializer");
+    if (out.dtype() != init.dtype())
+      fail_type(op, std::string("fn returned a ") + dtype_name(out.dtype()) + " tensor for a " + dtype_name(init.dtype()) +
+                        " accumulator; cast it, or pass an initializer of that dtype");
+    if (!compatible(out, init))
+      fail_value(op, "fn returned shape " + shape_str(out.shape()) + " for an accumulator of shape " + shape_str(init.shape()) +
+                         " (the result must keep the accumulator's shape)");
+    return make_loop(op, {rest, init}, {acc, x}, out, Value());
+  };
+  f.infer = loop_infer;
+  f.forward = fold_forward;
+  f.grad = loop_grad;
+  register_op(f);
+
+  OpDef sw = def("switch(condition: tensor, then_expression: tensor, else_expression: tensor)",
+                 "Select by condition (cast to bool): a scalar picks a whole branch; a rank-r condition (r <= rank of the "
+                 "expressions) selects elementwise along the leading axes, broadcast over the trailing ones.");
+  sw.build = [](const OpDef&, std::vector<Value>& a) {
+    Expr c(a[0].t), t(a[1].t), e(a[2].t);
+    if (c->rank_known && c.ndim() == 0) return make_node("_switch_pick", {c, t, e});
+    if (c->rank_known && t->rank_known && e->rank_known) {
+      int er = std::max(t.ndim(), e.ndim());
+      if (c.ndim() > er)
+        fail_value("switch", "rank of condition (" + std::to_string(c.ndim()) + ", shape " + shape_str(c.shape()) +
+                                 ") must not exceed the rank of the expressions (" + std::to_string(er) + ")");
+      while (c.ndim() < er) c = expand_dims(c, -1);
+    }
+    return where(c, t, e);
+  };
+  register_op(sw);
+
+  OpDef pk = def("_switch_pick(condition: tensor, then_expression: tensor, else_expression: tensor)",
+                 "then_expression if the scalar condition is nonzero, else else_expression (whole tensors).");
+  pk.infer = pick_infer;
+  pk.forward = pick_forward;
+  pk.grad = [](const Expr& y, const Expr& g) {
+    Expr c(y->inputs[0]), z = zeros_like(g, g.dtype());
+    return std::vector<Expr>{Expr(), sum_to(make_node("_switch_pick", {c, g, z}), Expr(y->inputs[1])),
+                             sum_to(make_node("_switch_pick", {c, z, g}), Expr(y->inputs[2]))};
+  };
+  register_op(pk);
+}
+
+}  // namespace keras_cpp

@@ -1,0 +1,151 @@
+// cpp/ops/normalization.cpp — l2_normalize and the batch-normalization functions. All are
+// composites of reductions and elementwise ops, so their gradients come free. Batch statistics
+// for normalize_batch_in_training come from private helpers (_batch_mean, _batch_var, _batch_normalize)
+// that the C++ function and the Python wrapper (three results) both use.
+#include <algorithm>
+#include <tuple>
+
+#include "ops/helpers.h"
+
+namespace keras_cpp {
+namespace {
+
+OpDef def(const char* sig, const char* doc) {
+  OpDef d;
+  d.signature = sig;
+  d.doc = doc;
+  return d;
+}
+
+Expr as_float(const Expr& x, const char* op) {
+  if (x.dtype() == DType::bool_) fail_type(op, "does not accept bool tensors");
+  return is_floating(x.dtype()) ? x : cast(x, config::floatx());
+}
+
+Expr like_x(const Value& v, const Expr& x) {
+  if (v.is_none()) return Expr();
+  Expr e(v.t);
+  return e.dtype() == x.dtype() ? e : cast(e, x.dtype());
+}
+
+// Keras: a 1-D statistic with a feature axis other than the last is laid along that axis (what
+// TF's fused kernel does for NCHW); anything else broadcasts as given.
+Expr along_axis(const Expr& s, int ax, int nd) {
+  if (!s || s.ndim() != 1 || ax == nd - 1) return s;
+  Shape sh(nd, 1);
+  sh[ax] = s.shape()[0] >= 0 ? s.shape()[0] : -1;
+  return reshape(s, sh);
+}
+
+// Sorted, validated reduction axes of x.
+std::vector<int> reduction_axes(const Value& v, const Expr& x, const char* op) {
+  if (v.is_none()) fail_value(op, "reduction_axes must be a list of ints, got None");
+  std::vector<int> axes = normalize_axes(v.ints, x.ndim(), op);
+  std::sort(axes.begin(), axes.end());
+  if (std::adjacent_find(axes.begin(), axes.end()) != axes.end()) fail_value(op, "reduction_axes " + v.repr() + " repeat an axis");
+  return axes;
+}
+
+// A reduced statistic (reduced axes removed) put back in broadcast shape (reduced axes = 1).
+Expr expand_reduced(const Expr& s, const std::vector<int>& axes) {
+  Expr r = s;
+  for (int ax : axes) r = expand_dims(r, ax);
+  return r;
+}
+
+// (x - mean) * (gamma / sqrt(var + eps)) + beta: the scale is formed on the small statistics, so
+// x sees one subtract, one multiply and one add.
+Expr normalize(const Expr& x, const Expr& mean, const Expr& var, const Expr& beta, const Expr& gamma, double eps) {
+  Expr inv = 1.0 / sqrt(var + eps);
+  if (gamma) inv = inv * gamma;
+  Expr y = (x - mean) * inv;
+  return beta ? y + beta : y;
+}
+
+}  // namespace
+
+Expr l2_normalize(const Expr& x, Axes axis) {
+  return call("l2_normalize", {x, axis ? Value(*axis) : Value()});
+}
+Expr batch_normalization(const Expr& x, const Expr& mean, const Expr& var, const Expr& beta, const Expr& gamma,
+                         int64_t axis, double epsilon) {
+  return call("batch_normalization", {x, mean, var, Value(beta), Value(gamma), Value(axis), Value(epsilon)});
+}
+std::tuple<Expr, Expr, Expr> normalize_batch_in_training(const Expr& x, const Expr& gamma, const Expr& beta,
+                                                         const std::vector<int64_t>& reduction_axes, double epsilon) {
+  Value ax(reduction_axes);
+  Expr m = call("_batch_mean", {x, ax});
+  Expr v = call("_batch_var", {x, m, ax});
+  Expr n = call("_batch_normalize", {x, m, v, Value(gamma), Value(beta), ax, Value(epsilon)});
+  return {n, m, v};
+}
+
+void register_normalization() {
+  OpDef l2 = def("l2_normalize(x: tensor, axis: axes = None)",
+                 "x / sqrt(max(sum(x**2, axis, keepdims=True), 1e-12)); axis=None uses all elements. Zero vectors stay 0.");
+  l2.build = [](const OpDef&, std::vector<Value>& a) {
+    Expr x = as_float(Expr(a[0].t), "l2_normalize");
+    DType dt = x.dtype();
+    if (dt == DType::float16) x = cast(x, DType::float32);  // 1e-12 underflows to 0 in half
+    if (!a[1].is_none()) normalize_axes(a[1].ints, x.ndim(), "l2_normalize");
+    Expr ss = call("sum", {square(x), a[1], Value(true)});
+    Expr y = x / sqrt(maximum(ss, scalar_like(1e-12, x)));
+    return dt == DType::float16 ? cast(y, dt) : y;
+  };
+  register_op(l2);
+
+  OpDef bn = def("batch_normalization(x: tensor, mean: tensor, var: tensor, beta: tensor?, gamma: tensor?, axis: int = -1, epsilon: float = 0.001)",
+                 "(x - mean) / sqrt(var + epsilon) * gamma + beta with broadcasting; beta/gamma may be None. "
+                 "1-D statistics are laid along `axis` when it is not the last axis.");
+  bn.build = [](const OpDef&, std::vector<Value>& a) {
+    Expr x = as_float(Expr(a[0].t), "batch_normalization");
+    int nd = x.ndim();
+    int ax = nd ? normalize_axis(a[5].i, nd, "batch_normalization") : 0;
+    auto prep = [&](const Value& v) { return nd ? along_axis(like_x(v, x), ax, nd) : like_x(v, x); };
+    if (a[6].f < 0) fail_value("batch_normalization", "epsilon must be >= 0, got " + a[6].repr());
+    return normalize(x, prep(a[1]), prep(a[2]), prep(a[3]), prep(a[4]), a[6].f);
+  };
+  register_op(bn);
+
+  OpDef bm = def("_batch_mean(x: tensor, reduction_axes: axes)", "Mean of x over reduction_axes (those axes removed).");
+  bm.build = [](const OpDef&, std::vector<Value>& a) {
+    Expr x = as_float(Expr(a[0].t), "normalize_batch_in_training");
+    reduction_axes(a[1], x, "normalize_batch_in_training");
+    return call("mean", {x, a[1]});
+  };
+  register_op(bm);
+
+  OpDef bv = def("_batch_var(x: tensor, mean: tensor, reduction_axes: axes)",
+                 "Population variance of x over reduction_axes around `mean` (x's mean with those axes removed).");
+  bv.build = [](const OpDef&, std::vector<Value>& a) {
+    Expr x = as_float(Expr(a[0].t), "normalize_batch_in_training");
+    std::vector<int> axes = reduction_axes(a[2], x, "normalize_batch_in_training");
+    Expr m = expand_reduced(Expr(a[1].t), axes);
+    return call("mean", {square(x - m), a[2]});
+  };
+  register_op(bv);
+
+  OpDef bnz = def("_batch_normalize(x: tensor, mean: tensor, var: tensor, gamma: tensor?, beta: tensor?, reduction_axes: axes, epsilon: float = 0.001)",
+                  "Batch-normalize x with reduced statistics: they, and 1-D gamma/beta, are broadcast back along the kept axes.");
+  bnz.build = [](const OpDef&, std::vector<Value>& a) {
+    const char* op = "normalize_batch_in_training";
+    Expr x = as_float(Expr(a[0].t), op);
+    std::vector<int> axes = reduction_axes(a[5], x, op);
+    Expr mean(a[1].t), var(a[2].t);
+    int kept = x.ndim() - static_cast<int>(axes.size());
+    // gamma/beta come 1-D over the kept axes (or already in broadcast shape): Keras reshapes them.
+    auto param = [&](const Value& v) -> Expr {
+      Expr p = like_x(v, x);
+      if (!p || p.ndim() == x.ndim()) return p;
+      if (p.ndim() > 1 && p.ndim() != kept)
+        fail_value(op, "gamma/beta of shape " + shape_str(p.shape()) + " do not match the kept axes of x " + shape_str(x.shape()));
+      if (p.ndim() != kept || p.shape() != mean.shape()) p = make_node("_reshape_like", {p, mean});
+      return expand_reduced(p, axes);
+    };
+    Expr g = param(a[3]), b = param(a[4]);
+    return normalize(x, expand_reduced(mean, axes), expand_reduced(var, axes), b, g, a[6].f);
+  };
+  register_op(bnz);
+}
+
+}  // namespace keras_cpp

@@ -1,0 +1,390 @@
+"""Numpy reference implementations of the keras_cpp backend ops, written like Keras 2.3.1's
+numpy_backend.py but following the TF-backend semantics of ../shared/spec (where Keras's numpy
+reference differs, e.g. clip with min > max or relu at the threshold, the spec wins)."""
+import numpy as np
+
+EPSILON = 1e-7
+
+
+def _axis(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _float(x):
+    x = np.asarray(x)
+    return x.astype('float32') if x.dtype.kind in 'biu' else x
+
+
+# ---------------------------------------------------------------- elementwise
+def abs(x):
+    return np.abs(x)
+
+
+def negative(x):
+    return np.negative(x)
+
+
+def square(x):
+    return np.square(x)
+
+
+def sqrt(x):
+    x = _float(x)
+    return np.sqrt(np.maximum(x, 0))
+
+
+def exp(x):
+    return np.exp(_float(x))
+
+
+def log(x):
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return np.log(_float(x))
+
+
+def sin(x):
+    return np.sin(_float(x))
+
+
+def cos(x):
+    return np.cos(_float(x))
+
+
+def tanh(x):
+    return np.tanh(_float(x))
+
+
+def sigmoid(x):
+    x = _float(x)
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def softplus(x):
+    x = _float(x)
+    return np.logaddexp(0, x).astype(x.dtype)
+
+
+def softsign(x):
+    x = _float(x)
+    return x / (1 + np.abs(x))
+
+
+def sign(x):
+    return np.sign(x)
+
+
+def round(x):
+    return np.round(x)
+
+
+def identity(x, name=None):
+    return np.array(x)
+
+
+def stop_gradient(x):
+    return np.array(x)
+
+
+def print_tensor(x, message=''):
+    return np.array(x)
+
+
+def cast(x, dtype):
+    return np.asarray(x).astype(dtype)
+
+
+def clip(x, min_value=None, max_value=None):
+    """Keras: max_value is raised to min_value when both are numbers and max < min."""
+    if (min_value is not None and max_value is not None and np.isscalar(min_value)
+            and np.isscalar(max_value) and max_value < min_value):
+        max_value = min_value
+    lo = -np.inf if min_value is None else min_value
+    hi = np.inf if max_value is None else max_value
+    x = np.asarray(x)
+    return np.maximum(np.minimum(x.astype('float64'), hi), lo).astype(x.dtype)
+
+
+def logical_not(x):
+    return np.logical_not(x)
+
+
+# ---------------------------------------------------------------- binary
+def add(x, y):
+    return np.add(x, y)
+
+
+def subtract(x, y):
+    return np.subtract(x, y)
+
+
+def multiply(x, y):
+    return np.multiply(x, y)
+
+
+def divide(x, y):
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return np.true_divide(x, y)
+
+
+def floordiv(x, y):
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return np.floor_divide(x, y)
+
+
+def mod(x, y):
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return np.mod(x, y)
+
+
+def pow(x, a):
+    with np.errstate(invalid='ignore', divide='ignore'):
+        return np.power(x, a)
+
+
+def maximum(x, y):
+    return np.maximum(x, y)
+
+
+def minimum(x, y):
+    return np.minimum(x, y)
+
+
+def equal(x, y):
+    return np.equal(x, y)
+
+
+def not_equal(x, y):
+    return np.not_equal(x, y)
+
+
+def greater(x, y):
+    return np.greater(x, y)
+
+
+def greater_equal(x, y):
+    return np.greater_equal(x, y)
+
+
+def less(x, y):
+    return np.less(x, y)
+
+
+def less_equal(x, y):
+    return np.less_equal(x, y)
+
+
+def logical_and(x, y):
+    return np.logical_and(x, y)
+
+
+def logical_or(x, y):
+    return np.logical_or(x, y)
+
+
+# ---------------------------------------------------------------- reductions
+def sum(x, axis=None, keepdims=False):
+    return np.sum(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def prod(x, axis=None, keepdims=False):
+    return np.prod(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def mean(x, axis=None, keepdims=False):
+    return np.mean(_float(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def var(x, axis=None, keepdims=False):
+    return np.var(_float(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def std(x, axis=None, keepdims=False):
+    return np.std(_float(x), axis=_axis(axis), keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    return np.max(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def min(x, axis=None, keepdims=False):
+    return np.min(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def any(x, axis=None, keepdims=False):
+    return np.any(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def all(x, axis=None, keepdims=False):
+    return np.all(x, axis=_axis(axis), keepdims=keepdims)
+
+
+def argmax(x, axis=-1):
+    return np.argmax(x, axis=axis)
+
+
+def argmin(x, axis=-1):
+    return np.argmin(x, axis=axis)
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    x = _float(x)
+    m = np.max(x, axis=_axis(axis), keepdims=True)
+    m = np.where(np.isfinite(m), m, 0)
+    out = np.log(np.sum(np.exp(x - m), axis=_axis(axis), keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=_axis(axis)) if axis is not None else out.reshape(())
+
+
+def cumsum(x, axis=0, reverse=False):
+    if reverse:
+        return np.flip(np.cumsum(np.flip(x, axis), axis=axis), axis)
+    return np.cumsum(x, axis=axis)
+
+
+def cumprod(x, axis=0, reverse=False):
+    if reverse:
+        return np.flip(np.cumprod(np.flip(x, axis), axis=axis), axis)
+    return np.cumprod(x, axis=axis)
+
+
+# ---------------------------------------------------------------- linear algebra
+def dot(x, y):
+    """Theano/numpy N-d dot: contract x's last axis with y's second-to-last."""
+    return np.dot(x, y)
+
+
+def matmul(a, b):
+    return np.matmul(a, b)
+
+
+def batch_dot(x, y, axes=None):
+    """Keras 2.3.1 batch_dot (TF semantics), written out with einsum."""
+    x, y = np.asarray(x), np.asarray(y)
+    xn, yn = x.ndim, y.ndim
+    if axes is None:
+        axes = (xn - 1, yn - 1) if yn == 2 else (xn - 1, yn - 2)
+    if isinstance(axes, int):
+        axes = (axes, axes)
+    a0, a1 = axes[0] % xn, axes[1] % yn
+    letters = 'bcdefghijklmnopqrstuvwxyz'
+    xs = ['a'] + [letters[i] for i in range(xn - 1)]
+    ys = ['a'] + [letters[xn - 1 + i] for i in range(yn - 1)]
+    ys[a1] = xs[a0]
+    out = [c for i, c in enumerate(xs) if i != a0] + [c for i, c in enumerate(ys) if i not in (0, a1)]
+    r = np.einsum('%s,%s->%s' % (''.join(xs), ''.join(ys), ''.join(out)), x, y)
+    if xn == 2 and yn == 2:
+        r = r.reshape(-1, 1)
+    return r
+
+
+def transpose(x):
+    return np.transpose(x)
+
+
+# ---------------------------------------------------------------- shapes
+def reshape(x, shape):
+    return np.reshape(x, shape)
+
+
+def permute_dimensions(x, pattern):
+    return np.transpose(x, pattern)
+
+
+def expand_dims(x, axis=-1):
+    return np.expand_dims(x, axis)
+
+
+def squeeze(x, axis):
+    return np.squeeze(x, axis)
+
+
+def shape(x):
+    return np.array(np.shape(x), dtype='int32')
+
+
+def zeros_like(x, dtype=None, name=None):
+    return np.zeros(np.shape(x), dtype=dtype or 'float32')
+
+
+def ones_like(x, dtype=None, name=None):
+    return np.ones(np.shape(x), dtype=dtype or 'float32')
+
+
+def one_hot(indices, num_classes):
+    indices = np.asarray(indices)
+    return (indices[..., None] == np.arange(num_classes)).astype('float32')
+
+
+# ---------------------------------------------------------------- nn
+def relu(x, alpha=0., max_value=None, threshold=0.):
+    """Spec order: neg part from raw x, positive part thresholded, clip, subtract alpha*neg."""
+    x = np.asarray(x)
+    neg = np.maximum(threshold - x, 0) if alpha != 0 else 0
+    pos = x * (x > threshold) if threshold != 0 else np.maximum(x, 0)
+    if max_value is not None:
+        pos = np.clip(pos, 0, max_value)
+    return (pos - alpha * neg).astype(x.dtype)
+
+
+def softmax(x, axis=-1):
+    y = np.exp(x - np.max(x, axis, keepdims=True))
+    return y / np.sum(y, axis, keepdims=True)
+
+
+def bias_add(x, bias, data_format=None):
+    x, bias = np.asarray(x), np.asarray(bias)
+    data_format = data_format or 'channels_last'
+    if bias.ndim == 1:
+        if data_format == 'channels_first' and x.ndim in (3, 4, 5):
+            return x + bias.reshape((1, -1) + (1,) * (x.ndim - 2))
+        return x + bias
+    if data_format == 'channels_first':
+        return x + bias.reshape((1, bias.shape[-1]) + bias.shape[:-1])
+    return x + bias.reshape((1,) + bias.shape)
+
+
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    target, output = np.asarray(target), np.asarray(output)
+    if from_logits:
+        m = np.max(output, axis, keepdims=True)
+        logp = output - m - np.log(np.sum(np.exp(output - m), axis, keepdims=True))
+        return -np.sum(target * logp, axis)
+    output = output / np.sum(output, axis, keepdims=True)
+    output = np.clip(output, EPSILON, 1 - EPSILON)
+    return -np.sum(target * np.log(output), axis)
+
+
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    output = np.moveaxis(np.asarray(output), axis, -1)
+    if not from_logits:
+        output = np.log(np.clip(output, EPSILON, 1 - EPSILON))
+    m = np.max(output, -1, keepdims=True)
+    logp = output - m - np.log(np.sum(np.exp(output - m), -1, keepdims=True))
+    t = np.asarray(target).astype('int64')
+    if t.ndim != output.ndim - 1:
+        t = t.reshape(output.shape[:-1])
+    return -np.take_along_axis(logp, t[..., None], -1)[..., 0]
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    target, output = np.asarray(target), np.asarray(output)
+    if from_logits:
+        z = output
+        return np.maximum(z, 0) - z * target + np.log1p(np.exp(-np.abs(z)))
+    p = np.clip(output, EPSILON, 1 - EPSILON)
+    return -(target * np.log(p) + (1 - target) * np.log(1 - p))
+
+
+def moving_average_update(x, value, momentum):
+    return x * momentum + value * (1 - momentum)
+
+
+def update(x, new_x):
+    return np.array(new_x)
+
+
+def update_add(x, increment):
+    return x + increment
+
+
+def update_sub(x, decrement):
+    return x - decrement
