@@ -2,8 +2,8 @@
 // dropout). Draws come from Philox4x32-10 keyed by the op seed, with the counter made of the
 // element (block) index and the node's evaluation index: the same seed gives the same numbers
 // whatever the thread count, and each evaluation of a node draws fresh ones.
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <mutex>
 #include <random>
@@ -62,14 +62,17 @@ template <> struct Unit<double> {
 template <class O> constexpr bool is_float_v = std::is_same_v<O, half> || std::is_floating_point_v<O>;
 template <class O> using compute_t = std::conditional_t<std::is_same_v<O, double>, double, float>;
 
-// Fill n outputs `per` at a time: f(words, dst, m) writes the m <= per outputs of one block.
+// Fill n outputs Per at a time: f(words, v) makes the Per values of one block (the last block
+// keeps the ones that fit).
 template <int Per, class O, class F>
 void fill_blocks(O* out, int64_t n, const Draw& d, F&& f) {
   parallel_for((n + Per - 1) / Per, 2048, [&](int64_t b0, int64_t b1) {
-    uint32_t w[4] = {};
+    uint32_t w[4];
+    O v[Per];
     for (int64_t b = b0; b < b1; ++b) {
       d.words(static_cast<uint64_t>(b), 0, w);
-      f(w, out + b * Per, static_cast<int>(std::min<int64_t>(Per, n - b * Per)));
+      f(w, v);
+      std::copy(v, v + std::min<int64_t>(Per, n - b * Per), out + b * Per);
     }
   });
 }
@@ -90,10 +93,9 @@ template <class O>
 O below(O v, double hi) {
   while (convert<double>(v) >= hi) {
     if constexpr (std::is_same_v<O, half>) {
-      uint16_t b;
-      std::memcpy(&b, &v, 2);
+      uint16_t b = Eigen::half_impl::raw_half_as_uint16(v);
       b = (b & 0x7fff) == 0 ? 0x8001 : (b & 0x8000) ? b + 1 : b - 1;
-      std::memcpy(&v, &b, 2);
+      v = half(Eigen::half_impl::raw_uint16_to_half(b));
     } else {
       v = std::nextafter(v, -std::numeric_limits<O>::infinity());
     }
@@ -114,15 +116,15 @@ Tensor uniform_forward(KernelCtx& ctx) {
     using O = decltype(tag);
     if constexpr (is_float_v<O>) {
       using C = compute_t<O>;
-      fill_blocks<Unit<C>::per>(out.data<O>(), out.numel(), d, [&](const uint32_t* w, O* dst, int m) {
-        for (int j = 0; j < m; ++j) {
+      fill_blocks<Unit<C>::per>(out.data<O>(), out.numel(), d, [&](const uint32_t* w, O* dst) {
+        for (int j = 0; j < Unit<C>::per; ++j) {
           O v = convert<O>(lo + (hi - lo) * double(Unit<C>::get(w, j)));
           dst[j] = hi > lo ? below(v, hi) : v;
         }
       });
     } else if constexpr (!std::is_same_v<O, bool>) {  // integers: lo + floor((hi - lo) * u)
-      fill_blocks<2>(out.data<O>(), out.numel(), d, [&](const uint32_t* w, O* dst, int m) {
-        for (int j = 0; j < m; ++j) dst[j] = static_cast<O>(std::min(lo + std::floor((hi - lo) * Unit<double>::get(w, j)), hi - 1));
+      fill_blocks<2>(out.data<O>(), out.numel(), d, [&](const uint32_t* w, O* dst) {
+        for (int j = 0; j < 2; ++j) dst[j] = static_cast<O>(std::min(lo + std::floor((hi - lo) * Unit<double>::get(w, j)), hi - 1));
       });
     }
   });
@@ -141,14 +143,14 @@ Tensor normal_forward(KernelCtx& ctx) {
       constexpr int per = Unit<C>::per;
       O* po = out.data<O>();
       if constexpr (!Truncated) {
-        fill_blocks<per>(po, out.numel(), d, [&](const uint32_t* w, O* dst, int m) {
+        fill_blocks<per>(po, out.numel(), d, [&](const uint32_t* w, O* dst) {
           C z[per];
           normals<C>(w, z);
-          for (int j = 0; j < m; ++j) dst[j] = convert<O>(mean + sd * double(z[j]));
+          for (int j = 0; j < per; ++j) dst[j] = convert<O>(mean + sd * double(z[j]));
         });
       } else {  // element i redraws from its own counters (i, round) until |z| < 2
         parallel_for(out.numel(), 1024, [&](int64_t i0, int64_t i1) {
-          uint32_t w[4] = {};
+          uint32_t w[4];
           C z[per];
           for (int64_t i = i0; i < i1; ++i) {
             C v = 0;  // 4096 rounds of rejections (p < 1e-5000) never happen
@@ -174,8 +176,8 @@ Tensor binomial_forward(KernelCtx& ctx) {
   dispatch(out.dtype(), [&](auto tag) {
     using O = decltype(tag);
     using C = compute_t<O>;  // the uniform draw is in the output dtype (float32 for non-floats)
-    fill_blocks<Unit<C>::per>(out.data<O>(), out.numel(), d, [&](const uint32_t* w, O* dst, int m) {
-      for (int j = 0; j < m; ++j) dst[j] = convert<O>(double(Unit<C>::get(w, j)) <= p ? 1 : 0);
+    fill_blocks<Unit<C>::per>(out.data<O>(), out.numel(), d, [&](const uint32_t* w, O* dst) {
+      for (int j = 0; j < Unit<C>::per; ++j) dst[j] = convert<O>(double(Unit<C>::get(w, j)) <= p ? 1 : 0);
     });
   });
   return out;
@@ -329,8 +331,8 @@ Tensor dropout_mask_forward(KernelCtx& ctx) {
     if constexpr (is_float_v<O>) {
       using C = compute_t<O>;
       O keep = convert<O>(scale), drop = convert<O>(0.0);
-      fill_blocks<Unit<C>::per>(out.data<O>(), out.numel(), d, [&](const uint32_t* w, O* dst, int m) {
-        for (int j = 0; j < m; ++j) dst[j] = double(Unit<C>::get(w, j)) >= level ? keep : drop;
+      fill_blocks<Unit<C>::per>(out.data<O>(), out.numel(), d, [&](const uint32_t* w, O* dst) {
+        for (int j = 0; j < Unit<C>::per; ++j) dst[j] = double(Unit<C>::get(w, j)) >= level ? keep : drop;
       });
     }
   });

@@ -425,3 +425,10 @@ def test_negative_run_time_dimension():
     assert f([3])[0].shape == (3, 2)
     with pytest.raises(ValueError, match=r'\[random_uniform\] shape .*negative'):
         f([-1])
+
+
+def test_random_op_made_inside_map_fn_draws_per_element():
+    f = K.function([], [K.map_fn(lambda r: r + K.random_uniform((4,), seed=28), K.zeros((3, 4)))])
+    a = f([])[0]
+    assert a.shape == (3, 4) and not np.array_equal(a[0], a[1]) and not np.array_equal(a[1], a[2])
+    assert not np.array_equal(a, f([])[0])
