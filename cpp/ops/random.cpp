@@ -77,15 +77,19 @@ void fill_blocks(O* out, int64_t n, const Draw& d, F&& f) {
   });
 }
 
-// Box-Muller: Unit<C>::per standard normals from one block.
+// Box-Muller: standard normals z[p], z[p + 1] from uniform draws p and p + 1 of a block.
+template <class C>
+void normal_pair(const uint32_t* w, int p, C* z) {
+  C r = std::sqrt(C(-2) * std::log(C(1) - Unit<C>::get(w, p)));  // 1 - u is in (0, 1]
+  C t = C(6.283185307179586) * Unit<C>::get(w, p + 1);
+  z[p] = r * std::cos(t);
+  z[p + 1] = r * std::sin(t);
+}
+
+// Unit<C>::per standard normals from one block.
 template <class C>
 void normals(const uint32_t* w, C* z) {
-  for (int p = 0; p < Unit<C>::per; p += 2) {
-    C r = std::sqrt(C(-2) * std::log(C(1) - Unit<C>::get(w, p)));  // 1 - u is in (0, 1]
-    C t = C(6.283185307179586) * Unit<C>::get(w, p + 1);
-    z[p] = r * std::cos(t);
-    z[p + 1] = r * std::sin(t);
-  }
+  for (int p = 0; p < Unit<C>::per; p += 2) normal_pair<C>(w, p, z);
 }
 
 // The largest value of O below hi (rounding must not push a uniform draw onto maxval).
@@ -156,9 +160,10 @@ Tensor normal_forward(KernelCtx& ctx) {
             C v = 0;  // 4096 rounds of rejections (p < 1e-5000) never happen
             for (uint32_t r = 0, found = 0; r < 4096 && !found; ++r) {
               d.words(static_cast<uint64_t>(i), r, w);
-              normals<C>(w, z);
-              for (int j = 0; j < per && !found; ++j)
+              for (int j = 0; j < per && !found; ++j) {
+                if (j % 2 == 0) normal_pair<C>(w, j, z);  // pairs on demand: most first draws are kept
                 if (std::abs(z[j]) < C(2)) { v = z[j]; found = 1; }
+              }
             }
             po[i] = convert<O>(mean + sd * double(v));
           }
