@@ -51,7 +51,7 @@ void binary_loop(const Tensor& a0, const Tensor& b0, Tensor& out, int64_t cost =
                      else if (st[0] == 1 && st[1] == 0) o = Fn::eval(CMap<T>(x, n), Arr<T>::Constant(n, *y));
                      else if (st[0] == 0 && st[1] == 1) o = Fn::eval(Arr<T>::Constant(n, *x), CMap<T>(y, n));
                      else
-                       o = Fn::eval(SMap<T>(x, n, Eigen::InnerStride<>(std::max<int64_t>(st[0], 1) * (st[0] != 0))),
+                       o = Fn::eval(SMap<T>(x, n, Eigen::InnerStride<>(st[0])),
                                     SMap<T>(y, n, Eigen::InnerStride<>(st[1])));
                    },
                    cost);

@@ -13,6 +13,8 @@ void register_activations();
 void register_normalization();
 void register_control_flow();
 void register_control_flow_grad();
+void register_shape_manip();  // shape_manip.cpp (+ slice_gather.cpp)
+void register_resize_pad();
 void register_random();
 
 void register_all_families() {
@@ -27,6 +29,8 @@ void register_all_families() {
   register_normalization();
   register_control_flow();
   register_control_flow_grad();
+  register_shape_manip();
+  register_resize_pad();
   register_random();
 }
 }  // namespace keras_cpp

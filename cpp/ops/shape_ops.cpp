@@ -51,7 +51,7 @@ TypeInfo reshape_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
   Shape t = a.ints("shape");
   for (int64_t& d : t)
     if (d == kNone) d = kUnknownDim;  // tensor-valued entry: known at run time
-  int64_t n = shape_numel(in[0].shape);
+  int64_t n = in[0].rank_known ? shape_numel(in[0].shape) : -1;  // unknown rank: size unknown
   bool has_tensor_slot = false;
   for (int64_t d : a.ints("shape")) has_tensor_slot |= d == kNone;
   if (n >= 0 && !has_tensor_slot && in.size() == 1) return TypeInfo{resolve_shape(t, n, "reshape", in[0].shape), in[0].dtype, true};

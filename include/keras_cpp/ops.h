@@ -130,6 +130,27 @@ Expr foldl(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& 
 Expr foldr(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer = Expr());
 // Keras switch (`switch` is a C++ keyword): scalar condition picks a branch, else elementwise.
 Expr switch_(const Expr& condition, const Expr& then_expression, const Expr& else_expression);
+// Shape manipulation, padding and resizing (shape_manip.cpp, slice_gather.cpp, resize_pad.cpp).
+Expr concatenate(const std::vector<Expr>& tensors, int64_t axis = -1);  // negative axis: modulo rank
+Expr stack(const std::vector<Expr>& tensors, int64_t axis = 0);         // along a new axis
+Expr tile(const Expr& x, const std::vector<int64_t>& n);                 // shorter n: left-padded with 1s
+Expr repeat_elements(const Expr& x, int64_t rep, int64_t axis);          // np.repeat along axis
+Expr repeat(const Expr& x, int64_t n);                                   // (batch, dim) -> (batch, n, dim)
+Expr flatten(const Expr& x);                                             // 1-D, row-major
+Expr batch_flatten(const Expr& x);                                       // (batch, prod(other dims))
+Expr reverse(const Expr& x, const std::vector<int64_t>& axes);           // flip the axes (a view)
+Expr slice(const Expr& x, const std::vector<int64_t>& start, const std::vector<int64_t>& size);  // size -1: to the end
+Expr gather(const Expr& reference, const Expr& indices);                 // rows along axis 0
+Expr size(const Expr& x);                                                // element count, scalar int32
+Expr temporal_padding(const Expr& x, std::pair<int64_t, int64_t> padding = {1, 1});
+Expr spatial_2d_padding(const Expr& x, const std::vector<std::pair<int64_t, int64_t>>& padding = {{1, 1}, {1, 1}},
+                        const std::string& data_format = "");            // "" = image_data_format()
+Expr spatial_3d_padding(const Expr& x, const std::vector<std::pair<int64_t, int64_t>>& padding = {{1, 1}, {1, 1}, {1, 1}},
+                        const std::string& data_format = "");
+Expr resize_images(const Expr& x, int64_t height_factor, int64_t width_factor, const std::string& data_format = "",
+                   const std::string& interpolation = "nearest");        // nearest or legacy-TF bilinear
+Expr resize_volumes(const Expr& x, int64_t depth_factor, int64_t height_factor, int64_t width_factor,
+                    const std::string& data_format = "");
 
 // Creation and random. Each evaluation of a random node draws fresh numbers; a seed fixes the
 // sequence (same seed, same numbers, whatever the thread count); no seed: a fresh one per call.

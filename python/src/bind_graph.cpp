@@ -108,6 +108,16 @@ Value to_value(py::handle h, int kind, DType* ref) {
       else if (t.dtype() == DType::int64) t = t.astype(ref ? *ref : DType::int32);
       return Value(constant(t));
     }
+    if ((kind == K::Tensor || kind == K::TensorOpt) && any_tensor) {
+      // Keras passes lists of scalar tensors where a tensor is expected (K.prod([shape(x)[0],
+      // shape(x)[1]])): stack them, numbers taking the dtype of the list's first tensor.
+      DType item_ref = DType::int32;
+      for (auto item : seq)
+        if (py::isinstance<Node>(item)) { item_ref = item.cast<Node&>().dtype; break; }
+      std::vector<Value> v;
+      for (auto item : seq) v.push_back(to_value(item, K::Tensor, &item_ref));
+      return Value(call("stack", {Value(v), Value(int64_t{0})}));
+    }
     if (all_int && kind != K::Tensors) {
       std::vector<int64_t> v;
       for (auto item : seq) v.push_back(item.cast<int64_t>());

@@ -6,6 +6,14 @@ import pytest
 
 from keras_cpp import backend as K
 
+# Hand-written (Python-level) K functions whose behaviour this module tests.
+COVERED = ['batch_get_value', 'batch_set_value', 'clear_session', 'constant', 'count_params',
+           'dtype', 'eval', 'eye', 'function', 'get_uid', 'get_value', 'gradients', 'in_test_phase',
+           'in_train_phase', 'int_shape', 'is_keras_tensor', 'is_placeholder', 'is_tensor',
+           'is_variable', 'learning_phase', 'name_scope', 'ndim', 'ones', 'placeholder',
+           'print_tensor', 'reset_uids', 'set_learning_phase', 'set_value', 'stop_gradient',
+           'update', 'update_add', 'update_sub', 'moving_average_update', 'variable', 'zeros']
+
 
 def _f32(x):
     return np.asarray(x, dtype='float32')

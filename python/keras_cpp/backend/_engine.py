@@ -510,6 +510,17 @@ def switch(condition, then_expression, else_expression):
     return _core.switch(condition, then_expression, else_expression)
 
 
+# ---------------------------------------------------------------- shape manipulation (issue 4)
+def repeat_elements(x, rep, axis):
+    """repeat_elements(x, rep, axis)
+
+    np.repeat: each slice along axis repeated rep times (a None dim stays None). Keras reads
+    `_keras_shape` from this result (its TF backend sets it), so it is set to the static shape."""
+    y = _core.repeat_elements(x, rep, axis)
+    y._keras_shape = y.shape
+    return y
+
+
 # ---------------------------------------------------------------- creation and random (issue 4)
 # Keras: seed=None draws the op seed from numpy's global RNG (randint(10e6); randint(10e8) for the
 # *_variable functions), so np.random.seed makes the results reproducible. The numbers themselves
