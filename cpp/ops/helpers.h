@@ -1,5 +1,8 @@
-// cpp/ops/helpers.h — shared pieces for op family files: elementwise OpDef makers, sum_to.
+// cpp/ops/helpers.h — shared pieces for op family files: elementwise OpDef makers, sum_to,
+// Keras shape arguments.
 #pragma once
+#include <cstdint>
+
 #include "exec/allocator.h"
 #include "keras_cpp/config.h"
 #include "keras_cpp/ops.h"
@@ -27,6 +30,24 @@ inline Expr getitem(const Expr& x, std::vector<int64_t> spec) {
 Expr sum_to(const Expr& g, const Expr& like);
 // Broadcast `x` to the run-time shape of `like`.
 Expr broadcast_like(const Expr& x, const Expr& like);
+
+// Keras shape arguments (random ops, noise_shape): ints, a list mixing ints and scalar int
+// tensors, or a 1-D int tensor such as shape(x). In a node they are attr `shape` (ints, with
+// kTensorSlot where a scalar input gives the dim) plus the tensors as inputs; a whole 1-D tensor
+// sets attr `shape_whole` and `shape` holds its static hint (from shape(x): x's static dims).
+constexpr int64_t kTensorSlot = INT64_MIN;
+struct ShapeArg {
+  std::vector<int64_t> dims;
+  std::vector<Expr> tensors;
+  bool whole = false;
+};
+// Parse and validate (int dtype, ranks, no negative dims); constant tensors are folded to ints.
+ShapeArg parse_shape_arg(const std::string& op, const std::string& arg, const Value& v);
+void set_shape_attrs(Attrs& attrs, const ShapeArg& s);
+// Static shape (unknown dims where only the run time knows); inputs from index `first` on.
+TypeInfo shape_arg_static(const Attrs& attrs, const std::vector<TypeInfo>& in, size_t first, DType dtype);
+// Concrete shape from the run-time values of the shape inputs; negative dims -> ValueError.
+Shape shape_arg_value(const std::string& op, const Attrs& attrs, const std::vector<Tensor>& in, size_t first);
 
 enum class Domain { Float, Numeric, Bool, All };
 

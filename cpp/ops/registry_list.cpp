@@ -20,6 +20,7 @@ void register_pool();
 void register_tuple();
 void register_rnn();
 void register_ctc();  // ctc.cpp (+ ctc_decode.cpp)
+void register_random();
 
 void register_all_families() {
   register_unary();
@@ -40,5 +41,6 @@ void register_all_families() {
   register_tuple();
   register_rnn();
   register_ctc();
+  register_random();
 }
 }  // namespace keras_cpp

@@ -193,5 +193,24 @@ Expr ctc_batch_cost(const Expr& y_true, const Expr& y_pred, const Expr& input_le
 // (decoded: one int64 (samples, longest) tensor per path, padded with -1; log_prob (samples, paths)).
 std::pair<std::vector<Expr>, Expr> ctc_decode(const Expr& y_pred, const Expr& input_length, bool greedy = true,
                                               int64_t beam_width = 100, int64_t top_paths = 1, bool merge_repeated = false);
+// Creation and random. Each evaluation of a random node draws fresh numbers; a seed fixes the
+// sequence (same seed, same numbers, whatever the thread count); no seed: a fresh one per call.
+// Symbolic shapes (a list mixing ints and scalar tensors, or shape(x)) go through call("random_normal", ...).
+Expr arange(int64_t start, std::optional<int64_t> stop = std::nullopt, int64_t step = 1, DType dtype = DType::int32);
+Expr random_uniform(const Shape& shape, double minval = 0.0, double maxval = 1.0,
+                    std::optional<DType> dtype = std::nullopt, std::optional<int64_t> seed = std::nullopt);
+Expr random_normal(const Shape& shape, double mean = 0.0, double stddev = 1.0,
+                   std::optional<DType> dtype = std::nullopt, std::optional<int64_t> seed = std::nullopt);
+Expr truncated_normal(const Shape& shape, double mean = 0.0, double stddev = 1.0,  // redraws beyond 2 stddev
+                      std::optional<DType> dtype = std::nullopt, std::optional<int64_t> seed = std::nullopt);
+Expr random_binomial(const Shape& shape, double p = 0.0, std::optional<DType> dtype = std::nullopt,
+                     std::optional<int64_t> seed = std::nullopt);
+Expr random_uniform_variable(const Shape& shape, double low, double high, std::optional<DType> dtype = std::nullopt,
+                             const std::string& name = "", std::optional<int64_t> seed = std::nullopt);
+Expr random_normal_variable(const Shape& shape, double mean, double scale, std::optional<DType> dtype = std::nullopt,
+                            const std::string& name = "", std::optional<int64_t> seed = std::nullopt);
+// Keep entries with probability 1 - level, scaled by 1/(1 - level); always applies.
+Expr dropout(const Expr& x, double level, std::optional<Shape> noise_shape = std::nullopt,
+             std::optional<int64_t> seed = std::nullopt);
 
 }  // namespace keras_cpp

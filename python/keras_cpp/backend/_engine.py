@@ -586,3 +586,50 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, m
     n = 1 if greedy else top_paths
     decoded = [_core._ctc_decoded_path(packed, i) for i in range(n)]
     return decoded, _core._ctc_log_prob(packed, y_pred.dtype)
+# ---------------------------------------------------------------- creation and random (issue 4)
+# Keras: seed=None draws the op seed from numpy's global RNG (randint(10e6); randint(10e8) for the
+# *_variable functions), so np.random.seed makes the results reproducible. The numbers themselves
+# are drawn in C++ (Philox, keyed by the seed; fresh ones on each evaluation of a node).
+def _op_seed(seed, high):
+    return int(np.random.randint(high)) if seed is None else seed
+
+
+def _random_dtype(dtype):
+    return None if dtype is None else _dtype_name(dtype)
+
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    """Uniform samples in [minval, maxval); shape may be symbolic (e.g. shape(x))."""
+    return _core.random_uniform(shape, minval, maxval, _random_dtype(dtype), _op_seed(seed, 10e6))
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal samples N(mean, stddev**2); shape may be symbolic (e.g. shape(x))."""
+    return _core.random_normal(shape, mean, stddev, _random_dtype(dtype), _op_seed(seed, 10e6))
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal samples with draws beyond 2 stddev re-drawn (std of the result 0.87962566 * stddev)."""
+    return _core.truncated_normal(shape, mean, stddev, _random_dtype(dtype), _op_seed(seed, 10e6))
+
+
+def random_binomial(shape, p=0.0, dtype=None, seed=None):
+    """1 with probability p (a uniform draw <= p), else 0, in dtype."""
+    return _core.random_binomial(shape, p, _random_dtype(dtype), _op_seed(seed, 10e6))
+
+
+def dropout(x, level, noise_shape=None, seed=None):
+    """Zero entries with probability level, scale the rest by 1/(1-level); always applies."""
+    return _core.dropout(x, level, noise_shape, _op_seed(seed, 10e6))
+
+
+def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
+    """Variable holding U[low, high) samples (drawn once)."""
+    dtype = _dtype_name(dtype)
+    return variable(eval(_core.random_uniform(shape, low, high, dtype, _op_seed(seed, 10e8))), dtype, name)
+
+
+def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
+    """Variable holding N(mean, scale**2) samples (drawn once)."""
+    dtype = _dtype_name(dtype)
+    return variable(eval(_core.random_normal(shape, mean, scale, dtype, _op_seed(seed, 10e8))), dtype, name)

@@ -1,0 +1,434 @@
+"""Creation and random ops (issue 4): arange, random_*, truncated_normal, *_variable, dropout.
+
+Moments use 200x200 draws at the tolerances Keras' own backend tests accept
+(semantics_checklist.md, "Training-time randomness"); reproducibility is checked across calls,
+processes and OMP_NUM_THREADS.
+"""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from keras_cpp import backend as K
+
+COVERED = ['arange', 'random_uniform', 'random_normal', 'truncated_normal', 'random_binomial',
+           'random_uniform_variable', 'random_normal_variable', 'dropout']
+
+FLOATS = ['float16', 'float32', 'float64']
+TRUNC_STD = 0.8796256610  # std of N(0, 1) cut at +-2 (scipy truncnorm)
+
+
+# ---------------------------------------------------------------- numpy references
+def np_arange(start, stop=None, step=1, dtype='int32'):
+    if stop is None:
+        start, stop = 0, max(start, 0)
+    natural = 'float32' if any(isinstance(v, float) for v in (start, stop, step)) else 'int32'
+    return np.arange(start, stop, step).astype(natural if dtype == 'int32' else dtype)
+
+
+def np_dropout(x, mask01, level):
+    return x * mask01 / (1 - level)
+
+
+def ev(t):
+    return K.eval(t)
+
+
+# ---------------------------------------------------------------- arange
+@pytest.mark.parametrize('args,kw', [((5,), {}), ((0,), {}), ((-3,), {}), ((2, 10, 3), {}),
+                                     ((10, 2, -3), {}), ((5, 2), {}), ((0., 1., .25), {}),
+                                     ((0, 5), {'dtype': 'float32'}), ((1, 4), {'dtype': 'int64'}),
+                                     ((3,), {'dtype': 'float64'}), ((0, 7, 2), {'dtype': 'uint8'})])
+def test_arange_matches_numpy(args, kw):
+    r = K.arange(*args, **kw)
+    want = np_arange(*args, **kw)
+    got = ev(r)
+    assert got.dtype == want.dtype and r.dtype == str(want.dtype)
+    assert r.shape == want.shape
+    np.testing.assert_array_equal(got, want)
+
+
+def test_arange_float_args_keep_float32_with_default_dtype():
+    # Keras/TF quirk: the range takes its arguments' dtype and is cast only when dtype != 'int32'.
+    assert ev(K.arange(0., 1., .25)).dtype == np.float32
+
+
+@pytest.mark.parametrize('start,want', [(5, np.arange(5)), (-3, np.arange(0)), (0, np.arange(0))])
+def test_arange_scalar_tensor_argument(start, want):
+    r = K.arange(K.constant(start, dtype='int32'))
+    assert r.shape == (None,)
+    np.testing.assert_array_equal(ev(r), want.astype('int32'))
+
+
+def test_arange_from_a_symbolic_length_and_tensor_bounds():
+    x = K.placeholder(shape=(None, 2))
+    f = K.function([x], [K.arange(K.shape(x)[0]), K.arange(1, K.shape(x)[0], 2, dtype='float32')])
+    a, b = f([np.zeros((6, 2))])
+    np.testing.assert_array_equal(a, np.arange(6, dtype='int32'))
+    np.testing.assert_array_equal(b, np.arange(1, 6, 2, dtype='float32'))
+    a, _ = f([np.zeros((0, 2))])
+    assert a.shape == (0,)
+
+
+def test_arange_has_no_gradient():
+    s = K.variable(3.0)
+    assert K.gradients(K.sum(K.arange(s, 10., 1.)), [s]) == [None]
+
+
+@pytest.mark.parametrize('args,err', [((0, 5, 0), ValueError), (('a',), TypeError),
+                                      ((0, 5, 1, 'int42'), TypeError)])
+def test_arange_errors(args, err):
+    with pytest.raises(err, match='arange|dtype'):
+        K.arange(*args)
+
+
+def test_arange_zero_step_tensor_is_a_run_time_error():
+    with pytest.raises(ValueError, match=r'\[arange\] step'):
+        ev(K.arange(0, 5, K.constant(0, dtype='int32')))
+
+
+# ---------------------------------------------------------------- moments
+@pytest.mark.parametrize('dtype', FLOATS)
+def test_random_normal_moments(dtype):
+    mean, std = 1.5, 2.0
+    r = K.random_normal((200, 200), mean, std, dtype=dtype, seed=1)
+    v = ev(r).astype('float64')
+    assert r.dtype == dtype and ev(r).dtype == dtype and r.shape == (200, 200)
+    assert abs(v.mean() - mean) < 0.015 * std
+    assert abs(v.std() - std) < 0.015 * std
+
+
+@pytest.mark.parametrize('dtype', FLOATS)
+def test_random_uniform_range_and_moments(dtype):
+    lo, hi = -1.0, 3.0
+    v = ev(K.random_uniform((200, 200), lo, hi, dtype=dtype, seed=2)).astype('float64')
+    assert v.min() >= lo and v.max() < hi
+    assert v.max() > hi - 0.015 and v.min() < lo + 0.015
+    assert abs(v.mean() - (lo + hi) / 2) < 0.015 * (hi - lo)
+    assert abs(v.std() - (hi - lo) / np.sqrt(12)) < 0.015 * (hi - lo)
+
+
+def test_random_uniform_never_reaches_maxval_after_rounding():
+    # A float32 draw just below 1 can round to maxval when scaled; it must stay below it.
+    v = ev(K.random_uniform((100000,), 0.0, 0.1, dtype='float16', seed=3)).astype('float64')
+    assert v.max() < 0.1 and v.min() >= 0
+
+
+@pytest.mark.parametrize('dtype', ['int32', 'int64', 'uint8'])
+def test_random_uniform_integer_dtypes(dtype):
+    v = ev(K.random_uniform((200, 200), 2, 7, dtype=dtype, seed=4))
+    assert v.dtype == dtype and set(np.unique(v)) == {2, 3, 4, 5, 6}
+
+
+@pytest.mark.parametrize('dtype', FLOATS)
+def test_truncated_normal_moments(dtype):
+    mean, std = -1.0, 3.0
+    v = ev(K.truncated_normal((200, 200), mean, std, dtype=dtype, seed=5)).astype('float64')
+    assert np.all(np.abs(v - mean) <= 2 * std * (1 + 1e-3))
+    assert abs(v.mean() - mean) < 0.015 * std
+    assert abs(v.std() - TRUNC_STD * std) < 0.015 * std
+
+
+@pytest.mark.parametrize('dtype', FLOATS + ['int32', 'bool'])
+def test_random_binomial_values_and_mean(dtype):
+    v = ev(K.random_binomial((200, 200), p=0.5, dtype=dtype, seed=6))
+    assert v.dtype == dtype
+    assert set(np.unique(v.astype('float64'))) == {0.0, 1.0}
+    assert abs(v.astype('float64').mean() - 0.5) < 0.015
+
+
+@pytest.mark.parametrize('p,want', [(0.0, 0.0), (1.0, 1.0)])
+def test_random_binomial_extreme_p(p, want):
+    assert np.all(ev(K.random_binomial((50, 3), p=p, seed=7)) == want)
+
+
+def test_dtype_none_is_floatx_at_call_time():
+    old = K.floatx()
+    try:
+        K.set_floatx('float64')
+        assert K.random_uniform((2,)).dtype == 'float64'
+        assert K.random_normal_variable((2,), 0, 1).dtype == 'float64'
+    finally:
+        K.set_floatx(old)
+    assert K.random_normal((2,)).dtype == old
+
+
+# ---------------------------------------------------------------- symbolic shapes and parameters
+def test_shape_from_k_shape_keeps_static_dims_and_resamples():
+    x = K.placeholder(shape=(None, 3))
+    noise = K.random_normal(K.shape(x), stddev=0.5, seed=8)  # GaussianNoise's call
+    assert noise.shape == (None, 3)
+    f = K.function([x], [x + noise])
+    a = f([np.ones((4, 3))])[0]
+    b = f([np.ones((4, 3))])[0]
+    assert a.shape == (4, 3) and not np.array_equal(a, b)
+    assert f([np.ones((7, 3))])[0].shape == (7, 3)
+
+
+def test_shape_mixing_ints_and_scalar_tensors():
+    x = K.placeholder(shape=(None, 5))
+    r = K.random_uniform((K.shape(x)[0], 2, K.shape(x)[1]), seed=9)
+    assert r.shape == (None, 2, None)
+    assert K.function([x], [r])([np.zeros((3, 5))])[0].shape == (3, 2, 5)
+
+
+@pytest.mark.parametrize('shape', [np.array([2, 3]), [2, np.int64(3)], (np.int32(2), 3)])
+def test_numpy_shapes(shape):
+    r = K.random_binomial(shape, 0.5, seed=10)
+    assert r.shape == (2, 3) and ev(r).shape == (2, 3)
+
+
+def test_constant_shape_tensor_is_folded():
+    r = K.random_normal(K.constant([4, 2], dtype='int32'), seed=11)
+    assert r.shape == (4, 2)
+
+
+def test_empty_and_scalar_shapes():
+    assert ev(K.random_uniform((0, 3), seed=12)).shape == (0, 3)
+    v = ev(K.random_normal((), seed=12))
+    assert v.shape == () and np.isfinite(v)
+
+
+def test_tensor_parameters_are_differentiable():
+    m, s = K.variable(0.5, dtype='float64'), K.variable(2.0, dtype='float64')
+    r = K.random_normal((1000,), mean=m, stddev=s, dtype='float64', seed=13)
+    gm, gs = K.gradients(K.sum(r), [m, s])
+    rv, gmv, gsv = K.function([], [r, gm, gs])([])
+    assert gmv == pytest.approx(1000.0)
+    assert gsv == pytest.approx(((rv - 0.5) / 2.0).sum())  # d/ds sum(m + s*z) = sum(z)
+    u = ev(K.random_uniform((1000,), minval=K.constant(2.0), maxval=K.constant(4.0), seed=14))
+    assert u.min() >= 2 and u.max() < 4
+    b = ev(K.random_binomial((1000,), p=K.constant(0.25), seed=15))
+    assert b.dtype == 'float32' and abs(b.mean() - 0.25) < 0.05
+
+
+def test_random_ops_have_no_gradient_to_the_shape():
+    x = K.variable(np.ones((3, 2)))
+    r = K.random_normal(K.shape(x), seed=16)
+    assert K.gradients(K.sum(r), [x]) == [None]
+
+
+# ---------------------------------------------------------------- reproducibility
+def test_same_seed_same_numbers_other_seed_other_numbers():
+    a = ev(K.random_normal((50, 50), seed=123))
+    b = ev(K.random_normal((50, 50), seed=123))
+    c = ev(K.random_normal((50, 50), seed=124))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_seed_none_follows_numpys_global_rng():
+    np.random.seed(1337)
+    assert np.random.randint(10e6) == 1313943  # the op seed Keras draws
+    np.random.seed(1337)
+    a = ev(K.random_uniform((20,)))
+    np.testing.assert_array_equal(a, ev(K.random_uniform((20,), seed=1313943)))
+    np.random.seed(1337)
+    np.testing.assert_array_equal(a, ev(K.random_uniform((20,))))
+    # *_variable draw randint(10e8): 259973309 is the next draw after the one above.
+    np.random.seed(1337)
+    np.random.randint(10e6)
+    v = K.get_value(K.random_uniform_variable((20,), 0, 1))
+    np.testing.assert_array_equal(v, K.get_value(K.random_uniform_variable((20,), 0, 1, seed=259973309)))
+    np.random.seed(1337)
+    d1 = ev(K.dropout(K.ones((30,)), 0.5))
+    np.random.seed(1337)
+    np.testing.assert_array_equal(d1, ev(K.dropout(K.ones((30,)), 0.5)))
+
+
+def test_each_call_of_a_function_draws_fresh_numbers():
+    r = K.random_uniform((100,), seed=17)
+    f = K.function([], [r, r * 1.0])
+    a, a2 = f([])
+    b, _ = f([])
+    np.testing.assert_array_equal(a, a2)  # one evaluation per call: both outputs see the same draw
+    assert not np.array_equal(a, b)
+    assert not np.array_equal(ev(r), ev(r))
+
+
+def test_variables_are_sampled_once():
+    v = K.random_normal_variable((10,), 0, 1, seed=18, name='rv')
+    first = K.get_value(v)
+    f = K.function([], [v * 1.0])
+    np.testing.assert_array_equal(f([])[0], first)
+    np.testing.assert_array_equal(f([])[0], first)
+    assert K.is_variable(v) and v.dtype == 'float32'
+    u = K.get_value(K.random_uniform_variable((200, 200), -2, 2, dtype='float64', seed=19))
+    assert u.dtype == 'float64' and u.min() >= -2 and u.max() < 2 and abs(u.mean()) < 0.03
+    n = K.get_value(K.random_normal_variable((200, 200), 1, 3, seed=20)).astype('float64')
+    assert abs(n.mean() - 1) < 0.015 * 3 and abs(n.std() - 3) < 0.015 * 3
+
+
+_CHILD = textwrap.dedent('''
+    import sys
+    import numpy as np
+    from keras_cpp import backend as K
+    x = K.placeholder(shape=(None, 300))
+    outs = [K.random_uniform(K.shape(x), seed=1), K.random_normal((300, 300), seed=2),
+            K.truncated_normal((300, 300), dtype='float64', seed=3), K.random_binomial((300, 300), .3, seed=4),
+            K.dropout(x, 0.4, seed=5), K.random_uniform((300, 300), 0, 100, dtype='int64', seed=6)]
+    f = K.function([x], outs)
+    feed = np.ones((300, 300), dtype='float32')
+    np.savez(sys.argv[1], *(f([feed]) + f([feed])))
+''')
+
+
+def _run_child(tmp_path, threads, tag):
+    import keras_cpp
+    root = os.path.dirname(os.path.dirname(os.path.abspath(keras_cpp.__file__)))
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), KERAS_HOME=str(tmp_path / 'kh'),
+               PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+    out = str(tmp_path / ('%s.npz' % tag))
+    subprocess.run([sys.executable, '-c', _CHILD, out], env=env, check=True, cwd=str(tmp_path), timeout=120)
+    with np.load(out) as z:
+        return [z['arr_%d' % i] for i in range(len(z.files))]
+
+
+def test_same_numbers_across_runs_and_thread_counts(tmp_path):
+    one = _run_child(tmp_path, 1, 'one')
+    three = _run_child(tmp_path, 3, 'three')
+    again = _run_child(tmp_path, 3, 'again')
+    n = len(one) // 2
+    for a, b, c in zip(one, three, again):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(b, c)
+    for i in range(n):  # the second call of the function drew new numbers
+        assert not np.array_equal(one[i], one[n + i])
+
+
+# ---------------------------------------------------------------- dropout
+@pytest.mark.parametrize('level,scale', [(0.5, 2.0), (0.2, 1.25)])
+def test_dropout_scaling(level, scale):
+    v = ev(K.dropout(K.ones((100, 100)), level, seed=21))
+    assert set(np.unique(v)) == {0.0, scale}
+    assert abs((v == 0).mean() - level) < 0.02
+
+
+def test_dropout_noise_shape_drops_whole_rows():
+    v = ev(K.dropout(K.ones((4, 5)), 0.5, noise_shape=(4, 1), seed=22))
+    for row in v:
+        assert np.all(row == 2.0) or np.all(row == 0.0)
+    v = ev(K.dropout(K.ones((200, 5)), 0.5, noise_shape=(200, 1), seed=22))
+    assert 0 < (v[:, 0] == 0).sum() < 200
+
+
+def test_dropout_noise_shape_with_symbolic_dims():
+    # Keras' Dropout layer: [shape(x)[0], 1, shape(x)[2]] for noise_shape (None, 1, None).
+    x = K.placeholder(shape=(None, 3, 4))
+    s = K.shape(x)
+    y = K.dropout(x, 0.5, noise_shape=[s[0], 1, s[2]], seed=23)
+    assert y.shape == (None, 3, 4)
+    v = K.function([x], [y])([np.ones((6, 3, 4))])[0]
+    assert v.shape == (6, 3, 4)
+    assert np.all(v == v[:, :1, :])  # one draw shared along the length-1 axis
+
+
+def test_dropout_mean_is_preserved():
+    x = np.random.RandomState(0).rand(100, 100).astype('float32')
+    xt = K.constant(x)
+    means = [ev(K.dropout(xt, 0.2, seed=s)).mean() for s in range(5)]
+    assert abs(np.mean(means) - x.mean()) < 0.05
+
+
+@pytest.mark.parametrize('dtype', FLOATS)
+def test_dropout_matches_reference_and_keeps_input(dtype):
+    x = (np.arange(24).reshape(2, 3, 4) + 1).astype(dtype)
+    keep = x.copy()
+    ph = K.placeholder(shape=(None, 3, 4), dtype=dtype)
+    y = K.dropout(ph, 0.25, seed=24)
+    v = K.function([ph], [y])([x])[0]
+    assert v.dtype == dtype
+    mask01 = (v != 0).astype(dtype)
+    np.testing.assert_allclose(v, np_dropout(x, mask01, 0.25), rtol=2e-3)
+    np.testing.assert_array_equal(x, keep)
+
+
+def test_dropout_is_not_gated_by_the_learning_phase():
+    K.set_learning_phase(0)
+    try:
+        v = ev(K.dropout(K.ones((50, 50)), 0.5, seed=25))
+    finally:
+        K.clear_session()
+    assert (v == 0).any()
+
+
+def test_dropout_level_zero_is_identity():
+    x = np.random.RandomState(1).rand(5, 4).astype('float32')
+    np.testing.assert_array_equal(ev(K.dropout(K.constant(x), 0.0, seed=26)), x)
+
+
+def test_dropout_gradient_is_the_scaled_mask():
+    x = np.random.RandomState(2).rand(4, 6) + 0.5
+    w = np.random.RandomState(3).rand(4, 6)
+
+    def loss(xv):  # a fresh node per call with the same seed draws the same mask
+        y = K.dropout(K.constant(xv, dtype='float64'), 0.4, seed=27)
+        return K.sum(y * K.constant(w, dtype='float64'))
+
+    xv = K.variable(x, dtype='float64')
+    y = K.dropout(xv, 0.4, seed=27)
+    g = K.gradients(K.sum(y * K.constant(w, dtype='float64')), [xv])[0]
+    yv, gv = K.function([], [y, g])([])
+    np.testing.assert_allclose(gv, w * yv / x, rtol=1e-12)
+    eps, num = 1e-6, np.zeros_like(x)
+    for idx in np.ndindex(*x.shape):
+        d = np.zeros_like(x)
+        d[idx] = eps
+        num[idx] = (ev(loss(x + d)) - ev(loss(x - d))) / (2 * eps)
+    np.testing.assert_allclose(gv, num, rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize('level', [-0.5, 1.0, 1.5, float('nan')])
+def test_dropout_bad_level(level):
+    with pytest.raises(ValueError, match=r'\[dropout\] level'):
+        K.dropout(K.ones((3,)), level)
+
+
+def test_dropout_errors():
+    with pytest.raises(ValueError, match=r'\[dropout\] noise_shape'):
+        K.dropout(K.ones((4, 1)), 0.5, noise_shape=(4, 5))
+    with pytest.raises(TypeError, match=r'\[dropout\] x must be a float'):
+        K.dropout(K.constant([1, 2], dtype='int32'), 0.5)
+    x = K.placeholder(shape=(None, 3))
+    n = K.placeholder(shape=(), dtype='int32')
+    f = K.function([x, n], [K.dropout(x, 0.5, noise_shape=(n, 3), seed=1)])
+    with pytest.raises(ValueError, match=r'\[dropout\] noise_shape'):
+        f([np.ones((2, 3)), 5])
+
+
+# ---------------------------------------------------------------- errors
+@pytest.mark.parametrize('call,err,msg', [
+    (lambda: K.random_normal((2, 3), dtype='int32'), TypeError, r'\[random_normal\] dtype'),
+    (lambda: K.truncated_normal((2,), dtype='bool'), TypeError, r'\[truncated_normal\] dtype'),
+    (lambda: K.random_uniform((2,), dtype='bool'), TypeError, r'\[random_uniform\]'),
+    (lambda: K.random_uniform((2,), 0, 0.5, dtype='int32'), ValueError, r'\[random_uniform\] integer'),
+    (lambda: K.random_uniform((2, -1)), ValueError, r'\[random_uniform\] .*invalid dimension'),
+    (lambda: K.random_normal((2, None)), TypeError, r'\[random_normal\] .*entries'),
+    (lambda: K.random_normal((2, 1.5)), TypeError, r'\[random_normal\] .*entries'),
+    (lambda: K.random_normal(K.constant([2., 3.])), TypeError, r'\[random_normal\] .*integer dtype'),
+    (lambda: K.random_normal('ab'), TypeError, r'\[random_normal\]'),
+    (lambda: K.random_binomial((2,), p='x'), TypeError, r'\[random_binomial\] .p.'),
+    (lambda: K.random_uniform((2,), dtype='int42'), TypeError, r'Unknown dtype'),
+    (lambda: K.random_normal(K.placeholder(shape=(2, 2), dtype='int32')), ValueError, r'\[random_normal\] .*1-D'),
+])
+def test_bad_arguments(call, err, msg):
+    with pytest.raises(err, match=msg):
+        call()
+
+
+def test_negative_run_time_dimension():
+    n = K.placeholder(shape=(), dtype='int32')
+    f = K.function([n], [K.random_uniform((n, 2), seed=1)])
+    assert f([3])[0].shape == (3, 2)
+    with pytest.raises(ValueError, match=r'\[random_uniform\] shape .*negative'):
+        f([-1])
+
+
+def test_random_op_made_inside_map_fn_draws_per_element():
+    f = K.function([], [K.map_fn(lambda r: r + K.random_uniform((4,), seed=28), K.zeros((3, 4)))])
+    a = f([])[0]
+    assert a.shape == (3, 4) and not np.array_equal(a[0], a[1]) and not np.array_equal(a[1], a[2])
+    assert not np.array_equal(a, f([])[0])
