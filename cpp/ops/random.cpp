@@ -15,12 +15,6 @@
 namespace keras_cpp {
 namespace {
 
-OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
 // ---- draws
 

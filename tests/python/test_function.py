@@ -12,7 +12,8 @@ COVERED = ['batch_get_value', 'batch_set_value', 'clear_session', 'constant', 'c
            'in_train_phase', 'int_shape', 'is_keras_tensor', 'is_placeholder', 'is_tensor',
            'is_variable', 'learning_phase', 'name_scope', 'ndim', 'ones', 'placeholder',
            'print_tensor', 'reset_uids', 'set_learning_phase', 'set_value', 'stop_gradient',
-           'update', 'update_add', 'update_sub', 'moving_average_update', 'variable', 'zeros']
+           'update', 'update_add', 'update_sub', 'moving_average_update', 'variable', 'zeros',
+           'is_sparse', 'to_dense', 'control_dependencies', 'manual_variable_initialization']
 
 
 def _f32(x):
@@ -442,3 +443,33 @@ def test_uids_and_name_scope():
         with K.name_scope('inner'):
             v = K.variable(1., name='kernel')
     assert v.name.startswith('outer/inner/kernel')
+
+
+def test_sparse_placeholder_accepts_scipy_and_to_dense():
+    scipy_sparse = pytest.importorskip('scipy.sparse')
+    p = K.placeholder(shape=(None, 3), sparse=True)
+    assert K.is_sparse(p) and not K.is_sparse(K.placeholder(shape=(2, 3)))
+    dense = K.to_dense(p)
+    f = K.function([p], [K.sum(dense, axis=1)])
+    m = scipy_sparse.csr_matrix(np.array([[1., 0., 2.], [0., 0., 3.]], dtype='float32'))
+    np.testing.assert_allclose(f([m])[0], [3., 3.])
+    x = K.constant([[1., 2.]])
+    assert K.to_dense(x) is x
+
+
+def test_control_dependencies_is_a_context_that_keeps_values():
+    v = K.variable(np.array([1., 2.]))
+    with K.control_dependencies([K.update_add(v, np.array([1., 1.]))]):
+        y = v * 2.
+    with K.control_dependencies(None):
+        z = y + 1.
+    np.testing.assert_allclose(K.eval(z), [3., 5.])
+
+
+def test_manual_variable_initialization_flag_keeps_initial_values():
+    K.manual_variable_initialization(True)
+    try:
+        v = K.variable(np.array([4., 5.]))
+        np.testing.assert_allclose(K.get_value(v), [4., 5.])
+    finally:
+        K.manual_variable_initialization(False)
