@@ -1,8 +1,10 @@
-// cpp/ops/matmul.cpp — batched matrix products on Eigen's GEMM, and Keras's dot/batch_dot
+// cpp/ops/matmul.cpp — batched matrix products (float32 on kernels/gemm.h, other dtypes on Eigen's
+// GEMM), and Keras's dot/batch_dot
 // built on them. Transposed views are read in place (no copy); a 2-D right operand folds the
 // left operand's batch into one large GEMM.
 #include <Eigen/Core>
 
+#include "kernels/gemm.h"
 #include "ops/helpers.h"
 
 namespace keras_cpp {
@@ -26,16 +28,27 @@ bool mat_view(const Tensor& t, MatView& v) {
   return false;
 }
 
+// float32 runs on our own GEMM (kernels/gemm.h, threaded over blocks of C); other dtypes on Eigen's
+// single-threaded GEMM, spread over row blocks of C by parallel_for when large.
 template <class T>
 void gemm(const T* a, const MatView& va, const T* b, const MatView& vb, T* c, int64_t M, int64_t K, int64_t N) {
-  using S = Eigen::OuterStride<>;
-  Eigen::Map<RM<T>> C(c, M, N);
-  auto run = [&](const auto& A) {
-    if (!vb.transposed) C.noalias() = A * Eigen::Map<const RM<T>, 0, S>(b, K, N, S(vb.ld));
-    else C.noalias() = A * Eigen::Map<const RM<T>, 0, S>(b, N, K, S(vb.ld)).transpose();
-  };
-  if (!va.transposed) run(Eigen::Map<const RM<T>, 0, S>(a, M, K, S(va.ld)));
-  else run(Eigen::Map<const RM<T>, 0, S>(a, K, M, S(va.ld)).transpose());
+  const int64_t rsa = va.transposed ? 1 : va.ld, csa = va.transposed ? va.ld : 1;
+  const int64_t rsb = vb.transposed ? 1 : vb.ld, csb = vb.transposed ? vb.ld : 1;
+  if constexpr (std::is_same_v<T, float>) {
+    keras_cpp::gemm::sgemm(M, N, K, a, rsa, csa, b, rsb, csb, c, N);
+  } else {
+    using S = Eigen::OuterStride<>;
+    using Map = Eigen::Map<const RM<T>, 0, S>;
+    parallel_for(M, std::max<int64_t>(16, (int64_t(1) << 18) / std::max<int64_t>(1, N * K)), [&](int64_t i0, int64_t i1) {
+      Eigen::Map<RM<T>> C(c + i0 * N, i1 - i0, N);
+      auto run = [&](const auto& A) {
+        if (!vb.transposed) C.noalias() = A * Map(b, K, N, S(vb.ld));
+        else C.noalias() = A * Map(b, N, K, S(vb.ld)).transpose();
+      };
+      if (!va.transposed) run(Map(a + i0 * va.ld, i1 - i0, K, S(va.ld)));
+      else run(Map(a + i0, K, i1 - i0, S(va.ld)).transpose());
+    });
+  }
 }
 
 TypeInfo matmul_infer(const std::vector<TypeInfo>& in, const Attrs&) {
@@ -103,7 +116,7 @@ Tensor matmul_forward(KernelCtx& ctx) {
         parallel_for(batch, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, M * N * K)),
                      [&](int64_t b0, int64_t b1) { for (int64_t i = b0; i < b1; ++i) one(i); });
       } else {
-        for (int64_t i = 0; i < batch; ++i) one(i);  // Eigen threads each GEMM itself
+        for (int64_t i = 0; i < batch; ++i) one(i);  // each GEMM is threaded itself
       }
     }
   });
