@@ -1,11 +1,14 @@
-// cpp/kernels/gemm.h — one Eigen GEMM call over row-major (or transposed) operands in place.
-// Shared by matmul and the convolutions. Eigen threads the product itself, so callers must not
-// wrap a large one in parallel_for (inside a parallel region it runs on one thread).
+// cpp/kernels/gemm.h — one GEMM call over row-major (or transposed) operands in place, shared by
+// matmul and the convolutions. float32 (C overwritten) runs on our own packed GEMM (sgemm.h);
+// other cases on Eigen's single-threaded GEMM, spread over row blocks of C by parallel_for. Both
+// use the thread pool only when not already inside a parallel_for (one level of parallelism).
 #pragma once
 #include <Eigen/Core>
 #include <cstdint>
 
 #include "keras_cpp/tensor.h"
+#include "kernels/parallel.h"
+#include "kernels/sgemm.h"
 
 namespace keras_cpp {
 
@@ -31,18 +34,29 @@ inline bool mat_view(const Tensor& t, MatView& v) {
 template <class T>
 void gemm(const T* a, const MatView& va, const T* b, const MatView& vb, T* c, int64_t M, int64_t K, int64_t N,
           int64_t ldc = -1, bool accumulate = false) {
+  if (ldc < 0) ldc = N;
+  if constexpr (std::is_same_v<T, float>) {
+    if (!accumulate) {
+      blas::sgemm(M, N, K, a, va.transposed ? 1 : va.ld, va.transposed ? va.ld : 1, b, vb.transposed ? 1 : vb.ld,
+                  vb.transposed ? vb.ld : 1, c, ldc);
+      return;
+    }
+  }
   using S = Eigen::OuterStride<>;
-  Eigen::Map<RowMat<T>, 0, S> C(c, M, N, S(ldc < 0 ? N : ldc));
-  auto run = [&](const auto& A) {
-    auto go = [&](const auto& B) {
-      if (accumulate) C.noalias() += A * B;
-      else C.noalias() = A * B;
+  parallel_for(M, std::max<int64_t>(16, (int64_t(1) << 18) / std::max<int64_t>(1, N * K)), [&](int64_t i0, int64_t i1) {
+    const int64_t m = i1 - i0;
+    Eigen::Map<RowMat<T>, 0, S> C(c + i0 * ldc, m, N, S(ldc));
+    auto run = [&](const auto& A) {
+      auto go = [&](const auto& B) {
+        if (accumulate) C.noalias() += A * B;
+        else C.noalias() = A * B;
+      };
+      if (!vb.transposed) go(Eigen::Map<const RowMat<T>, 0, S>(b, K, N, S(vb.ld)));
+      else go(Eigen::Map<const RowMat<T>, 0, S>(b, N, K, S(vb.ld)).transpose());
     };
-    if (!vb.transposed) go(Eigen::Map<const RowMat<T>, 0, S>(b, K, N, S(vb.ld)));
-    else go(Eigen::Map<const RowMat<T>, 0, S>(b, N, K, S(vb.ld)).transpose());
-  };
-  if (!va.transposed) run(Eigen::Map<const RowMat<T>, 0, S>(a, M, K, S(va.ld)));
-  else run(Eigen::Map<const RowMat<T>, 0, S>(a, K, M, S(va.ld)).transpose());
+    if (!va.transposed) run(Eigen::Map<const RowMat<T>, 0, S>(a + i0 * va.ld, m, K, S(va.ld)));
+    else run(Eigen::Map<const RowMat<T>, 0, S>(a + i0, K, m, S(va.ld)).transpose());
+  });
 }
 
 }  // namespace keras_cpp

@@ -1,11 +1,201 @@
+// cpp/kernels/parallel.cpp — the thread pool behind parallel_for. One job at a time: a shared Job
+// object (kept alive by shared_ptr, so a worker that wakes after the caller has returned only
+// touches its counters) holds the chunk counter; workers spin briefly for the next job, then sleep.
+// A second caller arriving while a job runs (another user thread) runs its work serially.
 #include "kernels/parallel.h"
 
-namespace keras_cpp {
-int num_threads() {
-#ifdef KERAS_CPP_USE_OPENMP
-  return omp_get_max_threads();
-#else
-  return 1;
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__linux__)
+#include <pthread.h>
+#include <sched.h>
 #endif
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define KERAS_CPP_PAUSE() _mm_pause()
+#else
+#define KERAS_CPP_PAUSE() std::this_thread::yield()
+#endif
+
+namespace keras_cpp {
+namespace {
+
+thread_local bool t_in_parallel = false;
+
+int detect_threads() {
+  if (const char* s = std::getenv("OMP_NUM_THREADS")) {
+    int v = std::atoi(s);  // "4" or a nested list "4,2": the first level counts
+    if (v >= 1) return std::min(v, 1024);
+  }
+#if defined(__linux__)
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+#endif
+  return std::max(1u, std::thread::hardware_concurrency());
 }
+
+struct Job {
+  void (*fn)(void*, int64_t, int64_t);
+  void* ctx;
+  int64_t n, chunks;
+  std::atomic<int64_t> next{0}, done{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;  // the first exception, guarded by m
+  std::mutex m;
+  std::condition_variable cv;
+  bool finished = false;  // guarded by m
+
+  // Claim and run chunks until none are left; the thread completing the last one wakes the caller.
+  void work() {
+    for (;;) {
+      const int64_t c = next.fetch_add(1, std::memory_order_relaxed);
+      if (c >= chunks) return;
+      if (!failed.load(std::memory_order_relaxed)) {
+        try {
+          fn(ctx, n * c / chunks, n * (c + 1) / chunks);
+        } catch (...) {
+          std::lock_guard<std::mutex> l(m);
+          if (!error) error = std::current_exception();
+          failed.store(true);
+        }
+      }
+      if (done.fetch_add(1, std::memory_order_acq_rel) + 1 == chunks) {
+        std::lock_guard<std::mutex> l(m);
+        finished = true;
+        cv.notify_all();
+      }
+    }
+  }
+};
+
+class Pool {
+ public:
+  explicit Pool(int workers) {
+    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { loop(); });
+    for (auto& t : threads_) t.detach();  // the pool lives until the process exits
+  }
+
+  // False when another thread's job is running: the caller then does the work itself.
+  bool run(int64_t n, int64_t chunks, void (*fn)(void*, int64_t, int64_t), void* ctx) {
+    if (busy_.exchange(true, std::memory_order_acquire)) return false;
+    auto job = std::make_shared<Job>();
+    job->fn = fn; job->ctx = ctx; job->n = n; job->chunks = chunks;
+    bool wake;
+    {
+      std::lock_guard<std::mutex> l(m_);
+      job_ = job;
+      epoch_.fetch_add(1, std::memory_order_release);
+      wake = sleepers_ > 0;
+    }
+    if (wake) cv_.notify_all();
+    t_in_parallel = true;
+    job->work();
+    t_in_parallel = false;
+    // Every chunk is claimed; wait only for chunks still running elsewhere (spin, then sleep).
+    for (int i = 0; i < 4000 && job->done.load(std::memory_order_acquire) < chunks; ++i) KERAS_CPP_PAUSE();
+    if (job->done.load(std::memory_order_acquire) < chunks) {
+      std::unique_lock<std::mutex> l(job->m);
+      job->cv.wait(l, [&] { return job->finished; });
+    }
+    {
+      std::lock_guard<std::mutex> l(m_);
+      if (job_ == job) job_.reset();
+    }
+    busy_.store(false, std::memory_order_release);
+    if (job->error) std::rethrow_exception(job->error);
+    return true;
+  }
+
+ private:
+  void loop() {
+    t_in_parallel = true;  // anything a worker runs is nested
+    uint64_t seen = 0;
+    for (;;) {
+      if (!wait_for_new(seen)) continue;
+      std::shared_ptr<Job> job;
+      {
+        std::lock_guard<std::mutex> l(m_);
+        job = job_;
+        seen = epoch_.load(std::memory_order_relaxed);
+      }
+      if (job) job->work();
+    }
+  }
+
+  // Wait for the next job: spin ~20 us, then yield the core (to a thread of ours or another
+  // process sharing it) until ~200 us, then sleep until one is posted.
+  bool wait_for_new(uint64_t seen) {
+    using clock = std::chrono::steady_clock;
+    const auto start = clock::now();
+    for (int i = 0;; ++i) {
+      if (epoch_.load(std::memory_order_acquire) != seen) return true;
+      if ((i & 31) == 31) {
+        auto dt = clock::now() - start;
+        if (dt > std::chrono::microseconds(200)) break;
+        if (dt > std::chrono::microseconds(20)) std::this_thread::yield();
+      }
+      KERAS_CPP_PAUSE();
+    }
+    std::unique_lock<std::mutex> l(m_);
+    ++sleepers_;
+    cv_.wait(l, [&] { return epoch_.load(std::memory_order_relaxed) != seen; });
+    --sleepers_;
+    return true;
+  }
+
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::shared_ptr<Job> job_;  // guarded by m_
+  int sleepers_ = 0;          // guarded by m_
+  std::atomic<uint64_t> epoch_{0};
+  std::atomic<bool> busy_{false};
+  std::vector<std::thread> threads_;
+};
+
+std::atomic<Pool*> g_pool{nullptr};
+std::mutex g_pool_mutex;
+
+Pool* pool() {
+  Pool* p = g_pool.load(std::memory_order_acquire);
+  if (p) return p;
+  std::lock_guard<std::mutex> l(g_pool_mutex);
+  p = g_pool.load(std::memory_order_relaxed);
+  if (!p) {
+#if defined(__linux__)
+    static bool registered = false;  // a forked child has no pool threads: it makes a new pool
+    if (!registered) registered = pthread_atfork(nullptr, nullptr, [] { g_pool.store(nullptr); }) == 0;
+#endif
+    p = new Pool(num_threads() - 1);
+    g_pool.store(p, std::memory_order_release);
+  }
+  return p;
+}
+
+}  // namespace
+
+int num_threads() {
+  static const int n = detect_threads();
+  return n;
+}
+
+namespace detail {
+bool in_parallel() { return t_in_parallel; }
+
+void run_chunks(int64_t n, int64_t chunks, void (*fn)(void*, int64_t, int64_t), void* ctx) {
+  if (!pool()->run(n, chunks, fn, ctx)) {
+    t_in_parallel = true;  // the pool is busy with another caller's job: run it all here
+    try { fn(ctx, 0, n); } catch (...) { t_in_parallel = false; throw; }
+    t_in_parallel = false;
+  }
+}
+}  // namespace detail
+
 }  // namespace keras_cpp

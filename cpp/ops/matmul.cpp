@@ -1,4 +1,5 @@
-// cpp/ops/matmul.cpp — batched matrix products on Eigen's GEMM, and Keras's dot/batch_dot
+// cpp/ops/matmul.cpp — batched matrix products (float32 on kernels/gemm.h, other dtypes on Eigen's
+// GEMM), and Keras's dot/batch_dot
 // built on them. Transposed views are read in place (no copy); a 2-D right operand folds the
 // left operand's batch into one large GEMM.
 #include <Eigen/Core>
@@ -76,7 +77,7 @@ Tensor matmul_forward(KernelCtx& ctx) {
         parallel_for(batch, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, M * N * K)),
                      [&](int64_t b0, int64_t b1) { for (int64_t i = b0; i < b1; ++i) one(i); });
       } else {
-        for (int64_t i = 0; i < batch; ++i) one(i);  // Eigen threads each GEMM itself
+        for (int64_t i = 0; i < batch; ++i) one(i);  // each GEMM is threaded itself
       }
     }
   });
