@@ -305,15 +305,22 @@ void register_reduce() {
       "Logical and over the given axes (bool result).", nullptr));
   register_op(arg_op<true>("argmax(x: tensor, axis: int = -1)", "Index of the first maximum along axis (int64)."));
   register_op(arg_op<false>("argmin(x: tensor, axis: int = -1)", "Index of the first minimum along axis (int64)."));
-  register_op(cum_op<false>("cumsum(x: tensor, axis: int = 0, reverse: bool = False)",
+  register_op(cum_op<false>("_cumsum(x: tensor, axis: int = 0, reverse: bool = False)",
       "Inclusive running sum along axis.", [](const Expr& y, const Expr& g) {
-        return G{call("cumsum", {g, y->attrs.get("axis"), Value(!y->attrs.b("reverse"))})};
+        return G{call("_cumsum", {g, y->attrs.get("axis"), Value(!y->attrs.b("reverse"))})};
       }));
-  register_op(cum_op<true>("cumprod(x: tensor, axis: int = 0, reverse: bool = False)",
+  register_op(cum_op<true>("_cumprod(x: tensor, axis: int = 0, reverse: bool = False)",
       "Inclusive running product along axis.", [](const Expr& y, const Expr& g) {
         Expr x(y->inputs[0]);
-        return G{call("cumsum", {g * y, y->attrs.get("axis"), Value(!y->attrs.b("reverse"))}) / x};
+        return G{call("_cumsum", {g * y, y->attrs.get("axis"), Value(!y->attrs.b("reverse"))}) / x};
       }));
+  // Keras's signatures have no `reverse` (the running-from-the-end kernels serve the gradients).
+  OpDef cs = def("cumsum(x: tensor, axis: int = 0)", "Inclusive running sum along axis (default 0).");
+  cs.build = [](const OpDef&, std::vector<Value>& a) { return call("_cumsum", {a[0], a[1], Value(false)}); };
+  register_op(cs);
+  OpDef cp = def("cumprod(x: tensor, axis: int = 0)", "Inclusive running product along axis (default 0).");
+  cp.build = [](const OpDef&, std::vector<Value>& a) { return call("_cumprod", {a[0], a[1], Value(false)}); };
+  register_op(cp);
   // Composites: gradients come from their parts.
   OpDef v;
   v.signature = "var(x: tensor, axis: axes = None, keepdims: bool = False)";
