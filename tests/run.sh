@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite: installs the package (building the extension), builds and runs the C++
-# tests under ctest, then runs the Python tests against the installed package.
+# The whole test suite: builds the wheel (and, in the same CMake tree, the C++ tests), installs it,
+# runs the C++ tests under ctest, builds a find_package consumer against the installed C++
+# package, runs the Python tests, then the Keras 2.3.1 tests in their own virtualenv (Keras 2.3.1
+# needs numpy<2; the rest of the suite keeps the newest numpy).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -8,12 +10,16 @@ JOBS=${JOBS:-$(nproc 2>/dev/null || echo 2)}
 GEN=()
 if command -v ninja >/dev/null 2>&1; then GEN=(-G Ninja); fi
 
-echo "== installing keras_cpp (builds the C++ library, extension and C++ tests in build/py)"
+echo "== building keras_cpp (C++ library, extension and C++ tests in build/py)"
 # One CMake tree for the wheel and the C++ tests, so the library is compiled once. pip builds in a
 # fresh isolated environment each time, so the cached configuration (its paths) is dropped first.
+rm -rf build/wheel
 rm -f build/py/CMakeCache.txt
-CMAKE_BUILD_PARALLEL_LEVEL=$JOBS "$PY" -m pip install -q ".[test]" \
+CMAKE_BUILD_PARALLEL_LEVEL=$JOBS "$PY" -m pip wheel -q --no-deps . -w build/wheel \
   -Cbuild-dir=build/py -Ccmake.define.KERAS_CPP_TESTS=ON
+WHEEL=$(ls build/wheel/keras_cpp-*.whl)
+"$PY" -m pip install -q --force-reinstall --no-deps "$WHEEL"
+"$PY" -m pip install -q numpy pytest scipy
 
 echo "== C++ tests (ctest)"
 ctest --test-dir build/py --output-on-failure
@@ -26,5 +32,11 @@ cmake --build build/consumer -j "$JOBS"
 
 echo "== Python tests (pytest)"
 # Run from tests/ so `import keras_cpp` resolves to the installed package, not python/.
-cd tests
-"$PY" -m pytest -q -p no:cacheprovider python
+(cd tests && "$PY" -m pytest -q -p no:cacheprovider python)
+
+echo "== Keras 2.3.1 on keras_cpp (own virtualenv: keras==2.3.1, numpy<2, h5py)"
+VENV=build/keras-venv
+if [ ! -x "$VENV/bin/python" ]; then "$PY" -m venv "$VENV"; fi
+"$VENV/bin/python" -m pip install -q "keras==2.3.1" "numpy<2" h5py scipy pytest
+"$VENV/bin/python" -m pip install -q --force-reinstall --no-deps "$WHEEL"
+(cd tests && "../$VENV/bin/python" -m pytest -q -p no:cacheprovider keras)

@@ -45,12 +45,17 @@ class _DecodableStr(str):
 def _decodable(value):
     if isinstance(value, str) and not isinstance(value, _DecodableStr):
         return _DecodableStr(value)
+    # Lists of names (e.g. 'weight_names', saving.py:377) come back as arrays of str.
+    kind = getattr(getattr(value, 'dtype', None), 'kind', None)
+    if kind in ('O', 'U') and all(isinstance(v, str) for v in value.flat):
+        return [_DecodableStr(v) for v in value.tolist()]
     return value
 
 
 def _patch_h5dict(io_utils):
-    # keras/engine/saving.py:273,278,282,345 call `.decode('utf-8')` on string attributes read
-    # through keras/utils/io_utils.py H5Dict.__getitem__; h5py >= 3 returns them as `str`.
+    # keras/engine/saving.py:273,278,282,345,377 call `.decode('utf-8')` on string attributes (and
+    # lists of names) read through keras/utils/io_utils.py H5Dict.__getitem__; h5py >= 3 returns
+    # them as `str` (and arrays of `str`) where h5py 2 returned bytes.
     H5Dict = io_utils.H5Dict
     if getattr(H5Dict.__getitem__, '_keras_cpp_compat', False):
         return
@@ -61,6 +66,89 @@ def _patch_h5dict(io_utils):
 
     __getitem__._keras_cpp_compat = True
     H5Dict.__getitem__ = __getitem__
+
+
+class _DecodingAttrs(object):
+    """h5py attributes whose string values also answer `.decode()` (see _decodable)."""
+
+    def __init__(self, attrs):
+        self._attrs = attrs
+
+    def __getitem__(self, name):
+        return _decodable(self._attrs[name])
+
+    def __contains__(self, name):
+        return name in self._attrs
+
+    def __getattr__(self, name):
+        return getattr(self._attrs, name)
+
+
+class _DecodingGroup(object):
+    """An h5py group (or file) seen through _DecodingAttrs, subgroups too; datasets unchanged."""
+
+    def __init__(self, group):
+        self._group = group
+
+    @property
+    def attrs(self):
+        return _DecodingAttrs(self._group.attrs)
+
+    def __getitem__(self, name):
+        item = self._group[name]
+        return _DecodingGroup(item) if hasattr(item, 'keys') else item
+
+    def __contains__(self, name):
+        return name in self._group
+
+    def __iter__(self):
+        return iter(self._group)
+
+    def __len__(self):
+        return len(self._group)
+
+    def __getattr__(self, name):
+        return getattr(self._group, name)
+
+
+def _patch_saving(saving):
+    # keras/engine/saving.py:1183,1187,1262,1266 (`f.attrs['keras_version'].decode`) and :722,727
+    # (`n.decode('utf8') for n in group.attrs[name]`) read h5py attributes directly, as str under
+    # h5py >= 3. The weight loaders get the file through _DecodingGroup; nothing else changes.
+    for fname in ('load_weights_from_hdf5_group', 'load_weights_from_hdf5_group_by_name'):
+        original = getattr(saving, fname, None)
+        if original is None or getattr(original, '_keras_cpp_compat', False):
+            continue
+
+        def wrapper(f, *args, _original=original, **kwargs):
+            return _original(f if isinstance(f, _DecodingGroup) else _DecodingGroup(f), *args, **kwargs)
+
+        wrapper._keras_cpp_compat = True
+        wrapper.__wrapped__ = original
+        setattr(saving, fname, wrapper)
+
+
+class _PatchAfterImport(object):
+    """A meta-path finder that runs `patch(module)` right after `name` is imported."""
+
+    def __init__(self, name, patch):
+        self.name, self.patch = name, patch
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != self.name:
+            return None
+        import importlib.machinery
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return None
+        exec_module, patch = spec.loader.exec_module, self.patch
+
+        def exec_and_patch(module):
+            exec_module(module)
+            patch(module)
+
+        spec.loader.exec_module = exec_and_patch
+        return spec
 
 
 def install():
@@ -74,6 +162,11 @@ def install():
     io_utils = sys.modules.get('keras.utils.io_utils')
     if io_utils is not None and hasattr(io_utils, 'H5Dict'):
         _patch_h5dict(io_utils)
+    saving = sys.modules.get('keras.engine.saving')
+    if saving is not None:
+        _patch_saving(saving)
+    else:
+        sys.meta_path.insert(0, _PatchAfterImport('keras.engine.saving', _patch_saving))
 
 
 def keras_is_loading_us():

@@ -23,7 +23,6 @@ _spec = importlib.util.find_spec('keras_cpp')
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(_spec.origin)) if _spec and _spec.origin else None
 
 DEFAULT_FILE = ('{\n    "floatx": "float32",\n    "epsilon": 1e-07,\n'
-                '    "backend": "keras_cpp.backend",\n'
                 '    "image_data_format": "channels_last"\n}\n')
 
 _CHILD = '''\

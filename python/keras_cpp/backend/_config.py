@@ -15,9 +15,9 @@ from .. import _core
 FLOATX_TYPES = ('float16', 'float32', 'float64')
 DATA_FORMATS = ('channels_last', 'channels_first')
 DEFAULT_EPSILON = 1e-07
-# Written into a new keras.json. It names the C++ engine for keras_cpp and is also a valid
-# external backend for Keras 2.3.1 itself, so one file serves both.
-DEFAULT_BACKEND_IN_FILE = 'keras_cpp.backend'
+# A new keras.json gets no "backend" key: ~/.keras/keras.json is shared with Keras, tf.keras and
+# Keras 3, and naming keras_cpp there would break them (Keras 3 and tf.keras fail to import with
+# an unknown backend). A missing key means keras_cpp to us and each framework's default to them.
 
 _modules = sys.modules  # sync_from_keras runs per op build: keep it to a dict lookup
 
@@ -113,7 +113,6 @@ def _write_default(config_dir, path):
     except OSError:
         pass
     text = json.dumps({'floatx': 'float32', 'epsilon': DEFAULT_EPSILON,
-                       'backend': DEFAULT_BACKEND_IN_FILE,
                        'image_data_format': 'channels_last'}, indent=4) + '\n'
     tmp = '%s.%d.tmp' % (path, os.getpid())
     try:

@@ -208,16 +208,20 @@ def count_params(x):
     return int(np.prod(s)) if len(s) else 1
 
 
+def _shape_tuple(shape):
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+
+
 def zeros(shape, dtype=None, name=None):
-    """All-zero variable."""
+    """All-zero variable (shape: an int or a tuple of ints)."""
     dtype = _dtype_name(dtype)
-    return variable(np.zeros(tuple(shape), dtype=dtype), dtype, name)
+    return variable(np.zeros(_shape_tuple(shape), dtype=dtype), dtype, name)
 
 
 def ones(shape, dtype=None, name=None):
-    """All-one variable."""
+    """All-one variable (shape: an int or a tuple of ints)."""
     dtype = _dtype_name(dtype)
-    return variable(np.ones(tuple(shape), dtype=dtype), dtype, name)
+    return variable(np.ones(_shape_tuple(shape), dtype=dtype), dtype, name)
 
 
 def eye(size, dtype=None, name=None):
