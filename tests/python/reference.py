@@ -234,15 +234,11 @@ def logsumexp(x, axis=None, keepdims=False):
     return out if keepdims else np.squeeze(out, axis=_axis(axis)) if axis is not None else out.reshape(())
 
 
-def cumsum(x, axis=0, reverse=False):
-    if reverse:
-        return np.flip(np.cumsum(np.flip(x, axis), axis=axis), axis)
+def cumsum(x, axis=0):
     return np.cumsum(x, axis=axis)
 
 
-def cumprod(x, axis=0, reverse=False):
-    if reverse:
-        return np.flip(np.cumprod(np.flip(x, axis), axis=axis), axis)
+def cumprod(x, axis=0):
     return np.cumprod(x, axis=axis)
 
 
