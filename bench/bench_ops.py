@@ -18,12 +18,12 @@ def _peer_impls(p, np_fn, torch_fn=None, tf_fn=None, jax_fn=None, args=()):
     if p.tf and tf_fn:
         tf = p.tf
         cargs = [tf.constant(a) if isinstance(a, np.ndarray) else a for a in args]
-        f = tf.function(lambda *v: tf_fn(tf, *v))
-        impls.append(Impl('tensorflow', lambda: f(*cargs)))
+        tf_f = tf.function(lambda *v: tf_fn(tf, *v))
+        impls.append(Impl('tensorflow', lambda: tf_f(*cargs)))
     if p.jax and jax_fn:
         jargs = [p.jax.device_put(a) if isinstance(a, np.ndarray) else a for a in args]
-        f = _jax_block(p.jax.jit(lambda *v: jax_fn(p.jax, *v)))
-        impls.append(Impl('jax', lambda: f(*jargs)))
+        jax_f = _jax_block(p.jax.jit(lambda *v: jax_fn(p.jax, *v)))
+        impls.append(Impl('jax', lambda: jax_f(*jargs)))
     return impls
 
 

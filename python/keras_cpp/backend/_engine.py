@@ -298,8 +298,12 @@ class Function(object):
             if post else None
         self._npre = len(pre)
         self._fn = _core.Function(self.inputs, pre, ups, post)
+        # scipy.sparse values are densified for sparse placeholders; other calls go straight to C++.
+        self._sparse = builtins.any(is_sparse(p) for p in self.inputs)
 
     def __call__(self, inputs):
+        if type(inputs) is list and self._order is None and not self._sparse:
+            return self._fn(inputs)
         if isinstance(inputs, dict):
             inputs = [inputs[p] for p in self.inputs]
         if not isinstance(inputs, (list, tuple)):
