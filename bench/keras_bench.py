@@ -115,6 +115,7 @@ def worker_onnxruntime(repeat, threads, weights):
     graph = helper.make_graph(nodes, 'mlp', [helper.make_tensor_value_info('x', TensorProto.FLOAT, [None, SIZES[0]])],
                               [helper.make_tensor_value_info('y', TensorProto.FLOAT, [None, SIZES[-1]])], inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid('', 13)])
+    model.ir_version = 8  # readable by older onnxruntime releases too
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = threads
     sess = ort.InferenceSession(model.SerializeToString(), opts, providers=['CPUExecutionProvider'])
