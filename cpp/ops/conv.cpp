@@ -150,11 +150,7 @@ std::vector<Value> shape_entries(const std::string& op, const Value& v, int rank
   else if (v.kind == Value::Tensor) {
     Expr t(v.t);
     if (t.ndim() != 1) fail_value(op, "output_shape tensor must be 1-D, got shape " + shape_str(t.shape()));
-    for (int i = 0; i < rank; ++i) {
-      Attrs at;
-      at.set("spec", Value(Ints{0, i, 0, 0}));
-      e.push_back(Value(make_node("_getitem", {t}, at)));
-    }
+    for (int i = 0; i < rank; ++i) e.push_back(Value(getitem(t, {0, i, 0, 0})));
   } else {
     fail_type(op, "output_shape must be a tuple of ints/scalar tensors or a 1-D tensor, got " + v.repr());
   }

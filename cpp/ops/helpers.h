@@ -26,6 +26,15 @@ inline Expr getitem(const Expr& x, std::vector<int64_t> spec) {
   return make_node("_getitem", {x}, a);
 }
 
+// shape(x)[i] as a scalar int32 tensor, known at run time.
+inline Expr dim_tensor(const Expr& x, int i) { return getitem(shape(x), {0, i, 0, 0}); }
+
+// A static dim of x as an int, or shape(x)[i] when it is only known at run time (reshape targets).
+inline Value dim_value(const Expr& x, int i) {
+  int64_t d = x.shape()[i];
+  return d >= 0 ? Value(d) : Value(dim_tensor(x, i));
+}
+
 // Reduce a broadcast gradient `g` back to the shape of `like` (no-op when shapes match).
 Expr sum_to(const Expr& g, const Expr& like);
 // Broadcast `x` to the run-time shape of `like`.

@@ -91,17 +91,6 @@ Expr swap_last(const Expr& x) {
   return permute_dimensions(x, p);
 }
 
-Expr scalar_dim(const Expr& x, int i) {  // shape(x)[i] as a scalar tensor
-  std::vector<int64_t> spec{0, i, 0, 0};
-  Attrs a;
-  a.set("spec", Value(spec));
-  return make_node("_getitem", {shape(x)}, a);
-}
-
-Value dim_value(const Expr& x, int i) {
-  int64_t d = x.shape()[i];
-  return d >= 0 ? Value(d) : Value(scalar_dim(x, i));
-}
 
 }  // namespace
 
@@ -164,8 +153,8 @@ static Expr batch_dot_build(const OpDef&, std::vector<Value>& a) {
   px.push_back(a0);
   for (int i = 1; i < ny; ++i) if (i != a1) py.push_back(i);
   Expr xt = permute_dimensions(x, px), yt = permute_dimensions(y, py);
-  Value B = bx >= 0 ? Value(bx) : by >= 0 ? Value(by) : Value(scalar_dim(x, 0));
-  Value K = kx >= 0 ? Value(kx) : ky >= 0 ? Value(ky) : Value(scalar_dim(x, static_cast<int>(a0)));
+  Value B = bx >= 0 ? Value(bx) : by >= 0 ? Value(by) : Value(dim_tensor(x, 0));
+  Value K = kx >= 0 ? Value(kx) : ky >= 0 ? Value(ky) : Value(dim_tensor(x, static_cast<int>(a0)));
   // The free dims as a number when static: a -1 cannot be inferred when the batch is empty.
   auto rest = [](const Expr& e, int n, int64_t skip) {
     int64_t p = 1;

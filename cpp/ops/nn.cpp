@@ -223,15 +223,7 @@ void register_nn() {
     Expr loss = -axis_sum(oh * lsm, -1, false);
     if (flatten && nd >= 3) {
       std::vector<Value> s;
-      for (int i = 0; i < nd - 1; ++i) {
-        int64_t d = o.shape()[i];
-        if (d >= 0) s.push_back(Value(d));
-        else {
-          Attrs at;
-          at.set("spec", Value(std::vector<int64_t>{0, i, 0, 0}));
-          s.push_back(Value(make_node("_getitem", {shape(o)}, at)));
-        }
-      }
+      for (int i = 0; i < nd - 1; ++i) s.push_back(dim_value(o, i));
       loss = call("reshape", {loss, Value(s)});
     }
     return loss;

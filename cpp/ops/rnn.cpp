@@ -25,9 +25,7 @@ std::string shape_of(const Expr& e) { return e->rank_known ? shape_str(e.shape()
 
 // x[:, i] (a view) for a tensor of rank >= 2.
 Expr time_slice(const Expr& x, int64_t i) {
-  Attrs a;
-  a.set("spec", Value(std::vector<int64_t>{1, kNone, kNone, kNone, 0, i, 0, 0}));
-  return make_node("_getitem", {x}, a);
+  return getitem(x, {1, kNone, kNone, kNone, 0, i, 0, 0});
 }
 
 bool compatible(const Expr& a, const Expr& b) {

@@ -15,12 +15,6 @@ using G = std::vector<Expr>;
 
 
 
-// A static dim of x as an int, or shape(x)[k] when it is only known at run time.
-Value dim_value(const Expr& x, int k) {
-  if (x.shape()[k] >= 0) return Value(x.shape()[k]);
-  return Value(getitem(shape(x), {0, k, 0, 0}));
-}
-
 // Gradient part `g` for an input of dtype `t`: none for non-float inputs, cast when promoted.
 Expr grad_as(const Expr& g, DType t) {
   if (!is_floating(t)) return Expr();

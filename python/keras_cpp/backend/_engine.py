@@ -26,19 +26,6 @@ del _g, _name
 _PUBLIC_OPS = sorted(n for n in _OPS if not n.startswith('_'))
 
 
-def prod(x, axis=None, keepdims=False):
-    """prod(x, axis=None, keepdims=False); Keras also calls it on a Python list of scalar tensors
-    (BatchNorm's sample size): their product."""
-    if isinstance(x, (list, tuple)) and builtins.any(isinstance(e, Tensor) for e in x):
-        if axis is not None:
-            raise ValueError('[prod] a list of tensors is only supported with axis=None')
-        t = [e for e in x if isinstance(e, Tensor)][0]
-        r = _core.ones_like(t, dtype=t.dtype)
-        for e in x:
-            r = r * e
-        return _core.prod(r, None, keepdims)
-    return _core.prod(x, axis, keepdims)
-
 # ---------------------------------------------------------------- names, uids, scopes
 _UIDS = {}
 _NAME_STACK = []
