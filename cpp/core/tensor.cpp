@@ -1,6 +1,7 @@
 // cpp/core/tensor.cpp — storage allocation, views, contiguous copies and dtype casts.
 #include "keras_cpp/tensor.h"
 
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
@@ -12,6 +13,7 @@
 namespace keras_cpp {
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes) {
+  if (nbytes > size_t(INT64_MAX) - 63) throw ValueError("cannot allocate " + std::to_string(nbytes) + " bytes");
   auto s = std::shared_ptr<Storage>(new Storage());
   size_t n = (std::max<size_t>(nbytes, 1) + 63) / 64 * 64;
   s->data_ = std::aligned_alloc(64, n);
@@ -51,8 +53,8 @@ Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides, int
 Tensor Tensor::empty(const Shape& shape, DType dtype) {
   for (int64_t d : shape)
     if (d < 0) throw ValueError("cannot allocate a tensor of unknown shape " + shape_str(shape));
-  int64_t n = shape_numel(shape);
-  return Tensor(Storage::allocate(n * dtype_size(dtype)), shape, contiguous_strides(shape), 0, dtype);
+  int64_t nbytes = shape_nbytes(shape, dtype_size(dtype));
+  return Tensor(Storage::allocate(static_cast<size_t>(nbytes)), shape, contiguous_strides(shape), 0, dtype);
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype) {

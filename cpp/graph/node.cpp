@@ -152,6 +152,7 @@ Expr make_node(const OpDef& op, std::vector<Expr> inputs, Attrs attrs) {
   }
   n->attrs = std::move(attrs);
   TypeInfo out = op.infer(ins, n->attrs);
+  check_shape_size(out.shape, dtype_size(out.dtype), op.name.c_str());
   n->shape = std::move(out.shape);
   n->dtype = out.dtype;
   n->rank_known = out.rank_known;

@@ -116,8 +116,48 @@ void parse_signature(OpDef& d) {
 
 }  // namespace
 
+// Errors raised inside an op's body (a composite's inner ops, dtype names) also name the op the
+// user called: "[clip] [maximum] shapes (2, 3) and (4,) cannot be broadcast together".
+template <class E>
+[[noreturn]] static void rethrow_named(const std::string& op, const E& e) {
+  std::string m = e.what();
+  if (m.rfind("[" + op + "]", 0) == 0) throw e;
+  throw E("[" + op + "] " + m);
+}
+
+// Run-time guards around every kernel: errors name the op; a node built on an input of unknown
+// rank is checked by infer again on the concrete types (build time could not check the rank);
+// a result that contradicts the static type raises instead of flowing on silently.
+static void guard_forward(OpDef& d) {
+  if (!d.forward) return;
+  d.forward = [f = std::move(d.forward)](KernelCtx& ctx) -> Tensor {
+    const Node& n = ctx.node;
+    try {
+      for (const auto& in : n.inputs)
+        if (!in->rank_known) {
+          ctx.out_info();
+          break;
+        }
+      Tensor out = f(ctx);
+      if (n.attrs.has("tuple_types")) return out;  // a tuple tensor: its items carry the types
+      bool ok = (!n.rank_known || out.ndim() == n.ndim()) && out.dtype() == n.dtype;
+      for (int i = 0; ok && n.rank_known && i < n.ndim(); ++i) ok = n.shape[i] < 0 || n.shape[i] == out.shape()[i];
+      if (!ok)
+        fail_value(n.op->name, "inputs of shapes that differ from the static ones gave a result of shape " +
+                                   shape_str(out.shape()) + " " + dtype_name(out.dtype()) + ", but the static type is " +
+                                   shape_str(n.shape) + " " + dtype_name(n.dtype));
+      return out;
+    } catch (const ValueError& e) {
+      rethrow_named(n.op->name, e);
+    } catch (const TypeError& e) {
+      rethrow_named(n.op->name, e);
+    }
+  };
+}
+
 void register_op(OpDef def) {
   parse_signature(def);
+  guard_forward(def);
   auto& t = table();
   if (t.by_name.count(def.name)) throw Error("op '" + def.name + "' registered twice");
   auto* p = new OpDef(std::move(def));
@@ -175,15 +215,6 @@ static Expr default_build(const OpDef& op, std::vector<Value>& args) {
     }
   }
   return make_node(op, std::move(inputs), std::move(attrs));
-}
-
-// Errors raised inside an op's body (a composite's inner ops, dtype names) also name the op the
-// user called: "[clip] [maximum] shapes (2, 3) and (4,) cannot be broadcast together".
-template <class E>
-[[noreturn]] static void rethrow_named(const std::string& op, const E& e) {
-  std::string m = e.what();
-  if (m.rfind("[" + op + "]", 0) == 0) throw e;
-  throw E("[" + op + "] " + m);
 }
 
 static Expr call_checked(const OpDef& op, std::vector<Value> args);
