@@ -168,7 +168,7 @@ Tensor repeat_forward(KernelCtx& ctx) {
   for (int k = 0; k < x.ndim(); ++k) {
     int64_t d = x.shape()[k], r = reps[k];
     if (r < 0) fail_value(ctx.attrs().s("who"), "repetition counts must be >= 0, got " + Value(reps).repr());
-    out_shape.push_back(d * r);
+    out_shape.push_back(checked_mul(d, r, ctx.attrs().s("who").c_str()));
     split.insert(split.end(), inner ? std::initializer_list<int64_t>{d, r} : std::initializer_list<int64_t>{r, d});
     src_st.insert(src_st.end(), inner ? std::initializer_list<int64_t>{x.strides()[k], 0} : std::initializer_list<int64_t>{0, x.strides()[k]});
   }
@@ -227,7 +227,7 @@ void register_repeat() {
     for (size_t k = 0; k < s.size(); ++k) {
       if (reps[k] != kNoneInt && reps[k] < 0) fail_value(a.s("who"), "repetition counts must be >= 0, got " + Value(a.ints("reps")).repr());
       if (reps[k] == 0) s[k] = 0;
-      else s[k] = (s[k] < 0 || reps[k] == kNoneInt) ? kUnknownDim : s[k] * reps[k];
+      else s[k] = (s[k] < 0 || reps[k] == kNoneInt) ? kUnknownDim : checked_mul(s[k], reps[k], a.s("who").c_str());
     }
     return TypeInfo{s, in[0].dtype, true};
   };
@@ -258,6 +258,7 @@ void register_repeat() {
     Expr x(a[0].t);
     if (!x->rank_known || x.ndim() != 2)
       fail_value("repeat", "x must be 2-D (batch, dim), got shape " + (x->rank_known ? shape_str(x.shape()) : std::string("<unknown rank>")));
+    if (a[1].kind == Value::Int && a[1].i < 0) fail_value("repeat", "n must be >= 0, got " + std::to_string(a[1].i));
     return make_repeat("repeat", expand_dims(x, 1), Value(std::vector<Value>{Value(int64_t{1}), a[1], Value(int64_t{1})}), false);
   };
   register_op(r);

@@ -27,7 +27,7 @@ Shape resolve_shape(Shape target, int64_t numel, const std::string& op, const Sh
     } else if (target[i] < 0) {
       fail_value(op, "invalid dimension " + std::to_string(target[i]) + " in target shape");
     } else {
-      known *= target[i];
+      known = checked_mul(known, target[i], op.c_str());
     }
   }
   if (neg >= 0) {
