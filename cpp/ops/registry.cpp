@@ -252,6 +252,8 @@ static Expr call_checked(const OpDef& op, std::vector<Value> args) {
         break;
       case Param::TensorOpt:
         if (v.kind == Value::Int || v.kind == Value::Float || v.kind == Value::Bool) v = Value(number_to_tensor(v, ref));
+        else if (v.kind != Value::Tensor && v.kind != Value::None)
+          fail_type(op.name, "argument '" + p.name + "' must be a tensor or None, got " + v.repr());
         break;
       case Param::Tensors:
         if (v.kind != Value::List) fail_type(op.name, "argument '" + p.name + "' must be a list of tensors");

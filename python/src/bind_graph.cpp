@@ -31,8 +31,19 @@ static py::dtype np_dtype(DType t) {
   return t == DType::bool_ ? py::dtype("bool") : py::dtype(dtype_name(t));
 }
 
+py::array as_array(py::handle h) {
+  if (py::isinstance<py::array>(h)) return py::reinterpret_borrow<py::array>(h);
+  try {
+    return py::module_::import("numpy").attr("asarray")(h);
+  } catch (py::error_already_set& e) {  // ragged lists and the like: numpy's reason, as a ValueError
+    throw ValueError(std::string("cannot make an array of ") + std::string(py::repr(h)).substr(0, 80) + ": " + e.what());
+  }
+}
+
 Tensor array_to_tensor(const py::array& a0, bool borrow) {
   py::array a = a0;
+  // Kernels read native words, so '>f4' (on x86) is converted here, where every numpy value enters.
+  if (!a.dtype().attr("isnative").cast<bool>()) a = a.attr("astype")(a.dtype().attr("newbyteorder")("="));
   char k = a.dtype().kind();
   if (k == 'u' && a.dtype().itemsize() > 1) a = py::array::ensure(a.attr("astype")("int64"));
   DType t = dtype_of_array(a);
@@ -57,13 +68,33 @@ py::array tensor_to_array(const Tensor& t0) {
   return py::array(np_dtype(t.dtype()), shape, strides, t.raw(), base);
 }
 
+// Python ints (and numpy integers) as int64 / double: out-of-range values raise a ValueError
+// saying so, where a plain cast would say "Unable to cast Python instance ...".
+static int64_t int64_of(py::handle h) {
+  py::int_ i(obj(h));
+  int overflow = 0;
+  long long v = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+  if (overflow) throw ValueError("integer " + std::string(py::str(i)).substr(0, 40) + " does not fit in 64 bits");
+  if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+  return v;
+}
+
+static double double_of(py::handle h) {
+  double d = PyFloat_AsDouble(h.ptr());
+  if (d == -1.0 && PyErr_Occurred()) {
+    PyErr_Clear();
+    throw ValueError("number " + std::string(py::str(h)).substr(0, 40) + " is too large for a float64");
+  }
+  return d;
+}
+
 static Tensor number_tensor(py::handle h, DType* ref) {
   if (py::isinstance<py::bool_>(h)) return Tensor::scalar(h.cast<bool>(), DType::bool_);
   bool is_float = py::isinstance<py::float_>(h);
   DType t;
   if (ref && (is_floating(*ref) || !is_float)) t = *ref;
   else t = is_float ? config::floatx() : DType::int32;
-  return Tensor::scalar(h.cast<double>(), t);
+  return Tensor::scalar(double_of(h), t);
 }
 
 Value to_value(py::handle h, int kind, DType* ref) {
@@ -74,20 +105,20 @@ Value to_value(py::handle h, int kind, DType* ref) {
   if (py::isinstance<py::bool_>(h)) return tensor_kind ? Value(constant(number_tensor(h, ref))) : Value(h.cast<bool>());
   if (py::isinstance<py::int_>(h) || (py::isinstance<py::array>(h) == false && py::hasattr(h, "dtype") && py::hasattr(h, "__index__"))) {
     if (tensor_kind) return Value(constant(number_tensor(py::int_(obj(h)), ref)));
-    return Value(h.cast<int64_t>());
+    return Value(int64_of(h));
   }
   if (py::isinstance<py::float_>(h)) {
     if (tensor_kind) return Value(constant(number_tensor(h, ref)));
-    return Value(h.cast<double>());
+    return Value(double_of(h));
   }
   if (py::isinstance<py::str>(h)) return Value(h.cast<std::string>());
   if (py::isinstance<py::array>(h) || py::hasattr(h, "__array__")) {
-    py::array a = py::array::ensure(h);
+    py::array a = as_array(h);
     if (!tensor_kind && a.ndim() == 0) {  // numpy scalar where a number is expected
       char k = a.dtype().kind();
       if (k == 'b') return Value(py::bool_(obj(h)).cast<bool>());
-      if (k == 'i' || k == 'u') return Value(py::int_(obj(h)).cast<int64_t>());
-      return Value(py::float_(obj(h)).cast<double>());
+      if (k == 'i' || k == 'u') return Value(int64_of(h));
+      return Value(double_of(py::float_(obj(h))));
     }
     Tensor t = array_to_tensor(a, false);
     if (ref && is_floating(*ref) && is_floating(t.dtype())) t = t.astype(*ref);
@@ -100,8 +131,8 @@ Value to_value(py::handle h, int kind, DType* ref) {
       all_int = all_int && py::isinstance<py::int_>(item) && !py::isinstance<py::bool_>(item);
       any_tensor = any_tensor || py::isinstance<Node>(item);
     }
-    if (kind == K::Tensor && !any_tensor) {  // nested Python numbers -> constant
-      py::array a = py::array::ensure(h);
+    if ((kind == K::Tensor || kind == K::TensorOpt) && !any_tensor) {  // nested Python numbers -> constant
+      py::array a = as_array(h);
       Tensor t = array_to_tensor(a, false);
       if (t.dtype() == DType::float64) t = t.astype(ref && is_floating(*ref) ? *ref : config::floatx());
       else if (t.dtype() == DType::int64 && !all_int) t = t.astype(DType::int32);
@@ -120,7 +151,7 @@ Value to_value(py::handle h, int kind, DType* ref) {
     }
     if (all_int && kind != K::Tensors) {
       std::vector<int64_t> v;
-      for (auto item : seq) v.push_back(item.cast<int64_t>());
+      for (auto item : seq) v.push_back(int64_of(item));
       return Value(v);
     }
     std::vector<Value> v;
@@ -146,13 +177,14 @@ static std::vector<int64_t> index_spec(py::handle key) {
   auto opt = [&](py::handle v) -> int64_t {
     if (v.is_none()) return none;
     if (py::isinstance<Node>(v)) throw TypeError("[getitem] slice bounds must be Python ints (tensor bounds are not supported)");
-    return py::int_(obj(v)).cast<int64_t>();
+    // -2**63 is the "None" marker; -(2**63-1) slices the same (bounds clamp, a step that large takes one element).
+    return std::max(int64_of(v), none + 1);
   };
   for (auto it : items) {
     if (it.is_none()) spec.insert(spec.end(), {2, 0, 0, 0});
     else if (it.ptr() == Py_Ellipsis) spec.insert(spec.end(), {3, 0, 0, 0});
     else if (py::isinstance<py::slice>(it)) spec.insert(spec.end(), {1, opt(it.attr("start")), opt(it.attr("stop")), opt(it.attr("step"))});
-    else if (py::isinstance<py::int_>(it) || py::hasattr(it, "__index__")) spec.insert(spec.end(), {0, py::int_(obj(it)).cast<int64_t>(), 0, 0});
+    else if (py::isinstance<py::int_>(it) || py::hasattr(it, "__index__")) spec.insert(spec.end(), {0, int64_of(it), 0, 0});
     else throw TypeError("[getitem] unsupported index " + std::string(py::repr(it)) + " (ints, slices, None and ... are supported)");
   }
   return spec;
@@ -161,12 +193,16 @@ static std::vector<int64_t> index_spec(py::handle key) {
 static py::object binop(const char* op, py::handle a, py::handle b) {
   sync_config();
   DType ref = py::isinstance<Node>(a) ? a.cast<Node&>().dtype : b.cast<Node&>().dtype;
-  Value va = to_value(a, Param::Tensor, &ref), vb = to_value(b, Param::Tensor, &ref);
-  Expr r;
-  {
-    r = call(op, {va, vb});
+  Value va, vb;
+  try {
+    va = to_value(a, Param::Tensor, &ref);
+    vb = to_value(b, Param::Tensor, &ref);
+  } catch (const ValueError& e) {
+    throw ValueError("[" + std::string(op) + "] " + e.what());
+  } catch (const TypeError& e) {
+    throw TypeError("[" + std::string(op) + "] " + e.what());
   }
-  return py::cast(r.node());
+  return py::cast(call(op, {va, vb}).node());
 }
 
 void init_graph(py::module_& m) {
@@ -187,7 +223,11 @@ void init_graph(py::module_& m) {
       })
       .def("__getitem__", [](py::object self, py::handle key) {
         Attrs a;
-        a.set("spec", Value(index_spec(key)));
+        try {
+          a.set("spec", Value(index_spec(key)));
+        } catch (const ValueError& e) {
+          throw ValueError(std::string("[getitem] ") + e.what());
+        }
         return py::cast(make_node("_getitem", {Expr(self.cast<std::shared_ptr<Node>>())}, a).node());
       })
       .def("__neg__", [](py::object a) { return py::cast(negative(Expr(a.cast<std::shared_ptr<Node>>())).node()); })
@@ -223,7 +263,7 @@ void init_graph(py::module_& m) {
     for (auto d : shape) {
       if (d.is_none()) s.push_back(kUnknownDim);
       else {
-        int64_t v = py::int_(obj(d)).cast<int64_t>();
+        int64_t v = int64_of(d);
         if (v < 0) throw ValueError("[placeholder] shape " + std::string(py::repr(shape)) + " has a negative dimension");
         s.push_back(v);
       }
@@ -281,9 +321,17 @@ void init_graph(py::module_& m) {
         std::vector<Tensor> feeds;
         keep.reserve(py::len(values));
         for (auto v : values) {
-          keep.push_back(py::array::ensure(v));
-          if (!keep.back()) throw TypeError("[function] inputs must be arrays or numbers");
-          feeds.push_back(array_to_tensor(keep.back(), true));
+          std::string which = "[function] input " + std::to_string(keep.size()) + ": ";
+          if (v.is_none() || py::isinstance<py::str>(v) || py::isinstance<py::bytes>(v))
+            throw TypeError(which + "expected an array or a number, got " + std::string(py::repr(v)).substr(0, 80));
+          try {
+            keep.push_back(as_array(v));
+            feeds.push_back(array_to_tensor(keep.back(), true));
+          } catch (const ValueError& e) {
+            throw ValueError(which + e.what());
+          } catch (const TypeError& e) {
+            throw TypeError(which + e.what());
+          }
         }
         std::vector<Tensor> outs;
         {

@@ -45,6 +45,8 @@ static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
         vals.push_back(to_value(h[i], op.params[i].kind, ref));
       } catch (const TypeError& e) {
         throw TypeError("[" + op.name + "] argument '" + op.params[i].name + "': " + e.what());
+      } catch (const ValueError& e) {
+        throw ValueError("[" + op.name + "] argument '" + op.params[i].name + "': " + e.what());
       }
     }
     else if (op.params[i].has_default) vals.push_back(op.params[i].def);

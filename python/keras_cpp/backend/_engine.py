@@ -416,9 +416,19 @@ def is_symbolic(x):
 def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
     """(normed, mean, var): batch mean and population variance over reduction_axes (those axes
     removed); normed = (x - mean) / sqrt(var + epsilon) * gamma + beta along the kept axes."""
-    mean = _core._batch_mean(x, reduction_axes)
-    var = _core._batch_var(x, mean, reduction_axes)
-    return _core._batch_normalize(x, mean, var, gamma, beta, reduction_axes, epsilon), mean, var
+    try:
+        mean = _core._batch_mean(x, reduction_axes)
+        var = _core._batch_var(x, mean, reduction_axes)
+        return _core._batch_normalize(x, mean, var, gamma, beta, reduction_axes, epsilon), mean, var
+    except (ValueError, TypeError) as e:  # name the public function, not the private nodes
+        raise type(e)(_public_message(str(e), 'normalize_batch_in_training')) from None
+
+
+def _public_message(msg, public):
+    """'[_batch_var] ...' -> '[normalize_batch_in_training] ...'."""
+    if msg.startswith('[_'):
+        msg = msg[msg.index(']') + 2:]
+    return '[%s] %s' % (public, msg)
 
 
 def _as_tensor(v, ref_dtype, op):
