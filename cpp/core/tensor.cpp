@@ -171,10 +171,9 @@ Tensor Tensor::broadcast_to(const Shape& shape) const {
 
 Tensor Tensor::slice(int axis, int64_t start, int64_t stop, int64_t step) const {
   Shape sh = shape_, st = strides_;
-  int64_t n = step > 0 ? std::max<int64_t>(0, (stop - start + step - 1) / step)
-                       : std::max<int64_t>(0, (start - stop - step - 1) / (-step));
+  int64_t n = step > 0 ? (stop > start ? (stop - start - 1) / step + 1 : 0) : (start > stop ? (start - stop - 1) / -step + 1 : 0);
   sh[axis] = n;
-  st[axis] = strides_[axis] * step;
+  st[axis] = n > 1 ? strides_[axis] * step : strides_[axis];  // a huge step that takes one element must not overflow
   return Tensor(storage_, sh, st, offset_ + (n > 0 ? start * strides_[axis] : 0), dtype_);
 }
 

@@ -155,7 +155,7 @@ Tensor apply_index(const Tensor* t, const Shape& in_shape, const std::vector<int
         e = s1 == kNone ? -1 : (s1 < 0 ? std::max<int64_t>(s1 + n, -1) : std::min(s1, n - 1));
       }
       if (t) v = v.slice(vaxis, b, e, st);
-      int64_t len = st > 0 ? std::max<int64_t>(0, (e - b + st - 1) / st) : std::max<int64_t>(0, (b - e + (-st) - 1) / (-st));
+      int64_t len = st > 0 ? (e > b ? (e - b - 1) / st + 1 : 0) : (b > e ? (b - e - 1) / -st + 1 : 0);  // no overflow for any step
       out.push_back(len);
     }
     ++vaxis;
@@ -276,6 +276,8 @@ void register_shape_ops() {
   OpDef p = def("permute_dimensions(x: tensor, pattern: ints)", "Permute axes: output axis i is input axis pattern[i].");
   p.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
     const auto& pat = a.ints("pattern");
+    // Unknown rank: the pattern gives it (checked against the real rank when the node runs).
+    if (!in[0].rank_known) return TypeInfo{Shape(pat.size(), kUnknownDim), in[0].dtype, true};
     int nd = in[0].ndim();
     if (static_cast<int>(pat.size()) != nd) fail_value("permute_dimensions", "pattern " + Value(pat).repr() + " has " + std::to_string(pat.size()) + " entries for a tensor of rank " + std::to_string(nd));
     std::vector<bool> seen(nd, false);
@@ -306,11 +308,23 @@ void register_shape_ops() {
   OpDef t = def("transpose(x: tensor)", "Reverse all axes (matrix transpose for 2-D).");
   t.build = [](const OpDef&, std::vector<Value>& a) {
     Expr x(a[0].t);
+    if (!x->rank_known) return make_node("_reverse_axes", {x});
     std::vector<int64_t> pat;
     for (int i = x.ndim() - 1; i >= 0; --i) pat.push_back(i);
     return permute_dimensions(x, pat);
   };
   register_op(t);
+
+  OpDef ra = def("_reverse_axes(x: tensor)", "transpose of a tensor whose rank is known only at run time.");
+  ra.infer = same;
+  ra.forward = [](KernelCtx& ctx) {
+    std::vector<int> ax;
+    for (int i = ctx.in[0].ndim() - 1; i >= 0; --i) ax.push_back(i);
+    return ctx.in[0].permute(ax);
+  };
+  ra.grad = [](const Expr&, const Expr& g) { return G{make_node("_reverse_axes", {g})}; };
+  ra.flags = kView;
+  register_op(ra);
 
   OpDef e = def("expand_dims(x: tensor, axis: int = -1)", "Insert a length-1 axis at axis (-1 appends).");
   e.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
