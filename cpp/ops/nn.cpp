@@ -37,6 +37,32 @@ void softmax_rows(const T* x, T* y, int64_t A, int64_t R, int64_t B) {
 
 Expr axis_sum(const Expr& x, int64_t axis, bool keepdims) { return call("sum", {x, Value(std::vector<int64_t>{axis}), Value(keepdims)}); }
 
+// Crossentropies clip probabilities to [eps, 1 - eps]: an int or bool output cannot hold them.
+void check_float_output(const char* op, const Expr& o) {
+  if (!is_floating(o.dtype()))
+    fail_type(op, std::string("output must be a float tensor (probabilities or logits), got ") + dtype_name(o.dtype()));
+}
+
+// Class ids as int64, truncated like a cast; NaN or out-of-range ids raise (TF's CPU kernel does).
+Tensor class_ids_forward(KernelCtx& ctx) {
+  const int64_t C = ctx.attrs().i("num_classes");
+  Tensor t = ctx.in[0].contiguous();
+  Tensor out = ctx.alloc_tensor(t.shape(), DType::int64);
+  int64_t* q = out.data<int64_t>();
+  dispatch(t.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      double v = convert<double>(p[i]);
+      if (!(v > -1 && v < static_cast<double>(C)))
+        fail_value("sparse_categorical_crossentropy", "target holds class id " + Value(v).repr() + " at flat index " +
+                                                          std::to_string(i) + ", outside the valid range [0, " + std::to_string(C) + ")");
+      q[i] = static_cast<int64_t>(v);
+    }
+  });
+  return out;
+}
+
 Expr log_softmax(const Expr& z, int64_t axis) {
   return z - call("logsumexp", {z, Value(std::vector<int64_t>{axis}), Value(true)});
 }
@@ -184,6 +210,7 @@ void register_nn() {
                   "-sum(target * log(p)) along axis; probabilities are renormalized and clipped to [eps, 1-eps]; logits use a stable log-softmax.");
   cce.build = [](const OpDef&, std::vector<Value>& a) {
     Expr t(a[0].t), o(a[1].t);
+    check_float_output("categorical_crossentropy", o);
     int64_t ax = normalize_axis(a[3].i, o.ndim(), "categorical_crossentropy");
     if (t.ndim() != o.ndim()) fail_value("categorical_crossentropy", "target " + shape_str(t.shape()) + " and output " + shape_str(o.shape()) + " must have the same rank");
     if (t.dtype() != o.dtype()) t = cast(t, o.dtype());
@@ -196,9 +223,12 @@ void register_nn() {
   register_op(cce);
 
   OpDef scce = def("sparse_categorical_crossentropy(target: tensor, output: tensor, from_logits: bool = False, axis: int = -1)",
-                   "Crossentropy with integer class ids; probabilities are clipped, logged and renormalized by a log-softmax.");
+                   "Crossentropy with integer class ids (float ids are truncated, as by a cast); probabilities are clipped, "
+                   "logged and renormalized by a log-softmax. A class id outside [0, classes) or NaN raises ValueError "
+                   "when the loss is evaluated (as TF on CPU), never a loss of 0.");
   scce.build = [](const OpDef&, std::vector<Value>& a) {
     Expr t(a[0].t), o(a[1].t);
+    check_float_output("sparse_categorical_crossentropy", o);
     int nd = o.ndim();
     int64_t ax = normalize_axis(a[3].i, nd, "sparse_categorical_crossentropy");
     if (ax != nd - 1) {  // move the class axis last
@@ -214,7 +244,9 @@ void register_nn() {
     }
     int64_t C = o.shape()[nd - 1];
     if (C < 0) fail_value("sparse_categorical_crossentropy", "the number of classes (last axis of output) must be known");
-    Expr ti = cast(t, DType::int64);
+    Attrs ca;
+    ca.set("num_classes", Value(C));
+    Expr ti = make_node("_class_ids", {t}, ca);
     bool flatten = t.ndim() != nd - 1;
     if (flatten) ti = reshape(ti, {-1});
     Expr oh = cast(call("one_hot", {ti, Value(C)}), o.dtype());
@@ -230,10 +262,17 @@ void register_nn() {
   };
   register_op(scce);
 
+  OpDef ci = def("_class_ids(target: tensor, num_classes: int)", "sparse_categorical_crossentropy's ids as int64, range-checked when run.");
+  ci.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return TypeInfo{in[0].shape, DType::int64, in[0].rank_known}; };
+  ci.forward = class_ids_forward;
+  ci.flags = kNonDiff;
+  register_op(ci);
+
   OpDef bce = def("binary_crossentropy(target: tensor, output: tensor, from_logits: bool = False)",
                   "Elementwise -(t log p + (1-t) log(1-p)) with p clipped to [eps, 1-eps]; logits use max(z,0) - z t + log(1 + exp(-|z|)).");
   bce.build = [](const OpDef&, std::vector<Value>& a) {
     Expr t(a[0].t), o(a[1].t);
+    check_float_output("binary_crossentropy", o);
     if (t.dtype() != o.dtype()) t = cast(t, o.dtype());
     if (a[2].b) return make_node("_relu", {o}) - o * t + softplus(-abs(o));
     double eps = config::epsilon();
