@@ -2,6 +2,7 @@
 #include "ops/registry.h"
 
 #include <cctype>
+#include <cmath>
 #include <map>
 #include <mutex>
 
@@ -148,8 +149,10 @@ static void guard_forward(OpDef& d) {
                                    shape_str(n.shape) + " " + dtype_name(n.dtype));
       return out;
     } catch (const ValueError& e) {
+      if (e.what()[0] == '[') throw;  // already names an op (a composite's checks name the public one)
       rethrow_named(n.op->name, e);
     } catch (const TypeError& e) {
+      if (e.what()[0] == '[') throw;
       rethrow_named(n.op->name, e);
     }
   };
@@ -274,11 +277,12 @@ static Expr call_checked(const OpDef& op, std::vector<Value> args) {
         else if (v.kind != Value::Ints) fail_type(op.name, "'" + p.name + "' must be an int or a list of ints, got " + v.repr());
         break;
       case Param::Int:
-        if (v.kind == Value::Float && v.f == static_cast<int64_t>(v.f)) v = Value(static_cast<int64_t>(v.f));
-        if (v.kind != Value::Int && v.kind != Value::Bool)
-          fail_type(op.name, "'" + p.name + "' must be an int, got " + v.repr());
+        if (v.kind == Value::Float && v.f == std::trunc(v.f) && std::abs(v.f) < 9.2e18) v = Value(static_cast<int64_t>(v.f));
+        if (v.kind == Value::Bool) v = Value(int64_t{v.b});  // Python and numpy: True is 1
+        if (v.kind != Value::Int) fail_type(op.name, "'" + p.name + "' must be an int, got " + v.repr());
         break;
       case Param::IntOpt:
+        if (v.kind == Value::Bool) v = Value(int64_t{v.b});
         if (v.kind != Value::None && v.kind != Value::Int) fail_type(op.name, "'" + p.name + "' must be an int or None, got " + v.repr());
         break;
       case Param::Float:

@@ -263,6 +263,8 @@ void init_graph(py::module_& m) {
     for (auto d : shape) {
       if (d.is_none()) s.push_back(kUnknownDim);
       else {
+        if (!PyIndex_Check(d.ptr()) || py::isinstance<py::bool_>(d))
+          throw TypeError("[placeholder] shape entries must be ints or None, got " + std::string(py::repr(shape)));
         int64_t v = int64_of(d);
         if (v < 0) throw ValueError("[placeholder] shape " + std::string(py::repr(shape)) + " has a negative dimension");
         s.push_back(v);

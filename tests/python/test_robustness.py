@@ -186,3 +186,102 @@ def test_function_feed_that_is_not_an_array_names_the_input(value):
     y = K.placeholder((3,))
     with pytest.raises((TypeError, ValueError), match=r'\[function\] input 1'):
         K.function([x, y], [x + y])([np.ones(3, 'float32'), value])
+
+
+def test_dot_whose_shapes_mismatch_only_at_run_time_names_dot():
+    a, b = K.placeholder((None, None)), K.placeholder((None, None))
+    f = K.function([a, b], [K.dot(a, b)])
+    with pytest.raises(ValueError, match=r'\[dot\] contracted dimensions differ at run time: \(4, 2\) @ \(3, 2\)'):
+        f([np.ones((4, 2), 'float32'), np.ones((3, 2), 'float32')])
+    c, d = K.placeholder((None, None, None)), K.placeholder((None, None, None))
+    with pytest.raises(ValueError):  # a clean error (from batch_dot's reshape of y)
+        K.function([c, d], [K.batch_dot(c, d, axes=(2, 1))])([np.ones((2, 3, 4), 'float32'), np.ones((2, 3, 5), 'float32')])
+
+
+@pytest.mark.parametrize('fn', ['binary_crossentropy', 'categorical_crossentropy', 'sparse_categorical_crossentropy'])
+@pytest.mark.parametrize('dtype', ['int32', 'bool'])
+def test_crossentropies_refuse_non_float_outputs(fn, dtype):
+    out = K.constant(np.array([[0, 1]]), dtype=dtype)
+    target = K.constant(np.array([1]), dtype='int32') if fn.startswith('sparse') else out
+    with pytest.raises(TypeError, match=r'\[%s\] output must be a float tensor' % fn):
+        getattr(K, fn)(target, out)
+
+
+@pytest.mark.parametrize('value', [None, 'abc'])
+@pytest.mark.parametrize('fn', ['variable', 'constant'])
+def test_variable_and_constant_of_none_or_a_string_raise(fn, value):
+    with pytest.raises(ValueError, match=r'\[%s\]' % fn):
+        getattr(K, fn)(value)
+
+
+@pytest.mark.parametrize('ndim', [-1, 1.5, True])
+def test_placeholder_with_a_bad_ndim_raises(ndim):
+    with pytest.raises(ValueError, match=r'\[placeholder\] ndim'):
+        K.placeholder(ndim=ndim)
+
+
+def test_placeholder_with_a_float_dim_raises():
+    with pytest.raises(TypeError, match=r'\[placeholder\]'):
+        K.placeholder((2.5, 3))
+
+
+# ---------------------------------------------------------------- more wrong answers
+PROBS = np.array([[.2, .3, .5], [.1, .6, .3]], 'float32')
+
+
+@pytest.mark.parametrize('ids', [[5., 1.], [-1., 1.], [np.nan, 1.], [3., 0.]])
+def test_sparse_categorical_crossentropy_with_an_invalid_class_id_raises(ids):
+    loss = K.sparse_categorical_crossentropy(K.constant(np.array(ids, 'float32')), K.constant(PROBS))
+    with pytest.raises(ValueError, match=r'\[sparse_categorical_crossentropy\] target holds class id'):
+        K.eval(loss)
+
+
+def test_sparse_categorical_crossentropy_with_invalid_int_ids_fed_at_run_time_raises():
+    t = K.placeholder((None,), dtype='int32')
+    f = K.function([t], [K.sparse_categorical_crossentropy(t, K.constant(PROBS), from_logits=True)])
+    good = f([np.array([2, 1], 'int32')])[0]
+    lsm = PROBS - np.log(np.exp(PROBS).sum(-1, keepdims=True))
+    np.testing.assert_allclose(good, [-lsm[0, 2], -lsm[1, 1]], rtol=1e-6)
+    with pytest.raises(ValueError, match=r'\[sparse_categorical_crossentropy\] target holds class id 3 '):
+        f([np.array([3, 1], 'int32')])
+
+
+def test_repeat_elements_with_bool_rep_repeats_once_like_numpy():
+    x = np.arange(24, dtype='float32').reshape(2, 3, 4)
+    np.testing.assert_array_equal(K.eval(K.repeat_elements(K.constant(x), True, 1)), np.repeat(x, True, 1))
+    np.testing.assert_array_equal(K.eval(K.repeat_elements(K.constant(x), False, 1)), np.repeat(x, False, 1))
+
+
+def test_stack_and_expand_dims_with_bool_axis_follow_numpy():
+    c = np.arange(4, dtype='float32')
+    np.testing.assert_array_equal(K.eval(K.stack([K.constant(c), K.constant(c)], axis=True)), np.stack([c, c], axis=True))
+    np.testing.assert_array_equal(K.eval(K.expand_dims(K.constant(c), axis=True)), np.expand_dims(c, axis=True))
+
+
+@pytest.mark.parametrize('args', [(1, 7, 1e300), (1, 7, float('inf')), (7, 1, -float('inf')), (1, 7, -float('inf')),
+                                  (1., 7., 1e39), (0.5, 1e300, 1e300)])
+def test_arange_with_a_huge_step_follows_numpy(args):
+    np.testing.assert_array_equal(K.eval(K.arange(*args)), np.arange(*args).astype('float32'))
+
+
+@pytest.mark.parametrize('args', [(-2**62, 2**62, 2**61), (2**62, -2**62, -2**61), (-2**62, 2**62, 2**62)])
+def test_arange_whose_span_exceeds_int64_is_exact(args):
+    np.testing.assert_array_equal(K.eval(K.arange(*args, dtype='int64')), np.arange(*args))
+
+
+@pytest.mark.parametrize('xs,ys', [((2, 3), (4, None, 5)), ((None, 3), (4, 3, None)), ((2, None), (None, None, 5))])
+def test_dot_with_unknown_dims_in_y(xs, ys):
+    x, y = K.placeholder(xs), K.placeholder(ys)
+    a = np.random.RandomState(0).rand(2, 3).astype('float32')
+    b = np.random.RandomState(1).rand(4, 3, 5).astype('float32')
+    out = K.function([x, y], [K.dot(x, y)])([a, b])[0]
+    np.testing.assert_allclose(out, np.dot(a, b), rtol=1e-5)
+
+
+@pytest.mark.parametrize('xs,ys', [((2, 0), (3, 0, 4)), ((1, 1, 0), (0, 2)), ((0, 3), (2, 3, 4)), ((2, 3), (0, 3, 4)),
+                                   ((2, 0), (0, 4)), ((0,), (0, 2))])
+def test_dot_with_size_zero_dims(xs, ys):
+    a, b = np.ones(xs, 'float32'), np.ones(ys, 'float32')
+    np.testing.assert_array_equal(K.eval(K.dot(K.constant(a), K.constant(b))), np.dot(a, b))
+    x, y = K.placeholder((None,) * len(xs)), K.placeholder((None,) * len(ys))
+    np.testing.assert_array_equal(K.function([x, y], [K.dot(x, y)])([a, b])[0], np.dot(a, b))

@@ -81,6 +81,8 @@ def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
     """Symbolic input. shape may contain None; with shape None, ndim gives an all-None shape."""
     dtype = _dtype_name(dtype)
     if shape is None and ndim is not None:
+        if not isinstance(ndim, (int, np.integer)) or isinstance(ndim, bool) or ndim < 0:
+            raise ValueError('[placeholder] ndim must be an int >= 0, got %r' % (ndim,))
         shape = (None,) * int(ndim)
     if shape is not None:
         shape = tuple(shape)
@@ -96,19 +98,24 @@ def is_placeholder(x):
     return isinstance(x, Tensor) and x._kind == 'placeholder' and x is not _LEARNING_PHASE_PH
 
 
-def _to_array(value, dtype):
+def _to_array(value, dtype, op):
     if isinstance(value, Tensor):
         value = eval(value)
     if hasattr(value, 'toarray') and hasattr(value, 'nnz'):  # scipy sparse
         value = value.toarray()
-    return np.asarray(value, dtype=dtype)
+    if value is None or isinstance(value, (str, bytes)):  # numpy would make NaN (None) or fail vaguely
+        raise ValueError('[%s] value must be an array, a number, a list or a tensor, got %r' % (op, value))
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (ValueError, TypeError) as e:
+        raise type(e)('[%s] cannot make a %s array of %.80r: %s' % (op, dtype, value, e)) from None
 
 
 def variable(value, dtype=None, name=None, constraint=None):
     """Mutable tensor initialized from value (array, number, list or tensor)."""
     dtype = _dtype_name(dtype)
     _core.dtype_check(dtype)
-    arr = _to_array(value, 'bool' if dtype == 'bool' else dtype)
+    arr = _to_array(value, 'bool' if dtype == 'bool' else dtype, 'variable')
     v = _core.variable(arr, dtype, _unique_var_name(_scoped(name, 'variable')))
     v._keras_shape = arr.shape
     v._uses_learning_phase = False
@@ -120,7 +127,7 @@ def constant(value, dtype=None, shape=None, name=None):
     """Immutable tensor; with shape, a scalar is filled to it and a same-size value reshaped."""
     dtype = _dtype_name(dtype)
     _core.dtype_check(dtype)
-    arr = _to_array(value, dtype)
+    arr = _to_array(value, dtype, 'constant')
     if shape is not None:
         shape = tuple(shape)
         if arr.size == 1:
