@@ -77,14 +77,14 @@ void register_pad() {
   p.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
     Shape s = in[0].shape;
     const auto& pads = a.ints("pads");
-    for (size_t k = 0; k < s.size(); ++k) s[k] = s[k] < 0 ? kUnknownDim : s[k] + pads[2 * k] + pads[2 * k + 1];
+    for (size_t k = 0; k < s.size(); ++k) s[k] = s[k] < 0 ? kUnknownDim : checked_add(checked_add(s[k], pads[2 * k]), pads[2 * k + 1]);
     return TypeInfo{s, in[0].dtype, true};
   };
   p.forward = [](KernelCtx& ctx) {
     const Tensor& x = ctx.in[0];
     const auto& pads = ctx.attrs().ints("pads");
     Shape s = x.shape();
-    for (int k = 0; k < x.ndim(); ++k) s[k] += pads[2 * k] + pads[2 * k + 1];
+    for (int k = 0; k < x.ndim(); ++k) s[k] = checked_add(checked_add(s[k], pads[2 * k]), pads[2 * k + 1]);
     Tensor out = ctx.alloc_tensor(s, x.dtype());
     std::memset(out.raw(), 0, out.numel() * dtype_size(out.dtype()));
     Tensor v = out;
@@ -153,7 +153,7 @@ Tensor lerp_forward(KernelCtx& ctx, bool adjoint) {
   Tensor x = ctx.in[0].astype(cd).contiguous();
   Lerp L(x.shape(), ax, f, adjoint);
   Shape os = x.shape();
-  os[ax] = adjoint ? L.N : L.N * f;
+  os[ax] = adjoint ? L.N : checked_mul(L.N, f);
   Tensor out = ctx.alloc_tensor(os, cd);
   dispatch_float(cd, "resize_images", [&](auto tag) {
     using T = decltype(tag);
@@ -192,7 +192,7 @@ TypeInfo lerp_infer(const std::vector<TypeInfo>& in, const Attrs& a, bool adjoin
   Shape s = in[0].shape;
   int ax = static_cast<int>(a.i("axis"));
   int64_t f = a.i("factor");
-  if (s[ax] >= 0) s[ax] = adjoint ? s[ax] / f : s[ax] * f;
+  if (s[ax] >= 0) s[ax] = adjoint ? s[ax] / f : checked_mul(s[ax], f);
   return TypeInfo{s, in[0].dtype, true};
 }
 

@@ -42,7 +42,7 @@ TypeInfo concat_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
     const Shape& si = in[i].shape;
     bool ok = in[i].ndim() == r;
     for (int k = 0; ok && k < r; ++k) {
-      if (k == ax) s[k] = (s[k] < 0 || si[k] < 0) ? kUnknownDim : s[k] + si[k];
+      if (k == ax) s[k] = (s[k] < 0 || si[k] < 0) ? kUnknownDim : checked_add(s[k], si[k], "concatenate");
       else if (s[k] >= 0 && si[k] >= 0) ok = s[k] == si[k];
       else if (s[k] < 0) s[k] = si[k];
     }

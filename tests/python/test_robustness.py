@@ -285,3 +285,15 @@ def test_dot_with_size_zero_dims(xs, ys):
     np.testing.assert_array_equal(K.eval(K.dot(K.constant(a), K.constant(b))), np.dot(a, b))
     x, y = K.placeholder((None,) * len(xs)), K.placeholder((None,) * len(ys))
     np.testing.assert_array_equal(K.function([x, y], [K.dot(x, y)])([a, b])[0], np.dot(a, b))
+
+
+@pytest.mark.parametrize('code,op', [
+    ("K.concatenate([K.placeholder((2**62,)), K.placeholder((2**62,))], 0)", 'concatenate'),
+    ("K.temporal_padding(K.placeholder((1, 2**63 - 2, 1)), (1, 1))", 'temporal_padding'),
+    ("K.resize_images(K.placeholder((1, 2**62, 2, 1)), 4, 1, 'channels_last', 'bilinear')", 'resize_images'),
+    ("K.one_hot(K.placeholder((2**62,), dtype='int32'), 2**62)", 'one_hot'),
+    ("K.ones((2**64,))", 'ones'),
+    ("K.zeros((-1,))", 'zeros'),
+])
+def test_more_sizes_that_overflow_raise_naming_the_op(box, code, op):
+    raises_in_sandbox(box, code, 'ValueError', op)

@@ -206,23 +206,31 @@ def _shape_tuple(shape):
     return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
 
 
+def _numpy_value(op, make, *args):
+    """numpy's constructor, its errors (huge or negative sizes) naming the Keras function."""
+    try:
+        return make(*args)
+    except (ValueError, TypeError, MemoryError) as e:
+        raise (ValueError if isinstance(e, MemoryError) else type(e))('[%s] %s' % (op, e)) from None
+
+
 def zeros(shape, dtype=None, name=None):
     """All-zero variable (shape: an int or a tuple of ints)."""
     dtype = _dtype_name(dtype)
-    return variable(np.zeros(_shape_tuple(shape), dtype=dtype), dtype, name)
+    return variable(_numpy_value('zeros', np.zeros, _shape_tuple(shape), dtype), dtype, name)
 
 
 def ones(shape, dtype=None, name=None):
     """All-one variable (shape: an int or a tuple of ints)."""
     dtype = _dtype_name(dtype)
-    return variable(np.ones(_shape_tuple(shape), dtype=dtype), dtype, name)
+    return variable(_numpy_value('ones', np.ones, _shape_tuple(shape), dtype), dtype, name)
 
 
 def eye(size, dtype=None, name=None):
     """Identity matrix: size n -> (n, n); (n, m) -> n x m."""
     dtype = _dtype_name(dtype)
     n, m = (size, size) if np.isscalar(size) else tuple(size)
-    return variable(np.eye(n, m, dtype=dtype), dtype, name)
+    return variable(_numpy_value('eye', np.eye, n, m, 0, dtype), dtype, name)
 
 
 # ---------------------------------------------------------------- values
