@@ -39,6 +39,13 @@ for line in sys.stdin:
 '''
 
 
+def package_root():
+    """The directory holding the keras_cpp this process imported (a dev tree or site-packages),
+    so that children test the same build."""
+    import keras_cpp
+    return os.path.dirname(os.path.dirname(os.path.abspath(keras_cpp.__file__)))
+
+
 class Result(object):
     def __init__(self, crash=None, exc=None, msg='', value=None):
         self.crash, self.exc, self.msg, self.value = crash, exc, msg, value
@@ -53,9 +60,7 @@ class Sandbox(object):
         self.proc = None
 
     def _start(self):
-        env = dict(os.environ)
-        pkg = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'python')
-        env['PYTHONPATH'] = os.path.abspath(pkg) + os.pathsep + env.get('PYTHONPATH', '')
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([package_root(), os.environ.get('PYTHONPATH', '')]))
         self.proc = subprocess.Popen([sys.executable, '-c', _WORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1)
         line = self._read(60.0)
