@@ -22,12 +22,16 @@ namespace {
   throw ValueError((op ? std::string("[") + op + "] " : std::string()) + what + " does not fit in a 64-bit size (2**63-1)");
 }
 
-// Product of the known dims (those >= 0), or -1 when it overflows.
+// Product of the known dims (those >= 0), or -1 when it overflows. Zero dims are skipped in the
+// overflow check, as numpy does: (0, 2**62, 2**62) is refused too (numpy could not hold it).
 int64_t known_product(const Shape& s, size_t itemsize) {
   int64_t n = static_cast<int64_t>(itemsize);
-  for (int64_t d : s)
-    if (d >= 0 && __builtin_mul_overflow(n, d, &n)) return -1;
-  return n;
+  bool zero = false;
+  for (int64_t d : s) {
+    if (d == 0) zero = true;
+    else if (d > 0 && __builtin_mul_overflow(n, d, &n)) return -1;
+  }
+  return zero ? 0 : n;
 }
 }  // namespace
 

@@ -96,7 +96,8 @@ void register_nn() {
     // For integer x, x > t is x > floor(t) (the scalar would otherwise truncate toward zero).
     double th = is_floating(x.dtype()) ? threshold : std::floor(threshold);
     Expr pos = threshold != 0 ? x * cast(greater(x, scalar_like(th, x)), x.dtype()) : make_node("_relu", {x});
-    if (has_max) pos = call("clip", {pos, Value(0.0), Value(mx)});
+    // TF's clip_by_value, not K.clip: a max_value below 0 is not raised to 0.
+    if (has_max) pos = minimum(maximum(pos, scalar_like(0.0, pos)), scalar_like(mx, pos));
     return alpha != 0 ? pos - alpha * neg : pos;
   };
   register_op(r);
@@ -211,8 +212,9 @@ void register_nn() {
   cce.build = [](const OpDef&, std::vector<Value>& a) {
     Expr t(a[0].t), o(a[1].t);
     check_float_output("categorical_crossentropy", o);
-    int64_t ax = normalize_axis(a[3].i, o.ndim(), "categorical_crossentropy");
-    if (t.ndim() != o.ndim()) fail_value("categorical_crossentropy", "target " + shape_str(t.shape()) + " and output " + shape_str(o.shape()) + " must have the same rank");
+    // Unknown rank: the axis stays as given (normalized by the reductions when they run).
+    int64_t ax = o->rank_known ? normalize_axis(a[3].i, o.ndim(), "categorical_crossentropy") : a[3].i;
+    if (t->rank_known && o->rank_known && t.ndim() != o.ndim()) fail_value("categorical_crossentropy", "target " + shape_str(t.shape()) + " and output " + shape_str(o.shape()) + " must have the same rank");
     if (t.dtype() != o.dtype()) t = cast(t, o.dtype());
     if (a[2].b) return -axis_sum(t * log_softmax(o, ax), ax, false);
     Expr p = o / axis_sum(o, ax, true);

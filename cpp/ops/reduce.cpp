@@ -227,8 +227,10 @@ OpDef cum_op(const char* sig, const char* doc, std::function<G(const Expr&, cons
   d.doc = doc;
   std::string name = std::string(sig).substr(0, std::string(sig).find('('));
   d.infer = [name](const std::vector<TypeInfo>& in, const Attrs& a) {
-    normalize_axis(a.i("axis"), in[0].ndim(), name.c_str());
-    return TypeInfo{in[0].shape, reduce_dtype(IsProd ? Red::Prod : Red::Sum, in[0].dtype, false), true};
+    std::string pub = name.substr(1);  // the public cumsum / cumprod
+    if (in[0].rank_known && in[0].ndim() == 0) fail_value(pub, "needs a tensor of rank >= 1 (as TF), got a scalar");
+    if (in[0].rank_known) normalize_axis(a.i("axis"), in[0].ndim(), pub.c_str());
+    return TypeInfo{in[0].shape, reduce_dtype(IsProd ? Red::Prod : Red::Sum, in[0].dtype, false), in[0].rank_known};
   };
   d.forward = [name](KernelCtx& ctx) {
     DType od = reduce_dtype(IsProd ? Red::Prod : Red::Sum, ctx.in[0].dtype(), false);

@@ -119,10 +119,19 @@ void parse_signature(OpDef& d) {
 
 // Errors raised inside an op's body (a composite's inner ops, dtype names) also name the op the
 // user called: "[clip] [maximum] shapes (2, 3) and (4,) cannot be broadcast together".
+// Not prefixed again when the leading "[a] [b] " chain already names op, nor by a private op
+// (leading underscore) when some op is named already.
 template <class E>
 [[noreturn]] static void rethrow_named(const std::string& op, const E& e) {
   std::string m = e.what();
-  if (m.rfind("[" + op + "]", 0) == 0) throw e;
+  for (size_t i = 0; i < m.size() && m[i] == '[';) {
+    size_t j = m.find(']', i);
+    if (j == std::string::npos) break;
+    if (m.compare(i + 1, j - i - 1, op) == 0) throw e;
+    i = j + 1;
+    while (i < m.size() && m[i] == ' ') ++i;
+  }
+  if (op[0] == '_' && !m.empty() && m[0] == '[') throw e;
   throw E("[" + op + "] " + m);
 }
 

@@ -244,7 +244,8 @@ void register_repeat() {
   OpDef re = def("repeat_elements(x: tensor, rep: int, axis: int)", "np.repeat: each slice along axis repeated rep times (None dims stay None).");
   re.build = [](const OpDef&, std::vector<Value>& a) {
     Expr x(a[0].t);
-    if (!x->rank_known) fail_value("repeat_elements", "needs a tensor of known rank");
+    if (!x->rank_known || x.ndim() == 0)
+      fail_value("repeat_elements", "needs a tensor of known rank >= 1, got " + (x->rank_known ? std::string("a scalar") : "unknown rank"));
     int ax = normalize_axis(a[2].i, x.ndim(), "repeat_elements");
     if (a[1].i < 0) fail_value("repeat_elements", "rep must be >= 0, got " + std::to_string(a[1].i));
     std::vector<int64_t> reps(x.ndim(), 1);

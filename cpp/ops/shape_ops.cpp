@@ -80,6 +80,8 @@ Expr build_reshape(const OpDef& op, std::vector<Value>& a) {
   Attrs at;
   std::vector<Expr> ins{x};
   if (s.kind == Value::Ints) {
+    for (int64_t d : s.ints)  // kNone marks a tensor entry: a literal -2**63 must not read as one
+      if (d == kNone) fail_value("reshape", "invalid dimension " + std::to_string(d) + " in target shape");
     at.set("shape", s);
   } else if (s.kind == Value::Int) {
     at.set("shape", Value(std::vector<int64_t>{s.i}));
@@ -89,6 +91,7 @@ Expr build_reshape(const OpDef& op, std::vector<Value>& a) {
   } else if (s.kind == Value::List) {
     std::vector<int64_t> t;
     for (auto& v : s.list) {
+      if (v.kind == Value::Int && v.i == kNone) fail_value("reshape", "invalid dimension " + std::to_string(v.i) + " in target shape");
       if (v.kind == Value::Int) t.push_back(v.i);
       else if (v.kind == Value::Tensor) { t.push_back(kNone); ins.push_back(Expr(v.t)); }
       else if (v.kind == Value::None) t.push_back(-1);
@@ -348,6 +351,8 @@ void register_shape_ops() {
 
   OpDef sq = def("squeeze(x: tensor, axis: int)", "Remove axis, which must have length 1.");
   sq.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
+    if (!in[0].rank_known) return TypeInfo{{}, in[0].dtype, false};  // checked when it runs
+    if (in[0].ndim() == 0) fail_value("squeeze", "cannot squeeze a scalar (rank-0 tensor)");
     int ax = normalize_axis(a.i("axis"), in[0].ndim(), "squeeze");
     if (in[0].shape[ax] > 1) fail_value("squeeze", "cannot squeeze axis " + std::to_string(a.i("axis")) + " of shape " + shape_str(in[0].shape) + ": its length is not 1");
     Shape s = in[0].shape;
@@ -356,6 +361,7 @@ void register_shape_ops() {
   };
   sq.forward = [](KernelCtx& ctx) {
     const Tensor& x = ctx.in[0];
+    if (x.ndim() == 0) fail_value("squeeze", "cannot squeeze a scalar (rank-0 tensor)");
     int ax = normalize_axis(ctx.attrs().i("axis"), x.ndim(), "squeeze");
     if (x.shape()[ax] != 1) fail_value("squeeze", "cannot squeeze axis of length " + std::to_string(x.shape()[ax]));
     Shape s = x.shape(), st = x.strides();
@@ -370,6 +376,7 @@ void register_shape_ops() {
   OpDef sqa = def("_squeeze_axes(x: tensor, axis: axes = None)", "Remove the given length-1 axes (all if None).");
   sqa.build = [](const OpDef&, std::vector<Value>& a) {
     Expr x(a[0].t);
+    if (!x->rank_known) fail_value("squeeze", "needs a tensor of known rank to drop axes " + a[1].repr());
     std::vector<int> axes;
     if (a[1].is_none()) for (int i = 0; i < x.ndim(); ++i) axes.push_back(i);
     else axes = normalize_axes(a[1].ints, x.ndim(), "squeeze");

@@ -1,5 +1,6 @@
 // python/src/bind_graph.cpp — the Tensor class (graph nodes as Keras sees them), numpy interop,
 // leaves, gradients and Function.
+#include <cmath>
 #include <cstring>
 
 #include "bind.h"
@@ -94,7 +95,13 @@ static Tensor number_tensor(py::handle h, DType* ref) {
   DType t;
   if (ref && (is_floating(*ref) || !is_float)) t = *ref;
   else t = is_float ? config::floatx() : DType::int32;
-  return Tensor::scalar(double_of(h), t);
+  double v = double_of(h);
+  if (is_integer(t) && !std::isnan(v)) {  // 2**64 as int32 would wrap (the cast is undefined)
+    int bits = static_cast<int>(dtype_size(t)) * 8;
+    double lo = t == DType::uint8 ? 0 : -std::ldexp(1.0, bits - 1), hi = t == DType::uint8 ? 255 : std::ldexp(1.0, bits - 1) - 1;
+    if (v < lo || v > hi) throw ValueError("number " + std::string(py::str(h)).substr(0, 40) + " is out of range for " + dtype_name(t));
+  }
+  return Tensor::scalar(v, t);
 }
 
 Value to_value(py::handle h, int kind, DType* ref) {
@@ -229,6 +236,17 @@ void init_graph(py::module_& m) {
           throw ValueError(std::string("[getitem] ") + e.what());
         }
         return py::cast(make_node("_getitem", {Expr(self.cast<std::shared_ptr<Node>>())}, a).node());
+      })
+      // Without __iter__, Python would iterate by indexing until IndexError, which never comes
+      // for a dim unknown until run time (tuple(x) looped forever).
+      .def("__iter__", [](py::object self) {
+        const Node& n = self.cast<Node&>();
+        if (!n.rank_known || n.ndim() == 0 || n.shape[0] < 0)
+          throw TypeError("[iter] a keras_cpp Tensor of shape " + (n.rank_known ? shape_str(n.shape) : std::string("<unknown rank>")) +
+                          " is not iterable (its first dim must be known); use K.map_fn or index it");
+        py::list items;
+        for (int64_t i = 0; i < n.shape[0]; ++i) items.append(self.attr("__getitem__")(py::int_(i)));
+        return items.attr("__iter__")();
       })
       .def("__neg__", [](py::object a) { return py::cast(negative(Expr(a.cast<std::shared_ptr<Node>>())).node()); })
       .def("__abs__", [](py::object a) { return py::cast(abs(Expr(a.cast<std::shared_ptr<Node>>())).node()); })

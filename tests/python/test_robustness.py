@@ -297,3 +297,56 @@ def test_dot_with_size_zero_dims(xs, ys):
 ])
 def test_more_sizes_that_overflow_raise_naming_the_op(box, code, op):
     raises_in_sandbox(box, code, 'ValueError', op)
+
+
+# ---------------------------------------------------------------- found by test_fuzz.py
+@pytest.mark.parametrize('code,op', [
+    ("K.squeeze(K.constant(1.), -1)", 'squeeze'),
+    ("K.logsumexp(K.placeholder(shape=None), axis=(-1, -1))", 'logsumexp'),
+    ("K.reshape(K.constant(1.), (3, 4, -2**63))", 'reshape'),
+    ("K.repeat_elements(K.constant(1.), 1, 0)", 'repeat_elements'),
+    ("K.repeat_elements(2**64, 1, 0)", 'repeat_elements'),
+])
+def test_calls_that_crashed_under_fuzzing_raise(box, code, op):
+    raises_in_sandbox(box, code, 'ValueError', op)
+
+
+def test_iterating_a_tensor_with_an_unknown_first_dim_raises(box):
+    r = box.run("tuple(K.placeholder((None, 2)))", timeout=20)
+    assert r.crash is None and r.exc == 'TypeError' and 'not iterable' in r.msg, r
+    rows = [K.eval(t) for t in K.constant(np.arange(6.).reshape(3, 2))]
+    np.testing.assert_array_equal(rows, np.arange(6.).reshape(3, 2))
+
+
+def test_dot_with_an_unknown_rank_raises_instead_of_multiplying():
+    with pytest.raises(ValueError, match=r'\[dot\] needs tensors of known rank'):
+        K.dot(K.constant(np.ones(4, 'float32')), K.placeholder(shape=None))
+
+
+def test_categorical_crossentropy_of_unknown_rank_reduces_the_last_axis():
+    import reference as R
+    t, o = K.placeholder(shape=None), K.placeholder(shape=None)
+    a = np.random.RandomState(0).rand(2, 3).astype('float32')
+    b = np.random.RandomState(1).rand(2, 3).astype('float32')
+    np.testing.assert_allclose(K.function([t, o], [K.categorical_crossentropy(t, o)])([a, b])[0],
+                               R.categorical_crossentropy(a, b), rtol=1e-5)
+
+
+def test_relu_with_a_negative_max_value_clips_as_tf():
+    # TF: clip_by_value(relu(x), 0, max_value) gives max_value when it is below 0 (no K.clip fix-up).
+    x = np.array([-0.5, 0.25, 3.0], 'float32')
+    y = K.eval(K.relu(K.constant(x), alpha=1.0, max_value=-1.5))
+    np.testing.assert_allclose(y, -1.5 - np.maximum(-x, 0), rtol=1e-6)
+
+
+def test_cumsum_of_a_scalar_raises_as_tf():
+    with pytest.raises(ValueError, match=r'\[cumsum\] needs a tensor of rank >= 1'):
+        K.cumsum(K.constant(1.))
+
+
+@pytest.mark.parametrize('code', ["K.variable(2**62, dtype='uint8')", "K.placeholder(ndim=2**64)",
+                                  "K.random_binomial((0, 2**62, 2**62), p=K.variable([0.5]))",
+                                  "K.constant(np.ones(2), dtype='int8') + 300"])
+def test_out_of_range_values_raise_value_errors(box, code):
+    r = box.run(code)
+    assert r.crash is None and r.exc == 'ValueError' and r.msg.startswith('['), r

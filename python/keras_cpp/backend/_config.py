@@ -11,6 +11,7 @@ import sys
 import warnings
 
 from .. import _core
+from . import _errors
 
 FLOATX_TYPES = ('float16', 'float32', 'float64')
 DATA_FORMATS = ('channels_last', 'channels_first')
@@ -276,3 +277,7 @@ def eager(func):
 
 _STRICT = _strict_from_env()
 _load()
+
+
+# The set_* functions keep Keras's own messages (config.md); cast_to_floatx's come from numpy.
+_errors.name_errors(globals(), __name__, ('cast_to_floatx',))

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from .. import _core
-from . import _config
+from . import _config, _errors
 
 _core._set_config_sync(_config.sync_from_keras)
 _core._set_print(lambda s: sys.stdout.write(s))
@@ -81,8 +81,8 @@ def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
     """Symbolic input. shape may contain None; with shape None, ndim gives an all-None shape."""
     dtype = _dtype_name(dtype)
     if shape is None and ndim is not None:
-        if not isinstance(ndim, (int, np.integer)) or isinstance(ndim, bool) or ndim < 0:
-            raise ValueError('[placeholder] ndim must be an int >= 0, got %r' % (ndim,))
+        if not isinstance(ndim, (int, np.integer)) or isinstance(ndim, bool) or not 0 <= ndim <= 64:
+            raise ValueError('[placeholder] ndim must be an int in [0, 64] (numpy\'s limit), got %r' % (ndim,))
         shape = (None,) * int(ndim)
     if shape is not None:
         shape = tuple(shape)
@@ -107,8 +107,9 @@ def _to_array(value, dtype, op):
         raise ValueError('[%s] value must be an array, a number, a list or a tensor, got %r' % (op, value))
     try:
         return np.asarray(value, dtype=dtype)
-    except (ValueError, TypeError) as e:
-        raise type(e)('[%s] cannot make a %s array of %.80r: %s' % (op, dtype, value, e)) from None
+    except (ValueError, TypeError, OverflowError) as e:  # OverflowError: 2**62 as uint8
+        raise (TypeError if isinstance(e, TypeError) else ValueError)(
+            '[%s] cannot make a %s array of %.80r: %s' % (op, dtype, value, e)) from None
 
 
 def variable(value, dtype=None, name=None, constraint=None):
@@ -431,19 +432,9 @@ def is_symbolic(x):
 def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
     """(normed, mean, var): batch mean and population variance over reduction_axes (those axes
     removed); normed = (x - mean) / sqrt(var + epsilon) * gamma + beta along the kept axes."""
-    try:
-        mean = _core._batch_mean(x, reduction_axes)
-        var = _core._batch_var(x, mean, reduction_axes)
-        return _core._batch_normalize(x, mean, var, gamma, beta, reduction_axes, epsilon), mean, var
-    except (ValueError, TypeError) as e:  # name the public function, not the private nodes
-        raise type(e)(_public_message(str(e), 'normalize_batch_in_training')) from None
-
-
-def _public_message(msg, public):
-    """'[_batch_var] ...' -> '[normalize_batch_in_training] ...'."""
-    if msg.startswith('[_'):
-        msg = msg[msg.index(']') + 2:]
-    return '[%s] %s' % (public, msg)
+    mean = _core._batch_mean(x, reduction_axes)
+    var = _core._batch_var(x, mean, reduction_axes)
+    return _core._batch_normalize(x, mean, var, gamma, beta, reduction_axes, epsilon), mean, var
 
 
 def _as_tensor(v, ref_dtype, op):
@@ -599,10 +590,7 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, m
     log probabilities of the beam search's best paths."""
     y_pred = _as_tensor(y_pred, None, 'ctc_decode')
     input_length = _as_tensor(input_length, 'int32', 'ctc_decode')
-    try:
-        packed = _core._ctc_decode(y_pred, input_length, greedy, beam_width, top_paths, merge_repeated)
-    except (ValueError, TypeError) as e:  # name the public function, not the private node
-        raise type(e)(str(e).replace('[_ctc_decode] ', '', 1)) from None
+    packed = _core._ctc_decode(y_pred, input_length, greedy, beam_width, top_paths, merge_repeated)
     n = 1 if greedy else top_paths
     decoded = [_core._ctc_decoded_path(packed, i) for i in range(n)]
     return decoded, _core._ctc_log_prob(packed, y_pred.dtype)
@@ -653,3 +641,6 @@ def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None)
     """Variable holding N(mean, scale**2) samples (drawn once)."""
     dtype = _dtype_name(dtype)
     return variable(eval(_core.random_normal(shape, mean, scale, dtype, _op_seed(seed, 10e8))), dtype, name)
+
+
+_errors.name_errors(globals(), __name__)
