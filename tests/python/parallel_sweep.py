@@ -1,0 +1,170 @@
+"""The op table at parallel sizes: each row's `big` samples (large enough that parallel_for splits
+the work) run in a child process per thread count (OMP_NUM_THREADS=1, 2, 3, 8), so that a crash or
+a hang in one kernel is reported against that row instead of killing the test run.
+
+In the child, every big sample is checked: the float32 forward against the numpy reference, the
+float64 gradient along a random direction against the central difference (gradcheck.py), and for
+random rows the distribution plus a digest of the numbers (the same at every thread count). Whether
+the work really split is read from the pool threads' run time (/proc/self/task/*/schedstat): an idle
+worker sleeps, so a worker that ran during the call was handed chunks.
+
+Run as a script: python parallel_sweep.py OUT.jsonl [--skip name,...]; one JSON line per row."""
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+import traceback
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+THREADS = (1, 2, 3, 8)
+CHILD_TIMEOUT = 600  # seconds for one thread count's whole sweep
+ROW_TIMEOUT = 120    # a row still running after this is reported as a hang (faulthandler)
+
+
+# ---------------------------------------------------------------- in the child
+def _worker_times():
+    me = str(os.getpid())
+    out = {}
+    for tid in os.listdir('/proc/self/task'):
+        if tid == me:
+            continue
+        try:
+            with open('/proc/self/task/%s/schedstat' % tid) as f:
+                out[tid] = int(f.read().split()[0])
+        except OSError:
+            pass
+    return out
+
+
+def _settled():
+    """Worker run times once no worker is still finishing an earlier job."""
+    t = _worker_times()
+    for _ in range(50):
+        time.sleep(0.002)
+        u = _worker_times()
+        if u == t:
+            return u
+        t = u
+    return t
+
+
+def _split(before):
+    """True when a pool worker ran since `before` (waits a little for a descheduled one)."""
+    for _ in range(100):
+        now = _worker_times()
+        if any(now[t] > before.get(t, 0) for t in now):
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def _digest(v):
+    return hashlib.sha1(np.ascontiguousarray(v).tobytes()).hexdigest()
+
+
+def check_row(op, rng, probe=True):
+    """Check every big sample of a row at the current thread count; returns a result record.
+    probe: find out whether the work split (pointless with one thread: there is no pool)."""
+    from keras_cpp import backend as K
+    import gradcheck
+    import test_ops
+    splits, digests = [], []
+    for k, sample in enumerate(op.big(rng)):
+        f32 = sample.cast_floats('float32')
+        before = _settled() if probe else None
+        if op.kind == 'random':
+            v = test_ops.run(op, f32, 'feed')[0][0]
+            args, kwargs = f32.bind(test_ops.R, values=lambda a: a)
+            op.ref(v, *args, **kwargs)
+            digests.append(_digest(v))
+        elif op.kind == 'update':
+            v = K.variable(f32.args[0])
+            out = K.eval(op.op(v, *f32.args[1:], **f32.kwargs))
+            exp = np.asarray(test_ops._ref(op, f32), 'float64')
+            np.testing.assert_allclose(np.asarray(out, 'float64'), exp, *test_ops.BIG_TOL['float32'])
+        else:
+            outs, syms = test_ops.run(op, f32, 'feed')
+            test_ops.check(op, f32, 'float32', outs, syms, 'big', tol=test_ops.BIG_TOL)
+        split = probe and _split(before)
+        if op.differentiable and op.kind == 'pure' and 'nograd' not in sample.tags:
+            before = _settled() if probe else None
+            f64 = sample.cast_floats('float64')
+            gradcheck.check_directional(lambda *phs: op.op(*f64.bind(K, phs)[0], **f64.bind(K, phs)[1]),
+                                        f64.arrays(), wrt=op.grad_wrt, seed=k, err_msg='%s %s' % (op.name, sample))
+            split = split or (probe and _split(before))
+        splits.append(split)
+    return {'op': op.name, 'ok': True, 'splits': splits, 'digests': digests}
+
+
+def child_main(out_path, skip):
+    import faulthandler
+    sys.path.insert(0, HERE)
+    from op_info import rng_for
+    from op_table import OPS
+    with open(out_path, 'a') as out:
+        for op in OPS:
+            if op.big is None or op.name in skip:
+                continue
+            out.write(json.dumps({'op': op.name, 'start': True}) + '\n')
+            out.flush()
+            faulthandler.dump_traceback_later(ROW_TIMEOUT, exit=True)
+            try:
+                rec = check_row(op, rng_for(op.name, 'big'), probe=os.environ.get('OMP_NUM_THREADS') != '1')
+            except Exception:  # a failed check is a result, not a reason to stop the sweep
+                rec = {'op': op.name, 'ok': False, 'error': traceback.format_exc(limit=6)}
+            faulthandler.cancel_dump_traceback_later()
+            out.write(json.dumps(rec) + '\n')
+            out.flush()
+
+
+# ---------------------------------------------------------------- in the test process
+def _read(path):
+    started, done = [], {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                rec = json.loads(line)
+                if rec.get('start'):
+                    started.append(rec['op'])
+                else:
+                    done[rec['op']] = rec
+    return started, done
+
+
+def run_sweep(threads, workdir):
+    """{row name: record} for one thread count; a row that crashed or hung the child gets an
+    error record and the child is restarted without it."""
+    import keras_cpp
+    root = os.path.dirname(os.path.dirname(os.path.abspath(keras_cpp.__file__)))
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
+               PYTHONPATH=os.pathsep.join([root, HERE] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+    path = os.path.join(workdir, 'sweep-%d.jsonl' % threads)
+    crashed = {}
+    while True:
+        started, done = _read(path)
+        skip = set(done) | set(crashed)
+        try:
+            p = subprocess.run([sys.executable, os.path.abspath(__file__), path, ','.join(sorted(skip))], env=env,
+                               cwd=workdir, timeout=CHILD_TIMEOUT, capture_output=True, text=True)
+            rc, err = p.returncode, p.stderr
+        except subprocess.TimeoutExpired as e:
+            rc, err = 'timeout', (e.stderr or b'').decode(errors='replace') if isinstance(e.stderr, bytes) else str(e.stderr)
+        started, done = _read(path)
+        lost = [n for n in started if n not in done and n not in crashed]
+        if rc == 0 and not lost:
+            break
+        if not lost:  # the child failed before starting a row: nothing to attribute it to
+            raise RuntimeError('parallel sweep child (%d threads) failed: %s\n%s' % (threads, rc, err[-3000:]))
+        for n in lost:
+            crashed[n] = {'op': n, 'ok': False,
+                          'error': 'the child process died (exit %s) at %d threads:\n%s' % (rc, threads, err[-3000:])}
+    done.update(crashed)
+    return done
+
+
+if __name__ == '__main__':
+    child_main(sys.argv[1], set(filter(None, sys.argv[2].split(','))) if len(sys.argv) > 2 else set())
