@@ -116,7 +116,7 @@ def ctc_label_dense_to_sparse(labels, label_lengths):
 def ctc_batch_cost(y_true, y_pred, input_length, label_length):
     il, ll = np.ravel(input_length).astype(int), np.ravel(label_length).astype(int)
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    return np.asarray([[ctc_nll(y_true[b, :ll[b]], y_pred[b, :il[b]])] for b in range(len(y_pred))])
+    return np.asarray([ctc_nll(y_true[b, :ll[b]], y_pred[b, :il[b]]) for b in range(len(y_pred))]).reshape(-1, 1)
 
 
 def _dense(paths):

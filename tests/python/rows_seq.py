@@ -163,3 +163,117 @@ row('rnn', R.rnn, _rnn_samples, ('float32', 'float64'), permutable=False, grad_s
              ValueError, 'mask')],
     na=dict(NO_AXIS, broadcast='the step sees (batch, ...) slices: states keep their shape'),
     tol={'float32': (1e-5, 1e-6)}, big=_rnn_big)
+
+
+# ---------------------------------------------------------------- CTC (blank = last class)
+def _labels(rng, B, M, C, dtype='int32'):
+    return rng.integers(0, C - 1, size=(B, M)).astype(dtype)
+
+
+def _dense_samples(dtype, rng):
+    labels = np.array([[1, 2, 3, 4], [5, 6, 7, 8], [9, 1, 2, 3]], dtype)
+    return [Sample(labels, np.array([4, 0, 2], 'int32')), Sample(labels[:1, :3], np.array([1], 'int64')),
+            Sample(np.zeros((2, 0), dtype), np.array([0, 0], 'int32')), Sample(labels[:, :1], np.array([1, 0, 1], 'int32'))]
+
+
+row('ctc_label_dense_to_sparse', R.ctc_label_dense_to_sparse, _dense_samples, ('int32', 'int64', 'float32'),
+    differentiable=False, out_dtype=always('int64'), permutable=False,
+    grad_samples=lambda rng: [Sample(np.array([[1., 2.]]), np.array([1], 'int32'))],
+    errors=[(lambda: K.ctc_label_dense_to_sparse(c([1, 2], 'int32'), c([1], 'int32')), ValueError, 'labels must be'),
+            (lambda: K.ctc_label_dense_to_sparse(c([[1, 2]], 'int32'), c([1, 1], 'int32')), ValueError, 'label_lengths'),
+            (lambda: K.ctc_label_dense_to_sparse(c([[1, 2]], 'int32'), c([3], 'int32')), ValueError, 'sample 0')],
+    na=dict(NO_AXIS, broadcast='one length per row of labels: nothing broadcasts',
+            parallel='copies labels row by row on the calling thread (no parallel_for)'))
+
+CLASSIC_LABELS = np.asarray([[0, 1, 2, 1, 0], [0, 1, 1, 0, -1]])  # Graves / TF ctc_loss_op_test / Keras
+CLASSIC_INPUTS = np.asarray(
+    [[[0.633766, 0.221185, 0.0917319, 0.0129757, 0.0142857, 0.0260553],
+      [0.111121, 0.588392, 0.278779, 0.0055756, 0.00569609, 0.010436],
+      [0.0357786, 0.633813, 0.321418, 0.00249248, 0.00272882, 0.0037688],
+      [0.0663296, 0.643849, 0.280111, 0.00283995, 0.0035545, 0.00331533],
+      [0.458235, 0.396634, 0.123377, 0.00648837, 0.00903441, 0.00623107]],
+     [[0.30176, 0.28562, 0.0831517, 0.0862751, 0.0816851, 0.161508],
+      [0.24082, 0.397533, 0.0557226, 0.0546814, 0.0557528, 0.19549],
+      [0.230246, 0.450868, 0.0389607, 0.038309, 0.0391602, 0.202456],
+      [0.280884, 0.429522, 0.0326593, 0.0339046, 0.0326856, 0.190345],
+      [0.423286, 0.315517, 0.0338439, 0.0393744, 0.0339315, 0.154046]]])
+
+
+def _cost_samples(dtype, rng):
+    out = [Sample(CLASSIC_LABELS.astype('int32'), CLASSIC_INPUTS.astype(dtype), np.array([[5], [5]], 'int32'),
+                  np.array([[5], [4]], 'int32'))]
+    B, T, C, M = 4, 7, 5, 4
+    il, ll = np.array([7, 3, 5, 0]), np.array([4, 1, 2, 0])  # sample 3: an empty label over no frames
+    for ldt, col in [('int32', True), ('int64', False), ('float32', True)]:
+        shp = (lambda a: a[:, None]) if col else (lambda a: a)
+        out.append(Sample(_labels(rng, B, M, C, 'int64'), probs((B, T, C), dtype, rng), shp(il).astype(ldt),
+                          shp(ll).astype(ldt)))
+    out.append(Sample(np.array([[1, 1]], 'int32'), probs((1, 3, 3), dtype, rng), np.array([[3]], 'int32'),
+                      np.array([[2]], 'int32')))  # a repeat needs a blank between: 3 frames for "11"
+    out.append(Sample(np.zeros((0, 2), 'int32'), probs((0, 3, 3), dtype, rng), np.zeros((0, 1), 'int32'),
+                      np.zeros((0, 1), 'int32')))
+    return out
+
+
+def _cost_errors():
+    lab, y, one = c([[0, 1]], 'int32'), c(probs((1, 4, 3), 'float32', np.random.default_rng(0))), c([[4]], 'int32')
+    return [(lambda: K.ctc_batch_cost(lab, c(np.ones((1, 4))), one, one), ValueError, 'y_pred must be'),
+            (lambda: K.ctc_batch_cost(lab, c(np.ones((1, 4, 3)), 'int32'), one, one), TypeError, 'float'),
+            (lambda: K.ctc_batch_cost(lab, y, one, c([[1], [1]], 'int32')), ValueError, 'label_length'),
+            (lambda: K.ctc_batch_cost(lab, y, c([[4, 4]], 'int32'), one), ValueError, 'input_length must have shape'),
+            (lambda: K.ctc_batch_cost(c([[0, 2]], 'int32'), y, one, c([[2]], 'int32')), ValueError,
+             'label 2 at position 1 is out of range'),
+            (lambda: K.ctc_batch_cost(lab, y, c([[5]], 'int32'), c([[2]], 'int32')), ValueError, 'input_length=5'),
+            (lambda: K.ctc_batch_cost(lab, y, c([[1]], 'int32'), c([[2]], 'int32')), ValueError,
+             'sample 0.*impossible alignment')]
+
+
+def _cost_grads(rng):
+    return [Sample(np.array([[0, 1, 1], [2, 0, 0]], 'int32'), probs((2, 5, 4), 'float64', rng),
+                   np.array([[5], [3]], 'int32'), np.array([[3], [1]], 'int32'))]
+
+
+def _cost_big(rng):
+    B, T, C, M = 96, 20, 10, 4
+    return [Sample(_labels(rng, B, M, C), probs((B, T, C), 'float64', rng), np.full((B, 1), T, 'int32'),
+                   rng.integers(1, M + 1, size=(B, 1)).astype('int32'))]
+
+
+row('ctc_batch_cost', R.ctc_batch_cost, _cost_samples, ('float32', 'float64'), out_dtype=keep, permutable=False,
+    grad_wrt=(1,), grad_samples=_cost_grads, errors=_cost_errors(), tol={'float32': (1e-5, 1e-5)},
+    na=dict(NO_AXIS, broadcast='one label row and one length per sample: nothing broadcasts'), big=_cost_big)
+
+
+def _decode_samples(dtype, rng):
+    B, T, C = 4, 6, 4
+    y = rng.dirichlet(np.ones(C) * 0.5, size=(B, T))
+    il = np.array([6, 4, 6, 0], 'int32')
+    out = [Sample(y.astype(dtype), il), Sample(y.astype(dtype), il.astype('int64'), merge_repeated=True)]
+    for width, merge in [(1, False), (2, True), (5, False), (64, False)]:
+        y2 = rng.dirichlet(np.ones(3) * 0.7, size=(3, 5))
+        out.append(Sample(y2.astype(dtype), np.array([5, 3, 4], 'int32'), greedy=False, beam_width=width,
+                          top_paths=min(width, 2), merge_repeated=merge))
+    out.append(Sample(probs((1, 1, 3), dtype, rng), np.array([1], 'int32'), False, 3, 2))
+    out.append(Sample(probs((0, 3, 3), dtype, rng), np.zeros((0,), 'int32')))
+    return out
+
+
+def _decode_errors():
+    y = c(probs((1, 3, 3), 'float32', np.random.default_rng(0)))
+    return [(lambda: K.ctc_decode(c(np.ones((3, 3))), c([3], 'int32')), ValueError, r'^\[ctc_decode\] y_pred must be'),
+            (lambda: K.ctc_decode(y, c([3, 3], 'int32')), ValueError, 'one entry per sample'),
+            (lambda: K.ctc_decode(y, c([3], 'int32'), greedy=False, beam_width=2, top_paths=3), ValueError,
+             r'top_paths must be in \[1, beam_width=2\]'),
+            (lambda: K.ctc_decode(y, c([3], 'int32'), greedy=False, beam_width=0), ValueError, 'beam_width must be >= 1'),
+            (lambda: K.ctc_decode(y, c([4], 'int32'))[1], ValueError, 'sample 0.*input_length=4'),
+            (lambda: K.ctc_decode(c([[[.5, .5]]]), c([1], 'int32'), greedy=False, beam_width=5, top_paths=3)[1],
+             ValueError, 'found only 2 paths but top_paths=3')]
+
+
+row('ctc_decode', R.ctc_decode, _decode_samples, ('float32', 'float64'), differentiable=False, permutable=False,
+    out_dtype=lambda d: None, grad_samples=lambda rng: [Sample(probs((1, 3, 3), 'float64', rng), np.array([3], 'int32'))],
+    errors=_decode_errors(), tol={'float32': (1e-5, 1e-5)},
+    na=dict(NO_AXIS, broadcast='one length per sample: nothing broadcasts'),
+    big=lambda rng: [Sample(probs((700, 20, 10), 'float64', rng), np.full((700,), 20, 'int32')),
+                     Sample(probs((48, 20, 10), 'float64', rng), np.full((48,), 20, 'int32'), greedy=False,
+                            beam_width=4, top_paths=2)])
