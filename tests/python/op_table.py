@@ -10,10 +10,11 @@ import rows_linalg
 import rows_math
 import rows_nn
 import rows_seq
+import rows_shape
 import rows_state
 from op_info import ALL, FLOATS, INTS, NUMERIC, TOL  # noqa: F401  (re-exported for the sweeps)
 
-OPS = rows_math.ROWS + rows_linalg.ROWS + rows_nn.ROWS + rows_seq.ROWS + rows_state.ROWS
+OPS = rows_math.ROWS + rows_linalg.ROWS + rows_nn.ROWS + rows_seq.ROWS + rows_shape.ROWS + rows_state.ROWS
 
 OP_BY_NAME = {o.name: o for o in OPS}
 assert len(OP_BY_NAME) == len(OPS), 'duplicate rows in op_table: %s' % sorted(
