@@ -102,6 +102,7 @@ def check_row(op, rng, probe=True):
 
 def child_main(out_path, skip):
     import faulthandler
+    faulthandler.enable()  # a crash prints the Python stack: the parent reports it with the row
     sys.path.insert(0, HERE)
     from op_info import rng_for
     from op_table import OPS

@@ -456,6 +456,7 @@ def int_shape(x):
     return tuple(np.shape(x))
 
 
+from reference_conv import *  # noqa: E402,F401,F403  (conv*, depthwise/separable, pool*, local_conv*)
 from reference_seq import *  # noqa: E402,F401,F403  (rnn, map_fn, foldl, foldr, switch, ctc_*)
 
 
