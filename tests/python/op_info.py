@@ -22,8 +22,9 @@ BIG_TOL = {'float16': (5e-2, 5e-2), 'float32': (1e-4, 1e-5), 'float64': (1e-9, 1
 # The layouts every row's samples must cover (or the row says why one does not apply);
 # non-contiguous inputs are covered by the sweep's modes for every row that takes arrays.
 LAYOUTS = ('broadcast', 'negative_axis', 'empty', 'size1', 'noncontig')
-# na= keys: a layout, or 'parallel' for a row without big samples.
-NA_KEYS = LAYOUTS + ('parallel',)
+# na= keys: a layout, 'parallel' for a row without big samples, 'gradient' for a row whose
+# gradient cannot be checked by finite differences (fresh random numbers on each call).
+NA_KEYS = LAYOUTS + ('parallel', 'gradient')
 
 
 class Fn(object):
@@ -365,6 +366,6 @@ def layouts_of(samples):
                 pass
         if any(isinstance(v, int) and not isinstance(v, bool) and v < 0 for v in _axis_values(s)):
             found.add('negative_axis')
-        if arrays:
+        if any(a.ndim >= 1 and a.size > 1 for a in arrays):
             found.add('noncontig')
     return found

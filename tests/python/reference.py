@@ -457,6 +457,7 @@ def int_shape(x):
 
 
 from reference_conv import *  # noqa: E402,F401,F403  (conv*, depthwise/separable, pool*, local_conv*)
+from reference_random import *  # noqa: E402,F401,F403  (checkers: random_*, dropout)
 from reference_seq import *  # noqa: E402,F401,F403  (rnn, map_fn, foldl, foldr, switch, ctc_*)
 
 
@@ -558,6 +559,15 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation='ne
 
 def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     return _nearest(np.asarray(x), (depth_factor, height_factor, width_factor), _spatial_axes(data_format, 3))
+
+
+def arange(start, stop=None, step=1, dtype='int32'):
+    """Keras/TF: the range takes its arguments' dtype and is cast only when dtype != 'int32'."""
+    start, stop, step = [None if v is None else np.asarray(v).item() for v in (start, stop, step)]
+    if stop is None:
+        start, stop = 0, builtins.max(start, 0)
+    natural = 'float32' if builtins.any(isinstance(v, float) for v in (start, stop, step)) else 'int32'
+    return np.arange(start, stop, step).astype(natural if dtype == 'int32' else dtype)
 
 
 def size(x, name=None):

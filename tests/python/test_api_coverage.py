@@ -64,6 +64,9 @@ def test_row_is_complete(op):
         assert op.samples(d, _rng(op, d)), '%s: no samples for %s' % (op.name, d)
     if op.differentiable:
         assert op.grad_samples is not None, '%s: differentiable but no gradient samples' % op.name
+    elif op.kind in ('pure', 'random') and op.name in _core._ops:
+        assert op.grad_samples is not None or 'gradient' in op.na, \
+            '%s: say how it is non-differentiable (grad_samples) or why it cannot be checked' % op.name
     if op.name in _core._ops:
         assert op.kind in ('pure', 'update', 'print', 'random'), '%s is a registered op: compare values' % op.name
     unknown = set(op.na) - set(NA_KEYS)
