@@ -76,6 +76,8 @@ class Sample(object):
         self.kwargs = kwargs
         self.tags = set()
         self.expect = None
+        self.setup = None
+        self.make_args = None
 
     def tag(self, *tags):
         """Mark a layout the automatic detection cannot see (e.g. a negative positional axis)."""
@@ -85,6 +87,17 @@ class Sample(object):
     def expects(self, value):
         """What a 'contract' row's call must return (or do), for its checker."""
         self.expect = value
+        return self
+
+    def before(self, fn):
+        """A 'contract' row's setup, run just before the call (e.g. state the call must reset)."""
+        self.setup = fn
+        return self
+
+    def made(self, fn):
+        """A 'contract' row's arguments made at call time: fn() -> (args, kwargs), for calls whose
+        arguments must share tensors (function(inputs, outputs), gradients(loss, variables))."""
+        self.make_args = fn
         return self
 
     def cast_floats(self, dtype):

@@ -6,6 +6,7 @@ A row (op_info.OpInfo) says how to make inputs, which numpy reference to compare
 parallel sweep, inputs large enough that parallel_for splits the work. The rows live by group in
 rows_*.py; the sweeps are test_ops.py (forward), test_grads.py (finite differences, gradcheck.py),
 test_errors.py (malformed calls) and test_parallel.py (1, 2, 3 and 8 threads)."""
+import rows_api
 import rows_conv
 import rows_linalg
 import rows_math
@@ -16,7 +17,7 @@ import rows_shape
 import rows_state
 from op_info import ALL, FLOATS, INTS, NUMERIC, TOL  # noqa: F401  (re-exported for the sweeps)
 
-OPS = rows_math.ROWS + rows_linalg.ROWS + rows_conv.ROWS + rows_nn.ROWS + rows_random.ROWS + rows_seq.ROWS + rows_shape.ROWS + rows_state.ROWS
+OPS = rows_math.ROWS + rows_linalg.ROWS + rows_conv.ROWS + rows_nn.ROWS + rows_random.ROWS + rows_seq.ROWS + rows_shape.ROWS + rows_state.ROWS + rows_api.ROWS
 
 OP_BY_NAME = {o.name: o for o in OPS}
 assert len(OP_BY_NAME) == len(OPS), 'duplicate rows in op_table: %s' % sorted(

@@ -77,10 +77,11 @@ def test_row_is_complete(op):
         assert isinstance(reason, str) and len(reason) > 10, '%s: say why for %r' % (op.name, key)
 
 
-@pytest.mark.parametrize('op', [pytest.param(o, id=o.name) for o in OPS])
+@pytest.mark.parametrize('op', [pytest.param(o, id=o.name) for o in OPS if o.kind != 'contract'])
 def test_row_covers_the_layouts(op):
     """Broadcast, negative axes, empty dims, size-1 dims and non-contiguous inputs appear in the
-    row's samples (over its dtypes), or the row says why the layout does not apply."""
+    row's samples (over its dtypes), or the row says why the layout does not apply. (Contract
+    rows, for names that are not array ops, check what the name promises instead.)"""
     found = set()
     for d in op.dtypes:
         found |= layouts_of(op.samples(d, _rng(op, d)))
