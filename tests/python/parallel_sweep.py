@@ -21,8 +21,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 THREADS = (1, 2, 3, 8)
-CHILD_TIMEOUT = 600  # seconds for one thread count's whole sweep
-ROW_TIMEOUT = 120    # a row still running after this is reported as a hang (faulthandler)
+CHILD_TIMEOUT = 600  # seconds for one thread count's whole sweep; the row then running is a hang
 
 
 # ---------------------------------------------------------------- in the child
@@ -103,6 +102,7 @@ def check_row(op, rng, probe=True):
 def child_main(out_path, skip):
     import faulthandler
     faulthandler.enable()  # a crash prints the Python stack: the parent reports it with the row
+    faulthandler.dump_traceback_later(CHILD_TIMEOUT - 20, exit=True)  # and so does a hang
     sys.path.insert(0, HERE)
     from op_info import rng_for
     from op_table import OPS
@@ -112,12 +112,10 @@ def child_main(out_path, skip):
                 continue
             out.write(json.dumps({'op': op.name, 'start': True}) + '\n')
             out.flush()
-            faulthandler.dump_traceback_later(ROW_TIMEOUT, exit=True)
             try:
                 rec = check_row(op, rng_for(op.name, 'big'), probe=os.environ.get('OMP_NUM_THREADS') != '1')
             except Exception:  # a failed check is a result, not a reason to stop the sweep
                 rec = {'op': op.name, 'ok': False, 'error': traceback.format_exc(limit=6)}
-            faulthandler.cancel_dump_traceback_later()
             out.write(json.dumps(rec) + '\n')
             out.flush()
 
