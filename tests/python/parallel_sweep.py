@@ -1,6 +1,7 @@
 """The op table at parallel sizes: each row's `big` samples (large enough that parallel_for splits
-the work) run in a child process per thread count (OMP_NUM_THREADS=1, 2, 3, 8), so that a crash or
-a hang in one kernel is reported against that row instead of killing the test run.
+the work) run at 1, 2, 3 and 8 threads (keras_cpp.set_num_threads) in a child process, so that a
+crash or a hang in one kernel is reported against that row and thread count instead of killing
+the test run.
 
 In the child, every big sample is checked: the float32 forward against the numpy reference, the
 float64 gradient along a random direction against the central difference (gradcheck.py), and for
@@ -8,7 +9,7 @@ random rows the distribution plus a digest of the numbers (the same at every thr
 the work really split is read from the pool threads' run time (/proc/self/task/*/schedstat): an idle
 worker sleeps, so a worker that ran during the call was handed chunks.
 
-Run as a script: python parallel_sweep.py OUT.jsonl [--skip name,...]; one JSON line per row."""
+Run as a script: python parallel_sweep.py OUT.jsonl 1,2,3,8 [row@threads,... to skip]."""
 import hashlib
 import json
 import os
@@ -99,25 +100,33 @@ def check_row(op, rng, probe=True):
     return {'op': op.name, 'ok': True, 'splits': splits, 'digests': digests}
 
 
-def child_main(out_path, skip):
+def child_main(out_path, threads, skip):
+    """Check every row at each thread count (set_num_threads, or OMP_NUM_THREADS for one count);
+    one JSON line when a (row, threads) unit starts and one with its result."""
     import faulthandler
     faulthandler.enable()  # a crash prints the Python stack: the parent reports it with the row
     faulthandler.dump_traceback_later(CHILD_TIMEOUT - 20, exit=True)  # and so does a hang
     sys.path.insert(0, HERE)
+    import keras_cpp
     from op_info import rng_for
     from op_table import OPS
     with open(out_path, 'a') as out:
-        for op in OPS:
-            if op.big is None or op.name in skip:
-                continue
-            out.write(json.dumps({'op': op.name, 'start': True}) + '\n')
-            out.flush()
-            try:
-                rec = check_row(op, rng_for(op.name, 'big'), probe=os.environ.get('OMP_NUM_THREADS') != '1')
-            except Exception:  # a failed check is a result, not a reason to stop the sweep
-                rec = {'op': op.name, 'ok': False, 'error': traceback.format_exc(limit=6)}
-            out.write(json.dumps(rec) + '\n')
-            out.flush()
+        for n in threads:
+            if hasattr(keras_cpp, 'set_num_threads'):
+                keras_cpp.set_num_threads(n)
+            for op in OPS:
+                unit = '%s@%d' % (op.name, n)
+                if op.big is None or unit in skip:
+                    continue
+                out.write(json.dumps({'unit': unit, 'start': True}) + '\n')
+                out.flush()
+                try:
+                    rec = check_row(op, rng_for(op.name, 'big'), probe=n > 1)
+                except Exception:  # a failed check is a result, not a reason to stop the sweep
+                    rec = {'op': op.name, 'ok': False, 'error': traceback.format_exc(limit=6)}
+                rec['unit'] = unit
+                out.write(json.dumps(rec) + '\n')
+                out.flush()
 
 
 # ---------------------------------------------------------------- in the test process
@@ -128,42 +137,53 @@ def _read(path):
             for line in f:
                 rec = json.loads(line)
                 if rec.get('start'):
-                    started.append(rec['op'])
+                    started.append(rec['unit'])
                 else:
-                    done[rec['op']] = rec
+                    done[rec['unit']] = rec
     return started, done
 
 
-def run_sweep(threads, workdir):
-    """{row name: record} for one thread count; a row that crashed or hung the child gets an
-    error record and the child is restarted without it."""
+def _run_child(threads, env, path, skip):
+    """Run the child until it finishes; returns (exit status, stderr)."""
+    try:
+        p = subprocess.run([sys.executable, os.path.abspath(__file__), path, ','.join(map(str, threads)),
+                            ','.join(sorted(skip))], env=env, cwd=os.path.dirname(path), timeout=CHILD_TIMEOUT,
+                           capture_output=True, text=True)
+        return p.returncode, p.stderr
+    except subprocess.TimeoutExpired as e:
+        err = e.stderr.decode(errors='replace') if isinstance(e.stderr, bytes) else (e.stderr or '')
+        return 'timeout after %ds' % CHILD_TIMEOUT, err
+
+
+def run_sweep(workdir, threads=THREADS):
+    """{'row@threads': record}. One child runs every thread count through set_num_threads (a child
+    per count, by OMP_NUM_THREADS, where the build lacks it). A unit that crashed or hung the child
+    gets an error record and the child is restarted without it."""
     import keras_cpp
     root = os.path.dirname(os.path.dirname(os.path.abspath(keras_cpp.__file__)))
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads),
-               PYTHONPATH=os.pathsep.join([root, HERE] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
-    path = os.path.join(workdir, 'sweep-%d.jsonl' % threads)
-    crashed = {}
-    while True:
-        started, done = _read(path)
-        skip = set(done) | set(crashed)
-        try:
-            p = subprocess.run([sys.executable, os.path.abspath(__file__), path, ','.join(sorted(skip))], env=env,
-                               cwd=workdir, timeout=CHILD_TIMEOUT, capture_output=True, text=True)
-            rc, err = p.returncode, p.stderr
-        except subprocess.TimeoutExpired as e:
-            rc, err = 'timeout', (e.stderr or b'').decode(errors='replace') if isinstance(e.stderr, bytes) else str(e.stderr)
-        started, done = _read(path)
-        lost = [n for n in started if n not in done and n not in crashed]
-        if rc == 0 and not lost:
-            break
-        if not lost:  # the child failed before starting a row: nothing to attribute it to
-            raise RuntimeError('parallel sweep child (%d threads) failed: %s\n%s' % (threads, rc, err[-3000:]))
-        for n in lost:
-            crashed[n] = {'op': n, 'ok': False,
-                          'error': 'the child process died (exit %s) at %d threads:\n%s' % (rc, threads, err[-3000:])}
-    done.update(crashed)
-    return done
+    groups = [list(threads)] if hasattr(keras_cpp, 'set_num_threads') else [[n] for n in threads]
+    results = {}
+    for group in groups:
+        env = dict(os.environ, OMP_NUM_THREADS=str(group[0]),
+                   PYTHONPATH=os.pathsep.join([root, HERE] + [p for p in [os.environ.get('PYTHONPATH')] if p]))
+        path = os.path.join(workdir, 'sweep-%s.jsonl' % '-'.join(map(str, group)))
+        crashed = {}
+        while True:
+            rc, err = _run_child(group, env, path, set(_read(path)[1]) | set(crashed))
+            started, done = _read(path)
+            lost = [u for u in started if u not in done and u not in crashed]
+            if rc == 0 and not lost:
+                break
+            if not lost:  # the child failed outside any unit: nothing to attribute it to
+                raise RuntimeError('parallel sweep child (threads %s) failed: %s\n%s' % (group, rc, err[-3000:]))
+            for u in lost:
+                crashed[u] = {'unit': u, 'ok': False, 'error': 'the child process died (exit %s) in %s:\n%s'
+                              % (rc, u, err[-3000:])}
+        results.update(done)
+        results.update(crashed)
+    return results
 
 
 if __name__ == '__main__':
-    child_main(sys.argv[1], set(filter(None, sys.argv[2].split(','))) if len(sys.argv) > 2 else set())
+    child_main(sys.argv[1], [int(n) for n in sys.argv[2].split(',')],
+               set(filter(None, sys.argv[3].split(','))) if len(sys.argv) > 3 else set())

@@ -14,12 +14,6 @@ CONV_DTYPES = FLOATS
 CONV_TOL = {'float16': (3e-2, 3e-2), 'float32': (1e-4, 1e-4)}
 
 
-# cpp/ops/conv_primitives.cpp sizes the kernel gradient's partial sums by the thread count but
-# indexes them by chunk (up to 8 per thread): a crash at 2 and 3 threads (issue 8).
-KGRAD_CRASH = {'big-%d' % n: 'SIGSEGV in the kernel gradient at %d threads: per-thread partial sums indexed per '
-                             'chunk in conv_bwd_kernel' % n for n in (2, 3)}
-
-
 def row(*args, **kwargs):
     kwargs.setdefault('na', CONV_NA)
     kwargs.setdefault('tol', CONV_TOL)
@@ -78,7 +72,7 @@ def _conv2d_errors():
             (lambda: K.conv2d(ph((1, 5, 5, 3), 'int32'), ph((3, 3, 3, 2), 'int32')), TypeError)]
 
 
-row('conv2d', R.conv2d, _conv_samples(CONV2D), CONV_DTYPES, out_dtype=keep, xfail=KGRAD_CRASH, errors=_conv2d_errors(),
+row('conv2d', R.conv2d, _conv_samples(CONV2D), CONV_DTYPES, out_dtype=keep, errors=_conv2d_errors(),
     grad_samples=_grads(({'strides': (2, 2), 'padding': 'same'}, (2, 5, 4, 2), (2, 3, 2, 2)),
                         ({'padding': 'valid', 'data_format': 'channels_first', 'dilation_rate': (2, 1)}, (1, 2, 6, 4),
                          (2, 2, 2, 3)),
@@ -90,7 +84,7 @@ row('conv2d', R.conv2d, _conv_samples(CONV2D), CONV_DTYPES, out_dtype=keep, xfai
 CONV3D = [((2, 4, 5, 4, 2), (2, 3, 2, 2, 3), (1, 2, 1), 'same', (1, 1, 1)),
           ((1, 5, 5, 5, 1), (3, 3, 3, 1, 2), (1, 1, 1), 'valid', (1, 1, 2)),
           ((0, 3, 3, 3, 1), (2, 2, 2, 1, 1), (1, 1, 1), 'valid', (1, 1, 1))]
-row('conv3d', R.conv3d, _conv_samples(CONV3D), CONV_DTYPES, out_dtype=keep, xfail=KGRAD_CRASH,
+row('conv3d', R.conv3d, _conv_samples(CONV3D), CONV_DTYPES, out_dtype=keep,
     grad_samples=_grads(({'strides': (1, 2, 1), 'padding': 'same'}, (1, 3, 4, 3, 1), (2, 2, 2, 1, 2))),
     errors=[(lambda: K.conv3d(ph((1, 5, 5, 3)), ph((3, 3, 3, 3, 2))), ValueError, 'rank 5')],
     big=lambda rng: [Sample(arr((4, 12, 12, 12, 3), 'float64', rng), arr((3, 3, 3, 3, 4), 'float64', rng), padding='same')])
@@ -151,7 +145,7 @@ row('conv3d_transpose', R.conv3d_transpose, _transpose3_samples, CONV_DTYPES, ou
 DEPTHWISE = [((2, 6, 5, 3), (3, 3, 3, 2), (1, 1), 'same', (1, 1)), ((1, 7, 7, 2), (2, 2, 2, 1), (2, 2), 'same', (1, 1)),
              ((3, 8, 6, 4), (3, 2, 4, 3), (1, 2), 'valid', (1, 1)), ((1, 9, 9, 2), (3, 3, 2, 2), (1, 1), 'valid', (2, 2)),
              ((0, 4, 4, 2), (2, 2, 2, 1), (1, 1), 'valid', (1, 1))]
-row('depthwise_conv2d', R.depthwise_conv2d, _conv_samples(DEPTHWISE), CONV_DTYPES, out_dtype=keep, xfail=KGRAD_CRASH,
+row('depthwise_conv2d', R.depthwise_conv2d, _conv_samples(DEPTHWISE), CONV_DTYPES, out_dtype=keep,
     grad_samples=_grads(({'strides': (2, 1), 'padding': 'same'}, (2, 5, 4, 3), (2, 3, 3, 2))),
     errors=[(lambda: K.depthwise_conv2d(ph((1, 5, 5, 3)), ph((3, 3, 2, 2))), ValueError, r'\(3, 3, 2, 2\)')],
     big=lambda rng: [Sample(arr((16, 28, 28, 4), 'float64', rng), arr((3, 3, 4, 2), 'float64', rng), padding='same')])
@@ -166,7 +160,7 @@ def _sep2_samples(dtype, rng):
     return out
 
 
-row('separable_conv2d', R.separable_conv2d, _sep2_samples, CONV_DTYPES, out_dtype=keep, xfail=KGRAD_CRASH,
+row('separable_conv2d', R.separable_conv2d, _sep2_samples, CONV_DTYPES, out_dtype=keep,
     grad_samples=lambda rng: [Sample(arr((1, 2, 4, 4), 'float64', rng), arr((2, 2, 2, 2), 'float64', rng),
                                      arr((1, 1, 4, 3), 'float64', rng), (1, 1), 'valid', 'channels_first')],
     errors=[(lambda: K.separable_conv2d(ph((1, 5, 5, 3)), ph((3, 3, 3, 2)), ph((1, 1, 5, 4))), ValueError, 'pointwise')],
