@@ -26,7 +26,7 @@ CHILD_TIMEOUT = 600  # seconds for one thread count's whole sweep; the row then 
 
 
 # ---------------------------------------------------------------- in the child
-def _worker_times():
+def worker_times():
     me = str(os.getpid())
     out = {}
     for tid in os.listdir('/proc/self/task'):
@@ -40,22 +40,22 @@ def _worker_times():
     return out
 
 
-def _settled():
+def settled_worker_times():
     """Worker run times once no worker is still finishing an earlier job."""
-    t = _worker_times()
+    t = worker_times()
     for _ in range(50):
         time.sleep(0.002)
-        u = _worker_times()
+        u = worker_times()
         if u == t:
             return u
         t = u
     return t
 
 
-def _split(before):
+def workers_ran_since(before):
     """True when a pool worker ran since `before` (waits a little for a descheduled one)."""
     for _ in range(100):
-        now = _worker_times()
+        now = worker_times()
         if any(now[t] > before.get(t, 0) for t in now):
             return True
         time.sleep(0.002)
@@ -75,7 +75,7 @@ def check_row(op, rng, probe=True):
     splits, digests = [], []
     for k, sample in enumerate(op.big(rng)):
         f32 = sample.cast_floats('float32')
-        before = _settled() if probe else None
+        before = settled_worker_times() if probe else None
         if op.kind == 'random':
             v = test_ops.run(op, f32, 'feed')[0][0]
             args, kwargs = f32.bind(test_ops.R, values=lambda a: a)
@@ -89,13 +89,13 @@ def check_row(op, rng, probe=True):
         else:
             outs, syms = test_ops.run(op, f32, 'feed')
             test_ops.check(op, f32, 'float32', outs, syms, 'big', tol=test_ops.BIG_TOL)
-        split = probe and _split(before)
+        split = probe and workers_ran_since(before)
         if op.differentiable and op.kind == 'pure' and 'nograd' not in sample.tags:
-            before = _settled() if probe else None
+            before = settled_worker_times() if probe else None
             f64 = sample.cast_floats('float64')
             gradcheck.check_directional(lambda *phs: op.op(*f64.bind(K, phs)[0], **f64.bind(K, phs)[1]),
                                         f64.arrays(), wrt=op.grad_wrt, seed=k, err_msg='%s %s' % (op.name, sample))
-            split = split or (probe and _split(before))
+            split = split or (probe and workers_ran_since(before))
         splits.append(split)
     return {'op': op.name, 'ok': True, 'splits': splits, 'digests': digests}
 
