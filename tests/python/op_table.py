@@ -15,9 +15,9 @@ import rows_random
 import rows_seq
 import rows_shape
 import rows_state
-from op_info import ALL, FLOATS, INTS, NUMERIC, TOL  # noqa: F401  (re-exported for the sweeps)
 
-OPS = rows_math.ROWS + rows_linalg.ROWS + rows_conv.ROWS + rows_nn.ROWS + rows_random.ROWS + rows_seq.ROWS + rows_shape.ROWS + rows_state.ROWS + rows_api.ROWS
+OPS = (rows_math.ROWS + rows_linalg.ROWS + rows_conv.ROWS + rows_nn.ROWS + rows_random.ROWS + rows_seq.ROWS
+       + rows_shape.ROWS + rows_state.ROWS + rows_api.ROWS)
 
 OP_BY_NAME = {o.name: o for o in OPS}
 assert len(OP_BY_NAME) == len(OPS), 'duplicate rows in op_table: %s' % sorted(
