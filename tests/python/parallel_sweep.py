@@ -26,7 +26,11 @@ CHILD_TIMEOUT = 600  # seconds for one thread count's whole sweep; the row then 
 
 
 # ---------------------------------------------------------------- in the child
+CAN_PROBE = os.path.isfile('/proc/self/schedstat')  # Linux: per-thread run times in /proc
+
+
 def worker_times():
+    """{thread id: nanoseconds on a CPU} for the process's threads but the main one."""
     me = str(os.getpid())
     out = {}
     for tid in os.listdir('/proc/self/task'):
@@ -42,6 +46,8 @@ def worker_times():
 
 def settled_worker_times():
     """Worker run times once no worker is still finishing an earlier job."""
+    if not CAN_PROBE:
+        return {}
     t = worker_times()
     for _ in range(50):
         time.sleep(0.002)
@@ -53,7 +59,10 @@ def settled_worker_times():
 
 
 def workers_ran_since(before):
-    """True when a pool worker ran since `before` (waits a little for a descheduled one)."""
+    """True when a pool worker ran since `before` (waits a little for a descheduled one); None
+    where run times cannot be read."""
+    if not CAN_PROBE:
+        return None
     for _ in range(100):
         now = worker_times()
         if any(now[t] > before.get(t, 0) for t in now):
@@ -89,13 +98,13 @@ def check_row(op, rng, probe=True):
         else:
             outs, syms = test_ops.run(op, f32, 'feed')
             test_ops.check(op, f32, 'float32', outs, syms, 'big', tol=test_ops.BIG_TOL)
-        split = probe and workers_ran_since(before)
+        split = workers_ran_since(before) if probe else False
         if op.differentiable and op.kind == 'pure' and 'nograd' not in sample.tags:
             before = settled_worker_times() if probe else None
             f64 = sample.cast_floats('float64')
             gradcheck.check_directional(lambda *phs: op.op(*f64.bind(K, phs)[0], **f64.bind(K, phs)[1]),
                                         f64.arrays(), wrt=op.grad_wrt, seed=k, err_msg='%s %s' % (op.name, sample))
-            split = split or (probe and workers_ran_since(before))
+            split = split or (workers_ran_since(before) if probe else False)
         splits.append(split)
     return {'op': op.name, 'ok': True, 'splits': splits, 'digests': digests}
 

@@ -22,7 +22,7 @@ def test_row_at_parallel_size(op, n, sweep):
     assert rec is not None, '%s: no result at %d threads' % (op.name, n)
     assert rec['ok'], '%s at %d threads:\n%s' % (op.name, n, rec['error'])
     if n > 1:  # the samples are meant to split: a worker of the pool must have run
-        unsplit = [k for k, s in enumerate(rec['splits']) if not s]
+        unsplit = [k for k, s in enumerate(rec['splits']) if s is False]  # None: not measurable here
         assert not unsplit, '%s: big samples %s ran on one thread at %d threads' % (op.name, unsplit, n)
     if rec['digests']:  # random ops: the same numbers at every thread count
         assert rec['digests'] == sweep['%s@1' % op.name]['digests'], '%s: other numbers at %d threads' % (op.name, n)
