@@ -25,8 +25,7 @@ MODES = ('feed', 'const', 'noncontig', 'fortran', 'permuted')
 
 def _ref(op, sample):
     """The reference in float64 for float inputs (int and bool inputs as they are)."""
-    args, kwargs = sample.bind(R, values=lambda a: a)
-    args = [a.astype('float64') if isinstance(a, np.ndarray) and a.dtype.kind == 'f' else a for a in args]
+    args, kwargs = sample.cast_floats('float64').bind(R, values=lambda a: a)
     return op.ref(*args, **kwargs)
 
 
