@@ -47,6 +47,12 @@ Tensor array_to_tensor(const py::array& a0, bool borrow) {
   return Tensor::from_data(c.data(), shape, t);
 }
 
+// What TF's Session.run returns: an ndarray, or a numpy scalar (np.float32...) for a 0-d value.
+static py::object result_value(const Tensor& t) {
+  py::array a = tensor_to_array(t);
+  return t.ndim() == 0 ? a.attr("__getitem__")(py::tuple()) : py::object(a);
+}
+
 py::array tensor_to_array(const Tensor& t0) {
   Tensor t = t0;
   if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();  // the array owns its memory alone
@@ -243,8 +249,20 @@ void init_graph(py::module_& m) {
     Tensor t = array_to_tensor(value, false).astype(dtype_from_name(dtype));
     return constant(t, name).node();
   });
-  m.def("get_value", [](std::shared_ptr<Node> v) { return tensor_to_array(get_value(Expr(v))); });
-  m.def("set_value", [](std::shared_ptr<Node> v, const py::array& a) { set_value(Expr(v), array_to_tensor(a, false)); });
+  // Without the GIL: a call updating the variable holds its lock and may wait for the GIL (print_tensor).
+  m.def("get_value", [](std::shared_ptr<Node> v) {
+    Tensor t;
+    {
+      py::gil_scoped_release nogil;
+      t = get_value(Expr(v));
+    }
+    return result_value(t);
+  });
+  m.def("set_value", [](std::shared_ptr<Node> v, const py::array& a) {
+    Tensor t = array_to_tensor(a, false);
+    py::gil_scoped_release nogil;
+    set_value(Expr(v), t);
+  });
   m.def("gradients", [](std::shared_ptr<Node> loss, std::vector<std::shared_ptr<Node>> wrt) {
     std::vector<Expr> w(wrt.begin(), wrt.end());
     std::vector<Expr> g = gradients(Expr(loss), w);
@@ -253,29 +271,29 @@ void init_graph(py::module_& m) {
     return out;
   });
   m.def("dtype_check", [](const std::string& s) { return std::string(dtype_name(dtype_from_name(s))); });
-  m.def("update_parts", [](std::shared_ptr<Node> n) {
-    if (!is_update_handle(Expr(n))) throw TypeError("not an update handle");
-    return py::make_tuple(py::cast(n->inputs[0]), py::cast(n->inputs[1]));
-  });
   m.def("is_update_handle", [](std::shared_ptr<Node> n) { return is_update_handle(Expr(n)); });
+  m.def("_push_control_dependencies", [](py::object ops) {
+    std::vector<Expr> deps;
+    if (!ops.is_none())
+      for (auto h : ops) deps.push_back(Expr(h.cast<std::shared_ptr<Node>>()));
+    push_control_dependencies(deps, ops.is_none());
+  });
+  m.def("_pop_control_dependencies", &pop_control_dependencies);
   m.def("_set_print", [](py::object write) {
     auto* w = new py::object(write);  // leaked on purpose: never released after interpreter shutdown
-    set_print_function([w](const std::string& s) {
+    set_print_function([w](const std::string& message, const Tensor& value) {
       py::gil_scoped_acquire g;
-      (*w)(s);
+      (*w)(message, tensor_to_array(value));
     });
   });
 
   py::class_<Function>(m, "Function")
       .def(py::init([](std::vector<std::shared_ptr<Node>> inputs, std::vector<std::shared_ptr<Node>> outputs,
-                       std::vector<std::pair<std::shared_ptr<Node>, std::shared_ptr<Node>>> updates,
-                       std::vector<std::shared_ptr<Node>> post) {
-             std::vector<std::pair<Expr, Expr>> u;
-             for (auto& [a, b] : updates) u.emplace_back(Expr(a), Expr(b));
+                       std::vector<std::shared_ptr<Node>> update_ops) {
              return new Function(std::vector<Expr>(inputs.begin(), inputs.end()), std::vector<Expr>(outputs.begin(), outputs.end()),
-                                 u, std::vector<Expr>(post.begin(), post.end()));
+                                 {}, std::vector<Expr>(update_ops.begin(), update_ops.end()));
            }),
-           py::arg("inputs"), py::arg("outputs"), py::arg("updates"), py::arg("post_outputs"))
+           py::arg("inputs"), py::arg("outputs"), py::arg("update_ops"))
       .def("__call__", [](Function& f, py::sequence values) {
         std::vector<py::array> keep;
         std::vector<Tensor> feeds;
@@ -292,7 +310,7 @@ void init_graph(py::module_& m) {
         }
         feeds.clear();
         py::list r;
-        for (auto& t : outs) r.append(tensor_to_array(t));
+        for (auto& t : outs) r.append(result_value(t));
         return r;
       })
       .def_property_readonly("num_steps", &Function::num_steps);
