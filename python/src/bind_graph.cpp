@@ -145,21 +145,30 @@ static py::object shape_tuple(const Node& n) {
 }
 
 // x[...] -> _getitem spec: quads (kind, start, stop, step); kinds 0 int, 1 slice, 2 None, 3 Ellipsis.
-static std::vector<int64_t> index_spec(py::handle key) {
+// Scalar int tensors (x[i], x[i:j]) become kDynIndex entries and extra inputs, in spec order.
+constexpr int64_t kDynIndex = INT64_MIN + 1;
+
+static std::vector<int64_t> index_spec(py::handle key, std::vector<Expr>& dyn) {
   std::vector<int64_t> spec;
   py::tuple items = py::isinstance<py::tuple>(key) ? py::reinterpret_borrow<py::tuple>(key) : py::make_tuple(key);
   const int64_t none = INT64_MIN;
   auto opt = [&](py::handle v) -> int64_t {
     if (v.is_none()) return none;
-    if (py::isinstance<Node>(v)) throw TypeError("[getitem] slice bounds must be Python ints (tensor bounds are not supported)");
+    if (py::isinstance<Node>(v)) {
+      dyn.push_back(Expr(v.cast<std::shared_ptr<Node>>()));
+      return kDynIndex;
+    }
     return py::int_(obj(v)).cast<int64_t>();
   };
   for (auto it : items) {
     if (it.is_none()) spec.insert(spec.end(), {2, 0, 0, 0});
     else if (it.ptr() == Py_Ellipsis) spec.insert(spec.end(), {3, 0, 0, 0});
-    else if (py::isinstance<py::slice>(it)) spec.insert(spec.end(), {1, opt(it.attr("start")), opt(it.attr("stop")), opt(it.attr("step"))});
+    else if (py::isinstance<py::slice>(it)) {
+      int64_t a = opt(it.attr("start")), b = opt(it.attr("stop")), c = opt(it.attr("step"));
+      spec.insert(spec.end(), {1, a, b, c});
+    } else if (py::isinstance<Node>(it)) spec.insert(spec.end(), {0, opt(it), 0, 0});
     else if (py::isinstance<py::int_>(it) || py::hasattr(it, "__index__")) spec.insert(spec.end(), {0, py::int_(obj(it)).cast<int64_t>(), 0, 0});
-    else throw TypeError("[getitem] unsupported index " + std::string(py::repr(it)) + " (ints, slices, None and ... are supported)");
+    else throw TypeError("[getitem] unsupported index " + std::string(py::repr(it)) + " (ints, scalar int tensors, slices, None and ... are supported)");
   }
   return spec;
 }
@@ -193,8 +202,9 @@ void init_graph(py::module_& m) {
       })
       .def("__getitem__", [](py::object self, py::handle key) {
         Attrs a;
-        a.set("spec", Value(index_spec(key)));
-        return py::cast(make_node("_getitem", {Expr(self.cast<std::shared_ptr<Node>>())}, a).node());
+        std::vector<Expr> ins{Expr(self.cast<std::shared_ptr<Node>>())};
+        a.set("spec", Value(index_spec(key, ins)));
+        return py::cast(make_node("_getitem", ins, a).node());
       })
       .def("__neg__", [](py::object a) { return py::cast(negative(Expr(a.cast<std::shared_ptr<Node>>())).node()); })
       .def("__abs__", [](py::object a) { return py::cast(abs(Expr(a.cast<std::shared_ptr<Node>>())).node()); })
