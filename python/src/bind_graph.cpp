@@ -225,7 +225,8 @@ void init_graph(py::module_& m) {
     bool rev = b.rev;
     T.def(b.py, [op, rev](py::object self, py::object other) {
       if (!py::isinstance<Node>(other) && !py::isinstance<py::int_>(other) && !py::isinstance<py::float_>(other) &&
-          !py::isinstance<py::array>(other) && !py::isinstance<py::list>(other) && !py::isinstance<py::tuple>(other))
+          !py::isinstance<py::array>(other) && !py::isinstance<py::list>(other) && !py::isinstance<py::tuple>(other) &&
+          !py::hasattr(other, "__array__"))  // numpy scalars (np.float32(2) * x)
         return py::object(py::reinterpret_borrow<py::object>(Py_NotImplemented));
       return rev ? binop(op, other, self) : binop(op, self, other);
     });

@@ -90,6 +90,10 @@ def test_numpy_array_operators_defer_to_tensors():
                     (a > t, a > 1)):
         assert isinstance(r, K.Tensor)
         np.testing.assert_allclose(K.eval(r), want)
+    for s in (np.float32(2), np.float64(2), np.int64(2)):  # numpy scalars on either side
+        np.testing.assert_allclose(K.eval(s * t), 2 * np.ones((2, 2)))
+        np.testing.assert_allclose(K.eval(t - s), -np.ones((2, 2)))
+        assert K.eval(t > s).dtype == np.bool_
     m = K.mean(np.array([1., 2., 3.]) - K.constant([1., 1., 1.]) * K.log(K.constant([1., 1., 1.])))
     assert K.eval(m) == 2.
 
