@@ -211,6 +211,7 @@ class Case(object):
             return d(st.one_of(st.lists(dim, max_size=4).map(tuple), st.integers(-1, 5), st.just(self.tensor()),
                                st.just(K.shape(K.constant(np.zeros(self.base, 'float32'))))))
         if kind == 'callable':
+            self.plain = False  # references take values, not callables
             one = K.constant(1.)
             return d(st.sampled_from([lambda *a: a[0] if a else one, lambda *a: a[-1] * 2 if a else one,
                                       lambda *a: (a[0], list(a[1:2])) if a else (one, []), lambda *a: None, 3, None]))

@@ -11,7 +11,7 @@ import sys
 import warnings
 
 from .. import _core
-from . import _errors
+from . import _named
 
 FLOATX_TYPES = ('float16', 'float32', 'float64')
 DATA_FORMATS = ('channels_last', 'channels_first')
@@ -279,5 +279,4 @@ _STRICT = _strict_from_env()
 _load()
 
 
-# The set_* functions keep Keras's own messages (config.md); cast_to_floatx's come from numpy.
-_errors.name_errors(globals(), __name__, ('cast_to_floatx',))
+_named.name_errors(globals())  # errors name the K function called (_named.py)
