@@ -115,6 +115,7 @@ static std::shared_ptr<Node> new_leaf(NodeKind kind, const Shape& shape, DType d
 }
 
 Expr placeholder(const Shape& shape, DType dtype, const std::string& name, bool rank_known) {
+  check_shape_size(shape, dtype_size(dtype), "placeholder");  // size formulas over its dims must not overflow
   auto n = new_leaf(NodeKind::placeholder, shape, dtype, name.empty() ? "placeholder" : name);
   n->rank_known = rank_known;
   return Expr(n);

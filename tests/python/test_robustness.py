@@ -288,10 +288,12 @@ def test_dot_with_size_zero_dims(xs, ys):
 
 
 @pytest.mark.parametrize('code,op', [
-    ("K.concatenate([K.placeholder((2**62,)), K.placeholder((2**62,))], 0)", 'concatenate'),
-    ("K.temporal_padding(K.placeholder((1, 2**63 - 2, 1)), (1, 1))", 'temporal_padding'),
-    ("K.resize_images(K.placeholder((1, 2**62, 2, 1)), 4, 1, 'channels_last', 'bilinear')", 'resize_images'),
-    ("K.one_hot(K.placeholder((2**62,), dtype='int32'), 2**62)", 'one_hot'),
+    ("K.concatenate([K.placeholder((2**62,), dtype='int8'), K.placeholder((2**62,), dtype='int8')], 0)", 'concatenate'),
+    ("K.temporal_padding(K.placeholder((1, 2**63 - 2, 1), dtype='int8'), (1, 1))", 'temporal_padding'),
+    ("K.resize_images(K.placeholder((1, 2**61, 2, 1), dtype='int8'), 4, 1, 'channels_last')", 'resize_images'),
+    ("K.one_hot(K.placeholder((2**62,), dtype='int8'), 2**62)", 'one_hot'),
+    ("K.placeholder((2**62, 2**62))", 'placeholder'),
+    ("K.placeholder((2**62,), dtype='float32')", 'placeholder'),
     ("K.ones((2**64,))", 'ones'),
     ("K.zeros((-1,))", 'zeros'),
 ])
