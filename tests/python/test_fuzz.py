@@ -20,7 +20,7 @@ from sandbox import package_root
 HERE = os.path.dirname(os.path.abspath(__file__))
 FUNCTIONS = fuzz_worker.public_functions()
 CASE_TIMEOUT = 60.0   # seconds without progress: a hang
-TOTAL_TIMEOUT = 900.0
+TOTAL_TIMEOUT = 900.0 * max(1.0, fuzz_worker.EXAMPLES / 30.0)
 
 
 def _run(names):
