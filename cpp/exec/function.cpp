@@ -8,6 +8,7 @@
 
 #include "exec/allocator.h"
 #include "graph/topo.h"
+#include "keras_cpp/sparse.h"
 #include "ops/registry.h"
 #include "ops/state.h"
 
@@ -117,7 +118,7 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds, bool apply_updat
     if (!ok)
       throw ValueError("[function] input " + std::to_string(i) + " ('" + p->name + "') expects shape " + shape_str(p->shape) +
                        ", got a value of shape " + shape_str(v.shape()));
-    if (feed_slot_[i] >= 0) slots_[feed_slot_[i]] = v.astype(p->dtype);
+    if (feed_slot_[i] >= 0) slots_[feed_slot_[i]] = match_sparsity(v.astype(p->dtype), p->sparse);
   }
   for (auto& [s, n] : leaves_) {
     if (n->kind == NodeKind::variable) {
@@ -146,7 +147,7 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds, bool apply_updat
   }
   if (apply_updates) {
     for (auto& [var, s] : updates_) {
-      Tensor v = slots_[s].astype(var->dtype);
+      Tensor v = match_sparsity(slots_[s].astype(var->dtype), var->sparse);
       if (v.shape() != var->shape)
         throw ValueError("[function] update of variable '" + var->name + "' " + shape_str(var->shape) + " got a value of shape " + shape_str(v.shape()));
       if (v.storage()->borrowed() || !v.is_contiguous()) v = v.clone();

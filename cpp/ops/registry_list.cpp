@@ -21,6 +21,7 @@ void register_tuple();
 void register_rnn();
 void register_ctc();  // ctc.cpp (+ ctc_decode.cpp)
 void register_random();
+void register_sparse();
 
 void register_all_families() {
   register_unary();
@@ -42,5 +43,6 @@ void register_all_families() {
   register_rnn();
   register_ctc();
   register_random();
+  register_sparse();
 }
 }  // namespace keras_cpp

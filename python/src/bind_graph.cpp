@@ -243,7 +243,7 @@ void init_graph(py::module_& m) {
     Tensor t = array_to_tensor(value, false).astype(dtype_from_name(dtype));
     return constant(t, name).node();
   });
-  m.def("get_value", [](std::shared_ptr<Node> v) { return tensor_to_array(get_value(Expr(v))); });
+  m.def("get_value", [](std::shared_ptr<Node> v) { return tensor_to_py(get_value(Expr(v))); });
   m.def("set_value", [](std::shared_ptr<Node> v, const py::array& a) { set_value(Expr(v), array_to_tensor(a, false)); });
   m.def("gradients", [](std::shared_ptr<Node> loss, std::vector<std::shared_ptr<Node>> wrt) {
     std::vector<Expr> w(wrt.begin(), wrt.end());
@@ -277,14 +277,10 @@ void init_graph(py::module_& m) {
            }),
            py::arg("inputs"), py::arg("outputs"), py::arg("updates"), py::arg("post_outputs"))
       .def("__call__", [](Function& f, py::sequence values) {
-        std::vector<py::array> keep;
+        std::vector<py::object> keep;
         std::vector<Tensor> feeds;
         keep.reserve(py::len(values));
-        for (auto v : values) {
-          keep.push_back(py::array::ensure(v));
-          if (!keep.back()) throw TypeError("[function] inputs must be arrays or numbers");
-          feeds.push_back(array_to_tensor(keep.back(), true));
-        }
+        for (auto v : values) feeds.push_back(feed_to_tensor(v, keep));
         std::vector<Tensor> outs;
         {
           py::gil_scoped_release nogil;
@@ -292,7 +288,7 @@ void init_graph(py::module_& m) {
         }
         feeds.clear();
         py::list r;
-        for (auto& t : outs) r.append(tensor_to_array(t));
+        for (auto& t : outs) r.append(tensor_to_py(t));
         return r;
       })
       .def_property_readonly("num_steps", &Function::num_steps);

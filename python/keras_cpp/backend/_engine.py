@@ -78,16 +78,17 @@ def _dtype_name(dtype):
 
 
 def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
-    """Symbolic input. shape may contain None; with shape None, ndim gives an all-None shape."""
+    """Symbolic input. shape may contain None; with shape None, ndim gives an all-None shape.
+    sparse=True: a 2-D sparse (CSR) input, fed with scipy.sparse matrices (see docs/sparse.md)."""
     dtype = _dtype_name(dtype)
     if shape is None and ndim is not None:
         shape = (None,) * int(ndim)
     if shape is not None:
         shape = tuple(shape)
-    x = _core.placeholder(shape, dtype, _scoped(name, 'placeholder'))
+    make = _core._sparse_placeholder if sparse else _core.placeholder
+    x = make(shape, dtype, _scoped(name, 'placeholder'))
     x._keras_shape = shape
     x._uses_learning_phase = False
-    x._is_sparse = bool(sparse)
     return x
 
 
@@ -105,9 +106,16 @@ def _to_array(value, dtype):
 
 
 def variable(value, dtype=None, name=None, constraint=None):
-    """Mutable tensor initialized from value (array, number, list or tensor)."""
+    """Mutable tensor initialized from value (array, number, list or tensor); a scipy.sparse
+    matrix gives a sparse variable (CSR, not densified)."""
     dtype = _dtype_name(dtype)
     _core.dtype_check(dtype)
+    if _core._is_scipy_sparse(value):
+        v = _core._sparse_variable(value, dtype, _unique_var_name(_scoped(name, 'variable')))
+        v._keras_shape = tuple(value.shape)
+        v._uses_learning_phase = False
+        v.constraint = constraint
+        return v
     arr = _to_array(value, 'bool' if dtype == 'bool' else dtype)
     v = _core.variable(arr, dtype, _unique_var_name(_scoped(name, 'variable')))
     v._keras_shape = arr.shape
@@ -153,13 +161,9 @@ def is_keras_tensor(x):
 
 
 def is_sparse(tensor):
-    """True iff tensor is a sparse placeholder."""
-    return bool(getattr(tensor, '_is_sparse', False))
-
-
-def to_dense(tensor):
-    """Sparse -> dense (sparse values are densified when fed); dense tensors are returned as is."""
-    return tensor
+    """True iff tensor is a sparse keras_cpp tensor (placeholder(sparse=True), a variable made from
+    a scipy.sparse matrix, or an op result that stays sparse, e.g. concatenate of sparse tensors)."""
+    return isinstance(tensor, Tensor) and tensor._sparse
 
 
 # ---------------------------------------------------------------- shapes and dtypes
@@ -235,7 +239,10 @@ def set_value(x, value):
     """Assign a numpy value (same shape; cast to x's dtype)."""
     if not is_variable(x):
         raise TypeError('set_value: expected a variable, got %r' % (x,))
-    _core.set_value(x, np.asarray(value))
+    if _core._is_scipy_sparse(value):
+        _core._set_sparse_value(x, value)
+    else:
+        _core.set_value(x, np.asarray(value))
 
 
 def batch_set_value(tuples):
@@ -285,22 +292,16 @@ class Function(object):
             if post else None
         self._npre = len(pre)
         self._fn = _core.Function(self.inputs, pre, ups, post)
-        # scipy.sparse values are densified for sparse placeholders; other calls go straight to C++.
-        self._sparse = builtins.any(is_sparse(p) for p in self.inputs)
 
     def __call__(self, inputs):
-        if type(inputs) is list and self._order is None and not self._sparse:
+        # scipy.sparse feeds go to C++ as they are (sparse placeholders keep them sparse).
+        if type(inputs) is list and self._order is None:
             return self._fn(inputs)
         if isinstance(inputs, dict):
             inputs = [inputs[p] for p in self.inputs]
         if not isinstance(inputs, (list, tuple)):
             raise TypeError('function: call it with a list of input values, got %s' % type(inputs).__name__)
-        vals = []
-        for v in inputs:
-            if hasattr(v, 'toarray') and hasattr(v, 'nnz'):
-                v = v.toarray()
-            vals.append(v)
-        outs = self._fn(vals)
+        outs = self._fn(list(inputs))
         if self._order is None:
             return outs
         return [outs[self._npre + i] if post else outs[i] for post, i in self._order]
