@@ -22,6 +22,7 @@ void register_rnn();
 void register_ctc();  // ctc.cpp (+ ctc_decode.cpp)
 void register_random();
 void register_sparse();
+void register_optimizers();
 
 void register_all_families() {
   register_unary();
@@ -44,5 +45,6 @@ void register_all_families() {
   register_ctc();
   register_random();
   register_sparse();
+  register_optimizers();
 }
 }  // namespace keras_cpp
