@@ -145,6 +145,7 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds, bool apply_updat
     if (t.storage()->borrowed()) t = t.clone();  // never hand back the caller's memory
     outs.push_back(t);
   }
+  std::vector<Tensor> replaced;
   if (apply_updates) {
     for (auto& [var, s] : updates_) {
       Tensor v = match_sparsity(slots_[s].astype(var->dtype), var->sparse);
@@ -152,10 +153,14 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds, bool apply_updat
         throw ValueError("[function] update of variable '" + var->name + "' " + shape_str(var->shape) + " got a value of shape " + shape_str(v.shape()));
       if (v.storage()->borrowed() || !v.is_contiguous()) v = v.clone();
       std::lock_guard<std::mutex> lk(var->var->mu);
+      replaced.push_back(std::move(var->var->value));
       var->var->value = v;
     }
   }
   slots_.clear();
+  // A replaced value nobody else holds serves the next call's new values (warm pages, no
+  // allocation): release() keeps only buffers this was the last reference to.
+  for (Tensor& t : replaced) alloc_.release(std::move(t));
   return outs;
 }
 

@@ -38,6 +38,16 @@ inline C ksqrt(C x) { return std::sqrt(x > C(0) ? x : C(0)); }
 template <class C>
 inline C kmax(C a, C b) { return a < b ? b : a; }
 
+// Results go to fresh buffers that no input aliases: let the loops vectorize without runtime
+// alias checks (GCC gives up on them beyond ~10 pointer pairs).
+#if defined(__clang__)
+#define KC_NO_ALIAS _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__GNUC__)
+#define KC_NO_ALIAS _Pragma("GCC ivdep")
+#else
+#define KC_NO_ALIAS
+#endif
+
 // Each kernel: inputs() element tensors of the parameter's shape (p and g first), kScalars 0-d
 // coefficients after them, outputs() results (new p first). run() covers n elements.
 struct SgdK {
@@ -51,7 +61,7 @@ struct SgdK {
     T *__restrict op = y[0], *__restrict om = y[1];
     const C lr = s[0], mom = s[1];
     const bool nesterov = a.b("nesterov");
-    for (int64_t i = 0; i < n; ++i) {
+    KC_NO_ALIAS for (int64_t i = 0; i < n; ++i) {
       const C gi = ld<C>(g[i]), lg = rd<T>(lr * gi);
       const C v = rd<T>(rd<T>(mom * ld<C>(m[i])) - lg);  // v = momentum * m - lr * g
       om[i] = T(v);
@@ -70,7 +80,7 @@ struct RmspropK {
     const T *__restrict p = x[0], *__restrict g = x[1], *__restrict a = x[2];
     T *__restrict op = y[0], *__restrict oa = y[1];
     const C lr = s[0], rho = s[1], omr = s[2], eps = rd<T>(C(at.f("epsilon")));
-    for (int64_t i = 0; i < n; ++i) {
+    KC_NO_ALIAS for (int64_t i = 0; i < n; ++i) {
       const C gi = ld<C>(g[i]);
       const C na = rd<T>(rd<T>(rho * ld<C>(a[i])) + rd<T>(omr * rd<T>(gi * gi)));
       oa[i] = T(na);
@@ -88,7 +98,7 @@ struct AdagradK {
     const T *__restrict p = x[0], *__restrict g = x[1], *__restrict a = x[2];
     T *__restrict op = y[0], *__restrict oa = y[1];
     const C lr = s[0], eps = rd<T>(C(at.f("epsilon")));
-    for (int64_t i = 0; i < n; ++i) {
+    KC_NO_ALIAS for (int64_t i = 0; i < n; ++i) {
       const C gi = ld<C>(g[i]);
       const C na = rd<T>(ld<C>(a[i]) + rd<T>(gi * gi));
       oa[i] = T(na);
@@ -108,7 +118,7 @@ struct AdadeltaK {
     const T *__restrict p = x[0], *__restrict g = x[1], *__restrict a = x[2], *__restrict da = x[3];
     T *__restrict op = y[0], *__restrict oa = y[1], *__restrict oda = y[2];
     const C lr = s[0], rho = s[1], omr = s[2], eps = rd<T>(C(at.f("epsilon")));
-    for (int64_t i = 0; i < n; ++i) {
+    KC_NO_ALIAS for (int64_t i = 0; i < n; ++i) {
       const C gi = ld<C>(g[i]), dai = ld<C>(da[i]);
       const C na = rd<T>(rd<T>(rho * ld<C>(a[i])) + rd<T>(omr * rd<T>(gi * gi)));
       // update = g * sqrt(d_a + eps) / sqrt(new_a + eps), with the old d_a
@@ -141,7 +151,7 @@ struct AdamK {
     if (at.b("amsgrad")) {
       const T* __restrict vh = x[4];
       T* __restrict ovh = y[3];
-      for (int64_t i = 0; i < n; ++i) {
+      KC_NO_ALIAS for (int64_t i = 0; i < n; ++i) {
         C mt, vt;
         moments(i, mt, vt);
         const C vht = kmax(ld<C>(vh[i]), vt);
@@ -150,9 +160,12 @@ struct AdamK {
       }
       return;
     }
-    for (int64_t i = 0; i < n; ++i) {
-      C mt, vt;
-      moments(i, mt, vt);
+    KC_NO_ALIAS for (int64_t i = 0; i < n; ++i) {
+      const C gi = ld<C>(g[i]);
+      const C mt = rd<T>(rd<T>(b1 * ld<C>(m[i])) + rd<T>(omb1 * gi));
+      const C vt = rd<T>(rd<T>(b2 * ld<C>(v[i])) + rd<T>(omb2 * rd<T>(gi * gi)));
+      om[i] = T(mt);
+      ov[i] = T(vt);
       op[i] = T(rd<T>(ld<C>(p[i]) - rd<T>(rd<T>(lr * mt) / rd<T>(rd<T>(ksqrt(vt)) + eps))));
     }
   }
@@ -169,7 +182,7 @@ struct AdamaxK {
     const T *__restrict p = x[0], *__restrict g = x[1], *__restrict m = x[2], *__restrict u = x[3];
     T *__restrict op = y[0], *__restrict om = y[1], *__restrict ou = y[2];
     const C lr = s[0], b1 = s[1], b2 = s[2], omb1 = s[3], eps = rd<T>(C(at.f("epsilon")));
-    for (int64_t i = 0; i < n; ++i) {
+    KC_NO_ALIAS for (int64_t i = 0; i < n; ++i) {
       const C gi = ld<C>(g[i]);
       const C mt = rd<T>(rd<T>(b1 * ld<C>(m[i])) + rd<T>(omb1 * gi));
       const C ut = kmax(rd<T>(b2 * ld<C>(u[i])), std::abs(gi));
@@ -194,7 +207,7 @@ struct NadamK {
     T *__restrict op = y[0], *__restrict om = y[1], *__restrict ov = y[2];
     const C lr = s[0], b1 = s[1], b2 = s[2], omb1 = s[3], omb2 = s[4], dg = s[5], dm = s[6], dv = s[7], omc = s[8],
             mc1 = s[9], eps = rd<T>(C(at.f("epsilon")));
-    for (int64_t i = 0; i < n; ++i) {
+    KC_NO_ALIAS for (int64_t i = 0; i < n; ++i) {
       const C gi = ld<C>(g[i]);
       const C gp = rd<T>(gi / dg);
       const C mt = rd<T>(rd<T>(b1 * ld<C>(m[i])) + rd<T>(omb1 * gi));
