@@ -174,7 +174,8 @@ void register_concat() {
                 "The block of sparse g that _sparse_concatenate took from parts[index] (run-time offsets).");
   p.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
     need_sparse("_sparse_concat_part", in[0], "g");
-    return sparse_like(in[1 + a.i("index")], in[0].dtype);
+    const TypeInfo& part = in[1 + a.i("index")];
+    return sparse_like(part, part.dtype);  // the part's dtype: autodiff cannot cast a sparse gradient
   };
   p.forward = [](KernelCtx& ctx) {
     int ax = static_cast<int>(ctx.attrs().i("axis")), idx = static_cast<int>(ctx.attrs().i("index"));
@@ -182,7 +183,8 @@ void register_concat() {
     for (int j = 0; j < idx; ++j) off += ctx.in[1 + j].shape()[ax];
     const Tensor& g = ctx.in[0];
     int64_t n = ctx.in[1 + idx].shape()[ax];
-    return ax == 0 ? csr_slice(g, off, off + n, 0, g.shape()[1]) : csr_slice(g, 0, g.shape()[0], off, off + n);
+    Tensor part = ax == 0 ? csr_slice(g, off, off + n, 0, g.shape()[1]) : csr_slice(g, 0, g.shape()[0], off, off + n);
+    return part.astype(ctx.in[1 + idx].dtype());
   };
   p.flags = kSparse | kNonDiff;  // second-order gradients through a sparse concatenation are not provided
   register_op(p);

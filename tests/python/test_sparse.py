@@ -178,6 +178,16 @@ def test_gradient_through_sparse_concatenate():
         assert np.all(g.toarray()[~mask] == 0)
 
 
+def test_gradient_through_a_concatenation_of_mixed_dtypes():
+    a, b = rand_csr(2, 3, seed=12, dtype='float32'), rand_csr(2, 3, seed=13, dtype='float64')
+    sa, sb = K.variable(a, dtype='float32'), K.variable(b, dtype='float64')
+    c = K.concatenate([sa, sb], axis=1)
+    assert K.dtype(c) == 'float64'
+    ga, gb = K.gradients(K.sum(K.to_dense(c)), [sa, sb])
+    assert K.dtype(ga) == 'float32' and K.dtype(gb) == 'float64'
+    np.testing.assert_array_equal(K.eval(ga).toarray(), (a.toarray() != 0).astype('float32'))
+
+
 def test_dense_values_fed_to_a_sparse_placeholder_and_sparse_to_dense():
     d = np.array([[0., 1.], [2., 0.]], dtype='float32')
     p = K.placeholder(shape=(2, 2), sparse=True)
