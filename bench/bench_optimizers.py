@@ -16,9 +16,9 @@ difference is shown for information only). ratio = K.optimizers median / best ot
 import argparse
 import json
 import os
-import subprocess
 import sys
-import time
+
+import subproc
 
 SIZES = (784, 512, 512, 10)
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -34,27 +34,6 @@ def _arrays():
     params = [(rng.randn(*s) * 0.05).astype('float32') for s in shapes]
     grads = [(rng.randn(*s) * 0.01).astype('float32') for s in shapes]
     return params, grads
-
-
-def _median(fn, repeat):
-    import numpy as np
-    for _ in range(5):
-        fn()
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return {'median': float(np.median(ts)), 'min': float(np.min(ts))}
-
-
-def _keras_cpp_backend():
-    try:
-        from keras_cpp import backend as K
-    except ImportError:
-        sys.path.insert(0, os.path.join(ROOT, 'python'))
-        from keras_cpp import backend as K
-    return K
 
 
 def _k_step(K, opt_cls):
@@ -86,7 +65,7 @@ def worker_keras(repeat, which):
         vals = [K.get_value(p) for p in ps]
         if ref is None:
             ref = vals
-        res[name] = _median(step, repeat)
+        res[name] = subproc.timed(step, repeat)
         res[name]['diff'] = float(max(np.max(np.abs(a - b)) for a, b in zip(vals, ref)))
         res[name]['after5'] = [v.ravel()[:3].tolist() for v in vals]
     return res
@@ -111,29 +90,11 @@ def worker_torch(repeat, threads):
         for _ in range(5):
             opt.step()
         after5 = [p.detach().numpy().copy() for p in ps]
-        res[name] = _median(opt.step, repeat)
+        res[name] = subproc.timed(opt.step, repeat)
         res[name]['after5_full'] = None
         res[name]['after5'] = [v.ravel()[:3].tolist() for v in after5]
         res[name]['version'] = torch.__version__
     return res
-
-
-def _spawn(python, worker, args, threads):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    cmd = [python, os.path.abspath(__file__), '--worker', worker, '--threads', str(threads)] + args
-    try:
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, str(e)
-    for line in reversed(out.stdout.splitlines()):
-        if line.startswith('{'):
-            return json.loads(line), None
-    return None, (out.stderr.strip().splitlines() or ['no output'])[-1]
-
-
-def _load():
-    with open('/proc/loadavg') as f:
-        return ' '.join(f.read().split()[:3])
 
 
 def main():
@@ -150,10 +111,10 @@ def main():
     n = sum(x * y + y for x, y in zip(SIZES[:-1], SIZES[1:]))
     print('Adam step over the MLP %s parameters (%d float32 values, 6 tensors); threads=%d, repeat=%d'
           % ('-'.join(map(str, SIZES)), n, a.threads, a.repeat))
-    print('load average before: %s   (%d CPUs)' % (_load(), os.cpu_count() or 0))
+    print('load average before: %s   (%d CPUs)' % (subproc.load_average(), os.cpu_count() or 0))
     results = {}
     for worker, py in (('keras', a.keras_python), ('torch', sys.executable)):
-        res, err = _spawn(py, worker, ['--repeat', str(a.repeat)], a.threads)
+        res, err = subproc.spawn(py, __file__, worker, ['--repeat', str(a.repeat)], a.threads)
         if res is None:
             print('%-8s skipped (%s)' % (worker, err))
             continue
@@ -177,7 +138,7 @@ def main():
     if kc and others:
         best = min(others, key=lambda kv: kv[1])
         print('ratio = K.optimizers.Adam / best other (%s) = %.2f' % (best[0], kc['median'] / best[1]))
-    print('load average after: %s' % _load())
+    print('load average after: %s' % subproc.load_average())
 
 
 if __name__ == '__main__':

@@ -15,9 +15,9 @@ median / best peer median (< 1 = keras_cpp faster). The machine's load is printe
 import argparse
 import json
 import os
-import subprocess
 import sys
-import time
+
+import subproc
 
 ROWS, COLS, DENSITY = 10000, 50000, 0.001
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -51,14 +51,7 @@ def _data(n_cols):
 
 
 def _measure(fn, repeat):
-    import numpy as np
-    for _ in range(3):
-        fn()
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
+    res = subproc.timed(fn, repeat)
     # Peak memory of one call (the largest of 3), above the resident memory just before it.
     peak, exact = 0, True
     for _ in range(3):
@@ -66,7 +59,8 @@ def _measure(fn, repeat):
         exact = _reset_peak() and exact
         fn()
         peak = max(peak, _mem_kb('VmHWM') - rss)
-    return {'median': float(np.median(ts)), 'min': float(np.min(ts)), 'peak_mb': peak / 1024.0, 'peak_exact': exact}
+    res.update(peak_mb=peak / 1024.0, peak_exact=exact)
+    return res
 
 
 def worker(name, repeat, n_cols, threads):
@@ -122,24 +116,6 @@ def worker(name, repeat, n_cols, threads):
     return res
 
 
-def _spawn(name, args, threads):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads), OPENBLAS_NUM_THREADS=str(threads))
-    cmd = [sys.executable, os.path.abspath(__file__), '--worker', name, '--threads', str(threads)] + args
-    try:
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, str(e)
-    for line in reversed(out.stdout.splitlines()):
-        if line.startswith('{'):
-            return json.loads(line), None
-    return None, (out.stderr.strip().splitlines() or ['no output'])[-1]
-
-
-def _load():
-    with open('/proc/loadavg') as f:
-        return ' '.join(f.read().split()[:3])
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--worker')
@@ -152,11 +128,12 @@ def main():
         return
     print('dot(sparse %dx%d, density %g = %d entries, CSR float32) @ dense (%d, %d) float32; threads=%d, repeat=%d'
           % (ROWS, COLS, DENSITY, int(ROWS * COLS * DENSITY), COLS, a.cols, a.threads, a.repeat))
-    print('load average before: %s   (%d CPUs)' % (_load(), os.cpu_count() or 0))
+    print('load average before: %s   (%d CPUs)' % (subproc.load_average(), os.cpu_count() or 0))
     print('a dense copy of the sparse matrix would take %.0f MB\n' % (ROWS * COLS * 4 / 2 ** 20))
     results = {}
     for name in ('keras_cpp', 'scipy', 'torch_csr', 'torch_coo'):
-        res, err = _spawn(name, ['--repeat', str(a.repeat), '--cols', str(a.cols)], a.threads)
+        res, err = subproc.spawn(sys.executable, __file__, name, ['--repeat', str(a.repeat), '--cols', str(a.cols)], a.threads,
+                                 env={'OPENBLAS_NUM_THREADS': str(a.threads)})
         results[name] = res
         if res is None:
             print('%-10s skipped (%s)' % (name, err))
@@ -175,7 +152,7 @@ def main():
         if kc and peers:
             best = min(peers, key=lambda kv: kv[1])
             print('  ratio = keras_cpp / best peer (%s) = %.2f' % (best[0], kc['median'] / best[1]))
-    print('\nload average after: %s' % _load())
+    print('\nload average after: %s' % subproc.load_average())
 
 
 if __name__ == '__main__':

@@ -96,6 +96,7 @@ class Optimizer(object):
 
     def set_weights(self, weights):
         """Set the optimizer's weights (iterations, then its slots) from numpy arrays."""
+        weights = self._upgrade_weights(list(weights))
         params = self.weights
         if len(params) != len(weights):
             raise ValueError('Length of the specified weight list (' + str(len(weights)) +
@@ -130,6 +131,39 @@ class Optimizer(object):
         # Legacy support.
         return self.learning_rate
 
+    # ---- shared by the subclasses (the patterns every Keras 2.3.1 optimizer repeats)
+    def _setup(self, kwargs, learning_rate, variables=(), epsilon=True, decay=True):
+        """Pop lr (alias of learning_rate), decay and epsilon from kwargs, reject unknown ones, and
+        make iterations, learning_rate, the named scalar variables and decay in the class's scope."""
+        learning_rate = kwargs.pop('lr', learning_rate)
+        if decay:
+            self.initial_decay = kwargs.pop('decay', 0.0)
+        if epsilon:
+            self.epsilon = kwargs.pop('epsilon', _config.epsilon())
+        Optimizer.__init__(self, **kwargs)
+        with K.name_scope(self.__class__.__name__):
+            self.iterations = K.variable(0, dtype='int64', name='iterations')
+            self.learning_rate = K.variable(learning_rate, name='learning_rate')
+            for name, value in variables:
+                setattr(self, name, K.variable(value, name=name))
+            if decay:
+                self.decay = K.variable(self.initial_decay, name='decay')
+
+    def _merged_config(self, variables, plain):
+        """Optimizer.get_config plus the current values of `variables` and the attributes `plain`."""
+        config = {k: float(K.get_value(getattr(self, k))) for k in variables}
+        config.update((k, getattr(self, k)) for k in plain)
+        return dict(list(Optimizer.get_config(self).items()) + list(config.items()))
+
+    def _upgrade_weights(self, weights):
+        return weights
+
+    def _start(self, loss, params):
+        """The gradients, and the iterations increment as the first update."""
+        grads = self.get_gradients(loss, params)
+        self.updates = [K.update_add(self.iterations, 1)]
+        return grads
+
     def _decayed_lr(self):
         lr = self.learning_rate
         if self.initial_decay > 0:
@@ -147,23 +181,20 @@ class Optimizer(object):
         self.updates.append(K.update(p, new_p))
 
 
+def _prepend_iterations(self, weights):
+    # Keras 2.2.4 saved these optimizers' weights without iterations at the head.
+    return [np.array(0)] + weights if len(self.weights) == len(weights) + 1 else weights
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent with momentum, learning rate decay and Nesterov momentum."""
 
     def __init__(self, learning_rate=0.01, momentum=0., nesterov=False, **kwargs):
-        learning_rate = kwargs.pop('lr', learning_rate)
-        self.initial_decay = kwargs.pop('decay', 0.0)
-        super(SGD, self).__init__(**kwargs)
-        with K.name_scope(self.__class__.__name__):
-            self.iterations = K.variable(0, dtype='int64', name='iterations')
-            self.learning_rate = K.variable(learning_rate, name='learning_rate')
-            self.momentum = K.variable(momentum, name='momentum')
-            self.decay = K.variable(self.initial_decay, name='decay')
+        self._setup(kwargs, learning_rate, [('momentum', momentum)], epsilon=False)
         self.nesterov = nesterov
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
-        self.updates = [K.update_add(self.iterations, 1)]
+        grads = self._start(loss, params)
         lr = self._decayed_lr()
         moments = self._slots(params, 'moment_')
         self.weights = [self.iterations] + moments
@@ -174,33 +205,21 @@ class SGD(Optimizer):
         return self.updates
 
     def get_config(self):
-        config = {'learning_rate': float(K.get_value(self.learning_rate)),
-                  'momentum': float(K.get_value(self.momentum)),
-                  'decay': float(K.get_value(self.decay)),
-                  'nesterov': self.nesterov}
-        base_config = super(SGD, self).get_config()
-        return dict(list(base_config.items()) + list(config.items()))
+        return self._merged_config(('learning_rate', 'momentum', 'decay'), ('nesterov',))
 
 
 class RMSprop(Optimizer):
     """RMSProp: divide the gradient by a running average of its recent magnitude."""
 
+    _upgrade_weights = _prepend_iterations
+
     def __init__(self, learning_rate=0.001, rho=0.9, **kwargs):
-        self.initial_decay = kwargs.pop('decay', 0.0)
-        self.epsilon = kwargs.pop('epsilon', _config.epsilon())
-        learning_rate = kwargs.pop('lr', learning_rate)
-        super(RMSprop, self).__init__(**kwargs)
-        with K.name_scope(self.__class__.__name__):
-            self.learning_rate = K.variable(learning_rate, name='learning_rate')
-            self.rho = K.variable(rho, name='rho')
-            self.decay = K.variable(self.initial_decay, name='decay')
-            self.iterations = K.variable(0, dtype='int64', name='iterations')
+        self._setup(kwargs, learning_rate, [('rho', rho)])
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
+        grads = self._start(loss, params)
         accumulators = self._slots(params, 'accumulator_')
         self.weights = [self.iterations] + accumulators
-        self.updates = [K.update_add(self.iterations, 1)]
         lr = self._decayed_lr()
         one_minus_rho = 1. - self.rho
         for p, g, a in zip(params, grads, accumulators):
@@ -209,39 +228,22 @@ class RMSprop(Optimizer):
             self._assign(p, new_p)
         return self.updates
 
-    def set_weights(self, weights):
-        # Keras 2.2.4 optimizer weights had no iterations at their head.
-        if len(self.weights) == len(weights) + 1:
-            weights = [np.array(0)] + list(weights)
-        super(RMSprop, self).set_weights(weights)
-
     def get_config(self):
-        config = {'learning_rate': float(K.get_value(self.learning_rate)),
-                  'rho': float(K.get_value(self.rho)),
-                  'decay': float(K.get_value(self.decay)),
-                  'epsilon': self.epsilon}
-        base_config = super(RMSprop, self).get_config()
-        return dict(list(base_config.items()) + list(config.items()))
+        return self._merged_config(('learning_rate', 'rho', 'decay'), ('epsilon',))
 
 
 class Adagrad(Optimizer):
     """Adagrad: per-parameter learning rates scaled by the accumulated squared gradients."""
 
+    _upgrade_weights = _prepend_iterations
+
     def __init__(self, learning_rate=0.01, **kwargs):
-        self.initial_decay = kwargs.pop('decay', 0.0)
-        self.epsilon = kwargs.pop('epsilon', _config.epsilon())
-        learning_rate = kwargs.pop('lr', learning_rate)
-        super(Adagrad, self).__init__(**kwargs)
-        with K.name_scope(self.__class__.__name__):
-            self.learning_rate = K.variable(learning_rate, name='learning_rate')
-            self.decay = K.variable(self.initial_decay, name='decay')
-            self.iterations = K.variable(0, dtype='int64', name='iterations')
+        self._setup(kwargs, learning_rate)
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
+        grads = self._start(loss, params)
         accumulators = self._slots(params, 'accumulator_')
         self.weights = [self.iterations] + accumulators
-        self.updates = [K.update_add(self.iterations, 1)]
         lr = self._decayed_lr()
         for p, g, a in zip(params, grads, accumulators):
             new_p, new_a = _fused('_adagrad_update', 2, p, g, a, lr, float(self.epsilon))
@@ -249,42 +251,27 @@ class Adagrad(Optimizer):
             self._assign(p, new_p)
         return self.updates
 
-    def set_weights(self, weights):
-        if len(self.weights) == len(weights) + 1:
-            weights = [np.array(0)] + list(weights)
-        super(Adagrad, self).set_weights(weights)
-
     def get_config(self):
-        config = {'learning_rate': float(K.get_value(self.learning_rate)),
-                  'decay': float(K.get_value(self.decay)),
-                  'epsilon': self.epsilon}
-        base_config = super(Adagrad, self).get_config()
-        return dict(list(base_config.items()) + list(config.items()))
+        return self._merged_config(('learning_rate', 'decay'), ('epsilon',))
 
 
 class Adadelta(Optimizer):
     """Adadelta: Adagrad over a moving window, scaled by the running average of past updates."""
 
+    _upgrade_weights = _prepend_iterations
+
     def __init__(self, learning_rate=1.0, rho=0.95, **kwargs):
-        self.initial_decay = kwargs.pop('decay', 0.0)
-        self.epsilon = kwargs.pop('epsilon', _config.epsilon())
-        learning_rate = kwargs.pop('lr', learning_rate)
-        super(Adadelta, self).__init__(**kwargs)
-        with K.name_scope(self.__class__.__name__):
-            self.learning_rate = K.variable(learning_rate, name='learning_rate')
-            self.decay = K.variable(self.initial_decay, name='decay')
-            self.iterations = K.variable(0, dtype='int64', name='iterations')
-        self.rho = rho
+        self._setup(kwargs, learning_rate)
+        self.rho = rho  # a Python number, as in Keras
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
+        grads = self._start(loss, params)
         accumulators = self._slots(params, 'accumulator_')
         delta_accumulators = self._slots(params, 'delta_accumulator_')
         self.weights = [self.iterations] + accumulators + delta_accumulators
-        self.updates = [K.update_add(self.iterations, 1)]
         lr = self._decayed_lr()
         for p, g, a, d_a in zip(params, grads, accumulators, delta_accumulators):
-            # rho is a Python number here (as in Keras): (1. - rho) is computed in Python.
+            # rho is a Python number: (1. - rho) is computed in Python, as Keras does.
             new_p, new_a, new_d_a = _fused('_adadelta_update', 3, p, g, a, d_a, lr, self.rho, 1. - self.rho,
                                            float(self.epsilon))
             self.updates.append(K.update(a, new_a))
@@ -292,39 +279,19 @@ class Adadelta(Optimizer):
             self.updates.append(K.update(d_a, new_d_a))
         return self.updates
 
-    def set_weights(self, weights):
-        if len(self.weights) == len(weights) + 1:
-            weights = [np.array(0)] + list(weights)
-        super(Adadelta, self).set_weights(weights)
-
     def get_config(self):
-        config = {'learning_rate': float(K.get_value(self.learning_rate)),
-                  'rho': self.rho,
-                  'decay': float(K.get_value(self.decay)),
-                  'epsilon': self.epsilon}
-        base_config = super(Adadelta, self).get_config()
-        return dict(list(base_config.items()) + list(config.items()))
+        return self._merged_config(('learning_rate', 'decay'), ('rho', 'epsilon'))
 
 
 class Adam(Optimizer):
     """Adam, optionally with the AMSGrad variant."""
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, amsgrad=False, **kwargs):
-        self.initial_decay = kwargs.pop('decay', 0.0)
-        self.epsilon = kwargs.pop('epsilon', _config.epsilon())
-        learning_rate = kwargs.pop('lr', learning_rate)
-        super(Adam, self).__init__(**kwargs)
-        with K.name_scope(self.__class__.__name__):
-            self.iterations = K.variable(0, dtype='int64', name='iterations')
-            self.learning_rate = K.variable(learning_rate, name='learning_rate')
-            self.beta_1 = K.variable(beta_1, name='beta_1')
-            self.beta_2 = K.variable(beta_2, name='beta_2')
-            self.decay = K.variable(self.initial_decay, name='decay')
+        self._setup(kwargs, learning_rate, [('beta_1', beta_1), ('beta_2', beta_2)])
         self.amsgrad = amsgrad
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
-        self.updates = [K.update_add(self.iterations, 1)]
+        grads = self._start(loss, params)
         lr = self._decayed_lr()
         t = K.cast(self.iterations, _config.floatx()) + 1
         lr_t = lr * (K.sqrt(1. - K.pow(self.beta_2, t)) / (1. - K.pow(self.beta_1, t)))
@@ -348,34 +315,17 @@ class Adam(Optimizer):
         return self.updates
 
     def get_config(self):
-        config = {'learning_rate': float(K.get_value(self.learning_rate)),
-                  'beta_1': float(K.get_value(self.beta_1)),
-                  'beta_2': float(K.get_value(self.beta_2)),
-                  'decay': float(K.get_value(self.decay)),
-                  'epsilon': self.epsilon,
-                  'amsgrad': self.amsgrad}
-        base_config = super(Adam, self).get_config()
-        return dict(list(base_config.items()) + list(config.items()))
+        return self._merged_config(('learning_rate', 'beta_1', 'beta_2', 'decay'), ('epsilon', 'amsgrad'))
 
 
 class Adamax(Optimizer):
     """Adamax: Adam with the infinity norm."""
 
     def __init__(self, learning_rate=0.002, beta_1=0.9, beta_2=0.999, **kwargs):
-        self.initial_decay = kwargs.pop('decay', 0.0)
-        self.epsilon = kwargs.pop('epsilon', _config.epsilon())
-        learning_rate = kwargs.pop('lr', learning_rate)
-        super(Adamax, self).__init__(**kwargs)
-        with K.name_scope(self.__class__.__name__):
-            self.iterations = K.variable(0, dtype='int64', name='iterations')
-            self.learning_rate = K.variable(learning_rate, name='learning_rate')
-            self.beta_1 = K.variable(beta_1, name='beta_1')
-            self.beta_2 = K.variable(beta_2, name='beta_2')
-            self.decay = K.variable(self.initial_decay, name='decay')
+        self._setup(kwargs, learning_rate, [('beta_1', beta_1), ('beta_2', beta_2)])
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
-        self.updates = [K.update_add(self.iterations, 1)]
+        grads = self._start(loss, params)
         lr = self._decayed_lr()
         t = K.cast(self.iterations, _config.floatx()) + 1
         lr_t = lr / (1. - K.pow(self.beta_1, t))
@@ -392,13 +342,7 @@ class Adamax(Optimizer):
         return self.updates
 
     def get_config(self):
-        config = {'learning_rate': float(K.get_value(self.learning_rate)),
-                  'beta_1': float(K.get_value(self.beta_1)),
-                  'beta_2': float(K.get_value(self.beta_2)),
-                  'decay': float(K.get_value(self.decay)),
-                  'epsilon': self.epsilon}
-        base_config = super(Adamax, self).get_config()
-        return dict(list(base_config.items()) + list(config.items()))
+        return self._merged_config(('learning_rate', 'beta_1', 'beta_2', 'decay'), ('epsilon',))
 
 
 class Nadam(Optimizer):
@@ -406,20 +350,12 @@ class Nadam(Optimizer):
 
     def __init__(self, learning_rate=0.002, beta_1=0.9, beta_2=0.999, **kwargs):
         self.schedule_decay = kwargs.pop('schedule_decay', 0.004)
-        self.epsilon = kwargs.pop('epsilon', _config.epsilon())
-        learning_rate = kwargs.pop('lr', learning_rate)
-        super(Nadam, self).__init__(**kwargs)
-        with K.name_scope(self.__class__.__name__):
-            self.iterations = K.variable(0, dtype='int64', name='iterations')
-            self.m_schedule = K.variable(1., name='m_schedule')
-            self.learning_rate = K.variable(learning_rate, name='learning_rate')
-            self.beta_1 = K.variable(beta_1, name='beta_1')
-            self.beta_2 = K.variable(beta_2, name='beta_2')
+        self._setup(kwargs, learning_rate, [('m_schedule', 1.), ('beta_1', beta_1), ('beta_2', beta_2)], decay=False)
 
     def get_updates(self, loss, params):
-        grads = self.get_gradients(loss, params)
-        self.updates = [K.update_add(self.iterations, 1)]
+        grads = self._start(loss, params)
         t = K.cast(self.iterations, _config.floatx()) + 1
+        # Keras's warming momentum schedule, with the same K ops.
         momentum_cache_t = self.beta_1 * (1. - 0.5 * (K.pow(_config.cast_to_floatx(0.96), t * self.schedule_decay)))
         momentum_cache_t_1 = self.beta_1 * (1. - 0.5 * (K.pow(_config.cast_to_floatx(0.96), (t + 1) * self.schedule_decay)))
         m_schedule_new = self.m_schedule * momentum_cache_t
@@ -430,28 +366,20 @@ class Nadam(Optimizer):
         self.weights = [self.iterations, self.m_schedule] + ms + vs
         scalars = (self.learning_rate, self.beta_1, self.beta_2, 1. - self.beta_1, 1. - self.beta_2,
                    1. - m_schedule_new, 1. - m_schedule_next, 1. - K.pow(self.beta_2, t), 1. - momentum_cache_t,
-                   momentum_cache_t_1)
+                   momentum_cache_t_1, float(self.epsilon))
         for p, g, m, v in zip(params, grads, ms, vs):
-            new_p, new_m, new_v = _fused('_nadam_update', 3, p, g, m, v, *(scalars + (float(self.epsilon),)))
+            new_p, new_m, new_v = _fused('_nadam_update', 3, p, g, m, v, *scalars)
             self.updates.append(K.update(m, new_m))
             self.updates.append(K.update(v, new_v))
             self._assign(p, new_p)
         return self.updates
 
-    def set_weights(self, weights):
-        # Keras 2.2.4 optimizer weights had no m_schedule after iterations.
-        if len(self.weights) == len(weights) + 1:
-            weights = [weights[0]] + [np.array(1.)] + list(weights[1:])
-        super(Nadam, self).set_weights(weights)
+    def _upgrade_weights(self, weights):
+        # Keras 2.2.4 saved Nadam's weights without m_schedule after iterations.
+        return weights[:1] + [np.array(1.)] + weights[1:] if len(self.weights) == len(weights) + 1 else weights
 
     def get_config(self):
-        config = {'learning_rate': float(K.get_value(self.learning_rate)),
-                  'beta_1': float(K.get_value(self.beta_1)),
-                  'beta_2': float(K.get_value(self.beta_2)),
-                  'epsilon': self.epsilon,
-                  'schedule_decay': self.schedule_decay}
-        base_config = super(Nadam, self).get_config()
-        return dict(list(base_config.items()) + list(config.items()))
+        return self._merged_config(('learning_rate', 'beta_1', 'beta_2'), ('epsilon', 'schedule_decay'))
 
 
 # Aliases (as in keras.optimizers).
