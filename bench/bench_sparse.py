@@ -5,9 +5,10 @@ backward pass (gradient w.r.t. the dense operand).
 
   python bench/bench_sparse.py [--threads 2] [--repeat 20] [--cols 64]
 
-Reported per implementation: median and min seconds per call, and the peak resident memory one
-call adds above what is resident before it (VmHWM after resetting it, minus VmRSS; the largest of
-3 calls; memory the allocator reuses from earlier calls does not show). A dense copy
+Reported per implementation: median and min seconds per call, and the peak resident memory its
+calls (warm-up included) added above what was resident once the inputs were built (VmHWM after
+resetting it, minus VmRSS then). The forward + backward case is measured after the forward one, in
+the same process, so memory kept from the forward calls does not show again. A dense copy
 of the sparse matrix would take 2000 MB. keras_cpp: a compiled K.function fed the scipy CSR matrix
 (its arrays are borrowed, never densified), the dense operand a K.variable. ratio = keras_cpp
 median / best peer median (< 1 = keras_cpp faster). The machine's load is printed before and after.
@@ -42,24 +43,29 @@ def _reset_peak():
 
 
 def _data(n_cols):
+    """The CSR matrix (50 random columns per row, duplicates merged), W and dY. Built row-wise:
+    scipy.sparse.random would sample from all 5e8 positions and take 4 GB doing it."""
     import numpy as np
     import scipy.sparse as sp
-    m = sp.random(ROWS, COLS, density=DENSITY, format='csr', dtype='float32', random_state=0)
+    rng = np.random.RandomState(0)
+    per_row = int(COLS * DENSITY)
+    cols = np.sort(rng.randint(0, COLS, size=(ROWS, per_row)), axis=1).ravel()
+    indptr = np.arange(0, ROWS * per_row + 1, per_row)
+    m = sp.csr_matrix((rng.rand(ROWS * per_row).astype('float32'), cols.astype('int32'), indptr.astype('int32')),
+                      shape=(ROWS, COLS))
+    m.sum_duplicates()
     w = np.random.RandomState(1).randn(COLS, n_cols).astype('float32')
     g = np.random.RandomState(2).randn(ROWS, n_cols).astype('float32')  # d loss / d output
     return m, w, g
 
 
 def _measure(fn, repeat):
+    """Timings, and the peak resident memory the calls (warm-up included) added above what was
+    resident once the inputs were built: VmHWM (reset first) minus that VmRSS."""
+    rss = _mem_kb('VmRSS')
+    exact = _reset_peak()
     res = subproc.timed(fn, repeat)
-    # Peak memory of one call (the largest of 3), above the resident memory just before it.
-    peak, exact = 0, True
-    for _ in range(3):
-        rss = _mem_kb('VmRSS')
-        exact = _reset_peak() and exact
-        fn()
-        peak = max(peak, _mem_kb('VmHWM') - rss)
-    res.update(peak_mb=peak / 1024.0, peak_exact=exact)
+    res.update(peak_mb=(_mem_kb('VmHWM') - rss) / 1024.0, peak_exact=exact)
     return res
 
 
@@ -67,7 +73,7 @@ def worker(name, repeat, n_cols, threads):
     import numpy as np
     m, w, g = _data(n_cols)
     ref = m @ w
-    res = {}
+    res = {'nnz': int(m.nnz)}
     if name == 'keras_cpp':
         try:
             from keras_cpp import backend as K
@@ -126,8 +132,8 @@ def main():
     if a.worker:
         print(json.dumps(worker(a.worker, a.repeat, a.cols, a.threads)))
         return
-    print('dot(sparse %dx%d, density %g = %d entries, CSR float32) @ dense (%d, %d) float32; threads=%d, repeat=%d'
-          % (ROWS, COLS, DENSITY, int(ROWS * COLS * DENSITY), COLS, a.cols, a.threads, a.repeat))
+    print('dot(sparse %dx%d, density %g (50 random columns a row, duplicates merged), CSR float32) @ dense (%d, %d) '
+          'float32; threads=%d, repeat=%d' % (ROWS, COLS, DENSITY, COLS, a.cols, a.threads, a.repeat))
     print('load average before: %s   (%d CPUs)' % (subproc.load_average(), os.cpu_count() or 0))
     print('a dense copy of the sparse matrix would take %.0f MB\n' % (ROWS * COLS * 4 / 2 ** 20))
     results = {}
@@ -137,6 +143,8 @@ def main():
         results[name] = res
         if res is None:
             print('%-10s skipped (%s)' % (name, err))
+    nnz = next((r['nnz'] for r in results.values() if r), None)
+    print('nnz = %s' % nnz)
     for case, title in (('fwd', 'forward  y = S @ W'), ('fwd_bwd', 'forward + dW = S^T @ dY')):
         print('%s' % title)
         kc = (results.get('keras_cpp') or {}).get(case)

@@ -3,6 +3,7 @@
 // slice, add), which build their result row by row in two parallel passes (count, then fill).
 #include "ops/sparse_kernels.h"
 
+#include <Eigen/Core>
 #include <cstring>
 
 #include "core/sparse_index.h"
@@ -79,6 +80,26 @@ Tensor build_rows(int64_t rows, int64_t cols, DType dt, SegsOf segs_of) {
   return make_sparse_tensor({rows, cols}, std::make_shared<SparseParts>(SparseParts{indptr, indices, values}));
 }
 
+// Columns [j0, j0 + W) of output row r = sum over the row's entries of value * b[col]: the
+// accumulator is a fixed-size block the compiler keeps in vector registers.
+template <int W, class T, class I>
+inline void row_block(const T* v, const I* idx, int64_t k0, int64_t k1, const T* b, int64_t N, int64_t j0, T* o) {
+  using Block = Eigen::Array<T, W, 1>;
+  Block acc = Block::Zero();
+  for (int64_t k = k0; k < k1; ++k)
+    acc += v[k] * Eigen::Map<const Block>(b + static_cast<int64_t>(idx[k]) * N + j0);
+  Eigen::Map<Block>(o + j0) = acc;
+}
+
+template <class T, class I>
+void csr_row_times_dense(const T* v, const I* idx, int64_t k0, int64_t k1, const T* b, int64_t N, T* o) {
+  constexpr int kWide = 64 / sizeof(T) * 4;  // 8 AVX registers of accumulators
+  int64_t j = 0;
+  for (; j + kWide <= N; j += kWide) row_block<kWide>(v, idx, k0, k1, b, N, j, o);
+  for (; j + 8 <= N; j += 8) row_block<8>(v, idx, k0, k1, b, N, j, o);
+  for (; j < N; ++j) row_block<1>(v, idx, k0, k1, b, N, j, o);
+}
+
 }  // namespace
 
 Tensor csr_matmul(const Tensor& s, const Tensor& b0) {
@@ -96,15 +117,7 @@ Tensor csr_matmul(const Tensor& s, const Tensor& b0) {
       T* po = out.data<T>();
       int64_t avg = s.sparse().nnz() / std::max<int64_t>(R, 1);
       parallel_for(R, row_grain((avg + 1) * N), [&](int64_t r0, int64_t r1) {
-        for (int64_t r = r0; r < r1; ++r) {
-          T* o = po + r * N;
-          std::fill(o, o + N, T(0));
-          for (int64_t k = m.begin(r); k < m.end(r); ++k) {
-            const T a = v[k];
-            const T* br = pb + static_cast<int64_t>(m.indices[k]) * N;
-            for (int64_t j = 0; j < N; ++j) o[j] += a * br[j];
-          }
-        }
+        for (int64_t r = r0; r < r1; ++r) csr_row_times_dense(v, m.indices, m.begin(r), m.end(r), pb, N, po + r * N);
       });
     });
   });
@@ -154,11 +167,8 @@ Tensor csr_sddmm(const Tensor& s, const Tensor& x0, const Tensor& y0) {
       parallel_for(R, row_grain((avg + 1) * N), [&](int64_t r0, int64_t r1) {
         for (int64_t r = r0; r < r1; ++r)
           for (int64_t k = m.begin(r); k < m.end(r); ++k) {
-            const T* a = px + r * N;
-            const T* b = py + static_cast<int64_t>(m.indices[k]) * N;
-            T acc = 0;
-            for (int64_t j = 0; j < N; ++j) acc += a[j] * b[j];
-            ov[k] = acc;
+            using Vec = Eigen::Map<const Eigen::Matrix<T, Eigen::Dynamic, 1>>;
+            ov[k] = Vec(px + r * N, N).dot(Vec(py + static_cast<int64_t>(m.indices[k]) * N, N));
           }
       });
     });
