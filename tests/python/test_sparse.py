@@ -8,8 +8,6 @@ from keras_cpp import backend as K
 
 sp = pytest.importorskip('scipy.sparse')
 
-COVERED = ['to_dense', 'is_sparse']
-
 
 def rand_csr(rows, cols, density=0.3, seed=0, dtype='float32'):
     return sp.random(rows, cols, density=density, format='csr', dtype=dtype, random_state=seed)
