@@ -49,7 +49,7 @@ def _k_step(K, opt_cls):
 
 def worker_keras(repeat, which):
     os.environ.setdefault('KERAS_BACKEND', 'keras_cpp.backend')
-    sys.path.insert(0, os.path.join(ROOT, 'python'))
+    subproc.import_keras_cpp_backend(ROOT)
     import keras
     import numpy as np
     from keras import backend as K

@@ -75,11 +75,8 @@ def worker(name, repeat, n_cols, threads):
     ref = m @ w
     res = {'nnz': int(m.nnz)}
     if name == 'keras_cpp':
-        try:
-            from keras_cpp import backend as K
-        except ImportError:
-            sys.path.insert(0, os.path.join(ROOT, 'python'))
-            from keras_cpp import backend as K
+        K = subproc.import_keras_cpp_backend(ROOT)
+        res['keras_cpp'] = os.path.dirname(sys.modules['keras_cpp'].__file__)
         p = K.placeholder(shape=(None, COLS), sparse=True)
         wv = K.variable(w)
         y = K.dot(p, wv)
@@ -144,7 +141,7 @@ def main():
         if res is None:
             print('%-10s skipped (%s)' % (name, err))
     nnz = next((r['nnz'] for r in results.values() if r), None)
-    print('nnz = %s' % nnz)
+    print('nnz = %s; keras_cpp from %s' % (nnz, (results.get('keras_cpp') or {}).get('keras_cpp')))
     for case, title in (('fwd', 'forward  y = S @ W'), ('fwd_bwd', 'forward + dW = S^T @ dY')):
         print('%s' % title)
         kc = (results.get('keras_cpp') or {}).get(case)

@@ -39,3 +39,15 @@ def load_average():
     """The 1, 5 and 15 minute load averages as printed by uptime."""
     with open('/proc/loadavg') as f:
         return ' '.join(f.read().split()[:3])
+
+
+def import_keras_cpp_backend(root):
+    """keras_cpp.backend from this checkout's python/ when it holds a built extension (the code next
+    to the script is what gets measured), else the installed package."""
+    import glob
+    import sys
+    here = os.path.join(root, 'python')
+    if glob.glob(os.path.join(here, 'keras_cpp', '_core*')) and here not in sys.path:
+        sys.path.insert(0, here)
+    from keras_cpp import backend
+    return backend
