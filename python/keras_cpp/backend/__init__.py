@@ -16,5 +16,4 @@ from ._config import (epsilon, set_epsilon, floatx, set_floatx, cast_to_floatx, 
 from ._engine import *  # noqa: F401,F403
 from . import optimizers  # K.optimizers
 from ._loader import backend, register_backend, _activate
-
 _activate(globals())
