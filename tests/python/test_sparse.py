@@ -222,6 +222,9 @@ def test_ops_without_sparse_support_raise_a_clear_error():
         K.placeholder(shape=(2, 3, 4), sparse=True)
     with pytest.raises(ValueError, match='1-D or 2-D'):
         K.dot(p, K.constant(np.zeros((3, 2, 2))))
+    v = K.variable(sp.eye(3, format='csr'))
+    with pytest.raises(TypeError, match=r'\[update\].*sparse'):
+        K.update(v, K.variable(sp.eye(3, format='csr')))
 
 
 def test_malformed_scipy_matrices_are_rejected():
