@@ -49,8 +49,8 @@ def _k_step(K, opt_cls):
 
 def worker_keras(repeat, which):
     os.environ.setdefault('KERAS_BACKEND', 'keras_cpp.backend')
-    subproc.import_keras_cpp_backend(ROOT)
-    import keras
+    subproc.use_checkout(ROOT)
+    import keras  # first: Keras 2.3.1 on Python 3.11 needs the compatibility names keras_cpp installs then
     import numpy as np
     from keras import backend as K
     import keras_cpp.backend as KC

@@ -41,13 +41,18 @@ def load_average():
         return ' '.join(f.read().split()[:3])
 
 
-def import_keras_cpp_backend(root):
-    """keras_cpp.backend from this checkout's python/ when it holds a built extension (the code next
-    to the script is what gets measured), else the installed package."""
+def use_checkout(root):
+    """Put this checkout's python/ first on sys.path when it holds a built extension, so the code
+    next to the script is what gets measured (an installed keras_cpp may be another version)."""
     import glob
     import sys
     here = os.path.join(root, 'python')
     if glob.glob(os.path.join(here, 'keras_cpp', '_core*')) and here not in sys.path:
         sys.path.insert(0, here)
+
+
+def import_keras_cpp_backend(root):
+    """keras_cpp.backend, from this checkout when it has a build (see use_checkout)."""
+    use_checkout(root)
     from keras_cpp import backend
     return backend
