@@ -1,5 +1,5 @@
 // cpp/ops/ctc_decode.cpp — ctc_decode's kernels: greedy (best path) and TF's prefix beam search
-// (TF 2.21's pruning, tie order and rounding, from the log TF takes of y_pred, in its precision).
+// (same pruning and tie order as TF, in the input's precision).
 // One node `_ctc_decode` runs the search once and packs its results in a float64 tensor
 // (samples, paths, 1 + longest): column 0 the log probability, then the labels padded with -1.
 // `_ctc_decoded_path` and `_ctc_log_prob` unpack it, so ctc_decode's tuple shares one search.
