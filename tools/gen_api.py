@@ -57,6 +57,9 @@ PY_RETURNS = {
     'register_backend': 'None',
 }
 PY_PARAM_TYPES = {'name': 'Optional[str]', 'dtype': 'Optional[_DTypeLike]', 'seed': 'Optional[int]'}
+# keras_cpp's own functions (its __init__.py): return types, and the types of their parameters.
+PKG_RETURNS = {'get_num_threads': 'int', 'set_num_threads': 'None'}
+PKG_PARAM_TYPES = {('set_num_threads', 'n'): 'int'}
 PY_PARAM_OVERRIDES = {('symbolic', 'func'): '_F', ('eager', 'func'): '_F'}
 # Python functions that build graph tensors and are not ops: does a gradient flow to their
 # tensor arguments? (Checked with K.gradients; ops say it themselves through the registry.)
@@ -222,7 +225,11 @@ def stale_tables():
     """Names in this file's tables that are no longer Python functions of keras_cpp.backend
     (test_api_docs.py fails on them; the stubs then type those names loosely)."""
     py = python_entries()
-    return sorted(n for n in set(PY_RETURNS) | set(PY_GRADIENT) if n not in py or py[n].kind != 'function')
+    stale = [n for n in set(PY_RETURNS) | set(PY_GRADIENT) if n not in py or py[n].kind != 'function']
+    with open(os.path.join(PKG, '__init__.py'), encoding='utf-8') as f:
+        pkg = {n.name for n in ast.parse(f.read()).body if isinstance(n, ast.FunctionDef)}
+    stale += [n for n in set(PKG_RETURNS) | {f for f, _ in PKG_PARAM_TYPES} if n not in pkg]
+    return sorted(stale)
 
 
 def backend_api(core):
@@ -355,9 +362,13 @@ def render_package_stub(core):
                 value = node.value.value if isinstance(node.value, ast.Constant) else None
                 out.append('%s: %s' % (name, type(value).__name__ if value is not None else 'Any'))
         elif isinstance(node, ast.FunctionDef) and not node.name.startswith('_'):
-            params = ', '.join(p.stub() for p in _py_params(node.name, node.args))
+            params = _py_params(node.name, node.args)
+            for p in params:
+                p.annotation = PKG_PARAM_TYPES.get((node.name, p.name), p.annotation)
+            params = ', '.join(p.stub() for p in params)
             doc = ast.get_docstring(node)
-            out.append('def %s(%s) -> Any:%s' % (node.name, params, ' ...' if not doc else ''))
+            ret = PKG_RETURNS.get(node.name, 'Any')
+            out.append('def %s(%s) -> %s:%s' % (node.name, params, ret, ' ...' if not doc else ''))
             if doc:
                 out += ['    """%s"""' % _doc_line(doc), '    ...']
         elif isinstance(node, ast.ImportFrom) and node.module == '_core' and node.level == 1:

@@ -5,3 +5,9 @@
 from typing import Any
 
 __version__: str
+def get_num_threads() -> int:
+    """Threads that keras_cpp's kernels use, the calling thread included. The default is OMP_NUM_THREADS when it is set, else the CPUs this process may run on."""
+    ...
+def set_num_threads(n: int) -> None:
+    """Use n >= 1 threads (the calling thread included) for kernel calls from now on; it takes effect at any time, also between calls of a compiled K.function."""
+    ...
