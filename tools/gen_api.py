@@ -16,6 +16,7 @@ import importlib.util
 import os
 import re
 import sys
+import types
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PKG = os.path.join(ROOT, 'python', 'keras_cpp')
@@ -245,12 +246,30 @@ def backend_api(core):
 
 
 # ------------------------------------------------------------------------------------ stubs
+def _python_tensor_attrs():
+    """Public Tensor attributes that the backend's Python modules assign (`Tensor.eval = ...`):
+    read from the sources, so a build (bare _core) and a test run (patched class) agree."""
+    names = set()
+    for module in BACKEND_MODULES:
+        with open(os.path.join(PKG, 'backend', module + '.py'), encoding='utf-8') as f:
+            tree = ast.parse(f.read())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                for t in node.targets:
+                    if (isinstance(t, ast.Attribute) and ast.unparse(t.value) in ('Tensor', '_core.Tensor')
+                            and not t.attr.startswith('_')):
+                        names.add(t.attr)
+    return names
+
+
 def _tensor_stub(core):
     T = core.Tensor
     lines = ['class Tensor:',
              '    """A symbolic tensor: a node of the graph (keras_cpp._core.Tensor)."""']
-    for name in sorted(vars(T)):
-        value = vars(T)[name]
+    python_attrs = _python_tensor_attrs()
+    compiled = {n: v for n, v in vars(T).items() if n not in python_attrs and not isinstance(v, types.FunctionType)}
+    for name in sorted(set(compiled) | python_attrs):
+        value = compiled.get(name)
         if name.startswith('_') and not name.startswith('__'):
             continue
         if isinstance(value, property):
@@ -263,14 +282,15 @@ def _tensor_stub(core):
             else:
                 lines += ['    @property', '    def %s(self) -> str: ...' % name]
         elif name in TENSOR_BINARY:
-            ret = 'Tensor'
-            lines.append('    def %s(self, other: _TensorLike) -> %s: ...' % (name, ret))
+            lines.append('    def %s(self, other: _TensorLike) -> Tensor: ...' % name)
         elif name in TENSOR_UNARY:
             lines.append('    def %s(self) -> Tensor: ...' % name)
         elif name == '__getitem__':
             lines.append('    def __getitem__(self, key: Any) -> Tensor: ...')
         elif name == '__bool__':
             lines.append('    def __bool__(self) -> bool: ...')
+        elif not name.startswith('_'):  # a method without a rule here: typed loosely
+            lines.append('    def %s(self, *args: Any, **kwargs: Any) -> Any: ...' % name)
     lines += ['    # Keras and user code attach attributes (_keras_shape, _keras_history, ...).',
               '    def __getattr__(self, name: str) -> Any: ...',
               '    def __setattr__(self, name: str, value: Any) -> None: ...']
