@@ -209,8 +209,11 @@ def cross_build_extension(target, arch):
     import pybind11
     build = os.path.join(ROOT, 'build', 'zig-' + target)
     defs = toolchain(target)
+    import sysconfig
+    suffix = sysconfig.get_config_var('EXT_SUFFIX').replace(os.uname().machine, arch)
     defs.update({'KERAS_CPP_PYTHON': 'ON', 'KERAS_CPP_TESTS': 'OFF', 'CMAKE_BUILD_TYPE': 'Release',
-                 'pybind11_DIR': pybind11.get_cmake_dir(), 'Python_EXECUTABLE': sys.executable})
+                 'pybind11_DIR': pybind11.get_cmake_dir(), 'Python_EXECUTABLE': sys.executable,
+                 'PYTHON_MODULE_EXTENSION': suffix})  # e.g. .cpython-311-aarch64-linux-gnu.so
     gen = ['-G', 'Ninja'] if shutil.which('ninja') else []
     env = dict(os.environ, CCACHE_BASEDIR=ROOT, CCACHE_NOHASHDIR='1')
     print('== cross-compiling keras_cpp._core with zig for %s' % target)
