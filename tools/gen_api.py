@@ -38,9 +38,9 @@ PY_RETURNS = {
     'ones': 'Tensor', 'eye': 'Tensor', 'is_placeholder': 'bool', 'is_tensor': 'bool',
     'is_variable': 'bool', 'is_keras_tensor': 'bool', 'is_sparse': 'bool', 'is_symbolic': 'bool',
     'to_dense': 'Tensor', 'int_shape': 'Optional[Tuple[Optional[int], ...]]',
-    'ndim': 'Optional[int]', 'dtype': 'str', 'count_params': 'int', 'get_value': 'np.ndarray',
-    'batch_get_value': 'List[np.ndarray]', 'set_value': 'None', 'batch_set_value': 'None',
-    'eval': 'np.ndarray', 'function': 'Callable[[Sequence[Any]], Any]',
+    'ndim': 'Optional[int]', 'dtype': 'str', 'count_params': 'int', 'get_value': '_Value',
+    'batch_get_value': 'List[_Value]', 'set_value': 'None', 'batch_set_value': 'None',
+    'eval': '_Value', 'function': 'Callable[[Sequence[Any]], Any]',
     'gradients': 'List[Optional[Tensor]]', 'stop_gradient': 'Any',
     'control_dependencies': 'ContextManager[None]', 'name_scope': 'ContextManager[str]',
     'clear_session': 'None', 'manual_variable_initialization': 'None', 'get_uid': 'int',
@@ -68,6 +68,12 @@ PY_GRADIENT = {
     'map_fn': 'yes', 'foldl': 'yes', 'foldr': 'yes', 'rnn': 'yes', 'in_train_phase': 'yes',
     'in_test_phase': 'yes', 'normalize_batch_in_training': 'yes', 'ctc_decode': 'no',
     'random_uniform_variable': 'no', 'random_normal_variable': 'no',
+}
+# Ops whose gradient flows to some arguments only (the draw itself has none; checked with
+# K.gradients on tensor parameters).
+GRADIENT_TO = {
+    'random_normal': 'to tensor mean, stddev', 'truncated_normal': 'to tensor mean, stddev',
+    'random_uniform': 'to tensor minval, maxval',
 }
 BACKEND_MODULES = ('_config', '_engine', '_loader')
 TENSOR_BINARY = {  # Tensor operators bound in python/src/bind_graph.cpp
@@ -222,11 +228,12 @@ def python_entries():
     return out
 
 
-def stale_tables():
+def stale_tables(core):
     """Names in this file's tables that are no longer Python functions of keras_cpp.backend
     (test_api_docs.py fails on them; the stubs then type those names loosely)."""
     py = python_entries()
     stale = [n for n in set(PY_RETURNS) | set(PY_GRADIENT) if n not in py or py[n].kind != 'function']
+    stale += [n for n in GRADIENT_TO if n not in py and n not in core._ops]
     with open(os.path.join(PKG, '__init__.py'), encoding='utf-8') as f:
         pkg = {n.name for n in ast.parse(f.read()).body if isinstance(n, ast.FunctionDef)}
     stale += [n for n in set(PKG_RETURNS) | {f for f, _ in PKG_PARAM_TYPES} if n not in pkg]
@@ -247,19 +254,30 @@ def backend_api(core):
 
 # ------------------------------------------------------------------------------------ stubs
 def _python_tensor_attrs():
-    """Public Tensor attributes that the backend's Python modules assign (`Tensor.eval = ...`):
-    read from the sources, so a build (bare _core) and a test run (patched class) agree."""
-    names = set()
+    """Tensor attributes that the backend's Python modules assign (`Tensor.eval = _tensor_eval`,
+    `Tensor.__array_ufunc__ = None`), read from the sources so that a build (bare _core) and a
+    test run (patched class) agree: {name: stub lines}."""
+    out = {}
     for module in BACKEND_MODULES:
         with open(os.path.join(PKG, 'backend', module + '.py'), encoding='utf-8') as f:
             tree = ast.parse(f.read())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign):
-                for t in node.targets:
-                    if (isinstance(t, ast.Attribute) and ast.unparse(t.value) in ('Tensor', '_core.Tensor')
-                            and not t.attr.startswith('_')):
-                        names.add(t.attr)
-    return names
+        defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+        for node in tree.body:
+            if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+                continue
+            t = node.targets[0]
+            if not (isinstance(t, ast.Attribute) and ast.unparse(t.value) in ('Tensor', '_core.Tensor')):
+                continue
+            if isinstance(node.value, ast.Constant) and node.value.value is None:
+                out[t.attr] = ['    %s: None' % t.attr]
+            elif isinstance(node.value, ast.Name) and node.value.id in defs:
+                fn = defs[node.value.id]
+                params = ', '.join(p.stub() for p in _py_params(t.attr, fn.args))
+                ret = PY_RETURNS.get('eval', 'Any') if t.attr == 'eval' else 'Any'
+                out[t.attr] = ['    def %s(%s) -> %s: ...' % (t.attr, params, ret)]
+            elif not t.attr.startswith('_'):
+                out[t.attr] = ['    %s: Any' % t.attr]
+    return out
 
 
 def _tensor_stub(core):
@@ -268,11 +286,13 @@ def _tensor_stub(core):
              '    """A symbolic tensor: a node of the graph (keras_cpp._core.Tensor)."""']
     python_attrs = _python_tensor_attrs()
     compiled = {n: v for n, v in vars(T).items() if n not in python_attrs and not isinstance(v, types.FunctionType)}
-    for name in sorted(set(compiled) | python_attrs):
+    for name in sorted(set(compiled) | set(python_attrs)):
         value = compiled.get(name)
         if name.startswith('_') and not name.startswith('__'):
             continue
-        if isinstance(value, property):
+        if name in python_attrs:
+            lines += python_attrs[name]
+        elif isinstance(value, property):
             if name == 'shape':
                 lines += ['    @property', '    def shape(self) -> Optional[Tuple[Optional[int], ...]]: ...']
             elif name == 'ndim':
@@ -335,7 +355,8 @@ def render_backend_stub(core):
            "_F = TypeVar('_F', bound=Callable[..., Any])",
            '_DTypeLike = Union[str, type, np.dtype]',
            "_TensorLike = Union['Tensor', np.ndarray, float, int, bool, Sequence[Any]]",
-           "_ShapeLike = Union['Tensor', int, Sequence[Union[int, 'Tensor', None]]]", '', '']
+           "_ShapeLike = Union['Tensor', int, Sequence[Union[int, 'Tensor', None]]]",
+           '_Value = Union[np.ndarray, np.generic]  # values; 0-d ones come back as numpy scalars', '', '']
     out += _tensor_stub(core) + ['', '']
     for name in sorted(api):
         e = api[name]
@@ -411,16 +432,23 @@ def stub_files(core):
 
 # ------------------------------------------------------------------------------------ docs
 def _table_rows():
-    """{name: OpInfo} from tests/python/op_table.py (imports keras_cpp.backend and numpy)."""
+    """{name: OpInfo} of the numeric rows of tests/python/op_table.py (imports keras_cpp.backend
+    and numpy), and the dtype vocabulary (op_info.py). 'contract' rows (config getters, predicates,
+    K.function...) have no dtypes or gradient to report."""
     tests = os.path.join(ROOT, 'tests', 'python')
     if tests not in sys.path:
         sys.path.insert(0, tests)
+    import op_info
     import op_table
-    return op_table.OP_BY_NAME, op_table
+    return {n: r for n, r in op_table.OP_BY_NAME.items() if r.kind != 'contract'}, op_info
 
 
 def _gradient(e, row):
-    if row is not None:
+    if e.name in GRADIENT_TO:
+        return GRADIENT_TO[e.name]
+    # A row whose gradient finite differences cannot check (na['gradient']: fresh random numbers)
+    # says nothing about whether one exists: the registry does.
+    if row is not None and 'gradient' not in (getattr(row, 'na', None) or {}):
         return 'yes' if row.differentiable else 'no'
     if e.op is not None:
         primitive, has_grad, nondiff = e.op
@@ -430,11 +458,11 @@ def _gradient(e, row):
     return PY_GRADIENT.get(e.name, '—')
 
 
-def _dtypes(row, table):
+def _dtypes(row, vocabulary):
     if row is None:
         return '—'
     dts = tuple(row.dtypes)
-    if dts == tuple(table.ALL):
+    if dts == tuple(vocabulary.ALL):
         return 'all (%s)' % ', '.join(dts)
     return ', '.join(dts)
 
@@ -463,7 +491,7 @@ def render_api_md(core):
            '- **Gradient**: whether `K.gradients` flows through the function to its tensor arguments;'
            ' "—" for functions that do not build graph tensors.',
            '- **Dtypes**: the input dtypes the OpInfo sweep (`tests/python/op_table.py`) checks against a numpy'
-           ' reference; "—" where the function is tested in other test modules only.',
+           ' reference; "—" for functions that are not numeric ops (their table rows check a contract instead).',
            '- `Tensor` is `keras_cpp._core.Tensor`; tensor arguments also accept numpy arrays and Python numbers.', '',
            '| Function | Gradient | Dtypes |', '|---|---|---|']
     for name in funcs:
@@ -498,6 +526,8 @@ def _write_or_check(path, text, check, stale):
         with open(path, encoding='utf-8') as f:
             old = f.read()
     if old == text:
+        if not check:
+            os.utime(path)  # up to date, and newer than its inputs for the build's dependency check
         return
     if check:
         stale.append(path)

@@ -168,4 +168,4 @@ def test_mypy_checks_user_code_against_the_stubs(tmp_path, mypy_cache):
 
 
 def test_generator_tables_name_existing_functions():
-    assert gen_api.stale_tables() == []
+    assert gen_api.stale_tables(_core) == []

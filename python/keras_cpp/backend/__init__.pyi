@@ -11,6 +11,7 @@ _F = TypeVar('_F', bound=Callable[..., Any])
 _DTypeLike = Union[str, type, np.dtype]
 _TensorLike = Union['Tensor', np.ndarray, float, int, bool, Sequence[Any]]
 _ShapeLike = Union['Tensor', int, Sequence[Union[int, 'Tensor', None]]]
+_Value = Union[np.ndarray, np.generic]  # values; 0-d ones come back as numpy scalars
 
 
 class Tensor:
@@ -18,6 +19,7 @@ class Tensor:
     def __abs__(self) -> Tensor: ...
     def __add__(self, other: _TensorLike) -> Tensor: ...
     def __and__(self, other: _TensorLike) -> Tensor: ...
+    __array_ufunc__: None
     def __bool__(self) -> bool: ...
     def __floordiv__(self, other: _TensorLike) -> Tensor: ...
     def __ge__(self, other: _TensorLike) -> Tensor: ...
@@ -42,6 +44,7 @@ class Tensor:
     def __truediv__(self, other: _TensorLike) -> Tensor: ...
     @property
     def dtype(self) -> str: ...
+    def eval(self, feed_dict=None, session=None) -> _Value: ...
     name: str
     @property
     def ndim(self) -> Optional[int]: ...
@@ -90,7 +93,7 @@ def argmin(x: _TensorLike, axis: int = -1) -> Tensor:
     ...
 
 def backend() -> str:
-    """The active backend's name: "keras_cpp" for the C++ engine, else the selected name."""
+    """The active backend's name: "keras_cpp" for the C++ engine, else the selected name (a str with register_backend and set_floatx methods)."""
     ...
 
 def batch_dot(x: _TensorLike, y: _TensorLike, axes: Any = None) -> Tensor:
@@ -101,7 +104,7 @@ def batch_flatten(x: _TensorLike) -> Tensor:
     """Reshape to (batch, product of the other dims)."""
     ...
 
-def batch_get_value(ops) -> List[np.ndarray]:
+def batch_get_value(ops) -> List[_Value]:
     """List of numpy values."""
     ...
 
@@ -150,7 +153,7 @@ def constant(value, dtype: Optional[_DTypeLike] = None, shape=None, name: Option
     ...
 
 def control_dependencies(control_inputs) -> ContextManager[None]:
-    """A no-op context: keras_cpp functions run updates after their outputs already."""
+    """Ops created inside run after control_inputs (tensors or update ops, a list or one; None starts from no dependencies): evaluating them evaluates control_inputs first, once per call, and their variable reads see those updates."""
     ...
 
 def conv1d(x: _TensorLike, kernel: _TensorLike, strides: Any = 1, padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Any = 1) -> Tensor:
@@ -237,8 +240,8 @@ def equal(x: _TensorLike, y: _TensorLike) -> Tensor:
     """x == y elementwise (bool)."""
     ...
 
-def eval(x) -> np.ndarray:
-    """Numpy value of a tensor (evaluating an update handle applies it)."""
+def eval(x) -> _Value:
+    """Numpy value of a tensor (an ndarray, or a numpy scalar for a 0-d tensor, as TF's Session.run returns). Evaluating an update op applies it."""
     ...
 
 def exp(x: _TensorLike) -> Tensor:
@@ -274,7 +277,7 @@ def foldr(fn, elems, initializer=None, name: Optional[str] = None) -> Tensor:
     ...
 
 def function(inputs, outputs, updates=None, **kwargs) -> Callable[[Sequence[Any]], Any]:
-    """Compile inputs -> outputs (+ updates, applied after outputs are computed)."""
+    """Compile inputs -> outputs (+ updates: update ops or (variable, value) pairs, run on every call; outputs that do not depend on them see the pre-call values)."""
     ...
 
 def gather(reference: _TensorLike, indices: Any) -> Tensor:
@@ -285,7 +288,7 @@ def get_uid(prefix='') -> int:
     """Per-prefix counter: 1 on the first call, then 2, ..."""
     ...
 
-def get_value(x) -> np.ndarray:
+def get_value(x) -> _Value:
     """Numpy value of a variable (a copy)."""
     ...
 
@@ -442,7 +445,7 @@ def mod(x: _TensorLike, y: _TensorLike) -> Tensor:
     ...
 
 def moving_average_update(x: _TensorLike, value: _TensorLike, momentum: _TensorLike) -> Tensor:
-    """An update handle setting x to momentum * x + (1 - momentum) * value."""
+    """An update op: x <- x - (x - value) * (1 - momentum), i.e. momentum * x + (1 - momentum) * value."""
     ...
 
 def multiply(x: _TensorLike, y: _TensorLike) -> Tensor:
@@ -722,15 +725,15 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype: Optional[_DTypeLike] = 
     ...
 
 def update(x: _TensorLike, new_x: _TensorLike) -> Tensor:
-    """An update handle setting x to new_x."""
+    """An update op: evaluating it sets variable x to new_x and yields the new value."""
     ...
 
 def update_add(x: _TensorLike, increment: _TensorLike) -> Tensor:
-    """An update handle setting x to x + increment."""
+    """An update op: evaluating it adds increment to variable x (atomically) and yields the new value."""
     ...
 
 def update_sub(x: _TensorLike, decrement: _TensorLike) -> Tensor:
-    """An update handle setting x to x - decrement."""
+    """An update op: evaluating it subtracts decrement from variable x (atomically) and yields the new value."""
     ...
 
 def var(x: _TensorLike, axis: Union[None, int, Sequence[int]] = None, keepdims: bool = False) -> Tensor:
