@@ -10,7 +10,7 @@ extension needs no glibc symbol newer than 2.28 (and, when built here with zig, 
 from the system), it is under 10 MB, and it carries LICENSE, NOTICE, the third-party license
 texts, py.typed and the stubs.
 A wheel built here is then `auditwheel repair`ed (retagged), installed into a fresh virtualenv
-and imported there. Without Docker, the build uses zig's C++ toolchain (tools/zig_toolchain.py)
+and imported there. Without Docker, the build uses zig's C++ toolchain (python/tools/zig_toolchain.py)
 through pip and scikit-build-core; the tools (auditwheel, ziglang) are installed into
 build/wheel-check/venv when this Python lacks them. Exit status 1 on any failed check.
 """
@@ -183,7 +183,7 @@ def smoke_test(wheel):
 
 # ------------------------------------------------------------------------------------ builds
 def toolchain(target):
-    sys.path.insert(0, os.path.join(ROOT, 'tools'))
+    sys.path.insert(0, os.path.join(ROOT, 'python', 'tools'))
     import zig_toolchain
     defs = zig_toolchain.write_wrappers(os.path.join(ROOT, 'build', 'zig'), target)
     if shutil.which('ccache'):

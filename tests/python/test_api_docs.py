@@ -1,4 +1,4 @@
-"""Type stubs, py.typed and docs/api.md come from tools/gen_api.py (op registry + Python sources):
+"""Type stubs, py.typed and docs/api.md come from python/tools/gen_api.py (op registry + Python sources):
 they are current, the package that is imported ships them, every public name of keras_cpp.backend is
 in the stub with its runtime parameters, and mypy (when installed; CI installs it) reads them:
 stubtest agrees with the runtime and user code is checked against them."""
@@ -17,11 +17,11 @@ from keras_cpp import backend as K
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-sys.path.insert(0, os.path.join(ROOT, 'tools'))
+sys.path.insert(0, os.path.join(ROOT, 'python', 'tools'))
 import gen_api  # noqa: E402
 
 PKG_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(keras_cpp.__file__)))
-REGENERATE = 'stale: run `PYTHONPATH=python python tools/gen_api.py all` and commit the result'
+REGENERATE = 'stale: run `PYTHONPATH=python python python/tools/gen_api.py all` and commit the result'
 
 
 def _read(path):

@@ -5,7 +5,7 @@ extension built on a new distribution still loads on glibc 2.17 (manylinux2014) 
 The wrappers are written once per target into `<dir>/<target>/` (their paths key ccache, so two
 targets never share cache entries), and the CMake definitions that select them are printed:
 
-    python tools/zig_toolchain.py build/zig x86_64-linux-gnu.2.17    # -> -DCMAKE_CXX_COMPILER=...
+    python python/tools/zig_toolchain.py build/zig x86_64-linux-gnu.2.17    # -> -DCMAKE_CXX_COMPILER=...
 """
 import os
 import shlex
