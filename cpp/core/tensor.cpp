@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "keras_cpp/error.h"
+#include "keras_cpp/sparse.h"
 #include "kernels/dispatch.h"
 #include "kernels/strided.h"
 
@@ -82,7 +83,19 @@ Tensor Tensor::from_data(const void* data, const Shape& shape, DType dtype) {
 
 int64_t Tensor::numel() const { return shape_numel(shape_); }
 
+// Sparse tensors have no dense buffer: a dense kernel that receives one fails loudly.
+static void dense_only(const Tensor& t, const char* what) {
+  if (t.is_sparse())
+    throw TypeError(std::string("a sparse tensor reached a dense operation (") + what + "); convert it with to_dense first");
+}
+
+const SparseParts& Tensor::sparse() const {
+  if (!sparse_) throw TypeError("expected a sparse tensor, got a dense one");
+  return *sparse_;
+}
+
 void* Tensor::raw() const {
+  dense_only(*this, "data access");
   return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(dtype_size(dtype_));
 }
 
@@ -127,6 +140,10 @@ Tensor Tensor::contiguous() const {
 }
 
 Tensor Tensor::clone() const {
+  if (sparse_) {
+    const SparseParts& p = *sparse_;
+    return make_sparse_tensor(shape_, std::make_shared<SparseParts>(SparseParts{p.indptr.clone(), p.indices.clone(), p.values.clone()}));
+  }
   Tensor t = empty(shape_, dtype_);
   copy_into(*this, t);
   return t;
@@ -134,6 +151,10 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::astype(DType dtype) const {
   if (dtype == dtype_) return *this;
+  if (sparse_) {
+    const SparseParts& p = *sparse_;
+    return make_sparse_tensor(shape_, std::make_shared<SparseParts>(SparseParts{p.indptr, p.indices, p.values.astype(dtype)}));
+  }
   Tensor t = empty(shape_, dtype);
   copy_into(*this, t);
   return t;
@@ -142,11 +163,13 @@ Tensor Tensor::astype(DType dtype) const {
 Tensor Tensor::reshape(const Shape& shape) const {
   if (shape_numel(shape) != numel())
     throw ValueError("cannot reshape a tensor of shape " + shape_str(shape_) + " into " + shape_str(shape));
+  dense_only(*this, "reshape");
   Tensor c = contiguous();
   return Tensor(c.storage_, shape, contiguous_strides(shape), c.offset_, dtype_);
 }
 
 Tensor Tensor::permute(const std::vector<int>& axes) const {
+  dense_only(*this, "permute");
   Shape sh(axes.size()), st(axes.size());
   for (size_t i = 0; i < axes.size(); ++i) {
     sh[i] = shape_[axes[i]];
@@ -157,6 +180,7 @@ Tensor Tensor::permute(const std::vector<int>& axes) const {
 
 Tensor Tensor::broadcast_to(const Shape& shape) const {
   if (shape == shape_) return *this;
+  dense_only(*this, "broadcast");
   int n = static_cast<int>(shape.size()), k = ndim();
   if (k > n) throw ValueError("cannot broadcast " + shape_str(shape_) + " to " + shape_str(shape));
   Shape st(n, 0);
@@ -170,6 +194,7 @@ Tensor Tensor::broadcast_to(const Shape& shape) const {
 }
 
 Tensor Tensor::slice(int axis, int64_t start, int64_t stop, int64_t step) const {
+  dense_only(*this, "slice");
   Shape sh = shape_, st = strides_;
   int64_t n = step > 0 ? (stop > start ? (stop - start - 1) / step + 1 : 0) : (start > stop ? (start - stop - 1) / -step + 1 : 0);
   sh[axis] = n;
@@ -178,6 +203,7 @@ Tensor Tensor::slice(int axis, int64_t start, int64_t stop, int64_t step) const 
 }
 
 double Tensor::item(int64_t flat) const {
+  dense_only(*this, "item");
   // Unravel over the view's own strides.
   int64_t off = 0, rem = flat;
   for (int d = ndim() - 1; d >= 0; --d) {

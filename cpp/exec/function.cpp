@@ -21,6 +21,7 @@
 #include "exec/allocator.h"
 #include "graph/topo.h"
 #include "keras_cpp/ops.h"
+#include "keras_cpp/sparse.h"
 #include "ops/registry.h"
 #include "ops/state.h"
 
@@ -171,7 +172,7 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
     if (!ok)
       throw ValueError("[function] input " + std::to_string(i) + " ('" + p->name + "') expects shape " + shape_str(p->shape) +
                        ", got a value of shape " + shape_str(v.shape()));
-    if (feed_slot_[i] >= 0) slots_[feed_slot_[i]] = v.astype(p->dtype);
+    if (feed_slot_[i] >= 0) slots_[feed_slot_[i]] = match_sparsity(v.astype(p->dtype), p->sparse);
   }
   std::vector<std::unique_lock<std::mutex>> locks;
   locks.reserve(locked_.size());
@@ -203,8 +204,15 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
     if (t.storage()->borrowed()) t = t.clone();  // never hand back the caller's memory
     outs.push_back(t);
   }
-  for (auto& [var, s] : last_update_) var->var->value = slots_[s];  // under the locks taken above
+  std::vector<Tensor> replaced;
+  for (auto& [var, s] : last_update_) {  // under the locks taken above
+    replaced.push_back(std::move(var->var->value));
+    var->var->value = slots_[s];
+  }
   slots_.clear();
+  // A replaced value nobody else holds serves the next call's new values (warm pages, no
+  // allocation): release() keeps only buffers this was the last reference to.
+  for (Tensor& t : replaced) alloc_.release(std::move(t));
   return outs;
 }
 

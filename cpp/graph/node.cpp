@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "keras_cpp/config.h"
+#include "keras_cpp/sparse.h"
 #include "ops/registry.h"
 
 namespace keras_cpp {
@@ -125,12 +126,14 @@ Expr variable(const Tensor& value, const std::string& name) {
   auto n = new_leaf(NodeKind::variable, value.shape(), value.dtype(), name.empty() ? "variable" : name);
   n->var = std::make_shared<VarState>();
   n->var->value = value.contiguous();
+  n->sparse = value.is_sparse();
   return Expr(n);
 }
 
 Expr constant(const Tensor& value, const std::string& name) {
   auto n = new_leaf(NodeKind::constant, value.shape(), value.dtype(), name.empty() ? "Const" : name);
   n->value = value;
+  n->sparse = value.is_sparse();
   return Expr(n);
 }
 
@@ -147,14 +150,14 @@ void set_value(const Expr& var, const Tensor& value) {
   if (value.shape() != var->shape)
     throw ValueError("[set_value] value of shape " + shape_str(value.shape()) + " does not match variable '" +
                      var->name + "' of shape " + shape_str(var->shape));
-  Tensor t = value.astype(var->dtype);
-  if (t.storage() == value.storage()) t = value.clone();  // never alias the caller's memory
+  Tensor t = match_sparsity(value.astype(var->dtype), var->sparse);
+  if (t.storage() == value.storage()) t = t.clone();  // never alias the caller's memory
   std::lock_guard<std::mutex> lk(var->var->mu);
   var->var->value = t;
 }
 
-TypeInfo type_of(const Expr& e) { return TypeInfo{e->shape, e->dtype, e->rank_known}; }
-TypeInfo type_of(const Tensor& t) { return TypeInfo{t.shape(), t.dtype(), true}; }
+TypeInfo type_of(const Expr& e) { return TypeInfo{e->shape, e->dtype, e->rank_known, e->sparse}; }
+TypeInfo type_of(const Tensor& t) { return TypeInfo{t.shape(), t.dtype(), true, t.is_sparse()}; }
 
 void fail_value(const std::string& op, const std::string& msg) { throw ValueError("[" + op + "] " + msg); }
 void fail_type(const std::string& op, const std::string& msg) { throw TypeError("[" + op + "] " + msg); }
@@ -167,6 +170,9 @@ Expr make_node(const OpDef& op, std::vector<Expr> inputs, Attrs attrs) {
   ins.reserve(inputs.size());
   for (auto& e : inputs) {
     if (!e) fail_value(op.name, "got None where a tensor was expected");
+    if (e->sparse && !(op.flags & kSparse))
+      fail_type(op.name, "does not accept sparse tensors (got '" + e->name + "' " + shape_str(e->shape) +
+                             "); convert it with to_dense first");
     ins.push_back(type_of(e));
     n->inputs.push_back(e.node());
   }
@@ -177,6 +183,7 @@ Expr make_node(const OpDef& op, std::vector<Expr> inputs, Attrs attrs) {
   n->shape = std::move(out.shape);
   n->dtype = out.dtype;
   n->rank_known = out.rank_known;
+  n->sparse = out.sparse;
   n->name = op.name;
   n->id = g_next_id++;
   return Expr(n);

@@ -15,6 +15,7 @@ struct TypeInfo {
   Shape shape;
   DType dtype = DType::float32;
   bool rank_known = true;
+  bool sparse = false;  // a sparse (CSR) value: only ops flagged kSparse accept one
   int ndim() const { return static_cast<int>(shape.size()); }
 };
 
@@ -63,6 +64,7 @@ enum OpFlags : uint32_t {
   kDynamicShape = 1u << 4, // output shape depends on input values
   kStateful = 1u << 5,     // has a side effect (print_tensor): never pruned as dead
   kAssign = 1u << 6,       // update op: input 0 is a variable, the output its new value (exec/function.cpp)
+  kSparse = 1u << 7,       // accepts sparse inputs (its infer sets whether the result is sparse)
 };
 
 struct OpDef {

@@ -61,6 +61,7 @@ Tensor array_to_tensor(const py::array& a0, bool borrow) {
 
 // What TF's Session.run returns: an ndarray, or a numpy scalar (np.float32...) for a 0-d value.
 static py::object result_value(const Tensor& t) {
+  if (t.is_sparse()) return tensor_to_py(t);  // a scipy CSR matrix
   py::array a = tensor_to_array(t);
   return t.ndim() == 0 ? a.attr("__getitem__")(py::tuple()) : py::object(a);
 }
@@ -368,7 +369,7 @@ void init_graph(py::module_& m) {
            }),
            py::arg("inputs"), py::arg("outputs"), py::arg("update_ops"))
       .def("__call__", [](Function& f, py::sequence values) {
-        std::vector<py::array> keep;
+        std::vector<py::object> keep;
         std::vector<Tensor> feeds;
         keep.reserve(py::len(values));
         for (auto v : values) {
@@ -376,8 +377,7 @@ void init_graph(py::module_& m) {
           if (v.is_none() || py::isinstance<py::str>(v) || py::isinstance<py::bytes>(v))
             throw TypeError(which + "expected an array or a number, got " + std::string(py::repr(v)).substr(0, 80));
           try {
-            keep.push_back(as_array(v));
-            feeds.push_back(array_to_tensor(keep.back(), true));
+            feeds.push_back(feed_to_tensor(v, keep));
           } catch (const ValueError& e) {
             throw ValueError(which + e.what());
           } catch (const TypeError& e) {

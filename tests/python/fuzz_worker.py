@@ -1,7 +1,7 @@
 """Property-based fuzzing of every public keras_cpp.backend function (run by test_fuzz.py in a
 child process, so that a crash or a hang fails a test instead of killing pytest).
 
-For each function, hypothesis draws arguments from the op's schema (`_core._op_schemas` gives
+For each function, hypothesis draws arguments from the op's schema (`_core._op_signatures` gives
 each parameter's kind; hand-written Python functions get kinds from their parameter names):
 mostly valid tensors of related shapes, plus wrong types, unknown dims and ranks, extreme and
 non-finite numbers, non-native byte order. Each call must give either a clean exception
@@ -69,7 +69,7 @@ CALLABLE_PARAMS = ('fn', 'step_function', 'then_expression', 'else_expression', 
 
 def kinds_of(name, fn):
     """[(param name, kind, has_default, default)] from the C++ schema or the Python signature."""
-    schema = _core._op_schemas.get(name)
+    schema = _core._op_signatures.get(name)
     if schema is not None and not name.startswith('_'):
         body = schema[schema.index('(') + 1:schema.rindex(')')]
         out = []
