@@ -87,6 +87,21 @@ static int64_t int64_of(py::handle h) {
   return v;
 }
 
+Shape placeholder_shape(py::handle shape) {
+  Shape s;
+  for (auto d : shape) {
+    if (d.is_none()) s.push_back(kUnknownDim);
+    else {
+      if (!PyIndex_Check(d.ptr()) || py::isinstance<py::bool_>(d))
+        throw TypeError("[placeholder] shape entries must be ints or None, got " + std::string(py::repr(shape)).substr(0, 120));
+      int64_t v = int64_of(d);
+      if (v < 0) throw ValueError("[placeholder] shape " + std::string(py::repr(shape)).substr(0, 120) + " has a negative dimension");
+      s.push_back(v);
+    }
+  }
+  return s;
+}
+
 static double double_of(py::handle h) {
   double d = PyFloat_AsDouble(h.ptr());
   if (d == -1.0 && PyErr_Occurred()) {
@@ -297,18 +312,7 @@ void init_graph(py::module_& m) {
   m.def("placeholder", [](py::object shape, const std::string& dtype, const std::string& name) {
     DType t = dtype_from_name(dtype);
     if (shape.is_none()) return placeholder({}, t, name, false).node();
-    Shape s;
-    for (auto d : shape) {
-      if (d.is_none()) s.push_back(kUnknownDim);
-      else {
-        if (!PyIndex_Check(d.ptr()) || py::isinstance<py::bool_>(d))
-          throw TypeError("[placeholder] shape entries must be ints or None, got " + std::string(py::repr(shape)));
-        int64_t v = int64_of(d);
-        if (v < 0) throw ValueError("[placeholder] shape " + std::string(py::repr(shape)) + " has a negative dimension");
-        s.push_back(v);
-      }
-    }
-    return placeholder(s, t, name).node();
+    return placeholder(placeholder_shape(shape), t, name).node();
   }, py::arg("shape"), py::arg("dtype"), py::arg("name"));
   m.def("placeholder_with_default", [](const py::array& value, const std::string& name) {
     Expr p = placeholder(array_to_tensor(value, false).shape(), dtype_of_array(value), name);

@@ -66,9 +66,7 @@ void init_sparse(py::module_& m) {
   m.def("_is_scipy_sparse", [](py::handle h) { return is_scipy_sparse(h); });
   m.def("_sparse_placeholder", [](py::object shape, const std::string& dtype, const std::string& name) {
     if (shape.is_none()) throw ValueError("[placeholder] a sparse placeholder needs a 2-D shape (dims may be None)");
-    Shape s;
-    for (auto d : shape) s.push_back(d.is_none() ? kUnknownDim : d.cast<int64_t>());
-    return sparse_placeholder(s, dtype_from_name(dtype), name).node();
+    return sparse_placeholder(placeholder_shape(shape), dtype_from_name(dtype), name).node();
   });
   m.def("_sparse_variable", [](py::handle matrix, const std::string& dtype, const std::string& name) {
     std::vector<py::object> keep;

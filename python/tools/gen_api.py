@@ -309,6 +309,8 @@ def _tensor_stub(core):
             lines.append('    def __getitem__(self, key: Any) -> Tensor: ...')
         elif name == '__bool__':
             lines.append('    def __bool__(self) -> bool: ...')
+        elif name == '__iter__':  # the rows along a known first dim
+            lines.append('    def __iter__(self) -> Iterator[Tensor]: ...')
         elif not name.startswith('_'):  # a method without a rule here: typed loosely
             lines.append('    def %s(self, *args: Any, **kwargs: Any) -> Any: ...' % name)
     lines += ['    # Keras and user code attach attributes (_keras_shape, _keras_history, ...).',
@@ -350,8 +352,8 @@ def _doc_line(doc):
 def render_backend_stub(core):
     api = backend_api(core)
     out = [HEADER, '"""keras_cpp.backend: the Keras 2 backend API on the keras_cpp C++ engine."""',
-           'from typing import (Any, Callable, ContextManager, List, Optional, Sequence, Tuple, TypeVar,',
-           '                    Union)', '', 'import numpy as np', '',
+           'from typing import (Any, Callable, ContextManager, Iterator, List, Optional, Sequence, Tuple,',
+           '                    TypeVar, Union)', '', 'import numpy as np', '',
            "_F = TypeVar('_F', bound=Callable[..., Any])",
            '_DTypeLike = Union[str, type, np.dtype]',
            "_TensorLike = Union['Tensor', np.ndarray, float, int, bool, Sequence[Any]]",

@@ -220,9 +220,18 @@ def test_placeholder_with_a_bad_ndim_raises(ndim):
         K.placeholder(ndim=ndim)
 
 
-def test_placeholder_with_a_float_dim_raises():
+@pytest.mark.parametrize('sparse', [False, True])
+def test_placeholder_with_a_float_dim_raises(sparse):
     with pytest.raises(TypeError, match=r'\[placeholder\]'):
-        K.placeholder((2.5, 3))
+        K.placeholder((2.5, 3), sparse=sparse)
+
+
+@pytest.mark.parametrize('sparse', [False, True])
+def test_placeholder_with_a_huge_or_negative_dim_raises(sparse):
+    with pytest.raises(ValueError, match=r'\[placeholder\].*64 bits'):
+        K.placeholder((2**64, 3), sparse=sparse)
+    with pytest.raises(ValueError, match=r'\[placeholder\].*negative'):
+        K.placeholder((-1, 3), sparse=sparse)
 
 
 # ---------------------------------------------------------------- more wrong answers
