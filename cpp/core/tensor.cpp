@@ -181,6 +181,7 @@ Tensor Tensor::permute(const std::vector<int>& axes) const {
 Tensor Tensor::broadcast_to(const Shape& shape) const {
   if (shape == shape_) return *this;
   dense_only(*this, "broadcast");
+  shape_numel(shape, "broadcast");  // a view's size formulas must fit too
   int n = static_cast<int>(shape.size()), k = ndim();
   if (k > n) throw ValueError("cannot broadcast " + shape_str(shape_) + " to " + shape_str(shape));
   Shape st(n, 0);

@@ -181,7 +181,7 @@ static Expr batch_dot_build(const OpDef&, std::vector<Value>& a) {
   // The free dims as a number when static: a -1 cannot be inferred when the batch is empty.
   auto rest = [](const Expr& e, int n, int64_t skip) {
     int64_t p = 1;
-    for (int i = 1; i < n; ++i) if (i != skip) { if (e.shape()[i] < 0) return int64_t(-1); p *= e.shape()[i]; }
+    for (int i = 1; i < n; ++i) if (i != skip) { if (e.shape()[i] < 0) return int64_t(-1); p = checked_mul(p, e.shape()[i], "batch_dot"); }
     return p;
   };
   Expr x3 = call("reshape", {xt, Value(std::vector<Value>{B, Value(rest(x, nx, a0)), K})});

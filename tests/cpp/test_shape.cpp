@@ -59,4 +59,8 @@ TEST_CASE("checked size arithmetic raises instead of wrapping") {
   CHECK_NOTHROW(check_shape_size({-1, big}, 1, "op"));
   CHECK_THROWS_AS(check_shape_size({0, big, big}, 4, "op"), ValueError);  // numpy's rule: zeros do not excuse it
   CHECK_THROWS_AS(Tensor::empty({int64_t(1) << 31, int64_t(1) << 31}, DType::float32), ValueError);
+  // A broadcast view allocates nothing, but kernels walk its shape: its element count must fit too.
+  Tensor one = Tensor::zeros({1, 1}, DType::float32);
+  CHECK_THROWS_WITH_AS(one.broadcast_to({big, big}), doctest::Contains("[broadcast]"), ValueError);
+  CHECK(one.broadcast_to({big, 0}).shape() == Shape{big, 0});
 }

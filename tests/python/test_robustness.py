@@ -310,6 +310,14 @@ def test_more_sizes_that_overflow_raise_naming_the_op(box, code, op):
     raises_in_sandbox(box, code, 'ValueError', op)
 
 
+@pytest.mark.parametrize('ksize', [(2**32, 2**32), (2**62 + 4, 4)])
+def test_local_conv_kernel_size_whose_product_overflows_raises(ksize):
+    # The product wrapped (to 0, or to 16 = the kernel's dim 1, which then passed the check).
+    x, w = K.placeholder((1, 4, 4, 1)), K.placeholder((1, 16, 1))
+    with pytest.raises(ValueError, match=r'\[local_conv2d\] .*does not fit in a 64-bit size'):
+        K.local_conv2d(x, w, ksize, (1, 1), (1, 1))
+
+
 # ---------------------------------------------------------------- found by test_fuzz.py
 @pytest.mark.parametrize('code,op', [
     ("K.squeeze(K.constant(1.), -1)", 'squeeze'),
