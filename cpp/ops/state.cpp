@@ -52,9 +52,10 @@ void register_state() {
   as.doc = "Assign value to variable x when evaluated; returns the new value.";
   as.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; };
   as.forward = [](KernelCtx& ctx) {
-    const Node& var = *ctx.node.inputs[0];
-    Tensor v = ctx.in[1].astype(var.dtype);
-    if (v.shape() != var.shape) fail_value("update", "new value of shape " + shape_str(v.shape()) + " does not match variable '" + var.name + "' of shape " + shape_str(var.shape));
+    const Node& var = *ctx.node.inputs[0].node();
+    const TypeInfo& vt = var.type();
+    Tensor v = ctx.in[1].astype(vt.dtype);
+    if (v.shape() != vt.shape) fail_value("update", "new value of shape " + shape_str(v.shape()) + " does not match variable '" + var.name + "' of shape " + shape_str(vt.shape));
     if (v.storage()->borrowed()) v = v.clone();
     v = v.contiguous();
     std::lock_guard<std::mutex> lk(var.var->mu);

@@ -5,8 +5,27 @@
 
 namespace keras_cpp {
 
+bool reference_dtype(const std::vector<py::handle>& args, DType& ref) {
+  // The dtype of the first tensor argument decides what numbers/arrays become.
+  for (py::handle h : args)
+    if (h && py::isinstance<Output>(h)) {
+      ref = h.cast<Output&>().type.dtype;
+      return true;
+    }
+  // No tensor argument: a numpy array decides instead (pow(np_float16_array, 0.5) stays float16).
+  for (py::handle h : args)
+    if (h && py::isinstance<py::array>(h)) {
+      py::array a = py::reinterpret_borrow<py::array>(h);
+      char k = a.dtype().kind();
+      if (k == 'f' || k == 'i' || k == 'b' || (k == 'u' && a.dtype().itemsize() == 1)) {
+        ref = dtype_of_array(a);
+        return true;
+      }
+    }
+  return false;
+}
+
 static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
-  sync_config();
   size_t np = op.params.size();
   if (args.size() > np)
     throw TypeError("[" + op.name + "] takes " + std::to_string(np) + " arguments but " + std::to_string(args.size()) + " were given; signature " + op.py_signature);
@@ -22,20 +41,8 @@ static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
     h[i] = kv.second;
     given[i] = true;
   }
-  // The dtype of the first tensor argument decides what numbers/arrays become.
   DType ref_t = DType::float32;
-  DType* ref = nullptr;
-  for (size_t i = 0; i < np && !ref; ++i)
-    if (given[i] && py::isinstance<Node>(h[i])) { ref_t = h[i].cast<Node&>().dtype; ref = &ref_t; }
-  // No tensor argument: a numpy array decides instead (pow(np_float16_array, 0.5) stays float16).
-  for (size_t i = 0; i < np && !ref; ++i)
-    if (given[i] && py::isinstance<py::array>(h[i])) {
-      py::array a = py::reinterpret_borrow<py::array>(h[i]);
-      if (a.dtype().kind() == 'f' || a.dtype().kind() == 'i' || a.dtype().kind() == 'b' || (a.dtype().kind() == 'u' && a.dtype().itemsize() == 1)) {
-        ref_t = dtype_of_array(a);
-        ref = &ref_t;
-      }
-    }
+  DType* ref = reference_dtype(h, ref_t) ? &ref_t : nullptr;
   size_t last = 0;
   for (size_t i = 0; i < np; ++i) if (given[i]) last = i + 1;
   std::vector<Value> vals;
@@ -50,8 +57,7 @@ static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
     else if (op.params[i].has_default) vals.push_back(op.params[i].def);
     else throw TypeError("[" + op.name + "] missing required argument '" + op.params[i].name + "'; signature " + op.py_signature);
   }
-  Expr r = call(op.name, std::move(vals));
-  return py::cast(r.node());
+  return py::cast(call(op.name, std::move(vals)));
 }
 
 void init_ops(py::module_& m) {

@@ -16,5 +16,6 @@ PYBIND11_MODULE(_core, m) {
   });
   keras_cpp::init_config(m);
   keras_cpp::init_graph(m);
+  keras_cpp::init_functions(m);
   keras_cpp::init_ops(m);
 }
