@@ -22,8 +22,8 @@
 // `Tensor(Storage::wrap(...), ...)` borrows it. Unknown dimensions (Keras `None`) are -1. An Expr
 // names one result of a graph node; most functions give one, rnn/ctc_decode/
 // normalize_batch_in_training give several.
-// Threads: kernels use one level of threads from keras_cpp's own pool; OMP_NUM_THREADS sets how
-// many (default: the CPUs the process may run on).
+// Threads: kernels use one level of threads from keras_cpp's own pool; set_num_threads(n) (or
+// OMP_NUM_THREADS at start-up) chooses how many.
 #pragma once
 #include "autodiff.h"
 #include "config.h"
