@@ -11,62 +11,13 @@ namespace keras_cpp {
 
 Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const std::vector<std::pair<Expr, Expr>>& updates) {
   std::unordered_set<Node*> fed;
-  for (auto& e : inputs) {
-    if (!e) throw ValueError("[function] inputs must be tensors, got None");
-    feeds_.push_back(e);
-    fed.insert(e.node().get());
-    keep_.push_back(e.node());
-  }
-  std::vector<Node*> roots;
-  for (auto& e : outputs) {
-    if (!e) throw ValueError("[function] outputs must be tensors, got None");
-    roots.push_back(e.node().get());
-    keep_.push_back(e.node());
-  }
-  std::vector<std::pair<Node*, Expr>> ups;  // Theano keeps the first update of a variable
-  for (auto& [var, val] : updates) {
-    if (!var || var->kind != NodeKind::variable) throw TypeError("[function] an update must target a variable");
-    if (!val) throw ValueError("[function] update of '" + var->name + "' has no value (None)");
-    if (std::any_of(ups.begin(), ups.end(), [&](auto& u) { return u.first == var.node().get(); })) continue;
-    ups.push_back({var.node().get(), val});
-    roots.push_back(val.node().get());
-    keep_.push_back(var.node());
-    keep_.push_back(val.node());
-  }
-  std::vector<Node*> order = topo_order(roots, fed);
-  std::unordered_map<const Node*, int> base;  // slot of a node's first result; the others follow
+  std::vector<std::pair<Node*, Expr>> ups;
+  std::vector<Node*> order = prune(inputs, outputs, updates, fed, ups);
   for (Node* n : order) {
-    base[n] = nslots_;
+    base_[n] = nslots_;
     nslots_ += static_cast<int>(n->num_outputs());
   }
-  auto slot = [&](const Expr& e) { return base.at(e.node().get()) + static_cast<int>(e.index()); };
-  std::vector<char> fed_slot(nslots_, 0);
-  for (auto& e : feeds_) {
-    feed_slot_.push_back(base.count(e.node().get()) ? slot(e) : -1);
-    if (feed_slot_.back() >= 0) fed_slot[feed_slot_.back()] = 1;
-  }
-  std::vector<int> last_use(nslots_, -1);
-  for (Node* n : order) {
-    if (fed.count(n)) continue;
-    if (n->kind != NodeKind::op) {
-      if (n->kind == NodeKind::placeholder && !n->value.defined())
-        throw ValueError("[function] placeholder '" + n->name + "' " + shape_str(n->type().shape) +
-                         " is needed to compute the outputs but is not among the inputs");
-      leaves_.push_back({base[n], n});
-      continue;
-    }
-    Step st{n, {}, {}, {}, {}, nullptr};
-    for (auto& in : n->inputs) {
-      int s = slot(in);
-      if (fed.count(in.node().get()) && !fed_slot[s])
-        throw ValueError("[function] result " + std::to_string(in.index()) + " of input '" + in->name +
-                         "' is needed but only other results of it are fed");
-      st.in.push_back(s);
-      last_use[s] = static_cast<int>(steps_.size());
-    }
-    for (size_t k = 0; k < n->num_outputs(); ++k) st.out.push_back(base[n] + static_cast<int>(k));
-    steps_.push_back(std::move(st));
-  }
+  std::vector<int> last_use = make_steps(order, fed);
   std::vector<char> pinned(nslots_, 0);
   for (auto& e : outputs) {
     out_slot_.push_back(slot(e));
@@ -84,6 +35,68 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
     }
     for (int s : st.out) st.used.push_back(pinned[s] || last_use[s] >= 0);
   }
+  base_.clear();
+}
+
+int Plan::slot(const Expr& e) const { return base_.at(e.node().get()) + static_cast<int>(e.index()); }
+
+std::vector<Node*> Plan::prune(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs,
+                               const std::vector<std::pair<Expr, Expr>>& updates, std::unordered_set<Node*>& fed,
+                               std::vector<std::pair<Node*, Expr>>& ups) {
+  for (auto& e : inputs) {
+    if (!e) throw ValueError("[function] inputs must be tensors, got None");
+    feeds_.push_back(e);
+    fed.insert(e.node().get());
+    keep_.push_back(e.node());
+  }
+  std::vector<Node*> roots;
+  for (auto& e : outputs) {
+    if (!e) throw ValueError("[function] outputs must be tensors, got None");
+    roots.push_back(e.node().get());
+    keep_.push_back(e.node());
+  }
+  for (auto& [var, val] : updates) {
+    if (!var || var->kind != NodeKind::variable) throw TypeError("[function] an update must target a variable");
+    if (!val) throw ValueError("[function] update of '" + var->name + "' has no value (None)");
+    // Theano keeps the first update of a variable.
+    if (std::any_of(ups.begin(), ups.end(), [&](auto& u) { return u.first == var.node().get(); })) continue;
+    ups.push_back({var.node().get(), val});
+    roots.push_back(val.node().get());
+    keep_.push_back(var.node());
+    keep_.push_back(val.node());
+  }
+  return topo_order(roots, fed);
+}
+
+std::vector<int> Plan::make_steps(const std::vector<Node*>& order, const std::unordered_set<Node*>& fed) {
+  std::vector<char> fed_slot(nslots_, 0);
+  for (auto& e : feeds_) {
+    feed_slot_.push_back(base_.count(e.node().get()) ? slot(e) : -1);
+    if (feed_slot_.back() >= 0) fed_slot[feed_slot_.back()] = 1;
+  }
+  std::vector<int> last_use(nslots_, -1);
+  for (Node* n : order) {
+    if (fed.count(n)) continue;
+    if (n->kind != NodeKind::op) {
+      if (n->kind == NodeKind::placeholder && !n->value.defined())
+        throw ValueError("[function] placeholder '" + n->name + "' " + shape_str(n->type().shape) +
+                         " is needed to compute the outputs but is not among the inputs");
+      leaves_.push_back({base_[n], n});
+      continue;
+    }
+    Step st{n, {}, {}, {}, {}, nullptr};
+    for (auto& in : n->inputs) {
+      int s = slot(in);
+      if (fed.count(in.node().get()) && !fed_slot[s])
+        throw ValueError("[function] result " + std::to_string(in.index()) + " of input '" + in->name +
+                         "' is needed but only other results of it are fed");
+      st.in.push_back(s);
+      last_use[s] = static_cast<int>(steps_.size());
+    }
+    for (size_t k = 0; k < n->num_outputs(); ++k) st.out.push_back(base_[n] + static_cast<int>(k));
+    steps_.push_back(std::move(st));
+  }
+  return last_use;
 }
 
 void Plan::run_step(Step& st) {

@@ -3,6 +3,8 @@
 // results nothing reads dropped at once) and a pool of dead buffers.
 #pragma once
 #include <memory>
+#include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -29,6 +31,13 @@ class Plan {
   size_t steps() const { return steps_.size(); }
 
  private:
+  // Check the arguments and order the nodes the outputs and update values need.
+  std::vector<Node*> prune(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs,
+                           const std::vector<std::pair<Expr, Expr>>& updates, std::unordered_set<Node*>& fed,
+                           std::vector<std::pair<Node*, Expr>>& ups);
+  // Leaves and steps in order; returns the step that last reads each slot (-1: none).
+  std::vector<int> make_steps(const std::vector<Node*>& order, const std::unordered_set<Node*>& fed);
+  int slot(const Expr& e) const;
   void run_step(Step& st);
 
   std::vector<std::shared_ptr<Node>> keep_;  // keeps the graph alive
@@ -38,6 +47,7 @@ class Plan {
   std::vector<Step> steps_;
   std::vector<int> out_slot_;
   std::vector<std::pair<Node*, int>> updates_;
+  std::unordered_map<const Node*, int> base_;  // while compiling: a node's first slot
   int nslots_ = 0;
   Allocator alloc_;
   std::vector<Tensor> slots_;
