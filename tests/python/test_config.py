@@ -14,11 +14,6 @@ import types
 import numpy as np
 import pytest
 
-# Config functions whose behaviour this module (with test_loader.py) tests.
-COVERED = ['backend', 'cast_to_floatx', 'eager', 'epsilon', 'floatx', 'image_data_format',
-           'image_dim_ordering', 'normalize_data_format', 'set_epsilon', 'set_floatx',
-           'set_image_data_format', 'set_image_dim_ordering', 'symbolic']
-
 _spec = importlib.util.find_spec('keras_cpp')
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(_spec.origin)) if _spec and _spec.origin else None
 

@@ -1,5 +1,7 @@
-"""Malformed calls: each op in op_table.py has at least one, and it must raise ValueError or
-TypeError (never crash) with a message naming the op."""
+"""Malformed calls: each row of op_table.py has at least one, and it must raise the row's
+exception type (never crash) with a message naming the op (and matching the row's pattern)."""
+import re
+
 import numpy as np
 import pytest
 
@@ -7,20 +9,24 @@ from keras_cpp import backend as K
 
 from op_table import OPS
 
-CASES = [pytest.param(op, i, id='%s-%d' % (op.name, i)) for op in OPS for i in range(len(op.errors))]
+CASES = [pytest.param(op, i, id='%s-%d' % (op.name, i), marks=op.marks('error-%d' % i))
+         for op in OPS for i in range(len(op.errors))]
 
 
 @pytest.mark.parametrize('op,i', CASES)
 def test_bad_call_raises_naming_the_op(op, i):
-    fn, exc = op.errors[i]
+    fn, exc = op.errors[i][:2]
     with pytest.raises(exc) as info:
         r = fn()
         if K.is_tensor(r):  # errors found only at run time still count, but must be clear
             K.eval(r)
     assert op.name in str(info.value), 'message does not name %s: %s' % (op.name, info.value)
+    if len(op.errors[i]) > 2:
+        assert re.search(op.errors[i][2], str(info.value)), 'message %r does not match %r' % (
+            str(info.value), op.errors[i][2])
 
 
-@pytest.mark.parametrize('op', [pytest.param(o, id=o.name) for o in OPS])
+@pytest.mark.parametrize('op', [pytest.param(o, id=o.name, marks=o.marks('kwarg')) for o in OPS])
 def test_unknown_keyword_is_a_type_error(op):
     with pytest.raises(TypeError) as info:
         op.op(K.constant(np.zeros((2, 3))), no_such_argument=1)
