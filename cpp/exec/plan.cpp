@@ -136,7 +136,7 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds, bool apply_updat
     throw ValueError("[function] expected " + std::to_string(feeds_.size()) + " input values, got " + std::to_string(feeds.size()));
   slots_.assign(nslots_, Tensor());
   for (size_t i = 0; i < feeds.size(); ++i) {
-    const TypeInfo& p = type_of(feeds_[i]);
+    const TypeInfo& p = feeds_[i]->type(feeds_[i].index());  // no copy: this runs per call
     const Tensor& v = feeds[i];
     bool ok = !p.rank_known || v.ndim() == p.ndim();
     for (int d = 0; ok && p.rank_known && d < p.ndim(); ++d) ok = p.shape[d] < 0 || p.shape[d] == v.shape()[d];
