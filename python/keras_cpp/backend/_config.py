@@ -255,9 +255,10 @@ def install_into_keras(common, adopt_values=True):
     now (from keras.json, read by Keras's loader) become the C++ values first."""
     global _keras_common
     if adopt_values:
-        _core.config_set_floatx(common._FLOATX)
-        _core.config_set_epsilon(float(common._EPSILON))
-        _core.config_set_image_data_format(common._IMAGE_DATA_FORMAT)
+        for attribute, setter in (('_FLOATX', set_floatx), ('_EPSILON', set_epsilon),
+                                  ('_IMAGE_DATA_FORMAT', set_image_data_format)):
+            if hasattr(common, attribute):
+                setter(getattr(common, attribute))
     ours = globals()
     originals = {name: getattr(common, name, None) for name in KERAS_ACCESSORS}
     _keras_common = common
