@@ -9,23 +9,30 @@
 
 namespace keras_cpp {
 
-Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const std::vector<std::pair<Expr, Expr>>& updates) {
-  std::unordered_set<Node*> fed;
-  std::vector<std::pair<Node*, Expr>> ups;
-  std::vector<Node*> order = prune(inputs, outputs, updates, fed, ups);
+namespace {
+void note_update(std::vector<std::pair<Node*, int>>& v, Node* var, int s) {
+  for (auto& [x, t] : v)
+    if (x == var) {
+      t = std::max(t, s);
+      return;
+    }
+  v.push_back({var, s});
+}
+}  // namespace
+
+Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const std::vector<Expr>& effects) {
+  std::vector<Node*> order = prune(inputs, outputs, effects);
   for (Node* n : order) {
     base_[n] = nslots_;
     nslots_ += static_cast<int>(n->num_outputs());
   }
-  std::vector<int> last_use = make_steps(order, fed);
+  std::vector<int> last_use = make_steps(order);
   std::vector<char> pinned(nslots_, 0);
+  for (const Step& st : steps_)
+    if (st.node->op->flags & kAssign) pinned[st.out[0]] = 1;  // staged values are never reused
   for (auto& e : outputs) {
     out_slot_.push_back(slot(e));
     pinned[out_slot_.back()] = 1;
-  }
-  for (auto& [var, val] : ups) {
-    updates_.push_back({var, slot(val)});
-    pinned[slot(val)] = 1;
   }
   for (size_t i = 0; i < steps_.size(); ++i) {
     Step& st = steps_[i];
@@ -35,18 +42,21 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
     }
     for (int s : st.out) st.used.push_back(pinned[s] || last_use[s] >= 0);
   }
+  for (auto& [var, s] : last_update_) locked_.push_back(var);
+  std::sort(locked_.begin(), locked_.end(), [](Node* a, Node* b) { return a->id < b->id; });
+  for (Leaf& l : leaves_) l.held = last_update_.count(l.node) > 0;
   base_.clear();
+  after_.clear();
 }
 
 int Plan::slot(const Expr& e) const { return base_.at(e.node().get()) + static_cast<int>(e.index()); }
 
 std::vector<Node*> Plan::prune(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs,
-                               const std::vector<std::pair<Expr, Expr>>& updates, std::unordered_set<Node*>& fed,
-                               std::vector<std::pair<Node*, Expr>>& ups) {
+                               const std::vector<Expr>& effects) {
   for (auto& e : inputs) {
     if (!e) throw ValueError("[function] inputs must be tensors, got None");
     feeds_.push_back(e);
-    fed.insert(e.node().get());
+    fed_.insert(e.node().get());
     keep_.push_back(e.node());
   }
   std::vector<Node*> roots;
@@ -55,20 +65,15 @@ std::vector<Node*> Plan::prune(const std::vector<Expr>& inputs, const std::vecto
     roots.push_back(e.node().get());
     keep_.push_back(e.node());
   }
-  for (auto& [var, val] : updates) {
-    if (!var || var->kind != NodeKind::variable) throw TypeError("[function] an update must target a variable");
-    if (!val) throw ValueError("[function] update of '" + var->name + "' has no value (None)");
-    // Theano keeps the first update of a variable.
-    if (std::any_of(ups.begin(), ups.end(), [&](auto& u) { return u.first == var.node().get(); })) continue;
-    ups.push_back({var.node().get(), val});
-    roots.push_back(val.node().get());
-    keep_.push_back(var.node());
-    keep_.push_back(val.node());
+  for (auto& e : effects) {
+    if (!e) throw ValueError("[function] updates must be tensors or (variable, value) pairs, got None");
+    roots.push_back(e.node().get());
+    keep_.push_back(e.node());
   }
-  return topo_order(roots, fed);
+  return topo_order(roots, fed_, true);
 }
 
-std::vector<int> Plan::make_steps(const std::vector<Node*>& order, const std::unordered_set<Node*>& fed) {
+std::vector<int> Plan::make_steps(const std::vector<Node*>& order) {
   std::vector<char> fed_slot(nslots_, 0);
   for (auto& e : feeds_) {
     feed_slot_.push_back(base_.count(e.node().get()) ? slot(e) : -1);
@@ -76,27 +81,56 @@ std::vector<int> Plan::make_steps(const std::vector<Node*>& order, const std::un
   }
   std::vector<int> last_use(nslots_, -1);
   for (Node* n : order) {
-    if (fed.count(n)) continue;
-    if (n->kind != NodeKind::op) {
-      if (n->kind == NodeKind::placeholder && !n->value.defined())
-        throw ValueError("[function] placeholder '" + n->name + "' " + shape_str(n->type().shape) +
-                         " is needed to compute the outputs but is not among the inputs");
-      leaves_.push_back({base_[n], n});
-      continue;
-    }
-    Step st{n, {}, {}, {}, {}, nullptr};
-    for (auto& in : n->inputs) {
-      int s = slot(in);
-      if (fed.count(in.node().get()) && !fed_slot[s])
-        throw ValueError("[function] result " + std::to_string(in.index()) + " of input '" + in->name +
-                         "' is needed but only other results of it are fed");
-      st.in.push_back(s);
-      last_use[s] = static_cast<int>(steps_.size());
-    }
-    for (size_t k = 0; k < n->num_outputs(); ++k) st.out.push_back(base_[n] + static_cast<int>(k));
-    steps_.push_back(std::move(st));
+    if (fed_.count(n)) continue;
+    if (n->kind == NodeKind::placeholder && !n->value.defined())
+      throw ValueError("[function] placeholder '" + n->name + "' " + shape_str(n->type().shape) +
+                       " is needed to compute the outputs but is not among the inputs");
+    if (n->kind != NodeKind::op) leaves_.push_back({base_[n], n, false});
+    else plan_step(n, fed_slot, last_use);
   }
   return last_use;
+}
+
+// One step; a variable input reads the latest update of it that the node depends on.
+void Plan::plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int>& last_use) {
+  std::vector<std::pair<Node*, int>> seen;  // the updates n depends on
+  auto merge = [&](const Node* p) {
+    auto it = after_.find(p);
+    if (it != after_.end())
+      for (auto& [v, s] : it->second) note_update(seen, v, s);
+  };
+  for (auto& d : n->deps) merge(d.get());
+  for (auto& in : n->inputs) merge(in.node().get());
+  bool assign = (n->op->flags & kAssign) != 0;
+  if (assign && n->inputs[0]->kind != NodeKind::variable)
+    throw ValueError("[" + n->attrs.s("op") + "] updates inside map_fn/foldl/foldr/rnn bodies are not supported");
+  Step st{n, {}, {}, {}, {}, nullptr};
+  for (size_t k = 0; k < n->inputs.size(); ++k) {
+    const Expr& in = n->inputs[k];
+    Node* p = in.node().get();
+    int src = slot(in);
+    if (fed_.count(p) && !fed_slot[src])
+      throw ValueError("[function] result " + std::to_string(in.index()) + " of input '" + in->name +
+                       "' is needed but only other results of it are fed");
+    if (p->kind == NodeKind::variable && !fed_.count(p)) {
+      if (assign && k == 0) {
+        auto it = last_update_.find(p);
+        if (it != last_update_.end()) src = it->second;
+      } else {
+        for (auto& [v, s] : seen)
+          if (v == p) src = s;
+      }
+    }
+    st.in.push_back(src);
+    last_use[src] = static_cast<int>(steps_.size());
+  }
+  for (size_t k = 0; k < n->num_outputs(); ++k) st.out.push_back(base_.at(n) + static_cast<int>(k));
+  if (assign) {
+    last_update_[n->inputs[0].node().get()] = st.out[0];
+    note_update(seen, n->inputs[0].node().get(), st.out[0]);
+  }
+  if (!seen.empty()) after_[n] = std::move(seen);
+  steps_.push_back(std::move(st));
 }
 
 void Plan::run_step(Step& st) {
@@ -131,7 +165,7 @@ void Plan::run_step(Step& st) {
   }
 }
 
-std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds, bool apply_updates) {
+std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
   if (feeds.size() != feeds_.size())
     throw ValueError("[function] expected " + std::to_string(feeds_.size()) + " input values, got " + std::to_string(feeds.size()));
   slots_.assign(nslots_, Tensor());
@@ -145,12 +179,17 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds, bool apply_updat
                        shape_str(p.shape) + ", got a value of shape " + shape_str(v.shape()));
     if (feed_slot_[i] >= 0) slots_[feed_slot_[i]] = v.astype(p.dtype);
   }
-  for (auto& [s, n] : leaves_) {
-    if (n->kind == NodeKind::variable) {
-      std::lock_guard<std::mutex> lk(n->var->mu);
-      slots_[s] = n->var->value;
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(locked_.size());
+  for (Node* v : locked_) locks.emplace_back(v->var->mu);
+  for (const Leaf& l : leaves_) {
+    if (l.node->kind != NodeKind::variable) {
+      slots_[l.slot] = l.node->value;
+    } else if (l.held) {
+      slots_[l.slot] = l.node->var->value;
     } else {
-      slots_[s] = n->value;
+      std::lock_guard<std::mutex> lk(l.node->var->mu);
+      slots_[l.slot] = l.node->var->value;
     }
   }
   for (Step& st : steps_) run_step(st);
@@ -160,17 +199,7 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds, bool apply_updat
     if (t.storage()->borrowed()) t = t.clone();  // never hand back the caller's memory
     outs.push_back(t);
   }
-  if (apply_updates) {
-    for (auto& [var, s] : updates_) {
-      Tensor v = slots_[s].astype(var->type().dtype);
-      if (v.shape() != var->type().shape)
-        throw ValueError("[function] update of variable '" + var->name + "' " + shape_str(var->type().shape) +
-                         " got a value of shape " + shape_str(v.shape()));
-      if (v.storage()->borrowed() || !v.is_contiguous()) v = v.clone();
-      std::lock_guard<std::mutex> lk(var->var->mu);
-      var->var->value = v;
-    }
-  }
+  for (auto& [var, s] : last_update_) var->var->value = slots_[s];  // under the locks taken above
   slots_.clear();
   return outs;
 }

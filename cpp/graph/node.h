@@ -46,6 +46,7 @@ class Attrs {
 enum class NodeKind : uint8_t { op, placeholder, variable, constant };
 
 // A variable's current value. Updates swap the tensor; they never write into its storage.
+// A Function call that updates the variable holds `mu` from its first read to its commit.
 struct VarState {
   std::mutex mu;
   Tensor value;
@@ -63,6 +64,8 @@ struct Node {
   NodeKind kind = NodeKind::op;
   const OpDef* op = nullptr;  // null for leaves
   std::vector<Expr> inputs;
+  // Control dependencies: run before this node in a Function call (no data flows from them).
+  std::vector<std::shared_ptr<Node>> deps;
   Attrs attrs;
   std::vector<Output> outputs;  // sized once when the node is made (Output::node points back)
   std::string name;
@@ -83,7 +86,8 @@ struct ExprHash {
   size_t operator()(const Expr& e) const { return std::hash<const void*>()(e.node().get()) * 31 + e.index(); }
 };
 
-// Make a node of op `op` from inputs and attrs; runs its infer (errors name the op).
+// Make a node of op `op` from inputs and attrs; runs its infer (errors name the op). It gets the
+// control dependencies of this thread's innermost ControlDependencies scope.
 Expr make_node(const OpDef& op, std::vector<Expr> inputs, Attrs attrs = {});
 // All results of a node made by make_node, in order.
 std::vector<Expr> outputs_of(const Expr& e);

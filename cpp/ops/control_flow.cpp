@@ -173,6 +173,7 @@ Function* compile_loop_body(const Node& n) { return new Function(loop_body_input
 // Copy the body with `remap`ped leaves (captured tensors -> placeholders), so the stored body is
 // closed: its gradient graph stops at the captured tensors and nested loops clone safely.
 std::vector<Expr> clone_graph(const std::vector<Expr>& outs, std::unordered_map<Expr, Expr, ExprHash>& remap) {
+  ControlDependencies none({}, true);  // copies never pick up the caller's control_dependencies scope
   std::unordered_set<Node*> stop;
   for (auto& [k, v] : remap) stop.insert(k.node().get());
   std::vector<Node*> roots;
@@ -186,6 +187,8 @@ std::vector<Expr> clone_graph(const std::vector<Expr>& outs, std::unordered_map<
     for (auto& in : n->inputs) owner.emplace(in.node().get(), in.node());
   for (Node* n : order) {
     if (stop.count(n) || n->kind != NodeKind::op) continue;
+    if ((n->op->flags & kAssign) && remap.count(n->inputs[0]))
+      fail_value(n->attrs.s("op"), "updating a variable inside a map_fn/foldl/foldr/rnn body is not supported");
     std::vector<Expr> ins;
     for (auto& in : n->inputs) ins.push_back(remap.count(in) ? remap[in] : in);
     Expr c = make_node(*n->op, ins, n->attrs);

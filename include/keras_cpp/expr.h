@@ -83,4 +83,17 @@ Expr call(const std::string& op, std::vector<Value> args);
 Tensor get_value(const Expr& var);
 void set_value(const Expr& var, const Tensor& value);
 
+// While alive, every op node built on this thread gets `ops` as control dependencies (on top of
+// those of enclosing scopes; `replace` starts from none, as TF's control_dependencies(None)).
+class ControlDependencies {
+ public:
+  explicit ControlDependencies(const std::vector<Expr>& ops, bool replace = false);
+  ~ControlDependencies();
+  ControlDependencies(const ControlDependencies&) = delete;
+  ControlDependencies& operator=(const ControlDependencies&) = delete;
+};
+// The same as push/pop calls (for Python's context manager); pops must match pushes.
+void push_control_dependencies(const std::vector<Expr>& ops, bool replace);
+void pop_control_dependencies();
+
 }  // namespace keras_cpp

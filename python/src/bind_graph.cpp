@@ -44,6 +44,12 @@ Tensor array_to_tensor(const py::array& a0, bool borrow) {
   return Tensor::from_data(c.data(), shape, t);
 }
 
+// What TF's Session.run returns: an ndarray, or a numpy scalar (np.float32...) for a 0-d value.
+static py::object result_value(const Tensor& t) {
+  py::array a = tensor_to_array(t);
+  return t.ndim() == 0 ? a.attr("__getitem__")(py::tuple()) : py::object(a);
+}
+
 py::array tensor_to_array(const Tensor& t0) {
   Tensor t = t0;
   if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();  // the array owns its memory alone
@@ -136,21 +142,30 @@ static py::object shape_tuple(const TypeInfo& n) {
 }
 
 // x[...] -> _getitem spec: quads (kind, start, stop, step); kinds 0 int, 1 slice, 2 None, 3 Ellipsis.
-static std::vector<int64_t> index_spec(py::handle key) {
+// Scalar int tensors (x[i], x[i:j]) become kDynIndex entries and extra inputs, in spec order.
+constexpr int64_t kDynIndex = INT64_MIN + 1;
+
+static std::vector<int64_t> index_spec(py::handle key, std::vector<Expr>& dyn) {
   std::vector<int64_t> spec;
   py::tuple items = py::isinstance<py::tuple>(key) ? py::reinterpret_borrow<py::tuple>(key) : py::make_tuple(key);
   const int64_t none = INT64_MIN;
   auto opt = [&](py::handle v) -> int64_t {
     if (v.is_none()) return none;
-    if (is_tensor(v)) throw TypeError("[getitem] slice bounds must be Python ints (tensor bounds are not supported)");
+    if (is_tensor(v)) {
+      dyn.push_back(v.cast<Expr>());
+      return kDynIndex;
+    }
     return py::int_(obj(v)).cast<int64_t>();
   };
   for (auto it : items) {
     if (it.is_none()) spec.insert(spec.end(), {2, 0, 0, 0});
     else if (it.ptr() == Py_Ellipsis) spec.insert(spec.end(), {3, 0, 0, 0});
-    else if (py::isinstance<py::slice>(it)) spec.insert(spec.end(), {1, opt(it.attr("start")), opt(it.attr("stop")), opt(it.attr("step"))});
+    else if (py::isinstance<py::slice>(it)) {
+      int64_t a = opt(it.attr("start")), b = opt(it.attr("stop")), c = opt(it.attr("step"));
+      spec.insert(spec.end(), {1, a, b, c});
+    } else if (is_tensor(it)) spec.insert(spec.end(), {0, opt(it), 0, 0});
     else if (py::isinstance<py::int_>(it) || py::hasattr(it, "__index__")) spec.insert(spec.end(), {0, py::int_(obj(it)).cast<int64_t>(), 0, 0});
-    else throw TypeError("[getitem] unsupported index " + std::string(py::repr(it)) + " (ints, slices, None and ... are supported)");
+    else throw TypeError("[getitem] unsupported index " + std::string(py::repr(it)) + " (ints, scalar int tensors, slices, None and ... are supported)");
   }
   return spec;
 }
@@ -182,8 +197,9 @@ void init_graph(py::module_& m) {
       })
       .def("__getitem__", [](const Expr& self, py::handle key) {
         Attrs a;
-        a.set("spec", Value(index_spec(key)));
-        return make_node("_getitem", {self}, a);
+        std::vector<Expr> ins{self};
+        a.set("spec", Value(index_spec(key, ins)));
+        return make_node("_getitem", ins, a);
       })
       .def("__neg__", [](const Expr& a) { return negative(a); })
       .def("__abs__", [](const Expr& a) { return abs(a); })
@@ -204,7 +220,8 @@ void init_graph(py::module_& m) {
     bool rev = b.rev;
     T.def(b.py, [op, rev](py::object self, py::object other) {
       if (!is_tensor(other) && !py::isinstance<py::int_>(other) && !py::isinstance<py::float_>(other) &&
-          !py::isinstance<py::array>(other) && !py::isinstance<py::list>(other) && !py::isinstance<py::tuple>(other))
+          !py::isinstance<py::array>(other) && !py::isinstance<py::list>(other) && !py::isinstance<py::tuple>(other) &&
+          !py::hasattr(other, "__array__"))  // numpy scalars (np.float32(2) * x)
         return py::object(py::reinterpret_borrow<py::object>(Py_NotImplemented));
       return rev ? binop(op, other, self) : binop(op, self, other);
     });
@@ -237,27 +254,43 @@ void init_graph(py::module_& m) {
     Tensor t = array_to_tensor(value, false).astype(dtype_from_name(dtype));
     return constant(t, name);
   });
-  m.def("get_value", [](const Expr& v) { return tensor_to_array(get_value(v)); });
-  m.def("set_value", [](const Expr& v, const py::array& a) { set_value(v, array_to_tensor(a, false)); });
+  // Without the GIL: a call updating the variable holds its lock and may wait for the GIL (print_tensor).
+  m.def("get_value", [](const Expr& v) {
+    Tensor t;
+    {
+      py::gil_scoped_release nogil;
+      t = get_value(v);
+    }
+    return result_value(t);
+  });
+  m.def("set_value", [](const Expr& v, const py::array& a) {
+    Tensor t = array_to_tensor(a, false);
+    py::gil_scoped_release nogil;
+    set_value(v, t);
+  });
   m.def("gradients", [](const Expr& loss, const std::vector<Expr>& wrt) { return gradients(loss, wrt); });
   m.def("dtype_check", [](const std::string& s) { return std::string(dtype_name(dtype_from_name(s))); });
-  m.def("update_parts", [](const Expr& n) {
-    if (!is_update_handle(n)) throw TypeError("not an update handle");
-    return py::make_tuple(n->inputs[0], n->inputs[1]);
-  });
   m.def("is_update_handle", [](const Expr& n) { return is_update_handle(n); });
+  m.def("_push_control_dependencies", [](py::object ops) {
+    std::vector<Expr> deps;
+    if (!ops.is_none())
+      for (auto h : ops) deps.push_back(h.cast<Expr>());
+    push_control_dependencies(deps, ops.is_none());
+  });
+  m.def("_pop_control_dependencies", &pop_control_dependencies);
   m.def("_set_print", [](py::object write) {
     auto* w = new py::object(write);  // leaked on purpose: never released after interpreter shutdown
-    set_print_function([w](const std::string& s) {
+    set_print_function([w](const std::string& message, const Tensor& value) {
       py::gil_scoped_acquire g;
-      (*w)(s);
+      (*w)(message, tensor_to_array(value));
     });
   });
 
   py::class_<Function>(m, "Function")
-      .def(py::init([](std::vector<Expr> inputs, std::vector<Expr> outputs, std::vector<std::pair<Expr, Expr>> updates,
-                       std::vector<Expr> post) { return new Function(inputs, outputs, updates, post); }),
-           py::arg("inputs"), py::arg("outputs"), py::arg("updates"), py::arg("post_outputs"))
+      .def(py::init([](std::vector<Expr> inputs, std::vector<Expr> outputs, std::vector<Expr> update_ops) {
+             return new Function(inputs, outputs, {}, update_ops);
+           }),
+           py::arg("inputs"), py::arg("outputs"), py::arg("update_ops"))
       .def("__call__", [](Function& f, py::sequence values) {
         std::vector<py::array> keep;
         std::vector<Tensor> feeds;
@@ -274,7 +307,7 @@ void init_graph(py::module_& m) {
         }
         feeds.clear();
         py::list r;
-        for (auto& t : outs) r.append(tensor_to_array(t));
+        for (auto& t : outs) r.append(result_value(t));
         return r;
       })
       .def_property_readonly("num_steps", &Function::num_steps);

@@ -103,3 +103,22 @@ def test_getitem_out_of_range():
         K.eval(x[5])
     with pytest.raises((ValueError, IndexError)):
         x[0, 0, 0]
+
+
+def test_hand_written_functions_name_themselves_in_errors():
+    """Errors from Python-level checks, numpy or Keras-copied messages get the function's name."""
+    with pytest.raises(ValueError, match=r'^\[set_floatx\] .*float128'):
+        K.set_floatx('float128')
+    with pytest.raises(TypeError, match=r'^\[ndim\] \[int_shape\] '):
+        K.ndim('abc')
+    with pytest.raises(TypeError, match=r'^\[in_test_phase\] \[in_train_phase\] training must'):
+        K.in_test_phase(K.placeholder((2,)), K.placeholder((2,)), training='yes')
+    with pytest.raises(ValueError, match=r'^\[in_train_phase\] training must be 0 or 1'):
+        K.in_train_phase(K.placeholder((2,)), K.placeholder((2,)), training=2)
+    with pytest.raises(TypeError, match=r'^\[get_value\] \[eval\] expected a tensor'):
+        K.get_value('abc')
+    with pytest.raises(TypeError, match=r'^\[int_shape\]'):
+        K.int_shape('abc')
+    import inspect
+    assert list(inspect.signature(K.in_train_phase).parameters) == ['x', 'alt', 'training']
+    assert K.in_train_phase.__name__ == 'in_train_phase' and 'training phase' in K.in_train_phase.__doc__

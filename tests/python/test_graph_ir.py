@@ -5,7 +5,6 @@ import gc
 
 import numpy as np
 
-from keras_cpp import _core
 from keras_cpp import backend as K
 
 
@@ -30,14 +29,22 @@ def test_results_of_one_node_are_distinct_tensors():
 
 
 def test_the_same_result_comes_back_as_the_same_object():
-    v = K.variable(np.ones(3, 'float32'))
-    v._keras_shape = (3,)
-    new = v * 2.
-    u = K.update(v, new)
-    got_v, got_new = _core.update_parts(u)
-    assert got_v is v and got_new is new
-    assert got_v._keras_shape == (3,)
-    assert v in [got_v] and new in [got_v, got_new]
+    # rnn calls the step (from C++) with the states and constants the caller passed: they come
+    # back as the caller's own objects, with the attributes set on them.
+    x = K.placeholder(shape=(2, 3, 4))
+    h0, c = K.zeros((2, 4)), K.constant(np.ones((2, 4), 'float32'))
+    h0._keras_shape = (2, 4)
+    seen = []
+
+    def step(xt, states):
+        seen.append(states)
+        return xt + states[0] * states[1], [xt + states[0]]
+
+    K.rnn(step, x, [h0], constants=[c])
+    assert len(seen) == 2  # once on the first time step (as Keras does), once traced
+    assert seen[0][0] is h0 and seen[0][1] is c and seen[1][1] is c
+    assert seen[0][0]._keras_shape == (2, 4)
+    assert h0 in seen[0] and seen[1][0] is not h0  # the trace runs on a state placeholder
 
 
 def test_attributes_stay_on_a_result_while_the_graph_is_used():

@@ -13,6 +13,7 @@ import sys
 import warnings
 
 from .. import _core
+from . import _named
 
 FLOATX_TYPES = ('float16', 'float32', 'float64')
 DATA_FORMATS = ('channels_last', 'channels_first')
@@ -310,4 +311,5 @@ def _hook_keras():
 
 _STRICT = _strict_from_env()
 _load()
-_hook_keras()
+_named.name_errors(globals())  # errors name the K function called (_named.py)
+_hook_keras()  # after naming: Keras gets the same function objects as keras_cpp.backend
