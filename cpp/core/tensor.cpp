@@ -6,7 +6,9 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/dense.h"
 #include "keras_cpp/error.h"
+#include "keras_cpp/sparse.h"
 
 namespace keras_cpp {
 
@@ -68,7 +70,18 @@ Tensor Tensor::from_data(const void* data, const Shape& shape, DType dtype) {
 
 int64_t Tensor::numel() const { return shape_numel(shape_); }
 
+void dense_only(const Tensor& t, const char* what) {
+  if (t.is_sparse())
+    throw TypeError(std::string("a sparse tensor reached a dense operation (") + what + "); convert it with to_dense first");
+}
+
+const SparseParts& Tensor::sparse() const {
+  if (!sparse_) throw TypeError("expected a sparse tensor, got a dense one");
+  return *sparse_;
+}
+
 void* Tensor::raw() const {
+  dense_only(*this, "data access");
   return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(dtype_size(dtype_));
 }
 
@@ -82,6 +95,7 @@ bool Tensor::is_contiguous() const {
 }
 
 Tensor Tensor::permute(const std::vector<int>& axes) const {
+  dense_only(*this, "permute");
   Shape sh(axes.size()), st(axes.size());
   for (size_t i = 0; i < axes.size(); ++i) {
     sh[i] = shape_[axes[i]];
@@ -92,6 +106,7 @@ Tensor Tensor::permute(const std::vector<int>& axes) const {
 
 Tensor Tensor::broadcast_to(const Shape& shape) const {
   if (shape == shape_) return *this;
+  dense_only(*this, "broadcast");
   int n = static_cast<int>(shape.size()), k = ndim();
   if (k > n) throw ValueError("cannot broadcast " + shape_str(shape_) + " to " + shape_str(shape));
   Shape st(n, 0);
@@ -105,6 +120,7 @@ Tensor Tensor::broadcast_to(const Shape& shape) const {
 }
 
 Tensor Tensor::slice(int axis, int64_t start, int64_t stop, int64_t step) const {
+  dense_only(*this, "slice");
   Shape sh = shape_, st = strides_;
   int64_t n = step > 0 ? std::max<int64_t>(0, (stop - start + step - 1) / step)
                        : std::max<int64_t>(0, (start - stop - step - 1) / (-step));

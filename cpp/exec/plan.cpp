@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "graph/topo.h"
+#include "keras_cpp/sparse.h"
 
 namespace keras_cpp {
 
@@ -177,7 +178,7 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
     if (!ok)
       throw ValueError("[function] input " + std::to_string(i) + " ('" + feeds_[i]->name + "') expects shape " +
                        shape_str(p.shape) + ", got a value of shape " + shape_str(v.shape()));
-    if (feed_slot_[i] >= 0) slots_[feed_slot_[i]] = v.astype(p.dtype);
+    if (feed_slot_[i] >= 0) slots_[feed_slot_[i]] = match_sparsity(v.astype(p.dtype), p.sparse);
   }
   std::vector<std::unique_lock<std::mutex>> locks;
   locks.reserve(locked_.size());
@@ -199,7 +200,14 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
     if (t.storage()->borrowed()) t = t.clone();  // never hand back the caller's memory
     outs.push_back(t);
   }
-  for (auto& [var, s] : last_update_) var->var->value = slots_[s];  // under the locks taken above
+  std::vector<Tensor> replaced;
+  for (auto& [var, s] : last_update_) {  // under the locks taken above
+    replaced.push_back(std::move(var->var->value));
+    var->var->value = slots_[s];
+  }
+  // A replaced value nobody else holds serves the next call's new values (warm pages, no
+  // allocation): release() keeps only buffers this was the last reference to.
+  for (Tensor& t : replaced) alloc_.release(std::move(t));
   slots_.clear();
   return outs;
 }

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "graph/op.h"
+#include "keras_cpp/sparse.h"
 
 namespace keras_cpp {
 
@@ -109,6 +110,7 @@ const std::vector<int64_t>& Attrs::ints(const std::string& k) const { return get
 const Shape& Expr::shape() const { return node_->outputs[index_].type.shape; }
 DType Expr::dtype() const { return node_->outputs[index_].type.dtype; }
 bool Expr::rank_known() const { return node_->outputs[index_].type.rank_known; }
+bool Expr::sparse() const { return node_->outputs[index_].type.sparse; }
 const std::string& Expr::name() const { return node_->name; }
 
 // A node with `types.size()` results (Output::node points back at it).
@@ -152,14 +154,14 @@ void set_value(const Expr& var, const Tensor& value) {
   if (value.shape() != var.shape())
     throw ValueError("[set_value] value of shape " + shape_str(value.shape()) + " does not match variable '" +
                      var->name + "' of shape " + shape_str(var.shape()));
-  Tensor t = value.astype(var.dtype());
-  if (t.storage() == value.storage()) t = value.clone();  // never alias the caller's memory
+  Tensor t = match_sparsity(value.astype(var.dtype()), var.sparse());
+  if (t.storage() == value.storage()) t = t.clone();  // never alias the caller's memory
   std::lock_guard<std::mutex> lk(var->var->mu);
   var->var->value = t;
 }
 
 TypeInfo type_of(const Expr& e) { return e->type(e.index()); }
-TypeInfo type_of(const Tensor& t) { return TypeInfo{t.shape(), t.dtype(), true}; }
+TypeInfo type_of(const Tensor& t) { return TypeInfo{t.shape(), t.dtype(), true, t.is_sparse()}; }
 
 void fail_value(const std::string& op, const std::string& msg) { throw ValueError("[" + op + "] " + msg); }
 void fail_type(const std::string& op, const std::string& msg) { throw TypeError("[" + op + "] " + msg); }
@@ -169,6 +171,9 @@ Expr make_node(const OpDef& op, std::vector<Expr> inputs, Attrs attrs) {
   ins.reserve(inputs.size());
   for (auto& e : inputs) {
     if (!e) fail_value(op.name, "got None where a tensor was expected");
+    if (e.sparse() && !(op.flags & kSparse))
+      fail_type(op.name, "does not accept sparse tensors (got '" + e->name + "' " + shape_str(e.shape()) +
+                             "); convert it with to_dense first");
     ins.push_back(type_of(e));
   }
   std::vector<TypeInfo> outs = op.infer_multi(ins, attrs);

@@ -23,6 +23,7 @@ struct TypeInfo {
   Shape shape;
   DType dtype = DType::float32;
   bool rank_known = true;
+  bool sparse = false;  // a sparse (CSR) value: only ops flagged kSparse accept one
   int ndim() const { return static_cast<int>(shape.size()); }
 };
 
@@ -73,7 +74,6 @@ struct Node {
   // Leaves.
   std::shared_ptr<VarState> var;  // variable
   Tensor value;                   // constant; placeholder default (learning phase)
-  bool sparse = false;
   // Random ops: how many times this node was evaluated (each evaluation draws new numbers).
   std::atomic<uint64_t> eval_count{0};
 

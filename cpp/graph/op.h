@@ -69,6 +69,7 @@ enum OpFlags : uint32_t {
   kDynamicShape = 1u << 4, // output shape depends on input values
   kStateful = 1u << 5,     // has a side effect (print_tensor): never pruned as dead
   kAssign = 1u << 6,       // update op: input 0 is a variable, the output its new value (exec/plan.cpp)
+  kSparse = 1u << 7,       // accepts sparse inputs (its infer sets whether the result is sparse)
 };
 
 using InferFn = std::function<TypeInfo(const std::vector<TypeInfo>&, const Attrs&)>;

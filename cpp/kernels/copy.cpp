@@ -1,10 +1,13 @@
 // cpp/kernels/copy.cpp — the Tensor methods that move or convert data: fills, strided copies
-// with dtype conversion (parallel over rows), contiguous/clone/astype, reshape (a view when the
-// layout allows, else a copy) and item. Storage and views are in cpp/core/tensor.cpp.
+// with dtype conversion (parallel over rows), contiguous/clone/astype (sparse: part by part),
+// reshape (a view when the layout allows, else a copy) and item. Storage and views are in
+// cpp/core/tensor.cpp.
 #include <algorithm>
 #include <cstring>
 
+#include "core/dense.h"
 #include "keras_cpp/error.h"
+#include "keras_cpp/sparse.h"
 #include "keras_cpp/tensor.h"
 #include "kernels/dispatch.h"
 #include "kernels/strided.h"
@@ -54,6 +57,10 @@ Tensor Tensor::contiguous() const {
 }
 
 Tensor Tensor::clone() const {
+  if (sparse_) {
+    const SparseParts& p = *sparse_;
+    return make_sparse_tensor(shape_, std::make_shared<SparseParts>(SparseParts{p.indptr.clone(), p.indices.clone(), p.values.clone()}));
+  }
   Tensor t = empty(shape_, dtype_);
   copy_into(*this, t);
   return t;
@@ -61,6 +68,10 @@ Tensor Tensor::clone() const {
 
 Tensor Tensor::astype(DType dtype) const {
   if (dtype == dtype_) return *this;
+  if (sparse_) {
+    const SparseParts& p = *sparse_;
+    return make_sparse_tensor(shape_, std::make_shared<SparseParts>(SparseParts{p.indptr, p.indices, p.values.astype(dtype)}));
+  }
   Tensor t = empty(shape_, dtype);
   copy_into(*this, t);
   return t;
@@ -69,11 +80,13 @@ Tensor Tensor::astype(DType dtype) const {
 Tensor Tensor::reshape(const Shape& shape) const {
   if (shape_numel(shape) != numel())
     throw ValueError("cannot reshape a tensor of shape " + shape_str(shape_) + " into " + shape_str(shape));
+  dense_only(*this, "reshape");
   Tensor c = contiguous();
   return Tensor(c.storage_, shape, contiguous_strides(shape), c.offset_, dtype_);
 }
 
 double Tensor::item(int64_t flat) const {
+  dense_only(*this, "item");
   // Unravel over the view's own strides.
   int64_t off = 0, rem = flat;
   for (int d = ndim() - 1; d >= 0; --d) {

@@ -10,6 +10,7 @@
 #include "graph/topo.h"
 #include "keras_cpp/ops.h"
 #include "ops/registry.h"
+#include "ops/sparse.h"
 
 namespace keras_cpp {
 
@@ -52,7 +53,7 @@ std::vector<Expr> gradients(const Expr& loss, const std::vector<Expr>& wrt) {
       Expr gi = gs[i].dtype() == c.dtype() ? gs[i] : cast(gs[i], c.dtype());
       auto e = grad.find(c);
       if (e == grad.end()) grad[c] = gi;
-      else e->second = e->second + gi;
+      else e->second = e->second.sparse() || gi.sparse() ? sparse_add(e->second, gi) : e->second + gi;
     }
   }
   std::vector<Expr> out;

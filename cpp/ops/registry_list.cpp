@@ -20,6 +20,8 @@ void register_pool();
 void register_rnn();
 void register_ctc();  // ctc.cpp (+ ctc_decode.cpp)
 void register_random();
+void register_sparse();
+void register_optimizers();
 
 void register_all_families() {
   register_unary();
@@ -40,5 +42,7 @@ void register_all_families() {
   register_rnn();
   register_ctc();
   register_random();
+  register_sparse();
+  register_optimizers();
 }
 }  // namespace keras_cpp

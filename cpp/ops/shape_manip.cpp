@@ -7,6 +7,7 @@
 
 #include "ops/helpers.h"
 #include "ops/shape_manip.h"
+#include "ops/sparse.h"
 
 namespace keras_cpp {
 namespace {
@@ -106,6 +107,16 @@ G concat_grad(const Expr& y, const Expr& g) {
 void register_concat() {
   OpDef c = def("concatenate(tensors: tensors, axis: int = -1)",
                 "Join tensors along axis; a negative axis is taken modulo the rank of the first tensor (Keras). Mixed dtypes are promoted.");
+  c.build = [](const OpDef& op, std::vector<Value>& a) {
+    std::vector<Expr> xs;
+    for (auto& v : a[0].list) xs.push_back(Expr(v.t));
+    for (auto& x : xs)
+      if (x.sparse()) return sparse_concatenate(xs, a[1].i);  // ops/sparse.cpp
+    Attrs at;
+    at.set("n", Value(static_cast<int64_t>(xs.size())));
+    at.set("axis", a[1]);
+    return make_node(op, xs, at);
+  };
   c.infer = concat_infer;
   c.forward = concat_forward;
   c.grad = concat_grad;

@@ -454,7 +454,7 @@ void register_shape_ops() {
     for (int i = 0; i < ctx.in[0].ndim(); ++i) o.data<int32_t>()[i] = static_cast<int32_t>(ctx.in[0].shape()[i]);
     return o;
   };
-  sh.flags = kNonDiff;
+  sh.flags = kNonDiff | kSparse;  // reads only the (dense) shape
   register_op(sh);
 
   OpDef gi = def("_getitem(x: tensor, spec: ints)",

@@ -32,6 +32,7 @@ class Expr {
   DType dtype() const;
   int ndim() const { return static_cast<int>(shape().size()); }
   bool rank_known() const;
+  bool sparse() const;  // a sparse (CSR) tensor (keras_cpp/sparse.h)
   const std::string& name() const;  // the node's name
   bool operator==(const Expr& o) const { return node_ == o.node_ && index_ == o.index_; }
   bool operator!=(const Expr& o) const { return !(*this == o); }

@@ -33,4 +33,5 @@
 #include "function.h"
 #include "ops.h"
 #include "shape.h"
+#include "sparse.h"
 #include "tensor.h"

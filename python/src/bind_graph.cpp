@@ -46,6 +46,7 @@ Tensor array_to_tensor(const py::array& a0, bool borrow) {
 
 // What TF's Session.run returns: an ndarray, or a numpy scalar (np.float32...) for a 0-d value.
 static py::object result_value(const Tensor& t) {
+  if (t.is_sparse()) return tensor_to_py(t);  // a scipy CSR matrix
   py::array a = tensor_to_array(t);
   return t.ndim() == 0 ? a.attr("__getitem__")(py::tuple()) : py::object(a);
 }
@@ -190,7 +191,7 @@ void init_graph(py::module_& m) {
       .def_property_readonly("_op", [](const Output& o) { return o.node->op ? o.node->op->name : std::string(); })
       .def_property_readonly("_id", [](const Output& o) { return o.node->id; })
       .def_property_readonly("_index", [](const Output& o) { return o.index; })
-      .def_property_readonly("_sparse", [](const Output& o) { return o.node->sparse; })
+      .def_property_readonly("_sparse", [](const Output& o) { return o.type.sparse; })
       .def("__repr__", [](const Output& o) {
         std::string k = o.node->num_outputs() > 1 ? ":" + std::to_string(o.index) : "";
         return "<keras_cpp.Tensor '" + o.node->name + k + "' shape=" + shape_str(o.type.shape) + " dtype=" + dtype_name(o.type.dtype) + ">";
@@ -292,14 +293,10 @@ void init_graph(py::module_& m) {
            }),
            py::arg("inputs"), py::arg("outputs"), py::arg("update_ops"))
       .def("__call__", [](Function& f, py::sequence values) {
-        std::vector<py::array> keep;
+        std::vector<py::object> keep;
         std::vector<Tensor> feeds;
         keep.reserve(py::len(values));
-        for (auto v : values) {
-          keep.push_back(py::array::ensure(v));
-          if (!keep.back()) throw TypeError("[function] inputs must be arrays or numbers");
-          feeds.push_back(array_to_tensor(keep.back(), true));
-        }
+        for (auto v : values) feeds.push_back(feed_to_tensor(v, keep));
         std::vector<Tensor> outs;
         {
           py::gil_scoped_release nogil;

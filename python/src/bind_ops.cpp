@@ -1,5 +1,6 @@
 // python/src/bind_ops.cpp — every registered op becomes a Python function, mechanically: the
-// schema says how each argument converts; the docstring starts with the Keras signature.
+// schema says how each argument converts; the docstring starts with the Keras signature. An op
+// whose node has several results returns them as a list.
 #include "bind.h"
 #include "ops/registry.h"
 
@@ -57,20 +58,24 @@ static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
     else if (op.params[i].has_default) vals.push_back(op.params[i].def);
     else throw TypeError("[" + op.name + "] missing required argument '" + op.params[i].name + "'; signature " + op.py_signature);
   }
-  return py::cast(call(op.name, std::move(vals)));
+  Expr r = call(op.name, std::move(vals));
+  if (r && r->num_outputs() > 1) return py::cast(outputs_of(r));  // an op with several results: all of them
+  return py::cast(r);
 }
 
 void init_ops(py::module_& m) {
   py::options opts;
   opts.disable_function_signatures();
-  py::dict sigs;
+  py::dict sigs, typed;  // typed: signatures with kinds, for python/tools/gen_api.py's stubs
   for (const OpDef* op : all_ops()) {
     std::string doc = op->py_signature + "\n--\n\n" + op->doc;
     m.def(op->name.c_str(), [op](py::args a, py::kwargs k) { return call_op(*op, a, k); }, doc.c_str());
     sigs[py::str(op->name)] = py::make_tuple(op->py_signature, op->primitive(), op->grad ? true : false,
                                              (op->flags & kNonDiff) != 0);
+    typed[py::str(op->name)] = op->signature;
   }
   m.attr("_ops") = sigs;
+  m.attr("_op_signatures") = typed;
 }
 
 }  // namespace keras_cpp

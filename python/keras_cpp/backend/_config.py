@@ -12,7 +12,7 @@ import os
 import sys
 import warnings
 
-from .. import _core
+from .. import _core, _keras_hook
 from . import _named
 
 FLOATX_TYPES = ('float16', 'float32', 'float64')
@@ -53,8 +53,10 @@ def _config_dir():
 def _read(path):
     """The parsed file; None when absent; {} (with a warning) when unreadable or malformed."""
     try:
-        with open(path, encoding='utf-8-sig') as f:
-            text = f.read()
+        with open(path, 'rb') as f:
+            text = f.read().decode('utf-8')
+        if text.startswith('\ufeff'):  # a UTF-8 BOM, dropped as 'utf-8-sig' would (without its codec import)
+            text = text[1:]
     except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, UnicodeDecodeError) as e:
@@ -276,10 +278,8 @@ def install_into_keras(common, adopt_values=True):
 
 
 class _AfterKerasCommon(object):
-    """A meta-path finder: when keras.backend.common is imported after us, install our accessors
-    right after it runs (before Keras's loader imports names from it)."""
-
-    _keras_cpp_config_hook = True
+    """A meta-path finder, armed while Keras is being imported after us: install our accessors
+    right after keras.backend.common runs (before Keras's loader imports names from it)."""
 
     def find_spec(self, fullname, path=None, target=None):
         if fullname != KERAS_COMMON:
@@ -299,14 +299,17 @@ class _AfterKerasCommon(object):
         return spec
 
 
+def _arm_after_keras_common():
+    if not any(type(f).__name__ == '_AfterKerasCommon' for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterKerasCommon())
+
+
 def _hook_keras():
-    # A re-import of this module replaces the hook of the previous one.
-    sys.meta_path[:] = [f for f in sys.meta_path if not getattr(f, '_keras_cpp_config_hook', False)]
     common = sys.modules.get(KERAS_COMMON)
     if common is not None:
         install_into_keras(common)
-    else:
-        sys.meta_path.insert(0, _AfterKerasCommon())
+    else:  # Keras may come later: keras_cpp's Keras import hook arms ours when it does
+        _keras_hook.when_keras_loads('config', _arm_after_keras_common)
 
 
 _STRICT = _strict_from_env()

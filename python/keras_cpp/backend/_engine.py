@@ -83,16 +83,17 @@ def _dtype_name(dtype):
 
 
 def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
-    """Symbolic input. shape may contain None; with shape None, ndim gives an all-None shape."""
+    """Symbolic input. shape may contain None; with shape None, ndim gives an all-None shape.
+    sparse=True: a 2-D sparse (CSR) input, fed with scipy.sparse matrices (see docs/sparse.md)."""
     dtype = _dtype_name(dtype)
     if shape is None and ndim is not None:
         shape = (None,) * int(ndim)
     if shape is not None:
         shape = tuple(shape)
-    x = _core.placeholder(shape, dtype, _scoped(name, 'placeholder'))
+    make = _core._sparse_placeholder if sparse else _core.placeholder
+    x = make(shape, dtype, _scoped(name, 'placeholder'))
     x._keras_shape = shape
     x._uses_learning_phase = False
-    x._is_sparse = bool(sparse)
     return x
 
 
@@ -110,9 +111,16 @@ def _to_array(value, dtype):
 
 
 def variable(value, dtype=None, name=None, constraint=None):
-    """Mutable tensor initialized from value (array, number, list or tensor)."""
+    """Mutable tensor initialized from value (array, number, list or tensor); a scipy.sparse
+    matrix gives a sparse variable (CSR, not densified)."""
     dtype = _dtype_name(dtype)
     _core.dtype_check(dtype)
+    if _core._is_scipy_sparse(value):
+        v = _core._sparse_variable(value, dtype, _unique_var_name(_scoped(name, 'variable')))
+        v._keras_shape = tuple(value.shape)
+        v._uses_learning_phase = False
+        v.constraint = constraint
+        return v
     arr = _to_array(value, 'bool' if dtype == 'bool' else dtype)
     v = _core.variable(arr, dtype, _unique_var_name(_scoped(name, 'variable')))
     v._keras_shape = arr.shape
@@ -158,13 +166,9 @@ def is_keras_tensor(x):
 
 
 def is_sparse(tensor):
-    """True iff tensor is a sparse placeholder."""
-    return bool(getattr(tensor, '_is_sparse', False))
-
-
-def to_dense(tensor):
-    """Sparse -> dense (sparse values are densified when fed); dense tensors are returned as is."""
-    return tensor
+    """True iff tensor is a sparse keras_cpp tensor (placeholder(sparse=True), a variable made from
+    a scipy.sparse matrix, or an op result that stays sparse, e.g. concatenate of sparse tensors)."""
+    return isinstance(tensor, Tensor) and tensor._sparse
 
 
 # ---------------------------------------------------------------- shapes and dtypes
@@ -248,7 +252,10 @@ def set_value(x, value):
     """Assign a numpy value (same shape; cast to x's dtype)."""
     if not is_variable(x):
         raise TypeError('[set_value] expected a variable, got %r' % (x,))
-    _core.set_value(x, np.asarray(value))
+    if _core._is_scipy_sparse(value):
+        _core._set_sparse_value(x, value)
+    else:
+        _core.set_value(x, np.asarray(value))
 
 
 def batch_set_value(tuples):
@@ -312,11 +319,11 @@ class Function(object):
         finally:
             _core._pop_control_dependencies()
         self._fn = _core.Function(self.inputs, self.outputs, ups)
-        # scipy.sparse values are densified for sparse placeholders; other calls go straight to C++.
-        self._sparse = builtins.any(is_sparse(p) for p in self.inputs)
 
     def __call__(self, inputs):
-        if type(inputs) is list and not self._sparse:
+        # scipy.sparse feeds go to C++ as they are (sparse placeholders keep them sparse, dense
+        # ones densify them there).
+        if type(inputs) is list:
             try:
                 return self._fn(inputs)
             except TypeError:
@@ -328,9 +335,7 @@ class Function(object):
             raise TypeError('[function] call it with a list of input values, got %s' % type(inputs).__name__)
         vals = []
         for v in inputs:
-            if hasattr(v, 'toarray') and hasattr(v, 'nnz'):
-                v = v.toarray()
-            elif isinstance(v, Tensor):  # a symbolic value (Keras's fit on tensors): its current value
+            if isinstance(v, Tensor):  # a symbolic value (Keras's fit on tensors): its current value
                 v = eval(v)
             vals.append(v)
         return self._fn(vals)
@@ -483,15 +488,19 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
 
 
 def _as_tensor(v, ref_dtype, op):
-    """Arrays and numbers given to the loops/switch become constants; Python scalars take ref's dtype."""
+    """Arrays and numbers given to the loops/switch become constants. Numbers follow ref's dtype
+    (else floatx / int32); numpy values keep their own dtype unless ref says otherwise, as
+    tf.convert_to_tensor does."""
     if isinstance(v, Tensor):
         return v
     a = np.asarray(v)
+    own = a.dtype.name if isinstance(v, (np.ndarray, np.generic)) else None
     ref_float = ref_dtype is not None and ref_dtype.startswith('float')
     if a.dtype.kind == 'f':
-        dt = ref_dtype if ref_float else _config.floatx()
+        dt = ref_dtype if ref_float else own or _config.floatx()
     elif a.dtype.kind in 'iu':
-        dt = ref_dtype if ref_dtype is not None and ref_dtype != 'bool' else 'int32'
+        dt = ref_dtype if ref_dtype is not None and ref_dtype != 'bool' else (own if own in ('int32', 'int64', 'uint8')
+                                                                             else 'int32')
     elif a.dtype.kind == 'b':
         dt = 'bool'
     else:
