@@ -282,11 +282,11 @@ Expr ones_like(const Expr& x, std::optional<DType> dt) {
 Expr shape(const Expr& x) { return call("shape", {x}); }
 Expr where(const Expr& c, const Expr& a, const Expr& b) { return call("_where", {c, a, b}); }
 Expr sum_to(const Expr& g, const Expr& like) {
-  if (g->rank_known && like->rank_known && g.shape() == like.shape() && shape_known(g.shape())) return g;
+  if (g.rank_known() && like.rank_known() && g.shape() == like.shape() && shape_known(g.shape())) return g;
   return make_node("_sum_to", {g, like});
 }
 Expr broadcast_like(const Expr& x, const Expr& like) {
-  if (x->rank_known && like->rank_known && x.shape() == like.shape() && shape_known(x.shape())) return x;
+  if (x.rank_known() && like.rank_known() && x.shape() == like.shape() && shape_known(x.shape())) return x;
   return make_node("_broadcast_like", {x, like});
 }
 
