@@ -126,8 +126,8 @@ static Expr matmul_for(const char* who, const Expr& a, const Expr& b) {
 
 static Expr dot_build(const OpDef&, std::vector<Value>& a) {
   Expr x(a[0].t), y(a[1].t);
-  if (x->sparse || y->sparse) return sparse_dot(x, y);  // ops/sparse.cpp: never densifies
-  if (!x->rank_known || !y->rank_known) fail_value("dot", "needs tensors of known rank (the rule depends on the ranks)");
+  if (x.sparse() || y.sparse()) return sparse_dot(x, y);  // ops/sparse.cpp: never densifies
+  if (!x.rank_known() || !y.rank_known()) fail_value("dot", "needs tensors of known rank (the rule depends on the ranks)");
   int nx = x.ndim(), ny = y.ndim();
   if (nx == 0 || ny == 0) return x * y;
   if (x.dtype() != y.dtype()) fail_type("dot", std::string("operands have different dtypes: ") + dtype_name(x.dtype()) + " and " + dtype_name(y.dtype()));

@@ -213,8 +213,8 @@ void register_nn() {
     Expr t(a[0].t), o(a[1].t);
     check_float_output("categorical_crossentropy", o);
     // Unknown rank: the axis stays as given (normalized by the reductions when they run).
-    int64_t ax = o->rank_known ? normalize_axis(a[3].i, o.ndim(), "categorical_crossentropy") : a[3].i;
-    if (t->rank_known && o->rank_known && t.ndim() != o.ndim()) fail_value("categorical_crossentropy", "target " + shape_str(t.shape()) + " and output " + shape_str(o.shape()) + " must have the same rank");
+    int64_t ax = o.rank_known() ? normalize_axis(a[3].i, o.ndim(), "categorical_crossentropy") : a[3].i;
+    if (t.rank_known() && o.rank_known() && t.ndim() != o.ndim()) fail_value("categorical_crossentropy", "target " + shape_str(t.shape()) + " and output " + shape_str(o.shape()) + " must have the same rank");
     if (t.dtype() != o.dtype()) t = cast(t, o.dtype());
     if (a[2].b) return -axis_sum(t * log_softmax(o, ax), ax, false);
     Expr p = o / axis_sum(o, ax, true);

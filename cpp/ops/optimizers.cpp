@@ -6,14 +6,12 @@
 // the numbers of Keras's chain of elementwise ops. Scalar coefficients (lr_t, 1 - beta_1...) are
 // 0-d tensor inputs computed by the caller the way Keras computes them.
 //
-// Several results per node: until nodes have several outputs, an update node returns a tuple
-// tensor (ops/tuple.h) holding [new_param, new_slot...]; `fused_update` is the one place that
-// packs them, and the Python side unpacks them in one helper.
+// An update node has one result per new value: [new_param, new_slot...], each typed like the
+// parameter; Python gets them all from the op's binding (bind_ops.cpp returns every result).
 #include <cmath>
 #include <type_traits>
 
 #include "ops/helpers.h"
-#include "ops/tuple.h"
 
 namespace keras_cpp {
 namespace {
@@ -250,12 +248,11 @@ Expr fused_build(const OpDef& op, std::vector<Value>& args) {
   for (size_t i = ne; i < ins.size(); ++i)
     if (shape_numel(ins[i].shape()) != 1)
       fail_value(op.name, "coefficient " + std::to_string(i - ne) + " must be a scalar, got shape " + shape_str(ins[i].shape()));
-  at.set("tuple_types", tuple_types(std::vector<TypeInfo>(ne - 1, type_of(p))));
   return make_node(op, ins, at);
 }
 
 template <class K>
-Tensor fused_forward(KernelCtx& ctx) {
+std::vector<Tensor> fused_forward(KernelCtx& ctx) {
   const Attrs& at = ctx.attrs();
   const int ne = K::inputs(at), no = ne - 1;
   const Tensor& p = ctx.in[0];
@@ -286,15 +283,17 @@ Tensor fused_forward(KernelCtx& ctx) {
       });
     }
   });
-  return make_tuple_tensor(std::move(ys), tuple_node_type(at).dtype);
+  return ys;
 }
 
 template <class K>
 OpDef fused_update(const char* doc) {
   OpDef d = def(K::sig, doc);
   d.build = fused_build<K>;
-  d.infer = [](const std::vector<TypeInfo>&, const Attrs& a) { return tuple_node_type(a); };
-  d.forward = fused_forward<K>;
+  d.infer_multi = [](const std::vector<TypeInfo>& in, const Attrs& a) {
+    return std::vector<TypeInfo>(static_cast<size_t>(K::inputs(a) - 1), in[0]);
+  };
+  d.forward_multi = fused_forward<K>;
   d.flags = kNonDiff;
   return d;
 }

@@ -115,6 +115,22 @@ void parse_signature(OpDef& d) {
   d.py_signature += ")";
 }
 
+// The multi-result forms of a single-result op, so graph code needs only those.
+void fill_multi_forms(OpDef& d) {
+  if (d.infer && !d.infer_multi) {
+    InferFn f = d.infer;
+    d.infer_multi = [f](const std::vector<TypeInfo>& in, const Attrs& a) { return std::vector<TypeInfo>{f(in, a)}; };
+  }
+  if (d.forward && !d.forward_multi) {
+    auto f = d.forward;
+    d.forward_multi = [f](KernelCtx& ctx) { return std::vector<Tensor>{f(ctx)}; };
+  }
+  if (d.grad && !d.grad_multi) {
+    GradFn f = d.grad;
+    d.grad_multi = [f](const std::shared_ptr<Node>& n, const std::vector<Expr>& g) { return f(Expr(n), g[0]); };
+  }
+}
+
 }  // namespace
 
 // Errors raised inside an op's body (a composite's inner ops, dtype names) also name the op the
@@ -135,41 +151,69 @@ template <class E>
   throw E("[" + op + "] " + m);
 }
 
-// Run-time guards around every kernel: errors name the op; a node built on an input of unknown
-// rank is checked by infer again on the concrete types (build time could not check the rank);
-// a result that contradicts the static type raises instead of flowing on silently.
+// A result that contradicts its node's static type raises instead of flowing on silently.
+static void check_result(const Node& n, size_t k, const Tensor& out) {
+  if (!out.defined()) return;  // an unused result the kernel skipped
+  const TypeInfo& t = n.type(k);
+  bool ok = (!t.rank_known || out.ndim() == t.ndim()) && out.dtype() == t.dtype;
+  for (int i = 0; ok && t.rank_known && i < t.ndim(); ++i) ok = t.shape[i] < 0 || t.shape[i] == out.shape()[i];
+  if (!ok)
+    fail_value(n.op->name, "inputs of shapes that differ from the static ones gave a result" +
+                               (n.num_outputs() > 1 ? " " + std::to_string(k) : std::string()) + " of shape " +
+                               shape_str(out.shape()) + " " + dtype_name(out.dtype()) + ", but the static type is " +
+                               shape_str(t.shape) + " " + dtype_name(t.dtype));
+}
+
+// Runs one kernel call: errors name the op; a node built on an input of unknown rank is checked
+// by infer again on the concrete types (build time could not check the rank).
+template <class F>
+static auto guarded(KernelCtx& ctx, F&& body) -> decltype(body()) {
+  const Node& n = ctx.node;
+  try {
+    for (const auto& in : n.inputs)
+      if (!in.rank_known()) {
+        std::vector<TypeInfo> ins;
+        ins.reserve(ctx.in.size());
+        for (auto& t : ctx.in) ins.push_back(type_of(t));
+        n.op->infer_multi(ins, n.attrs);
+        break;
+      }
+    return body();
+  } catch (const ValueError& e) {
+    if (e.what()[0] == '[') throw;  // already names an op (a composite's checks name the public one)
+    rethrow_named(n.op->name, e);
+  } catch (const TypeError& e) {
+    if (e.what()[0] == '[') throw;
+    rethrow_named(n.op->name, e);
+  }
+}
+
+// Wraps the kernel in those run-time guards. Runs before fill_multi_forms, which then derives
+// forward_multi from the guarded forward.
 static void guard_forward(OpDef& d) {
-  if (!d.forward) return;
-  d.forward = [f = std::move(d.forward)](KernelCtx& ctx) -> Tensor {
-    const Node& n = ctx.node;
-    try {
-      for (const auto& in : n.inputs)
-        if (!in->rank_known) {
-          ctx.out_info();
-          break;
-        }
-      Tensor out = f(ctx);
-      if (n.attrs.has("tuple_types")) return out;  // a tuple tensor: its items carry the types
-      bool ok = (!n.rank_known || out.ndim() == n.ndim()) && out.dtype() == n.dtype;
-      for (int i = 0; ok && n.rank_known && i < n.ndim(); ++i) ok = n.shape[i] < 0 || n.shape[i] == out.shape()[i];
-      if (!ok)
-        fail_value(n.op->name, "inputs of shapes that differ from the static ones gave a result of shape " +
-                                   shape_str(out.shape()) + " " + dtype_name(out.dtype()) + ", but the static type is " +
-                                   shape_str(n.shape) + " " + dtype_name(n.dtype));
-      return out;
-    } catch (const ValueError& e) {
-      if (e.what()[0] == '[') throw;  // already names an op (a composite's checks name the public one)
-      rethrow_named(n.op->name, e);
-    } catch (const TypeError& e) {
-      if (e.what()[0] == '[') throw;
-      rethrow_named(n.op->name, e);
-    }
-  };
+  if (d.forward) {
+    d.forward = [f = std::move(d.forward)](KernelCtx& ctx) -> Tensor {
+      return guarded(ctx, [&] {
+        Tensor out = f(ctx);
+        check_result(ctx.node, 0, out);
+        return out;
+      });
+    };
+  } else if (d.forward_multi) {
+    d.forward_multi = [f = std::move(d.forward_multi)](KernelCtx& ctx) -> std::vector<Tensor> {
+      return guarded(ctx, [&] {
+        std::vector<Tensor> outs = f(ctx);
+        for (size_t k = 0; k < outs.size() && k < ctx.node.num_outputs(); ++k) check_result(ctx.node, k, outs[k]);
+        return outs;
+      });
+    };
+  }
 }
 
 void register_op(OpDef def) {
   parse_signature(def);
   guard_forward(def);
+  fill_multi_forms(def);
   auto& t = table();
   if (t.by_name.count(def.name)) throw Error("op '" + def.name + "' registered twice");
   auto* p = new OpDef(std::move(def));
@@ -195,11 +239,8 @@ const std::vector<const OpDef*>& all_ops() {
   return table().list;
 }
 
-TypeInfo KernelCtx::out_info() const {
-  std::vector<TypeInfo> ins;
-  ins.reserve(in.size());
-  for (auto& t : in) ins.push_back(type_of(t));
-  return node.op->infer(ins, node.attrs);
+Expr make_node(const std::string& op, std::vector<Expr> inputs, Attrs attrs) {
+  return make_node(get_op(op), std::move(inputs), std::move(attrs));
 }
 
 // Numbers given where a tensor is expected become constants: of the dtype of the call's first

@@ -285,11 +285,11 @@ Expr ones_like(const Expr& x, std::optional<DType> dt) {
 Expr shape(const Expr& x) { return call("shape", {x}); }
 Expr where(const Expr& c, const Expr& a, const Expr& b) { return call("_where", {c, a, b}); }
 Expr sum_to(const Expr& g, const Expr& like) {
-  if (g->rank_known && like->rank_known && g.shape() == like.shape() && shape_known(g.shape())) return g;
+  if (g.rank_known() && like.rank_known() && g.shape() == like.shape() && shape_known(g.shape())) return g;
   return make_node("_sum_to", {g, like});
 }
 Expr broadcast_like(const Expr& x, const Expr& like) {
-  if (x->rank_known && like->rank_known && x.shape() == like.shape() && shape_known(x.shape())) return x;
+  if (x.rank_known() && like.rank_known() && x.shape() == like.shape() && shape_known(x.shape())) return x;
   return make_node("_broadcast_like", {x, like});
 }
 
@@ -361,7 +361,7 @@ void register_shape_ops() {
   OpDef t = def("transpose(x: tensor)", "Reverse all axes (matrix transpose for 2-D).");
   t.build = [](const OpDef&, std::vector<Value>& a) {
     Expr x(a[0].t);
-    if (!x->rank_known) return make_node("_reverse_axes", {x});
+    if (!x.rank_known()) return make_node("_reverse_axes", {x});
     std::vector<int64_t> pat;
     for (int i = x.ndim() - 1; i >= 0; --i) pat.push_back(i);
     return permute_dimensions(x, pat);
@@ -426,7 +426,7 @@ void register_shape_ops() {
   OpDef sqa = def("_squeeze_axes(x: tensor, axis: axes = None)", "Remove the given length-1 axes (all if None).");
   sqa.build = [](const OpDef&, std::vector<Value>& a) {
     Expr x(a[0].t);
-    if (!x->rank_known) fail_value("squeeze", "needs a tensor of known rank to drop axes " + a[1].repr());
+    if (!x.rank_known()) fail_value("squeeze", "needs a tensor of known rank to drop axes " + a[1].repr());
     std::vector<int> axes;
     if (a[1].is_none()) for (int i = 0; i < x.ndim(); ++i) axes.push_back(i);
     else axes = normalize_axes(a[1].ints, x.ndim(), "squeeze");

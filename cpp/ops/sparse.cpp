@@ -38,7 +38,7 @@ Expr sdm(const Expr& a, const Expr& b, bool adjoint) {
 }
 
 // A gradient arriving at a sparse node as a dense tensor is restricted to the node's pattern.
-Expr sparse_grad(const Expr& y, const Expr& g) { return g->sparse ? g : make_node("_sparse_mask", {y, g}); }
+Expr sparse_grad(const Expr& y, const Expr& g) { return g.sparse() ? g : make_node("_sparse_mask", {y, g}); }
 
 void register_to_dense() {
   OpDef td = def("to_dense(tensor: tensor)", "Dense tensor of a sparse one; a dense tensor is returned unchanged.");
@@ -204,18 +204,18 @@ void register_concat() {
 
 }  // namespace
 
-Expr to_dense(const Expr& x) { return x->sparse ? make_node("_sparse_to_dense", {x}) : x; }
+Expr to_dense(const Expr& x) { return x.sparse() ? make_node("_sparse_to_dense", {x}) : x; }
 
 Expr sparse_placeholder(const Shape& shape, DType dtype, const std::string& name) {
   if (shape.size() != 2) fail_value("placeholder", "sparse tensors are 2-D matrices, got shape " + shape_str(shape));
   Expr p = placeholder(shape, dtype, name);
-  p->sparse = true;
+  p->outputs[0].type.sparse = true;
   return p;
 }
 
 Expr sparse_dot(const Expr& x, const Expr& y) {
-  if (x->sparse && y->sparse) fail_type("dot", "both operands are sparse; convert one with to_dense");
-  if (x->sparse) {
+  if (x.sparse() && y.sparse()) fail_type("dot", "both operands are sparse; convert one with to_dense");
+  if (x.sparse()) {
     if (y.ndim() == 1) return squeeze(sdm(x, expand_dims(y, 1), false), -1);
     if (y.ndim() != 2) fail_value("dot", "a sparse x needs a 1-D or 2-D y, got shape " + shape_str(y.shape()));
     return sdm(x, y, false);
@@ -228,7 +228,7 @@ Expr sparse_dot(const Expr& x, const Expr& y) {
 
 Expr sparse_concatenate(const std::vector<Expr>& xs, int64_t axis) {
   bool all = true;
-  for (auto& x : xs) all = all && x->sparse;
+  for (auto& x : xs) all = all && x.sparse();
   if (!all) {  // Keras (TF backend): mixed inputs are densified
     std::vector<Value> dense;
     for (auto& x : xs) dense.push_back(Value(to_dense(x)));
@@ -243,7 +243,7 @@ Expr sparse_concatenate(const std::vector<Expr>& xs, int64_t axis) {
 }
 
 Expr sparse_add(const Expr& a, const Expr& b) {
-  if (a->sparse && b->sparse) return make_node("_sparse_add", {a, b});
+  if (a.sparse() && b.sparse()) return make_node("_sparse_add", {a, b});
   return to_dense(a) + to_dense(b);
 }
 

@@ -6,7 +6,7 @@
 #include <Eigen/Core>
 #include <cstring>
 
-#include "core/sparse_index.h"
+#include "kernels/sparse_index.h"
 #include "kernels/parallel.h"
 #include "ops/registry.h"
 

@@ -66,18 +66,18 @@ void init_sparse(py::module_& m) {
   m.def("_is_scipy_sparse", [](py::handle h) { return is_scipy_sparse(h); });
   m.def("_sparse_placeholder", [](py::object shape, const std::string& dtype, const std::string& name) {
     if (shape.is_none()) throw ValueError("[placeholder] a sparse placeholder needs a 2-D shape (dims may be None)");
-    return sparse_placeholder(placeholder_shape(shape), dtype_from_name(dtype), name).node();
+    return sparse_placeholder(placeholder_shape(shape), dtype_from_name(dtype), name);
   });
   m.def("_sparse_variable", [](py::handle matrix, const std::string& dtype, const std::string& name) {
     std::vector<py::object> keep;
     Tensor t = scipy_to_tensor(matrix, false, keep).astype(dtype_from_name(dtype));
-    return variable(t, name).node();
+    return variable(t, name);
   });
-  m.def("_set_sparse_value", [](std::shared_ptr<Node> v, py::handle matrix) {
+  m.def("_set_sparse_value", [](const Expr& v, py::handle matrix) {
     std::vector<py::object> keep;
-    set_value(Expr(v), scipy_to_tensor(matrix, false, keep));
+    set_value(v, scipy_to_tensor(matrix, false, keep));
   });
-  m.def("_value_to_py", [](std::shared_ptr<Node> v) { return tensor_to_py(get_value(Expr(v))); });
+  m.def("_value_to_py", [](const Expr& v) { return tensor_to_py(get_value(v)); });
 }
 
 }  // namespace keras_cpp

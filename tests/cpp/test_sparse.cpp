@@ -65,10 +65,10 @@ TEST_CASE("a sparse tensor over borrowed arrays counts as borrowed") {
 
 TEST_CASE("a Function runs dot on a sparse placeholder and returns its gradient") {
   Expr p = sparse_placeholder({-1, 3}, DType::float32, "s");
-  CHECK(p->sparse);
+  CHECK(p.sparse());
   Expr w = variable(Tensor::full({3, 2}, DType::float32, 1.0), "w");
   Expr y = dot(p, w);
-  CHECK_FALSE(y->sparse);
+  CHECK_FALSE(y.sparse());
   Expr g = gradients(sum(y), {w})[0];
   Function f({p}, {y, g});
   auto out = f({example()});

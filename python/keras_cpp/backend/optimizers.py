@@ -22,11 +22,9 @@ __all__ = ['Optimizer', 'SGD', 'RMSprop', 'Adagrad', 'Adadelta', 'Adam', 'Adamax
            'sgd', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamax', 'nadam', 'get']
 
 
-def _fused(op, n, *args):
-    """The n new values (parameter first) of one fused update node. Nodes have one output today,
-    so the node is tuple-valued and its results are read with _tuple_get."""
-    node = getattr(_core, op)(*args)
-    return [_core._tuple_get(node, i) for i in range(n)]
+def _fused(op, *args):
+    """The new values (parameter first, then each slot): the results of one fused update node."""
+    return getattr(_core, op)(*args)
 
 
 def _keras2_optimizer_class():
@@ -199,7 +197,7 @@ class SGD(Optimizer):
         moments = self._slots(params, 'moment_')
         self.weights = [self.iterations] + moments
         for p, g, m in zip(params, grads, moments):
-            new_p, new_m = _fused('_sgd_update', 2, p, g, m, lr, self.momentum, bool(self.nesterov))
+            new_p, new_m = _fused('_sgd_update', p, g, m, lr, self.momentum, bool(self.nesterov))
             self.updates.append(K.update(m, new_m))
             self._assign(p, new_p)
         return self.updates
@@ -223,7 +221,7 @@ class RMSprop(Optimizer):
         lr = self._decayed_lr()
         one_minus_rho = 1. - self.rho
         for p, g, a in zip(params, grads, accumulators):
-            new_p, new_a = _fused('_rmsprop_update', 2, p, g, a, lr, self.rho, one_minus_rho, float(self.epsilon))
+            new_p, new_a = _fused('_rmsprop_update', p, g, a, lr, self.rho, one_minus_rho, float(self.epsilon))
             self.updates.append(K.update(a, new_a))
             self._assign(p, new_p)
         return self.updates
@@ -246,7 +244,7 @@ class Adagrad(Optimizer):
         self.weights = [self.iterations] + accumulators
         lr = self._decayed_lr()
         for p, g, a in zip(params, grads, accumulators):
-            new_p, new_a = _fused('_adagrad_update', 2, p, g, a, lr, float(self.epsilon))
+            new_p, new_a = _fused('_adagrad_update', p, g, a, lr, float(self.epsilon))
             self.updates.append(K.update(a, new_a))
             self._assign(p, new_p)
         return self.updates
@@ -272,7 +270,7 @@ class Adadelta(Optimizer):
         lr = self._decayed_lr()
         for p, g, a, d_a in zip(params, grads, accumulators, delta_accumulators):
             # rho is a Python number: (1. - rho) is computed in Python, as Keras does.
-            new_p, new_a, new_d_a = _fused('_adadelta_update', 3, p, g, a, d_a, lr, self.rho, 1. - self.rho,
+            new_p, new_a, new_d_a = _fused('_adadelta_update', p, g, a, d_a, lr, self.rho, 1. - self.rho,
                                            float(self.epsilon))
             self.updates.append(K.update(a, new_a))
             self._assign(p, new_p)
@@ -304,7 +302,7 @@ class Adam(Optimizer):
         self.weights = [self.iterations] + ms + vs + vhats
         one_minus_b1, one_minus_b2 = 1. - self.beta_1, 1. - self.beta_2
         for p, g, m, v, vhat in zip(params, grads, ms, vs, vhats):
-            new = _fused('_adam_update', 4 if self.amsgrad else 3, p, g, m, v, vhat if self.amsgrad else None,
+            new = _fused('_adam_update', p, g, m, v, vhat if self.amsgrad else None,
                          lr_t, self.beta_1, self.beta_2, one_minus_b1, one_minus_b2, float(self.epsilon),
                          bool(self.amsgrad))
             if self.amsgrad:
@@ -334,7 +332,7 @@ class Adamax(Optimizer):
         self.weights = [self.iterations] + ms + us
         one_minus_b1 = 1. - self.beta_1
         for p, g, m, u in zip(params, grads, ms, us):
-            new_p, new_m, new_u = _fused('_adamax_update', 3, p, g, m, u, lr_t, self.beta_1, self.beta_2, one_minus_b1,
+            new_p, new_m, new_u = _fused('_adamax_update', p, g, m, u, lr_t, self.beta_1, self.beta_2, one_minus_b1,
                                          float(self.epsilon))
             self.updates.append(K.update(m, new_m))
             self.updates.append(K.update(u, new_u))
@@ -368,7 +366,7 @@ class Nadam(Optimizer):
                    1. - m_schedule_new, 1. - m_schedule_next, 1. - K.pow(self.beta_2, t), 1. - momentum_cache_t,
                    momentum_cache_t_1, float(self.epsilon))
         for p, g, m, v in zip(params, grads, ms, vs):
-            new_p, new_m, new_v = _fused('_nadam_update', 3, p, g, m, v, *scalars)
+            new_p, new_m, new_v = _fused('_nadam_update', p, g, m, v, *scalars)
             self.updates.append(K.update(m, new_m))
             self.updates.append(K.update(v, new_v))
             self._assign(p, new_p)

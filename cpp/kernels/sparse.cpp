@@ -1,10 +1,10 @@
-// cpp/core/sparse.cpp — the sparse (CSR) tensor value: construction with validation (fed arrays
+// cpp/kernels/sparse.cpp — the sparse (CSR) tensor value: construction with validation (fed arrays
 // come from users), COO -> CSR, and the two explicit dense conversions. The kernels of the
 // sparse ops (dot, concatenate, gradients) live in ops/sparse_kernels.cpp.
 #include <atomic>
 #include <cstring>
 
-#include "core/sparse_index.h"
+#include "kernels/sparse_index.h"
 #include "kernels/parallel.h"
 
 namespace keras_cpp {

@@ -1,4 +1,4 @@
-// cpp/core/sparse_index.h — CSR index dtype dispatch (scipy uses int32 or int64 index arrays,
+// cpp/kernels/sparse_index.h — CSR index dtype dispatch (scipy uses int32 or int64 index arrays,
 // which are borrowed as they are) and entry-wise accumulation for any value dtype.
 #pragma once
 #include <cstdint>
