@@ -100,6 +100,10 @@ def test_optional_tensor_parameter_takes_a_list_of_numbers_as_a_constant(box):
     assert r.crash is None and r.exc is None, r
     expect = (np.ones((2, 3, 4)) - 1) / np.sqrt(1 + 1e-3) * 2 + np.array([1., 2, 3, 4])
     np.testing.assert_allclose(eval(r.value), expect, rtol=1e-6)
+    r = box.run("result = K.eval(K.normalize_batch_in_training(x, [2., 2, 2, 2], [1., 2, 3, 4], [0, 1])[0]).tolist()",
+                setup=SETUP)
+    assert r.crash is None and r.exc is None, r
+    np.testing.assert_allclose(eval(r.value), np.zeros((2, 3, 4)) + np.array([1., 2, 3, 4]), rtol=1e-6)
 
 
 @pytest.mark.parametrize('code,exc,op', [
@@ -107,6 +111,7 @@ def test_optional_tensor_parameter_takes_a_list_of_numbers_as_a_constant(box):
     ("K.sum([[1, 2], [3]])", 'ValueError', 'sum'),
     ("x + [[1, 2], [3]]", 'ValueError', 'add'),
     ("K.batch_normalization(x, c, c, ['a'], c)", 'TypeError', 'batch_normalization'),
+    ("K.normalize_batch_in_training(x, [[1, 2], [3]], c, [0, 1])", 'ValueError', 'normalize_batch_in_training'),
 ])
 def test_ragged_or_string_lists_raise(box, code, exc, op):
     raises_in_sandbox(box, code, exc, op)
