@@ -66,7 +66,7 @@ struct Scratch {
   }
   ~Scratch() { std::free(p); }
 };
-thread_local Scratch t_apack, t_bpack;
+thread_local Scratch t_apack, t_bpack, t_shared_b;
 
 template <class T>
 struct Problem {
@@ -83,9 +83,25 @@ struct Problem {
   int64_t kc, nc;
 };
 
-// A micro-panel is read in place (no packing) when it is used by few B panels and its layout has
-// a unit stride the micro-kernel can take; B likewise when few A panels use it.
-constexpr int64_t kDirectA = 3, kDirectB = 3;
+size_t packed_count(int64_t K, int64_t N, int nr) { return static_cast<size_t>(std::max<int64_t>(1, K * round_up(N, nr))); }
+
+// Pack all of B into pb (its data already allocated), k slices in parallel.
+template <class T>
+void pack_b_into(PackedB<T>& pb, int64_t K, int64_t N, const T* b, int64_t rsb, int64_t csb, Isa isa, const Blocking& bl) {
+  pb.K = K; pb.N = N; pb.kc = bl.kc; pb.nr = bl.nr; pb.isa = isa;
+  const int64_t slices = ceil_div(K, bl.kc);
+  parallel_for(slices, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, bl.kc * N)), [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t pc = s * bl.kc;
+      pack_b_panels(b + pc * rsb, rsb, csb, std::min(bl.kc, K - pc), N, bl.nr, const_cast<T*>(pb.panel(pc, 0)));
+    }
+  });
+}
+
+// An operand is read in place (no packing) when its layout has a unit stride the micro-kernel can
+// take and few micro-panels of the other operand use it: then packing costs more than it saves.
+// (Measured: for blocks that fit in L1/L2, packing and reading in place cost about the same.)
+constexpr int64_t kInPlaceReuse = 3;
 
 // Pack the kc x n block of B at (pc, jc) into buf, or point at it in place / in the pre-packed
 // copy; returns the panel base and k stride, and whether panel j is read through `buf` instead.
@@ -115,7 +131,8 @@ BBlock<T> b_block(const Problem<T>& P, int64_t pc, int64_t kcs, int64_t jc, int6
   const int NR = P.ks->nr;
   if (P.pb) return {P.pb->panel(pc, jc), kcs, NR};
   const T* src = P.b + pc * P.rsb + jc * P.csb;
-  if (P.csb == 1 && ceil_div(m, P.ks->mr) <= kDirectB) {  // row-major B in place; pack the ragged end
+  if (P.csb == 1 && ceil_div(m, P.ks->mr) <= kInPlaceReuse) {
+    // row-major B in place; the ragged end is packed
     BBlock<T> r{src, 1, P.rsb};
     if (n % NR) {
       const int64_t j = n / NR * NR;
@@ -134,8 +151,8 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
   const KernelSet<T>& ks = *P.ks;
   const int MR = ks.mr, NR = ks.nr;
   const int64_t m = i1 - i0, n = j1 - j0, kcmax = std::min(P.kc, P.K), ncmax = std::min(P.nc, round_up(n, NR));
-  const int64_t reuse_a = ceil_div(n, NR);
-  const bool a_row = P.csa == 1 && reuse_a <= kDirectA, a_col = !a_row && P.rsa == 1 && reuse_a <= kDirectA;
+  const bool few = ceil_div(n, NR) <= kInPlaceReuse;
+  const bool a_row = P.csa == 1 && few, a_col = !a_row && P.rsa == 1 && few;
   const bool multi_jc = n > P.nc;  // A panels are reused across B blocks: keep the packed A block
   T* abuf = (a_row || a_col) ? nullptr : t_apack.get<T>((multi_jc ? round_up(m, MR) : MR) * kcmax);
   T* bbuf = P.pb ? nullptr : t_bpack.get<T>(ncmax * kcmax);
@@ -162,7 +179,7 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
           if (!multi_jc || jc == j0) pack_a_panel(a_slice + ir * P.rsa, P.rsa, P.csa, mr, MR, kcs, panel);
           g.a = panel; g.a_rs = 1; g.a_ks = MR;
         }
-        auto* fn = a_row ? ks.row[mr - 1] : ks.col[mr - 1];
+        auto fns = a_row ? ks.row : ks.col;
         T* crow = P.c + (i0 + ir) * P.ldc + jc;
         // The next A panel (packed, or the rows it will be packed from) is fetched into L2
         // while this one runs, a few lines per micro-kernel call.
@@ -182,37 +199,47 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
           g.b_ks = edge ? NR : bb.ks;
           g.c = crow + jr;
           g.bias = last && P.ep.bias ? P.ep.bias + jc + jr : nullptr;
-          fn(g);
+          fns[2 * g.nr <= NR][mr - 1](g);
         }
       }
     }
   }
 }
 
-// The tile grid: enough tiles (~2-4 per thread) that a thread descheduled by a busy machine
-// leaves work the others can take, shaped to keep packing and ragged micro-tiles cheap.
+// The tile grid: enough tiles (2-4 per thread) that a thread descheduled by a busy machine leaves
+// work the others can take, shaped by a cost model in flop units: each tile column touches all of
+// A once and each tile row all of B (packing ~30 an element, reading in place ~20, reading a
+// shared packed copy ~6), a fixed cost per tile, and the imbalance of the last wave.
 struct Grid {
   int64_t tm, tn, gm, gn;
+  bool share_b;  // pack B once for all tiles before they start
 };
 
-Grid plan_grid(int64_t M, int64_t N, int64_t K, int MR, int NR, int64_t mc, bool prepacked) {
-  const double flops = 2.0 * M * N * K;
+Grid plan_grid(int64_t M, int64_t N, int64_t K, int MR, int NR, const Blocking& bl, bool b_packed, bool b_rowmajor) {
   const int nt = keras_cpp::detail::in_parallel() ? 1 : num_threads();
-  int64_t target = 1;
-  if (nt > 1 && flops >= 2e6) target = std::min<int64_t>(4 * nt, std::max<int64_t>(nt, static_cast<int64_t>(flops / 1e6)));
-  Grid best{M, N, 1, 1};
+  const double flops = 2.0 * M * N * K;
+  int64_t min_tiles = 1;
+  if (nt > 1 && flops >= 4e6) min_tiles = std::clamp<int64_t>(static_cast<int64_t>(flops / 2e6), nt, 4 * nt);
+  const int64_t max_gm = ceil_div(M, MR), max_gn = ceil_div(N, NR), gm_min = N > bl.nc ? ceil_div(M, bl.mc) : 1;
+  Grid best{round_up(M, MR), round_up(N, NR), 1, 1, false};
   double best_cost = 1e300;
-  const int64_t max_gn = std::max<int64_t>(1, ceil_div(N, NR)), max_gm = std::max<int64_t>(1, ceil_div(M, MR));
-  for (int64_t gn = 1; gn <= std::min<int64_t>(max_gn, target); ++gn) {
-    const int64_t gm = std::min(max_gm, std::max(ceil_div(target, gn), ceil_div(M, mc)));
-    const int64_t tm = round_up(ceil_div(M, gm), MR), tn = round_up(ceil_div(N, gn), NR);
-    const int64_t am = ceil_div(M, tm), an = ceil_div(N, tn), tiles = am * an;
-    // Time ~ padded micro-tiles + packing (A once per tile column, B once per tile row) + imbalance.
-    const double pad = double(round_up(std::min(tm, M), MR)) * round_up(std::min(tn, N), NR) / (double(std::min(tm, M)) * std::min(tn, N));
-    const double pack = 20.0 / tn + (prepacked ? 0.0 : 20.0 / tm);
-    const double waves = double(ceil_div(tiles, nt)) * nt / tiles;
-    const double cost = pad * (1 + pack) * (tiles < target ? waves * 1.5 : waves);
-    if (cost < best_cost) { best_cost = cost; best = Grid{tm, tn, am, an}; }
+  for (int64_t gn = 1; gn <= std::min(max_gn, 4 * min_tiles); ++gn) {
+    const int64_t lo = std::min(max_gm, std::max(gm_min, ceil_div(min_tiles, gn)));
+    for (int64_t gm = lo; gm <= std::min(max_gm, std::max(lo, ceil_div(4 * min_tiles, gn))); ++gm) {
+      const int64_t tm = round_up(ceil_div(M, gm), MR), tn = round_up(ceil_div(N, gn), NR);
+      const int64_t am = ceil_div(M, tm), an = ceil_div(N, tn), tiles = am * an;
+      const bool a_in_place = ceil_div(std::min(tn, N), NR) <= kInPlaceReuse;
+      const bool b_in_place = b_rowmajor && ceil_div(std::min(tm, M), MR) <= kInPlaceReuse;
+      const bool share = !b_packed && !b_in_place && am > 1;
+      const double touch_a = double(an) * M * K * (a_in_place ? 20 : 30);
+      const double touch_b = b_packed || share ? double(am) * K * N * 6 + (share ? 30.0 * K * N : 0)
+                                               : double(am) * K * N * (b_in_place ? 20 : 30);
+      const int64_t used = std::min<int64_t>(nt, tiles);
+      const double waves = double(ceil_div(tiles, used)) * used / tiles;
+      double cost = (flops + touch_a + touch_b + 2e4 * tiles) * waves / used;
+      if (tiles < min_tiles) cost *= 1.25;  // fewer tiles than wanted: less slack under load
+      if (cost < best_cost) { best_cost = cost; best = Grid{tm, tn, am, an, share}; }
+    }
   }
   return best;
 }
@@ -220,7 +247,14 @@ Grid plan_grid(int64_t M, int64_t N, int64_t K, int MR, int NR, int64_t mc, bool
 template <class T>
 void run_problem(Problem<T>& P) {
   const KernelSet<T>& ks = *P.ks;
-  const Grid G = plan_grid(P.M, P.N, P.K, ks.mr, ks.nr, blocking(active_isa(), sizeof(T) == 8).mc, P.pb != nullptr);
+  const Blocking bl = blocking(active_isa(), sizeof(T) == 8);
+  const Grid G = plan_grid(P.M, P.N, P.K, ks.mr, ks.nr, bl, P.pb != nullptr, P.csb == 1);
+  PackedB<T> shared;
+  if (G.share_b) {  // into the caller's scratch; the tiles then only read it
+    shared.data = std::unique_ptr<T[], void (*)(void*)>(t_shared_b.get<T>(packed_count(P.K, P.N, ks.nr)), [](void*) {});
+    pack_b_into(shared, P.K, P.N, P.b, P.rsb, P.csb, active_isa(), bl);
+    P.pb = &shared;
+  }
   auto tiles = [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t bi = t / G.gn, bj = t % G.gn;
@@ -230,6 +264,7 @@ void run_problem(Problem<T>& P) {
   const int64_t ntiles = G.gm * G.gn;
   if (ntiles > 1 && !keras_cpp::detail::in_parallel() && num_threads() > 1) parallel_for(ntiles, 1, tiles);
   else tiles(0, ntiles);
+  P.pb = nullptr;
 }
 
 // C = epilogue(0): K == 0.
@@ -333,17 +368,10 @@ std::shared_ptr<const PackedB<T>> pack_b(int64_t K, int64_t N, const T* b, int64
   const Isa isa = active_isa();
   const Blocking bl = blocking(isa, sizeof(T) == 8);
   auto pb = std::make_shared<PackedB<T>>();
-  pb->K = K; pb->N = N; pb->kc = bl.kc; pb->nr = bl.nr; pb->isa = isa;
-  const size_t count = static_cast<size_t>(std::max<int64_t>(1, K * round_up(N, bl.nr)));
-  pb->data = std::unique_ptr<T[], void (*)(void*)>(static_cast<T*>(std::aligned_alloc(64, (count * sizeof(T) + 63) / 64 * 64)), std::free);
+  const size_t bytes = (packed_count(K, N, bl.nr) * sizeof(T) + 63) / 64 * 64;
+  pb->data = std::unique_ptr<T[], void (*)(void*)>(static_cast<T*>(std::aligned_alloc(64, bytes)), std::free);
   if (!pb->data) throw std::bad_alloc();
-  const int64_t slices = ceil_div(K, bl.kc);
-  parallel_for(slices, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, bl.kc * N)), [&](int64_t s0, int64_t s1) {
-    for (int64_t s = s0; s < s1; ++s) {
-      const int64_t pc = s * bl.kc;
-      pack_b_panels(b + pc * rsb, rsb, csb, std::min(bl.kc, K - pc), N, bl.nr, const_cast<T*>(pb->panel(pc, 0)));
-    }
-  });
+  pack_b_into(*pb, K, N, b, rsb, csb, isa, bl);
   return pb;
 }
 

@@ -12,7 +12,7 @@ KernelSet<float> avx2_kernels_f32() { return make_set<V256f, 6, 2>(); }
 KernelSet<double> avx2_kernels_f64() { return make_set<V256d, 6, 2>(); }
 #else
 KernelSet<float> avx2_kernels_f32() { return make_set<VGen<float>, 4, 2>(); }
-KernelSet<double> avx2_kernels_f64() { return make_set<VGen<double>, 4, 1>(); }
+KernelSet<double> avx2_kernels_f64() { return make_set<VGen<double>, 4, 2>(); }
 #endif
 
 }  // namespace detail

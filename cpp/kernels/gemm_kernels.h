@@ -34,13 +34,14 @@ struct UkArgs {
   Act act;
 };
 
-// The micro-kernels of one ISA and type: col[m-1] reads A with unit row stride (packed panels,
-// or a transposed A in place), row[m-1] with unit k stride (a row-major A in place), m = 1..mr.
+// The micro-kernels of one ISA and type: col[w][m-1] reads A with unit row stride (packed
+// panels, or a transposed A in place), row[w][m-1] with unit k stride (a row-major A in place),
+// m = 1..mr; w = 0 computes nr columns, w = 1 only nr/2 (for a ragged last panel).
 template <class T>
 struct KernelSet {
   int mr = 0, nr = 0;
-  void (*col[16])(const UkArgs<T>&) = {};
-  void (*row[16])(const UkArgs<T>&) = {};
+  void (*col[2][16])(const UkArgs<T>&) = {};
+  void (*row[2][16])(const UkArgs<T>&) = {};
   // y[j] (j < n, stride incy) = (load ? y : 0) + sum_p x[p] * B(p, j) with B rows contiguous
   // (axpy form: b[p*ldb + j]) or columns contiguous (dot form: b[j*ldb + p]); x contiguous.
   void (*gemv_axpy)(int64_t k, int64_t n, const T* x, const T* b, int64_t ldb, T* y, bool load) = nullptr;
@@ -235,46 +236,45 @@ void ukernel(const UkArgs<typename S::T>& g) {
 }
 
 // ---------------------------------------------------------------- GEMV
-// Epilogue-free vector store helper: y[0..n) = (load ? y : 0) + v.
-template <class S>
-inline void put(typename S::T* y, typename S::R v, int n, bool load) {
-  if (n >= S::L) {
-    if (load) v = S::add(v, S::loadu(y));
-    S::storeu(y, v);
-  } else {
-    if (load) v = S::add(v, S::load_n(y, n));
-    S::store_n(y, v, n);
-  }
-}
-
-// Axpy form: blocks of 4 vectors of y stay in registers while all k rows of B stream past.
+// Axpy form: y (in L1, chunks of 1024 values) += x[p] * row p of B, four rows per pass, so B is
+// read row by row in memory order (what the prefetchers and the TLB like) at any width.
 template <class S>
 void gemv_axpy(int64_t k, int64_t n, const typename S::T* x, const typename S::T* b, int64_t ldb, typename S::T* y,
                bool load) {
+  using T = typename S::T;
   using R = typename S::R;
-  constexpr int L = S::L, W = 4 * L;
-  int64_t j = 0;
-  for (; j + W <= n; j += W) {
-    R a0 = S::zero(), a1 = S::zero(), a2 = S::zero(), a3 = S::zero();
-    const auto* bp = b + j;
-    for (int64_t p = 0; p < k; ++p, bp += ldb) {
-      const R xv = S::bcast(x + p);
-      a0 = S::fma(xv, S::loadu(bp), a0);
-      a1 = S::fma(xv, S::loadu(bp + L), a1);
-      a2 = S::fma(xv, S::loadu(bp + 2 * L), a2);
-      a3 = S::fma(xv, S::loadu(bp + 3 * L), a3);
+  constexpr int L = S::L;
+  constexpr int64_t JC = 1024;
+  for (int64_t j0 = 0; j0 < n; j0 += JC) {
+    const int64_t jn = n - j0 < JC ? n - j0 : JC, full = jn / L * L;
+    const int tail = static_cast<int>(jn - full);
+    T* yc = y + j0;
+    if (!load)
+      for (int64_t j = 0; j < jn; ++j) yc[j] = T(0);
+    int64_t p = 0;
+    for (; p + 4 <= k; p += 4) {
+      const T* b0 = b + p * ldb + j0;
+      const T *b1 = b0 + ldb, *b2 = b1 + ldb, *b3 = b2 + ldb;
+      const R x0 = S::bcast(x + p), x1 = S::bcast(x + p + 1), x2 = S::bcast(x + p + 2), x3 = S::bcast(x + p + 3);
+      for (int64_t j = 0; j < full; j += L) {
+        R acc = S::fma(x0, S::loadu(b0 + j), S::loadu(yc + j));
+        acc = S::fma(x1, S::loadu(b1 + j), acc);
+        acc = S::fma(x2, S::loadu(b2 + j), acc);
+        S::storeu(yc + j, S::fma(x3, S::loadu(b3 + j), acc));
+      }
+      if (tail) {
+        R acc = S::fma(x0, S::load_n(b0 + full, tail), S::load_n(yc + full, tail));
+        acc = S::fma(x1, S::load_n(b1 + full, tail), acc);
+        acc = S::fma(x2, S::load_n(b2 + full, tail), acc);
+        S::store_n(yc + full, S::fma(x3, S::load_n(b3 + full, tail), acc), tail);
+      }
     }
-    put<S>(y + j, a0, L, load);
-    put<S>(y + j + L, a1, L, load);
-    put<S>(y + j + 2 * L, a2, L, load);
-    put<S>(y + j + 3 * L, a3, L, load);
-  }
-  for (; j < n; j += L) {
-    const int w = static_cast<int>(n - j < L ? n - j : L);
-    R a0 = S::zero();
-    const auto* bp = b + j;
-    for (int64_t p = 0; p < k; ++p, bp += ldb) a0 = S::fma(S::bcast(x + p), w == L ? S::loadu(bp) : S::load_n(bp, w), a0);
-    put<S>(y + j, a0, w, load);
+    for (; p < k; ++p) {
+      const T* b0 = b + p * ldb + j0;
+      const R x0 = S::bcast(x + p);
+      for (int64_t j = 0; j < full; j += L) S::storeu(yc + j, S::fma(x0, S::loadu(b0 + j), S::loadu(yc + j)));
+      if (tail) S::store_n(yc + full, S::fma(x0, S::load_n(b0 + full, tail), S::load_n(yc + full, tail)), tail);
+    }
   }
 }
 
@@ -324,11 +324,14 @@ void gemv_dot(int64_t k, int64_t n, const typename S::T* x, const typename S::T*
 // The table of one ISA: micro-kernels for every row count 1..MR, and the GEMV bodies.
 template <class S, int MR, int NV, int... I>
 KernelSet<typename S::T> make_set(std::integer_sequence<int, I...>) {
+  static_assert(NV % 2 == 0, "the half-width kernels need an even vector count");
   KernelSet<typename S::T> k;
   k.mr = MR;
   k.nr = NV * S::L;
-  ((k.col[I] = &ukernel<S, I + 1, NV, false>), ...);
-  ((k.row[I] = &ukernel<S, I + 1, NV, true>), ...);
+  ((k.col[0][I] = &ukernel<S, I + 1, NV, false>), ...);
+  ((k.row[0][I] = &ukernel<S, I + 1, NV, true>), ...);
+  ((k.col[1][I] = &ukernel<S, I + 1, NV / 2, false>), ...);
+  ((k.row[1][I] = &ukernel<S, I + 1, NV / 2, true>), ...);
   k.gemv_axpy = &gemv_axpy<S>;
   k.gemv_dot = &gemv_dot<S>;
   return k;
