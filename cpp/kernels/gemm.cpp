@@ -35,17 +35,6 @@ Isa auto_isa() {
 }
 std::atomic<int> g_forced{-1};
 
-template <class T>
-const KernelSet<T>& kernels(Isa isa) {
-  if constexpr (std::is_same_v<T, float>) {
-    static const KernelSet<float> k2 = detail::avx2_kernels_f32(), k5 = detail::avx512_kernels_f32();
-    return isa == Isa::avx512 ? k5 : k2;
-  } else {
-    static const KernelSet<double> k2 = detail::avx2_kernels_f64(), k5 = detail::avx512_kernels_f64();
-    return isa == Isa::avx512 ? k5 : k2;
-  }
-}
-
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
@@ -330,6 +319,21 @@ bool try_gemv(const KernelSet<T>& ks, int64_t M, int64_t N, int64_t K, const T* 
 
 }  // namespace
 
+namespace detail {
+template <class T>
+const KernelSet<T>& kernels_for(Isa isa) {
+  if constexpr (std::is_same_v<T, float>) {
+    static const KernelSet<float> k2 = avx2_kernels_f32(), k5 = avx512_kernels_f32();
+    return isa == Isa::avx512 ? k5 : k2;
+  } else {
+    static const KernelSet<double> k2 = avx2_kernels_f64(), k5 = avx512_kernels_f64();
+    return isa == Isa::avx512 ? k5 : k2;
+  }
+}
+template const KernelSet<float>& kernels_for<float>(Isa);
+template const KernelSet<double>& kernels_for<double>(Isa);
+}  // namespace detail
+
 bool cpu_has(Isa isa) { return isa == Isa::avx2 ? true : cpu_avx512(); }
 Isa active_isa() {
   int f = g_forced.load(std::memory_order_relaxed);
@@ -340,8 +344,8 @@ void reset_isa() { g_forced.store(-1); }
 const char* isa_name(Isa isa) { return isa == Isa::avx512 ? "avx512" : "avx2"; }
 
 Blocking blocking(Isa isa, bool f64) {
-  const int mr = f64 ? kernels<double>(isa).mr : kernels<float>(isa).mr;
-  const int nr = f64 ? kernels<double>(isa).nr : kernels<float>(isa).nr;
+  const int mr = f64 ? detail::kernels_for<double>(isa).mr : detail::kernels_for<float>(isa).mr;
+  const int nr = f64 ? detail::kernels_for<double>(isa).nr : detail::kernels_for<float>(isa).nr;
   const int64_t es = f64 ? 8 : 4;
   const CacheSizes& cs = cache_sizes();
   Blocking b;
@@ -358,15 +362,12 @@ Blocking blocking(Isa isa, bool f64) {
 
 template <class T>
 size_t PackedB<T>::bytes() const { return static_cast<size_t>(K * round_up(N, nr)) * sizeof(T); }
-template <class T>
-const T* PackedB<T>::panel(int64_t pc, int64_t j) const {
-  return data.get() + pc * round_up(N, nr) + j * std::min(kc, K - pc);
-}
 
 template <class T>
-std::shared_ptr<const PackedB<T>> pack_b(int64_t K, int64_t N, const T* b, int64_t rsb, int64_t csb) {
+std::shared_ptr<const PackedB<T>> pack_b(int64_t K, int64_t N, const T* b, int64_t rsb, int64_t csb, int64_t kc) {
   const Isa isa = active_isa();
-  const Blocking bl = blocking(isa, sizeof(T) == 8);
+  Blocking bl = blocking(isa, sizeof(T) == 8);
+  if (kc > 0) bl.kc = std::min(kc, std::max<int64_t>(K, 1));
   auto pb = std::make_shared<PackedB<T>>();
   const size_t bytes = (packed_count(K, N, bl.nr) * sizeof(T) + 63) / 64 * 64;
   pb->data = std::unique_ptr<T[], void (*)(void*)>(static_cast<T*>(std::aligned_alloc(64, bytes)), std::free);
@@ -381,7 +382,7 @@ void gemm(int64_t M, int64_t N, int64_t K, const T* a, int64_t rsa, int64_t csa,
   if (M <= 0 || N <= 0) return;
   if (K <= 0) return epilogue_only(M, N, c, ldc, ep);
   const Isa isa = active_isa();
-  const KernelSet<T>& ks = kernels<T>(isa);
+  const KernelSet<T>& ks = detail::kernels_for<T>(isa);
   if (try_gemv(ks, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, ep)) return;
   const Blocking bl = blocking(isa, sizeof(T) == 8);
   Problem<T> P{&ks, M, N, K, a, rsa, csa, b, rsb, csb, nullptr, c, ldc, ep, bl.kc, bl.nc};
@@ -395,14 +396,14 @@ void gemm(int64_t M, int64_t N, int64_t K, const T* a, int64_t rsa, int64_t csa,
   if (K <= 0) return epilogue_only(M, N, c, ldc, ep);
   const Isa isa = active_isa();
   if (b.isa != isa || b.K != K || b.N != N) throw std::invalid_argument("blas::gemm: packed B does not fit this product");
-  const KernelSet<T>& ks = kernels<T>(isa);
+  const KernelSet<T>& ks = detail::kernels_for<T>(isa);
   Problem<T> P{&ks, M, N, K, a, rsa, csa, nullptr, 0, 0, &b, c, ldc, ep, b.kc, blocking(isa, sizeof(T) == 8).nc};
   run_problem(P);
 }
 
 #define KERAS_CPP_GEMM_INSTANTIATE(T)                                                                                 \
   template struct PackedB<T>;                                                                                         \
-  template std::shared_ptr<const PackedB<T>> pack_b<T>(int64_t, int64_t, const T*, int64_t, int64_t);                 \
+  template std::shared_ptr<const PackedB<T>> pack_b<T>(int64_t, int64_t, const T*, int64_t, int64_t, int64_t);        \
   template void gemm<T>(int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T*, int64_t, \
                         const Epilogue<T>&);                                                                          \
   template void gemm<T>(int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const PackedB<T>&, T*, int64_t,        \

@@ -12,11 +12,8 @@ constexpr size_t kBudget = size_t(512) << 20;
 
 struct Entry {
   std::shared_ptr<Storage> pin;  // keeps the source alive and unwritten
-  const void* data;
-  int64_t K, N, rs, cs;
-  blas::Isa isa;
-  size_t elem;
-  std::shared_ptr<const void> packed;  // PackedB<T>
+  CacheKey key;
+  std::shared_ptr<const void> value;
   size_t bytes;
 };
 
@@ -24,11 +21,11 @@ std::mutex g_mu;
 std::list<Entry> g_entries;  // most recently used first
 size_t g_bytes = 0;
 
-// Drop entries nobody can look up any more (the cache holds the last reference to their
+// Drop entries nobody can look up any more (the cache holds the last references to their
 // storage), then the least recently used ones while over budget. Called with g_mu held.
 void sweep(size_t incoming) {
   for (auto it = g_entries.begin(); it != g_entries.end();) {
-    long ours = 0;  // entries pinning the same storage (views of one weight)
+    long ours = 0;  // entries pinning the same storage (several views or copies of one weight)
     for (const Entry& e : g_entries) ours += e.pin == it->pin;
     if (it->pin.use_count() <= ours) { g_bytes -= it->bytes; it = g_entries.erase(it); }
     else ++it;
@@ -41,30 +38,40 @@ void sweep(size_t incoming) {
 
 }  // namespace
 
-template <class T>
-std::shared_ptr<const blas::PackedB<T>> cached_pack_b(const Tensor& owner, const T* b, int64_t K, int64_t N, int64_t rs,
-                                                      int64_t cs) {
+std::shared_ptr<const void> cached_value(const Tensor& owner, const CacheKey& key,
+                                         const std::function<std::pair<std::shared_ptr<const void>, size_t>()>& make) {
   const std::shared_ptr<Storage>& st = owner.storage();
   if (!st || st->borrowed()) return nullptr;
-  const blas::Isa isa = blas::active_isa();
   {
     std::lock_guard<std::mutex> lk(g_mu);
     for (auto it = g_entries.begin(); it != g_entries.end(); ++it) {
-      if (it->pin == st && it->data == b && it->K == K && it->N == N && it->rs == rs && it->cs == cs && it->isa == isa &&
-          it->elem == sizeof(T)) {
+      if (it->pin == st && it->key == key) {
         g_entries.splice(g_entries.begin(), g_entries, it);
-        return std::static_pointer_cast<const blas::PackedB<T>>(it->packed);
+        return it->value;
       }
     }
   }
-  auto packed = blas::pack_b<T>(K, N, b, rs, cs);  // outside the lock: packing may take a while
-  const size_t bytes = packed->bytes();
-  if (bytes > kBudget / 4) return packed;  // too large to keep: use once
+  auto [value, bytes] = make();  // outside the lock: packing may take a while
+  if (bytes > kBudget / 4) return value;  // too large to keep: use once
   std::lock_guard<std::mutex> lk(g_mu);
   sweep(bytes);
-  g_entries.push_front(Entry{st, b, K, N, rs, cs, isa, sizeof(T), packed, bytes});
+  g_entries.push_front(Entry{st, key, value, bytes});
   g_bytes += bytes;
-  return packed;
+  return value;
+}
+
+template <class T>
+std::shared_ptr<const blas::PackedB<T>> cached_pack_b(const Tensor& owner, const T* b, int64_t K, int64_t N, int64_t rs,
+                                                      int64_t cs) {
+  CacheKey key;
+  key.tag = 1;
+  key.data = b;
+  key.p = {K, N, rs, cs, static_cast<int64_t>(blas::active_isa()), static_cast<int64_t>(sizeof(T)), 0, 0};
+  auto v = cached_value(owner, key, [&]() -> std::pair<std::shared_ptr<const void>, size_t> {
+    auto pb = blas::pack_b<T>(K, N, b, rs, cs);
+    return {pb, pb->bytes()};
+  });
+  return std::static_pointer_cast<const blas::PackedB<T>>(v);
 }
 
 size_t packed_cache_bytes() {

@@ -19,6 +19,8 @@ namespace detail {
 // then + bias[j] and the activation when given (the epilogue of the last k slice).
 // A(r, p) = a[r*a_rs + p*a_ks] (packed: a_rs = 1, a_ks = MR); B(p, j) = b[p*b_ks + j] (packed:
 // b_ks = NR; a row-major B read in place: its row stride). B rows may be read past nr up to NR.
+// With nseg > 0 the k range is nseg segments of kc steps, segment s reading A from a + a_off[s]
+// and B from b + b_off[s] (an implicit-GEMM convolution: one segment per kernel row).
 template <class T>
 struct UkArgs {
   int64_t kc;
@@ -32,6 +34,9 @@ struct UkArgs {
   bool load_c;
   const T* bias;
   Act act;
+  int nseg;
+  const int64_t* a_off;
+  const int64_t* b_off;
 };
 
 // The micro-kernels of one ISA and type: col[w][m-1] reads A with unit row stride (packed
@@ -42,11 +47,16 @@ struct KernelSet {
   int mr = 0, nr = 0;
   void (*col[2][16])(const UkArgs<T>&) = {};
   void (*row[2][16])(const UkArgs<T>&) = {};
+  void (*rowseg[2][16])(const UkArgs<T>&) = {};  // row mode over k segments (UkArgs::nseg)
   // y[j] (j < n, stride incy) = (load ? y : 0) + sum_p x[p] * B(p, j) with B rows contiguous
   // (axpy form: b[p*ldb + j]) or columns contiguous (dot form: b[j*ldb + p]); x contiguous.
   void (*gemv_axpy)(int64_t k, int64_t n, const T* x, const T* b, int64_t ldb, T* y, bool load) = nullptr;
   void (*gemv_dot)(int64_t k, int64_t n, const T* x, const T* b, int64_t ldb, T* y, int64_t incy, bool load) = nullptr;
 };
+
+// The kernels of an ISA (built once).
+template <class T>
+const KernelSet<T>& kernels_for(Isa isa);
 
 KernelSet<float> avx2_kernels_f32();
 KernelSet<double> avx2_kernels_f64();
@@ -182,26 +192,14 @@ inline void store_row(const UkArgs<typename S::T>& g, typename S::T* cr, typenam
   }
 }
 
-// C[MR x NV*L] block: MR broadcasts of A and NV vector loads of B per k, MR*NV FMAs.
+// acc += A (MR x kc) * B (kc x NV*L): MR broadcasts of A and NV vector loads of B per k.
 // ROW: A read in place from a row-major matrix (unit k stride); else unit row stride.
 template <class S, int MR, int NV, bool ROW>
-void ukernel(const UkArgs<typename S::T>& g) {
-  using T = typename S::T;
+__attribute__((always_inline)) inline void k_loop(typename S::R (&acc)[MR][NV], const typename S::T* a, int64_t rs,
+                                                  int64_t ks, const typename S::T* b, int64_t bs, int64_t kc) {
   using R = typename S::R;
-  constexpr int L = S::L, NR = NV * L;
-  R acc[MR][NV];
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r) {
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[r][v] = S::zero();
-    __builtin_prefetch(g.c + r * g.ldc, 1);
-    __builtin_prefetch(g.c + r * g.ldc + NR - 1, 1);
-  }
-  const T* b = g.b;
-  const int64_t kc = g.kc, bs = g.b_ks;
+  constexpr int L = S::L;
   if constexpr (ROW) {
-    const int64_t rs = g.a_rs;
-    const T* a = g.a;
 #pragma GCC unroll 2
     for (int64_t p = 0; p < kc; ++p, b += bs, ++a) {
       R bv[NV];
@@ -215,8 +213,6 @@ void ukernel(const UkArgs<typename S::T>& g) {
       }
     }
   } else {
-    const int64_t ks = g.a_ks;
-    const T* a = g.a;
 #pragma GCC unroll 4
     for (int64_t p = 0; p < kc; ++p, b += bs, a += ks) {
       __builtin_prefetch(b + 8 * bs);
@@ -230,6 +226,26 @@ void ukernel(const UkArgs<typename S::T>& g) {
         for (int v = 0; v < NV; ++v) acc[r][v] = S::fma(av, bv[v], acc[r][v]);
       }
     }
+  }
+}
+
+// One C[MR x NV*L] block: the k loop (or, SEG, its segments), then the epilogue.
+template <class S, int MR, int NV, bool ROW, bool SEG = false>
+void ukernel(const UkArgs<typename S::T>& g) {
+  using R = typename S::R;
+  constexpr int NR = NV * S::L;
+  R acc[MR][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[r][v] = S::zero();
+    __builtin_prefetch(g.c + r * g.ldc, 1);
+    __builtin_prefetch(g.c + r * g.ldc + NR - 1, 1);
+  }
+  if constexpr (SEG) {
+    for (int s = 0; s < g.nseg; ++s) k_loop<S, MR, NV, ROW>(acc, g.a + g.a_off[s], g.a_rs, g.a_ks, g.b + g.b_off[s], g.b_ks, g.kc);
+  } else {
+    k_loop<S, MR, NV, ROW>(acc, g.a, g.a_rs, g.a_ks, g.b, g.b_ks, g.kc);
   }
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) store_row<S, NV>(g, g.c + r * g.ldc, acc[r]);
@@ -332,6 +348,8 @@ KernelSet<typename S::T> make_set(std::integer_sequence<int, I...>) {
   ((k.row[0][I] = &ukernel<S, I + 1, NV, true>), ...);
   ((k.col[1][I] = &ukernel<S, I + 1, NV / 2, false>), ...);
   ((k.row[1][I] = &ukernel<S, I + 1, NV / 2, true>), ...);
+  ((k.rowseg[0][I] = &ukernel<S, I + 1, NV, true, true>), ...);
+  ((k.rowseg[1][I] = &ukernel<S, I + 1, NV / 2, true, true>), ...);
   k.gemv_axpy = &gemv_axpy<S>;
   k.gemv_dot = &gemv_dot<S>;
   return k;

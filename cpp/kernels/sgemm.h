@@ -40,12 +40,15 @@ struct PackedB {
   std::unique_ptr<T[], void (*)(void*)> data{nullptr, nullptr};
   size_t bytes() const;
   // The panel of columns [j, j + nr) in the k slice starting at pc (j a multiple of nr).
-  const T* panel(int64_t pc, int64_t j) const;
+  const T* panel(int64_t pc, int64_t j) const {
+    return data.get() + pc * ((N + nr - 1) / nr * nr) + j * (kc < K - pc ? kc : K - pc);
+  }
 };
 
-// Pack B(p, j) = b[p*rsb + j*csb] for the active ISA.
+// Pack B(p, j) = b[p*rsb + j*csb] for the active ISA, in k slices of kc (0: the blocking's kc;
+// >= K: one slice, each panel all of K, as the implicit-GEMM convolution reads them).
 template <class T>
-std::shared_ptr<const PackedB<T>> pack_b(int64_t K, int64_t N, const T* b, int64_t rsb, int64_t csb);
+std::shared_ptr<const PackedB<T>> pack_b(int64_t K, int64_t N, const T* b, int64_t rsb, int64_t csb, int64_t kc = 0);
 
 // C (M x N, row-major, row stride ldc) = A * B with the epilogue, where A(i, p) = a[i*rsa + p*csa]
 // and B(p, j) = b[p*rsb + j*csb]. K == 0 gives C = epilogue(0). Threads are used for large

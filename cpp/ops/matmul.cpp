@@ -7,6 +7,7 @@
 #include "kernels/gemm.h"
 #include "kernels/gemm_cache.h"
 #include "ops/helpers.h"
+#include "ops/weights.h"
 
 namespace keras_cpp {
 namespace {
@@ -26,14 +27,6 @@ TypeInfo matmul_infer(const std::vector<TypeInfo>& in, const Attrs&) {
   s.push_back(b.shape[b.ndim() - 1]);
   if (a.dtype != b.dtype) fail_type("matmul", std::string("operands have different dtypes: ") + dtype_name(a.dtype) + " and " + dtype_name(b.dtype));
   return TypeInfo{s, a.dtype, true};
-}
-
-// Whether input i of n reads a variable or constant, through views only: the same storage on
-// every call until an update swaps in a new one (what the packed-operand cache keys on).
-bool weight_input(const Node& n, size_t i) {
-  const Node* p = i < n.inputs.size() ? n.inputs[i].get() : nullptr;
-  while (p && p->kind == NodeKind::op && p->op && (p->op->flags & kView) && !p->inputs.empty()) p = p->inputs[0].get();
-  return p && (p->kind == NodeKind::variable || p->kind == NodeKind::constant);
 }
 
 Tensor matmul_forward(KernelCtx& ctx) {
