@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernels/gemm_kernels.h"
+#include "kernels/gemm_pack.h"
 #include "kernels/parallel.h"
 
 namespace keras_cpp {
@@ -210,6 +211,124 @@ void conv_forward(const ConvGeom& g, const T* x, const ConvWeights<T>& w, T* y, 
   });
 }
 
+namespace {
+
+// Kernel segments of an interior run (shared by the forward and the kernel gradient): one per
+// kernel row (kd, kh), or per (kd, kh, kw) when kernel columns are not adjacent pixels' channels.
+void kernel_segments(const ConvGeom& g, std::vector<int64_t>& off, int64_t& seg_len) {
+  const bool merged = g.d[2] == 1 && g.G == 1;
+  seg_len = merged ? g.k[2] * g.Cg : g.Cg;
+  off.clear();
+  for (int64_t a = 0; a < g.k[0]; ++a)
+    for (int64_t b = 0; b < g.k[1]; ++b)
+      for (int64_t c = 0; c < (merged ? 1 : g.k[2]); ++c) off.push_back(((a * g.d[0] * g.in[1] + b * g.d[1]) * g.in[2] + c * g.d[2]) * g.C);
+}
+
+template <class T>
+struct GradScratch {
+  std::vector<T> acc, patch, gyb, bpack;
+  std::vector<int64_t> a_row, b_row;
+};
+
+// acc (KK*Cg x Cout) += patches^T * gy over the np gathered pixels of group grp.
+template <class T>
+void flush_gathered(const ConvGeom& g, int64_t Cout, int64_t grp, GradScratch<T>& s, int64_t np) {
+  if (np == 0) return;
+  const int64_t Kg = g.Kg(), Og = Cout / g.G;
+  blas::Epilogue<T> ep;
+  ep.accumulate = true;
+  blas::gemm<T>(Kg, Og, np, s.patch.data(), 1, Kg, s.gyb.data(), Og, 1, s.acc.data() + grp * Og, Cout, ep);
+}
+
+// One band of the kernel gradient: output rows [h0, h1) of (n, o0), every group.
+template <class T>
+void grad_band(const ConvGeom& g, const KernelSet<T>& ks, const T* x, const T* gy, int64_t Cout, const int64_t* lo,
+               const int64_t* hi, const std::vector<int64_t>& koff, int64_t seg_len, int64_t n, int64_t o0, int64_t h0,
+               int64_t h1, GradScratch<T>& s) {
+  const int MR = ks.mr, NR = ks.nr;
+  const int64_t Kg = g.Kg(), Og = Cout / g.G, OW = g.out[2], ogp = ceil_div(Og, NR) * NR;
+  const bool d_in = o0 >= lo[0] && o0 < hi[0];
+  const int64_t r_lo = d_in ? std::max(h0, lo[1]) : h1, r_hi = d_in ? std::max(r_lo, std::min(h1, hi[1])) : h1;
+  const int64_t wdt = hi[2] - lo[2], rows = r_hi - r_lo;
+  for (int64_t grp = 0; grp < g.G; ++grp) {
+    if (rows > 0 && wdt > 0) {  // interior: A = x read transposed in place, one k segment per output row
+      s.a_row.clear();
+      s.b_row.clear();
+      s.bpack.resize(static_cast<size_t>(rows * wdt * ogp));
+      for (int64_t q = 0; q < rows; ++q) {
+        const int64_t oh = r_lo + q;
+        s.a_row.push_back((((n * g.in[0] + o0 * g.s[0] - g.pb[0]) * g.in[1] + oh * g.s[1] - g.pb[1]) * g.in[2] + lo[2] * g.s[2] - g.pb[2]) * g.C);
+        s.b_row.push_back(q * wdt * ogp);
+        const T* src = gy + (((n * g.out[0] + o0) * g.out[1] + oh) * OW + lo[2]) * Cout + grp * Og;
+        blas::pack_b_panels(src, Cout, 1, wdt, Og, NR, s.bpack.data() + q * wdt * ogp);
+      }
+      UkArgs<T> u{};
+      u.kc = wdt;
+      u.a_rs = 1;
+      u.a_ks = g.s[2] * g.C;
+      u.b_ks = NR;
+      u.ldc = Cout;
+      u.load_c = true;
+      u.nseg = static_cast<int>(rows);
+      u.a_off = s.a_row.data();
+      u.b_off = s.b_row.data();
+      for (size_t sg = 0; sg < koff.size(); ++sg)
+        blocks(seg_len, MR, [&](int64_t i0, int mr) {
+          for (int64_t jr = 0; jr < Og; jr += NR) {
+            u.nr = static_cast<int>(std::min<int64_t>(NR, Og - jr));
+            u.a = x + grp * g.Cg + koff[sg] + i0;
+            u.b = s.bpack.data() + jr * wdt;
+            u.c = s.acc.data() + (static_cast<int64_t>(sg) * seg_len + i0) * Cout + grp * Og + jr;
+            ks.colseg[2 * u.nr <= NR][mr - 1](u);
+          }
+        });
+    }
+    // Border pixels: gathered in batches of up to 64.
+    int64_t np = 0;
+    for (int64_t oh = h0; oh < h1; ++oh)
+      for (int64_t ow = 0; ow < OW; ++ow) {
+        if (oh >= r_lo && oh < r_hi && ow >= lo[2] && ow < hi[2]) continue;
+        gather_patch(x, g, n, o0, oh, ow, grp, s.patch.data() + np * Kg);
+        std::copy_n(gy + (((n * g.out[0] + o0) * g.out[1] + oh) * OW + ow) * Cout + grp * Og, Og, s.gyb.data() + np * Og);
+        if (++np == 64) { flush_gathered(g, Cout, grp, s, np); np = 0; }
+      }
+    flush_gathered(g, Cout, grp, s, np);
+  }
+}
+
+}  // namespace
+
+template <class T>
+void conv_kernel_grad(const ConvGeom& g, const T* x, const T* gy, int64_t Cout, T* gw) {
+  const KernelSet<T>& ks = blas::detail::kernels_for<T>(blas::active_isa());
+  const int64_t size = g.Kg() * Cout;
+  std::fill(gw, gw + size, T(0));
+  if (size == 0 || g.N * g.P() == 0) return;
+  int64_t lo[3], hi[3], seg_len;
+  for (int i = 0; i < 3; ++i) interior(g, i, lo[i], hi[i]);
+  std::vector<int64_t> koff;
+  kernel_segments(g, koff, seg_len);
+  constexpr int64_t BR = 16;  // output rows per band: long k segments, enough bands to share
+  const int64_t bands = ceil_div(g.out[1], BR), tasks = g.N * g.out[0] * bands;
+  const double per_task = 2.0 * BR * g.out[2] * g.Kg() * Cout;
+  const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>((1 << 21) / std::max(1.0, per_task)));
+  auto parts = parallel_for_scratch(tasks, grain, [&] {
+    GradScratch<T> s;
+    s.acc.assign(static_cast<size_t>(size), T(0));
+    s.patch.resize(static_cast<size_t>(64 * g.Kg()));
+    s.gyb.resize(static_cast<size_t>(64 * Cout));
+    return s;
+  }, [&](GradScratch<T>& s, int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t band = t % bands, no = t / bands;
+      grad_band(g, ks, x, gy, Cout, lo, hi, koff, seg_len, no / g.out[0], no % g.out[0], band * BR,
+                std::min(g.out[1], (band + 1) * BR), s);
+    }
+  });
+  for (auto& p : parts)
+    for (int64_t i = 0; i < size; ++i) gw[i] += p.acc[i];
+}
+
 ConvGeom adjoint_geom(const ConvGeom& g, int64_t Cout) {
   ConvGeom a = g;
   a.C = Cout;
@@ -228,6 +347,8 @@ template struct ConvWeights<float>;
 template struct ConvWeights<double>;
 template std::shared_ptr<const ConvWeights<float>> pack_conv_weights<float>(const float*, const ConvGeom&, int64_t, bool);
 template std::shared_ptr<const ConvWeights<double>> pack_conv_weights<double>(const double*, const ConvGeom&, int64_t, bool);
+template void conv_kernel_grad<float>(const ConvGeom&, const float*, const float*, int64_t, float*);
+template void conv_kernel_grad<double>(const ConvGeom&, const double*, const double*, int64_t, double*);
 template void conv_forward<float>(const ConvGeom&, const float*, const ConvWeights<float>&, float*, const blas::Epilogue<float>&);
 template void conv_forward<double>(const ConvGeom&, const double*, const ConvWeights<double>&, double*,
                                    const blas::Epilogue<double>&);

@@ -35,6 +35,12 @@ std::shared_ptr<const ConvWeights<T>> pack_conv_weights(const T* w, const ConvGe
 template <class T>
 void conv_forward(const ConvGeom& g, const T* x, const ConvWeights<T>& w, T* y, const blas::Epilogue<T>& ep);
 
+// gw (Keras's kernel layout (k..., Cg, G*Og), i.e. KK*Cg x Cout) = the kernel gradient of g:
+// sum over output pixels of patch^T * gy. Interior pixels are read in place (A transposed, k
+// segments over output rows), border pixels gathered; threads sum into private copies.
+template <class T>
+void conv_kernel_grad(const ConvGeom& g, const T* x, const T* gy, int64_t Cout, T* gw);
+
 // The adjoint (input gradient) of the unit-stride convolution g, as a forward geometry over its
 // output gradient (G*Og = Cout channels) producing g's input.
 ConvGeom adjoint_geom(const ConvGeom& g, int64_t Cout);

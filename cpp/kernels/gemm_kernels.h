@@ -47,7 +47,8 @@ struct KernelSet {
   int mr = 0, nr = 0;
   void (*col[2][16])(const UkArgs<T>&) = {};
   void (*row[2][16])(const UkArgs<T>&) = {};
-  void (*rowseg[2][16])(const UkArgs<T>&) = {};  // row mode over k segments (UkArgs::nseg)
+  void (*rowseg[2][16])(const UkArgs<T>&) = {};  // row / col mode over k segments (UkArgs::nseg)
+  void (*colseg[2][16])(const UkArgs<T>&) = {};
   // y[j] (j < n, stride incy) = (load ? y : 0) + sum_p x[p] * B(p, j) with B rows contiguous
   // (axpy form: b[p*ldb + j]) or columns contiguous (dot form: b[j*ldb + p]); x contiguous.
   void (*gemv_axpy)(int64_t k, int64_t n, const T* x, const T* b, int64_t ldb, T* y, bool load) = nullptr;
@@ -350,6 +351,8 @@ KernelSet<typename S::T> make_set(std::integer_sequence<int, I...>) {
   ((k.row[1][I] = &ukernel<S, I + 1, NV / 2, true>), ...);
   ((k.rowseg[0][I] = &ukernel<S, I + 1, NV, true, true>), ...);
   ((k.rowseg[1][I] = &ukernel<S, I + 1, NV / 2, true, true>), ...);
+  ((k.colseg[0][I] = &ukernel<S, I + 1, NV, false, true>), ...);
+  ((k.colseg[1][I] = &ukernel<S, I + 1, NV / 2, false, true>), ...);
   k.gemv_axpy = &gemv_axpy<S>;
   k.gemv_dot = &gemv_dot<S>;
   return k;

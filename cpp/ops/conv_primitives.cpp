@@ -255,7 +255,8 @@ Tensor grad_kernel_forward(KernelCtx& ctx) {
     using T = decltype(tag);
     ConvGeom g = make_geom(t[0].shape(), kernel_spatial(ks), a, a.i("groups"));
     Tensor gw = ctx.alloc_tensor(ks, t[0].dtype());
-    conv_bwd_kernel<T>(t[0].data<T>(), t[1].data<T>(), gw.data<T>(), g, ks.back());
+    if (use_igemm(g)) convk::conv_kernel_grad<T>(g, t[0].data<T>(), t[1].data<T>(), ks.back(), gw.data<T>());
+    else conv_bwd_kernel<T>(t[0].data<T>(), t[1].data<T>(), gw.data<T>(), g, ks.back());
     return gw;
   });
 }

@@ -1,5 +1,5 @@
-// The convolution kernels against a naive loop: the implicit GEMM (forward and the unit-stride
-// input gradient through flipped weights) over 1-3 spatial dims, strides, dilations, paddings,
+// The convolution kernels against a naive loop: the implicit GEMM (forward, the kernel gradient
+// and the unit-stride input gradient through flipped weights) over 1-3 spatial dims, strides, dilations, paddings,
 // groups and epilogues, and Winograd F(4x4, 3x3) over sizes that are not multiples of the tile,
 // each with every ISA's micro-kernels forced in turn.
 #include <cmath>
@@ -93,6 +93,32 @@ void naive_adjoint(const ConvGeom& g, int64_t O, const std::vector<T>& gy, const
     }
 }
 
+// The kernel gradient of g by the definition: gw[kp, ci, o] = sum over pixels of x * gy.
+template <class T>
+void naive_kernel_grad(const ConvGeom& g, int64_t O, const std::vector<T>& x, const std::vector<T>& gy, std::vector<double>& gw,
+                       std::vector<double>& mag) {
+  const int64_t Og = O / g.G, P = g.P();
+  gw.assign(static_cast<size_t>(g.Kg() * O), 0.0);
+  mag = gw;
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t p = 0; p < P; ++p) {
+      const int64_t o2 = p % g.out[2], o1 = p / g.out[2] % g.out[1], o0 = p / (g.out[2] * g.out[1]);
+      for (int64_t a = 0, kp = 0; a < g.k[0]; ++a)
+        for (int64_t b = 0; b < g.k[1]; ++b)
+          for (int64_t c = 0; c < g.k[2]; ++c, ++kp) {
+            const int64_t i0 = o0 * g.s[0] + a * g.d[0] - g.pb[0], i1 = o1 * g.s[1] + b * g.d[1] - g.pb[1], i2 = o2 * g.s[2] + c * g.d[2] - g.pb[2];
+            if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1] || i2 < 0 || i2 >= g.in[2]) continue;
+            const T* xs = &x[static_cast<size_t>((((n * g.in[0] + i0) * g.in[1] + i1) * g.in[2] + i2) * g.C)];
+            for (int64_t o = 0; o < O; ++o)
+              for (int64_t ci = 0; ci < g.Cg; ++ci) {
+                const double t = double(xs[(o / Og) * g.Cg + ci]) * gy[static_cast<size_t>((n * P + p) * O + o)];
+                gw[static_cast<size_t>((kp * g.Cg + ci) * O + o)] += t;
+                mag[static_cast<size_t>((kp * g.Cg + ci) * O + o)] += std::fabs(t);
+              }
+          }
+    }
+}
+
 template <class T>
 int mismatches(const std::vector<T>& got, const std::vector<double>& ref, const std::vector<double>& mag, double tol) {
   int bad = 0;
@@ -145,9 +171,13 @@ void check_igemm(const Case& c, blas::Isa isa, int variant) {
   convk::conv_forward<T>(g, x.data(), *cw, y.data(), ep);
   const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
   CHECK_MESSAGE(mismatches(y, ref, mag, tol) == 0, blas::isa_name(isa) << " nsp=" << c.nsp << " C=" << c.C << " G=" << c.G << " O=" << c.O << " variant=" << variant);
+  const auto gy = random<T>(static_cast<size_t>(g.N * g.P() * c.O), 7u + variant);
+  naive_kernel_grad(g, c.O, x, gy, ref, mag);
+  std::vector<T> gw(ref.size(), T(7));
+  convk::conv_kernel_grad<T>(g, x.data(), gy.data(), c.O, gw.data());
+  CHECK_MESSAGE(mismatches(gw, ref, mag, tol) == 0, blas::isa_name(isa) << " kernel grad nsp=" << c.nsp << " C=" << c.C << " G=" << c.G << " O=" << c.O);
   if (!g.unit_stride()) return;
   // The input gradient through the adjoint geometry and flipped weights.
-  const auto gy = random<T>(static_cast<size_t>(g.N * g.P() * c.O), 7u + variant);
   naive_adjoint(g, c.O, gy, w, ref, mag);
   std::vector<T> gx(ref.size());
   auto fw = convk::pack_conv_weights<T>(w.data(), g, c.O, true);
