@@ -8,7 +8,7 @@ import sys
 import numpy as np
 
 from .. import _core
-from . import _config
+from . import _config, _named
 
 _core._set_config_sync(_config.sync_from_keras)
 _core._set_print(lambda s: sys.stdout.write(s))
@@ -169,9 +169,9 @@ def int_shape(x):
         return x._keras_shape
     if isinstance(x, Tensor):
         return x.shape
-    if isinstance(x, np.ndarray) or np.isscalar(x):
+    if isinstance(x, np.ndarray) or isinstance(x, (int, float, bool, np.number, np.bool_)):
         return np.shape(x)
-    raise TypeError('int_shape: expected a tensor, got %s' % type(x).__name__)
+    raise TypeError('[int_shape] expected a tensor, got %s' % type(x).__name__)
 
 
 def ndim(x):
@@ -180,18 +180,26 @@ def ndim(x):
     return None if s is None else len(s)
 
 
+def _numeric_array(x, op):
+    """np.asarray(x) for numbers and numeric arrays; strings and other objects are a TypeError."""
+    a = np.asarray(x)
+    if a.dtype.kind not in 'biuf':
+        raise TypeError('[%s] expected a tensor, a number or a numeric array, got %s' % (op, type(x).__name__))
+    return a
+
+
 def dtype(x):
     """dtype name string, e.g. 'float32'."""
     if isinstance(x, Tensor):
         return x.dtype
-    return np.asarray(x).dtype.name
+    return _numeric_array(x, 'dtype').dtype.name
 
 
 def count_params(x):
     """Number of elements of the static shape."""
     s = int_shape(x)
     if s is None or builtins.any(d is None for d in s):  # `any` here is the K op
-        raise ValueError('count_params: the shape %s of %s is not fully known' % (s, getattr(x, 'name', x)))
+        raise ValueError('[count_params] the shape %s of %s is not fully known' % (s, getattr(x, 'name', x)))
     return int(np.prod(s)) if len(s) else 1
 
 
@@ -234,7 +242,7 @@ def batch_get_value(ops):
 def set_value(x, value):
     """Assign a numpy value (same shape; cast to x's dtype)."""
     if not is_variable(x):
-        raise TypeError('set_value: expected a variable, got %r' % (x,))
+        raise TypeError('[set_value] expected a variable, got %r' % (x,))
     _core.set_value(x, np.asarray(value))
 
 
@@ -247,7 +255,7 @@ def batch_set_value(tuples):
 def eval(x):
     """Numpy value of a tensor (evaluating an update handle applies it)."""
     if not isinstance(x, Tensor):
-        return np.asarray(x)
+        return _numeric_array(x, 'eval')
     if is_variable(x):
         return _core.get_value(x)
     f = getattr(x, '_kc_eval_fn', None)
@@ -266,7 +274,7 @@ def _split_update(u):
         return u[0], u[1]
     if isinstance(u, Tensor) and _core.is_update_handle(u):
         return _core.update_parts(u)
-    raise ValueError('function: an update must be a (variable, new_value) pair or an update handle, got %r' % (u,))
+    raise ValueError('[function] an update must be a (variable, new_value) pair or an update handle, got %r' % (u,))
 
 
 class Function(object):
@@ -294,7 +302,7 @@ class Function(object):
         if isinstance(inputs, dict):
             inputs = [inputs[p] for p in self.inputs]
         if not isinstance(inputs, (list, tuple)):
-            raise TypeError('function: call it with a list of input values, got %s' % type(inputs).__name__)
+            raise TypeError('[function] call it with a list of input values, got %s' % type(inputs).__name__)
         vals = []
         for v in inputs:
             if hasattr(v, 'toarray') and hasattr(v, 'nnz'):
@@ -382,8 +390,15 @@ def in_train_phase(x, alt, training=None):
     if training is None:
         training = learning_phase()
         uses_lp = True
-    if isinstance(training, (int, bool, np.integer)) or training is True or training is False:
-        if training in (1, True):
+    if isinstance(training, np.ndarray) and training.dtype.kind in 'biu':
+        training = training.item() if training.ndim == 0 else training
+    elif not isinstance(training, (int, bool, np.integer, np.bool_, Tensor)):
+        raise TypeError('[in_train_phase] training must be None, 0/1, a bool, an int array or a tensor, got %r'
+                        % (training,))
+    if isinstance(training, (int, bool, np.integer, np.bool_)):
+        if training not in (0, 1):
+            raise ValueError('[in_train_phase] training must be 0 or 1 (or a tensor), got %r' % (training,))
+        if training == 1:
             return x() if callable(x) else x
         return alt() if callable(alt) else alt
     x = x() if callable(x) else x
@@ -628,3 +643,6 @@ def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None)
     """Variable holding N(mean, scale**2) samples (drawn once)."""
     dtype = _dtype_name(dtype)
     return variable(eval(_core.random_normal(shape, mean, scale, dtype, _op_seed(seed, 10e8))), dtype, name)
+
+
+_named.name_errors(globals())  # errors name the K function called (_named.py)
