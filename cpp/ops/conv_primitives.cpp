@@ -190,6 +190,7 @@ TypeInfo conv_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
 
 Tensor conv_forward(KernelCtx& ctx) {
   const Attrs& a = ctx.attrs();
+  check_conv_run(conv_op_name(a, "_conv"), ctx.in[0].shape(), ctx.in[1].shape(), a.i("groups"), a);
   return run_float(ctx, 2, "conv", [&](auto tag, std::vector<Tensor>& t) {
     using T = decltype(tag);
     ConvGeom g = make_geom(t[0].shape(), kernel_spatial(t[1].shape()), a, a.i("groups"));
@@ -233,10 +234,16 @@ TypeInfo grad_input_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
 
 Tensor grad_input_forward(KernelCtx& ctx) {
   const Attrs& a = ctx.attrs();
-  Shape xs = grad_input_shape(ctx);
+  const std::string op = conv_op_name(a, "_conv_grad_input");
   const int nsp = static_cast<int>(a.ints("strides").size());
-  for (int i = 1; i <= nsp; ++i)
-    check_transpose_len("_conv_grad_input", xs[i], ctx.in[0].shape()[i], ctx.in[1].shape()[i - 1], a, i - 1);
+  const Shape &gs = ctx.in[0].shape(), &ws = ctx.in[1].shape();
+  if (static_cast<int>(gs.size()) != nsp + 2)
+    fail_value(op, "x must have rank " + std::to_string(nsp + 2) + ", got a value of shape " + shape_str(gs));
+  if (gs.back() != ws.back())
+    fail_value(op, "kernel " + shape_str(ws) + " expects " + std::to_string(ws.back()) + " input channels but x " + shape_str(gs) +
+                       " has " + std::to_string(gs.back()) + " (channels_last at this point)");
+  Shape xs = grad_input_shape(ctx);
+  for (int i = 1; i <= nsp; ++i) check_transpose_len(op, xs[i], gs[i], ws[i - 1], a, i - 1);
   return run_float(ctx, 2, "conv_transpose", [&](auto tag, std::vector<Tensor>& t) {
     using T = decltype(tag);
     ConvGeom g = make_geom(xs, kernel_spatial(t[1].shape()), a, a.i("groups"));
@@ -251,6 +258,16 @@ Tensor grad_input_forward(KernelCtx& ctx) {
 Tensor grad_kernel_forward(KernelCtx& ctx) {
   const Attrs& a = ctx.attrs();
   const Shape& ks = a.ints("kshape");
+  const std::string op = conv_op_name(a, "_conv_grad_kernel");
+  check_conv_run(op, ctx.in[0].shape(), ks, a.i("groups"), a);
+  {  // the gradient must have the convolution's output shape
+    const ConvGeom g = make_geom(ctx.in[0].shape(), kernel_spatial(ks), a, a.i("groups"));
+    Shape want{g.N};
+    for (int i = 3 - static_cast<int>(ks.size() - 2); i < 3; ++i) want.push_back(g.out[i]);
+    want.push_back(ks.back());
+    if (ctx.in[1].shape() != want)
+      fail_value(op, "gradient of shape " + shape_str(ctx.in[1].shape()) + " does not match the convolution's output " + shape_str(want));
+  }
   return run_float(ctx, 2, "conv", [&](auto tag, std::vector<Tensor>& t) {
     using T = decltype(tag);
     ConvGeom g = make_geom(t[0].shape(), kernel_spatial(ks), a, a.i("groups"));
