@@ -4,6 +4,7 @@
 // `_conv_grad_input` (also the transposed convolution) and the kernel gradient
 // `_conv_grad_kernel` as GEMMs over im2col tiles; plus `_im2col`/`_col2im` for the
 // unshared-weight local convolutions. Keras-level functions live in conv.cpp.
+#include "kernels/conv_depthwise.h"
 #include "kernels/conv_igemm.h"
 #include "kernels/conv_winograd.h"
 #include "kernels/gemm.h"
@@ -79,8 +80,15 @@ std::shared_ptr<const convk::WinogradWeights> wino_weights(const KernelCtx& ctx,
 // y = conv(x) (adjoint: gx = the input gradient of conv with x = gy, unit stride) for the
 // convolution g with kernel w (k..., Cg, Cout): Winograd for 3x3 float32 with enough channels,
 // else the implicit GEMM. False when neither fits (depthwise-like: the caller's im2col path).
+bool depthwise(const ConvGeom& g) { return g.G > 1 && g.Cg == 1; }
+
 template <class T>
 bool conv_fast(const KernelCtx& ctx, const Tensor& w, const ConvGeom& g, int64_t Cout, const T* x, T* y, bool adjoint) {
+  if (depthwise(g)) {  // direct loops (any stride); a channel's M filters are output channels c*M + m
+    if (adjoint) convk::depthwise_grad_input<T>(g, Cout / g.G, x, w.data<T>(), y);
+    else convk::depthwise_forward<T>(g, Cout / g.G, x, w.data<T>(), y, {});
+    return true;
+  }
   const ConvGeom gg = adjoint ? convk::adjoint_geom(g, Cout) : g;
   const int64_t out_c = adjoint ? g.C : Cout;
   if (gg.Kg() == 0 || gg.N * gg.P() * out_c == 0 || (adjoint && !g.unit_stride())) return false;
@@ -272,7 +280,8 @@ Tensor grad_kernel_forward(KernelCtx& ctx) {
     using T = decltype(tag);
     ConvGeom g = make_geom(t[0].shape(), kernel_spatial(ks), a, a.i("groups"));
     Tensor gw = ctx.alloc_tensor(ks, t[0].dtype());
-    if (use_igemm(g)) convk::conv_kernel_grad<T>(g, t[0].data<T>(), t[1].data<T>(), ks.back(), gw.data<T>());
+    if (depthwise(g)) convk::depthwise_grad_kernel<T>(g, ks.back() / g.G, t[0].data<T>(), t[1].data<T>(), gw.data<T>());
+    else if (use_igemm(g)) convk::conv_kernel_grad<T>(g, t[0].data<T>(), t[1].data<T>(), ks.back(), gw.data<T>());
     else conv_bwd_kernel<T>(t[0].data<T>(), t[1].data<T>(), gw.data<T>(), g, ks.back());
     return gw;
   });
