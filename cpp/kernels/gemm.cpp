@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
 #include <stdexcept>
 
 #include "kernels/gemm_kernels.h"
@@ -30,7 +31,11 @@ bool cpu_avx512() {
 }
 
 Isa auto_isa() {
-  static const Isa isa = cpu_avx512() ? Isa::avx512 : Isa::avx2;
+  static const Isa isa = [] {
+    const char* e = std::getenv("KERAS_CPP_ISA");
+    if (e && std::string(e) == "avx2") return Isa::avx2;
+    return cpu_avx512() ? Isa::avx512 : Isa::avx2;
+  }();
   return isa;
 }
 std::atomic<int> g_forced{-1};
@@ -342,6 +347,11 @@ Isa active_isa() {
 void force_isa(Isa isa) { g_forced.store(cpu_has(isa) ? static_cast<int>(isa) : -1); }
 void reset_isa() { g_forced.store(-1); }
 const char* isa_name(Isa isa) { return isa == Isa::avx512 ? "avx512" : "avx2"; }
+
+double fma_peak(Isa isa, double seconds) {
+  if (!cpu_has(isa)) return 0.0;
+  return isa == Isa::avx512 ? detail::fma_peak_avx512(seconds) : detail::fma_peak_avx2(seconds);
+}
 
 Blocking blocking(Isa isa, bool f64) {
   const int mr = f64 ? detail::kernels_for<double>(isa).mr : detail::kernels_for<float>(isa).mr;

@@ -10,9 +10,11 @@ namespace detail {
 #if defined(__AVX2__) && defined(__FMA__)
 KernelSet<float> avx2_kernels_f32() { return make_set<V256f, 6, 2>(); }
 KernelSet<double> avx2_kernels_f64() { return make_set<V256d, 6, 2>(); }
+double fma_peak_avx2(double seconds) { return fma_probe<V256f, 12>(seconds); }
 #else
 KernelSet<float> avx2_kernels_f32() { return make_set<VGen<float>, 4, 2>(); }
 KernelSet<double> avx2_kernels_f64() { return make_set<VGen<double>, 4, 2>(); }
+double fma_peak_avx2(double) { return 0.0; }
 #endif
 
 }  // namespace detail

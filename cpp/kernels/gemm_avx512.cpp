@@ -13,10 +13,12 @@ namespace detail {
 #if defined(__AVX512F__)
 KernelSet<float> avx512_kernels_f32() { return make_set<V512f, 12, 2>(); }
 KernelSet<double> avx512_kernels_f64() { return make_set<V512d, 12, 2>(); }
+double fma_peak_avx512(double seconds) { return fma_probe<V512f, 16>(seconds); }
 bool avx512_compiled() { return true; }
 #else  // built without AVX-512 flags (non-x86 or another compiler): never chosen
 KernelSet<float> avx512_kernels_f32() { return {}; }
 KernelSet<double> avx512_kernels_f64() { return {}; }
+double fma_peak_avx512(double) { return 0.0; }
 bool avx512_compiled() { return false; }
 #endif
 

@@ -2,6 +2,8 @@
 // SIMD traits type, so one source serves AVX2 (gemm_avx2.cpp, the build's baseline) and AVX-512
 // (gemm_avx512.cpp, compiled with AVX-512 flags). Internal to the kernels; the driver is gemm.cpp.
 #pragma once
+#include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <utility>
 
@@ -58,6 +60,11 @@ struct KernelSet {
 // The kernels of an ISA (built once).
 template <class T>
 const KernelSet<T>& kernels_for(Isa isa);
+
+// FMA throughput of this core: float32 GFLOP/s of independent FMA chains over ~`seconds` of
+// wall time (the best of short rounds, so a busy machine's descheduling mostly drops out).
+double fma_peak_avx2(double seconds);
+double fma_peak_avx512(double seconds);
 
 KernelSet<float> avx2_kernels_f32();
 KernelSet<double> avx2_kernels_f64();
@@ -336,6 +343,33 @@ void gemv_dot(int64_t k, int64_t n, const typename S::T* x, const typename S::T*
     if (p < k) s = S::fma(S::load_n(x + p, static_cast<int>(k - p)), S::load_n(bj + p, static_cast<int>(k - p)), s);
     finish(j, S::hsum(s));
   }
+}
+
+// FMA chains: NCH independent accumulators (enough to cover FMA latency times ports), rounds of
+// `iters` steps timed separately; returns the best rate in GFLOP/s.
+template <class S, int NCH>
+double fma_probe(double seconds) {
+  using R = typename S::R;
+  using T = typename S::T;
+  T one = T(1), tiny = T(1e-7);
+  const R b = S::bcast(&one), c = S::bcast(&tiny);
+  R acc[NCH];
+  for (int i = 0; i < NCH; ++i) acc[i] = S::zero();
+  const int64_t iters = 1 << 16;
+  double best = 0, spent = 0;
+  while (spent < seconds) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int64_t n = 0; n < iters; ++n) {
+#pragma GCC unroll 16
+      for (int i = 0; i < NCH; ++i) acc[i] = S::fma(acc[i], b, c);
+    }
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    spent += dt;
+    best = std::max(best, 2.0 * S::L * NCH * iters / dt / 1e9);
+  }
+  T sink = 0;
+  for (int i = 0; i < NCH; ++i) sink += S::hsum(acc[i]);
+  return sink == T(-1) ? 0.0 : best;  // sink keeps the work observable
 }
 
 // The table of one ISA: micro-kernels for every row count 1..MR, and the GEMV bodies.

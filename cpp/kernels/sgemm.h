@@ -12,7 +12,9 @@ namespace keras_cpp {
 namespace blas {
 
 enum class Isa { avx2, avx512 };
-Isa active_isa();            // the micro-kernels gemm uses now
+// The micro-kernels gemm uses now: AVX-512 when the CPU has it, unless the environment variable
+// KERAS_CPP_ISA=avx2 (read once, at first use) asks for the AVX2 kernels.
+Isa active_isa();
 bool cpu_has(Isa isa);       // whether this CPU (and this build) can run that ISA's kernels
 void force_isa(Isa isa);     // test hook: use that ISA (ignored when unsupported)
 void reset_isa();            // back to the automatic choice
@@ -79,6 +81,10 @@ struct Blocking {
   int64_t kc = 0, nc = 0, mc = 0;
 };
 Blocking blocking(Isa isa, bool f64);
+
+// Measured float32 FMA throughput (GFLOP/s) of one core with that ISA's vectors over ~seconds
+// (0 when the ISA is not available): the peak a GEMM is compared with.
+double fma_peak(Isa isa, double seconds);
 
 }  // namespace blas
 }  // namespace keras_cpp
