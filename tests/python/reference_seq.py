@@ -1,7 +1,9 @@
 """Numpy references for control flow and sequences (part of reference.py): rnn, map_fn, foldl,
 foldr, switch and the CTC group (blank = last class). The step and body functions are the
 table's Fn arguments, run with this module's numpy ops."""
+import functools
 import itertools
+import math
 
 import numpy as np
 
@@ -147,30 +149,145 @@ class _Prefix:
         self.new = [-np.inf] * 3
 
 
+# TF keeps the beam in gtl::TopN, built on the C++ standard library's heap algorithms; which of
+# several equal-probability prefixes survive and in what order they are returned follows from
+# them. These are those algorithms (libstdc++'s sift-down/sift-up) over a Python list, with
+# `gt` as the heap's comparison, so the reference breaks ties the same way.
+def _sift_up(a, hole, top, value, gt):
+    parent = (hole - 1) // 2
+    while hole > top and gt(a[parent], value):
+        a[hole] = a[parent]
+        hole, parent = parent, (parent - 1) // 2
+    a[hole] = value
+
+
+def _sift_down(a, hole, n, value, gt):
+    top, child = hole, hole
+    while child < (n - 1) // 2:
+        child = 2 * (child + 1)
+        if gt(a[child], a[child - 1]):
+            child -= 1
+        a[hole], hole = a[child], child
+    if n % 2 == 0 and child == (n - 2) // 2:
+        child = 2 * (child + 1)
+        a[hole], hole = a[child - 1], child - 1
+    _sift_up(a, hole, top, value, gt)
+
+
+def _make_heap(a, gt):
+    for parent in range((len(a) - 2) // 2, -1, -1):
+        _sift_down(a, parent, len(a), a[parent], gt)
+
+
+def _pop_heap(a, n, gt):  # a[0] goes to a[n - 1]
+    if n > 1:
+        value, a[n - 1] = a[n - 1], a[0]
+        _sift_down(a, 0, n - 1, value, gt)
+
+
+class _TopN:
+    """gtl::TopN(limit): unordered until it overflows, then a heap whose worst entry is first."""
+
+    def __init__(self, limit, gt):
+        self.v, self.limit, self.gt, self.state = [], limit, gt, 'unordered'
+
+    def size(self):
+        return min(len(self.v), self.limit)
+
+    def items(self):
+        return self.v[:self.size()]
+
+    def push(self, x):
+        v, gt = self.v, self.gt
+        if self.state != 'heap':
+            v.append(x)
+            if self.state == 'bottom' and not gt(v[-1], v[0]):
+                v[0], v[-1] = v[-1], v[0]
+            if len(v) == self.limit + 1:
+                _make_heap(v, gt)
+                _pop_heap(v, len(v), gt)
+                self.state = 'heap'
+        elif gt(x, v[0]):
+            v[-1] = x
+            _sift_up(v, len(v) - 1, 0, x, gt)
+            _pop_heap(v, len(v), gt)
+
+    def bottom(self):
+        if self.state == 'unordered':
+            m = 0
+            for i in range(1, len(self.v)):
+                if self.gt(self.v[m], self.v[i]):
+                    m = i
+            self.v[0], self.v[m] = self.v[m], self.v[0]
+            self.state = 'bottom'
+        return self.v[0]
+
+    def extract(self):
+        out, self.v = self.v, []
+        if self.state != 'heap':
+            # std::sort; up to 16 entries it is an insertion sort, which keeps ties in order
+            out.sort(key=functools.cmp_to_key(lambda x, y: -1 if self.gt(x, y) else (1 if self.gt(y, x) else 0)))
+            assert len(out) <= 16, 'the tie order of std::sort on more than 16 entries is not modelled'
+        else:
+            out.pop()
+            for n in range(len(out), 1, -1):
+                _pop_heap(out, n, self.gt)
+        self.state = 'unordered'
+        return out
+
+
+def _frame_logits(frames):
+    """log(y + eps) and the log-softmax offset of each frame (max + log sum exp(x - max)), with
+    scalar libm calls: numpy's vectorized log may round lanes differently, which would break
+    exact ties between classes."""
+    raw = [[math.log(float(v) + CTC_EPS) for v in f] for f in frames]
+    norms = []
+    for r in raw:
+        mx, acc = max(r), 0.0
+        for v in r:
+            acc += math.exp(v - mx)
+        norms.append(mx + math.log(acc))
+    return raw, norms
+
+
+def _lse(a, b):
+    if a == -np.inf:
+        return b
+    if b == -np.inf:
+        return a
+    return max(a, b) + math.log1p(math.exp(-abs(a - b)))
+
+
 def ctc_beam_search(frames, width, top, merge_repeated):
-    """TF's CTCBeamSearchDecoder (ctc_beam_search.h, default scorer): [(labels, log p)], best first."""
-    C = frames.shape[1]
+    """TF's CTCBeamSearchDecoder (ctc_beam_search.h, default scorer) as its op runs it (Step per
+    frame, then the top paths straight from the leaves): [(labels, log p)], best first."""
+    C = np.shape(frames)[1]
     root = _Prefix(None, -1)
     root.new = [0.0, 0.0, -np.inf]
-    leaves = [root]
+
+    def gt(a, b):
+        return a.new[0] > b.new[0]
+
+    leaves = _TopN(width, gt)
+    leaves.push(root)
 
     def candidate(total):
-        return total > -np.inf and (len(leaves) < width or total > min(l.new[0] for l in leaves))
+        return total > -np.inf and (leaves.size() < width or total > leaves.bottom().new[0])
 
-    for lp in ctc_log_probs(frames):
-        branches = sorted(leaves, key=lambda e: -e.new[0])
-        leaves = []
+    raws, norms = _frame_logits(frames)
+    for raw, norm in zip(raws, norms):
+        branches = leaves.extract()
         for b in branches:
             b.old = list(b.new)
         for b in branches:
             if b.parent is not None:
                 p = b.parent
                 if p.new[0] > -np.inf:
-                    b.new[2] = np.logaddexp(b.new[2], p.old[1] if b.label == p.label else p.old[0])
-                b.new[2] += lp[b.label]
-            b.new[1] = b.old[0] + lp[C - 1]
-            b.new[0] = np.logaddexp(b.new[1], b.new[2])
-            leaves.append(b)
+                    b.new[2] = _lse(b.new[2], p.old[1] if b.label == p.label else p.old[0])
+                b.new[2] += raw[b.label] - norm
+            b.new[1] = b.old[0] + raw[C - 1] - norm
+            b.new[0] = _lse(b.new[1], b.new[2])
+            leaves.push(b)
         for b in branches:
             if not candidate(b.old[0]):
                 continue
@@ -178,18 +295,19 @@ def ctc_beam_search(frames, width, top, merge_repeated):
                 ch = b.children.setdefault(k, _Prefix(b, k))
                 if ch.new[0] > -np.inf:
                     continue
-                v = lp[k] + (b.old[1] if k == b.label else b.old[0])
+                v = raw[k] - norm + (b.old[1] if k == b.label else b.old[0])
                 ch.new = [v, -np.inf, v]
                 if candidate(v):
-                    if len(leaves) >= width:
-                        worst = min(leaves, key=lambda e: e.new[0])
-                        leaves.remove(worst)
-                        worst.new = [-np.inf] * 3
-                    leaves.append(ch)
+                    if leaves.size() == width:
+                        leaves.bottom().new = [-np.inf] * 3
+                    leaves.push(ch)
                 else:
                     ch.old, ch.new = [-np.inf] * 3, [-np.inf] * 3
+    best = _TopN(top, gt)
+    for b in leaves.items():
+        best.push(b)
     out = []
-    for e in sorted(leaves, key=lambda e: -e.new[0])[:top]:
+    for e in best.extract():
         seq, prev, x = [], -1, e
         while x.parent is not None:
             if not merge_repeated or x.label != prev:

@@ -180,3 +180,44 @@ def test_ctc_decode_beam_narrow_and_float32():
     np.testing.assert_allclose(lp[0], [r[1] for r in ref], rtol=1e-5)
 
 
+def test_ctc_decode_beam_ties_hand_derived():
+    """One uniform frame over labels 0, 1, 2 and the blank: "", "0", "1", "2" all have p = 1/4.
+    They enter the beam (width 5) as root, 0, 1, 2; asked for 3 paths, TF pushes the four into
+    a top-3 container: the fourth push heapifies [root, 0, 1, 2] into [1, 2, root, 0] and pops
+    its top ("1"); sorting the remaining heap [root, 2, 0] gives 0, 2, root."""
+    y = np.full((1, 1, 4), 0.25)
+    decoded, log_prob = K.ctc_decode(c(y, 'float64'), c([1], 'int32'), greedy=False, beam_width=5, top_paths=3,
+                                     merge_repeated=False)
+    assert [list(ev(d)[0][ev(d)[0] >= 0]) for d in decoded] == [[0], [2], []]
+    np.testing.assert_allclose(ev(log_prob), [[-np.log(4.)] * 3], rtol=1e-12)
+
+
+@pytest.mark.parametrize('T,C,width,top', [(1, 4, 5, 3), (2, 3, 3, 2), (3, 3, 4, 4), (2, 4, 6, 5), (4, 3, 8, 3),
+                                           (3, 5, 10, 6), (5, 3, 2, 2), (3, 4, 16, 7)])
+@pytest.mark.parametrize('merge', [False, True])
+def test_ctc_decode_beam_ties_break_as_tf(T, C, width, top, merge):
+    """Uniform or mirrored frames make many prefixes exactly equally likely; the beam keeps and
+    orders them as TF's top-N container does (the reference replays its heap operations)."""
+    frames = [np.full((T, C), 1.0 / C), frames_from_argmax([C - 1, 0, C - 1, 1, 0][:T], C, p=0.5)]
+    for y in frames:
+        decoded, log_prob = K.ctc_decode(c(y[None], 'float64'), c([T], 'int32'), greedy=False, beam_width=width,
+                                         top_paths=top, merge_repeated=merge)
+        ref = R.ctc_beam_search(y, width, top, merge)
+        got = [list(ev(d)[0][ev(d)[0] >= 0]) for d in decoded]
+        assert got == [r[0] for r in ref]
+        np.testing.assert_allclose(ev(log_prob)[0], [r[1] for r in ref], rtol=1e-10)
+
+
+def test_ctc_decode_beam_without_merging_keeps_repeated_labels():
+    """A, blank, A is the labeling "AA": kept whole with merge_repeated=False (Keras's default),
+    collapsed to "A" with True; its log p is that of the exhaustive enumeration either way."""
+    y = frames_from_argmax([0, 2, 0], 3, p=0.9)
+    for merge, want in ((False, [0, 0]), (True, [0])):
+        decoded, log_prob = K.ctc_decode(c(y[None], 'float64'), c([3], 'int32'), greedy=False, beam_width=20,
+                                         merge_repeated=merge)
+        np.testing.assert_array_equal(ev(decoded[0]), [want])
+        best = R.ctc_best_labelings(y, 1)[0]
+        assert best[1] == [0, 0]
+        np.testing.assert_allclose(ev(log_prob)[0, 0], best[0], rtol=1e-10)
+
+

@@ -448,13 +448,17 @@ def test_sparse_placeholder_accepts_scipy_and_to_dense():
     assert K.to_dense(x) is x
 
 
-def test_control_dependencies_is_a_context_that_keeps_values():
+def test_control_dependencies_run_their_updates_first():
     v = K.variable(np.array([1., 2.]))
     with K.control_dependencies([K.update_add(v, np.array([1., 1.]))]):
-        y = v * 2.
+        y = v * 2.           # made inside: runs the update first and reads the new value
     with K.control_dependencies(None):
-        z = y + 1.
-    np.testing.assert_allclose(K.eval(z), [3., 5.])
+        z = y + 1.           # no deps of its own, but it reads y
+    np.testing.assert_allclose(K.eval(z), [5., 7.])
+    np.testing.assert_allclose(K.get_value(v), [2., 3.])
+    np.testing.assert_allclose(K.eval(z), [7., 9.])  # each evaluation runs the update once
+    w = v * 1.               # made outside: no update
+    np.testing.assert_allclose(K.eval(w), [3., 4.])
 
 
 def test_manual_variable_initialization_flag_keeps_initial_values():

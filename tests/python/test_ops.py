@@ -86,9 +86,11 @@ def check(op, sample, dtype, outs, syms, where, tol=None):
     assert len(outs) == len(expected), '%s %s: %d outputs, expected %d' % (where, sample, len(outs), len(expected))
     for k, (out, exp, sym, want) in enumerate(zip(outs, expected, syms, _dtypes_wanted(op, dtype, len(outs)))):
         msg = '%s %s output %d' % (where, sample, k)
-        if not isinstance(exp, np.ndarray) and not isinstance(out, np.ndarray):
+        if not K.is_tensor(sym) and not isinstance(exp, np.ndarray) and not isinstance(out, np.ndarray):
             assert out == exp and type(out) == type(exp), '%s: %r, expected %r' % (msg, out, exp)
             continue
+        if K.is_tensor(sym) and np.ndim(out) == 0:  # as TF's Session.run: a numpy scalar, not a 0-d array
+            assert isinstance(out, np.generic), '%s: a 0-d result came back as %s' % (msg, type(out).__name__)
         out, exp = np.asarray(out), np.asarray(exp)
         assert out.shape == exp.shape, '%s: shape %s, expected %s' % (msg, out.shape, exp.shape)
         if K.is_tensor(sym):
