@@ -125,7 +125,11 @@ BBlock<T> b_block(const Problem<T>& P, int64_t pc, int64_t kcs, int64_t jc, int6
   const int NR = P.ks->nr;
   if (P.pb) return {P.pb->panel(pc, jc), kcs, NR};
   const T* src = P.b + pc * P.rsb + jc * P.csb;
-  if (P.csb == 1 && ceil_div(m, P.ks->mr) <= kInPlaceReuse) {
+  // In place when few A panels use it, or when the whole block is small (it stays in L1/L2 either
+  // way, and packing it would cost as much as the products: small batched GEMMs) and its rows do
+  // not alias in L1 (4 KB apart).
+  const bool small = kcs * n * int64_t(sizeof(T)) <= (int64_t(32) << 10) && (P.rsb * int64_t(sizeof(T))) % 4096 != 0;
+  if (P.csb == 1 && (ceil_div(m, P.ks->mr) <= kInPlaceReuse || small)) {
     // row-major B in place; the ragged end is packed
     BBlock<T> r{src, 1, P.rsb};
     if (n % NR) {
@@ -162,14 +166,18 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
     for (int64_t jc = j0; jc < j1; jc += P.nc) {
       const int64_t nb = std::min(P.nc, j1 - jc);
       const BBlock<T> bb = b_block(P, pc, kcs, jc, nb, m, bbuf);
-      for (int64_t ir = 0; ir < m; ir += MR) {
-        const int mr = static_cast<int>(std::min<int64_t>(MR, m - ir));
+      // Row blocks of near-equal size (50 rows: 5 x 10 rather than 4 x 12 + 2): a micro-kernel
+      // with few rows runs far below peak. Block b's packed panel sits at slot b.
+      const int64_t nblk = ceil_div(m, MR);
+      for (int64_t b = 0, ir = 0; b < nblk; ++b) {
+        const int mr = static_cast<int>((m - ir) / (nblk - b));
+        const int64_t next = ir + mr, next_mr = b + 1 < nblk ? (m - next) / (nblk - b - 1) : 0;
         if (a_row) {
           g.a = a_slice + ir * P.rsa; g.a_rs = P.rsa; g.a_ks = 1;
         } else if (a_col) {
           g.a = a_slice + ir; g.a_rs = 1; g.a_ks = P.csa;
         } else {
-          T* panel = abuf + (multi_jc ? ir * kcs : 0);
+          T* panel = abuf + (multi_jc ? b * MR * kcs : 0);
           if (!multi_jc || jc == j0) pack_a_panel(a_slice + ir * P.rsa, P.rsa, P.csa, mr, MR, kcs, panel);
           g.a = panel; g.a_rs = 1; g.a_ks = MR;
         }
@@ -178,9 +186,9 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
         // The next A panel (packed, or the rows it will be packed from) is fetched into L2
         // while this one runs, a few lines per micro-kernel call.
         Lines pf{};
-        if (ir + MR < m) {
-          if (multi_jc && jc > j0) pf = Lines(abuf + (ir + MR) * kcs, MR * kcs * int64_t(sizeof(T)), 0, 1);
-          else if (P.csa == 1) pf = Lines(a_slice + (ir + MR) * P.rsa, kcs * int64_t(sizeof(T)), P.rsa * int64_t(sizeof(T)), std::min<int64_t>(MR, m - ir - MR));
+        if (next < m) {
+          if (multi_jc && jc > j0) pf = Lines(abuf + (b + 1) * MR * kcs, MR * kcs * int64_t(sizeof(T)), 0, 1);
+          else if (P.csa == 1) pf = Lines(a_slice + next * P.rsa, kcs * int64_t(sizeof(T)), P.rsa * int64_t(sizeof(T)), next_mr);
         }
         const int64_t per_call = ceil_div(pf.total(), ceil_div(nb, NR));
         int64_t next_line = 0;
@@ -195,6 +203,7 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
           g.bias = last && P.ep.bias ? P.ep.bias + jc + jr : nullptr;
           fns[2 * g.nr <= NR][mr - 1](g);
         }
+        ir = next;
       }
     }
   }
@@ -212,6 +221,8 @@ struct Grid {
 Grid plan_grid(int64_t M, int64_t N, int64_t K, int MR, int NR, const Blocking& bl, bool b_packed, bool b_rowmajor) {
   const int nt = keras_cpp::detail::in_parallel() ? 1 : num_threads();
   const double flops = 2.0 * M * N * K;
+  if ((nt == 1 || flops < 4e6) && (N <= bl.nc || M <= bl.mc))  // one tile: nothing to weigh
+    return Grid{round_up(M, MR), round_up(N, NR), 1, 1, false};
   int64_t min_tiles = 1;
   if (nt > 1 && flops >= 4e6) min_tiles = std::clamp<int64_t>(static_cast<int64_t>(flops / 2e6), nt, 4 * nt);
   const int64_t max_gm = ceil_div(M, MR), max_gn = ceil_div(N, NR), gm_min = N > bl.nc ? ceil_div(M, bl.mc) : 1;

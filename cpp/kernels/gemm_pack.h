@@ -84,19 +84,22 @@ void interleave(const T* src, int64_t stride, int w, int W, int64_t kc, T* dst) 
     for (int64_t p = 0; p < kc; ++p) dst[p * W + r] = T(0);
 }
 
-// dst[0..n) = src[0..n), zeros up to W: one packed row (W a multiple of 32 bytes when n == W).
+// dst[0..n) = src[0..n), zeros up to W: one packed row (W <= 64). Vector moves of 32 and 16
+// bytes, then single elements: rows are short (6-32 values), so a memcpy call would dominate.
 template <class T>
 inline void copy_row(const T* src, int n, int W, T* dst) {
+  int j = 0;
 #if defined(__AVX2__)
   constexpr int L = 32 / sizeof(T);
-  if (n == W && W % L == 0) {
-    for (int j = 0; j < W; j += L)
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + j), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + j)));
-    return;
+  for (; j + L <= n; j += L)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + j), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + j)));
+  if (j + L / 2 <= n) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + j), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + j)));
+    j += L / 2;
   }
 #endif
-  std::memcpy(dst, src, n * sizeof(T));
-  for (int j = n; j < W; ++j) dst[j] = T(0);
+  for (; j < n; ++j) dst[j] = src[j];
+  for (; j < W; ++j) dst[j] = T(0);
 }
 
 // One A micro-panel: the mr x kc block at `a` (element (i,p) at a[i*rs + p*cs]) as kc groups of
