@@ -38,6 +38,10 @@ def parse_args(argv=None):
     ap.add_argument('--wait-idle', type=float, default=0, metavar='S',
                     help='before each case wait up to S seconds for other processes to go quiet, and '
                          'measure a case again (up to 2 more times) if they were busy during it')
+    ap.add_argument('--cpu-time', action='store_true',
+                    help='time with the process CPU time (all threads) instead of the wall clock: on a machine '
+                         'shared with busy processes it measures the work done rather than the share of a core '
+                         'received (meant for --threads 1)')
     ap.add_argument('--busy-core', action='store_true',
                     help='keep one core busy with `yes` pinned to it (taskset) for the whole run, to see how '
                          'the kernels behave when a core is taken by another process')
@@ -121,6 +125,8 @@ def main(argv=None):
     t_imports = time.perf_counter() - t0
 
     prof = timing.PROFILES['quick' if args.quick else 'full']
+    if args.cpu_time:
+        timing.CLOCK = time.process_time
     env = {
         'python': _peers.python_info(),
         'platform': platform.platform(),
@@ -133,8 +139,9 @@ def main(argv=None):
         'numpy': np.__version__,
         'peers': p.info,
         'mode': 'quick' if args.quick else 'full',
+        'clock': 'process CPU time' if args.cpu_time else 'wall (perf_counter)',
     }
-    print('keras_cpp bench (%s mode)' % env['mode'])
+    print('keras_cpp bench (%s mode, clock: %s)' % (env['mode'], env['clock']))
     print('  cpu: %s, usable cores: %d' % (env['cpu'], cores))
     print('  threads: %d  (OMP_NUM_THREADS=%s, OPENBLAS_NUM_THREADS=%s%s)' % (
         nthreads, env['OMP_NUM_THREADS'], env['OPENBLAS_NUM_THREADS'],

@@ -90,6 +90,22 @@ Attrs conv_attrs(const std::string& op, const Ints& strides, const Ints& dilatio
   return a;
 }
 
+// A 1x1 unit-stride convolution of channels_first x is, per sample, W^T (Cout x C) times x seen
+// as a C x (spatial) matrix: one batched product, no transposes of x or y. Only when x's channel
+// count is known here (else the channels_last primitive checks it at run time). Null otherwise.
+Expr pointwise_channels_first(const Expr& x, const Expr& w, const Ints& st, const std::string& fmt) {
+  const int nsp = x.ndim() - 2;
+  if (fmt != "channels_first" || !shape_known(w.shape()) || x.shape()[1] < 0) return Expr();
+  for (int i = 0; i < nsp; ++i)
+    if (w.shape()[i] != 1 || st[i] != 1) return Expr();
+  const int64_t C = w.shape()[nsp], Cout = w.shape()[nsp + 1];
+  Expr wt = permute_dimensions(reshape(w, {C, Cout}), {1, 0});
+  Expr x3 = call("reshape", {x, Value(std::vector<Value>{dim_value(x, 0), Value(C), Value(int64_t(-1))})});
+  std::vector<Value> out{dim_value(x, 0), Value(Cout)};
+  for (int i = 2; i < x.ndim(); ++i) out.push_back(dim_value(x, i));
+  return call("reshape", {matmul(wt, x3), Value(out)});
+}
+
 // conv1d/2d/3d(x, kernel, strides, padding, data_format, dilation_rate).
 Expr conv_build(const std::string& op, int nsp, std::vector<Value>& a) {
   Expr x(a[0].t), w(a[1].t);
@@ -101,6 +117,7 @@ Expr conv_build(const std::string& op, int nsp, std::vector<Value>& a) {
   check_rank(op, "kernel", w, nsp + 2);
   Expr xl = to_last(x, fmt);
   check_channels(op, x, xl, w, w.shape()[nsp], fmt);
+  if (Expr y = pointwise_channels_first(x, w, st, fmt); y.defined()) return y;
   return from_last(make_node("_conv", {xl, w}, conv_attrs(op, st, dl, pad, 1)), fmt);
 }
 

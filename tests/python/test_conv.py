@@ -10,6 +10,7 @@ from keras_cpp import backend as K
 
 import gradcheck
 import reference as R
+import reference_conv as RC
 
 
 RNG = np.random.default_rng(1234)
@@ -192,3 +193,17 @@ def test_gradients_of_a_run_time_mismatch_raise_too():
     g = K.gradients(K.sum(K.conv2d(p, w)), [p, w])
     with pytest.raises(ValueError, match=r'\[conv2d\] .*expects 3 input channels'):
         K.function([p], g)([np.ones((1, 5, 5, 5), 'float32')])
+
+
+@pytest.mark.parametrize('fn,ks', [(K.conv1d, (1,)), (K.conv2d, (1, 1)), (K.conv3d, (1, 1, 1))])
+def test_pointwise_channels_first_is_one_product(fn, ks):
+    """1x1 unit-stride channels_first convolutions run as W^T x per sample (no transposes):
+    values, unknown batch/spatial dims, gradients."""
+    nsp = len(ks)
+    x, w = rand((2, 5) + (4, 3, 2)[:nsp]), rand(ks + (5, 7))
+    ref = getattr(RC, fn.__name__)(x, w, padding='same', data_format='channels_first')
+    p = K.placeholder(shape=(None, 5) + (None,) * nsp, dtype='float64')
+    y = fn(p, K.constant(w, dtype='float64'), padding='same', data_format='channels_first')
+    assert K.int_shape(y) == (None, 7) + (None,) * nsp
+    np.testing.assert_allclose(K.function([p], [y])([x])[0], ref, rtol=1e-12)
+    gradcheck.check_gradients(lambda a, b: fn(a, b, data_format='channels_first'), [x, w])
