@@ -51,6 +51,39 @@ inline void at6(const v16* m, v16* o) {
   o[3] = d12 + 8 * d34 + m[5];
 }
 
+// A applied to one 4-vector (the adjoint of the output transform): 4 -> 6.
+inline void a6(const v16* y, v16* m) {
+  const v16 s02 = y[0] + y[2], s13 = y[1] + y[3], t02 = y[0] + 4 * y[2], t13 = 2 * y[1] + 8 * y[3];
+  m[0] = y[0];
+  m[1] = s02 + s13;
+  m[2] = s02 - s13;
+  m[3] = t02 + t13;
+  m[4] = t02 - t13;
+  m[5] = y[3];
+}
+
+// dM = A dY A^T of output tile (n, th, tw) for channels [k0, k0+cw) of gy into dM[xi*ms].
+void transform_grad(const ConvGeom& g, const float* gy, int64_t K, int64_t n, int64_t th, int64_t tw, int64_t k0, int cw,
+                    float* dM, int64_t ms) {
+  v16 d[4][4], t[6][4];
+  const int64_t OH = g.out[1], OW = g.out[2];
+  for (int i = 0; i < 4; ++i)
+    for (int j = 0; j < 4; ++j) {
+      const int64_t h = th * 4 + i, w = tw * 4 + j;
+      d[i][j] = h >= OH || w >= OW ? v16{} : load(gy + ((n * OH + h) * OW + w) * K + k0, cw);
+    }
+  for (int j = 0; j < 4; ++j) {
+    v16 col[4] = {d[0][j], d[1][j], d[2][j], d[3][j]}, r[6];
+    a6(col, r);
+    for (int i = 0; i < 6; ++i) t[i][j] = r[i];
+  }
+  for (int i = 0; i < 6; ++i) {
+    v16 r[6];
+    a6(t[i], r);
+    for (int j = 0; j < 6; ++j) store(dM + (i * 6 + j) * ms, r[j], cw);
+  }
+}
+
 // Input transform of tile (n, th, tw) for channels [c0, c0+cw) into V[xi*vs] (xi = 0..35).
 void transform_input(const ConvGeom& g, const float* x, int64_t n, int64_t th, int64_t tw, int64_t c0, int cw, float* V,
                      int64_t vs) {
@@ -129,8 +162,8 @@ void products(const WinogradWeights& w, const float* V, float* M, int64_t nt) {
   }
 }
 
-// Start fetching the next tile's pixels (its 6x6 input window, or with `write` its 4x4 output
-// pixels), every 64-byte line of their ch channels: the transforms otherwise stall on memory.
+// Start fetching the next tile's pixels (its 6x6 input window; with `write` 1 its 4x4 output
+// pixels for writing, 2 for reading), every 64-byte line of their ch channels.
 void prefetch_tile(const ConvGeom& g, const float* base, int64_t tt, int64_t per, int64_t TW, int64_t ch, int write) {
   const int64_t n = tt / per, th = (tt % per) / TW, tw = tt % TW;
   const int64_t H = write ? g.out[1] : g.in[1], W = write ? g.out[2] : g.in[2], size = write ? 4 : 6;
@@ -139,7 +172,7 @@ void prefetch_tile(const ConvGeom& g, const float* base, int64_t tt, int64_t per
     const int64_t wa = std::max<int64_t>(0, w0), wb = std::min(W, w0 + size);
     const char* p = reinterpret_cast<const char*>(base + ((n * H + i) * W + wa) * ch);
     for (int64_t off = 0; off < (wb - wa) * ch * int64_t(sizeof(float)); off += 64)
-      write ? __builtin_prefetch(p + off, 1) : __builtin_prefetch(p + off, 0);
+      write == 1 ? __builtin_prefetch(p + off, 1) : __builtin_prefetch(p + off, 0);
   }
 }
 
@@ -189,6 +222,60 @@ std::shared_ptr<const WinogradWeights> winograd_weights(const float* w, int64_t 
   });
   for (int xi = 0; xi < 36; ++xi) ww->u.push_back(blas::pack_b<float>(Ci, Ko, U.data() + xi * Ci * Ko, Ko, 1, Ci));
   return ww;
+}
+
+void winograd_kernel_grad(const ConvGeom& g, const float* x, const float* gy, int64_t K, float* gw) {
+  const int64_t C = g.C, TH = ceil_div(g.out[1], 4), TW = ceil_div(g.out[2], 4), per = TH * TW, total = g.N * per;
+  const int64_t tb = 48;  // tiles per block: V and dM (36 x tiles x (C + K)) stay in L2
+  const int64_t nblocks = ceil_div(total, tb);
+  // Per thread: dU[xi] (C x K) = sum over tiles of V[xi]^T dM[xi], then gw = G^T dU G.
+  auto parts = parallel_for_scratch(nblocks, 1, [&] { return std::vector<float>(static_cast<size_t>(36 * C * K), 0.f); },
+                                    [&](std::vector<float>& dU, int64_t b0, int64_t b1) {
+    Scratch& s = t_wino;
+    s.v.resize(static_cast<size_t>(36 * stride(tb, C)));
+    s.m.resize(static_cast<size_t>(36 * stride(tb, K)));
+    blas::Epilogue<float> acc;
+    acc.accumulate = true;
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t t0 = b * tb, nt = std::min(tb, total - t0);
+      for (int64_t t = 0; t < nt; ++t) {
+        const int64_t tt = t0 + t, n = tt / per, th = (tt % per) / TW, tw = tt % TW;
+        if (tt + 1 < total) {
+          prefetch_tile(g, x, tt + 1, per, TW, C, 0);
+          prefetch_tile(g, gy, tt + 1, per, TW, K, 2);
+        }
+        for (int64_t c0 = 0; c0 < C; c0 += CV)
+          transform_input(g, x, n, th, tw, c0, static_cast<int>(std::min<int64_t>(CV, C - c0)), s.v.data() + t * C + c0, stride(nt, C));
+        for (int64_t k0 = 0; k0 < K; k0 += CV)
+          transform_grad(g, gy, K, n, th, tw, k0, static_cast<int>(std::min<int64_t>(CV, K - k0)), s.m.data() + t * K + k0, stride(nt, K));
+      }
+      for (int xi = 0; xi < 36; ++xi)
+        blas::gemm<float>(C, K, nt, s.v.data() + xi * stride(nt, C), 1, C, s.m.data() + xi * stride(nt, K), K, 1,
+                          dU.data() + xi * C * K, K, acc);
+    }
+  });
+  std::vector<float> dU(static_cast<size_t>(36 * C * K), 0.f);
+  for (auto& p : parts)
+    for (size_t i = 0; i < dU.size(); ++i) dU[i] += p[i];
+  // gw[kh, kw, c, k] = (G^T dU[., ., c, k] G)[kh][kw]
+  auto gt = [](const float* u, int64_t st, float* r) {  // G^T u: 6 -> 3
+    r[0] = u[0] / 4 - (u[st] + u[2 * st]) / 6 + (u[3 * st] + u[4 * st]) / 24;
+    r[1] = (u[2 * st] - u[st]) / 6 + (u[3 * st] - u[4 * st]) / 12;
+    r[2] = (u[3 * st] + u[4 * st] - u[st] - u[2 * st]) / 6 + u[5 * st];
+  };
+  for (int64_t ck = 0; ck < C * K; ++ck) {
+    float t[3][6], r[3];
+    for (int j = 0; j < 6; ++j) {
+      float col[6];
+      for (int i = 0; i < 6; ++i) col[i] = dU[(i * 6 + j) * C * K + ck];
+      gt(col, 1, r);
+      for (int a = 0; a < 3; ++a) t[a][j] = r[a];
+    }
+    for (int a = 0; a < 3; ++a) {
+      gt(t[a], 1, r);
+      for (int b = 0; b < 3; ++b) gw[(a * 3 + b) * C * K + ck] = r[b];
+    }
+  }
 }
 
 void winograd_forward(const ConvGeom& g, const float* x, const WinogradWeights& w, float* y, const blas::Epilogue<float>& ep) {

@@ -31,5 +31,9 @@ std::shared_ptr<const WinogradWeights> winograd_weights(const float* w, int64_t 
 // y = epilogue(conv(x)) for a geometry winograd_fits accepts.
 void winograd_forward(const ConvGeom& g, const float* x, const WinogradWeights& w, float* y, const blas::Epilogue<float>& ep);
 
+// gw (3, 3, C, K) = the kernel gradient of the convolution g (winograd_fits(g, K)) with output
+// gradient gy: the 36 products V^T dM summed over tiles, then G^T dU G.
+void winograd_kernel_grad(const ConvGeom& g, const float* x, const float* gy, int64_t K, float* gw);
+
 }  // namespace convk
 }  // namespace keras_cpp

@@ -280,7 +280,13 @@ Tensor grad_kernel_forward(KernelCtx& ctx) {
     using T = decltype(tag);
     ConvGeom g = make_geom(t[0].shape(), kernel_spatial(ks), a, a.i("groups"));
     Tensor gw = ctx.alloc_tensor(ks, t[0].dtype());
-    if (depthwise(g)) convk::depthwise_grad_kernel<T>(g, ks.back() / g.G, t[0].data<T>(), t[1].data<T>(), gw.data<T>());
+    bool done = false;
+    if constexpr (std::is_same_v<T, float>) {
+      if ((done = convk::winograd_fits(g, ks.back())))
+        convk::winograd_kernel_grad(g, t[0].data<float>(), t[1].data<float>(), ks.back(), gw.data<float>());
+    }
+    if (done) {
+    } else if (depthwise(g)) convk::depthwise_grad_kernel<T>(g, ks.back() / g.G, t[0].data<T>(), t[1].data<T>(), gw.data<T>());
     else if (use_igemm(g)) convk::conv_kernel_grad<T>(g, t[0].data<T>(), t[1].data<T>(), ks.back(), gw.data<T>());
     else conv_bwd_kernel<T>(t[0].data<T>(), t[1].data<T>(), gw.data<T>(), g, ks.back());
     return gw;

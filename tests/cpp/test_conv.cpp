@@ -200,7 +200,7 @@ TEST_CASE("implicit-GEMM convolution matches the definition (1-3 dims, strides, 
   blas::reset_isa();
 }
 
-TEST_CASE("Winograd F(4x4, 3x3) matches the definition, forward and input gradient") {
+TEST_CASE("Winograd F(4x4, 3x3) matches the definition: forward, kernel gradient, input gradient") {
   struct W { int64_t N, H, Wd, C, O, pad; };
   const W ws[] = {{2, 9, 11, 16, 24, 1}, {1, 4, 4, 17, 16, 1}, {1, 13, 6, 32, 33, 0}, {3, 8, 8, 64, 64, 1}, {1, 7, 23, 20, 18, 0}};
   for (blas::Isa isa : isas()) {
@@ -222,6 +222,10 @@ TEST_CASE("Winograd F(4x4, 3x3) matches the definition, forward and input gradie
       convk::winograd_forward(g, x.data(), *convk::winograd_weights(w.data(), t.C, t.O, false), y.data(), ep);
       CHECK_MESSAGE(mismatches(y, ref, mag, 1e-5) == 0, blas::isa_name(isa) << " H=" << t.H << " W=" << t.Wd << " C=" << t.C << " O=" << t.O);
       const auto gy = random<float>(static_cast<size_t>(g.N * g.P() * t.O), 19u);
+      naive_kernel_grad(g, t.O, x, gy, ref, mag);
+      std::vector<float> gw(ref.size());
+      convk::winograd_kernel_grad(g, x.data(), gy.data(), t.O, gw.data());
+      CHECK_MESSAGE(mismatches(gw, ref, mag, 1e-5) == 0, blas::isa_name(isa) << " kernel grad H=" << t.H << " W=" << t.Wd << " C=" << t.C);
       naive_adjoint(g, t.O, gy, w, ref, mag);
       const ConvGeom ga = convk::adjoint_geom(g, t.O);
       REQUIRE(convk::winograd_fits(ga, t.C));
