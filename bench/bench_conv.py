@@ -157,7 +157,9 @@ def _conv_case(depthwise, backward):
         flops = 2.0 * N * HW * HW * CI * 9 * (1 if depthwise else CO) * (3 if backward else 1)
         title = '%s 3x3 %dx%dx%dx%d%s %s' % ('depthwise' if depthwise else 'conv2d', N, HW, HW, CI,
                                              '' if depthwise else '->%d' % CO, 'fwd+dX+dW' if backward else 'forward')
-        return Case(key, title, impls, ref, flops=flops, rtol=1e-3, atol=2e-3 if backward else 1e-3)
+        # dW sums N*H*W = 50176 products of N(0,1) values (|dW| ~ 200): float32 accumulation (and
+        # Winograd's transforms) leave errors ~1e-2 there, ~1e-7 of the terms' total magnitude.
+        return Case(key, title, impls, ref, flops=flops, rtol=1e-3, atol=5e-2 if backward else 1e-3)
     build.key = key
     return build
 
