@@ -44,21 +44,24 @@ Tensor array_to_tensor(const py::array& a0, bool borrow) {
   return Tensor::from_data(c.data(), shape, t);
 }
 
-// What TF's Session.run returns: an ndarray, or a numpy scalar (np.float32...) for a 0-d value.
-static py::object result_value(const Tensor& t) {
-  if (t.is_sparse()) return tensor_to_py(t);  // a scipy CSR matrix
-  py::array a = tensor_to_array(t);
-  return t.ndim() == 0 ? a.attr("__getitem__")(py::tuple()) : py::object(a);
-}
-
-py::array tensor_to_array(const Tensor& t0) {
-  Tensor t = t0;
-  if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();  // the array owns its memory alone
+py::array tensor_to_array(Tensor t) {
+  // The array must own its memory alone: copy unless this handle (moved in by the caller) is the
+  // storage's only holder.
+  if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();
   auto* holder = new std::shared_ptr<Storage>(t.storage());
   py::capsule base(holder, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
   for (int64_t s : t.strides()) strides.push_back(s * static_cast<py::ssize_t>(dtype_size(t.dtype())));
   return py::array(np_dtype(t.dtype()), shape, strides, t.raw(), base);
+}
+
+// What TF's Session.run returns: an ndarray, or a numpy scalar (np.float32...) for a 0-d value.
+// Takes the tensor by value so a moved-in result goes to numpy without a copy.
+static py::object result_value(Tensor t) {
+  if (t.is_sparse()) return tensor_to_py(t);  // a scipy CSR matrix
+  const bool scalar = t.ndim() == 0;
+  py::array a = tensor_to_array(std::move(t));
+  return scalar ? a.attr("__getitem__")(py::tuple()) : py::object(a);
 }
 
 static Tensor number_tensor(py::handle h, DType* ref) {
@@ -262,7 +265,7 @@ void init_graph(py::module_& m) {
       py::gil_scoped_release nogil;
       t = get_value(v);
     }
-    return result_value(t);
+    return result_value(std::move(t));  // the variable still holds it: copied
   });
   m.def("set_value", [](const Expr& v, const py::array& a) {
     Tensor t = array_to_tensor(a, false);
@@ -304,7 +307,7 @@ void init_graph(py::module_& m) {
         }
         feeds.clear();
         py::list r;
-        for (auto& t : outs) r.append(result_value(t));
+        for (auto& t : outs) r.append(result_value(std::move(t)));  // moved: no copy when nothing else holds it
         return r;
       })
       .def_property_readonly("num_steps", &Function::num_steps);
