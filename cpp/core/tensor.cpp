@@ -1,13 +1,14 @@
-// cpp/core/tensor.cpp — storage allocation, views, contiguous copies and dtype casts.
+// cpp/core/tensor.cpp — storage allocation and views. The methods that move or convert data
+// (copies, casts, fills) are kernels: cpp/kernels/copy.cpp.
 #include "keras_cpp/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <numeric>
 
+#include "core/dense.h"
 #include "keras_cpp/error.h"
-#include "kernels/dispatch.h"
-#include "kernels/strided.h"
+#include "keras_cpp/sparse.h"
 
 namespace keras_cpp {
 
@@ -61,17 +62,6 @@ Tensor Tensor::zeros(const Shape& shape, DType dtype) {
   return t;
 }
 
-Tensor Tensor::full(const Shape& shape, DType dtype, double value) {
-  Tensor t = empty(shape, dtype);
-  dispatch(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    T v = convert<T>(value);
-    T* p = t.data<T>();
-    std::fill(p, p + t.numel(), v);
-  });
-  return t;
-}
-
 Tensor Tensor::from_data(const void* data, const Shape& shape, DType dtype) {
   Tensor t = empty(shape, dtype);
   std::memcpy(t.raw(), data, t.numel() * dtype_size(dtype));
@@ -80,7 +70,18 @@ Tensor Tensor::from_data(const void* data, const Shape& shape, DType dtype) {
 
 int64_t Tensor::numel() const { return shape_numel(shape_); }
 
+void dense_only(const Tensor& t, const char* what) {
+  if (t.is_sparse())
+    throw TypeError(std::string("a sparse tensor reached a dense operation (") + what + "); convert it with to_dense first");
+}
+
+const SparseParts& Tensor::sparse() const {
+  if (!sparse_) throw TypeError("expected a sparse tensor, got a dense one");
+  return *sparse_;
+}
+
 void* Tensor::raw() const {
+  dense_only(*this, "data access");
   return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(dtype_size(dtype_));
 }
 
@@ -93,58 +94,8 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
-void copy_into(const Tensor& src, Tensor& dst) {
-  if (src.shape() != dst.shape())
-    throw ValueError("copy: shape " + shape_str(src.shape()) + " vs " + shape_str(dst.shape()));
-  if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous()) {
-    std::memcpy(dst.raw(), src.raw(), src.numel() * dtype_size(src.dtype()));
-    return;
-  }
-  dispatch(src.dtype(), [&](auto stag) {
-    using S = decltype(stag);
-    dispatch(dst.dtype(), [&](auto dtag) {
-      using D = decltype(dtag);
-      const S* sp = src.data<S>();
-      D* dp = dst.data<D>();
-      strided_apply<2>(src.shape(), {&src.strides(), &dst.strides()},
-                       [&](int64_t n, const int64_t* off, const int64_t* st) {
-                         const S* a = sp + off[0];
-                         D* b = dp + off[1];
-                         if (st[0] == 1 && st[1] == 1)
-                           for (int64_t i = 0; i < n; ++i) b[i] = convert<D>(a[i]);
-                         else
-                           for (int64_t i = 0; i < n; ++i) b[i * st[1]] = convert<D>(a[i * st[0]]);
-                       });
-    });
-  });
-}
-
-Tensor Tensor::contiguous() const {
-  if (is_contiguous()) return *this;
-  return clone();
-}
-
-Tensor Tensor::clone() const {
-  Tensor t = empty(shape_, dtype_);
-  copy_into(*this, t);
-  return t;
-}
-
-Tensor Tensor::astype(DType dtype) const {
-  if (dtype == dtype_) return *this;
-  Tensor t = empty(shape_, dtype);
-  copy_into(*this, t);
-  return t;
-}
-
-Tensor Tensor::reshape(const Shape& shape) const {
-  if (shape_numel(shape) != numel())
-    throw ValueError("cannot reshape a tensor of shape " + shape_str(shape_) + " into " + shape_str(shape));
-  Tensor c = contiguous();
-  return Tensor(c.storage_, shape, contiguous_strides(shape), c.offset_, dtype_);
-}
-
 Tensor Tensor::permute(const std::vector<int>& axes) const {
+  dense_only(*this, "permute");
   Shape sh(axes.size()), st(axes.size());
   for (size_t i = 0; i < axes.size(); ++i) {
     sh[i] = shape_[axes[i]];
@@ -155,6 +106,7 @@ Tensor Tensor::permute(const std::vector<int>& axes) const {
 
 Tensor Tensor::broadcast_to(const Shape& shape) const {
   if (shape == shape_) return *this;
+  dense_only(*this, "broadcast");
   int n = static_cast<int>(shape.size()), k = ndim();
   if (k > n) throw ValueError("cannot broadcast " + shape_str(shape_) + " to " + shape_str(shape));
   Shape st(n, 0);
@@ -168,6 +120,7 @@ Tensor Tensor::broadcast_to(const Shape& shape) const {
 }
 
 Tensor Tensor::slice(int axis, int64_t start, int64_t stop, int64_t step) const {
+  dense_only(*this, "slice");
   Shape sh = shape_, st = strides_;
   int64_t n = step > 0 ? std::max<int64_t>(0, (stop - start + step - 1) / step)
                        : std::max<int64_t>(0, (start - stop - step - 1) / (-step));
@@ -176,17 +129,5 @@ Tensor Tensor::slice(int axis, int64_t start, int64_t stop, int64_t step) const 
   return Tensor(storage_, sh, st, offset_ + (n > 0 ? start * strides_[axis] : 0), dtype_);
 }
 
-double Tensor::item(int64_t flat) const {
-  // Unravel over the view's own strides.
-  int64_t off = 0, rem = flat;
-  for (int d = ndim() - 1; d >= 0; --d) {
-    off += (rem % shape_[d]) * strides_[d];
-    rem /= shape_[d];
-  }
-  return dispatch(dtype_, [&](auto tag) -> double {
-    using T = decltype(tag);
-    return convert<double>(static_cast<const T*>(storage_->data())[offset_ + off]);
-  });
-}
 
 }  // namespace keras_cpp

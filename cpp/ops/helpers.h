@@ -3,7 +3,6 @@
 #pragma once
 #include <cstdint>
 
-#include "exec/allocator.h"
 #include "keras_cpp/config.h"
 #include "keras_cpp/ops.h"
 #include "kernels/elementwise.h"

@@ -7,8 +7,8 @@
 namespace keras_cpp {
 
 inline bool weight_input(const Node& n, size_t i) {
-  const Node* p = i < n.inputs.size() ? n.inputs[i].get() : nullptr;
-  while (p && p->kind == NodeKind::op && p->op && (p->op->flags & kView) && !p->inputs.empty()) p = p->inputs[0].get();
+  const Node* p = i < n.inputs.size() ? n.inputs[i].node().get() : nullptr;
+  while (p && p->kind == NodeKind::op && p->op && (p->op->flags & kView) && !p->inputs.empty()) p = p->inputs[0].node().get();
   return p && (p->kind == NodeKind::variable || p->kind == NodeKind::constant);
 }
 
