@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "keras_cpp/error.h"
+#include "kernels/copy.h"
 #include "kernels/dispatch.h"
 #include "kernels/strided.h"
 
@@ -96,8 +97,9 @@ bool Tensor::is_contiguous() const {
 void copy_into(const Tensor& src, Tensor& dst) {
   if (src.shape() != dst.shape())
     throw ValueError("copy: shape " + shape_str(src.shape()) + " vs " + shape_str(dst.shape()));
-  if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous()) {
-    std::memcpy(dst.raw(), src.raw(), src.numel() * dtype_size(src.dtype()));
+  if (src.dtype() == dst.dtype()) {
+    if (src.is_contiguous() && dst.is_contiguous()) std::memcpy(dst.raw(), src.raw(), src.numel() * dtype_size(src.dtype()));
+    else strided_copy(src.raw(), src.strides(), dst.raw(), dst.strides(), src.shape(), dtype_size(src.dtype()));
     return;
   }
   dispatch(src.dtype(), [&](auto stag) {
