@@ -87,6 +87,12 @@ struct Simd<double> {
   static HF narrow(V v) { return _mm512_cvtpd_ps(v); }
 };
 
+// d0 += the low half of v as doubles, d1 += the high half (float sums kept in double).
+inline void widen_add(__m512d& d0, __m512d& d1, __m512 v) {
+  d0 = _mm512_add_pd(d0, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+  d1 = _mm512_add_pd(d1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+}
+
 #elif defined(__AVX2__) && defined(__FMA__)  // the x86-64-v3 baseline
 
 template <>
@@ -162,6 +168,11 @@ struct Simd<double> {
   static V widen(HF v) { return _mm256_cvtps_pd(v); }
   static HF narrow(V v) { return _mm256_cvtpd_ps(v); }
 };
+
+inline void widen_add(__m256d& d0, __m256d& d1, __m256 v) {
+  d0 = _mm256_add_pd(d0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+  d1 = _mm256_add_pd(d1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
 
 #else  // no x86 vector ISA (another architecture): one-lane "vectors", same semantics
 
@@ -241,9 +252,14 @@ struct Simd<double> {
   static HF narrow(V v) { return static_cast<float>(v); }
 };
 
+inline void widen_add(double& d0, double&, float v) { d0 += v; }
+
 #endif
 
-// Float-only helpers shared by both widths.
+using DS = Simd<double>;
+using DV = DS::V;
+
+// Helpers shared by every width.
 template <class S>
 inline typename S::V simd_neg(typename S::V a) {
   return S::bxor(a, S::set1(typename S::T(-0.0)));

@@ -5,9 +5,6 @@
 // Every function keeps IEEE edge cases: exp(-inf) = 0, exp(inf) = inf, NaN in -> NaN out,
 // log(0) = -inf, log(x < 0) = NaN, and exp results in the subnormal range are not flushed.
 
-using DS = Simd<double>;
-using DV = DS::V;
-
 // 2^k for integral k in [-1022, 1024] (1024 gives inf): k lands in the low mantissa bits of
 // 1.5 * 2^52 + 1023 + k, and a shift moves it into the exponent field.
 inline DV pow2i(DV k) {

@@ -76,7 +76,7 @@ void register_unary() {
   register_op(unary_op(ew::UnaryOp::exp, Domain::Float, "exp(x: tensor)", "Elementwise e**x.",
       [](const Expr& y, const Expr& g) { return G{g * y}; }));
   register_op(unary_op(ew::UnaryOp::expm1, Domain::Float, "_expm1(x: tensor)", "Elementwise exp(x) - 1, accurate near 0.",
-      [](const Expr& y, const Expr& g) { return G{g * (y + 1.0)}; }));
+      [](const Expr& y, const Expr& g) { return G{g * exp(X(y))}; }));  // not y + 1: exact for x << 0
   register_op(unary_op(ew::UnaryOp::log1p, Domain::Float, "_log1p(x: tensor)", "Elementwise log(1 + x), accurate near 0.",
       [](const Expr& y, const Expr& g) { return G{g / (1.0 + X(y))}; }));
   register_op(unary_op(ew::UnaryOp::log, Domain::Float, "log(x: tensor)", "Elementwise natural log (log(0) = -inf).",
