@@ -42,6 +42,9 @@ inline void vmap_via_double(const float* x, float* o, int64_t n, F f) {
   }
 }
 
+template <class T>
+constexpr bool kF = std::is_same_v<T, float>;  // vmath.h's float-input variants
+
 // A double-precision vector function applied to float (via double) or double arrays.
 template <class T, class F>
 inline void vmap_math(const void* x, void* o, int64_t n, F f) {
@@ -74,13 +77,13 @@ template <class T> void u_square(const void* x, void* o, int64_t n) {
 template <class T> void u_sqrt(const void* x, void* o, int64_t n) {
   KCPP_VF(T, S::sqrt(S::max_(S::set1(T(0)), v)));  // max_(0, NaN) is NaN
 }
-template <class T> void u_exp(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return exp_d(v); }); }
+template <class T> void u_exp(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return exp_d<kF<T>>(v); }); }
 template <class T> void u_expm1(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return expm1_d(v); }); }
-template <class T> void u_log(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return log_d(v); }); }
-template <class T> void u_log1p(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return log1p_d(v); }); }
-template <class T> void u_tanh(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return tanh_d(v); }); }
-template <class T> void u_sigmoid(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return sigmoid_d(v); }); }
-template <class T> void u_softplus(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return softplus_d(v); }); }
+template <class T> void u_log(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return log_d<kF<T>>(v); }); }
+template <class T> void u_log1p(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return log1p_d<kF<T>>(v); }); }
+template <class T> void u_tanh(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return tanh_d<kF<T>>(v); }); }
+template <class T> void u_sigmoid(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return sigmoid_d<kF<T>>(v); }); }
+template <class T> void u_softplus(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return softplus_d<kF<T>>(v); }); }
 // sin/cos: libm per element (in double for float inputs, rounded once).
 template <class T> void u_sin(const void* x, void* o, int64_t n) {
   smap<T>(x, o, n, [](T v) { return T(__builtin_sin(double(v))); });
