@@ -15,7 +15,7 @@ void init_ops(py::module_& m);
 
 // numpy <-> Tensor. `borrow`: wrap the array's memory (valid while the array lives).
 Tensor array_to_tensor(const py::array& a, bool borrow);
-py::array tensor_to_array(const Tensor& t);
+py::array tensor_to_array(Tensor t);  // moved in: no copy when it holds the only reference
 DType dtype_of_array(const py::array& a);
 // Python value -> op argument; numbers/arrays for tensor parameters become constants of `ref`'s
 // dtype when both are floats (Keras: python scalars take the tensor operand's dtype).

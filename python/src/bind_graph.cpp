@@ -47,9 +47,9 @@ Tensor array_to_tensor(const py::array& a0, bool borrow) {
   return Tensor::from_data(c.data(), shape, t);
 }
 
-py::array tensor_to_array(const Tensor& t0) {
-  Tensor t = t0;
-  if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();  // the array owns its memory alone
+py::array tensor_to_array(Tensor t) {
+  // The array owns its memory alone: copy unless this is the last reference (callers move it in).
+  if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();
   auto* holder = new std::shared_ptr<Storage>(t.storage());
   py::capsule base(holder, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
@@ -292,7 +292,7 @@ void init_graph(py::module_& m) {
         }
         feeds.clear();
         py::list r;
-        for (auto& t : outs) r.append(tensor_to_array(t));
+        for (auto& t : outs) r.append(tensor_to_array(std::move(t)));
         return r;
       })
       .def_property_readonly("num_steps", &Function::num_steps);
