@@ -6,7 +6,6 @@
 #pragma once
 #include "keras_cpp/tensor.h"
 #include "kernels/dispatch.h"
-#include "kernels/eigen_maps.h"
 #include "kernels/ew.h"
 #include "kernels/strided.h"
 

@@ -35,6 +35,10 @@ inline Value dim_value(const Expr& x, int i) {
   return d >= 0 ? Value(d) : Value(dim_tensor(x, i));
 }
 
+// x reduced with `op` over `axes` (sorted, distinct), the axes kept with length 1; x's dtype
+// (float32/float64, integers, or bool for any/all). The kernels and threads of reduce.cpp.
+Tensor reduce_tensor(ew::ReduceOp op, const Tensor& x, const std::vector<int>& axes);
+
 // Reduce a broadcast gradient `g` back to the shape of `like` (no-op when shapes match).
 Expr sum_to(const Expr& g, const Expr& like);
 // Broadcast `x` to the run-time shape of `like`.

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "kernels/eigen_maps.h"
 #include "ops/helpers.h"
 
 namespace keras_cpp {

@@ -247,11 +247,12 @@ OpDef cum_op(const char* sig, const char* doc, std::function<G(const Expr&, cons
           for (int64_t a = a0; a < a1; ++a)
             for (int64_t k = 0; k < L.R; ++k) {
               int64_t r = rev ? L.R - 1 - k : k, prev = rev ? r + 1 : r - 1;
-              MMap<T> cur(o + (a * L.R + r) * L.B, L.B);
-              CMap<T> src(p + (a * L.R + r) * L.B, L.B);
-              if (k == 0) cur = src;
-              else if (IsProd) cur = src * CMap<T>(o + (a * L.R + prev) * L.B, L.B);
-              else cur = src + CMap<T>(o + (a * L.R + prev) * L.B, L.B);
+              T* cur = o + (a * L.R + r) * L.B;
+              const T* src = p + (a * L.R + r) * L.B;
+              const T* before = o + (a * L.R + prev) * L.B;
+              if (k == 0) std::copy(src, src + L.B, cur);
+              else if (IsProd) for (int64_t b = 0; b < L.B; ++b) cur[b] = src[b] * before[b];
+              else for (int64_t b = 0; b < L.B; ++b) cur[b] = src[b] + before[b];
             }
         });
       }
@@ -263,6 +264,15 @@ OpDef cum_op(const char* sig, const char* doc, std::function<G(const Expr&, cons
 }
 
 }  // namespace
+
+Tensor reduce_tensor(ew::ReduceOp op, const Tensor& x, const std::vector<int>& axes) {
+  Layout L = layout(x, axes);
+  Tensor out = Tensor::empty(reduced_shape(x.shape(), axes, true), x.dtype());
+  const Red k = op == ew::ReduceOp::sum ? Red::Sum : op == ew::ReduceOp::prod ? Red::Prod : op == ew::ReduceOp::max ? Red::Max
+              : op == ew::ReduceOp::min ? Red::Min : op == ew::ReduceOp::any ? Red::Any : Red::All;
+  reduce_kernel(k, L, out);
+  return out;
+}
 
 static std::vector<Value> red_args(const Expr& x, const Axes& axis, bool keepdims) {
   return {x, axis ? Value(*axis) : Value(), Value(keepdims)};
