@@ -101,43 +101,40 @@ void rr_float(const void* xv, void* ov, int64_t rows, int64_t R) {
   }
 }
 
-// Columns: blocks of 4 vectors stay in registers while the rows stream past.
+// Columns: rows stream past in order (sequential memory), four at a time combined in registers
+// and then into an accumulator row of at most kColBlock values that stays in L1.
+constexpr int64_t kColBlock = 1024;
+
 template <RK K, class T>
-void rc_float(const void* xv, void* ov, int64_t R, int64_t n, int64_t ld) {
+void rc_block(const T* x, T* o, int64_t R, int64_t n, int64_t ld) {
   using S = Simd<T>;
   using V = typename S::V;
   constexpr int W = S::W;
+  alignas(64) T acc[kColBlock];
+  for (int64_t j = 0; j < n; ++j) acc[j] = r_identity<K, T>();
+  const int64_t nv = n - n % W;
+  int64_t r = 0;
+  for (; r + 4 <= R; r += 4) {
+    const T *p0 = x + r * ld, *p1 = p0 + ld, *p2 = p1 + ld, *p3 = p2 + ld;
+    for (int64_t j = 0; j < nv; j += W) {
+      V v = r_vop<K, S>(r_vop<K, S>(S::load(p0 + j), S::load(p1 + j)), r_vop<K, S>(S::load(p2 + j), S::load(p3 + j)));
+      S::store(acc + j, r_vop<K, S>(S::load(acc + j), v));
+    }
+    for (int64_t j = nv; j < n; ++j) acc[j] = r_sop<K>(r_sop<K>(acc[j], r_sop<K>(p0[j], p1[j])), r_sop<K>(p2[j], p3[j]));
+  }
+  for (; r < R; ++r) {
+    const T* p = x + r * ld;
+    for (int64_t j = 0; j < nv; j += W) S::store(acc + j, r_vop<K, S>(S::load(acc + j), S::load(p + j)));
+    for (int64_t j = nv; j < n; ++j) acc[j] = r_sop<K>(acc[j], p[j]);
+  }
+  std::memcpy(o, acc, n * sizeof(T));
+}
+
+template <RK K, class T>
+void rc_float(const void* xv, void* ov, int64_t R, int64_t n, int64_t ld) {
   const T* x = static_cast<const T*>(xv);
   T* o = static_cast<T*>(ov);
-  const V id = S::set1(r_identity<K, T>());
-  int64_t j = 0;
-  for (; j + 4 * W <= n; j += 4 * W) {
-    V a0 = id, a1 = id, a2 = id, a3 = id;
-    const T* p = x + j;
-    for (int64_t r = 0; r < R; ++r, p += ld) {
-      a0 = r_vop<K, S>(a0, S::load(p));
-      a1 = r_vop<K, S>(a1, S::load(p + W));
-      a2 = r_vop<K, S>(a2, S::load(p + 2 * W));
-      a3 = r_vop<K, S>(a3, S::load(p + 3 * W));
-    }
-    S::store(o + j, a0);
-    S::store(o + j + W, a1);
-    S::store(o + j + 2 * W, a2);
-    S::store(o + j + 3 * W, a3);
-  }
-  for (; j + W <= n; j += W) {
-    V a0 = id;
-    const T* p = x + j;
-    for (int64_t r = 0; r < R; ++r, p += ld) a0 = r_vop<K, S>(a0, S::load(p));
-    S::store(o + j, a0);
-  }
-  if (j < n) {
-    T acc[W];
-    for (int64_t c = j; c < n; ++c) acc[c - j] = r_identity<K, T>();
-    for (int64_t r = 0; r < R; ++r)
-      for (int64_t c = j; c < n; ++c) acc[c - j] = r_sop<K>(acc[c - j], x[r * ld + c]);
-    for (int64_t c = j; c < n; ++c) o[c] = acc[c - j];
-  }
+  for (int64_t j = 0; j < n; j += kColBlock) rc_block<K, T>(x + j, o + j, R, n - j < kColBlock ? n - j : kColBlock, ld);
 }
 
 // Integers (wrapping sum/prod) and bools (any = max, all = min over 0/1 bytes): plain loops.

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "kernels/copy.h"
 #include "ops/helpers.h"
 #include "ops/shape_manip.h"
 
@@ -86,10 +87,18 @@ void register_pad() {
     Shape s = x.shape();
     for (int k = 0; k < x.ndim(); ++k) s[k] += pads[2 * k] + pads[2 * k + 1];
     Tensor out = ctx.alloc_tensor(s, x.dtype());
-    std::memset(out.raw(), 0, out.numel() * dtype_size(out.dtype()));
-    Tensor v = out;
-    for (int k = 0; k < x.ndim(); ++k) v = v.slice(k, pads[2 * k], pads[2 * k] + x.shape()[k], 1);
-    copy_into(x, v);
+    // Zero only the border slabs (axis k's before/after bands, within the interior of the axes
+    // before k), then copy the interior: every output byte is written once.
+    static const uint64_t zero = 0;
+    const Shape none(s.size(), 0);
+    Tensor inner = out;
+    for (int k = 0; k < x.ndim(); ++k) {
+      const int64_t lo = pads[2 * k], n = x.shape()[k];
+      for (Tensor band : {inner.slice(k, 0, lo, 1), inner.slice(k, lo + n, lo + n + pads[2 * k + 1], 1)})
+        strided_copy(&zero, none, band.raw(), band.strides(), band.shape(), dtype_size(out.dtype()));
+      inner = inner.slice(k, lo, lo + n, 1);
+    }
+    copy_into(x, inner);
     return out;
   };
   p.grad = [](const Expr& y, const Expr& g) {  // the interior of g; stops count from the end so None dims work
