@@ -78,7 +78,7 @@ template <class T> void u_sqrt(const void* x, void* o, int64_t n) {
   KCPP_VF(T, S::sqrt(S::max_(S::set1(T(0)), v)));  // max_(0, NaN) is NaN
 }
 template <class T> void u_exp(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return exp_d<kF<T>>(v); }); }
-template <class T> void u_expm1(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return expm1_d(v); }); }
+template <class T> void u_expm1(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return expm1_d<kF<T>>(v); }); }
 template <class T> void u_log(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return log_d<kF<T>>(v); }); }
 template <class T> void u_log1p(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return log1p_d<kF<T>>(v); }); }
 template <class T> void u_tanh(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return tanh_d<kF<T>>(v); }); }
