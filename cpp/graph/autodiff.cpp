@@ -10,7 +10,7 @@
 
 namespace keras_cpp {
 
-std::vector<Node*> topo_order(const std::vector<Node*>& roots, const std::unordered_set<Node*>& stop) {
+std::vector<Node*> topo_order(const std::vector<Node*>& roots, const std::unordered_set<Node*>& stop, bool with_deps) {
   std::vector<Node*> order;
   std::unordered_set<Node*> seen;
   std::vector<std::pair<Node*, size_t>> stack;
@@ -20,8 +20,10 @@ std::vector<Node*> topo_order(const std::vector<Node*>& roots, const std::unorde
     stack.push_back({r, 0});
     while (!stack.empty()) {
       auto& [n, i] = stack.back();
-      if (!stop.count(n) && i < n->inputs.size()) {
-        Node* c = n->inputs[i++].get();
+      size_t nd = with_deps ? n->deps.size() : 0;
+      if (!stop.count(n) && i < nd + n->inputs.size()) {
+        Node* c = i < nd ? n->deps[i].get() : n->inputs[i - nd].get();
+        ++i;
         if (!seen.count(c)) {
           seen.insert(c);
           stack.push_back({c, 0});

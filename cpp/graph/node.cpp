@@ -1,4 +1,5 @@
 // cpp/graph/node.cpp — Value/Attrs helpers, leaves, and building nodes through the registry.
+#include <algorithm>
 #include <sstream>
 
 #include "keras_cpp/config.h"
@@ -8,7 +9,25 @@ namespace keras_cpp {
 
 namespace {
 std::atomic<uint64_t> g_next_id{1};
+// This thread's control_dependencies scopes; each level holds the accumulated dependencies.
+thread_local std::vector<std::vector<std::shared_ptr<Node>>> t_deps;
 }
+
+void push_control_dependencies(const std::vector<Expr>& ops, bool replace) {
+  std::vector<std::shared_ptr<Node>> level;
+  if (!replace && !t_deps.empty()) level = t_deps.back();
+  for (auto& e : ops)
+    if (e && std::find(level.begin(), level.end(), e.node()) == level.end()) level.push_back(e.node());
+  t_deps.push_back(std::move(level));
+}
+
+void pop_control_dependencies() {
+  if (t_deps.empty()) throw ValueError("[control_dependencies] exited more scopes than were entered");
+  t_deps.pop_back();
+}
+
+ControlDependencies::ControlDependencies(const std::vector<Expr>& ops, bool replace) { push_control_dependencies(ops, replace); }
+ControlDependencies::~ControlDependencies() { t_deps.pop_back(); }
 
 double Value::as_double() const {
   switch (kind) {
@@ -151,6 +170,7 @@ Expr make_node(const OpDef& op, std::vector<Expr> inputs, Attrs attrs) {
     n->inputs.push_back(e.node());
   }
   n->attrs = std::move(attrs);
+  if (!t_deps.empty()) n->deps = t_deps.back();
   TypeInfo out = op.infer(ins, n->attrs);
   n->shape = std::move(out.shape);
   n->dtype = out.dtype;

@@ -2,6 +2,8 @@
 // object (kept alive by shared_ptr, so a worker that wakes after the caller has returned only
 // touches its counters) holds the chunk counter; workers spin briefly for the next job, then sleep.
 // A second caller arriving while a job runs (another user thread) runs its work serially.
+// The pool grows when set_num_threads asks for more threads; a job takes at most as many threads
+// as were set when it started (extra workers skip it).
 #include "kernels/parallel.h"
 
 #include <atomic>
@@ -11,8 +13,11 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <thread>
 #include <vector>
+
+#include "keras_cpp/error.h"
 
 #if defined(__linux__)
 #include <pthread.h>
@@ -29,11 +34,12 @@ namespace keras_cpp {
 namespace {
 
 thread_local bool t_in_parallel = false;
+constexpr int kMaxThreads = 1024;
 
 int detect_threads() {
   if (const char* s = std::getenv("OMP_NUM_THREADS")) {
     int v = std::atoi(s);  // "4" or a nested list "4,2": the first level counts
-    if (v >= 1) return std::min(v, 1024);
+    if (v >= 1) return std::min(v, kMaxThreads);
   }
 #if defined(__linux__)
   cpu_set_t set;
@@ -43,10 +49,12 @@ int detect_threads() {
 }
 
 struct Job {
-  void (*fn)(void*, int64_t, int64_t);
+  void (*fn)(void*, int, int64_t, int64_t);
   void* ctx;
   int64_t n, chunks;
+  int slots;  // threads that may run chunks; each takes a slot the first time it claims one
   std::atomic<int64_t> next{0}, done{0};
+  std::atomic<int> next_slot{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;  // the first exception, guarded by m
   std::mutex m;
@@ -54,13 +62,19 @@ struct Job {
   bool finished = false;  // guarded by m
 
   // Claim and run chunks until none are left; the thread completing the last one wakes the caller.
+  // A thread takes a slot before its first chunk; once all slots are taken, later threads leave.
   void work() {
+    int slot = -1;
     for (;;) {
+      if (slot < 0 && next.load(std::memory_order_relaxed) < chunks) {
+        slot = next_slot.fetch_add(1, std::memory_order_relaxed);
+        if (slot >= slots) return;
+      }
       const int64_t c = next.fetch_add(1, std::memory_order_relaxed);
       if (c >= chunks) return;
       if (!failed.load(std::memory_order_relaxed)) {
         try {
-          fn(ctx, n * c / chunks, n * (c + 1) / chunks);
+          fn(ctx, slot, n * c / chunks, n * (c + 1) / chunks);
         } catch (...) {
           std::lock_guard<std::mutex> l(m);
           if (!error) error = std::current_exception();
@@ -78,16 +92,21 @@ struct Job {
 
 class Pool {
  public:
-  explicit Pool(int workers) {
-    for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { loop(); });
-    for (auto& t : threads_) t.detach();  // the pool lives until the process exits
+  // Start workers until there are at least `workers` (threads live until the process exits).
+  void grow(int workers) {
+    std::lock_guard<std::mutex> l(grow_mu_);
+    while (started_ < workers) {
+      std::thread([this] { loop(); }).detach();
+      ++started_;
+    }
   }
 
   // False when another thread's job is running: the caller then does the work itself.
-  bool run(int64_t n, int64_t chunks, void (*fn)(void*, int64_t, int64_t), void* ctx) {
+  bool run(int64_t n, int64_t chunks, int slots, void (*fn)(void*, int, int64_t, int64_t), void* ctx) {
     if (busy_.exchange(true, std::memory_order_acquire)) return false;
+    grow(slots - 1);
     auto job = std::make_shared<Job>();
-    job->fn = fn; job->ctx = ctx; job->n = n; job->chunks = chunks;
+    job->fn = fn; job->ctx = ctx; job->n = n; job->chunks = chunks; job->slots = slots;
     bool wake;
     {
       std::lock_guard<std::mutex> l(m_);
@@ -157,7 +176,8 @@ class Pool {
   int sleepers_ = 0;          // guarded by m_
   std::atomic<uint64_t> epoch_{0};
   std::atomic<bool> busy_{false};
-  std::vector<std::thread> threads_;
+  std::mutex grow_mu_;
+  int started_ = 0;  // guarded by grow_mu_
 };
 
 std::atomic<Pool*> g_pool{nullptr};
@@ -173,26 +193,38 @@ Pool* pool() {
     static bool registered = false;  // a forked child has no pool threads: it makes a new pool
     if (!registered) registered = pthread_atfork(nullptr, nullptr, [] { g_pool.store(nullptr); }) == 0;
 #endif
-    p = new Pool(num_threads() - 1);
+    p = new Pool();
     g_pool.store(p, std::memory_order_release);
   }
   return p;
 }
 
+std::atomic<int> g_threads{0};  // 0: not chosen yet
+
 }  // namespace
 
-int num_threads() {
-  static const int n = detect_threads();
-  return n;
+int get_num_threads() {
+  int n = g_threads.load(std::memory_order_relaxed);
+  if (n > 0) return n;
+  int expected = 0;
+  g_threads.compare_exchange_strong(expected, detect_threads());
+  return g_threads.load(std::memory_order_relaxed);
+}
+
+void set_num_threads(int64_t n) {
+  if (n < 1 || n > kMaxThreads)
+    throw ValueError("[set_num_threads] n must be between 1 and " + std::to_string(kMaxThreads) + ", got " +
+                     std::to_string(n));
+  g_threads.store(static_cast<int>(n), std::memory_order_relaxed);
 }
 
 namespace detail {
 bool in_parallel() { return t_in_parallel; }
 
-void run_chunks(int64_t n, int64_t chunks, void (*fn)(void*, int64_t, int64_t), void* ctx) {
-  if (!pool()->run(n, chunks, fn, ctx)) {
+void run_chunks(int64_t n, int64_t chunks, int slots, void (*fn)(void*, int, int64_t, int64_t), void* ctx) {
+  if (!pool()->run(n, chunks, slots, fn, ctx)) {
     t_in_parallel = true;  // the pool is busy with another caller's job: run it all here
-    try { fn(ctx, 0, n); } catch (...) { t_in_parallel = false; throw; }
+    try { fn(ctx, 0, 0, n); } catch (...) { t_in_parallel = false; throw; }
     t_in_parallel = false;
   }
 }

@@ -186,12 +186,15 @@ Function* compile_loop_body(const Node& n) { return new Function(loop_body_input
 // Copy the body with `remap`ped leaves (captured tensors -> placeholders), so the stored body is
 // closed: its gradient graph stops at the captured tensors and nested loops clone safely.
 std::vector<Expr> clone_graph(const std::vector<Expr>& outs, std::unordered_map<Node*, Expr>& remap) {
+  ControlDependencies none({}, true);  // copies never pick up the caller's control_dependencies scope
   std::unordered_set<Node*> stop;
   for (auto& [k, v] : remap) stop.insert(k);
   std::vector<Node*> roots;
   for (auto& o : outs) roots.push_back(o.node().get());
   for (Node* n : topo_order(roots, stop)) {
     if (remap.count(n) || n->kind != NodeKind::op) continue;
+    if ((n->op->flags & kAssign) && remap.count(n->inputs[0].get()))
+      fail_value(n->attrs.s("op"), "updating a variable inside a map_fn/foldl/foldr/rnn body is not supported");
     std::vector<Expr> ins;
     for (auto& in : n->inputs) ins.push_back(remap.count(in.get()) ? remap[in.get()] : Expr(in));
     Expr c = make_node(*n->op, ins, n->attrs);

@@ -2,8 +2,6 @@
 // Eigen GEMM: `_conv` (grouped, dilated, padded), its input gradient `_conv_grad_input` (also
 // the transposed convolution) and kernel gradient `_conv_grad_kernel`, plus `_im2col`/`_col2im`
 // for the unshared-weight local convolutions. Keras-level functions live in conv.cpp.
-#include <atomic>
-
 #include "kernels/gemm.h"
 #include "ops/conv_helpers.h"
 #include "ops/conv_kernels.h"
@@ -14,17 +12,24 @@ namespace {
 
 using G = std::vector<Expr>;
 
-// Work is split into tiles of output rows, one contiguous range of tiles per thread; each tile
-// packs its patches into a small thread-local buffer and runs single-threaded GEMMs on it. This
-// keeps patches in cache and avoids Eigen's own GEMM threading, whose spin-waits collapse on deep
+// Work is split into tiles of output rows, one contiguous range of tiles per chunk; each tile
+// packs its patches into a small buffer and runs single-threaded GEMMs on it. This keeps
+// patches in cache and avoids nested GEMM threading, whose spin-waits collapse on deep
 // (K = batch*positions) products when cores are shared (measured 10x slower for the kernel grad).
+struct TileSplit {
+  int64_t total, rows, tiles, grain;  // output rows, rows per tile, tiles, tiles per chunk at least
+};
+
+TileSplit tile_split(const ConvGeom& g, int64_t Cout) {
+  const int64_t total = g.N * g.P(), T = conv_tile_rows(g), nt = (total + T - 1) / T;
+  const int64_t work = T * g.Kg() * std::max<int64_t>(1, Cout / std::max<int64_t>(1, g.G)) * g.G;
+  return {total, T, nt, std::max<int64_t>(1, (int64_t(1) << 18) / std::max<int64_t>(1, work))};
+}
+
 template <class F>
 void for_tiles(const ConvGeom& g, int64_t Cout, F&& fn) {
-  const int64_t rows = g.N * g.P(), T = conv_tile_rows(g), nt = (rows + T - 1) / T;
-  const int64_t work = T * g.Kg() * std::max<int64_t>(1, Cout / std::max<int64_t>(1, g.G)) * g.G;
-  parallel_for(nt, std::max<int64_t>(1, (int64_t(1) << 18) / std::max<int64_t>(1, work)), [&](int64_t t0, int64_t t1) {
-    fn(t0 * T, std::min(rows, t1 * T), T);
-  });
+  const TileSplit ts = tile_split(g, Cout);
+  parallel_for(ts.tiles, ts.grain, [&](int64_t t0, int64_t t1) { fn(t0 * ts.rows, std::min(ts.total, t1 * ts.rows), ts.rows); });
 }
 
 template <class T>
@@ -70,17 +75,16 @@ void conv_bwd_input(const T* gy, const T* w, T* gx, const ConvGeom& g, int64_t C
 }
 
 // gw (KK*Cg x Cout) = sum over rows of patches^T * gy, per group: each thread accumulates its
-// rows into a private gw, then the partial sums are added.
+// rows into a private gw (parallel_for_scratch), then the partial sums are added.
 template <class T>
 void conv_bwd_kernel(const T* x, const T* gy, T* gw, const ConvGeom& g, int64_t Cout) {
   const int64_t Og = Cout / g.G, Kg = g.Kg(), size = Kg * Cout;
   std::fill(gw, gw + size, T(0));
   if (Kg == 0 || g.P() == 0) return;
-  std::vector<std::vector<T>> parts(static_cast<size_t>(num_threads()));
-  std::atomic<int> next{0};
-  for_tiles(g, Cout, [&](int64_t r0, int64_t r1, int64_t tile) {
-    std::vector<T>& acc = parts[static_cast<size_t>(next++)];
-    acc.assign(static_cast<size_t>(size), T(0));
+  const TileSplit ts = tile_split(g, Cout);
+  auto parts = parallel_for_scratch(ts.tiles, ts.grain, [&] { return std::vector<T>(static_cast<size_t>(size), T(0)); },
+                                    [&](std::vector<T>& acc, int64_t t0, int64_t t1) {
+    const int64_t r0 = t0 * ts.rows, r1 = std::min(ts.total, t1 * ts.rows), tile = ts.rows;
     std::vector<T> buf(g.pointwise() ? 0 : static_cast<size_t>(tile * Kg * g.G));
     for (int64_t a = r0; a < r1; a += tile) {
       const int64_t rows = std::min(r1, a + tile) - a;
@@ -92,7 +96,7 @@ void conv_bwd_kernel(const T* x, const T* gy, T* gw, const ConvGeom& g, int64_t 
     }
   });
   for (auto& p : parts)
-    if (!p.empty()) for (int64_t i = 0; i < size; ++i) gw[i] += p[i];
+    for (int64_t i = 0; i < size; ++i) gw[i] += p[i];
 }
 
 std::vector<int64_t> kernel_spatial(const Shape& w) { return std::vector<int64_t>(w.begin(), w.end() - 2); }

@@ -1,4 +1,5 @@
-// cpp/ops/ctc_decode.cpp — ctc_decode's kernels: greedy (best path) and TF's prefix beam search.
+// cpp/ops/ctc_decode.cpp — ctc_decode's kernels: greedy (best path) and TF's prefix beam search
+// (same pruning and tie order as TF, in the input's precision).
 // One node `_ctc_decode` runs the search once and packs its results in a float64 tensor
 // (samples, paths, 1 + longest): column 0 the log probability, then the labels padded with -1.
 // `_ctc_decoded_path` and `_ctc_log_prob` unpack it, so ctc_decode's tuple shares one search.
@@ -12,13 +13,14 @@
 namespace keras_cpp {
 namespace {
 
-constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 using Path = std::vector<int64_t>;
 
 
-inline double lse(double a, double b) {
-  if (a == kNegInf) return b;
-  if (b == kNegInf) return a;
+template <class T>
+inline T lse(T a, T b) {
+  const T ninf = -std::numeric_limits<T>::infinity();
+  if (a == ninf) return b;
+  if (b == ninf) return a;
   return std::max(a, b) + std::log1p(std::exp(-std::fabs(a - b)));
 }
 
@@ -38,33 +40,101 @@ double greedy_one(const T* y, int64_t n, int64_t C, double eps, Path& out) {
   return score;
 }
 
-// TF's CTCBeamSearchDecoder (ctc_beam_search.h) with the default scorer: a prefix tree whose
-// active leaves (at most `width`) carry blank/label/total log probabilities.
-class BeamSearch {
+// The n best of a set of entries, kept the way TF's top-N container (gtl::TopN) keeps them: an
+// unordered list until it overflows, then a min-heap of n entries built with the standard heap
+// algorithms. Equal probabilities are common (symmetric frames), and which of them survive and
+// in what order they come out follows from this layout, so it is reproduced step for step.
+template <class Greater>
+class TopN {
  public:
-  BeamSearch(int64_t C, int64_t width) : C_(C), width_(width) {
-    Entry root;
-    root.newp.total = root.newp.blank = 0.0;
-    e_.push_back(root);
-    leaves_.push_back(0);
+  TopN(size_t limit, Greater gt) : limit_(limit), gt_(gt) {}
+  size_t size() const { return std::min(v_.size(), limit_); }
+  const int64_t* begin() const { return v_.data(); }
+  const int64_t* end() const { return v_.data() + size(); }
+  void push(int64_t x) {
+    if (state_ != kHeap) {
+      v_.push_back(x);
+      if (state_ == kBottomKnown && !gt_(v_.back(), v_.front())) std::swap(v_.front(), v_.back());  // keep the worst first
+      if (v_.size() == limit_ + 1) {
+        std::make_heap(v_.begin(), v_.end(), gt_);
+        std::pop_heap(v_.begin(), v_.end(), gt_);  // the worst moves to the spare last slot
+        state_ = kHeap;
+      }
+    } else if (gt_(x, v_.front())) {
+      v_.back() = x;
+      std::push_heap(v_.begin(), v_.end(), gt_);
+      std::pop_heap(v_.begin(), v_.end(), gt_);
+    }
+  }
+  // The worst kept entry (moved to the front of an unordered list).
+  int64_t bottom() {
+    if (state_ == kUnordered) {
+      size_t m = 0;
+      for (size_t i = 1; i < v_.size(); ++i)
+        if (gt_(v_[m], v_[i])) m = i;
+      std::swap(v_[0], v_[m]);
+      state_ = kBottomKnown;
+    }
+    return v_.front();
+  }
+  // Best first; the container is empty afterwards.
+  std::vector<int64_t> extract() {
+    std::vector<int64_t> out;
+    out.swap(v_);
+    if (state_ != kHeap) {
+      std::sort(out.begin(), out.end(), gt_);
+    } else {
+      out.pop_back();
+      std::sort_heap(out.begin(), out.end(), gt_);
+    }
+    state_ = kUnordered;
+    return out;
   }
 
-  // lp: one frame's normalized log-probabilities (C values, blank last).
-  void step(const double* lp) {
-    std::vector<int64_t> branches = sorted_leaves();
-    leaves_.clear();
-    bottom_ = -1;
+ private:
+  enum State { kUnordered, kBottomKnown, kHeap };
+  std::vector<int64_t> v_;
+  size_t limit_;
+  Greater gt_;
+  State state_ = kUnordered;
+};
+
+// TF's CTCBeamSearchDecoder (ctc_beam_search.h) with the default scorer: a prefix tree whose
+// active leaves (at most `width`) carry blank/label/total log probabilities, computed in T (the
+// input's precision) in TF's operation order.
+template <class T>
+class BeamSearch {
+  static constexpr T kNinf = -std::numeric_limits<T>::infinity();
+  struct ByTotal {
+    const BeamSearch* s;
+    bool operator()(int64_t a, int64_t b) const { return s->e_[a].newp.total > s->e_[b].newp.total; }
+  };
+
+ public:
+  BeamSearch(int64_t C, int64_t width) : C_(C), width_(width), leaves_(static_cast<size_t>(width), ByTotal{this}) {
+    Entry root;
+    root.newp.total = root.newp.blank = 0;
+    e_.push_back(root);
+    leaves_.push(0);
+  }
+
+  // raw: one frame's log(y + eps) (C values, blank last).
+  void step(const T* raw) {
+    T mx = *std::max_element(raw, raw + C_), sum = 0;
+    for (int64_t k = 0; k < C_; ++k) sum += std::exp(raw[k] - mx);
+    const T norm = mx + std::log(sum);  // log-softmax offset
+    std::vector<int64_t> branches = leaves_.extract();
     for (int64_t b : branches) e_[b].oldp = e_[b].newp;
     for (int64_t b : branches) {  // pass 1: the prefixes already in the beam, stay or extend
       Entry& x = e_[b];
       if (x.parent >= 0) {
         const Entry& p = e_[x.parent];
-        if (p.newp.total != kNegInf) x.newp.label = lse(x.newp.label, x.label == p.label ? p.oldp.blank : p.oldp.total);
-        x.newp.label += lp[x.label];
+        if (p.newp.total != kNinf) x.newp.label = lse(x.newp.label, x.label == p.label ? p.oldp.blank : p.oldp.total);
+        x.newp.label += raw[x.label] - norm;
       }
-      x.newp.blank = x.oldp.total + lp[C_ - 1];
+      x.newp.blank = x.oldp.total + raw[C_ - 1] - norm;
       x.newp.total = lse(x.newp.blank, x.newp.label);
-      push(b);
+      leaves_.push(b);
     }
     for (int64_t b : branches) {  // pass 2: new children of each prefix
       Prob bo = e_[b].oldp;
@@ -72,14 +142,14 @@ class BeamSearch {
       if (!candidate(bo.total)) continue;
       for (int64_t k = 0; k < C_ - 1; ++k) {
         int64_t c = child(b, k);
+        if (e_[c].newp.total != kNinf) continue;  // already in the beam
         Entry& ce = e_[c];
-        if (ce.newp.total != kNegInf) continue;  // already in the beam
-        ce.newp.blank = kNegInf;
-        ce.newp.label = lp[k] + (k == blabel ? bo.blank : bo.total);
+        ce.newp.blank = kNinf;
+        ce.newp.label = raw[k] - norm + (k == blabel ? bo.blank : bo.total);
         ce.newp.total = ce.newp.label;
         if (candidate(ce.newp.total)) {
-          if (static_cast<int64_t>(leaves_.size()) >= width_) pop_bottom();
-          push(c);
+          if (static_cast<int64_t>(leaves_.size()) == width_) e_[leaves_.bottom()].newp = Prob();  // it leaves the beam
+          leaves_.push(c);
         } else {
           ce.oldp = Prob();
           ce.newp = Prob();
@@ -91,8 +161,10 @@ class BeamSearch {
   int64_t size() const { return static_cast<int64_t>(leaves_.size()); }
 
   // The n best prefixes (n <= size()) with their log probabilities, best first.
-  void top(int64_t n, bool merge_repeated, std::vector<Path>& paths, std::vector<double>& logp) const {
-    std::vector<int64_t> order = sorted_leaves();
+  void top(int64_t n, bool merge_repeated, std::vector<Path>& paths, std::vector<double>& logp) {
+    TopN<ByTotal> best(static_cast<size_t>(n), ByTotal{this});  // TF's op picks from the leaves as they lie
+    for (int64_t b : leaves_) best.push(b);
+    std::vector<int64_t> order = best.extract();
     for (int64_t i = 0; i < n; ++i) {
       Path p;
       int64_t prev = -1;
@@ -102,13 +174,13 @@ class BeamSearch {
       }
       std::reverse(p.begin(), p.end());
       paths.push_back(std::move(p));
-      logp.push_back(e_[order[i]].newp.total);
+      logp.push_back(static_cast<double>(e_[order[i]].newp.total));
     }
   }
 
  private:
   struct Prob {
-    double total = kNegInf, blank = kNegInf, label = kNegInf;
+    T total = kNinf, blank = kNinf, label = kNinf;
   };
   struct Entry {
     int64_t parent = -1, label = -1;
@@ -116,11 +188,6 @@ class BeamSearch {
     std::vector<int64_t> children;  // per label, -1 = not made yet
   };
 
-  std::vector<int64_t> sorted_leaves() const {
-    std::vector<int64_t> v = leaves_;
-    std::stable_sort(v.begin(), v.end(), [&](int64_t a, int64_t b) { return e_[a].newp.total > e_[b].newp.total; });
-    return v;
-  }
   int64_t child(int64_t b, int64_t k) {
     if (e_[b].children.empty()) e_[b].children.assign(C_ - 1, -1);
     if (e_[b].children[k] < 0) {
@@ -131,32 +198,14 @@ class BeamSearch {
     }
     return e_[b].children[k];
   }
-  // Index in leaves_ of the worst leaf (cached until the next removal).
-  int64_t bottom() {
-    if (bottom_ < 0)
-      for (size_t i = 0; i < leaves_.size(); ++i)
-        if (bottom_ < 0 || e_[leaves_[i]].newp.total < e_[leaves_[bottom_]].newp.total) bottom_ = static_cast<int64_t>(i);
-    return bottom_;
-  }
-  bool candidate(double total) {
-    if (total == kNegInf) return false;
-    return static_cast<int64_t>(leaves_.size()) < width_ || total > e_[leaves_[bottom()]].newp.total;
-  }
-  void push(int64_t c) {
-    leaves_.push_back(c);
-    if (bottom_ >= 0 && e_[c].newp.total < e_[leaves_[bottom_]].newp.total) bottom_ = static_cast<int64_t>(leaves_.size()) - 1;
-  }
-  void pop_bottom() {
-    int64_t i = bottom();
-    e_[leaves_[i]].newp = Prob();  // deactivated
-    leaves_.erase(leaves_.begin() + i);
-    bottom_ = -1;
+  bool candidate(T total) {
+    if (total == kNinf) return false;
+    return static_cast<int64_t>(leaves_.size()) < width_ || total > e_[leaves_.bottom()].newp.total;
   }
 
   int64_t C_, width_;
   std::vector<Entry> e_;
-  std::vector<int64_t> leaves_;
-  int64_t bottom_ = -1;
+  TopN<ByTotal> leaves_;
 };
 
 struct DecodeOpts {
@@ -173,13 +222,12 @@ int64_t decode_one(const T* y, int64_t n, int64_t C, const DecodeOpts& o, std::v
     logp.push_back(greedy_one(y, n, C, o.eps, paths.back()));
     return 1;
   }
-  BeamSearch bs(C, o.width);
-  std::vector<double> lp(C);
+  BeamSearch<T> bs(C, o.width);
+  std::vector<T> raw(C);
+  const T eps = static_cast<T>(o.eps);
   for (int64_t t = 0; t < n; ++t) {
-    double sum = 0;
-    for (int64_t k = 0; k < C; ++k) sum += static_cast<double>(y[t * C + k]) + o.eps;
-    for (int64_t k = 0; k < C; ++k) lp[k] = std::log((static_cast<double>(y[t * C + k]) + o.eps) / sum);
-    bs.step(lp.data());
+    for (int64_t k = 0; k < C; ++k) raw[k] = std::log(y[t * C + k] + eps);  // Keras: log(y_pred + epsilon)
+    bs.step(raw.data());
   }
   if (bs.size() >= o.paths) bs.top(o.paths, o.merge, paths, logp);
   return bs.size();

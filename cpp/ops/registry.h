@@ -62,6 +62,7 @@ enum OpFlags : uint32_t {
   kView = 1u << 3,         // forward returns a view of input 0 (no copy)
   kDynamicShape = 1u << 4, // output shape depends on input values
   kStateful = 1u << 5,     // has a side effect (print_tensor): never pruned as dead
+  kAssign = 1u << 6,       // update op: input 0 is a variable, the output its new value (exec/function.cpp)
 };
 
 struct OpDef {

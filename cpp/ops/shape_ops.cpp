@@ -172,6 +172,56 @@ Tensor apply_index(const Tensor* t, const Shape& in_shape, const std::vector<int
   return Tensor(v.storage(), sh, stv, v.offset(), v.dtype());
 }
 
+// ---- symbolic indexing: spec entries equal to kDynIndex are read from scalar int inputs
+// (x[i], x[i:j], x[:, i] with tensors i, j), in spec order, starting at input `first`.
+constexpr int64_t kDynIndex = INT64_MIN + 1;
+
+std::vector<int64_t> resolve_spec(const std::vector<int64_t>& spec, const std::vector<Tensor>& in, size_t first) {
+  std::vector<int64_t> r = spec;
+  size_t k = first;
+  for (size_t q = 0; q < r.size(); ++q)
+    if (r[q] == kDynIndex) r[q] = static_cast<int64_t>(in.at(k++).item());
+  for (size_t q = 0; q < r.size() / 4; ++q)
+    if (r[4 * q] == 1 && r[4 * q + 3] == 0) fail_value("getitem", "slice step cannot be zero");
+  return r;
+}
+
+void check_index_inputs(const std::vector<TypeInfo>& in, size_t first) {
+  for (size_t k = first; k < in.size(); ++k)
+    if (!is_integer(in[k].dtype) || (in[k].rank_known && in[k].ndim() != 0))
+      fail_type("getitem", std::string("index and slice-bound tensors must be scalar ints, got a ") + dtype_name(in[k].dtype) +
+                               " tensor of shape " + (in[k].rank_known ? shape_str(in[k].shape) : std::string("<unknown rank>")));
+}
+
+// Static shape of x[spec]: a tensor index drops its axis, a slice with a tensor bound has an
+// unknown length.
+Shape getitem_static(const TypeInfo& x, std::vector<int64_t> spec) {
+  int nd = x.ndim();
+  int consumed = 0;
+  for (size_t q = 0; q < spec.size() / 4; ++q) consumed += (spec[4 * q] == 0 || spec[4 * q] == 1);
+  std::vector<size_t> unknown;  // output positions of slices with tensor bounds
+  size_t pos = 0;
+  int axis = 0;
+  for (size_t q = 0; q < spec.size() / 4; ++q) {
+    int64_t* e = &spec[4 * q];
+    if (e[0] == 3) { pos += std::max(0, nd - consumed); axis += std::max(0, nd - consumed); continue; }
+    if (e[0] == 2) { ++pos; continue; }
+    bool dyn = false;
+    for (int j = 1; j < 4; ++j)
+      if (e[j] == kDynIndex) { dyn = true; e[j] = e[0] == 0 ? 0 : kNone; }
+    if (e[0] == 0 && dyn && axis < nd && x.shape[axis] < 0) e[1] = 0;  // bounds known at run time only
+    if (e[0] == 1) {
+      if (dyn) unknown.push_back(pos);
+      ++pos;
+    }
+    ++axis;
+  }
+  Shape s;
+  apply_index(nullptr, x.shape, spec, &s);
+  for (size_t p : unknown) s[p] = kUnknownDim;
+  return s;
+}
+
 // Sum g over the axes where `like` (run-time shape) was broadcast.
 Tensor sum_to_kernel(const Tensor& g, const Shape& target) {
   if (g.shape() == target) return g;
@@ -380,33 +430,41 @@ void register_shape_ops() {
   sh.flags = kNonDiff;
   register_op(sh);
 
-  OpDef gi = def("_getitem(x: tensor, spec: ints)", "x[...] with ints, slices (with steps), None and Ellipsis (a view).");
+  OpDef gi = def("_getitem(x: tensor, spec: ints)",
+                 "x[...] with ints, slices (with steps), None and Ellipsis (a view); inputs after x give the "
+                 "spec entries marked kDynIndex (scalar int tensors).");
   gi.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    Shape s;
-    apply_index(nullptr, in[0].shape, a.ints("spec"), &s);
-    return TypeInfo{s, in[0].dtype, true};
+    check_index_inputs(in, 1);
+    return TypeInfo{getitem_static(in[0], a.ints("spec")), in[0].dtype, true};
   };
-  gi.forward = [](KernelCtx& ctx) { return apply_index(&ctx.in[0], ctx.in[0].shape(), ctx.attrs().ints("spec"), nullptr); };
+  gi.forward = [](KernelCtx& ctx) {
+    return apply_index(&ctx.in[0], ctx.in[0].shape(), resolve_spec(ctx.attrs().ints("spec"), ctx.in, 1), nullptr);
+  };
   gi.grad = [](const Expr& y, const Expr& g) {
     Attrs a;
     a.set("spec", y->attrs.get("spec"));
-    return G{make_node("_getitem_grad", {g, Expr(y->inputs[0])}, a)};
+    std::vector<Expr> ins{g, Expr(y->inputs[0])};
+    for (size_t k = 1; k < y->inputs.size(); ++k) ins.push_back(Expr(y->inputs[k]));
+    return G{make_node("_getitem_grad", ins, a)};
   };
   gi.flags = kView;
   register_op(gi);
 
-  OpDef gg = def("_getitem_grad(g: tensor, like: tensor, spec: ints)", "Scatter g into zeros shaped like `like` at x[spec].");
+  OpDef gg = def("_getitem_grad(g: tensor, like: tensor, spec: ints)",
+                 "Scatter g into zeros shaped like `like` at x[spec] (inputs after like: the tensor spec entries).");
   gg.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return TypeInfo{in[1].shape, in[0].dtype, in[1].rank_known}; };
   gg.forward = [](KernelCtx& ctx) {
     Tensor o = Tensor::zeros(ctx.in[1].shape(), ctx.in[0].dtype());
-    Tensor view = apply_index(&o, o.shape(), ctx.attrs().ints("spec"), nullptr);
+    Tensor view = apply_index(&o, o.shape(), resolve_spec(ctx.attrs().ints("spec"), ctx.in, 2), nullptr);
     copy_into(ctx.in[0], view);
     return o;
   };
   gg.grad = [](const Expr& y, const Expr& g) {
     Attrs a;
     a.set("spec", y->attrs.get("spec"));
-    return G{make_node("_getitem", {g}, a), Expr()};
+    std::vector<Expr> ins{g};
+    for (size_t k = 2; k < y->inputs.size(); ++k) ins.push_back(Expr(y->inputs[k]));
+    return G{make_node("_getitem", ins, a), Expr()};
   };
   register_op(gg);
 

@@ -1,6 +1,9 @@
-// cpp/ops/state.cpp — ops with side effects: variable update handles and print_tensor.
-// An update handle assigns when evaluated on its own; listed in Function updates it is split
-// into (variable, new value) so every new value is computed from the pre-call state.
+// cpp/ops/state.cpp — ops with side effects: variable updates and print_tensor.
+// An update op (`_assign`, `_assign_add`, `_assign_sub`) reads a variable and yields its new
+// value, like TF's assign ops. Its kernel only computes that value from the current one (input 0,
+// which the executor provides); the executor stages it and commits every update of a call at the
+// end, so a call's updates apply all or nothing (exec/function.cpp has the ordering rules).
+#include <iomanip>
 #include <iostream>
 #include <sstream>
 
@@ -10,17 +13,35 @@
 namespace keras_cpp {
 namespace {
 
-std::function<void(const std::string&)>& printer() {
-  static std::function<void(const std::string&)> p = [](const std::string& s) { std::cout << s << std::flush; };
+PrintFunction& printer() {
+  static PrintFunction p = [](const std::string& message, const Tensor& t) {
+    std::cout << message << " " << tensor_to_string(t) << "\n" << std::flush;
+  };
   return p;
 }
 
+void format_value(std::ostringstream& o, const Tensor& t, int64_t i) {
+  double v = t.item(i);
+  if (!is_floating(t.dtype())) {
+    if (t.dtype() == DType::bool_) o << (v != 0 ? "True" : "False");
+    else o << static_cast<int64_t>(v);
+  } else if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e16) {
+    o << static_cast<int64_t>(v) << ".";  // numpy prints a float 1 as "1."
+  } else if (std::isnan(v)) {
+    o << "nan";
+  } else if (std::isinf(v)) {
+    o << (v < 0 ? "-inf" : "inf");
+  } else {
+    o << std::setprecision(8) << v;
+  }
+}
+
 void format_tensor(std::ostringstream& o, const Tensor& t, int dim, int64_t off) {
-  if (t.ndim() == 0) { o << t.item(); return; }
+  if (t.ndim() == 0) { format_value(o, t, 0); return; }
   o << "[";
   for (int64_t i = 0; i < t.shape()[dim]; ++i) {
     if (i) o << (dim == t.ndim() - 1 ? " " : "\n" + std::string(dim + 1, ' '));
-    if (dim == t.ndim() - 1) o << t.item(off + i);
+    if (dim == t.ndim() - 1) format_value(o, t, off + i);
     else {
       int64_t stride = 1;
       for (int d = dim + 1; d < t.ndim(); ++d) stride *= t.shape()[d];
@@ -30,9 +51,76 @@ void format_tensor(std::ostringstream& o, const Tensor& t, int dim, int64_t off)
   o << "]";
 }
 
+const std::string& public_name(const Node& n) { return n.attrs.s("op"); }
+
+// The new value as a private, contiguous tensor of the variable's dtype.
+Tensor own(Tensor v) {
+  if (v.storage()->borrowed() || !v.is_contiguous()) v = v.clone();
+  return v;
+}
+
+Tensor assign_forward(KernelCtx& ctx) {
+  const Node& var = *ctx.node.inputs[0];
+  Tensor v = ctx.in[1].astype(var.dtype);
+  if (v.shape() != var.shape)
+    fail_value(public_name(ctx.node), "new value of shape " + shape_str(v.shape()) + " does not match variable '" + var.name +
+                                          "' of shape " + shape_str(var.shape));
+  return own(v);
+}
+
+struct AddF { template <class A, class B> static auto eval(const A& a, const B& b) { return a + b; } };
+struct SubF { template <class A, class B> static auto eval(const A& a, const B& b) { return a - b; } };
+
+// current (+|-) value, computed in the variable's dtype (float16 through float32).
+template <class Fn>
+Tensor assign_arith_forward(KernelCtx& ctx) {
+  const Node& var = *ctx.node.inputs[0];
+  const std::string& op = public_name(ctx.node);
+  if (var.dtype == DType::bool_) fail_type(op, "variable '" + var.name + "' is bool; it cannot be incremented");
+  Shape s = broadcast_shapes(ctx.in[0].shape(), ctx.in[1].shape(), op.c_str());
+  if (s != var.shape)
+    fail_value(op, "a value of shape " + shape_str(ctx.in[1].shape()) + " does not broadcast to variable '" + var.name +
+                       "' of shape " + shape_str(var.shape));
+  DType ct = var.dtype == DType::float16 ? DType::float32 : var.dtype;
+  Tensor cur = ctx.in[0].astype(ct), v = ctx.in[1].astype(ct);
+  Tensor out = Tensor::empty(var.shape, ct);
+  dispatch(ct, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, bool> && !std::is_same_v<T, half>) binary_loop<Fn, T, T>(cur, v, out);
+  });
+  return out.astype(var.dtype);
+}
+
+TypeInfo assign_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  const TypeInfo& x = in[0];
+  const TypeInfo& v = in[1];
+  if (v.rank_known && a.s("op") == "update") {
+    bool ok = v.ndim() == x.ndim();
+    for (int i = 0; ok && i < x.ndim(); ++i) ok = v.shape[i] < 0 || v.shape[i] == x.shape[i];
+    if (!ok) fail_value("update", "new value of shape " + shape_str(v.shape) + " does not match the variable's shape " + shape_str(x.shape));
+  } else if (v.rank_known) {
+    Shape s = broadcast_shapes(x.shape, v.shape, a.s("op").c_str());
+    if (s != x.shape)
+      fail_value(a.s("op"), "a value of shape " + shape_str(v.shape) + " does not broadcast to the variable's shape " + shape_str(x.shape));
+  }
+  return x;
+}
+
+void check_var(const Expr& x, const char* op) {
+  if (x->kind != NodeKind::variable)
+    fail_type(op, "the first argument must be a variable, got a " + std::string(x->op ? x->op->name : "placeholder") + " tensor");
+}
+
+Expr make_update(const char* prim, const char* op, const Expr& x, const Expr& v) {
+  check_var(x, op);
+  Attrs a;
+  a.set("op", Value(op));
+  return make_node(prim, {x, v}, a);
+}
+
 }  // namespace
 
-void set_print_function(std::function<void(const std::string&)> f) { printer() = std::move(f); }
+void set_print_function(PrintFunction f) { printer() = std::move(f); }
 
 std::string tensor_to_string(const Tensor& t) {
   std::ostringstream o;
@@ -44,74 +132,52 @@ Expr update(const Expr& x, const Expr& v) { return call("update", {x, v}); }
 Expr update_add(const Expr& x, const Expr& v) { return call("update_add", {x, v}); }
 Expr update_sub(const Expr& x, const Expr& v) { return call("update_sub", {x, v}); }
 
-bool is_update_handle(const Expr& e) { return e && e->op && e->op->name == "_assign"; }
+bool is_update_handle(const Expr& e) { return e && e->op && (e->op->flags & kAssign); }
 
 void register_state() {
-  OpDef as;
-  as.signature = "_assign(x: tensor, value: tensor)";
-  as.doc = "Assign value to variable x when evaluated; returns the new value.";
-  as.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; };
-  as.forward = [](KernelCtx& ctx) {
-    const Node& var = *ctx.node.inputs[0];
-    Tensor v = ctx.in[1].astype(var.dtype);
-    if (v.shape() != var.shape) fail_value("update", "new value of shape " + shape_str(v.shape()) + " does not match variable '" + var.name + "' of shape " + shape_str(var.shape));
-    if (v.storage()->borrowed()) v = v.clone();
-    v = v.contiguous();
-    std::lock_guard<std::mutex> lk(var.var->mu);
-    var.var->value = v;
-    return v;
-  };
-  as.flags = kNonDiff | kStateful;
-  register_op(as);
+  const char* prims[][2] = {{"_assign(x: tensor, value: tensor)", "x <- value when evaluated; yields the new value."},
+                            {"_assign_add(x: tensor, value: tensor)", "x <- x + value when evaluated; yields the new value."},
+                            {"_assign_sub(x: tensor, value: tensor)", "x <- x - value when evaluated; yields the new value."}};
+  std::function<Tensor(KernelCtx&)> kernels[] = {assign_forward, assign_arith_forward<AddF>, assign_arith_forward<SubF>};
+  for (int k = 0; k < 3; ++k) {
+    OpDef d = def(prims[k][0], prims[k][1]);
+    d.infer = assign_infer;
+    d.forward = kernels[k];
+    d.flags = kNonDiff | kStateful | kAssign;
+    register_op(d);
+  }
 
-  auto check_var = [](const Expr& x, const char* op) {
-    if (x->kind != NodeKind::variable) fail_type(op, "the first argument must be a variable, got a " + std::string(x->op ? x->op->name : "placeholder") + " tensor");
-  };
-  OpDef u;
-  u.signature = "update(x: tensor, new_x: tensor)";
-  u.doc = "An update handle setting x to new_x.";
-  u.build = [check_var](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t), v(a[1].t);
-    check_var(x, "update");
-    return make_node("_assign", {x, v});
-  };
+  OpDef u = def("update(x: tensor, new_x: tensor)",
+                "An update op: evaluating it sets variable x to new_x and yields the new value.");
+  u.build = [](const OpDef&, std::vector<Value>& a) { return make_update("_assign", "update", Expr(a[0].t), Expr(a[1].t)); };
   register_op(u);
-  OpDef ua;
-  ua.signature = "update_add(x: tensor, increment: tensor)";
-  ua.doc = "An update handle setting x to x + increment.";
-  ua.build = [check_var](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t), v(a[1].t);
-    check_var(x, "update_add");
-    return make_node("_assign", {x, x + v});
-  };
+  OpDef ua = def("update_add(x: tensor, increment: tensor)",
+                 "An update op: evaluating it adds increment to variable x (atomically) and yields the new value.");
+  ua.build = [](const OpDef&, std::vector<Value>& a) { return make_update("_assign_add", "update_add", Expr(a[0].t), Expr(a[1].t)); };
   register_op(ua);
-  OpDef us;
-  us.signature = "update_sub(x: tensor, decrement: tensor)";
-  us.doc = "An update handle setting x to x - decrement.";
-  us.build = [check_var](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t), v(a[1].t);
-    check_var(x, "update_sub");
-    return make_node("_assign", {x, x - v});
-  };
+  OpDef us = def("update_sub(x: tensor, decrement: tensor)",
+                 "An update op: evaluating it subtracts decrement from variable x (atomically) and yields the new value.");
+  us.build = [](const OpDef&, std::vector<Value>& a) { return make_update("_assign_sub", "update_sub", Expr(a[0].t), Expr(a[1].t)); };
   register_op(us);
-  OpDef ma;
-  ma.signature = "moving_average_update(x: tensor, value: tensor, momentum: scalar)";
-  ma.doc = "An update handle setting x to momentum * x + (1 - momentum) * value.";
-  ma.build = [check_var](const OpDef&, std::vector<Value>& a) {
+  OpDef ma = def("moving_average_update(x: tensor, value: tensor, momentum: scalar)",
+                 "An update op: x <- x - (x - value) * (1 - momentum), i.e. momentum * x + (1 - momentum) * value.");
+  ma.build = [](const OpDef&, std::vector<Value>& a) {
     Expr x(a[0].t), v(a[1].t);
     check_var(x, "moving_average_update");
     if (v.dtype() != x.dtype()) v = cast(v, x.dtype());
-    Expr m = a[2].kind == Value::Tensor ? cast(Expr(a[2].t), x.dtype()) : scalar_like(a[2].f, x);
-    return make_node("_assign", {x, x - (x - v) * (1.0 - m)});
+    // TF's order: decay = 1 - momentum computed first (for a Python number, in double; TF then
+    // rounds it to float32, we to x's dtype, so float64 variables keep full precision).
+    Expr decay = a[2].kind == Value::Tensor ? 1.0 - Expr(a[2].t) : constant(Tensor::scalar(1.0 - a[2].as_double(), x.dtype()));
+    if (decay.dtype() != x.dtype()) decay = cast(decay, x.dtype());
+    return make_update("_assign_sub", "moving_average_update", x, (x - v) * decay);
   };
   register_op(ma);
 
-  OpDef pt;
-  pt.signature = "print_tensor(x: tensor, message: str = '')";
-  pt.doc = "Same value as x; when evaluated, prints message and the value to stdout.";
+  OpDef pt = def("print_tensor(x: tensor, message: str = '')",
+                 "Same value as x; when evaluated, prints message and the value to stdout.");
   pt.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; };
   pt.forward = [](KernelCtx& ctx) {
-    printer()(ctx.attrs().s("message") + " " + tensor_to_string(ctx.in[0]) + "\n");
+    printer()(ctx.attrs().s("message"), ctx.in[0]);
     return ctx.in[0];
   };
   pt.grad = [](const Expr&, const Expr& g) { return std::vector<Expr>{g}; };

@@ -6,7 +6,10 @@
 #include "keras_cpp/expr.h"
 
 namespace keras_cpp {
-bool is_update_handle(const Expr& e);  // made by update/update_add/update_sub/moving_average_update
-void set_print_function(std::function<void(const std::string&)> f);  // print_tensor's sink
+// Made by update/update_add/update_sub/moving_average_update (ops flagged kAssign).
+bool is_update_handle(const Expr& e);
+// print_tensor's sink: the message and the value (default: numpy-like text on std::cout).
+using PrintFunction = std::function<void(const std::string& message, const Tensor& value)>;
+void set_print_function(PrintFunction f);
 std::string tensor_to_string(const Tensor& t);
 }  // namespace keras_cpp

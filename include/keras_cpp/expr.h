@@ -68,6 +68,7 @@ class Attrs {
 enum class NodeKind : uint8_t { op, placeholder, variable, constant };
 
 // A variable's current value. Updates swap the tensor; they never write into its storage.
+// A Function call that updates the variable holds `mu` from its first read to its commit.
 struct VarState {
   std::mutex mu;
   keras_cpp::Tensor value;
@@ -77,6 +78,8 @@ struct Node {
   NodeKind kind = NodeKind::op;
   const OpDef* op = nullptr;  // null for leaves
   std::vector<std::shared_ptr<Node>> inputs;
+  // Control dependencies: run before this node in a Function call (no data flows from them).
+  std::vector<std::shared_ptr<Node>> deps;
   Attrs attrs;
   Shape shape;              // static shape, kUnknownDim for None
   bool rank_known = true;   // false: placeholder(shape=None, ndim=None)
@@ -123,5 +126,18 @@ Expr call(const std::string& op, std::vector<Value> args);
 // Read or replace a variable's current value (shape must match; value is cast to its dtype).
 Tensor get_value(const Expr& var);
 void set_value(const Expr& var, const Tensor& value);
+
+// While alive, every op node built on this thread gets `ops` as control dependencies (on top of
+// those of enclosing scopes; `replace` starts from none, as TF's control_dependencies(None)).
+class ControlDependencies {
+ public:
+  explicit ControlDependencies(const std::vector<Expr>& ops, bool replace = false);
+  ~ControlDependencies();
+  ControlDependencies(const ControlDependencies&) = delete;
+  ControlDependencies& operator=(const ControlDependencies&) = delete;
+};
+// The same as push/pop calls (for Python's context manager); pops must match pushes.
+void push_control_dependencies(const std::vector<Expr>& ops, bool replace);
+void pop_control_dependencies();
 
 }  // namespace keras_cpp

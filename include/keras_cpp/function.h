@@ -14,19 +14,24 @@ class Plan;  // exec/plan.h
 
 class Function {
  public:
-  // `updates`: (variable, new value) pairs. All outputs and all new values are computed from
-  // the pre-call state; then the variables are assigned. `post_outputs` are evaluated after the
-  // updates (Keras's stateful metrics read the updated state).
+  // `update_ops`: update ops (update, update_add, ...) or any tensors run on every call, after
+  // the outputs they do not feed. `updates`: (variable, new value) pairs, the same as
+  // update(variable, new value) appended to update_ops. Within a call, a node reading a variable
+  // sees the value from the start of the call unless it depends (through its inputs or control
+  // dependencies) on an update of that variable; then it sees that update's result. Updates of
+  // one variable apply one after another; all of a call's updates are committed together when
+  // the call succeeds (a failing call changes nothing).
   Function(std::vector<Expr> inputs, std::vector<Expr> outputs,
-           std::vector<std::pair<Expr, Expr>> updates = {}, std::vector<Expr> post_outputs = {});
+           std::vector<std::pair<Expr, Expr>> updates = {}, std::vector<Expr> update_ops = {});
   ~Function();
-  // Feeds in `inputs` order (cast to each placeholder's dtype when they differ). Returns
-  // outputs then post_outputs. Thread-safe (calls are serialized).
+  // Feeds in `inputs` order (cast to each placeholder's dtype when they differ). Thread-safe:
+  // calls of one Function are serialized, and calls updating the same variable hold its lock
+  // from their first read to their commit (so no update is lost).
   std::vector<Tensor> operator()(const std::vector<Tensor>& feeds);
   size_t num_steps() const;
 
  private:
-  std::unique_ptr<Plan> plan_, post_;
+  std::unique_ptr<Plan> plan_;
   std::mutex mu_;
 };
 

@@ -20,7 +20,8 @@
 //
 // Tensors are row-major and refcounted; `Tensor::from_data` copies caller memory, and
 // `Tensor(Storage::wrap(...), ...)` borrows it. Unknown dimensions (Keras `None`) are -1.
-// Threads: kernels use one OpenMP level; set OMP_NUM_THREADS to choose how many.
+// Threads: kernels use one level of threads from keras_cpp's own pool; set_num_threads(n) (or
+// OMP_NUM_THREADS at start-up) chooses how many.
 #pragma once
 #include "autodiff.h"
 #include "config.h"

@@ -109,7 +109,8 @@ Expr sparse_categorical_crossentropy(const Expr& target, const Expr& output, boo
                                      int64_t axis = -1);
 Expr where(const Expr& cond, const Expr& a, const Expr& b);  // elementwise select, broadcasting
 
-// Variable updates: handles that assign when evaluated or listed as Function updates.
+// Variable updates: update ops that assign when evaluated (K.eval, a Function output or update)
+// and yield the new value; see function.h for their order within a call.
 Expr update(const Expr& x, const Expr& new_x);
 Expr update_add(const Expr& x, const Expr& increment);
 Expr update_sub(const Expr& x, const Expr& decrement);

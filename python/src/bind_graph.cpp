@@ -47,6 +47,13 @@ Tensor array_to_tensor(const py::array& a0, bool borrow) {
   return Tensor::from_data(c.data(), shape, t);
 }
 
+// What TF's Session.run returns: an ndarray, or a numpy scalar (np.float32...) for a 0-d value.
+static py::object result_value(Tensor t) {
+  const bool scalar = t.ndim() == 0;
+  py::array a = tensor_to_array(std::move(t));
+  return scalar ? a.attr("__getitem__")(py::tuple()) : py::object(a);
+}
+
 py::array tensor_to_array(Tensor t) {
   // The array owns its memory alone: copy unless this is the last reference (callers move it in).
   if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();
@@ -139,21 +146,30 @@ static py::object shape_tuple(const Node& n) {
 }
 
 // x[...] -> _getitem spec: quads (kind, start, stop, step); kinds 0 int, 1 slice, 2 None, 3 Ellipsis.
-static std::vector<int64_t> index_spec(py::handle key) {
+// Scalar int tensors (x[i], x[i:j]) become kDynIndex entries and extra inputs, in spec order.
+constexpr int64_t kDynIndex = INT64_MIN + 1;
+
+static std::vector<int64_t> index_spec(py::handle key, std::vector<Expr>& dyn) {
   std::vector<int64_t> spec;
   py::tuple items = py::isinstance<py::tuple>(key) ? py::reinterpret_borrow<py::tuple>(key) : py::make_tuple(key);
   const int64_t none = INT64_MIN;
   auto opt = [&](py::handle v) -> int64_t {
     if (v.is_none()) return none;
-    if (py::isinstance<Node>(v)) throw TypeError("[getitem] slice bounds must be Python ints (tensor bounds are not supported)");
+    if (py::isinstance<Node>(v)) {
+      dyn.push_back(Expr(v.cast<std::shared_ptr<Node>>()));
+      return kDynIndex;
+    }
     return py::int_(obj(v)).cast<int64_t>();
   };
   for (auto it : items) {
     if (it.is_none()) spec.insert(spec.end(), {2, 0, 0, 0});
     else if (it.ptr() == Py_Ellipsis) spec.insert(spec.end(), {3, 0, 0, 0});
-    else if (py::isinstance<py::slice>(it)) spec.insert(spec.end(), {1, opt(it.attr("start")), opt(it.attr("stop")), opt(it.attr("step"))});
+    else if (py::isinstance<py::slice>(it)) {
+      int64_t a = opt(it.attr("start")), b = opt(it.attr("stop")), c = opt(it.attr("step"));
+      spec.insert(spec.end(), {1, a, b, c});
+    } else if (py::isinstance<Node>(it)) spec.insert(spec.end(), {0, opt(it), 0, 0});
     else if (py::isinstance<py::int_>(it) || py::hasattr(it, "__index__")) spec.insert(spec.end(), {0, py::int_(obj(it)).cast<int64_t>(), 0, 0});
-    else throw TypeError("[getitem] unsupported index " + std::string(py::repr(it)) + " (ints, slices, None and ... are supported)");
+    else throw TypeError("[getitem] unsupported index " + std::string(py::repr(it)) + " (ints, scalar int tensors, slices, None and ... are supported)");
   }
   return spec;
 }
@@ -187,8 +203,9 @@ void init_graph(py::module_& m) {
       })
       .def("__getitem__", [](py::object self, py::handle key) {
         Attrs a;
-        a.set("spec", Value(index_spec(key)));
-        return py::cast(make_node("_getitem", {Expr(self.cast<std::shared_ptr<Node>>())}, a).node());
+        std::vector<Expr> ins{Expr(self.cast<std::shared_ptr<Node>>())};
+        a.set("spec", Value(index_spec(key, ins)));
+        return py::cast(make_node("_getitem", ins, a).node());
       })
       .def("__neg__", [](py::object a) { return py::cast(negative(Expr(a.cast<std::shared_ptr<Node>>())).node()); })
       .def("__abs__", [](py::object a) { return py::cast(abs(Expr(a.cast<std::shared_ptr<Node>>())).node()); })
@@ -209,7 +226,8 @@ void init_graph(py::module_& m) {
     bool rev = b.rev;
     T.def(b.py, [op, rev](py::object self, py::object other) {
       if (!py::isinstance<Node>(other) && !py::isinstance<py::int_>(other) && !py::isinstance<py::float_>(other) &&
-          !py::isinstance<py::array>(other) && !py::isinstance<py::list>(other) && !py::isinstance<py::tuple>(other))
+          !py::isinstance<py::array>(other) && !py::isinstance<py::list>(other) && !py::isinstance<py::tuple>(other) &&
+          !py::hasattr(other, "__array__"))  // numpy scalars (np.float32(2) * x)
         return py::object(py::reinterpret_borrow<py::object>(Py_NotImplemented));
       return rev ? binop(op, other, self) : binop(op, self, other);
     });
@@ -243,8 +261,20 @@ void init_graph(py::module_& m) {
     Tensor t = array_to_tensor(value, false).astype(dtype_from_name(dtype));
     return constant(t, name).node();
   });
-  m.def("get_value", [](std::shared_ptr<Node> v) { return tensor_to_array(get_value(Expr(v))); });
-  m.def("set_value", [](std::shared_ptr<Node> v, const py::array& a) { set_value(Expr(v), array_to_tensor(a, false)); });
+  // Without the GIL: a call updating the variable holds its lock and may wait for the GIL (print_tensor).
+  m.def("get_value", [](std::shared_ptr<Node> v) {
+    Tensor t;
+    {
+      py::gil_scoped_release nogil;
+      t = get_value(Expr(v));
+    }
+    return result_value(t);
+  });
+  m.def("set_value", [](std::shared_ptr<Node> v, const py::array& a) {
+    Tensor t = array_to_tensor(a, false);
+    py::gil_scoped_release nogil;
+    set_value(Expr(v), t);
+  });
   m.def("gradients", [](std::shared_ptr<Node> loss, std::vector<std::shared_ptr<Node>> wrt) {
     std::vector<Expr> w(wrt.begin(), wrt.end());
     std::vector<Expr> g = gradients(Expr(loss), w);
@@ -253,29 +283,29 @@ void init_graph(py::module_& m) {
     return out;
   });
   m.def("dtype_check", [](const std::string& s) { return std::string(dtype_name(dtype_from_name(s))); });
-  m.def("update_parts", [](std::shared_ptr<Node> n) {
-    if (!is_update_handle(Expr(n))) throw TypeError("not an update handle");
-    return py::make_tuple(py::cast(n->inputs[0]), py::cast(n->inputs[1]));
-  });
   m.def("is_update_handle", [](std::shared_ptr<Node> n) { return is_update_handle(Expr(n)); });
+  m.def("_push_control_dependencies", [](py::object ops) {
+    std::vector<Expr> deps;
+    if (!ops.is_none())
+      for (auto h : ops) deps.push_back(Expr(h.cast<std::shared_ptr<Node>>()));
+    push_control_dependencies(deps, ops.is_none());
+  });
+  m.def("_pop_control_dependencies", &pop_control_dependencies);
   m.def("_set_print", [](py::object write) {
     auto* w = new py::object(write);  // leaked on purpose: never released after interpreter shutdown
-    set_print_function([w](const std::string& s) {
+    set_print_function([w](const std::string& message, const Tensor& value) {
       py::gil_scoped_acquire g;
-      (*w)(s);
+      (*w)(message, tensor_to_array(value));
     });
   });
 
   py::class_<Function>(m, "Function")
       .def(py::init([](std::vector<std::shared_ptr<Node>> inputs, std::vector<std::shared_ptr<Node>> outputs,
-                       std::vector<std::pair<std::shared_ptr<Node>, std::shared_ptr<Node>>> updates,
-                       std::vector<std::shared_ptr<Node>> post) {
-             std::vector<std::pair<Expr, Expr>> u;
-             for (auto& [a, b] : updates) u.emplace_back(Expr(a), Expr(b));
+                       std::vector<std::shared_ptr<Node>> update_ops) {
              return new Function(std::vector<Expr>(inputs.begin(), inputs.end()), std::vector<Expr>(outputs.begin(), outputs.end()),
-                                 u, std::vector<Expr>(post.begin(), post.end()));
+                                 {}, std::vector<Expr>(update_ops.begin(), update_ops.end()));
            }),
-           py::arg("inputs"), py::arg("outputs"), py::arg("updates"), py::arg("post_outputs"))
+           py::arg("inputs"), py::arg("outputs"), py::arg("update_ops"))
       .def("__call__", [](Function& f, py::sequence values) {
         std::vector<py::array> keep;
         std::vector<Tensor> feeds;
@@ -292,7 +322,7 @@ void init_graph(py::module_& m) {
         }
         feeds.clear();
         py::list r;
-        for (auto& t : outs) r.append(tensor_to_array(std::move(t)));
+        for (auto& t : outs) r.append(result_value(std::move(t)));
         return r;
       })
       .def_property_readonly("num_steps", &Function::num_steps);

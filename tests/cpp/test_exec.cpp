@@ -43,3 +43,35 @@ TEST_CASE("long elementwise chains reuse buffers and stay correct") {
   for (int k = 0; k < 3; ++k) CHECK(f({in})[0].item(999) == doctest::Approx(50.0));
   CHECK(in.item(0) == 0.0);
 }
+
+TEST_CASE("update ops assign when evaluated and yield the new value") {
+  Expr v = variable(Tensor::full({2}, DType::float32, 1.0), "v");
+  Expr u = update_add(v, constant(Tensor::full({2}, DType::float32, 2.0)));
+  CHECK(get_value(v).item(0) == 1.0);  // building it does nothing
+  CHECK(eval(u).item(1) == doctest::Approx(3.0));
+  CHECK(eval(u).item(1) == doctest::Approx(5.0));
+  CHECK(get_value(v).item(0) == doctest::Approx(5.0));
+}
+
+TEST_CASE("control dependencies order reads after updates, and a failing call commits nothing") {
+  Expr v = variable(Tensor::scalar(0.0, DType::float32), "v");
+  Expr u = update_add(v, scalar_like(1.0, v));
+  Expr after, before = v * 1.0;
+  {
+    ControlDependencies deps({u});
+    after = v * 1.0;
+  }
+  Function f({}, {before, after});
+  auto out = f({});
+  CHECK(out[0].item() == 0.0);  // no dependency on u: the pre-call value
+  CHECK(out[1].item() == 1.0);
+  CHECK(get_value(v).item() == 1.0);
+  Expr p = placeholder({-1}, DType::float32, "p");
+  Expr w = variable(Tensor::full({2}, DType::float32, 0.0), "w");
+  Function g({p}, {}, {{v, v + 1.0}, {w, p}});
+  CHECK_THROWS_AS(g({Tensor::full({3}, DType::float32, 1.0)}), ValueError);  // w gets a wrong shape
+  CHECK(get_value(v).item() == 1.0);                                          // v untouched too
+  g({Tensor::full({2}, DType::float32, 4.0)});
+  CHECK(get_value(v).item() == 2.0);
+  CHECK(get_value(w).item(1) == 4.0);
+}

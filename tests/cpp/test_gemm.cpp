@@ -1,5 +1,5 @@
 // The sgemm kernels (each micro-kernel forced in turn) against a naive triple loop over odd shapes,
-// transposed operands and padded leading dimensions; and parallel_for's contract.
+// transposed operands and padded leading dimensions.
 #include <atomic>
 #include <cmath>
 #include <stdexcept>
@@ -104,43 +104,4 @@ TEST_CASE("sgemm: K == 0 writes zeros, empty M or N writes nothing") {
   blas::sgemm(0, 4, 3, a.data(), 3, 1, b.data(), 4, 1, d.data(), 4);
   blas::sgemm(2, 0, 3, a.data(), 3, 1, b.data(), 4, 1, d.data(), 4);
   for (float x : d) CHECK(x == 5.f);
-}
-
-TEST_CASE("parallel_for covers [0, n) exactly once, serially when small or nested") {
-  for (int64_t n : {1, 2, 7, 100, 1000, 100003}) {
-    for (int64_t grain : {1, 3, 64, 5000}) {
-      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
-      std::atomic<int> calls{0};
-      parallel_for(n, grain, [&](int64_t b, int64_t e) {
-        ++calls;
-        for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
-      });
-      bool once = true;
-      for (auto& h : hits) once = once && h.load() == 1;
-      CHECK_MESSAGE(once, "n=" << n << " grain=" << grain);
-      if (n < 2 * grain || num_threads() == 1) CHECK(calls.load() == 1);
-    }
-  }
-  std::atomic<int> inner_calls{0}, split{0};
-  parallel_for(64, 1, [&](int64_t, int64_t) {
-    parallel_for(1000, 1, [&](int64_t b, int64_t e) { inner_calls++; if (b != 0 || e != 1000) split++; });
-  });
-  CHECK(inner_calls.load() >= 1);
-  CHECK(split.load() == 0);  // nested: one serial call
-}
-
-TEST_CASE("parallel_for rethrows a chunk's exception and stays usable; concurrent callers work") {
-  CHECK_THROWS_AS(parallel_for(1000, 1, [](int64_t b, int64_t e) { if (b <= 500 && 500 < e) throw std::runtime_error("x"); }), std::runtime_error);
-  std::atomic<int64_t> sum{0};
-  parallel_for(1000, 1, [&](int64_t b, int64_t e) { for (int64_t i = b; i < e; ++i) sum += i; });
-  CHECK(sum.load() == 999 * 1000 / 2);
-  std::atomic<int64_t> s1{0}, s2{0};
-  auto work = [](std::atomic<int64_t>& s) {
-    for (int r = 0; r < 200; ++r) parallel_for(4096, 16, [&](int64_t b, int64_t e) { for (int64_t i = b; i < e; ++i) s += 1; });
-  };
-  std::thread t1(work, std::ref(s1)), t2(work, std::ref(s2));
-  t1.join();
-  t2.join();
-  CHECK(s1.load() == 200 * 4096);
-  CHECK(s2.load() == 200 * 4096);
 }

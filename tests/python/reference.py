@@ -384,3 +384,129 @@ def update_add(x, increment):
 
 def update_sub(x, decrement):
     return x - decrement
+
+
+def elu(x, alpha=1.):
+    x = _float(x)
+    return np.where(x > 0, x, alpha * (np.exp(np.minimum(x, 0)) - 1))
+
+
+def hard_sigmoid(x):
+    return np.clip(0.2 * _float(x) + 0.5, 0., 1.)
+
+
+def l2_normalize(x, axis=None):
+    """x / sqrt(max(sum(x^2), 1e-12)) over axis (all axes for None)."""
+    x = _float(x)
+    return x / np.sqrt(np.maximum(np.sum(x ** 2, axis=_axis(axis), keepdims=True), 1e-12))
+
+
+def in_top_k(predictions, targets, k):
+    """TF: target t is in the top k when fewer than k classes score strictly higher; a target out
+    of range or a row with a non-finite score is never in."""
+    p, t = np.asarray(predictions), np.asarray(targets)
+    out = np.zeros(len(t), bool)
+    for b in range(len(t)):
+        if 0 <= t[b] < p.shape[1] and np.all(np.isfinite(p[b])):
+            out[b] = np.sum(p[b] > p[b, t[b]]) < k
+    return out
+
+
+def _bn_stat(s, x, axis):
+    """A 1-D statistic of a batch_normalization along `axis`, shaped to broadcast with x."""
+    if s is None:
+        return None
+    s = np.asarray(s)
+    if s.ndim == 1 and x.ndim > 1:
+        shape = [1] * x.ndim
+        shape[axis % x.ndim] = s.shape[0]
+        return s.reshape(shape)
+    return s
+
+
+def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=1e-3):
+    x = np.asarray(x)
+    mean, var = _bn_stat(mean, x, axis), _bn_stat(var, x, axis)
+    beta, gamma = _bn_stat(beta, x, axis), _bn_stat(gamma, x, axis)
+    y = (x - mean) / np.sqrt(var + epsilon)
+    if gamma is not None:
+        y = y * gamma
+    return y + beta if beta is not None else y
+
+
+def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
+    """(normalized x, mean, variance) over reduction_axes; gamma/beta hold the kept axes' values."""
+    x = np.asarray(x)
+    axes = tuple(a % x.ndim for a in reduction_axes)
+    mean, var = x.mean(axis=axes), x.var(axis=axes)
+    shape = [1 if i in axes else x.shape[i] for i in range(x.ndim)]
+    g = None if gamma is None else np.asarray(gamma).reshape(shape)
+    b = None if beta is None else np.asarray(beta).reshape(shape)
+    y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + epsilon)
+    if g is not None:
+        y = y * g
+    if b is not None:
+        y = y + b
+    return y, mean, var
+
+
+def int_shape(x):
+    return tuple(np.shape(x))
+
+
+# ---------------------------------------------------------------- creation (dtype None: floatx)
+def floatx():
+    from keras_cpp import backend as K
+    return K.floatx()
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    """TF's constant: a scalar fills `shape`, a value of the same size is reshaped to it."""
+    v = np.asarray(value, dtype=dtype or floatx())
+    if shape is not None:
+        v = np.full(shape, v.reshape(()), v.dtype) if v.size == 1 else v.reshape(shape)
+    return v
+
+
+def variable(value, dtype=None, name=None, constraint=None):
+    return np.array(value, dtype=dtype or floatx())
+
+
+def _shape(shape):
+    return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
+
+
+def zeros(shape, dtype=None, name=None):
+    return np.zeros(_shape(shape), dtype=dtype or floatx())
+
+
+def ones(shape, dtype=None, name=None):
+    return np.ones(_shape(shape), dtype=dtype or floatx())
+
+
+def eye(size, dtype=None, name=None):
+    n, m = (size, size) if np.isscalar(size) else tuple(size)
+    return np.eye(n, m, dtype=dtype or floatx())
+
+
+def cast_to_floatx(x):
+    return np.asarray(x, dtype=floatx())
+
+
+def in_train_phase(x, alt, training=None):
+    """training: 0/1 (or a scalar tensor's value); None is the learning phase, 0 when unfed."""
+    return np.array(x if (0 if training is None else np.asarray(training).item()) else alt)
+
+
+def in_test_phase(x, alt, training=None):
+    return in_train_phase(alt, x, training)
+
+
+def to_dense(tensor):
+    return np.array(tensor)
+
+
+from reference_conv import *  # noqa: E402,F401,F403  (conv*, depthwise/separable, pool*, local_conv*)
+from reference_shape import *  # noqa: E402,F401,F403  (concatenate ... resize_volumes, arange, size)
+from reference_random import *  # noqa: E402,F401,F403  (checkers: random_*, dropout)
+from reference_seq import *  # noqa: E402,F401,F403  (rnn, map_fn, foldl, foldr, switch, ctc_*)

@@ -14,11 +14,6 @@ import types
 import numpy as np
 import pytest
 
-# Config functions whose behaviour this module (with test_loader.py) tests.
-COVERED = ['backend', 'cast_to_floatx', 'eager', 'epsilon', 'floatx', 'image_data_format',
-           'image_dim_ordering', 'normalize_data_format', 'set_epsilon', 'set_floatx',
-           'set_image_data_format', 'set_image_dim_ordering', 'symbolic']
-
 _spec = importlib.util.find_spec('keras_cpp')
 PACKAGE_ROOT = os.path.dirname(os.path.dirname(_spec.origin)) if _spec and _spec.origin else None
 
@@ -301,7 +296,7 @@ def test_state_lives_in_the_cpp_core(K):
 @pytest.mark.parametrize('bad', ['float8', 'int32', 'Float32', None, ['float32'], {}, np.float32])
 def test_set_floatx_rejects_with_allowed_values(K, bad):
     K.set_floatx('float64')
-    with pytest.raises(ValueError, match=r'^Unknown floatx type: .*; expected one of '
+    with pytest.raises(ValueError, match=r'^\[set_floatx\] Unknown floatx type: .*; expected one of '
                                          r'float16, float32, float64$'):
         K.set_floatx(bad)
     assert K.floatx() == 'float64'

@@ -6,14 +6,7 @@ import pytest
 
 from keras_cpp import backend as K
 
-# Hand-written (Python-level) K functions whose behaviour this module tests.
-COVERED = ['batch_get_value', 'batch_set_value', 'clear_session', 'constant', 'count_params',
-           'dtype', 'eval', 'eye', 'function', 'get_uid', 'get_value', 'gradients', 'in_test_phase',
-           'in_train_phase', 'int_shape', 'is_keras_tensor', 'is_placeholder', 'is_tensor',
-           'is_variable', 'learning_phase', 'name_scope', 'ndim', 'ones', 'placeholder',
-           'print_tensor', 'reset_uids', 'set_learning_phase', 'set_value', 'stop_gradient',
-           'update', 'update_add', 'update_sub', 'moving_average_update', 'variable', 'zeros',
-           'is_sparse', 'to_dense', 'control_dependencies', 'manual_variable_initialization']
+import gradcheck
 
 
 def _f32(x):
@@ -146,15 +139,13 @@ def test_hessian_vector_through_tanh_and_dot():
     g = K.gradients(loss, [w])[0]
     h = K.gradients(K.sum(g * g), [w])[0]  # gradient of |grad|^2, checked numerically
     f = K.function([], [K.sum(g * g)])
-    num = np.zeros_like(w0)
-    for i in np.ndindex(*w0.shape):
-        for s in (1, -1):
-            wp = w0.copy()
-            wp[i] += s * 1e-6
-            K.set_value(w, wp)
-            num[i] += s * f([])[0] / 2e-6
+
+    def sq_norm(v):
+        K.set_value(w, v)
+        return float(f([])[0])
+    num = gradcheck.numeric_gradient(sq_norm, w0)
     K.set_value(w, w0)
-    np.testing.assert_allclose(K.eval(h), num, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(K.eval(h), num, rtol=gradcheck.GRAD_TOL[0], atol=gradcheck.GRAD_TOL[1])
 
 
 def test_gradient_none_for_unconnected_variables():
@@ -457,13 +448,17 @@ def test_sparse_placeholder_accepts_scipy_and_to_dense():
     assert K.to_dense(x) is x
 
 
-def test_control_dependencies_is_a_context_that_keeps_values():
+def test_control_dependencies_run_their_updates_first():
     v = K.variable(np.array([1., 2.]))
     with K.control_dependencies([K.update_add(v, np.array([1., 1.]))]):
-        y = v * 2.
+        y = v * 2.           # made inside: runs the update first and reads the new value
     with K.control_dependencies(None):
-        z = y + 1.
-    np.testing.assert_allclose(K.eval(z), [3., 5.])
+        z = y + 1.           # no deps of its own, but it reads y
+    np.testing.assert_allclose(K.eval(z), [5., 7.])
+    np.testing.assert_allclose(K.get_value(v), [2., 3.])
+    np.testing.assert_allclose(K.eval(z), [7., 9.])  # each evaluation runs the update once
+    w = v * 1.               # made outside: no update
+    np.testing.assert_allclose(K.eval(w), [3., 4.])
 
 
 def test_manual_variable_initialization_flag_keeps_initial_values():

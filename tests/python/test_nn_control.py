@@ -1,10 +1,7 @@
 """NN helpers (elu, hard_sigmoid, l2_normalize, in_top_k, batch normalization) and control flow
-(map_fn, foldl, foldr, switch), plus get_variable_shape / is_symbolic (issue 4, nn group).
-
-Each function: forward vs a numpy reference written like Keras's numpy_backend.py over shape
-cases and dtypes, a float64 central-difference gradient check (or the non-differentiable flag),
-bad inputs raising errors that name the function, and the semantics_checklist.md lines as
-exact values. map_fn/foldl/foldr also check that fn is traced exactly once.
+(map_fn, foldl, foldr, switch), beyond the op table's sweep (op_table.py: values, gradients and
+errors over shapes and dtypes): the semantics_checklist.md lines as exact values, fn traced
+exactly once, unknown batch sizes, tensors captured by the body, Python conditions and callables.
 """
 import numpy as np
 import pytest
@@ -12,49 +9,9 @@ import pytest
 from keras_cpp import backend as K
 from keras_cpp import _core
 
-COVERED = ['elu', 'hard_sigmoid', 'l2_normalize', 'in_top_k', 'batch_normalization',
-           'normalize_batch_in_training', 'map_fn', 'foldl', 'foldr', 'switch',
-           'get_variable_shape', 'is_symbolic']
+import gradcheck
 
 RNG = np.random.RandomState(1234)
-
-
-# ---------------------------------------------------------------- numpy references
-def np_elu(x, alpha=1.0):
-    return np.where(x > 0, x, alpha * (np.exp(np.minimum(x, 0)) - 1))
-
-
-def np_hard_sigmoid(x):
-    return np.clip(0.2 * x + 0.5, 0.0, 1.0)
-
-
-def np_l2_normalize(x, axis=None):
-    ax = tuple(axis) if isinstance(axis, list) else axis
-    return x / np.sqrt(np.maximum(np.sum(x ** 2, axis=ax, keepdims=True), 1e-12))
-
-
-def np_in_top_k(p, t, k):
-    out = np.zeros(len(t), bool)
-    for b in range(len(t)):
-        if 0 <= t[b] < p.shape[1] and np.all(np.isfinite(p[b])):
-            out[b] = np.sum(p[b] > p[b, t[b]]) < k
-    return out
-
-
-def np_batch_normalization(x, mean, var, beta, gamma, epsilon=1e-3):
-    y = (x - mean) / np.sqrt(var + epsilon)
-    if gamma is not None:
-        y = y * gamma
-    return y + beta if beta is not None else y
-
-
-def np_normalize_batch_in_training(x, gamma, beta, axes, epsilon=1e-3):
-    mean = x.mean(axis=tuple(axes))
-    var = x.var(axis=tuple(axes))
-    shape = [1 if i in axes else x.shape[i] for i in range(x.ndim)]
-    g = None if gamma is None else gamma.reshape(shape)
-    b = None if beta is None else beta.reshape(shape)
-    return np_batch_normalization(x, mean.reshape(shape), var.reshape(shape), b, g, epsilon), mean, var
 
 
 # ---------------------------------------------------------------- helpers
@@ -66,43 +23,7 @@ def c(a, dtype='float32'):
     return K.constant(np.asarray(a), dtype=dtype)
 
 
-def grad_check(build, *arrays, eps=1e-6, rtol=1e-4, atol=1e-6):
-    """Compare K.gradients of sum(build(...) * w) with float64 central differences."""
-    phs = [K.placeholder(shape=a.shape, dtype='float64') for a in arrays]
-    out = build(*phs)
-    shape = K.function(phs, [out])(list(arrays))[0].shape
-    w = K.constant(RNG.uniform(0.5, 1.5, size=shape), dtype='float64')
-    loss = K.sum(out * w)
-    grads = K.gradients(loss, phs)
-    assert all(g is not None for g in grads)
-    f = K.function(phs, [loss] + grads)
-    res = f(list(arrays))
-    for i, a in enumerate(arrays):
-        num = np.zeros_like(a)
-        for j in range(a.size):
-            ap, am = a.copy(), a.copy()
-            ap.flat[j] += eps
-            am.flat[j] -= eps
-            fp = f([ap if k == i else arrays[k] for k in range(len(arrays))])[0]
-            fm = f([am if k == i else arrays[k] for k in range(len(arrays))])[0]
-            num.flat[j] = (fp - fm) / (2 * eps)
-        np.testing.assert_allclose(res[1 + i], num, rtol=rtol, atol=atol)
-
-
-SHAPES = [(), (3,), (2, 0, 3), (4, 1, 5)]
-
-
 # ---------------------------------------------------------------- elu / hard_sigmoid
-@pytest.mark.parametrize('shape', SHAPES)
-@pytest.mark.parametrize('dtype', ['float32', 'float64'])
-@pytest.mark.parametrize('alpha', [1.0, 0.5])
-def test_elu_forward(shape, dtype, alpha):
-    x = np.asarray(RNG.randn(*shape)).astype(dtype) * 3
-    y = ev(K.elu(c(x, dtype), alpha))
-    assert y.dtype == dtype and y.shape == shape
-    np.testing.assert_allclose(y, np_elu(x, alpha), rtol=1e-6, atol=1e-7)
-
-
 def test_elu_checklist_and_ints():
     np.testing.assert_allclose(ev(K.elu(c([-1., 0., 1.]), 0.5)), [-0.31606, 0, 1], atol=1e-5)
     y = ev(K.elu(c([-1, 2], 'int32')))
@@ -110,26 +31,11 @@ def test_elu_checklist_and_ints():
     np.testing.assert_allclose(y, [np.exp(-1) - 1, 2], rtol=1e-6)
 
 
-def test_elu_grad():
-    grad_check(lambda x: K.elu(x, 0.7), RNG.randn(3, 4) + 0.05)
+def test_elu_grad_does_not_overflow():
     # The unused exp branch must not overflow into 0 * inf = nan.
     x = K.placeholder(shape=(2,))
     g = K.function([x], K.gradients(K.sum(K.elu(x)), [x]))([np.array([100., -1.], 'float32')])[0]
     np.testing.assert_allclose(g, [1, np.exp(-1)], rtol=1e-6)
-
-
-def test_elu_errors():
-    with pytest.raises(TypeError, match='elu'):
-        K.elu(c([True, False], 'bool'))
-
-
-@pytest.mark.parametrize('shape', SHAPES)
-@pytest.mark.parametrize('dtype', ['float32', 'float64'])
-def test_hard_sigmoid_forward(shape, dtype):
-    x = np.asarray(RNG.randn(*shape)).astype(dtype) * 4
-    y = ev(K.hard_sigmoid(c(x, dtype)))
-    assert y.dtype == dtype and y.shape == shape
-    np.testing.assert_allclose(y, np_hard_sigmoid(x), rtol=1e-6, atol=1e-7)
 
 
 def test_hard_sigmoid_checklist():
@@ -137,23 +43,7 @@ def test_hard_sigmoid_checklist():
     np.testing.assert_allclose(y, [0, 0, .3, .5, .7, 1, 1], atol=1e-7)
 
 
-def test_hard_sigmoid_grad_and_errors():
-    grad_check(K.hard_sigmoid, np.array([[-3.1, -1.2, 0.3], [1.7, 2.2, 4.0]]))
-    with pytest.raises(TypeError, match='hard_sigmoid'):
-        K.hard_sigmoid(c([True], 'bool'))
-
-
 # ---------------------------------------------------------------- l2_normalize
-@pytest.mark.parametrize('shape,axis', [((3,), None), ((3,), 0), ((2, 3), -1), ((2, 3), 0), ((2, 3, 4), [0, 2]),
-                                        ((2, 0, 3), 1), ((4, 1, 5), None), ((1, 1), -1)])
-@pytest.mark.parametrize('dtype', ['float32', 'float64'])
-def test_l2_normalize_forward(shape, axis, dtype):
-    x = np.asarray(RNG.randn(*shape)).astype(dtype)
-    y = ev(K.l2_normalize(c(x, dtype), axis=axis))
-    assert y.dtype == dtype and y.shape == shape
-    np.testing.assert_allclose(y, np_l2_normalize(x, axis), rtol=1e-5, atol=1e-7)
-
-
 def test_l2_normalize_checklist():
     np.testing.assert_allclose(ev(K.l2_normalize(c([3., 4.]), 0)), [.6, .8], rtol=1e-6)
     np.testing.assert_array_equal(ev(K.l2_normalize(c([0., 0.]), 0)), [0, 0])
@@ -165,13 +55,6 @@ def test_l2_normalize_checklist():
     np.testing.assert_allclose(y, [.6, .8], rtol=1e-3)
 
 
-def test_l2_normalize_grad_and_errors():
-    grad_check(lambda x: K.l2_normalize(x, axis=-1), RNG.randn(3, 4))
-    grad_check(lambda x: K.l2_normalize(x), RNG.randn(2, 3))
-    with pytest.raises(ValueError, match='l2_normalize'):
-        K.l2_normalize(c([[1., 2.]]), axis=2)
-
-
 # ---------------------------------------------------------------- in_top_k
 def test_in_top_k_checklist():
     p = c([[.1, .5, .5, .2]])
@@ -179,20 +62,6 @@ def test_in_top_k_checklist():
     def f(t, k):
         return bool(ev(K.in_top_k(p, c([t], 'int32'), k))[0])
     assert f(2, 1) and f(1, 1) and not f(3, 2) and f(3, 3) and not f(1, 0) and f(3, 4)
-
-
-@pytest.mark.parametrize('pdt', ['float32', 'float64'])
-@pytest.mark.parametrize('tdt', ['int32', 'int64'])
-@pytest.mark.parametrize('k', [-1, 0, 1, 2, 5, 7])
-def test_in_top_k_forward(pdt, tdt, k):
-    p = RNG.randint(0, 4, size=(6, 5)).astype(pdt)  # many ties
-    t = np.array([0, 1, 2, 3, 4, 7], dtype=tdt)     # 7: out of range
-    p[1, 2] = np.nan
-    p[2, 0] = np.inf
-    y = ev(K.in_top_k(c(p, pdt), c(t, tdt), k))
-    assert y.dtype == bool and y.shape == (6,)
-    np.testing.assert_array_equal(y, np_in_top_k(p, t, k))
-    assert not y[1] and not y[2] and not y[5]
 
 
 def test_in_top_k_placeholders_and_flags():
@@ -204,15 +73,6 @@ def test_in_top_k_placeholders_and_flags():
     assert _core._ops['in_top_k'][3]  # registered non-differentiable
 
 
-def test_in_top_k_errors():
-    with pytest.raises(ValueError, match='in_top_k'):
-        K.in_top_k(c([.1, .2]), c([0], 'int32'), 1)
-    with pytest.raises(ValueError, match='in_top_k'):
-        K.in_top_k(c([[.1, .2]]), c([0, 1], 'int32'), 1)
-    with pytest.raises(TypeError, match='in_top_k'):
-        K.in_top_k(c([[.1, .2]]), c([0.]), 1)
-
-
 # ---------------------------------------------------------------- batch normalization
 def test_batch_normalization_checklist():
     one = c(1.)
@@ -220,32 +80,10 @@ def test_batch_normalization_checklist():
     np.testing.assert_allclose(ev(K.batch_normalization(c([2.]), c(1.), c(1.), None, None)), [1 / np.sqrt(1.001)], rtol=1e-6)
 
 
-@pytest.mark.parametrize('dtype', ['float32', 'float64'])
-@pytest.mark.parametrize('case', ['2d', '4d_last', '4d_first_bcast', '4d_first_1d', 'empty', 'no_gamma', 'no_beta'])
-def test_batch_normalization_forward(dtype, case):
-    shape, stat, axis = {'2d': ((5, 3), (3,), -1), '4d_last': ((2, 3, 4, 3), (3,), -1),
-                         '4d_first_bcast': ((2, 3, 4, 5), (1, 3, 1, 1), 1), '4d_first_1d': ((2, 3, 4, 5), (3,), 1),
-                         'empty': ((0, 3), (3,), -1), 'no_gamma': ((4, 2), (2,), -1), 'no_beta': ((4, 2), (2,), 1)}[case]
-    x = np.asarray(RNG.randn(*shape)).astype(dtype)
-    m, b, g = (RNG.randn(*stat).astype(dtype) for _ in range(3))
-    v = RNG.uniform(0.1, 2, size=stat).astype(dtype)
-    g = None if case == 'no_gamma' else g
-    b = None if case == 'no_beta' else b
-    y = ev(K.batch_normalization(c(x, dtype), c(m, dtype), c(v, dtype), None if b is None else c(b, dtype),
-                                 None if g is None else c(g, dtype), axis=axis, epsilon=1e-3))
-    bshape = [1] * len(shape)
-    bshape[axis] = shape[axis]
-    rs = (lambda a: a.reshape(bshape)) if case == '4d_first_1d' else (lambda a: a)
-    ref = np_batch_normalization(x, rs(m), rs(v), None if b is None else rs(b), None if g is None else rs(g))
-    assert y.dtype == dtype and y.shape == shape
-    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-6)
-
-
-def test_batch_normalization_grad_and_errors():
-    grad_check(lambda x, m, v, b, g: K.batch_normalization(x, m, v, b, g, epsilon=1e-3),
-               RNG.randn(4, 3), RNG.randn(3), RNG.uniform(.5, 2, 3), RNG.randn(3), RNG.randn(3))
-    with pytest.raises(ValueError, match='batch_normalization'):
-        K.batch_normalization(c([[1.]]), c([1.]), c([1.]), None, None, axis=3)
+def test_normalize_batch_in_training_returns_a_tuple_with_static_shapes():
+    out = K.normalize_batch_in_training(K.placeholder(shape=(None, 4, 3)), None, None, [0, 1])
+    assert isinstance(out, tuple) and len(out) == 3
+    assert K.int_shape(out[0]) == (None, 4, 3) and K.int_shape(out[1]) == (3,) and K.int_shape(out[2]) == (3,)
 
 
 def test_normalize_batch_in_training_checklist():
@@ -254,30 +92,6 @@ def test_normalize_batch_in_training_checklist():
     np.testing.assert_allclose(mean, [3, 20], rtol=1e-6)
     np.testing.assert_allclose(var, [2.666667, 66.666667], rtol=1e-6)
     np.testing.assert_allclose(normed[:, 0], [-1.224515, 0, 1.224515], rtol=1e-5)
-
-
-@pytest.mark.parametrize('shape,axes', [((5, 3), [0]), ((2, 3, 4, 5), [0, 2, 3]), ((2, 4, 4, 3), [0, 1, 2]),
-                                        ((3, 4, 2), [0, 1]), ((2, 3, 4), [0, 2]), ((1, 3), [0])])
-@pytest.mark.parametrize('affine', [True, False])
-def test_normalize_batch_in_training_forward(shape, axes, affine):
-    x = RNG.randn(*shape).astype('float32') * 2 + 1
-    kept = [shape[i] for i in range(len(shape)) if i not in axes]
-    g = RNG.randn(*kept).astype('float32').reshape(-1) if affine else None  # 1-D over the kept axes
-    b = RNG.randn(*kept).astype('float32').reshape(-1) if affine else None
-    out = K.normalize_batch_in_training(c(x), None if g is None else c(g), None if b is None else c(b), axes, epsilon=1e-3)
-    assert isinstance(out, tuple) and len(out) == 3
-    ref = np_normalize_batch_in_training(x, g, b, axes)
-    for got, want in zip(out, ref):
-        np.testing.assert_allclose(ev(got), want, rtol=1e-4, atol=1e-5)
-    assert K.int_shape(out[1]) == tuple(kept)
-
-
-def test_normalize_batch_in_training_grad_and_errors():
-    grad_check(lambda x, g, b: K.normalize_batch_in_training(x, g, b, [0, 2])[0],
-               RNG.randn(3, 2, 2), RNG.randn(2), RNG.randn(2))
-    grad_check(lambda x: K.normalize_batch_in_training(x, None, None, [0])[2], RNG.randn(4, 2))
-    with pytest.raises(ValueError, match='normalize_batch_in_training'):
-        K.normalize_batch_in_training(c([[1., 2.]]), None, None, [2])
 
 
 # ---------------------------------------------------------------- map_fn / foldl / foldr
@@ -301,14 +115,6 @@ def test_map_fn_values_and_single_trace():
     np.testing.assert_allclose(ev(y), np.tanh(x @ w) * 2, rtol=1e-5)
     K.gradients(K.sum(y), [W])
     assert fn.calls == 1
-
-
-@pytest.mark.parametrize('shape', [(4,), (3, 2), (2, 0), (1, 1, 3), (0, 3)])
-def test_map_fn_shapes(shape):
-    x = np.asarray(RNG.randn(*shape))
-    y = ev(K.map_fn(lambda r: K.square(r) + 1., c(x, 'float64')))
-    assert y.dtype == 'float64' and y.shape == shape
-    np.testing.assert_allclose(y, x ** 2 + 1)
 
 
 def test_map_fn_dtype_and_ints():
@@ -348,20 +154,14 @@ def test_map_fn_inputs_unchanged():
     np.testing.assert_array_equal(K.get_value(V), v)
 
 
-def test_map_fn_grad():
+def test_map_fn_grad_through_a_captured_tensor():
     w = RNG.randn(2, 3)
-    grad_check(lambda x, W: K.map_fn(lambda r: K.sin(K.dot(K.expand_dims(r, 0), W)) * K.exp(W[0]), x), RNG.randn(4, 2), w)
+    gradcheck.check_gradients(lambda x, W: K.map_fn(lambda r: K.sin(K.dot(K.expand_dims(r, 0), W)) * K.exp(W[0]), x),
+                              [RNG.randn(4, 2), w])
     # a tensor the body does not depend on has gradient None
     x, z = K.placeholder(shape=(3,)), K.placeholder(shape=(3,))
     assert K.gradients(K.sum(K.map_fn(lambda r: r * 2., x) + 0. * K.sum(z)), [x, z])[0] is not None
     assert K.gradients(K.sum(K.map_fn(lambda r: r * 2., x)), [z]) == [None]
-
-
-def test_map_fn_errors():
-    with pytest.raises(ValueError, match='map_fn'):
-        K.map_fn(lambda r: r, c(1.))
-    with pytest.raises(TypeError, match='map_fn'):
-        K.map_fn(lambda r: (r, r), c([1., 2.]))
 
 
 def test_fold_checklist_order():
@@ -402,19 +202,11 @@ def test_fold_in_function_unknown_batch():
     assert fn.calls == 2
 
 
-def test_fold_grad():
-    grad_check(lambda e: K.foldl(lambda a, x: a * x + K.sin(x), e), RNG.randn(4, 2))
-    grad_check(lambda e, i, w: K.foldr(lambda a, x: K.tanh(a * w + x), e, initializer=i), RNG.randn(3, 2), RNG.randn(2), RNG.randn(2))
-    grad_check(lambda e, w: K.foldl(lambda a, x: a + K.sum(x * w), e, initializer=0.), RNG.randn(3, 2), RNG.randn(2))
-
-
-def test_fold_errors():
-    with pytest.raises(ValueError, match='foldl'):
-        K.foldl(lambda a, x: K.sum(a), c([[1., 2.]]))
-    with pytest.raises(ValueError, match='foldr'):
-        K.foldr(lambda a, x: a, c(3.))
-    with pytest.raises(TypeError, match='foldl'):
-        K.foldl(lambda a, x: K.cast(a, 'float64'), c([1., 2.]))
+def test_fold_grad_through_captured_tensors():
+    gradcheck.check_gradients(lambda e, i, w: K.foldr(lambda a, x: K.tanh(a * w + x), e, initializer=i),
+                              [RNG.randn(3, 2), RNG.randn(2), RNG.randn(2)])
+    gradcheck.check_gradients(lambda e, w: K.foldl(lambda a, x: a + K.sum(x * w), e, initializer=0.),
+                              [RNG.randn(3, 2), RNG.randn(2)])
 
 
 # ---------------------------------------------------------------- switch
@@ -429,21 +221,13 @@ def test_switch_scalar_picks_whole_branch():
     np.testing.assert_array_equal(ev(K.switch(c(False, 'bool'), lambda: c([1., 2.]), lambda: c([3., 4.]))), [3, 4])
 
 
-def test_switch_elementwise_checklist_and_errors():
+def test_switch_elementwise_checklist():
     y = ev(K.switch(c([1, 0], 'int32'), c(np.ones((2, 3))), c(np.zeros((2, 3)))))
     np.testing.assert_array_equal(y, [[1, 1, 1], [0, 0, 0]])
     y = ev(K.switch(c([[True, False]], 'bool'), c([[1., 2.]]), 0.))
     np.testing.assert_array_equal(y, [[1, 0]])
     assert ev(K.switch(c(True, 'bool'), 1, 0)).dtype == 'int32'
     np.testing.assert_array_equal(ev(K.switch(np.array([True, False]), c([1., 2.]), c([3., 4.]))), [1, 4])
-    with pytest.raises(ValueError, match='switch'):
-        K.switch(c([[1, 0]], 'int32'), c([1., 2.]), c([3., 4.]))
-
-
-def test_switch_grad():
-    grad_check(lambda a, b: K.switch(K.constant(1, dtype='int32'), a, b) + K.switch(K.constant(0., dtype='float64'), a * 2, b * 3),
-               RNG.randn(2, 3), RNG.randn(2, 3))
-    grad_check(lambda a, b: K.switch(K.constant([True, False], dtype='bool'), a, b), RNG.randn(2, 3), RNG.randn(2, 3))
 
 
 # ---------------------------------------------------------------- small ones

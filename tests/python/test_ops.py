@@ -1,153 +1,208 @@
-"""Forward values of every op in op_table.py against its numpy reference, over the row's shape
-cases and dtypes, in four ways: fed placeholders, numpy arrays passed directly (constants),
-non-contiguous fed arrays, and transposed tensors (K.permute_dimensions views)."""
+"""Forward sweep of op_table.py: every row's samples and dtypes against its numpy reference.
+
+'pure' rows run in five ways: fed placeholders, numpy arrays passed directly (constants),
+non-contiguous and Fortran-ordered fed arrays, and transposed tensors (K.permute_dimensions views);
+the static shape must agree with the value and no input may be modified. 'random' rows check the
+distribution and that a seed gives the same numbers; 'contract' rows call the name and check what
+it returned or did, with the configuration restored afterwards."""
 import numpy as np
 import pytest
 
 from keras_cpp import backend as K
-from keras_cpp import _core
 
-import op_table
-from op_table import OPS, FLOATS
+import reference as R
+from op_info import BIG_TOL, FLOATS, noncontig, rng_for  # noqa: F401  (BIG_TOL: parallel_sweep)
+from op_table import OPS
 
-PARAMS = [pytest.param(op, d, id='%s-%s' % (op.name, d)) for op in OPS for d in op.dtypes]
+
+def params(kind):
+    return [pytest.param(op, d, id='%s-%s' % (op.name, d), marks=op.marks('forward-%s' % d))
+            for op in OPS if op.kind == kind for d in op.dtypes]
+
+
 MODES = ('feed', 'const', 'noncontig', 'fortran', 'permuted')
 
 
-def _rng(name, dtype):
-    return np.random.default_rng(abs(hash((name, dtype))) % (2 ** 32))
-
-
 def _ref(op, sample):
-    """The reference computed in float64 for float inputs (int and bool inputs as they are)."""
-    args = [a.astype('float64') if isinstance(a, np.ndarray) and a.dtype.kind == 'f' else a for a in sample.args]
-    return np.asarray(op.ref(*args, **sample.kwargs))
+    """The reference in float64 for float inputs (int and bool inputs as they are)."""
+    args, kwargs = sample.cast_floats('float64').bind(R, values=lambda a: a)
+    return op.ref(*args, **kwargs)
 
 
-def _noncontig(a):
-    """The same values in a non-C-contiguous buffer."""
-    if a.ndim == 0:
-        return a
-    big = np.zeros(a.shape[:-1] + (2 * a.shape[-1],), a.dtype)
-    big[..., ::2] = a
-    v = big[..., ::2]
-    if a.size > 1:
-        assert not v.flags.c_contiguous or a.shape[-1] <= 1
-    return v
+def leaves(out):
+    if isinstance(out, (list, tuple)):
+        return [x for o in out for x in leaves(o)]
+    return [out]
 
 
-def _run(op, sample, mode):
-    """Evaluate op on the sample in `mode`; returns a numpy array."""
-    args = sample.args
-    if mode == 'const':
-        return K.eval(op.op(*args, **sample.kwargs))
-    phs, feeds, call_args = [], [], []
-    for a in args:
-        if not isinstance(a, np.ndarray):
-            call_args.append(a)
-            continue
+def _feed_value(a, mode):
+    if mode == 'noncontig':
+        return noncontig(a)
+    if mode == 'fortran' and a.ndim >= 2:
+        return np.asfortranarray(a)
+    return a
+
+
+def run(op, sample, mode):
+    """Evaluate the op on the sample in `mode`: (list of output leaves as numpy / Python values,
+    list of the symbolic leaves)."""
+    arrays = sample.arrays()
+    values = lambda a: _feed_value(a, mode)  # noqa: E731  (Val arrays: laid out like the mode)
+    if mode == 'const' or not op.feed:
+        args, kwargs = sample.bind(K, values=values)
+        out = leaves(op.op(*args, **kwargs))
+        return [K.eval(t) if K.is_tensor(t) else t for t in out], out
+    phs, feeds, tensors = [], [], []
+    for a in arrays:
         if mode == 'permuted' and a.ndim >= 2:
             perm = tuple(reversed(range(a.ndim)))
             p = K.placeholder(shape=tuple(reversed(a.shape)), dtype=a.dtype.name)
-            call_args.append(K.permute_dimensions(p, perm))
+            tensors.append(K.permute_dimensions(p, perm))
             feeds.append(np.ascontiguousarray(a.transpose(perm)))
         else:
             p = K.placeholder(shape=a.shape, dtype=a.dtype.name)
-            call_args.append(p)
-            # 'fortran': the transpose of a C array, i.e. a transposed numpy array as input
-            if mode == 'noncontig':
-                a = _noncontig(a)
-            elif mode == 'fortran' and a.ndim >= 2:
-                a = np.asfortranarray(a)
-            feeds.append(a)
+            tensors.append(p)
+            feeds.append(_feed_value(a, mode))
         phs.append(p)
-    out = op.op(*call_args, **sample.kwargs)
-    f = K.function(phs, [out])
+    args, kwargs = sample.bind(K, tensors, values=values)
+    out = leaves(op.op(*args, **kwargs))
+    syms = [t for t in out if K.is_tensor(t)]
     keep = [np.array(v, copy=True) for v in feeds]
-    r = f(feeds)[0]
+    vals = iter(K.function(phs, syms)(feeds) if syms else [])
     for v, k in zip(feeds, keep):  # nothing the caller passed is modified
         np.testing.assert_array_equal(v, k)
-    return r
+    return [next(vals) if K.is_tensor(t) else t for t in out], out
 
 
-def _check(op, sample, dtype, out, where):
-    expected = _ref(op, sample)
-    assert np.shape(out) == expected.shape, '%s %s: shape %s, expected %s' % (where, sample, np.shape(out), expected.shape)
-    if op.out_dtype is not None:
-        want = op.out_dtype(dtype)
+def _dtypes_wanted(op, dtype, n):
+    if op.out_dtype is None:
+        return [None] * n
+    want = op.out_dtype(dtype)
+    return list(want) if isinstance(want, (list, tuple)) else [want] * n
+
+
+def check(op, sample, dtype, outs, syms, where, tol=None):
+    expected = leaves(_ref(op, sample))
+    assert len(outs) == len(expected), '%s %s: %d outputs, expected %d' % (where, sample, len(outs), len(expected))
+    for k, (out, exp, sym, want) in enumerate(zip(outs, expected, syms, _dtypes_wanted(op, dtype, len(outs)))):
+        msg = '%s %s output %d' % (where, sample, k)
+        if not K.is_tensor(sym) and not isinstance(exp, np.ndarray) and not isinstance(out, np.ndarray):
+            assert out == exp and type(out) == type(exp), '%s: %r, expected %r' % (msg, out, exp)
+            continue
+        if K.is_tensor(sym) and np.ndim(out) == 0:  # as TF's Session.run: a numpy scalar, not a 0-d array
+            assert isinstance(out, np.generic), '%s: a 0-d result came back as %s' % (msg, type(out).__name__)
+        out, exp = np.asarray(out), np.asarray(exp)
+        assert out.shape == exp.shape, '%s: shape %s, expected %s' % (msg, out.shape, exp.shape)
+        if K.is_tensor(sym):
+            static = K.int_shape(sym)
+            assert static is None or (len(static) == out.ndim and all(
+                s is None or s == v for s, v in zip(static, out.shape))), '%s: static shape %s, value %s' % (
+                    msg, static, out.shape)
+        if want == 'ref':  # the reference's dtype, exactly
+            want = exp.dtype
         if want is not None:
-            assert out.dtype == np.dtype(want), '%s %s: dtype %s, expected %s' % (where, sample, out.dtype, want)
-    if expected.dtype.kind == 'b' or out.dtype.kind == 'b':
-        np.testing.assert_array_equal(out, expected, err_msg='%s %s' % (where, sample))
-        return
-    rtol, atol = op.tol.get(out.dtype.name, op.tol.get(dtype, (0, 0))) if out.dtype.kind == 'f' else (0, 0)
-    if out.dtype.kind == 'f' and dtype not in FLOATS:
-        rtol, atol = op.tol['float32']
-    np.testing.assert_allclose(out.astype('float64'), expected.astype('float64'), rtol=rtol, atol=atol,
-                               equal_nan=True, err_msg='%s %s' % (where, sample))
+            assert out.dtype == np.dtype(want), '%s: dtype %s, expected %s' % (msg, out.dtype, want)
+        if exp.dtype.kind in 'bU' or out.dtype.kind in 'bU':
+            np.testing.assert_array_equal(out, exp, err_msg=msg)
+            continue
+        tol = tol or op.tol
+        rtol, atol = tol.get(out.dtype.name, tol['float32']) if out.dtype.kind == 'f' else (0, 0)
+        if out.dtype.kind == 'f':  # computed in the inputs' dtype, or float32 from ints
+            rtol, atol = [max(a, b) for a, b in zip((rtol, atol), tol.get(dtype, tol['float32']))]
+        np.testing.assert_allclose(out.astype('float64'), exp.astype('float64'), rtol=rtol, atol=atol,
+                                   equal_nan=True, err_msg=msg)
 
 
-@pytest.mark.parametrize('op,dtype', [p for p in PARAMS if p.values[0].kind == 'pure'])
-def test_forward(op, dtype):
-    for sample in op.samples(dtype, _rng(op.name, dtype)):
-        for mode in MODES:
-            if mode == 'permuted' and not op.permutable:
-                continue
-            out = _run(op, sample, mode)
-            _check(op, sample, dtype, np.asarray(out), mode)
+def _modes(op):
+    if not op.feed:
+        return ('const', 'noncontig', 'fortran')
+    return [m for m in MODES if m != 'permuted' or op.permutable]
 
 
-@pytest.mark.parametrize('op,dtype', [p for p in PARAMS if p.values[0].kind == 'print'])
+FORWARD = [pytest.param(op, d, m, id='%s-%s-%s' % (op.name, d, m), marks=op.marks('forward-%s-%s' % (d, m)))
+           for op in OPS if op.kind == 'pure' for d in op.dtypes for m in _modes(op)]
+
+
+@pytest.mark.parametrize('op,dtype,mode', FORWARD)
+def test_forward(op, dtype, mode):
+    for sample in op.samples(dtype, rng_for(op.name, dtype)):
+        outs, syms = run(op, sample, mode)
+        check(op, sample, dtype, outs, syms, mode)
+
+
+@pytest.mark.parametrize('op,dtype', params('print'))
 def test_print_forward(op, dtype, capfd):
-    for sample in op.samples(dtype, _rng(op.name, dtype)):
-        out = _run(op, sample, 'feed')
-        _check(op, sample, dtype, np.asarray(out), 'print')
-    captured = capfd.readouterr()
-    assert 'value:' in captured.out
+    for sample in op.samples(dtype, rng_for(op.name, dtype)):
+        outs, syms = run(op, sample, 'feed')
+        check(op, sample, dtype, outs, syms, 'print')
+        assert sample.kwargs['message'] in capfd.readouterr().out
 
 
-@pytest.mark.parametrize('op,dtype', [p for p in PARAMS if p.values[0].kind == 'update'])
+@pytest.mark.parametrize('op,dtype', params('update'))
 def test_update_forward(op, dtype):
-    for sample in op.samples(dtype, _rng(op.name, dtype)):
+    for sample in op.samples(dtype, rng_for(op.name, dtype)):
         x0 = sample.args[0]
-        expected = _ref(op, sample).astype(dtype)
+        expected = np.asarray(_ref(op, sample)).astype(dtype)
+        tol = op.tol.get(dtype, (0, 0))
         # eval applies the handle once and yields the new value
         v = K.variable(x0, dtype=dtype)
         h = op.op(v, *sample.args[1:], **sample.kwargs)
         np.testing.assert_array_equal(K.get_value(v), x0)  # building the handle does nothing
         out = K.eval(h)
-        tol = op.tol.get(dtype, (0, 0))
         np.testing.assert_allclose(np.asarray(out, 'float64'), expected.astype('float64'), *tol)
         np.testing.assert_allclose(K.get_value(v).astype('float64'), expected.astype('float64'), *tol)
         assert K.get_value(v).dtype == np.dtype(dtype)
-        # as a Function update, fed with a placeholder
+        # as a Function update, fed with a (non-contiguous) placeholder value
         v2 = K.variable(x0, dtype=dtype)
         p = K.placeholder(shape=sample.args[1].shape, dtype=dtype)
         f = K.function([p], [K.identity(v2)], updates=[op.op(v2, p, *sample.args[2:], **sample.kwargs)])
-        before = f([sample.args[1]])[0]
+        before = f([noncontig(sample.args[1])])[0]
         np.testing.assert_array_equal(before, x0)
         np.testing.assert_allclose(K.get_value(v2).astype('float64'), expected.astype('float64'), *tol)
 
 
-def test_op_table_rows_name_registered_ops():
-    # Coverage of every public op (here or in a test module's COVERED list) is checked by
-    # test_api_coverage.py.
-    extra = [n for n in op_table.OP_BY_NAME if n not in _core._ops]
-    assert not extra, 'rows for unknown ops: %s' % extra
+def _random_values(op, sample, mode):
+    outs, _ = run(op, sample, mode)
+    return outs[0]
 
 
-def test_rows_are_complete():
-    for op in OPS:
-        assert op.errors, '%s has no error case' % op.name
-        if op.kind == 'pure':
-            for d in op.dtypes:
-                assert len(op.samples(d, _rng(op.name, d))) >= 4 or op.name == 'shape' or op.name == 'one_hot', op.name
-        if op.differentiable:
-            assert op.grad_samples is not None, op.name
+@pytest.mark.parametrize('op,dtype', params('random'))
+def test_random_forward(op, dtype):
+    for sample in op.samples(dtype, rng_for(op.name, dtype)):
+        args, kwargs = sample.bind(R, values=lambda a: a)
+        for mode in ('feed', 'const', 'noncontig') if sample.arrays() else ('const',):
+            v = _random_values(op, sample, mode)
+            op.ref(v, *args, **kwargs)  # asserts the distribution, shape and dtype
+        if kwargs.get('seed') is not None:  # a seed gives the same numbers in a fresh graph
+            np.testing.assert_array_equal(_random_values(op, sample, 'feed'), _random_values(op, sample, 'feed'),
+                                          err_msg='%s %s: seed %r' % (op.name, sample, kwargs['seed']))
 
 
-def test_non_differentiable_flags_match_registry():
-    for op in OPS:
-        sig, primitive, has_grad, nondiff = _core._ops[op.name]
-        if primitive and op.kind == 'pure' and op.name not in ('cast',):
-            assert (not op.differentiable) == nondiff or (op.differentiable and has_grad), op.name
+class _Config(object):
+    """Snapshot and restore of the global state a contract row may change."""
+
+    def __enter__(self):
+        self.state = (K.floatx(), K.epsilon(), K.image_data_format(), K.learning_phase())
+        return self
+
+    def __exit__(self, *exc):
+        floatx, eps, fmt, phase = self.state
+        K.set_floatx(floatx)
+        K.set_epsilon(eps)
+        K.set_image_data_format(fmt)
+        if isinstance(phase, int):
+            K.set_learning_phase(phase)
+        elif K.learning_phase() is not phase:
+            K.clear_session()
+        return False
+
+
+@pytest.mark.parametrize('op,dtype', params('contract'))
+def test_contract(op, dtype):
+    for sample in op.samples(dtype, rng_for(op.name, dtype)):
+        with _Config():
+            if sample.setup:
+                sample.setup()
+            args, kwargs = sample.make_args() if sample.make_args else sample.bind(K)
+            result = op.op(*args, **kwargs)
+            op.ref(result, sample.expect, *args, **kwargs)

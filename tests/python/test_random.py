@@ -1,8 +1,8 @@
-"""Creation and random ops (issue 4): arange, random_*, truncated_normal, *_variable, dropout.
-
-Moments use 200x200 draws at the tolerances Keras' own backend tests accept
-(semantics_checklist.md, "Training-time randomness"); reproducibility is checked across calls,
-processes and OMP_NUM_THREADS.
+"""arange and the random ops beyond the op table's sweep (op_table.py checks shapes, dtypes,
+supports and moments of 200x200 draws, seeds, bad calls, and the same numbers at 1, 2, 3 and 8
+threads): symbolic and numpy shapes, tensor parameters and their gradients, numpy's global seed,
+fresh numbers per call and once per variable, across processes, dropout's noise_shape with
+symbolic dims, its mask gradient, and its independence from the learning phase.
 """
 import os
 import subprocess
@@ -14,48 +14,15 @@ import pytest
 
 from keras_cpp import backend as K
 
-COVERED = ['arange', 'random_uniform', 'random_normal', 'truncated_normal', 'random_binomial',
-           'random_uniform_variable', 'random_normal_variable', 'dropout']
-
-FLOATS = ['float16', 'float32', 'float64']
-TRUNC_STD = 0.8796256610  # std of N(0, 1) cut at +-2 (scipy truncnorm)
+import gradcheck
 
 
-# ---------------------------------------------------------------- numpy references
-def np_arange(start, stop=None, step=1, dtype='int32'):
-    if stop is None:
-        start, stop = 0, max(start, 0)
-    natural = 'float32' if any(isinstance(v, float) for v in (start, stop, step)) else 'int32'
-    return np.arange(start, stop, step).astype(natural if dtype == 'int32' else dtype)
-
-
-def np_dropout(x, mask01, level):
-    return x * mask01 / (1 - level)
-
-
+# ---------------------------------------------------------------- helpers
 def ev(t):
     return K.eval(t)
 
 
 # ---------------------------------------------------------------- arange
-@pytest.mark.parametrize('args,kw', [((5,), {}), ((0,), {}), ((-3,), {}), ((2, 10, 3), {}),
-                                     ((10, 2, -3), {}), ((5, 2), {}), ((0., 1., .25), {}),
-                                     ((0, 5), {'dtype': 'float32'}), ((1, 4), {'dtype': 'int64'}),
-                                     ((3,), {'dtype': 'float64'}), ((0, 7, 2), {'dtype': 'uint8'})])
-def test_arange_matches_numpy(args, kw):
-    r = K.arange(*args, **kw)
-    want = np_arange(*args, **kw)
-    got = ev(r)
-    assert got.dtype == want.dtype and r.dtype == str(want.dtype)
-    assert r.shape == want.shape
-    np.testing.assert_array_equal(got, want)
-
-
-def test_arange_float_args_keep_float32_with_default_dtype():
-    # Keras/TF quirk: the range takes its arguments' dtype and is cast only when dtype != 'int32'.
-    assert ev(K.arange(0., 1., .25)).dtype == np.float32
-
-
 @pytest.mark.parametrize('start,want', [(5, np.arange(5)), (-3, np.arange(0)), (0, np.arange(0))])
 def test_arange_scalar_tensor_argument(start, want):
     r = K.arange(K.constant(start, dtype='int32'))
@@ -73,71 +40,19 @@ def test_arange_from_a_symbolic_length_and_tensor_bounds():
     assert a.shape == (0,)
 
 
-def test_arange_has_no_gradient():
-    s = K.variable(3.0)
-    assert K.gradients(K.sum(K.arange(s, 10., 1.)), [s]) == [None]
-
-
-@pytest.mark.parametrize('args,err', [((0, 5, 0), ValueError), (('a',), TypeError),
-                                      ((0, 5, 1, 'int42'), TypeError)])
-def test_arange_errors(args, err):
-    with pytest.raises(err, match='arange|dtype'):
-        K.arange(*args)
-
-
-def test_arange_zero_step_tensor_is_a_run_time_error():
-    with pytest.raises(ValueError, match=r'\[arange\] step'):
-        ev(K.arange(0, 5, K.constant(0, dtype='int32')))
-
-
 # ---------------------------------------------------------------- moments
-@pytest.mark.parametrize('dtype', FLOATS)
-def test_random_normal_moments(dtype):
-    mean, std = 1.5, 2.0
-    r = K.random_normal((200, 200), mean, std, dtype=dtype, seed=1)
-    v = ev(r).astype('float64')
-    assert r.dtype == dtype and ev(r).dtype == dtype and r.shape == (200, 200)
-    assert abs(v.mean() - mean) < 0.015 * std
-    assert abs(v.std() - std) < 0.015 * std
-
-
-@pytest.mark.parametrize('dtype', FLOATS)
-def test_random_uniform_range_and_moments(dtype):
-    lo, hi = -1.0, 3.0
-    v = ev(K.random_uniform((200, 200), lo, hi, dtype=dtype, seed=2)).astype('float64')
-    assert v.min() >= lo and v.max() < hi
-    assert v.max() > hi - 0.015 and v.min() < lo + 0.015
-    assert abs(v.mean() - (lo + hi) / 2) < 0.015 * (hi - lo)
-    assert abs(v.std() - (hi - lo) / np.sqrt(12)) < 0.015 * (hi - lo)
-
-
 def test_random_uniform_never_reaches_maxval_after_rounding():
     # A float32 draw just below 1 can round to maxval when scaled; it must stay below it.
     v = ev(K.random_uniform((100000,), 0.0, 0.1, dtype='float16', seed=3)).astype('float64')
     assert v.max() < 0.1 and v.min() >= 0
 
 
-@pytest.mark.parametrize('dtype', ['int32', 'int64', 'uint8'])
-def test_random_uniform_integer_dtypes(dtype):
-    v = ev(K.random_uniform((200, 200), 2, 7, dtype=dtype, seed=4))
-    assert v.dtype == dtype and set(np.unique(v)) == {2, 3, 4, 5, 6}
-
-
-@pytest.mark.parametrize('dtype', FLOATS)
-def test_truncated_normal_moments(dtype):
-    mean, std = -1.0, 3.0
-    v = ev(K.truncated_normal((200, 200), mean, std, dtype=dtype, seed=5)).astype('float64')
-    assert np.all(np.abs(v - mean) <= 2 * std * (1 + 1e-3))
-    assert abs(v.mean() - mean) < 0.015 * std
-    assert abs(v.std() - TRUNC_STD * std) < 0.015 * std
-
-
-@pytest.mark.parametrize('dtype', FLOATS + ['int32', 'bool'])
-def test_random_binomial_values_and_mean(dtype):
-    v = ev(K.random_binomial((200, 200), p=0.5, dtype=dtype, seed=6))
-    assert v.dtype == dtype
-    assert set(np.unique(v.astype('float64'))) == {0.0, 1.0}
-    assert abs(v.astype('float64').mean() - 0.5) < 0.015
+@pytest.mark.xfail(strict=True, reason='tensor bounds scale the draw in float16 after the clamp (random.cpp build): '
+                                       'lo + (hi - lo) * u rounds onto maxval')
+def test_random_uniform_tensor_bounds_never_reach_maxval_in_float16():
+    lo, hi = K.constant(2.0, dtype='float16'), K.constant(4.0, dtype='float16')
+    v = ev(K.random_uniform((100000,), lo, hi, dtype='float16', seed=6)).astype('float64')
+    assert v.max() < 4.0 and v.min() >= 2.0
 
 
 @pytest.mark.parametrize('p,want', [(0.0, 0.0), (1.0, 1.0)])
@@ -184,12 +99,6 @@ def test_numpy_shapes(shape):
 def test_constant_shape_tensor_is_folded():
     r = K.random_normal(K.constant([4, 2], dtype='int32'), seed=11)
     assert r.shape == (4, 2)
-
-
-def test_empty_and_scalar_shapes():
-    assert ev(K.random_uniform((0, 3), seed=12)).shape == (0, 3)
-    v = ev(K.random_normal((), seed=12))
-    assert v.shape == () and np.isfinite(v)
 
 
 def test_tensor_parameters_are_differentiable():
@@ -300,21 +209,6 @@ def test_same_numbers_across_runs_and_thread_counts(tmp_path):
 
 
 # ---------------------------------------------------------------- dropout
-@pytest.mark.parametrize('level,scale', [(0.5, 2.0), (0.2, 1.25)])
-def test_dropout_scaling(level, scale):
-    v = ev(K.dropout(K.ones((100, 100)), level, seed=21))
-    assert set(np.unique(v)) == {0.0, scale}
-    assert abs((v == 0).mean() - level) < 0.02
-
-
-def test_dropout_noise_shape_drops_whole_rows():
-    v = ev(K.dropout(K.ones((4, 5)), 0.5, noise_shape=(4, 1), seed=22))
-    for row in v:
-        assert np.all(row == 2.0) or np.all(row == 0.0)
-    v = ev(K.dropout(K.ones((200, 5)), 0.5, noise_shape=(200, 1), seed=22))
-    assert 0 < (v[:, 0] == 0).sum() < 200
-
-
 def test_dropout_noise_shape_with_symbolic_dims():
     # Keras' Dropout layer: [shape(x)[0], 1, shape(x)[2]] for noise_shape (None, 1, None).
     x = K.placeholder(shape=(None, 3, 4))
@@ -333,19 +227,6 @@ def test_dropout_mean_is_preserved():
     assert abs(np.mean(means) - x.mean()) < 0.05
 
 
-@pytest.mark.parametrize('dtype', FLOATS)
-def test_dropout_matches_reference_and_keeps_input(dtype):
-    x = (np.arange(24).reshape(2, 3, 4) + 1).astype(dtype)
-    keep = x.copy()
-    ph = K.placeholder(shape=(None, 3, 4), dtype=dtype)
-    y = K.dropout(ph, 0.25, seed=24)
-    v = K.function([ph], [y])([x])[0]
-    assert v.dtype == dtype
-    mask01 = (v != 0).astype(dtype)
-    np.testing.assert_allclose(v, np_dropout(x, mask01, 0.25), rtol=2e-3)
-    np.testing.assert_array_equal(x, keep)
-
-
 def test_dropout_is_not_gated_by_the_learning_phase():
     K.set_learning_phase(0)
     try:
@@ -353,11 +234,6 @@ def test_dropout_is_not_gated_by_the_learning_phase():
     finally:
         K.clear_session()
     assert (v == 0).any()
-
-
-def test_dropout_level_zero_is_identity():
-    x = np.random.RandomState(1).rand(5, 4).astype('float32')
-    np.testing.assert_array_equal(ev(K.dropout(K.constant(x), 0.0, seed=26)), x)
 
 
 def test_dropout_gradient_is_the_scaled_mask():
@@ -373,25 +249,11 @@ def test_dropout_gradient_is_the_scaled_mask():
     g = K.gradients(K.sum(y * K.constant(w, dtype='float64')), [xv])[0]
     yv, gv = K.function([], [y, g])([])
     np.testing.assert_allclose(gv, w * yv / x, rtol=1e-12)
-    eps, num = 1e-6, np.zeros_like(x)
-    for idx in np.ndindex(*x.shape):
-        d = np.zeros_like(x)
-        d[idx] = eps
-        num[idx] = (ev(loss(x + d)) - ev(loss(x - d))) / (2 * eps)
-    np.testing.assert_allclose(gv, num, rtol=1e-6, atol=1e-8)
+    num = gradcheck.numeric_gradient(lambda v: float(ev(loss(v))), x)
+    np.testing.assert_allclose(gv, num, rtol=gradcheck.GRAD_TOL[0], atol=gradcheck.GRAD_TOL[1])
 
 
-@pytest.mark.parametrize('level', [-0.5, 1.0, 1.5, float('nan')])
-def test_dropout_bad_level(level):
-    with pytest.raises(ValueError, match=r'\[dropout\] level'):
-        K.dropout(K.ones((3,)), level)
-
-
-def test_dropout_errors():
-    with pytest.raises(ValueError, match=r'\[dropout\] noise_shape'):
-        K.dropout(K.ones((4, 1)), 0.5, noise_shape=(4, 5))
-    with pytest.raises(TypeError, match=r'\[dropout\] x must be a float'):
-        K.dropout(K.constant([1, 2], dtype='int32'), 0.5)
+def test_dropout_noise_shape_checked_at_run_time():
     x = K.placeholder(shape=(None, 3))
     n = K.placeholder(shape=(), dtype='int32')
     f = K.function([x, n], [K.dropout(x, 0.5, noise_shape=(n, 3), seed=1)])
@@ -400,25 +262,6 @@ def test_dropout_errors():
 
 
 # ---------------------------------------------------------------- errors
-@pytest.mark.parametrize('call,err,msg', [
-    (lambda: K.random_normal((2, 3), dtype='int32'), TypeError, r'\[random_normal\] dtype'),
-    (lambda: K.truncated_normal((2,), dtype='bool'), TypeError, r'\[truncated_normal\] dtype'),
-    (lambda: K.random_uniform((2,), dtype='bool'), TypeError, r'\[random_uniform\]'),
-    (lambda: K.random_uniform((2,), 0, 0.5, dtype='int32'), ValueError, r'\[random_uniform\] integer'),
-    (lambda: K.random_uniform((2, -1)), ValueError, r'\[random_uniform\] .*invalid dimension'),
-    (lambda: K.random_normal((2, None)), TypeError, r'\[random_normal\] .*entries'),
-    (lambda: K.random_normal((2, 1.5)), TypeError, r'\[random_normal\] .*entries'),
-    (lambda: K.random_normal(K.constant([2., 3.])), TypeError, r'\[random_normal\] .*integer dtype'),
-    (lambda: K.random_normal('ab'), TypeError, r'\[random_normal\]'),
-    (lambda: K.random_binomial((2,), p='x'), TypeError, r'\[random_binomial\] .p.'),
-    (lambda: K.random_uniform((2,), dtype='int42'), TypeError, r'Unknown dtype'),
-    (lambda: K.random_normal(K.placeholder(shape=(2, 2), dtype='int32')), ValueError, r'\[random_normal\] .*1-D'),
-])
-def test_bad_arguments(call, err, msg):
-    with pytest.raises(err, match=msg):
-        call()
-
-
 def test_negative_run_time_dimension():
     n = K.placeholder(shape=(), dtype='int32')
     f = K.function([n], [K.random_uniform((n, 2), seed=1)])

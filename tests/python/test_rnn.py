@@ -1,60 +1,21 @@
-"""K.rnn (issue 5, rnn group): the loop (C++ scan over a step traced once), unroll=True, masks,
-go_backwards, constants, input_length, gradients and errors.
-
-Values are checked against a numpy reference written like Keras's numpy_backend.rnn, plus the
-semantics_checklist.md "RNN / control flow" lines as exact values; gradients by float64 central
-differences for a SimpleRNN-like and an LSTM-like step (with masking and go_backwards).
+"""K.rnn beyond the op table's sweep (op_table.py runs SimpleRNN/LSTM steps with masks,
+go_backwards and unroll against reference.rnn, with finite-difference gradients): the
+semantics_checklist.md "RNN / control flow" lines as exact values, constants and states
+orders, input_length, rank-3 states, unknown batch and time, gradients through variables and
+partial results, the learning phase inside a step, and run-time errors.
 """
-import time
-
 import numpy as np
 import pytest
 
 from keras_cpp import backend as K
 
-COVERED = ['rnn']
+import gradcheck
+import reference as R
 
 RNG = np.random.RandomState(4321)
 
 
-# ---------------------------------------------------------------- numpy reference
-def np_rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None):
-    """Keras's numpy_backend.rnn (mask: output and states keep their previous values)."""
-    constants = constants or []
-    output_sample, _ = step_function(inputs[:, 0], initial_states + constants)
-    if mask is not None:
-        mask = mask.astype(bool)
-
-    def expand(m, x):
-        while m.ndim < x.ndim + 1:
-            m = np.expand_dims(m, -1)
-        return m
-    time_index = range(inputs.shape[1])
-    if go_backwards:
-        time_index = time_index[::-1]
-    outputs, states_tm1 = [], initial_states
-    output_tm1 = np.zeros(output_sample.shape, output_sample.dtype)
-    for t in time_index:
-        output_t, states_t = step_function(inputs[:, t], states_tm1 + constants)
-        if mask is not None:
-            output_t = np.where(expand(mask, output_t)[:, t], output_t, output_tm1)
-            states_t = [np.where(expand(mask, s)[:, t], s, s1) for s, s1 in zip(states_t, states_tm1)]
-        outputs.append(output_t)
-        states_tm1, output_tm1 = states_t, output_t
-    return outputs[-1], np.stack(outputs, axis=1), states_tm1
-
-
-def np_sigmoid(x):
-    return 1 / (1 + np.exp(-x))
-
-
-# Steps written once over a namespace of ops (K or numpy) so both sides run the same formula.
-class NP:
-    dot = staticmethod(np.dot)
-    tanh = staticmethod(np.tanh)
-    sigmoid = staticmethod(np_sigmoid)
-
-
+# ---------------------------------------------------------------- steps (K or reference as ops)
 def simple_step(ops, W, U, b):
     def step(x, states):
         h = ops.tanh(ops.dot(x, W) + ops.dot(states[0], U) + b)
@@ -152,23 +113,6 @@ def rand(*shape):
     return RNG.uniform(-1, 1, shape)
 
 
-@pytest.mark.parametrize('go_backwards', [False, True])
-@pytest.mark.parametrize('masked', [False, True])
-@pytest.mark.parametrize('unroll', [False, True])
-def test_lstm_matches_numpy(go_backwards, masked, unroll):
-    n, B, T, D = 3, 4, 5, 2
-    W, U, b = rand(D, 4 * n), rand(n, 4 * n), rand(4 * n)
-    xs, h0, c0 = rand(B, T, D), rand(B, n), rand(B, n)
-    m = (RNG.uniform(size=(B, T)) > 0.4).astype('float32') if masked else None
-    ref = np_rnn(lstm_step(NP, W, U, b, n), xs, [h0, c0], go_backwards, m)
-    Kc = lambda a: K.constant(a, dtype='float64')  # noqa: E731
-    got = K.rnn(lstm_step(K, Kc(W), Kc(U), Kc(b), n), Kc(xs), [Kc(h0), Kc(c0)], go_backwards,
-                None if m is None else K.constant(m), unroll=unroll)
-    vals = run([got[0], got[1]] + got[2])
-    for g, r in zip(vals, [ref[0], ref[1]] + ref[2]):
-        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12)
-
-
 @pytest.mark.parametrize('T', [1, 3])
 @pytest.mark.parametrize('go_backwards', [False, True])
 def test_unroll_equals_loop_rank3_states_and_outputs(T, go_backwards):
@@ -201,7 +145,7 @@ def test_unknown_batch_and_time_fed_different_sizes():
     for B, T in [(2, 5), (4, 1), (1, 7)]:
         xs, hs = rand(B, T, D).astype('float32'), rand(B, n).astype('float32')
         ms = (RNG.uniform(size=(B, T)) > 0.3).astype('float32')
-        ref = np_rnn(simple_step(NP, W, U, b), xs, [hs], mask=ms)
+        ref = R.rnn(simple_step(R, W, U, b), xs, [hs], mask=ms)
         got = f([xs, hs, ms])
         for g, r in zip(got, [ref[0], ref[1], ref[2][0]]):
             np.testing.assert_allclose(g, r, rtol=1e-5, atol=1e-6)
@@ -217,22 +161,6 @@ def test_inputs_unchanged_and_static_shapes():
 
 
 # ---------------------------------------------------------------- gradients
-def fd_check(build, arrays, eps=1e-6, rtol=1e-5, atol=1e-7):
-    """build(*placeholders) -> scalar loss; compare K.gradients with central differences."""
-    phs = [K.placeholder(shape=a.shape, dtype='float64') for a in arrays]
-    loss = build(*phs)
-    grads = K.gradients(loss, phs)
-    f = K.function(phs, [loss] + grads)
-    got = f(arrays)[1:]
-    floss = K.function(phs, [loss])
-    for k, a in enumerate(arrays):
-        num = np.zeros_like(a)
-        for idx in np.ndindex(*a.shape):
-            ap, am = [v.copy() for v in arrays], [v.copy() for v in arrays]
-            ap[k][idx] += eps
-            am[k][idx] -= eps
-            num[idx] = (floss(ap)[0] - floss(am)[0]) / (2 * eps)
-        np.testing.assert_allclose(got[k], num, rtol=rtol, atol=atol, err_msg='input %d' % k)
 
 
 def weighted_loss(last, outs, states, seed=0):
@@ -245,25 +173,6 @@ def weighted_loss(last, outs, states, seed=0):
     return loss
 
 
-@pytest.mark.parametrize('unroll', [False, True])
-def test_simple_rnn_grad(unroll):
-    n, B, T, D = 2, 2, 3, 2
-
-    def build(x, h0, W, U, b):
-        return weighted_loss(*K.rnn(simple_step(K, W, U, b), x, [h0], unroll=unroll))
-    fd_check(build, [rand(B, T, D), rand(B, n), rand(D, n), rand(n, n), rand(n)])
-
-
-@pytest.mark.parametrize('go_backwards', [False, True])
-def test_lstm_grad_masked(go_backwards):
-    n, B, T, D = 2, 2, 4, 2
-    mask = K.constant(np.array([[1, 1, 0, 1], [0, 1, 1, 0]], 'float32'))
-
-    def build(x, h0, c0, W, U, b):
-        return weighted_loss(*K.rnn(lstm_step(K, W, U, b, n), x, [h0, c0], go_backwards, mask))
-    fd_check(build, [rand(B, T, D), rand(B, n), rand(B, n), rand(D, 4 * n), rand(n, 4 * n), rand(4 * n)])
-
-
 def test_grad_constants_variables_and_partial_results():
     B, T, D = 2, 3, 2
     V = K.variable(rand(D, D), dtype='float64')
@@ -273,7 +182,7 @@ def test_grad_constants_variables_and_partial_results():
             return K.tanh(K.dot(x, V) * states[1]) + states[0], [states[0] * 0.5 + x]
         last, outs, st = K.rnn(step, x, [K.zeros((B, D), dtype='float64')], constants=[c])
         return K.sum(last * last)  # only last_output: the other results get zero gradients
-    fd_check(build, [rand(B, T, D), rand(B, D)])
+    gradcheck.check_gradients(build, [rand(B, T, D), rand(B, D)])
     x = K.placeholder(shape=(B, T, D), dtype='float64')
     _, outs, _ = K.rnn(lambda x, s: (K.dot(x, V), []), x, [])
     gv, gx = K.gradients(K.sum(outs), [V, x])
@@ -323,40 +232,13 @@ def test_learning_phase_flag_and_stateful_updates():
     assert last2._uses_learning_phase is False
 
 
-def test_loop_speed_smoke():
-    """A 200-step tiny SimpleRNN runs forward + gradient with no Python per step (a loose bound)."""
-    n, B, T = 4, 2, 200
-    W, U, b = K.variable(rand(n, n)), K.variable(rand(n, n)), K.variable(rand(n))
-    x = K.placeholder(shape=(None, None, n))
-    last, outs, _ = K.rnn(simple_step(K, W, U, b), x, [K.zeros((B, n))])
-    f = K.function([x], [K.sum(last)] + K.gradients(K.sum(outs), [W, U, b]))
-    xs = rand(B, T, n).astype('float32')
-    f([xs])
-    t0 = time.perf_counter()
-    for _ in range(5):
-        f([xs])
-    per_step = (time.perf_counter() - t0) / 5 / T
-    assert per_step < 1e-3, per_step  # ~0.1 ms here on a loaded 2-core machine; Python per step would be far slower
-
-
 # ---------------------------------------------------------------- errors
-def test_errors():
-    step = lambda x, s: (x, [s[0] + 1])  # noqa: E731
+def test_errors_beyond_the_table():
     h = K.zeros((2, 1))
-    with pytest.raises(ValueError, match=r'\[rnn\].*rank >= 3'):
-        K.rnn(step, K.zeros((2, 4)), [h])
-    with pytest.raises(ValueError, match=r'\[rnn\].*unroll=True.*static'):
-        K.rnn(step, K.placeholder(shape=(2, None, 1)), [h], unroll=True)
-    with pytest.raises(ValueError, match=r'\[rnn\].*returned 1 new states for 2'):
-        K.rnn(step, K.zeros((2, 4, 1)), [h, h])
     with pytest.raises(ValueError, match=r'\[rnn\].*new state 0 of shape \(2, 3\)'):
         K.rnn(lambda x, s: (x, [K.zeros((2, 3))]), K.zeros((2, 4, 1)), [h])
     with pytest.raises(TypeError, match=r'\[rnn\].*int32 new state'):
         K.rnn(lambda x, s: (x, [K.cast(s[0], 'int32')]), K.zeros((2, 4, 1)), [h])
-    with pytest.raises(TypeError, match=r'\[rnn\].*\(output, new_states\)'):
-        K.rnn(lambda x, s: x, K.zeros((2, 4, 1)), [h])
-    with pytest.raises(ValueError, match=r'\[rnn\].*mask'):
-        K.rnn(step, K.zeros((2, 4, 1)), [h], mask=K.ones((2, 3)))
     # run-time shape change of a state (unknown batch) is caught by the loop
     x = K.placeholder(shape=(None, 3, 1))
     hp = K.placeholder(shape=(None, 1))

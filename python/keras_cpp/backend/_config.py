@@ -11,6 +11,7 @@ import sys
 import warnings
 
 from .. import _core
+from . import _named
 
 FLOATX_TYPES = ('float16', 'float32', 'float64')
 DATA_FORMATS = ('channels_last', 'channels_first')
@@ -276,3 +277,6 @@ def eager(func):
 
 _STRICT = _strict_from_env()
 _load()
+
+
+_named.name_errors(globals())  # errors name the K function called (_named.py)

@@ -8,12 +8,16 @@ import sys
 import numpy as np
 
 from .. import _core
-from . import _config
+from . import _config, _named
 
 _core._set_config_sync(_config.sync_from_keras)
-_core._set_print(lambda s: sys.stdout.write(s))
+# print_tensor writes `message value` with numpy's formatting to the current sys.stdout.
+_core._set_print(lambda message, value: sys.stdout.write('%s %s\n' % (message, value)))
 
 Tensor = _core.Tensor
+# numpy defers to the Tensor's operators (array - tensor is a tensor, not an object array), as
+# numpy does for tf.Tensor.
+Tensor.__array_ufunc__ = None
 _OPS = _core._ops
 
 # ---------------------------------------------------------------- registered ops (C++)
@@ -169,9 +173,9 @@ def int_shape(x):
         return x._keras_shape
     if isinstance(x, Tensor):
         return x.shape
-    if isinstance(x, np.ndarray) or np.isscalar(x):
+    if isinstance(x, np.ndarray) or isinstance(x, (int, float, bool, np.number, np.bool_)):
         return np.shape(x)
-    raise TypeError('int_shape: expected a tensor, got %s' % type(x).__name__)
+    raise TypeError('[int_shape] expected a tensor, got %s' % type(x).__name__)
 
 
 def ndim(x):
@@ -180,18 +184,26 @@ def ndim(x):
     return None if s is None else len(s)
 
 
+def _numeric_array(x, op):
+    """np.asarray(x) for numbers and numeric arrays; strings and other objects are a TypeError."""
+    a = np.asarray(x)
+    if a.dtype.kind not in 'biuf':
+        raise TypeError('[%s] expected a tensor, a number or a numeric array, got %s' % (op, type(x).__name__))
+    return a
+
+
 def dtype(x):
     """dtype name string, e.g. 'float32'."""
     if isinstance(x, Tensor):
         return x.dtype
-    return np.asarray(x).dtype.name
+    return _numeric_array(x, 'dtype').dtype.name
 
 
 def count_params(x):
     """Number of elements of the static shape."""
     s = int_shape(x)
     if s is None or builtins.any(d is None for d in s):  # `any` here is the K op
-        raise ValueError('count_params: the shape %s of %s is not fully known' % (s, getattr(x, 'name', x)))
+        raise ValueError('[count_params] the shape %s of %s is not fully known' % (s, getattr(x, 'name', x)))
     return int(np.prod(s)) if len(s) else 1
 
 
@@ -234,7 +246,7 @@ def batch_get_value(ops):
 def set_value(x, value):
     """Assign a numpy value (same shape; cast to x's dtype)."""
     if not is_variable(x):
-        raise TypeError('set_value: expected a variable, got %r' % (x,))
+        raise TypeError('[set_value] expected a variable, got %r' % (x,))
     _core.set_value(x, np.asarray(value))
 
 
@@ -245,69 +257,87 @@ def batch_set_value(tuples):
 
 
 def eval(x):
-    """Numpy value of a tensor (evaluating an update handle applies it)."""
+    """Numpy value of a tensor (an ndarray, or a numpy scalar for a 0-d tensor, as TF's
+    Session.run returns). Evaluating an update op applies it."""
     if not isinstance(x, Tensor):
-        return np.asarray(x)
+        return _numeric_array(x, 'eval')
     if is_variable(x):
         return _core.get_value(x)
     f = getattr(x, '_kc_eval_fn', None)
     if f is None:
-        f = _core.Function([], [x], [], [])
+        f = _core.Function([], [x], [])
         x._kc_eval_fn = f
     return f([])[0]
+
+
+def _tensor_eval(self, feed_dict=None, session=None):
+    """tensor.eval(feed_dict=None): its numpy value, with placeholders fed from feed_dict."""
+    if not feed_dict:
+        return eval(self)
+    phs = list(feed_dict)
+    return Function(phs, [self])([feed_dict[p] for p in phs])[0]
+
+
+Tensor.eval = _tensor_eval
 
 
 # ---------------------------------------------------------------- function and gradients
 _FUNCTION_KWARGS = ('name', 'fetches', 'feed_dict', 'options', 'run_metadata')
 
 
-def _split_update(u):
+def _update_op(u):
     if isinstance(u, (tuple, list)) and len(u) == 2:
-        return u[0], u[1]
-    if isinstance(u, Tensor) and _core.is_update_handle(u):
-        return _core.update_parts(u)
-    raise ValueError('function: an update must be a (variable, new_value) pair or an update handle, got %r' % (u,))
+        return _core.update(u[0], u[1])
+    if isinstance(u, Tensor):
+        return u
+    raise ValueError('[function] an update must be a (variable, new_value) pair or a tensor (an update op), got %r' % (u,))
 
 
 class Function(object):
-    """A compiled `inputs -> outputs` computation; call it with a list of values."""
+    """A compiled `inputs -> outputs` computation; call it with a list of values.
+
+    Each call runs the outputs and the updates once. A tensor that reads a variable sees the
+    value from before the call unless it depends on an update of that variable (through its
+    inputs or K.control_dependencies), then the updated value; updates of one variable apply in
+    order, and all updates of a call are committed together when it succeeds."""
 
     def __init__(self, inputs, outputs, updates=None, name=None):
         self.inputs = list(inputs)
         self.outputs = list(outputs)
         self.name = name
-        ups = [_split_update(u) for u in (updates or [])]
-        pre = [o for o in self.outputs if not getattr(o, '_is_metric', False)]
-        post = [o for o in self.outputs if getattr(o, '_is_metric', False)] if ups else []
-        if not ups:
-            pre = self.outputs
-        self._order = [(False, pre.index(o)) if o in pre else (True, post.index(o)) for o in self.outputs] \
-            if post else None
-        self._npre = len(pre)
-        self._fn = _core.Function(self.inputs, pre, ups, post)
+        _core._push_control_dependencies(None)  # (variable, value) pairs become update ops with no deps
+        try:
+            ups = [_update_op(u) for u in (updates or [])]
+        finally:
+            _core._pop_control_dependencies()
+        self._fn = _core.Function(self.inputs, self.outputs, ups)
         # scipy.sparse values are densified for sparse placeholders; other calls go straight to C++.
         self._sparse = builtins.any(is_sparse(p) for p in self.inputs)
 
     def __call__(self, inputs):
-        if type(inputs) is list and self._order is None and not self._sparse:
-            return self._fn(inputs)
+        if type(inputs) is list and not self._sparse:
+            try:
+                return self._fn(inputs)
+            except TypeError:
+                if not builtins.any(isinstance(v, Tensor) for v in inputs):
+                    raise
         if isinstance(inputs, dict):
             inputs = [inputs[p] for p in self.inputs]
         if not isinstance(inputs, (list, tuple)):
-            raise TypeError('function: call it with a list of input values, got %s' % type(inputs).__name__)
+            raise TypeError('[function] call it with a list of input values, got %s' % type(inputs).__name__)
         vals = []
         for v in inputs:
             if hasattr(v, 'toarray') and hasattr(v, 'nnz'):
                 v = v.toarray()
+            elif isinstance(v, Tensor):  # a symbolic value (Keras's fit on tensors): its current value
+                v = eval(v)
             vals.append(v)
-        outs = self._fn(vals)
-        if self._order is None:
-            return outs
-        return [outs[self._npre + i] if post else outs[i] for post, i in self._order]
+        return self._fn(vals)
 
 
 def function(inputs, outputs, updates=None, **kwargs):
-    """Compile inputs -> outputs (+ updates, applied after outputs are computed)."""
+    """Compile inputs -> outputs (+ updates: update ops or (variable, value) pairs, run on every
+    call; outputs that do not depend on them see the pre-call values)."""
     for k in kwargs:
         if k not in _FUNCTION_KWARGS:
             raise ValueError('Invalid argument "%s" passed to K.function (accepted: %s)' % (k, ', '.join(_FUNCTION_KWARGS)))
@@ -331,10 +361,32 @@ def stop_gradient(variables):
     return _core.stop_gradient(variables)
 
 
+def _control_list(control_inputs):
+    if control_inputs is None:
+        return None
+    if isinstance(control_inputs, Tensor):
+        return [control_inputs]
+    out = []
+    for c in control_inputs:
+        if isinstance(c, (list, tuple)):
+            out.extend(_control_list(c))
+        elif isinstance(c, Tensor):
+            out.append(c)
+        elif c is not None:
+            raise TypeError('control_dependencies: expected tensors or update ops, got %r' % (c,))
+    return out
+
+
 @contextlib.contextmanager
 def control_dependencies(control_inputs):
-    """A no-op context: keras_cpp functions run updates after their outputs already."""
-    yield
+    """Ops created inside run after control_inputs (tensors or update ops, a list or one; None
+    starts from no dependencies): evaluating them evaluates control_inputs first, once per call,
+    and their variable reads see those updates."""
+    _core._push_control_dependencies(_control_list(control_inputs))
+    try:
+        yield
+    finally:
+        _core._pop_control_dependencies()
 
 
 def clear_session():
@@ -382,8 +434,15 @@ def in_train_phase(x, alt, training=None):
     if training is None:
         training = learning_phase()
         uses_lp = True
-    if isinstance(training, (int, bool, np.integer)) or training is True or training is False:
-        if training in (1, True):
+    if isinstance(training, np.ndarray) and training.dtype.kind in 'biu':
+        training = training.item() if training.ndim == 0 else training
+    elif not isinstance(training, (int, bool, np.integer, np.bool_, Tensor)):
+        raise TypeError('[in_train_phase] training must be None, 0/1, a bool, an int array or a tensor, got %r'
+                        % (training,))
+    if isinstance(training, (int, bool, np.integer, np.bool_)):
+        if training not in (0, 1):
+            raise ValueError('[in_train_phase] training must be 0 or 1 (or a tensor), got %r' % (training,))
+        if training == 1:
             return x() if callable(x) else x
         return alt() if callable(alt) else alt
     x = x() if callable(x) else x
@@ -628,3 +687,6 @@ def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None)
     """Variable holding N(mean, scale**2) samples (drawn once)."""
     dtype = _dtype_name(dtype)
     return variable(eval(_core.random_normal(shape, mean, scale, dtype, _op_seed(seed, 10e8))), dtype, name)
+
+
+_named.name_errors(globals())  # errors name the K function called (_named.py)

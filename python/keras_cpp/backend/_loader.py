@@ -31,9 +31,24 @@ _selected = 'keras_cpp'
 _active = 'keras_cpp'
 
 
+class BackendName(str):
+    """The active backend's name. A str (Keras compares `K.backend() == 'tensorflow'`) that also
+    offers register_backend and set_floatx, as code written for Keras 2 calls them on it."""
+    __slots__ = ()
+
+    def register_backend(self, name, module_or_object):
+        """Same as keras_cpp.backend.register_backend."""
+        return register_backend(name, module_or_object)
+
+    def set_floatx(self, floatx):
+        """Same as keras_cpp.backend.set_floatx."""
+        return _config.set_floatx(floatx)
+
+
 def backend():
-    """The active backend's name: "keras_cpp" for the C++ engine, else the selected name."""
-    return _active
+    """The active backend's name: "keras_cpp" for the C++ engine, else the selected name (a str
+    with register_backend and set_floatx methods)."""
+    return BackendName(_active)
 
 
 def register_backend(name, module_or_object):

@@ -1,0 +1,116 @@
+// parallel_for's contract (every index once, serial when small or nested, exceptions, concurrent
+// callers) and parallel_for_scratch's (each running thread owns its scratch) at 1, 2, 3 and 8
+// threads: on a 2-core machine 3 and 8 threads make chunk counts differ from thread counts.
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "doctest.h"
+#include "keras_cpp/error.h"
+#include "kernels/parallel.h"
+
+using namespace keras_cpp;
+
+namespace {
+struct ThreadsGuard {  // restores the thread count a test changed
+  int saved = get_num_threads();
+  ~ThreadsGuard() { set_num_threads(saved); }
+};
+}  // namespace
+
+TEST_CASE("parallel_for covers [0, n) exactly once, serially when small or nested") {
+  ThreadsGuard guard;
+  for (int threads : {1, 2, 3, 8}) {
+    set_num_threads(threads);
+    for (int64_t n : {1, 2, 7, 100, 1000, 100003}) {
+      for (int64_t grain : {1, 3, 64, 5000}) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        std::atomic<int> calls{0};
+        parallel_for(n, grain, [&](int64_t b, int64_t e) {
+          ++calls;
+          for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+        });
+        bool once = true;
+        for (auto& h : hits) once = once && h.load() == 1;
+        CHECK_MESSAGE(once, "threads=" << threads << " n=" << n << " grain=" << grain);
+        if (n < 2 * grain || threads == 1) CHECK(calls.load() == 1);
+      }
+    }
+  }
+  std::atomic<int> inner_calls{0}, split{0};
+  parallel_for(64, 1, [&](int64_t, int64_t) {
+    parallel_for(1000, 1, [&](int64_t b, int64_t e) { inner_calls++; if (b != 0 || e != 1000) split++; });
+  });
+  CHECK(inner_calls.load() >= 1);
+  CHECK(split.load() == 0);  // nested: one serial call
+}
+
+TEST_CASE("parallel_for rethrows a chunk's exception and stays usable; concurrent callers work") {
+  CHECK_THROWS_AS(parallel_for(1000, 1, [](int64_t b, int64_t e) { if (b <= 500 && 500 < e) throw std::runtime_error("x"); }), std::runtime_error);
+  std::atomic<int64_t> sum{0};
+  parallel_for(1000, 1, [&](int64_t b, int64_t e) { for (int64_t i = b; i < e; ++i) sum += i; });
+  CHECK(sum.load() == 999 * 1000 / 2);
+  std::atomic<int64_t> s1{0}, s2{0};
+  auto work = [](std::atomic<int64_t>& s) {
+    for (int r = 0; r < 200; ++r) parallel_for(4096, 16, [&](int64_t b, int64_t e) { for (int64_t i = b; i < e; ++i) s += 1; });
+  };
+  std::thread t1(work, std::ref(s1)), t2(work, std::ref(s2));
+  t1.join();
+  t2.join();
+  CHECK(s1.load() == 200 * 4096);
+  CHECK(s2.load() == 200 * 4096);
+}
+
+TEST_CASE("parallel_for_scratch: one scratch per running thread, never shared, at 1/2/3/8 threads") {
+  ThreadsGuard guard;
+  for (int threads : {1, 2, 3, 8}) {
+    set_num_threads(threads);
+    for (int64_t n : {1, 5, 100, 4096, 100003}) {
+      std::atomic<int> made{0};
+      struct Acc {
+        int64_t sum = 0;
+        std::atomic<int> users{0};
+        Acc() = default;
+        Acc(Acc&& o) noexcept : sum(o.sum) {}
+      };
+      bool shared = false;
+      auto parts = parallel_for_scratch(n, 7, [&] { ++made; return Acc(); }, [&](Acc& a, int64_t b, int64_t e) {
+        if (a.users.fetch_add(1) != 0) shared = true;  // another thread inside the same scratch
+        for (int64_t i = b; i < e; ++i) a.sum += i;
+        std::this_thread::yield();
+        a.users.fetch_sub(1);
+      });
+      int64_t total = 0;
+      for (auto& p : parts) total += p.sum;
+      CHECK_MESSAGE(total == n * (n - 1) / 2, "threads=" << threads << " n=" << n);
+      CHECK(!shared);
+      CHECK(static_cast<int>(parts.size()) == made.load());
+      CHECK(static_cast<int>(parts.size()) <= threads);
+      CHECK(!parts.empty());
+    }
+  }
+}
+
+TEST_CASE("set_num_threads: takes effect for the next call; bad values are rejected") {
+  ThreadsGuard guard;
+  set_num_threads(3);
+  CHECK(get_num_threads() == 3);
+  std::mutex mu;
+  std::set<std::thread::id> ids;
+  for (int r = 0; r < 50; ++r)
+    parallel_for(1 << 16, 1, [&](int64_t, int64_t) {
+      std::lock_guard<std::mutex> l(mu);
+      ids.insert(std::this_thread::get_id());
+    });
+  CHECK(ids.size() <= 3);
+  set_num_threads(1);
+  std::atomic<int> calls{0};
+  parallel_for(1 << 16, 1, [&](int64_t, int64_t) { ++calls; });
+  CHECK(calls.load() == 1);
+  CHECK_THROWS_AS(set_num_threads(0), ValueError);
+  CHECK_THROWS_AS(set_num_threads(-2), ValueError);
+  CHECK(get_num_threads() == 1);
+}
