@@ -218,7 +218,17 @@ void strided_copy(const void* src, const Shape& src_strides, void* dst, const Sh
   const int leaf = N.transpose ? N.nd - 2 : N.nd - 1;
   while (split < leaf && pieces < 16 && !(N.ss[split] == 0 && N.contig[split])) pieces *= N.n[split++];
   const int64_t bytes = total * es;
-  if (split == 0 || bytes < (int64_t(1) << 18) || pieces < 2) {
+  if (bytes < (int64_t(1) << 18)) {
+    copy_from(N, 0, s, d);
+    return;
+  }
+  if (N.nd == 1) {  // one long row (a flat copy or fill): split it
+    parallel_for(N.n[0], std::max<int64_t>(1, (int64_t(1) << 17) / es), [&](int64_t b, int64_t e) {
+      row(N, s + b * N.ss[0] * es, d + b * N.ds[0] * es, e - b, N.ss[0], N.ds[0]);
+    });
+    return;
+  }
+  if (split == 0 || pieces < 2) {
     copy_from(N, 0, s, d);
     return;
   }

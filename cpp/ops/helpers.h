@@ -1,7 +1,10 @@
 // cpp/ops/helpers.h — shared pieces for op family files: elementwise OpDef makers, sum_to,
 // Keras shape arguments.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "exec/allocator.h"
 #include "keras_cpp/config.h"
