@@ -78,6 +78,18 @@ def test_logsumexp_of_integers_is_computed_in_float(dtype):
     assert abs(float(ev(K.logsumexp(K.constant(np.array([0, 200], 'uint8'), dtype='uint8')))) - 200.0) < 1e-4
 
 
+@pytest.mark.parametrize('axis', [-1, 0])
+def test_softmax_of_minus_inf_logits_is_exactly_zero(axis):
+    x = np.random.default_rng(4).standard_normal((37, 41)).astype(f32)
+    x[::3, ::2] = -np.inf
+    got = ev(K.softmax(K.constant(x), axis=axis))
+    z = x.astype(np.float64)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    want = e / e.sum(axis=axis, keepdims=True)
+    assert (got[::3, ::2] == 0).all()
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
+
+
 # ---------------------------------------------------------------- NaN propagation
 @pytest.mark.parametrize('n', LENGTHS)
 @pytest.mark.parametrize('red', ['max', 'min'])
