@@ -61,6 +61,63 @@ void row_offsets(const Collapsed<N>& c, int64_t r, int64_t* off) {
   }
 }
 
+// Short rows: batch G rows into one call, expanding an operand that is not dense across rows
+// (a broadcast row or a per-row value) into scratch; a row broadcast is expanded only once.
+void binary_short_rows(ew::BinaryFn fn, const Collapsed<3>& c, const char* pa, const char* pb, char* po, int64_t es,
+                       int64_t os, int64_t grain) {
+  const int nd = static_cast<int>(c.shape.size());
+  const int64_t inner = c.shape[nd - 1];
+  int64_t rows = 1;
+  for (int d = 0; d < nd - 1; ++d) rows *= c.shape[d];
+  const int sa = c.strides[0][nd - 1] ? 1 : 0, sb = c.strides[1][nd - 1] ? 1 : 0;
+  const int64_t G = std::max<int64_t>(1, 4096 / inner);
+  auto dense_rows = [&](int k) {  // operand k steps by `inner` from row to row
+    for (int d = 0; d < nd - 1; ++d) {
+      int64_t want = inner;
+      for (int e = d + 1; e < nd - 1; ++e) want *= c.shape[e];
+      if (c.strides[k][d] != want || c.strides[k][nd - 1] != 1) return false;
+    }
+    return true;
+  };
+  auto same_row = [&](int k) {  // every row of operand k is the same (stride 0 on all outer axes)
+    for (int d = 0; d < nd - 1; ++d)
+      if (c.strides[k][d] != 0) return false;
+    return true;
+  };
+  const bool da = dense_rows(0), db = dense_rows(1), ra = same_row(0), rb = same_row(1);
+  parallel_for((rows + G - 1) / G, std::max<int64_t>(1, grain / (G * inner)), [&](int64_t g0, int64_t g1) {
+    Scratch& sc = scratch();
+    const size_t bytes = static_cast<size_t>(G * inner * es);
+    if (sc.a.size() < bytes) sc.a.resize(bytes);
+    if (sc.b.size() < bytes) sc.b.resize(bytes);
+    bool a_ready = false, b_ready = false;
+    int64_t off[3];
+    for (int64_t g = g0; g < g1; ++g) {
+      const int64_t r0 = g * G, m = std::min(G, rows - r0);
+      row_offsets<3>(c, r0, off);
+      const char* xa = pa + off[0] * es;
+      const char* xb = pb + off[1] * es;
+      char* xo = po + off[2] * os;
+      auto expand = [&](int k, const char* base, int stride, std::vector<char>& buf, bool once, bool& ready) {
+        if (once && ready) return;
+        for (int64_t r = 0; r < (once ? G : m); ++r) {
+          int64_t o3[3];
+          row_offsets<3>(c, once ? 0 : r0 + r, o3);
+          const char* src = base + o3[k] * es;
+          char* dst = buf.data() + r * inner * es;
+          if (stride) std::memcpy(dst, src, inner * es);
+          else
+            for (int64_t i = 0; i < inner; ++i) std::memcpy(dst + i * es, src, es);
+        }
+        ready = once;
+      };
+      if (!da) expand(0, pa, sa, sc.a, ra, a_ready);
+      if (!db) expand(1, pb, sb, sc.b, rb, b_ready);
+      fn(da ? xa : sc.a.data(), db ? xb : sc.b.data(), xo, m * inner, 1, 1);
+    }
+  });
+}
+
 }  // namespace
 
 void unary_apply(ew::UnaryOp op, const Tensor& x0, Tensor& out) {
@@ -125,54 +182,7 @@ void binary_apply(ew::BinaryOp op, const Tensor& a0, const Tensor& b0, Tensor& o
     });
     return;
   }
-  // Short rows: batch G rows into one call, expanding an operand that is not dense across rows
-  // (a broadcast row or a per-row value) into scratch; a row broadcast is expanded only once.
-  const int64_t G = std::max<int64_t>(1, 4096 / inner);
-  auto dense_rows = [&](int k) {  // operand k steps by `inner` from row to row
-    for (int d = 0; d < nd - 1; ++d) {
-      int64_t want = inner;
-      for (int e = d + 1; e < nd - 1; ++e) want *= c.shape[e];
-      if (c.strides[k][d] != want || c.strides[k][nd - 1] != 1) return false;
-    }
-    return true;
-  };
-  auto same_row = [&](int k) {  // every row of operand k is the same (stride 0 on all outer axes)
-    for (int d = 0; d < nd - 1; ++d)
-      if (c.strides[k][d] != 0) return false;
-    return true;
-  };
-  const bool da = dense_rows(0), db = dense_rows(1), ra = same_row(0), rb = same_row(1);
-  parallel_for((rows + G - 1) / G, std::max<int64_t>(1, grain / (G * inner)), [&](int64_t g0, int64_t g1) {
-    Scratch& sc = scratch();
-    const size_t bytes = static_cast<size_t>(G * inner * es);
-    if (sc.a.size() < bytes) sc.a.resize(bytes);
-    if (sc.b.size() < bytes) sc.b.resize(bytes);
-    bool a_ready = false, b_ready = false;
-    int64_t off[3];
-    for (int64_t g = g0; g < g1; ++g) {
-      const int64_t r0 = g * G, m = std::min(G, rows - r0);
-      row_offsets<3>(c, r0, off);
-      const char* xa = pa + off[0] * es;
-      const char* xb = pb + off[1] * es;
-      char* xo = po + off[2] * os;
-      auto expand = [&](int k, const char* base, int stride, std::vector<char>& buf, bool once, bool& ready) {
-        if (once && ready) return;
-        for (int64_t r = 0; r < (once ? G : m); ++r) {
-          int64_t o3[3];
-          row_offsets<3>(c, once ? 0 : r0 + r, o3);
-          const char* src = base + o3[k] * es;
-          char* dst = buf.data() + r * inner * es;
-          if (stride) std::memcpy(dst, src, inner * es);
-          else
-            for (int64_t i = 0; i < inner; ++i) std::memcpy(dst + i * es, src, es);
-        }
-        ready = once;
-      };
-      if (!da) expand(0, pa, sa, sc.a, ra, a_ready);
-      if (!db) expand(1, pb, sb, sc.b, rb, b_ready);
-      fn(da ? xa : sc.a.data(), db ? xb : sc.b.data(), xo, m * inner, 1, 1);
-    }
-  });
+  binary_short_rows(fn, c, pa, pb, po, es, os, grain);
 }
 
 }  // namespace keras_cpp
