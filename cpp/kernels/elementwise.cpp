@@ -29,10 +29,11 @@ int64_t binary_cost(ew::BinaryOp op) {
   return op == B::pow ? 16 : op == B::mod || op == B::floordiv ? 4 : 1;
 }
 
-// True when the last axis longer than 1 has stride 1 (so inner rows are contiguous).
+// True when the last axis longer than 1 has stride 1 or 0 (inner rows contiguous or one
+// broadcast value), which the kernels take as they are.
 bool inner_dense(const Tensor& t) {
   for (int i = t.ndim() - 1; i >= 0; --i)
-    if (t.shape()[i] != 1) return t.strides()[i] == 1;
+    if (t.shape()[i] != 1) return t.strides()[i] == 1 || t.strides()[i] == 0;
   return true;
 }
 

@@ -367,6 +367,14 @@ TEST_CASE("unary_apply and binary_apply over broadcast shapes and strided views"
         CHECK_MESSAGE(ok, shape_str(x.shape()) << " - " << shape_str(y.shape()));
       }
     }
+    // An operand that is itself a broadcast view (stride 0 on its inner axis) is used as it is.
+    Tensor col = iota({6, 1}, DType::float32);
+    Tensor bview = col.broadcast_to({6, 300});
+    Tensor ob = Tensor::empty({6, 300}, DType::float32);
+    binary_apply(BinaryOp::add, iota({6, 300}, DType::float32), bview, ob);
+    bool okb = true;
+    for (int64_t i = 0; i < ob.numel(); ++i) okb = okb && ob.data<float>()[i] == float((i * 0.5 - 3) + ((i / 300) * 0.5 - 3));
+    CHECK(okb);
     // A transposed operand and a stepped view.
     Tensor m = iota({40, 30}, DType::float32);
     Tensor t = m.permute({1, 0});
