@@ -25,7 +25,7 @@ CMAKE_BUILD_PARALLEL_LEVEL=$JOBS "$PY" -m pip wheel -q --no-deps --no-build-isol
   -Cbuild-dir=build/py -Ccmake.define.KERAS_CPP_TESTS=ON
 WHEEL=$(ls build/wheel/keras_cpp-*.whl)
 "$PY" -m pip install -q --force-reinstall --no-deps "$WHEEL"
-"$PY" -m pip install -q numpy pytest scipy
+"$PY" -m pip install -q numpy pytest scipy mypy  # mypy: test_api_docs.py checks the stubs
 
 echo "== C++ tests (ctest)"
 ctest --test-dir build/py --output-on-failure

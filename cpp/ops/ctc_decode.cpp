@@ -16,12 +16,73 @@ namespace {
 using Path = std::vector<int64_t>;
 
 
+// TF's LogSumExp (ctc_loss_util.h): it calls the float functions expf and log1pf whatever T is,
+// so a double search carries float-rounded sums, and ties fall where TF's do.
 template <class T>
 inline T lse(T a, T b) {
   const T ninf = -std::numeric_limits<T>::infinity();
   if (a == ninf) return b;
   if (b == ninf) return a;
-  return std::max(a, b) + std::log1p(std::exp(-std::fabs(a - b)));
+  return a > b ? a + static_cast<T>(std::log1p(std::exp(static_cast<float>(b - a))))
+               : b + static_cast<T>(std::log1p(std::exp(static_cast<float>(a - b))));
+}
+
+// Keras's TF backend feeds the search tf.math.log(transpose(y_pred) + eps). TF 2.21's x86-64
+// build evaluates that log with Eigen's AVX packet polynomial (8 floats or 4 doubles at a time,
+// multiply and add rounded separately) and with the C library's log only for the last
+// size % packet elements of the (time, samples, classes) tensor. The two differ in the last bit
+// for about one value in five, which decides ties, so both are reproduced.
+template <class T>
+inline T mul_add(T a, T b, T c) {
+  volatile T p = a * b;  // no fused multiply-add, whatever the compiler flags
+  return p + c;
+}
+inline float packet_log(float v) {
+  if (!(v > 0) || std::isinf(v)) return std::log(v);  // 0, negatives, inf and nan as Eigen selects them
+  int ei;
+  float x = std::frexp(v, &ei), e = static_cast<float>(ei);
+  if (x < 0.707106781186547524f) {  // to [sqrt(1/2), sqrt(2)), shifted by -1
+    x = (x - 1.0f) + x;
+    e -= 1.0f;
+  } else {
+    x -= 1.0f;
+  }
+  float p = x * mul_add(mul_add(0.18256296349849254f, x, 1.0000000190281063f), x, 1.0000000190281136f);
+  float q = mul_add(mul_add(mul_add(0.049616247954120038f, x, 0.59923249590823520f), x, 1.4999999999999927f), x, 1.0f);
+  return mul_add(e, 0.693147180559945309f, p / q);
+}
+inline double packet_log(double v) {
+  if (!(v > 0) || std::isinf(v)) return std::log(v);
+  int ei;
+  double x = std::frexp(v, &ei), e = static_cast<double>(ei);
+  if (x < 0.70710678118654752440) {
+    x = (x - 1.0) + x;
+    e -= 1.0;
+  } else {
+    x -= 1.0;
+  }
+  const double x2 = x * x, x3 = x2 * x;  // cephes: log(1+x) = x - x^2/2 + x^3 P(x)/Q(x)
+  double y = mul_add(mul_add(1.01875663804580931796E-4, x, 4.97494994976747001425E-1), x, 4.70579119878881725854E0);
+  double y1 = mul_add(mul_add(1.44989225341610930846E1, x, 1.79368678507819816313E1), x, 7.70838733755885391666E0);
+  const double num = mul_add(y, x3, y1);
+  y = mul_add(mul_add(1.0, x, 1.12873587189167450590E1), x, 4.52279145837532221105E1);
+  y1 = mul_add(mul_add(8.29875266912776603211E1, x, 7.11544750618563894466E1), x, 2.31251620126765340583E1);
+  const double den = mul_add(y, x3, y1);
+  y = mul_add(-0.5, x2, (num * x3) / den);
+  return mul_add(e, 0.693147180559945309417232121458176568, x + y);
+}
+// One sample's log(y + eps) (n x C) as TF computes it, sample b of B in a y_pred of `frames`
+// frames: element (t, b, k) sits at (t * B + b) * C + k of the transposed tensor.
+template <class T>
+std::vector<T> tf_log_inputs(const T* y, int64_t n, int64_t C, int64_t b, int64_t B, int64_t frames, T eps) {
+  const int64_t size = frames * B * C, packet = 32 / static_cast<int64_t>(sizeof(T)), tail = size - size % packet;
+  std::vector<T> raw(static_cast<size_t>(n * C));
+  for (int64_t t = 0; t < n; ++t)
+    for (int64_t k = 0; k < C; ++k) {
+      const T v = y[t * C + k] + eps;
+      raw[t * C + k] = (t * B + b) * C + k < tail ? packet_log(v) : std::log(v);
+    }
+  return raw;
 }
 
 // Best path: per-frame argmax (first maximum), repeats merged, blanks dropped. Returns
@@ -40,30 +101,128 @@ double greedy_one(const T* y, int64_t n, int64_t C, double eps, Path& out) {
   return score;
 }
 
-// The n best of a set of entries, kept the way TF's top-N container (gtl::TopN) keeps them: an
-// unordered list until it overflows, then a min-heap of n entries built with the standard heap
-// algorithms. Equal probabilities are common (symmetric frames), and which of them survive and
-// in what order they come out follows from this layout, so it is reproduced step for step.
+// libstdc++'s heap and sort algorithms (stl_heap.h, stl_algo.h), spelled out so that entries of
+// equal probability land where they land in TF's Linux build, whatever standard library we are
+// built with. `gt` is the heap's comparison, so the heap's front is its worst entry.
+template <class Gt>
+void sift_up(int64_t* a, ptrdiff_t hole, ptrdiff_t top, int64_t value, const Gt& gt) {
+  ptrdiff_t parent = (hole - 1) / 2;
+  while (hole > top && gt(a[parent], value)) {
+    a[hole] = a[parent];
+    hole = parent;
+    parent = (hole - 1) / 2;
+  }
+  a[hole] = value;
+}
+template <class Gt>
+void adjust_heap(int64_t* a, ptrdiff_t hole, ptrdiff_t len, int64_t value, const Gt& gt) {
+  const ptrdiff_t top = hole;
+  ptrdiff_t child = hole;
+  while (child < (len - 1) / 2) {
+    child = 2 * (child + 1);
+    if (gt(a[child], a[child - 1])) --child;
+    a[hole] = a[child];
+    hole = child;
+  }
+  if ((len & 1) == 0 && child == (len - 2) / 2) {
+    child = 2 * (child + 1);
+    a[hole] = a[child - 1];
+    hole = child - 1;
+  }
+  sift_up(a, hole, top, value, gt);
+}
+template <class Gt>
+void make_heap(int64_t* a, ptrdiff_t n, const Gt& gt) {
+  for (ptrdiff_t parent = (n - 2) / 2; n >= 2 && parent >= 0; --parent) adjust_heap(a, parent, n, a[parent], gt);
+}
+template <class Gt>
+void pop_heap(int64_t* a, ptrdiff_t n, const Gt& gt) {  // a[0] moves to a[n - 1]
+  if (n < 2) return;
+  int64_t value = a[n - 1];
+  a[n - 1] = a[0];
+  adjust_heap(a, 0, n - 1, value, gt);
+}
+template <class Gt>
+void push_heap(int64_t* a, ptrdiff_t n, const Gt& gt) {  // a[n - 1] joins the heap a[0, n - 1)
+  sift_up(a, n - 1, 0, a[n - 1], gt);
+}
+template <class Gt>
+void sort_heap(int64_t* a, ptrdiff_t n, const Gt& gt) {
+  for (; n > 1; --n) pop_heap(a, n, gt);
+}
+// std::sort: introsort (median of a[1], a[mid], a[n-1] to the front, unguarded partition, heap
+// sort past depth 2 log2 n) down to runs of 16, then one insertion sort.
+template <class Gt>
+void introsort(int64_t* a, ptrdiff_t n, int depth, const Gt& gt) {
+  while (n > 16) {
+    if (depth-- == 0) {
+      make_heap(a, n, gt);
+      sort_heap(a, n, gt);
+      return;
+    }
+    ptrdiff_t x = 1, y = n / 2, z = n - 1, m;
+    if (gt(a[x], a[y]))
+      m = gt(a[y], a[z]) ? y : (gt(a[x], a[z]) ? z : x);
+    else
+      m = gt(a[x], a[z]) ? x : (gt(a[y], a[z]) ? z : y);
+    std::swap(a[0], a[m]);
+    ptrdiff_t lo = 1, hi = n;
+    while (true) {
+      while (gt(a[lo], a[0])) ++lo;
+      --hi;
+      while (gt(a[0], a[hi])) --hi;
+      if (lo >= hi) break;
+      std::swap(a[lo], a[hi]);
+      ++lo;
+    }
+    introsort(a + lo, n - lo, depth, gt);
+    n = lo;
+  }
+}
+template <class Gt>
+void std_sort(int64_t* a, ptrdiff_t n, const Gt& gt) {
+  if (n < 2) return;
+  int lg = 0;
+  while ((ptrdiff_t(2) << lg) <= n) ++lg;
+  introsort(a, n, 2 * lg, gt);
+  for (ptrdiff_t i = 1; i < n; ++i) {  // guarded for the first 16, unguarded after: the same moves
+    int64_t v = a[i];
+    ptrdiff_t j = i;
+    if (gt(v, a[0])) {
+      for (; j > 0; --j) a[j] = a[j - 1];
+    } else {
+      for (; gt(v, a[j - 1]); --j) a[j] = a[j - 1];
+    }
+    a[j] = v;
+  }
+}
+
+// The n best of a set of entries, kept the way TF 2.21's top-N container (gtl::TopN) keeps them:
+// an unordered list until it overflows, then a min-heap of exactly n entries. Equal
+// probabilities are common (symmetric frames), and which of them survive and in what order they
+// come out follows from this layout, so it is reproduced step for step.
 template <class Greater>
 class TopN {
  public:
   TopN(size_t limit, Greater gt) : limit_(limit), gt_(gt) {}
-  size_t size() const { return std::min(v_.size(), limit_); }
+  size_t size() const { return v_.size(); }
   const int64_t* begin() const { return v_.data(); }
-  const int64_t* end() const { return v_.data() + size(); }
+  const int64_t* end() const { return v_.data() + v_.size(); }
   void push(int64_t x) {
     if (state_ != kHeap) {
       v_.push_back(x);
-      if (state_ == kBottomKnown && !gt_(v_.back(), v_.front())) std::swap(v_.front(), v_.back());  // keep the worst first
-      if (v_.size() == limit_ + 1) {
-        std::make_heap(v_.begin(), v_.end(), gt_);
-        std::pop_heap(v_.begin(), v_.end(), gt_);  // the worst moves to the spare last slot
+      if (v_.size() == limit_ + 1) {  // overflow: heapify, drop the worst
+        make_heap(v_.data(), n(), gt_);
+        pop_heap(v_.data(), n(), gt_);
+        v_.pop_back();
         state_ = kHeap;
+      } else if (state_ == kBottomKnown && !gt_(v_.back(), v_.front())) {
+        std::swap(v_.front(), v_.back());  // keep the worst first
       }
-    } else if (gt_(x, v_.front())) {
+    } else if (gt_(x, v_.front())) {  // replace the worst
+      pop_heap(v_.data(), n(), gt_);
       v_.back() = x;
-      std::push_heap(v_.begin(), v_.end(), gt_);
-      std::pop_heap(v_.begin(), v_.end(), gt_);
+      push_heap(v_.data(), n(), gt_);
     }
   }
   // The worst kept entry (moved to the front of an unordered list).
@@ -81,18 +240,17 @@ class TopN {
   std::vector<int64_t> extract() {
     std::vector<int64_t> out;
     out.swap(v_);
-    if (state_ != kHeap) {
-      std::sort(out.begin(), out.end(), gt_);
-    } else {
-      out.pop_back();
-      std::sort_heap(out.begin(), out.end(), gt_);
-    }
+    if (state_ != kHeap)
+      std_sort(out.data(), static_cast<ptrdiff_t>(out.size()), gt_);
+    else
+      sort_heap(out.data(), static_cast<ptrdiff_t>(out.size()), gt_);
     state_ = kUnordered;
     return out;
   }
 
  private:
   enum State { kUnordered, kBottomKnown, kHeap };
+  ptrdiff_t n() const { return static_cast<ptrdiff_t>(v_.size()); }
   std::vector<int64_t> v_;
   size_t limit_;
   Greater gt_;
@@ -101,7 +259,7 @@ class TopN {
 
 // TF's CTCBeamSearchDecoder (ctc_beam_search.h) with the default scorer: a prefix tree whose
 // active leaves (at most `width`) carry blank/label/total log probabilities, computed in T (the
-// input's precision) in TF's operation order.
+// input's precision, sums through TF's float LogSumExp) in TF's operation order.
 template <class T>
 class BeamSearch {
   static constexpr T kNinf = -std::numeric_limits<T>::infinity();
@@ -214,21 +372,19 @@ struct DecodeOpts {
   double eps = 1e-7;
 };
 
-// Decodes sample frames y (n x C); returns the number of beam leaves (>= paths when all went well).
+// Decodes sample b's frames y (n x C) of a y_pred (B, frames, C); returns the number of beam
+// leaves (>= paths when all went well).
 template <class T>
-int64_t decode_one(const T* y, int64_t n, int64_t C, const DecodeOpts& o, std::vector<Path>& paths, std::vector<double>& logp) {
+int64_t decode_one(const T* y, int64_t n, int64_t C, int64_t b, int64_t B, int64_t frames, const DecodeOpts& o,
+                   std::vector<Path>& paths, std::vector<double>& logp) {
   if (o.greedy) {
     paths.emplace_back();
     logp.push_back(greedy_one(y, n, C, o.eps, paths.back()));
     return 1;
   }
   BeamSearch<T> bs(C, o.width);
-  std::vector<T> raw(C);
-  const T eps = static_cast<T>(o.eps);
-  for (int64_t t = 0; t < n; ++t) {
-    for (int64_t k = 0; k < C; ++k) raw[k] = std::log(y[t * C + k] + eps);  // Keras: log(y_pred + epsilon)
-    bs.step(raw.data());
-  }
+  std::vector<T> raw = tf_log_inputs(y, n, C, b, B, frames, static_cast<T>(o.eps));
+  for (int64_t t = 0; t < n; ++t) bs.step(raw.data() + t * C);
   if (bs.size() >= o.paths) bs.top(o.paths, o.merge, paths, logp);
   return bs.size();
 }
@@ -253,7 +409,7 @@ Tensor decode_forward(KernelCtx& ctx) {
     using Tp = decltype(tag);
     const Tp* y = yp.data<Tp>();
     parallel_for(B, std::max<int64_t>(1, 65536 / work), [&](int64_t b0, int64_t b1) {
-      for (int64_t b = b0; b < b1; ++b) leaves[b] = decode_one(y + b * T * C, len[b], C, o, paths[b], logp[b]);
+      for (int64_t b = b0; b < b1; ++b) leaves[b] = decode_one(y + b * T * C, len[b], C, b, B, T, o, paths[b], logp[b]);
     });
   });
   for (int64_t b = 0; b < B; ++b)

@@ -101,6 +101,23 @@ O below(O v, double hi) {
   return v;
 }
 
+Tensor below_forward(KernelCtx& ctx) {
+  Tensor x = ctx.in[0].contiguous();
+  Tensor out = ctx.alloc_tensor(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<T, half> || std::is_floating_point_v<T>) {
+      const T* p = x.data<T>();
+      T* o = out.data<T>();
+      for (int64_t i = 0; i < x.numel(); ++i) {
+        const double v = convert<double>(p[i]);
+        o[i] = std::isnan(v) || v == -std::numeric_limits<double>::infinity() ? p[i] : below(p[i], v);
+      }
+    }
+  });
+  return out;
+}
+
 Tensor alloc_random(KernelCtx& ctx) {
   Shape s = shape_arg_value(ctx.node.op->name, ctx.attrs(), ctx.in, 0);
   return ctx.alloc_tensor(s, dtype_from_name(ctx.attrs().s("dtype")));
@@ -400,6 +417,15 @@ void register_random() {
   ar.flags = kNonDiff | kDynamicShape;
   register_op(ar);
 
+  OpDef bl = def("_below(x: tensor)", "The largest value of x's float dtype below each element (-inf and NaN stay).");
+  bl.infer = [](const std::vector<TypeInfo>& in, const Attrs&) {
+    if (!is_floating(in[0].dtype)) fail_type("_below", std::string("expected a float tensor, got ") + dtype_name(in[0].dtype));
+    return in[0];
+  };
+  bl.forward = below_forward;
+  bl.flags = kNonDiff;
+  register_op(bl);
+
   OpDef u = def("random_uniform(shape: shape, minval: scalar = 0.0, maxval: scalar = 1.0, dtype: dtype = None, seed: int? = None)",
                 "Uniform samples in [minval, maxval); fresh ones on every evaluation. Integer dtypes draw ints in "
                 "[minval, maxval). Bounds may be scalar tensors.");
@@ -408,8 +434,11 @@ void register_random() {
     if (r.symbolic && !is_floating(r.dtype)) fail_type("random_uniform", "tensor bounds need a float dtype");
     Expr x = make_node(op, r.shape_inputs, r.attrs);
     if (!r.symbolic) return x;
-    Expr lo = param(a[1], r.dtype);
-    return lo + (param(a[2], r.dtype) - lo) * x;
+    Expr lo = param(a[1], r.dtype), hi = param(a[2], r.dtype);
+    // lo + (hi - lo) * u can round onto hi (often in float16): clamp to the value below hi, as the
+    // kernel does for number bounds; reversed bounds are scaled as they are (TF does not check).
+    Expr y = lo + (hi - lo) * x;
+    return switch_(greater(hi, lo), minimum(y, make_node("_below", {hi})), y);
   };
   u.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
     DType dt = dtype_from_name(a.s("dtype"));

@@ -1,10 +1,11 @@
 """Compatibility shims that let Keras 2.3.1 run on current Pythons and h5py 3.
 
 Keras 2.3.1 predates Python 3.10/3.11 and h5py 3; on this stack it cannot even be imported.
-`keras_cpp.backend` calls `install()` when Keras is loading it as its backend (Keras imports the
-backend before the modules that need these names). Each shim restores a name that was removed
-(none replaces an existing one), and the h5py fix is limited to the values Keras reads back from
-HDF5 files. Nothing here runs unless Keras is the one importing keras_cpp.backend.
+`install()` runs before the Keras modules that need these names (see _keras_hook.py: when Keras's
+loader imports keras_cpp.backend, or when `import keras` follows `import keras_cpp.backend`).
+Each shim restores a name that was removed (none replaces an existing one), and the h5py fix is
+limited to the values Keras reads back from HDF5 files. Nothing here is loaded unless multi-backend
+Keras is imported.
 """
 import collections
 import collections.abc
@@ -56,8 +57,8 @@ def _patch_h5dict(io_utils):
     # keras/engine/saving.py:273,278,282,345,377 call `.decode('utf-8')` on string attributes (and
     # lists of names) read through keras/utils/io_utils.py H5Dict.__getitem__; h5py >= 3 returns
     # them as `str` (and arrays of `str`) where h5py 2 returned bytes.
-    H5Dict = io_utils.H5Dict
-    if getattr(H5Dict.__getitem__, '_keras_cpp_compat', False):
+    H5Dict = getattr(io_utils, 'H5Dict', None)
+    if H5Dict is None or getattr(H5Dict.__getitem__, '_keras_cpp_compat', False):
         return
     original = H5Dict.__getitem__
 
@@ -129,7 +130,7 @@ def _patch_saving(saving):
 
 
 class _PatchAfterImport(object):
-    """A meta-path finder that runs `patch(module)` right after `name` is imported."""
+    """A meta-path finder that runs `patch(module)` right after `name` is imported, then leaves."""
 
     def __init__(self, name, patch):
         self.name, self.patch = name, patch
@@ -146,29 +147,28 @@ class _PatchAfterImport(object):
         def exec_and_patch(module):
             exec_module(module)
             patch(module)
+            if self in sys.meta_path:
+                sys.meta_path.remove(self)
 
         spec.loader.exec_module = exec_and_patch
         return spec
 
 
+# Keras modules patched when (or as soon as) they are imported.
+_MODULE_PATCHES = (('keras.utils.io_utils', _patch_h5dict), ('keras.engine.saving', _patch_saving))
+
+
 def install():
-    """Install the shims (idempotent). Called by keras_cpp.backend when Keras loads it."""
+    """Install the shims (idempotent); Keras's own modules get theirs when they are imported."""
     global _installed
     if _installed:
         return
     _installed = True
     _restore_collections_abc()
     _restore_inspect_argspec()
-    io_utils = sys.modules.get('keras.utils.io_utils')
-    if io_utils is not None and hasattr(io_utils, 'H5Dict'):
-        _patch_h5dict(io_utils)
-    saving = sys.modules.get('keras.engine.saving')
-    if saving is not None:
-        _patch_saving(saving)
-    else:
-        sys.meta_path.insert(0, _PatchAfterImport('keras.engine.saving', _patch_saving))
-
-
-def keras_is_loading_us():
-    """True when Keras's backend loader is importing keras_cpp.backend."""
-    return 'keras.backend.load_backend' in sys.modules
+    for name, patch in _MODULE_PATCHES:
+        module = sys.modules.get(name)
+        if module is not None:
+            patch(module)
+        else:
+            sys.meta_path.insert(0, _PatchAfterImport(name, patch))

@@ -57,14 +57,16 @@ static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
 void init_ops(py::module_& m) {
   py::options opts;
   opts.disable_function_signatures();
-  py::dict sigs;
+  py::dict sigs, typed;  // typed: signatures with kinds, for python/tools/gen_api.py's stubs
   for (const OpDef* op : all_ops()) {
     std::string doc = op->py_signature + "\n--\n\n" + op->doc;
     m.def(op->name.c_str(), [op](py::args a, py::kwargs k) { return call_op(*op, a, k); }, doc.c_str());
     sigs[py::str(op->name)] = py::make_tuple(op->py_signature, op->primitive(), op->grad ? true : false,
                                              (op->flags & kNonDiff) != 0);
+    typed[py::str(op->name)] = op->signature;
   }
   m.attr("_ops") = sigs;
+  m.attr("_op_signatures") = typed;
 }
 
 }  // namespace keras_cpp

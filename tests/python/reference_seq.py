@@ -1,7 +1,8 @@
 """Numpy references for control flow and sequences (part of reference.py): rnn, map_fn, foldl,
 foldr, switch and the CTC group (blank = last class). The step and body functions are the
 table's Fn arguments, run with this module's numpy ops."""
-import functools
+import ctypes
+import ctypes.util
 import itertools
 import math
 
@@ -143,16 +144,16 @@ def ctc_greedy(y_pred, input_length, merge_repeated=True):
 
 
 class _Prefix:
-    def __init__(self, parent, label):
+    def __init__(self, parent, label, ninf):
         self.parent, self.label, self.children = parent, label, {}
-        self.old = [-np.inf] * 3  # log p: total, ending in blank, ending in label
-        self.new = [-np.inf] * 3
+        self.old = [ninf] * 3  # log p: total, ending in blank, ending in label
+        self.new = [ninf] * 3
 
 
-# TF keeps the beam in gtl::TopN, built on the C++ standard library's heap algorithms; which of
-# several equal-probability prefixes survive and in what order they are returned follows from
-# them. These are those algorithms (libstdc++'s sift-down/sift-up) over a Python list, with
-# `gt` as the heap's comparison, so the reference breaks ties the same way.
+# TF keeps the beam in gtl::TopN, built on the C++ standard library's heap and sort algorithms;
+# which of several equal-probability prefixes survive and in what order they are returned follows
+# from them. These are libstdc++'s (TF's Linux build) over a Python list, with `gt` as the
+# comparison, so the reference breaks ties the same way.
 def _sift_up(a, hole, top, value, gt):
     parent = (hole - 1) // 2
     while hole > top and gt(a[parent], value):
@@ -174,9 +175,11 @@ def _sift_down(a, hole, n, value, gt):
     _sift_up(a, hole, top, value, gt)
 
 
-def _make_heap(a, gt):
-    for parent in range((len(a) - 2) // 2, -1, -1):
-        _sift_down(a, parent, len(a), a[parent], gt)
+def _make_heap(a, gt, lo=0, n=None):
+    n = len(a) - lo if n is None else n
+    view = _View(a, lo)
+    for parent in range((n - 2) // 2, -1, -1):
+        _sift_down(view, parent, n, view[parent], gt)
 
 
 def _pop_heap(a, n, gt):  # a[0] goes to a[n - 1]
@@ -185,32 +188,94 @@ def _pop_heap(a, n, gt):  # a[0] goes to a[n - 1]
         _sift_down(a, 0, n - 1, value, gt)
 
 
+class _View:
+    """a[lo:] as a list that writes through (the sort's recursion works on sub-ranges in place)."""
+
+    def __init__(self, a, lo):
+        self.a, self.lo = a, lo
+
+    def __getitem__(self, i):
+        return self.a[self.lo + i]
+
+    def __setitem__(self, i, v):
+        self.a[self.lo + i] = v
+
+
+def _introsort(a, lo, n, depth, gt):
+    while n > 16:
+        if depth == 0:  # heap sort the rest
+            _make_heap(a, gt, lo, n)
+            view = _View(a, lo)
+            for m in range(n, 1, -1):
+                _pop_heap(view, m, gt)
+            return
+        depth -= 1
+        x, y, z = lo + 1, lo + n // 2, lo + n - 1  # median of three to the front
+        if gt(a[x], a[y]):
+            m = y if gt(a[y], a[z]) else (z if gt(a[x], a[z]) else x)
+        else:
+            m = x if gt(a[x], a[z]) else (z if gt(a[y], a[z]) else y)
+        a[lo], a[m] = a[m], a[lo]
+        i, j = lo + 1, lo + n
+        while True:  # unguarded partition around a[lo]
+            while gt(a[i], a[lo]):
+                i += 1
+            j -= 1
+            while gt(a[lo], a[j]):
+                j -= 1
+            if i >= j:
+                break
+            a[i], a[j] = a[j], a[i]
+            i += 1
+        _introsort(a, i, lo + n - i, depth, gt)
+        n = i - lo
+
+
+def _std_sort(a, gt):
+    """libstdc++'s std::sort: introsort down to runs of 16, then one insertion sort."""
+    if len(a) < 2:
+        return
+    _introsort(a, 0, len(a), 2 * (len(a).bit_length() - 1), gt)
+    for i in range(1, len(a)):
+        v, j = a[i], i
+        if gt(v, a[0]):
+            j = 0
+            a[1:i + 1] = a[0:i]
+        else:
+            while gt(v, a[j - 1]):
+                a[j] = a[j - 1]
+                j -= 1
+        a[j] = v
+
+
 class _TopN:
-    """gtl::TopN(limit): unordered until it overflows, then a heap whose worst entry is first."""
+    """TF 2.21's gtl::TopN(limit): unordered until it overflows, then a heap of `limit` entries
+    whose worst entry is first; an overflowing push pops the worst, then pushes the newcomer."""
 
     def __init__(self, limit, gt):
         self.v, self.limit, self.gt, self.state = [], limit, gt, 'unordered'
 
     def size(self):
-        return min(len(self.v), self.limit)
+        return len(self.v)
 
     def items(self):
-        return self.v[:self.size()]
+        return list(self.v)
 
     def push(self, x):
         v, gt = self.v, self.gt
         if self.state != 'heap':
             v.append(x)
-            if self.state == 'bottom' and not gt(v[-1], v[0]):
-                v[0], v[-1] = v[-1], v[0]
             if len(v) == self.limit + 1:
                 _make_heap(v, gt)
                 _pop_heap(v, len(v), gt)
+                v.pop()
                 self.state = 'heap'
+            elif self.state == 'bottom' and not gt(v[-1], v[0]):
+                v[0], v[-1] = v[-1], v[0]
         elif gt(x, v[0]):
+            _pop_heap(v, len(v), gt)
             v[-1] = x
             _sift_up(v, len(v) - 1, 0, x, gt)
-            _pop_heap(v, len(v), gt)
 
     def bottom(self):
         if self.state == 'unordered':
@@ -225,45 +290,120 @@ class _TopN:
     def extract(self):
         out, self.v = self.v, []
         if self.state != 'heap':
-            # std::sort; up to 16 entries it is an insertion sort, which keeps ties in order
-            out.sort(key=functools.cmp_to_key(lambda x, y: -1 if self.gt(x, y) else (1 if self.gt(y, x) else 0)))
-            assert len(out) <= 16, 'the tie order of std::sort on more than 16 entries is not modelled'
+            _std_sort(out, self.gt)
         else:
-            out.pop()
             for n in range(len(out), 1, -1):
                 _pop_heap(out, n, self.gt)
         self.state = 'unordered'
         return out
 
 
-def _frame_logits(frames):
-    """log(y + eps) and the log-softmax offset of each frame (max + log sum exp(x - max)), with
-    scalar libm calls: numpy's vectorized log may round lanes differently, which would break
-    exact ties between classes."""
-    raw = [[math.log(float(v) + CTC_EPS) for v in f] for f in frames]
-    norms = []
-    for r in raw:
-        mx, acc = max(r), 0.0
-        for v in r:
-            acc += math.exp(v - mx)
-        norms.append(mx + math.log(acc))
-    return raw, norms
+def _load_libm():
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library('m') or 'libm.so.6')
+        fns = {}
+        for name in ('expf', 'logf', 'log1pf'):
+            f = getattr(lib, name)
+            f.restype, f.argtypes = ctypes.c_float, [ctypes.c_float]
+            fns[name] = f
+        return fns
+    except (OSError, AttributeError):
+        return None
 
 
-def _lse(a, b):
-    if a == -np.inf:
-        return b
-    if b == -np.inf:
-        return a
-    return max(a, b) + math.log1p(math.exp(-abs(a - b)))
+_LIBM = _load_libm()
 
 
-def ctc_beam_search(frames, width, top, merge_repeated):
+def _float_fn(name, double_fn):
+    """The C library's float function (what TF calls): from libm, else rounded from double."""
+    if _LIBM is not None:
+        f = _LIBM[name]
+        return lambda x: np.float32(f(float(x)))
+    return lambda x: np.float32(double_fn(float(x)))
+
+
+_expf, _logf, _log1pf = _float_fn('expf', math.exp), _float_fn('logf', math.log), _float_fn('log1pf', math.log1p)
+
+
+# Keras feeds TF's search tf.math.log(transpose(y_pred) + eps). TF 2.21's x86-64 build computes
+# that log with Eigen's AVX packet polynomial (8 floats / 4 doubles at a time, multiply and add
+# rounded separately), and with the C library's log for the last size % packet elements of the
+# (time, samples, classes) tensor; the two differ in the last bit for some values.
+def _packet_log(v):
+    if isinstance(v, np.float32):
+        if not v > 0 or math.isinf(v):
+            return _logf(v)
+        f, one = np.float32, np.float32(1)
+        m, e = math.frexp(float(v))
+        x, e = f(m), f(e)
+        if x < f(0.707106781186547524):
+            x, e = (x - one) + x, e - one
+        else:
+            x = x - one
+        p = x * ((f(0.18256296349849254) * x + f(1.0000000190281063)) * x + f(1.0000000190281136))
+        q = ((f(0.049616247954120038) * x + f(0.59923249590823520)) * x + f(1.4999999999999927)) * x + one
+        return e * f(0.693147180559945309) + p / q
+    v = float(v)
+    if not v > 0 or math.isinf(v):
+        return math.log(v)
+    x, e = math.frexp(v)
+    e = float(e)
+    if x < 0.70710678118654752440:
+        x, e = (x - 1.0) + x, e - 1.0
+    else:
+        x = x - 1.0
+    x2 = x * x
+    x3 = x2 * x
+    num = ((1.01875663804580931796E-4 * x + 4.97494994976747001425E-1) * x + 4.70579119878881725854E0) * x3 + \
+        ((1.44989225341610930846E1 * x + 1.79368678507819816313E1) * x + 7.70838733755885391666E0)
+    den = ((1.0 * x + 1.12873587189167450590E1) * x + 4.52279145837532221105E1) * x3 + \
+        ((8.29875266912776603211E1 * x + 7.11544750618563894466E1) * x + 2.31251620126765340583E1)
+    return e * 0.693147180559945309417232121458176568 + (x + (-0.5 * x2 + (num * x3) / den))
+
+
+def ctc_beam_logits(y_pred):
+    """log(y_pred + eps) in y_pred's precision, per element as TF computes it: (B, T, C)."""
+    y_pred = np.asarray(y_pred)
+    B, T, C = y_pred.shape
+    f32 = y_pred.dtype == np.float32
+    size = B * T * C
+    tail = size - size % (8 if f32 else 4)
+    eps = np.float32(CTC_EPS) if f32 else CTC_EPS
+    out = np.empty(y_pred.shape, y_pred.dtype)
+    for b, t, k in itertools.product(range(B), range(T), range(C)):
+        v = y_pred[b, t, k] + eps if f32 else float(y_pred[b, t, k]) + eps
+        out[b, t, k] = _packet_log(v) if (t * B + b) * C + k < tail else (_logf(v) if f32 else math.log(v))
+    return out
+
+
+def _make_lse(f32):
+    """TF's LogSumExp (ctc_loss_util.h): it calls expf and log1pf whatever the precision."""
+    ninf = np.float32(-np.inf) if f32 else -math.inf
+
+    def lse(a, b):
+        if a == ninf:
+            return b
+        if b == ninf:
+            return a
+        hi, lo = (a, b) if a > b else (b, a)
+        c = _log1pf(_expf(np.float32(lo - hi)))
+        return hi + (c if f32 else float(c))
+    return lse
+
+
+def ctc_beam_search(frames, width, top, merge_repeated, logits=None):
     """TF's CTCBeamSearchDecoder (ctc_beam_search.h, default scorer) as its op runs it (Step per
-    frame, then the top paths straight from the leaves): [(labels, log p)], best first."""
-    C = np.shape(frames)[1]
-    root = _Prefix(None, -1)
-    root.new = [0.0, 0.0, -np.inf]
+    frame, then the top paths straight from the leaves), in the frames' precision: [(labels, log
+    p)], best first. `logits`: log(frames + eps) as TF sees them (default: frames alone)."""
+    frames = np.asarray(frames)
+    raws = ctc_beam_logits(frames[None])[0] if logits is None else np.asarray(logits)
+    f32 = raws.dtype == np.float32
+    cast = np.float32 if f32 else float
+    ninf, zero = cast(-np.inf), cast(0)
+    lse = _make_lse(f32)
+    C = raws.shape[1] if raws.ndim == 2 else 0
+    root = _Prefix(None, -1, ninf)
+    root.new = [zero, zero, ninf]
 
     def gt(a, b):
         return a.new[0] > b.new[0]
@@ -272,37 +412,41 @@ def ctc_beam_search(frames, width, top, merge_repeated):
     leaves.push(root)
 
     def candidate(total):
-        return total > -np.inf and (leaves.size() < width or total > leaves.bottom().new[0])
+        return total > ninf and (leaves.size() < width or total > leaves.bottom().new[0])
 
-    raws, norms = _frame_logits(frames)
-    for raw, norm in zip(raws, norms):
+    for raw in raws:
+        raw = [cast(v) for v in raw]
+        mx, acc = max(raw), zero
+        for v in raw:
+            acc = acc + (_expf(v - mx) if f32 else math.exp(v - mx))
+        norm = mx + (_logf(acc) if f32 else math.log(acc))
         branches = leaves.extract()
         for b in branches:
             b.old = list(b.new)
         for b in branches:
             if b.parent is not None:
                 p = b.parent
-                if p.new[0] > -np.inf:
-                    b.new[2] = _lse(b.new[2], p.old[1] if b.label == p.label else p.old[0])
-                b.new[2] += raw[b.label] - norm
+                if p.new[0] > ninf:
+                    b.new[2] = lse(b.new[2], p.old[1] if b.label == p.label else p.old[0])
+                b.new[2] = b.new[2] + (raw[b.label] - norm)
             b.new[1] = b.old[0] + raw[C - 1] - norm
-            b.new[0] = _lse(b.new[1], b.new[2])
+            b.new[0] = lse(b.new[1], b.new[2])
             leaves.push(b)
         for b in branches:
             if not candidate(b.old[0]):
                 continue
             for k in range(C - 1):
-                ch = b.children.setdefault(k, _Prefix(b, k))
-                if ch.new[0] > -np.inf:
+                ch = b.children.setdefault(k, _Prefix(b, k, ninf))
+                if ch.new[0] > ninf:
                     continue
                 v = raw[k] - norm + (b.old[1] if k == b.label else b.old[0])
-                ch.new = [v, -np.inf, v]
+                ch.new = [v, ninf, v]
                 if candidate(v):
                     if leaves.size() == width:
-                        leaves.bottom().new = [-np.inf] * 3
+                        leaves.bottom().new = [ninf] * 3
                     leaves.push(ch)
                 else:
-                    ch.old, ch.new = [-np.inf] * 3, [-np.inf] * 3
+                    ch.old, ch.new = [ninf] * 3, [ninf] * 3
     best = _TopN(top, gt)
     for b in leaves.items():
         best.push(b)
@@ -325,7 +469,11 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, m
     if greedy:
         d, lp = ctc_greedy(y_pred, il)
         return [d], lp.astype(y_pred.dtype)
-    res = [ctc_beam_search(y_pred[b, :il[b]], beam_width, top_paths, merge_repeated) for b in range(len(y_pred))]
+    logits = ctc_beam_logits(y_pred)
+    res = [ctc_beam_search(y_pred[b, :il[b]], beam_width, top_paths, merge_repeated, logits[b, :il[b]])
+           for b in range(len(y_pred))]
+    if any(len(r) < top_paths for r in res):
+        raise ValueError('the beam search found fewer paths than top_paths')
     decoded = [_dense([r[p][0] for r in res]) for p in range(top_paths)]
     return decoded, np.asarray([[r[p][1] for p in range(top_paths)] for r in res]).astype(y_pred.dtype)
 

@@ -11,9 +11,6 @@ from op_info import *  # noqa: F401,F403  (the table's vocabulary)
 ROWS = []
 
 # switch/map_fn/foldl/foldr turn numpy arguments into constants in Python (_engine._as_tensor).
-AS_TENSOR_F64 = {'forward-float64-const': 'a float64 numpy array given to switch/map_fn/foldl/foldr becomes a '
-                                          'floatx (float32) constant (_engine._as_tensor); TF keeps float64'}
-
 
 def row(*args, **kwargs):
     ROWS.append(OpInfo(*args, **kwargs))
@@ -35,7 +32,6 @@ row('switch', R.switch, _switch_samples, ('float32', 'float64', 'int32'), out_dt
                               Sample(np.array([True, False]), arr((2, 3), 'float64', rng),
                                      arr((2, 3), 'float64', rng))],
     errors=[(lambda: K.switch(c([[1, 0]], 'int32'), c([1., 2.]), c([3., 4.])), ValueError)], na=NO_AXIS,
-    xfail=AS_TENSOR_F64,
     big=lambda rng: [Sample(rng.random((256,)) > 0.5, arr((256, 300), 'float64', rng), arr((256, 300), 'float64', rng)),
                      Sample(rng.random((256, 300)) > 0.5, arr((256, 300), 'float64', rng),
                             arr((256, 300), 'float64', rng))])
@@ -57,7 +53,7 @@ row('map_fn', R.map_fn, _map_samples, ('float32', 'float64'), permutable=False,
     grad_samples=lambda rng: [Sample(MAP_BODIES[2], arr((4, 2), 'float64', rng)),
                               Sample(MAP_BODIES[1], arr((3, 2, 2), 'float64', rng))],
     errors=[(lambda: K.map_fn(lambda r: r, c(1.)), ValueError), (lambda: K.map_fn(lambda r: (r, r), c([1., 2.])), TypeError)],
-    na=dict(ONE_INPUT, **NO_AXIS), xfail=AS_TENSOR_F64,
+    na=dict(ONE_INPUT, **NO_AXIS),
     big=lambda rng: [Sample(MAP_BODIES[0], arr((8, 256, 300), 'float64', rng))])
 
 FOLD_BODIES = [Fn(lambda ops, a, x: a * 0.5 + x, 'a/2+x'), Fn(lambda ops, a, x: a * x + ops.sin(x), 'a*x+sin(x)')]
@@ -82,8 +78,7 @@ for _n in ('foldl', 'foldr'):
         grad_samples=lambda rng: [Sample(FOLD_BODIES[1], arr((4, 2), 'float64', rng)),
                                   Sample(FOLD_BODIES[0], arr((3, 2), 'float64', rng), initializer=arr((2,), 'float64', rng))],
         errors=_fold_errors(_n), na=dict(NO_AXIS, broadcast='the accumulator keeps one shape through the loop'),
-        xfail=AS_TENSOR_F64,
-        big=lambda rng: [Sample(FOLD_BODIES[1], arr((4, 256, 300), 'float64', rng, -1, 1))])
+            big=lambda rng: [Sample(FOLD_BODIES[1], arr((4, 256, 300), 'float64', rng, -1, 1))])
 
 
 # ---------------------------------------------------------------- rnn

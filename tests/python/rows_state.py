@@ -128,8 +128,7 @@ for _n in ('in_train_phase', 'in_test_phase'):
         grad_samples=_phase_grads, na=PHASE_NA,
         errors=[(lambda n=_n: getattr(K, n)(K.placeholder((2,)), K.placeholder((3,)), training=K.placeholder((), 'int32')),
                  ValueError, 'shapes'),
-                (lambda n=_n: getattr(K, n)(K.placeholder((2,)), K.placeholder((2,)), training='yes'), (TypeError, ValueError))],
-        xfail={'forward-float64-const': 'float64 numpy arrays go through switch, which makes them float32 constants (_engine._as_tensor)'})
+                (lambda n=_n: getattr(K, n)(K.placeholder((2,)), K.placeholder((2,)), training='yes'), (TypeError, ValueError))])
 row('to_dense', R.to_dense, lambda dtype, rng: [Sample(arr(s, dtype, rng)) for s in [(2, 3), (0, 2), (1,), ()]], ALL,
     out_dtype=keep, grad_samples=lambda rng: [Sample(arr((2, 3), 'float64', rng))],
     errors=[(lambda: K.to_dense(), TypeError)], na=dict(ONE_INPUT, parallel='a dense tensor is returned as it is',

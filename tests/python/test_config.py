@@ -223,6 +223,13 @@ def test_non_utf8_file_warns_and_uses_defaults(tmp_path):
     assert out['result']['config'] == DEFAULTS
 
 
+def test_utf8_bom_is_accepted(tmp_path):
+    (tmp_path / 'kh').mkdir()
+    (tmp_path / 'kh' / 'keras.json').write_bytes(b'\xef\xbb\xbf{"floatx": "float64"}')  # as Notepad saves it
+    out = run_import(tmp_path)
+    assert out['warnings'] == [] and out['result']['config'][0] == 'float64'
+
+
 def test_unreadable_file_warns_and_uses_defaults(tmp_path):
     (tmp_path / 'kh' / 'keras.json').mkdir(parents=True)  # opening a directory fails for root too
     out = run_import(tmp_path)

@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from keras_cpp import backend as K
+from keras_cpp import _core, backend as K
 
 import gradcheck
 
@@ -47,12 +47,26 @@ def test_random_uniform_never_reaches_maxval_after_rounding():
     assert v.max() < 0.1 and v.min() >= 0
 
 
-@pytest.mark.xfail(strict=True, reason='tensor bounds scale the draw in float16 after the clamp (random.cpp build): '
-                                       'lo + (hi - lo) * u rounds onto maxval')
-def test_random_uniform_tensor_bounds_never_reach_maxval_in_float16():
-    lo, hi = K.constant(2.0, dtype='float16'), K.constant(4.0, dtype='float16')
-    v = ev(K.random_uniform((100000,), lo, hi, dtype='float16', seed=6)).astype('float64')
+@pytest.mark.parametrize('dtype', ['float16', 'float32', 'float64'])
+def test_random_uniform_tensor_bounds_never_reach_maxval(dtype):
+    lo, hi = K.constant(2.0, dtype=dtype), K.constant(4.0, dtype=dtype)
+    v = ev(K.random_uniform((100000,), lo, hi, dtype=dtype, seed=6)).astype('float64')
     assert v.max() < 4.0 and v.min() >= 2.0
+    # reversed tensor bounds are scaled as they are, like TF (no clamp to the value below maxval)
+    w = ev(K.random_uniform((1000,), hi, lo, dtype=dtype, seed=6)).astype('float64')
+    assert w.max() <= 4.0 and w.min() > 2.0 - 1e-3
+
+
+def test_below_is_the_next_float_down():
+    x = K.constant(np.array([1.0, 0.0, -2.0, np.inf, -np.inf, np.nan], 'float16'), dtype='float16')
+    got = K.eval(_core._below(x))
+    want = np.nextafter(np.array([1.0, 0.0, -2.0, np.inf, -np.inf, np.nan], 'float16'), np.float16(-np.inf))
+    want[4] = -np.inf
+    np.testing.assert_array_equal(got, want)
+    y = np.array([1.5, 1e-30, -3.0], 'float32')
+    np.testing.assert_array_equal(K.eval(_core._below(K.constant(y))), np.nextafter(y, np.float32(-np.inf)))
+    with pytest.raises(TypeError, match=r'\[_below\]'):
+        _core._below(K.constant(np.array([1, 2], 'int32'), dtype='int32'))
 
 
 @pytest.mark.parametrize('p,want', [(0.0, 0.0), (1.0, 1.0)])

@@ -4,10 +4,9 @@ Config functions come from `_config` (keras.json, KERAS_BACKEND); everything els
 C++ (`keras_cpp._core`); `_engine` holds the few hand-written functions (placeholder, variable,
 function, learning phase, name scopes...). See docs/configuration.md for backend selection.
 """
-from .. import keras2_compat as _keras2_compat
+from .. import _keras_hook
 
-if _keras2_compat.keras_is_loading_us():
-    _keras2_compat.install()  # Keras 2.3.1 on Python 3.11 / h5py 3: restore removed names
+_keras_hook.arm()  # Keras 2.3.1 on Python 3.11 / h5py 3: keras2_compat, before or after `import keras`
 
 from . import _config
 from ._config import (epsilon, set_epsilon, floatx, set_floatx, cast_to_floatx, image_data_format,

@@ -53,8 +53,10 @@ def _config_dir():
 def _read(path):
     """The parsed file; None when absent; {} (with a warning) when unreadable or malformed."""
     try:
-        with open(path, encoding='utf-8-sig') as f:
-            text = f.read()
+        with open(path, 'rb') as f:
+            text = f.read().decode('utf-8')
+        if text.startswith('\ufeff'):  # a UTF-8 BOM, dropped as 'utf-8-sig' would (without its codec import)
+            text = text[1:]
     except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, UnicodeDecodeError) as e:

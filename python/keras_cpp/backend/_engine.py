@@ -481,15 +481,19 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
 
 
 def _as_tensor(v, ref_dtype, op):
-    """Arrays and numbers given to the loops/switch become constants; Python scalars take ref's dtype."""
+    """Arrays and numbers given to the loops/switch become constants. Numbers follow ref's dtype
+    (else floatx / int32); numpy values keep their own dtype unless ref says otherwise, as
+    tf.convert_to_tensor does."""
     if isinstance(v, Tensor):
         return v
     a = np.asarray(v)
+    own = a.dtype.name if isinstance(v, (np.ndarray, np.generic)) else None
     ref_float = ref_dtype is not None and ref_dtype.startswith('float')
     if a.dtype.kind == 'f':
-        dt = ref_dtype if ref_float else _config.floatx()
+        dt = ref_dtype if ref_float else own or _config.floatx()
     elif a.dtype.kind in 'iu':
-        dt = ref_dtype if ref_dtype is not None and ref_dtype != 'bool' else 'int32'
+        dt = ref_dtype if ref_dtype is not None and ref_dtype != 'bool' else (own if own in ('int32', 'int64', 'uint8')
+                                                                             else 'int32')
     elif a.dtype.kind == 'b':
         dt = 'bool'
     else:
