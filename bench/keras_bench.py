@@ -14,11 +14,11 @@ crossentropy) through model.train_on_batch; batch-1 inference through model.pred
 import argparse
 import json
 import os
-import subprocess
 import sys
-import time
 
 import numpy as np
+
+import subproc
 
 SIZES = (784, 512, 512, 10)
 BATCH = 128
@@ -27,14 +27,7 @@ ROOT = os.path.dirname(HERE)
 
 
 def _median_time(fn, repeat, warmup=3):
-    for _ in range(warmup):
-        fn()
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t)
-    return float(np.median(ts))
+    return subproc.timed(fn, repeat, warmup)['median']
 
 
 def _data():
@@ -124,16 +117,8 @@ def worker_onnxruntime(repeat, threads, weights):
 
 
 def _spawn(python, worker, args, threads):
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONPATH=HERE + os.pathsep + os.environ.get('PYTHONPATH', ''))
-    cmd = [python, os.path.abspath(__file__), '--worker', worker, '--threads', str(threads)] + args
-    try:
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, str(e)
-    for line in reversed(out.stdout.splitlines()):
-        if line.startswith('{'):
-            return json.loads(line), None
-    return None, (out.stderr.strip().splitlines() or ['no output'])[-1]
+    return subproc.spawn(python, __file__, worker, args, threads,
+                         env={'PYTHONPATH': HERE + os.pathsep + os.environ.get('PYTHONPATH', '')})
 
 
 def main():

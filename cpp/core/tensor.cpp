@@ -1,14 +1,14 @@
-// cpp/core/tensor.cpp — storage allocation, views, contiguous copies and dtype casts.
+// cpp/core/tensor.cpp — storage allocation and views. The methods that move or convert data
+// (copies, casts, fills) are kernels: cpp/kernels/copy.cpp.
 #include "keras_cpp/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
-#include <numeric>
 
+#include "core/dense.h"
 #include "keras_cpp/error.h"
-#include "kernels/copy.h"
-#include "kernels/dispatch.h"
-#include "kernels/parallel.h"
+#include "keras_cpp/sparse.h"
 
 namespace keras_cpp {
 
@@ -62,17 +62,6 @@ Tensor Tensor::zeros(const Shape& shape, DType dtype) {
   return t;
 }
 
-Tensor Tensor::full(const Shape& shape, DType dtype, double value) {
-  Tensor t = empty(shape, dtype);
-  dispatch(dtype, [&](auto tag) {
-    using T = decltype(tag);
-    T v = convert<T>(value);
-    T* p = t.data<T>();
-    std::fill(p, p + t.numel(), v);
-  });
-  return t;
-}
-
 Tensor Tensor::from_data(const void* data, const Shape& shape, DType dtype) {
   Tensor t = empty(shape, dtype);
   std::memcpy(t.raw(), data, t.numel() * dtype_size(dtype));
@@ -81,7 +70,18 @@ Tensor Tensor::from_data(const void* data, const Shape& shape, DType dtype) {
 
 int64_t Tensor::numel() const { return shape_numel(shape_); }
 
+void dense_only(const Tensor& t, const char* what) {
+  if (t.is_sparse())
+    throw TypeError(std::string("a sparse tensor reached a dense operation (") + what + "); convert it with to_dense first");
+}
+
+const SparseParts& Tensor::sparse() const {
+  if (!sparse_) throw TypeError("expected a sparse tensor, got a dense one");
+  return *sparse_;
+}
+
 void* Tensor::raw() const {
+  dense_only(*this, "data access");
   return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(dtype_size(dtype_));
 }
 
@@ -94,73 +94,8 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
-namespace {
-
-// One flat conversion loop per (source, destination) dtype pair; everything else is shared.
-using ConvertFn = void (*)(const void*, void*, int64_t);
-
-template <class S, class D>
-void convert_flat(const void* s, void* d, int64_t n) {
-  const S* a = static_cast<const S*>(s);
-  D* b = static_cast<D*>(d);
-  for (int64_t i = 0; i < n; ++i) b[i] = convert<D>(a[i]);
-}
-
-ConvertFn converter(DType from, DType to) {
-  return dispatch(from, [&](auto stag) {
-    using S = decltype(stag);
-    return dispatch(to, [&](auto dtag) -> ConvertFn { return convert_flat<S, decltype(dtag)>; });
-  });
-}
-
-}  // namespace
-
-void copy_into(const Tensor& src, Tensor& dst) {
-  if (src.shape() != dst.shape())
-    throw ValueError("copy: shape " + shape_str(src.shape()) + " vs " + shape_str(dst.shape()));
-  if (src.dtype() == dst.dtype()) {
-    if (src.is_contiguous() && dst.is_contiguous()) std::memcpy(dst.raw(), src.raw(), src.numel() * dtype_size(src.dtype()));
-    else strided_copy(src.raw(), src.strides(), dst.raw(), dst.strides(), src.shape(), dtype_size(src.dtype()));
-    return;
-  }
-  // A dtype change: strided sides go through contiguous temporaries (the blocked copy), then one
-  // flat loop converts, split over threads when large.
-  const Tensor s = src.contiguous();
-  Tensor d = dst.is_contiguous() ? dst : Tensor::empty(dst.shape(), dst.dtype());
-  const ConvertFn fn = converter(s.dtype(), d.dtype());
-  const char* sp = static_cast<const char*>(s.raw());
-  char* dp = static_cast<char*>(d.raw());
-  const int64_t ss = static_cast<int64_t>(dtype_size(s.dtype())), ds = static_cast<int64_t>(dtype_size(d.dtype()));
-  parallel_for(s.numel(), 32768, [&](int64_t b, int64_t e) { fn(sp + b * ss, dp + b * ds, e - b); });
-  if (d.raw() != dst.raw()) copy_into(d, dst);
-}
-
-Tensor Tensor::contiguous() const {
-  if (is_contiguous()) return *this;
-  return clone();
-}
-
-Tensor Tensor::clone() const {
-  Tensor t = empty(shape_, dtype_);
-  copy_into(*this, t);
-  return t;
-}
-
-Tensor Tensor::astype(DType dtype) const {
-  if (dtype == dtype_) return *this;
-  Tensor t = empty(shape_, dtype);
-  copy_into(*this, t);
-  return t;
-}
-
-Tensor Tensor::reshape(const Shape& shape) const {
-  if (shape_numel(shape) != numel())
-    throw ValueError("cannot reshape a tensor of shape " + shape_str(shape_) + " into " + shape_str(shape));
-  Tensor c = contiguous();
-  return Tensor(c.storage_, shape, contiguous_strides(shape), c.offset_, dtype_);
-}
-
 Tensor Tensor::permute(const std::vector<int>& axes) const {
+  dense_only(*this, "permute");
   Shape sh(axes.size()), st(axes.size());
   for (size_t i = 0; i < axes.size(); ++i) {
     sh[i] = shape_[axes[i]];
@@ -171,6 +106,7 @@ Tensor Tensor::permute(const std::vector<int>& axes) const {
 
 Tensor Tensor::broadcast_to(const Shape& shape) const {
   if (shape == shape_) return *this;
+  dense_only(*this, "broadcast");
   int n = static_cast<int>(shape.size()), k = ndim();
   if (k > n) throw ValueError("cannot broadcast " + shape_str(shape_) + " to " + shape_str(shape));
   Shape st(n, 0);
@@ -184,6 +120,7 @@ Tensor Tensor::broadcast_to(const Shape& shape) const {
 }
 
 Tensor Tensor::slice(int axis, int64_t start, int64_t stop, int64_t step) const {
+  dense_only(*this, "slice");
   Shape sh = shape_, st = strides_;
   int64_t n = step > 0 ? std::max<int64_t>(0, (stop - start + step - 1) / step)
                        : std::max<int64_t>(0, (start - stop - step - 1) / (-step));
@@ -192,17 +129,5 @@ Tensor Tensor::slice(int axis, int64_t start, int64_t stop, int64_t step) const 
   return Tensor(storage_, sh, st, offset_ + (n > 0 ? start * strides_[axis] : 0), dtype_);
 }
 
-double Tensor::item(int64_t flat) const {
-  // Unravel over the view's own strides.
-  int64_t off = 0, rem = flat;
-  for (int d = ndim() - 1; d >= 0; --d) {
-    off += (rem % shape_[d]) * strides_[d];
-    rem /= shape_[d];
-  }
-  return dispatch(dtype_, [&](auto tag) -> double {
-    using T = decltype(tag);
-    return convert<double>(static_cast<const T*>(storage_->data())[offset_ + off]);
-  });
-}
 
 }  // namespace keras_cpp

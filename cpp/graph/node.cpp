@@ -1,9 +1,12 @@
-// cpp/graph/node.cpp — Value/Attrs helpers, leaves, and building nodes through the registry.
+// cpp/graph/node.cpp — Expr/Value/Attrs helpers, leaves, control-dependency scopes, and
+// make_node (runs an op's infer).
+#include "graph/node.h"
+
 #include <algorithm>
 #include <sstream>
 
-#include "keras_cpp/config.h"
-#include "ops/registry.h"
+#include "graph/op.h"
+#include "keras_cpp/sparse.h"
 
 namespace keras_cpp {
 
@@ -42,7 +45,7 @@ std::string Value::repr() const {
   std::ostringstream o;
   switch (kind) {
     case None: return "None";
-    case Tensor: return "<tensor " + std::string(dtype_name(t->dtype)) + " " + shape_str(t->shape) + ">";
+    case Tensor: return "<tensor " + std::string(dtype_name(t.dtype())) + " " + shape_str(t.shape()) + ">";
     case Int: return std::to_string(i);
     case Float: o << f; return o.str();
     case Bool: return b ? "True" : "False";
@@ -104,31 +107,36 @@ bool Attrs::b(const std::string& k, bool def) const {
 const std::string& Attrs::s(const std::string& k) const { return get(k).s; }
 const std::vector<int64_t>& Attrs::ints(const std::string& k) const { return get(k).ints; }
 
-static std::shared_ptr<Node> new_leaf(NodeKind kind, const Shape& shape, DType dtype, const std::string& name) {
+const Shape& Expr::shape() const { return node_->outputs[index_].type.shape; }
+DType Expr::dtype() const { return node_->outputs[index_].type.dtype; }
+bool Expr::rank_known() const { return node_->outputs[index_].type.rank_known; }
+bool Expr::sparse() const { return node_->outputs[index_].type.sparse; }
+const std::string& Expr::name() const { return node_->name; }
+
+// A node with `types.size()` results (Output::node points back at it).
+static std::shared_ptr<Node> new_node(NodeKind kind, std::vector<TypeInfo> types, const std::string& name) {
   auto n = std::make_shared<Node>();
   n->kind = kind;
-  n->shape = shape;
-  n->dtype = dtype;
+  n->outputs.resize(types.size());
+  for (size_t k = 0; k < types.size(); ++k) n->outputs[k] = Output{std::move(types[k]), n.get(), static_cast<uint32_t>(k)};
   n->name = name;
   n->id = g_next_id++;
   return n;
 }
 
 Expr placeholder(const Shape& shape, DType dtype, const std::string& name, bool rank_known) {
-  auto n = new_leaf(NodeKind::placeholder, shape, dtype, name.empty() ? "placeholder" : name);
-  n->rank_known = rank_known;
-  return Expr(n);
+  return Expr(new_node(NodeKind::placeholder, {TypeInfo{shape, dtype, rank_known}}, name.empty() ? "placeholder" : name));
 }
 
 Expr variable(const Tensor& value, const std::string& name) {
-  auto n = new_leaf(NodeKind::variable, value.shape(), value.dtype(), name.empty() ? "variable" : name);
+  auto n = new_node(NodeKind::variable, {type_of(value)}, name.empty() ? "variable" : name);
   n->var = std::make_shared<VarState>();
   n->var->value = value.contiguous();
   return Expr(n);
 }
 
 Expr constant(const Tensor& value, const std::string& name) {
-  auto n = new_leaf(NodeKind::constant, value.shape(), value.dtype(), name.empty() ? "Const" : name);
+  auto n = new_node(NodeKind::constant, {type_of(value)}, name.empty() ? "Const" : name);
   n->value = value;
   return Expr(n);
 }
@@ -143,45 +151,45 @@ Tensor get_value(const Expr& var) {
 
 void set_value(const Expr& var, const Tensor& value) {
   if (!var || var->kind != NodeKind::variable) throw TypeError("[set_value] expected a variable");
-  if (value.shape() != var->shape)
+  if (value.shape() != var.shape())
     throw ValueError("[set_value] value of shape " + shape_str(value.shape()) + " does not match variable '" +
-                     var->name + "' of shape " + shape_str(var->shape));
-  Tensor t = value.astype(var->dtype);
-  if (t.storage() == value.storage()) t = value.clone();  // never alias the caller's memory
+                     var->name + "' of shape " + shape_str(var.shape()));
+  Tensor t = match_sparsity(value.astype(var.dtype()), var.sparse());
+  if (t.storage() == value.storage()) t = t.clone();  // never alias the caller's memory
   std::lock_guard<std::mutex> lk(var->var->mu);
   var->var->value = t;
 }
 
-TypeInfo type_of(const Expr& e) { return TypeInfo{e->shape, e->dtype, e->rank_known}; }
-TypeInfo type_of(const Tensor& t) { return TypeInfo{t.shape(), t.dtype(), true}; }
+TypeInfo type_of(const Expr& e) { return e->type(e.index()); }
+TypeInfo type_of(const Tensor& t) { return TypeInfo{t.shape(), t.dtype(), true, t.is_sparse()}; }
 
 void fail_value(const std::string& op, const std::string& msg) { throw ValueError("[" + op + "] " + msg); }
 void fail_type(const std::string& op, const std::string& msg) { throw TypeError("[" + op + "] " + msg); }
 
 Expr make_node(const OpDef& op, std::vector<Expr> inputs, Attrs attrs) {
-  auto n = std::make_shared<Node>();
-  n->kind = NodeKind::op;
-  n->op = &op;
   std::vector<TypeInfo> ins;
   ins.reserve(inputs.size());
   for (auto& e : inputs) {
     if (!e) fail_value(op.name, "got None where a tensor was expected");
+    if (e.sparse() && !(op.flags & kSparse))
+      fail_type(op.name, "does not accept sparse tensors (got '" + e->name + "' " + shape_str(e.shape()) +
+                             "); convert it with to_dense first");
     ins.push_back(type_of(e));
-    n->inputs.push_back(e.node());
   }
+  std::vector<TypeInfo> outs = op.infer_multi(ins, attrs);
+  if (outs.empty()) fail_value(op.name, "internal: infer gave the node no results");
+  auto n = new_node(NodeKind::op, std::move(outs), op.name);
+  n->op = &op;
+  n->inputs = std::move(inputs);
   n->attrs = std::move(attrs);
   if (!t_deps.empty()) n->deps = t_deps.back();
-  TypeInfo out = op.infer(ins, n->attrs);
-  n->shape = std::move(out.shape);
-  n->dtype = out.dtype;
-  n->rank_known = out.rank_known;
-  n->name = op.name;
-  n->id = g_next_id++;
   return Expr(n);
 }
 
-Expr make_node(const std::string& op, std::vector<Expr> inputs, Attrs attrs) {
-  return make_node(get_op(op), std::move(inputs), std::move(attrs));
+std::vector<Expr> outputs_of(const Expr& e) {
+  std::vector<Expr> r;
+  for (size_t k = 0; k < e->num_outputs(); ++k) r.emplace_back(e.node(), static_cast<uint32_t>(k));
+  return r;
 }
 
 }  // namespace keras_cpp

@@ -1,9 +1,9 @@
-// cpp/graph/topo.h — graph walks shared by autodiff and the planner.
+// cpp/graph/topo.h — graph walks shared by autodiff, loop tracing and the planner.
 #pragma once
 #include <unordered_set>
 #include <vector>
 
-#include "keras_cpp/expr.h"
+#include "graph/node.h"
 
 namespace keras_cpp {
 // Post-order (inputs before users) of the nodes reachable from roots; `stop` nodes are treated

@@ -1,5 +1,6 @@
 // cpp/ops/binary.cpp — elementwise functions of two tensors with numpy broadcasting:
-// arithmetic, maximum/minimum, pow, comparisons (bool results) and logical ops, plus `where`.
+// arithmetic, maximum/minimum, pow, comparisons (bool results) and logical ops (`where` is in
+// shape_ops.cpp).
 // Mixed dtypes are promoted numpy-style; gradients are reduced back with sum_to.
 #include <cmath>
 

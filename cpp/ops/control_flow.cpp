@@ -1,7 +1,8 @@
 // cpp/ops/control_flow.cpp — map_fn, foldl/foldr and switch. The callable of map_fn/foldl/foldr
-// is traced once on placeholders (by the C++ functions below or by the Python wrappers) into a
+// (a C++ function, or a Python one wrapped by the binding) is traced once on placeholders into a
 // body graph that a loop node holds in its attrs (layout in ops/loop.h); the kernel compiles the
-// body once into a Function and runs it per element in C++. Gradients: control_flow_grad.cpp.
+// body once per plan into a Function and runs it per element in C++. Gradients:
+// control_flow_grad.cpp.
 #include <algorithm>
 #include <climits>
 #include <cstdint>
@@ -35,19 +36,18 @@ std::vector<Expr> find_captured(const std::vector<Expr>& outs, const std::vector
   for (Node* n : order) {
     if (variant.count(n) || n->kind != NodeKind::op) continue;
     bool v = (n->op->flags & (kRandom | kStateful)) != 0 && n->id > traced_from;
-    for (auto& in : n->inputs) v = v || variant.count(in.get());
+    for (auto& in : n->inputs) v = v || variant.count(in.node().get());
     if (v) variant.insert(n);
   }
   std::vector<Expr> cap;
-  std::unordered_set<Node*> seen;
-  auto take = [&](const std::shared_ptr<Node>& n) {
-    if (!variant.count(n.get()) && n->kind != NodeKind::constant && seen.insert(n.get()).second) cap.push_back(Expr(n));
+  std::unordered_set<Expr, ExprHash> seen;
+  auto take = [&](const Expr& e) {
+    if (!variant.count(e.node().get()) && e->kind != NodeKind::constant && seen.insert(e).second) cap.push_back(e);
   };
   for (Node* n : order)
     if (variant.count(n) && n->kind == NodeKind::op)
       for (auto& in : n->inputs) take(in);
-  for (auto& o : outs)
-    if (!variant.count(o.node().get())) take(o.node());
+  for (auto& o : outs) take(o);
   return cap;
 }
 
@@ -62,19 +62,14 @@ Expr make_loop(const std::string& mode, std::vector<Expr> inputs, const std::vec
 
 
 void check_elems(const Expr& elems, const char* op) {
-  if (!elems->rank_known || elems.ndim() < 1)
+  if (!elems.rank_known() || elems.ndim() < 1)
     fail_value(op, "elems must be a tensor of rank >= 1 (it is iterated along axis 0), got shape " +
-                       (elems->rank_known ? shape_str(elems.shape()) : std::string("<unknown rank>")));
-}
-
-void check_param(const Expr& p, const char* op, const char* what) {
-  if (!p || p->kind != NodeKind::placeholder)
-    fail_type(op, std::string(what) + " must be the placeholder the function was traced on");
+                       (elems.rank_known() ? shape_str(elems.shape()) : std::string("<unknown rank>")));
 }
 
 // Static shapes agree where both are known.
 bool compatible(const Expr& a, const Expr& b) {
-  if (!a->rank_known || !b->rank_known) return true;
+  if (!a.rank_known() || !b.rank_known()) return true;
   if (a.ndim() != b.ndim()) return false;
   for (int i = 0; i < a.ndim(); ++i)
     if (a.shape()[i] >= 0 && b.shape()[i] >= 0 && a.shape()[i] != b.shape()[i]) return false;
@@ -86,18 +81,18 @@ TypeInfo loop_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
   if (body.size() != in.size() + 1) fail_value(a.s("mode"), "internal: loop body and inputs disagree");
   if (!in[0].rank_known || in[0].ndim() < 1) fail_value(a.s("mode"), "elems must have rank >= 1");
   if (a.s("mode") != "map") return in[1];
-  const Node& out = *body.back().t;
+  const Expr& out = body.back().t;
   TypeInfo r;
-  r.dtype = a.has("dtype") ? dtype_from_name(a.s("dtype")) : out.dtype;
-  r.rank_known = out.rank_known;
+  r.dtype = a.has("dtype") ? dtype_from_name(a.s("dtype")) : out.dtype();
+  r.rank_known = out.rank_known();
   r.shape = {in[0].shape[0]};
-  r.shape.insert(r.shape.end(), out.shape.begin(), out.shape.end());
+  r.shape.insert(r.shape.end(), out.shape().begin(), out.shape().end());
   return r;
 }
 
 Tensor map_forward(KernelCtx& ctx) {
   const Node& n = ctx.node;
-  Function& f = loop_function(n, false, [&] { return compile_loop_body(n); });
+  Function& f = loop_function(ctx, false, [&] { return compile_loop_body(n); });
   const Tensor& xs = ctx.in[0];
   int64_t len = xs.shape()[0];
   std::vector<Tensor> feeds(ctx.in.begin(), ctx.in.end());
@@ -110,7 +105,7 @@ Tensor map_forward(KernelCtx& ctx) {
       es = y.shape();
       Shape s{len};
       s.insert(s.end(), es.begin(), es.end());
-      out = ctx.alloc_tensor(s, n.dtype);
+      out = ctx.alloc_tensor(s, n.type().dtype);
     } else if (y.shape() != es) {
       fail_value("map_fn", "fn returned shape " + shape_str(y.shape()) + " for element " + std::to_string(i) + " but " +
                                shape_str(es) + " for element 0; all results must have one shape");
@@ -121,7 +116,7 @@ Tensor map_forward(KernelCtx& ctx) {
   if (len == 0) {  // nothing ran: the static shape of fn's result (unknown dims -> 0)
     Shape s{0};
     for (int64_t d : loop_body(n).back().shape()) s.push_back(std::max<int64_t>(d, 0));
-    out = ctx.alloc_tensor(s, n.dtype);
+    out = ctx.alloc_tensor(s, n.type().dtype);
   }
   return out;
 }
@@ -142,24 +137,16 @@ Tensor pick_forward(KernelCtx& ctx) {
 }
 
 Tensor fold_forward(KernelCtx& ctx) {
-  Function& f = loop_function(ctx.node, false, [&] { return compile_loop_body(ctx.node); });
+  Function& f = loop_function(ctx, false, [&] { return compile_loop_body(ctx.node); });
   return run_fold(ctx.node, f, ctx.in, nullptr);
 }
 
 }  // namespace
 
 // ---------------------------------------------------------------- shared loop helpers (loop.h)
-Value new_loop_cache() {
-  auto c = std::make_shared<LoopCache>();
-  c->kind = NodeKind::constant;
-  c->name = "loop_cache";
-  return Value(std::shared_ptr<Node>(c));
-}
-
-Function& loop_function(const Node& n, bool backward, const std::function<Function*()>& make) {
-  auto* c = static_cast<LoopCache*>(n.attrs.get("cache").t.get());
-  std::lock_guard<std::mutex> lk(c->mu);
-  std::unique_ptr<Function>& f = backward ? c->bwd : c->fwd;
+Function& loop_function(KernelCtx& ctx, bool backward, const std::function<Function*()>& make) {
+  LoopState& st = ctx.state_as<LoopState>();
+  std::unique_ptr<Function>& f = backward ? st.bwd : st.fwd;
   if (!f) f.reset(make());
   return *f;
 }
@@ -185,39 +172,45 @@ Function* compile_loop_body(const Node& n) { return new Function(loop_body_input
 
 // Copy the body with `remap`ped leaves (captured tensors -> placeholders), so the stored body is
 // closed: its gradient graph stops at the captured tensors and nested loops clone safely.
-std::vector<Expr> clone_graph(const std::vector<Expr>& outs, std::unordered_map<Node*, Expr>& remap) {
+std::vector<Expr> clone_graph(const std::vector<Expr>& outs, std::unordered_map<Expr, Expr, ExprHash>& remap) {
   ControlDependencies none({}, true);  // copies never pick up the caller's control_dependencies scope
   std::unordered_set<Node*> stop;
-  for (auto& [k, v] : remap) stop.insert(k);
+  for (auto& [k, v] : remap) stop.insert(k.node().get());
   std::vector<Node*> roots;
-  for (auto& o : outs) roots.push_back(o.node().get());
-  for (Node* n : topo_order(roots, stop)) {
-    if (remap.count(n) || n->kind != NodeKind::op) continue;
-    if ((n->op->flags & kAssign) && remap.count(n->inputs[0].get()))
+  std::unordered_map<Node*, std::shared_ptr<Node>> owner;
+  for (auto& o : outs) {
+    roots.push_back(o.node().get());
+    owner[o.node().get()] = o.node();
+  }
+  std::vector<Node*> order = topo_order(roots, stop);
+  for (Node* n : order)
+    for (auto& in : n->inputs) owner.emplace(in.node().get(), in.node());
+  for (Node* n : order) {
+    if (stop.count(n) || n->kind != NodeKind::op) continue;
+    if ((n->op->flags & kAssign) && remap.count(n->inputs[0]))
       fail_value(n->attrs.s("op"), "updating a variable inside a map_fn/foldl/foldr/rnn body is not supported");
     std::vector<Expr> ins;
-    for (auto& in : n->inputs) ins.push_back(remap.count(in.get()) ? remap[in.get()] : Expr(in));
+    for (auto& in : n->inputs) ins.push_back(remap.count(in) ? remap[in] : in);
     Expr c = make_node(*n->op, ins, n->attrs);
     c->name = n->name;
-    remap[n] = c;
+    for (uint32_t k = 0; k < n->num_outputs(); ++k) remap[Expr(owner.at(n), k)] = Expr(c.node(), k);
   }
   std::vector<Expr> r;
-  for (auto& o : outs) r.push_back(remap.count(o.node().get()) ? remap[o.node().get()] : o);
+  for (auto& o : outs) r.push_back(remap.count(o) ? remap[o] : o);
   return r;
 }
-
 Expr make_loop_node(const std::string& op, Attrs a, std::vector<Expr> inputs, const std::vector<Expr>& params,
                     const std::vector<Expr>& outs) {
   std::vector<Expr> cap = find_captured(outs, params);
-  std::unordered_map<Node*, Expr> remap;
+  std::unordered_map<Expr, Expr, ExprHash> remap;
   std::vector<Value> body;
   for (auto& p : params) {
-    remap[p.node().get()] = p;
+    remap[p] = p;
     body.push_back(Value(p));
   }
   for (auto& c : cap) {
-    Expr ph = placeholder(c.shape(), c.dtype(), "captured", c->rank_known);
-    remap[c.node().get()] = ph;
+    Expr ph = placeholder(c.shape(), c.dtype(), "captured", c.rank_known());
+    remap[c] = ph;
     body.push_back(Value(ph));
     inputs.push_back(c);
   }
@@ -225,7 +218,6 @@ Expr make_loop_node(const std::string& op, Attrs a, std::vector<Expr> inputs, co
   a.set("body", Value(body));
   a.set("nparams", Value(static_cast<int64_t>(params.size())));
   a.set("nouts", Value(static_cast<int64_t>(outs.size())));
-  a.set("cache", new_loop_cache());
   return make_node(op, inputs, a);
 }
 
@@ -264,75 +256,66 @@ Tensor run_fold(const Node& n, Function& body, const std::vector<Tensor>& in, st
 }
 
 // ---------------------------------------------------------------- C++ API
-Expr map_fn(const std::function<Expr(const Expr&)>& fn, const Expr& elems, std::optional<DType> dtype) {
+Expr map_fn(const std::function<Expr(const Expr&)>& fn, const Expr& elems, std::optional<DType> dtype, const std::string& name) {
   check_elems(elems, "map_fn");
   Shape es(elems.shape().begin() + 1, elems.shape().end());
-  Expr x = placeholder(es, elems.dtype(), "map_fn/element");
-  return call("_map_fn", {elems, x, fn(x), dtype ? Value(std::string(dtype_name(*dtype))) : Value()});
+  Expr x = placeholder(es, elems.dtype(), (name.empty() ? "map_fn" : name) + "/element");
+  Expr out = fn(x);
+  if (!out) fail_type("map_fn", "fn must return a tensor, got None");
+  return make_loop("map", {elems}, {x}, out, dtype ? Value(std::string(dtype_name(*dtype))) : Value());
 }
 
+// foldl/foldr: trace fn on (accumulator, element) placeholders, then loop over elems (without an
+// initializer, from the first (foldr: last) element over the others).
 static Expr fold(const char* op, const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems,
-                 const Expr& initializer) {
+                 Expr init, const std::string& name) {
   check_elems(elems, op);
+  bool reverse = std::string(op) == "foldr";
+  std::string prefix = name.empty() ? op : name;
   Shape es(elems.shape().begin() + 1, elems.shape().end());
-  Expr acc = initializer ? placeholder(initializer.shape(), initializer.dtype(), std::string(op) + "/accumulator", initializer->rank_known)
-                         : placeholder(es, elems.dtype(), std::string(op) + "/accumulator");
-  Expr x = placeholder(es, elems.dtype(), std::string(op) + "/element");
-  return call("_fold", {elems, Value(initializer), acc, x, fn(acc, x), Value(std::string(op) == "foldr")});
+  Expr acc = init ? placeholder(init.shape(), init.dtype(), prefix + "/accumulator", init.rank_known())
+                  : placeholder(es, elems.dtype(), prefix + "/accumulator");
+  Expr x = placeholder(es, elems.dtype(), prefix + "/element");
+  Expr out = fn(acc, x), rest = elems;
+  if (!out) fail_type(op, "fn must return a tensor, got None");
+  if (!init) {
+    init = getitem(elems, {0, reverse ? -1 : 0, 0, 0});
+    rest = getitem(elems, reverse ? std::vector<int64_t>{1, kNone, -1, kNone} : std::vector<int64_t>{1, 1, kNone, kNone});
+  }
+  if (out.dtype() != init.dtype())
+    fail_type(op, std::string("fn returned a ") + dtype_name(out.dtype()) + " tensor for a " + dtype_name(init.dtype()) +
+                      " accumulator; cast it, or pass an initializer of that dtype");
+  if (!compatible(out, init))
+    fail_value(op, "fn returned shape " + shape_str(out.shape()) + " for an accumulator of shape " + shape_str(init.shape()) +
+                       " (the result must keep the accumulator's shape)");
+  return make_loop(op, {rest, init}, {acc, x}, out, Value());
 }
-Expr foldl(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer) {
-  return fold("foldl", fn, elems, initializer);
+Expr foldl(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer,
+           const std::string& name) {
+  return fold("foldl", fn, elems, initializer, name);
 }
-Expr foldr(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer) {
-  return fold("foldr", fn, elems, initializer);
+Expr foldr(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer,
+           const std::string& name) {
+  return fold("foldr", fn, elems, initializer, name);
 }
 Expr switch_(const Expr& condition, const Expr& then_expression, const Expr& else_expression) {
   return call("switch", {condition, then_expression, else_expression});
 }
 
 void register_control_flow() {
-  OpDef m = def("_map_fn(elems: tensor, element: tensor, output: tensor, dtype: str? = None)",
-                "map_fn's loop: `output` was traced from placeholder `element` (shaped like elems[0]); runs it for each "
-                "row of elems and stacks the results on axis 0 (cast to dtype when given).");
-  m.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr elems(a[0].t), x(a[1].t), out(a[2].t);
-    check_elems(elems, "map_fn");
-    check_param(x, "map_fn", "element");
-    if (!a[3].is_none()) a[3] = Value(std::string(dtype_name(dtype_from_name(a[3].s))));
-    return make_loop("map", {elems}, {x}, out, a[3]);
-  };
+  // The loop nodes; map_fn/foldl/foldr above trace the callable and make them.
+  OpDef m = def("_map_fn(inputs: tensors)", "map_fn's loop (layout in ops/loop.h): the body once per row of elems, "
+                "results stacked on axis 0 (cast to attr dtype when given).");
   m.infer = loop_infer;
   m.forward = map_forward;
-  m.grad = loop_grad;
+  m.grad_multi = loop_grad;
   register_op(m);
 
-  OpDef f = def("_fold(elems: tensor, initializer: tensor?, accumulator: tensor, element: tensor, output: tensor, reverse: bool = False)",
-                "foldl/foldr's loop: acc = output(acc, elems[i]) from the first (last, reverse=True) row; initializer None "
-                "starts from that row instead.");
-  f.build = [](const OpDef&, std::vector<Value>& a) {
-    const char* op = a[5].b ? "foldr" : "foldl";
-    Expr elems(a[0].t), acc(a[2].t), x(a[3].t), out(a[4].t);
-    check_elems(elems, op);
-    check_param(acc, op, "accumulator");
-    check_param(x, op, "element");
-    Expr init = a[1].is_none() ? Expr() : Expr(a[1].t), rest = elems;
-    if (!init) {  // start from the first (foldr: last) element and fold over the others
-      init = getitem(elems, {0, a[5].b ? -1 : 0, 0, 0});
-      rest = getitem(elems, a[5].b ? std::vector<int64_t>{1, kNone, -1, kNone} : std::vector<int64_t>{1, 1, kNone, kNone});
-    }
-    if (acc.dtype() != init.dtype() || !compatible(acc, init))
-      fail_value(op, "internal: the accumulator placeholder does not match the initializer");
-    if (out.dtype() != init.dtype())
-      fail_type(op, std::string("fn returned a ") + dtype_name(out.dtype()) + " tensor for a " + dtype_name(init.dtype()) +
-                        " accumulator; cast it, or pass an initializer of that dtype");
-    if (!compatible(out, init))
-      fail_value(op, "fn returned shape " + shape_str(out.shape()) + " for an accumulator of shape " + shape_str(init.shape()) +
-                         " (the result must keep the accumulator's shape)");
-    return make_loop(op, {rest, init}, {acc, x}, out, Value());
-  };
+  OpDef f = def("_fold(inputs: tensors)", "foldl/foldr's loop (layout in ops/loop.h): acc = body(acc, elems[i]) from "
+                "the first (foldr: last) row.");
   f.infer = loop_infer;
   f.forward = fold_forward;
-  f.grad = loop_grad;
+  f.grad_multi = loop_grad;
   register_op(f);
 
   OpDef sw = def("switch(condition: tensor, then_expression: tensor, else_expression: tensor)",
@@ -340,8 +323,8 @@ void register_control_flow() {
                  "expressions) selects elementwise along the leading axes, broadcast over the trailing ones.");
   sw.build = [](const OpDef&, std::vector<Value>& a) {
     Expr c(a[0].t), t(a[1].t), e(a[2].t);
-    if (c->rank_known && c.ndim() == 0) return make_node("_switch_pick", {c, t, e});
-    if (c->rank_known && t->rank_known && e->rank_known) {
+    if (c.rank_known() && c.ndim() == 0) return make_node("_switch_pick", {c, t, e});
+    if (c.rank_known() && t.rank_known() && e.rank_known()) {
       int er = std::max(t.ndim(), e.ndim());
       if (c.ndim() > er)
         fail_value("switch", "rank of condition (" + std::to_string(c.ndim()) + ", shape " + shape_str(c.shape()) +

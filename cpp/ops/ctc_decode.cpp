@@ -1,8 +1,7 @@
-// cpp/ops/ctc_decode.cpp — ctc_decode's kernels: greedy (best path) and TF's prefix beam search
-// (same pruning and tie order as TF, in the input's precision).
-// One node `_ctc_decode` runs the search once and packs its results in a float64 tensor
-// (samples, paths, 1 + longest): column 0 the log probability, then the labels padded with -1.
-// `_ctc_decoded_path` and `_ctc_log_prob` unpack it, so ctc_decode's tuple shares one search.
+// cpp/ops/ctc_decode.cpp — ctc_decode: greedy (best path) and TF's prefix beam search (same
+// pruning and tie order as TF, in the input's precision). One node `_ctc_decode` runs the search
+// once; its results are the decoded paths (int64 (samples, longest), padded with -1) and then the
+// log probabilities (samples, paths).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -389,7 +388,7 @@ int64_t decode_one(const T* y, int64_t n, int64_t C, int64_t b, int64_t B, int64
   return bs.size();
 }
 
-Tensor decode_forward(KernelCtx& ctx) {
+std::vector<Tensor> decode_forward(KernelCtx& ctx) {
   const char* op = "ctc_decode";
   Tensor yp = ctx.in[0];
   if (yp.dtype() == DType::float16) yp = yp.astype(DType::float32);
@@ -416,23 +415,24 @@ Tensor decode_forward(KernelCtx& ctx) {
     if (leaves[b] < o.paths)
       fail_value(op, "sample " + std::to_string(b) + ": the beam search found only " + std::to_string(leaves[b]) +
                          " paths but top_paths=" + std::to_string(o.paths) + " were requested");
-  size_t longest = 0;
-  for (auto& ps : paths)
-    for (auto& p : ps) longest = std::max(longest, p.size());
-  int64_t W = 1 + static_cast<int64_t>(longest);
-  Tensor out = ctx.alloc_tensor({B, o.paths, W}, DType::float64);
-  double* q = out.data<double>();
-  std::fill(q, q + out.numel(), -1.0);
+  std::vector<Tensor> out;
+  for (int64_t p = 0; p < o.paths; ++p) {
+    size_t longest = 0;
+    for (auto& ps : paths) longest = std::max(longest, ps[p].size());
+    Tensor d = ctx.alloc_tensor({B, static_cast<int64_t>(longest)}, DType::int64);
+    int64_t* q = d.data<int64_t>();
+    std::fill(q, q + d.numel(), int64_t{-1});
+    for (int64_t b = 0; b < B; ++b) std::copy(paths[b][p].begin(), paths[b][p].end(), q + b * static_cast<int64_t>(longest));
+    out.push_back(d);
+  }
+  Tensor lp = Tensor::empty({B, o.paths}, DType::float64);
   for (int64_t b = 0; b < B; ++b)
-    for (int64_t p = 0; p < o.paths; ++p) {
-      double* row = q + (b * o.paths + p) * W;
-      row[0] = logp[b][p];
-      std::copy(paths[b][p].begin(), paths[b][p].end(), row + 1);
-    }
+    for (int64_t p = 0; p < o.paths; ++p) lp.data<double>()[b * o.paths + p] = logp[b][p];
+  out.push_back(lp.astype(ctx.in[0].dtype()));
   return out;
 }
 
-TypeInfo decode_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+std::vector<TypeInfo> decode_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
   const char* op = "ctc_decode";
   const TypeInfo& yp = in[0];
   if (!yp.rank_known || yp.ndim() != 3)
@@ -449,68 +449,37 @@ TypeInfo decode_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
     if (paths < 1 || paths > a.i("beam_width"))
       fail_value(op, "top_paths must be in [1, beam_width=" + std::to_string(a.i("beam_width")) + "], got " + std::to_string(paths));
   }
-  return TypeInfo{{B < 0 ? l : B, paths, kUnknownDim}, DType::float64, true};
+  if (B < 0) B = l;
+  std::vector<TypeInfo> r(static_cast<size_t>(paths), TypeInfo{{B, kUnknownDim}, DType::int64, true});
+  r.push_back(TypeInfo{{B, paths}, yp.dtype, true});
+  return r;
 }
 
 }  // namespace
 
 std::pair<std::vector<Expr>, Expr> ctc_decode(const Expr& y_pred, const Expr& input_length, bool greedy, int64_t beam_width,
                                               int64_t top_paths, bool merge_repeated) {
-  Expr packed = call("_ctc_decode", {y_pred, input_length, Value(greedy), Value(beam_width), Value(top_paths), Value(merge_repeated)});
-  std::vector<Expr> decoded;
-  for (int64_t p = 0; p < (greedy ? 1 : top_paths); ++p) decoded.push_back(call("_ctc_decoded_path", {packed, Value(p)}));
-  return {decoded, call("_ctc_log_prob", {packed, Value(std::string(dtype_name(y_pred.dtype())))})};
+  if (!y_pred || !input_length) fail_value("ctc_decode", "y_pred and input_length must be tensors, got None");
+  Attrs at;
+  at.set("greedy", Value(greedy));
+  at.set("beam_width", Value(beam_width));
+  at.set("top_paths", Value(top_paths));
+  at.set("merge_repeated", Value(merge_repeated));
+  at.set("epsilon", Value(config::epsilon()));
+  std::vector<Expr> r = outputs_of(make_node("_ctc_decode", {y_pred, input_length}, at));
+  Expr log_prob = r.back();
+  r.pop_back();
+  return {r, log_prob};
 }
 
 void register_ctc_decode() {
-  OpDef d = def("_ctc_decode(y_pred: tensor, input_length: tensor, greedy: bool = True, beam_width: int = 100, top_paths: int = 1, merge_repeated: bool = False)",
-                "ctc_decode's search, packed: float64 (samples, paths, 1 + longest) = [log_prob, labels..., -1 padding].");
-  d.build = [](const OpDef& op, std::vector<Value>& a) {
-    Attrs at;
-    at.set("greedy", a[2]);
-    at.set("beam_width", a[3]);
-    at.set("top_paths", a[4]);
-    at.set("merge_repeated", a[5]);
-    at.set("epsilon", Value(config::epsilon()));
-    return make_node(op, {Expr(a[0].t), Expr(a[1].t)}, at);
-  };
-  d.infer = decode_infer;
-  d.forward = decode_forward;
+  OpDef d = def("_ctc_decode(y_pred: tensor, input_length: tensor)",
+                "ctc_decode's search (attrs greedy, beam_width, top_paths, merge_repeated, epsilon): the decoded paths, "
+                "then their log probabilities.");
+  d.infer_multi = decode_infer;
+  d.forward_multi = decode_forward;
   d.flags = kNonDiff | kDynamicShape;
   register_op(d);
-
-  OpDef p = def("_ctc_decoded_path(packed: tensor, path: int)",
-                "Path `path` of a _ctc_decode result: int64 (samples, longest decoded for that path), padded with -1.");
-  p.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    int64_t P = in[0].shape[1];
-    if (a.i("path") < 0 || (P >= 0 && a.i("path") >= P))
-      fail_value("ctc_decode", "path " + std::to_string(a.i("path")) + " is out of range for " + std::to_string(P) + " decoded paths");
-    return TypeInfo{{in[0].shape[0], kUnknownDim}, DType::int64, true};
-  };
-  p.forward = [](KernelCtx& ctx) {
-    Tensor pk = ctx.in[0].contiguous();
-    int64_t B = pk.dim(0), P = pk.dim(1), W = pk.dim(2), i = ctx.attrs().i("path");
-    const double* q = pk.data<double>();
-    int64_t longest = 0;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t j = 1; j < W && q[(b * P + i) * W + j] >= 0; ++j) longest = std::max(longest, j);
-    Tensor o = ctx.alloc_tensor({B, longest}, DType::int64);
-    int64_t* r = o.data<int64_t>();
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t j = 0; j < longest; ++j) r[b * longest + j] = static_cast<int64_t>(q[(b * P + i) * W + 1 + j]);
-    return o;
-  };
-  p.flags = kNonDiff | kDynamicShape;
-  register_op(p);
-
-  OpDef lp = def("_ctc_log_prob(packed: tensor, dtype: dtype = None)",
-                 "The log probabilities of a _ctc_decode result: (samples, paths) in dtype.");
-  lp.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr pk(a[0].t);
-    Expr col = slice(pk, {0, 0, 0}, {-1, -1, 1});
-    return cast(reshape(col, {-1, pk.shape()[1]}), dtype_from_name(a[1].s));
-  };
-  register_op(lp);
 }
 
 }  // namespace keras_cpp

@@ -6,7 +6,6 @@
 #include <cstdint>
 #include <limits>
 
-#include "exec/allocator.h"
 #include "keras_cpp/config.h"
 #include "keras_cpp/ops.h"
 #include "kernels/elementwise.h"

@@ -3,14 +3,13 @@
 //
 // A loop node's attrs: mode ("map" | "foldl" | "foldr" | "scan"); body = [params..., captured
 // placeholders..., outs...], a closed graph (it reads nothing but its placeholders and constants);
-// nparams (map 1: element; fold 2: accumulator, element); nouts (default 1); cache (the
-// compiled body). Its inputs: map [elems, captured...]; fold [elems, init, captured...]; scan
-// [seqs..., inits..., captured...], so input k feeds body placeholder k, except that elems/seqs
-// are fed one slice at a time. The scan layout is in rnn.cpp.
+// nparams (map 1: element; fold 2: accumulator, element); nouts (default 1). Its inputs: map
+// [elems, captured...]; fold [elems, init, captured...]; scan [seqs..., inits..., captured...],
+// so input k feeds body placeholder k, except that elems/seqs are fed one slice at a time. The
+// scan layout and results are in rnn.cpp.
 #pragma once
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -20,17 +19,14 @@
 
 namespace keras_cpp {
 
-// The compiled functions of one loop node. It rides in the node's attrs as a Tensor-kind value
-// (a Node subclass), so it lives exactly as long as the node and needs no global table.
-struct LoopCache : Node {
-  std::mutex mu;
+// The compiled body (and, for a gradient node, its compiled VJP) of one loop node: the node's
+// KernelState, so it is compiled on the plan's first run and lives as long as that plan.
+struct LoopState : KernelState {
   std::unique_ptr<Function> fwd, bwd;
 };
-
-Value new_loop_cache();
-// The node's cached function (built by `make` on first use; thread-safe).
-Function& loop_function(const Node& n, bool backward, const std::function<Function*()>& make);
-// Compile the body: (params..., captured placeholders...) -> out.
+// The node's body function (built by `make` on first use).
+Function& loop_function(KernelCtx& ctx, bool backward, const std::function<Function*()>& make);
+// Compile the body: (params..., captured placeholders...) -> outs.
 Function* compile_loop_body(const Node& n);
 
 std::vector<Expr> loop_body(const Node& n);  // attrs "body" as Exprs
@@ -46,11 +42,11 @@ Tensor loop_slice(const Tensor& t, int axis, int64_t i);
 inline Tensor loop_row(const Tensor& t, int64_t i) { return loop_slice(t, 0, i); }
 // Build a loop node of op `op`: traces `outs` back to `params` (the placeholders the callable
 // was traced on), closes the body (outer tensors it reads become extra inputs, fed to captured
-// placeholders) and sets body/nparams/nouts/cache on top of `attrs`.
+// placeholders) and sets body/nparams/nouts on top of `attrs`.
 Expr make_loop_node(const std::string& op, Attrs attrs, std::vector<Expr> inputs, const std::vector<Expr>& params,
                     const std::vector<Expr>& outs);
 // Copy the graph of `outs` with the leaves in `remap` replaced (remap gains the copies).
-std::vector<Expr> clone_graph(const std::vector<Expr>& outs, std::unordered_map<Node*, Expr>& remap);
+std::vector<Expr> clone_graph(const std::vector<Expr>& outs, std::unordered_map<Expr, Expr, ExprHash>& remap);
 // Element index processed at step t of a fold of `len` elements.
 int64_t fold_index(const Node& n, int64_t t, int64_t len);
 // Run a fold over in = [elems, init, captured...]; with `trace`, also keep the accumulator
@@ -58,20 +54,19 @@ int64_t fold_index(const Node& n, int64_t t, int64_t len);
 Tensor run_fold(const Node& n, Function& body, const std::vector<Tensor>& in, std::vector<Tensor>* trace);
 
 // The scan loop's layout attrs (rnn.cpp): seqs sliced along `axis`, processed last to first
-// when `reverse`; nstack per-step outputs stacked along `axis` in processing order.
+// when `reverse`; nstack per-step outputs stacked along `axis` in processing order. Its results:
+// [stacked (nstack)..., final carries (ncarry)..., traces (ncarry)...], where trace c is
+// (steps, carry c's shape): carry c before each step, kept for the backward pass.
 struct ScanLayout {
   int axis;
   bool reverse;
   size_t nseq, ncarry, nstack;
 };
 ScanLayout scan_layout(const Node& n);
-// Index of the run-time tuple item holding carry c before step t (the forward's trace).
-inline size_t scan_trace_item(const ScanLayout& L, int64_t t, size_t c) {
-  return L.nstack + L.ncarry + static_cast<size_t>(t) * L.ncarry + c;
-}
 
-// The loop ops' VJPs (control_flow_grad.cpp).
-std::vector<Expr> loop_grad(const Expr& y, const Expr& g);
-std::vector<Expr> scan_grad(const Expr& y, const Expr& g);
+// The loop ops' VJPs (control_flow_grad.cpp): one gradient node with a result per input that
+// gets a gradient.
+std::vector<Expr> loop_grad(const std::shared_ptr<Node>& n, const std::vector<Expr>& g);
+std::vector<Expr> scan_grad(const std::shared_ptr<Node>& n, const std::vector<Expr>& g);
 
 }  // namespace keras_cpp

@@ -6,6 +6,7 @@
 
 #include "kernels/gemm.h"
 #include "ops/helpers.h"
+#include "ops/sparse.h"
 
 namespace keras_cpp {
 namespace {
@@ -104,6 +105,7 @@ Expr batch_dot(const Expr& x, const Expr& y, std::optional<std::vector<int64_t>>
 
 static Expr dot_build(const OpDef&, std::vector<Value>& a) {
   Expr x(a[0].t), y(a[1].t);
+  if (x.sparse() || y.sparse()) return sparse_dot(x, y);  // ops/sparse.cpp: never densifies
   int nx = x.ndim(), ny = y.ndim();
   if (nx == 0 || ny == 0) return x * y;
   if (x.dtype() != y.dtype()) fail_type("dot", std::string("operands have different dtypes: ") + dtype_name(x.dtype()) + " and " + dtype_name(y.dtype()));

@@ -1,7 +1,7 @@
 // cpp/ops/normalization.cpp — l2_normalize and the batch-normalization functions. All are
-// composites of reductions and elementwise ops, so their gradients come free. Batch statistics
-// for normalize_batch_in_training come from private helpers (_batch_mean, _batch_var, _batch_normalize)
-// that the C++ function and the Python wrapper (three results) both use.
+// composites of reductions and elementwise ops, so their gradients come free.
+// normalize_batch_in_training has three results, so it is a C++ function (bound for Python in
+// python/src/bind_functions.cpp) rather than a registered op.
 #include <algorithm>
 #include <tuple>
 
@@ -65,13 +65,30 @@ Expr batch_normalization(const Expr& x, const Expr& mean, const Expr& var, const
                          int64_t axis, double epsilon) {
   return call("batch_normalization", {x, mean, var, Value(beta), Value(gamma), Value(axis), Value(epsilon)});
 }
-std::tuple<Expr, Expr, Expr> normalize_batch_in_training(const Expr& x, const Expr& gamma, const Expr& beta,
+// Keras's gamma/beta come 1-D over the kept axes (or already in broadcast shape): put them in
+// broadcast shape (reduced axes = 1), like the statistics.
+static Expr batch_param(const Expr& v, const Expr& x, const Expr& mean, const std::vector<int>& axes) {
+  const char* op = "normalize_batch_in_training";
+  Expr p = like_x(Value(v), x);
+  if (!p || p.ndim() == x.ndim()) return p;
+  int kept = x.ndim() - static_cast<int>(axes.size());
+  if (p.ndim() > 1 && p.ndim() != kept)
+    fail_value(op, "gamma/beta of shape " + shape_str(p.shape()) + " do not match the kept axes of x " + shape_str(x.shape()));
+  if (p.ndim() != kept || p.shape() != mean.shape()) p = make_node("_reshape_like", {p, mean});
+  return expand_reduced(p, axes);
+}
+
+std::tuple<Expr, Expr, Expr> normalize_batch_in_training(const Expr& x0, const Expr& gamma, const Expr& beta,
                                                          const std::vector<int64_t>& reduction_axes, double epsilon) {
+  const char* op = "normalize_batch_in_training";
+  if (!x0) fail_value(op, "x must be a tensor, got None");
+  Expr x = as_float(x0, op);
   Value ax(reduction_axes);
-  Expr m = call("_batch_mean", {x, ax});
-  Expr v = call("_batch_var", {x, m, ax});
-  Expr n = call("_batch_normalize", {x, m, v, Value(gamma), Value(beta), ax, Value(epsilon)});
-  return {n, m, v};
+  std::vector<int> axes = keras_cpp::reduction_axes(ax, x, op);
+  Expr mean = call("mean", {x, ax});
+  Expr var = call("mean", {square(x - expand_reduced(mean, axes)), ax});
+  Expr g = batch_param(gamma, x, mean, axes), b = batch_param(beta, x, mean, axes);
+  return {normalize(x, expand_reduced(mean, axes), expand_reduced(var, axes), b, g, epsilon), mean, var};
 }
 
 void register_normalization() {
@@ -100,46 +117,6 @@ void register_normalization() {
     return normalize(x, prep(a[1]), prep(a[2]), prep(a[3]), prep(a[4]), a[6].f);
   };
   register_op(bn);
-
-  OpDef bm = def("_batch_mean(x: tensor, reduction_axes: axes)", "Mean of x over reduction_axes (those axes removed).");
-  bm.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x = as_float(Expr(a[0].t), "normalize_batch_in_training");
-    reduction_axes(a[1], x, "normalize_batch_in_training");
-    return call("mean", {x, a[1]});
-  };
-  register_op(bm);
-
-  OpDef bv = def("_batch_var(x: tensor, mean: tensor, reduction_axes: axes)",
-                 "Population variance of x over reduction_axes around `mean` (x's mean with those axes removed).");
-  bv.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x = as_float(Expr(a[0].t), "normalize_batch_in_training");
-    std::vector<int> axes = reduction_axes(a[2], x, "normalize_batch_in_training");
-    Expr m = expand_reduced(Expr(a[1].t), axes);
-    return call("mean", {square(x - m), a[2]});
-  };
-  register_op(bv);
-
-  OpDef bnz = def("_batch_normalize(x: tensor, mean: tensor, var: tensor, gamma: tensor?, beta: tensor?, reduction_axes: axes, epsilon: float = 0.001)",
-                  "Batch-normalize x with reduced statistics: they, and 1-D gamma/beta, are broadcast back along the kept axes.");
-  bnz.build = [](const OpDef&, std::vector<Value>& a) {
-    const char* op = "normalize_batch_in_training";
-    Expr x = as_float(Expr(a[0].t), op);
-    std::vector<int> axes = reduction_axes(a[5], x, op);
-    Expr mean(a[1].t), var(a[2].t);
-    int kept = x.ndim() - static_cast<int>(axes.size());
-    // gamma/beta come 1-D over the kept axes (or already in broadcast shape): Keras reshapes them.
-    auto param = [&](const Value& v) -> Expr {
-      Expr p = like_x(v, x);
-      if (!p || p.ndim() == x.ndim()) return p;
-      if (p.ndim() > 1 && p.ndim() != kept)
-        fail_value(op, "gamma/beta of shape " + shape_str(p.shape()) + " do not match the kept axes of x " + shape_str(x.shape()));
-      if (p.ndim() != kept || p.shape() != mean.shape()) p = make_node("_reshape_like", {p, mean});
-      return expand_reduced(p, axes);
-    };
-    Expr g = param(a[3]), b = param(a[4]);
-    return normalize(x, expand_reduced(mean, axes), expand_reduced(var, axes), b, g, a[6].f);
-  };
-  register_op(bnz);
 }
 
 }  // namespace keras_cpp

@@ -270,7 +270,7 @@ Expr build_arange(const OpDef& op, std::vector<Value>& a) {
     if (v->kind == Value::Float) any_float = true;
     else if (v->kind == Value::Tensor) {
       Expr t(v->t);
-      if (!t->rank_known || t.ndim() != 0) fail_value("arange", "tensor arguments must be scalars, got shape " + shape_str(t.shape()));
+      if (!t.rank_known() || t.ndim() != 0) fail_value("arange", "tensor arguments must be scalars, got shape " + shape_str(t.shape()));
       if (t.dtype() == DType::bool_) fail_type("arange", "tensor arguments must be numeric, got bool");
       nat = any_tensor ? promote_types(nat, t.dtype()) : t.dtype();
       any_tensor = true;

@@ -114,10 +114,27 @@ void parse_signature(OpDef& d) {
   d.py_signature += ")";
 }
 
+// The multi-result forms of a single-result op, so graph code needs only those.
+void fill_multi_forms(OpDef& d) {
+  if (d.infer && !d.infer_multi) {
+    InferFn f = d.infer;
+    d.infer_multi = [f](const std::vector<TypeInfo>& in, const Attrs& a) { return std::vector<TypeInfo>{f(in, a)}; };
+  }
+  if (d.forward && !d.forward_multi) {
+    auto f = d.forward;
+    d.forward_multi = [f](KernelCtx& ctx) { return std::vector<Tensor>{f(ctx)}; };
+  }
+  if (d.grad && !d.grad_multi) {
+    GradFn f = d.grad;
+    d.grad_multi = [f](const std::shared_ptr<Node>& n, const std::vector<Expr>& g) { return f(Expr(n), g[0]); };
+  }
+}
+
 }  // namespace
 
 void register_op(OpDef def) {
   parse_signature(def);
+  fill_multi_forms(def);
   auto& t = table();
   if (t.by_name.count(def.name)) throw Error("op '" + def.name + "' registered twice");
   auto* p = new OpDef(std::move(def));
@@ -143,11 +160,8 @@ const std::vector<const OpDef*>& all_ops() {
   return table().list;
 }
 
-TypeInfo KernelCtx::out_info() const {
-  std::vector<TypeInfo> ins;
-  ins.reserve(in.size());
-  for (auto& t : in) ins.push_back(type_of(t));
-  return node.op->infer(ins, node.attrs);
+Expr make_node(const std::string& op, std::vector<Expr> inputs, Attrs attrs) {
+  return make_node(get_op(op), std::move(inputs), std::move(attrs));
 }
 
 // Numbers given where a tensor is expected become constants: of the dtype of the call's first

@@ -17,10 +17,11 @@ void register_shape_manip();  // shape_manip.cpp (+ slice_gather.cpp)
 void register_resize_pad();
 void register_conv();
 void register_pool();
-void register_tuple();
 void register_rnn();
 void register_ctc();  // ctc.cpp (+ ctc_decode.cpp)
 void register_random();
+void register_sparse();
+void register_optimizers();
 
 void register_all_families() {
   register_unary();
@@ -38,9 +39,10 @@ void register_all_families() {
   register_resize_pad();
   register_conv();
   register_pool();
-  register_tuple();
   register_rnn();
   register_ctc();
   register_random();
+  register_sparse();
+  register_optimizers();
 }
 }  // namespace keras_cpp

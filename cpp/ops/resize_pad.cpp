@@ -5,7 +5,7 @@
 #include <cctype>
 #include <cstring>
 
-#include "kernels/copy.h"
+#include "kernels/strided_copy.h"
 #include "ops/helpers.h"
 #include "ops/shape_manip.h"
 
@@ -24,10 +24,10 @@ std::string data_format_of(const std::string& op, const Value& v) {
   return low;
 }
 
-std::string rank_str(const Expr& x) { return x->rank_known ? shape_str(x.shape()) : std::string("<unknown rank>"); }
+std::string rank_str(const Expr& x) { return x.rank_known() ? shape_str(x.shape()) : std::string("<unknown rank>"); }
 
 void check_rank(const std::string& op, const Expr& x, int rank) {
-  if (!x->rank_known || x.ndim() != rank)
+  if (!x.rank_known() || x.ndim() != rank)
     fail_value(op, "x must be a " + std::to_string(rank) + "-D tensor, got shape " + rank_str(x));
 }
 

@@ -1,19 +1,19 @@
-// cpp/ops/rnn.cpp — K.rnn. The step function is traced once on placeholders (by the Python
-// wrapper or by rnn() below); `_rnn` turns the trace into a `_scan` loop node (ops/loop.h) whose
-// kernel runs the compiled step once per time step in C++, or, with unroll=True, copies the
-// step's per-step nodes once per time step at build time. Masking: states are selected inside
-// the loop body (so the body's own gradient covers it); outputs are forward-filled after the
-// loop by `_mask_fill`. The loop's several results travel as a tuple (ops/tuple.h).
+// cpp/ops/rnn.cpp — K.rnn. rnn() below traces the step function (a C++ function, or a Python one
+// wrapped by the binding) once on placeholders and turns the trace into a `_scan` loop node
+// (ops/loop.h) whose kernel runs the compiled step once per time step in C++, or, with
+// unroll=True, copies the step's per-step nodes once per time step at build time. Masking:
+// states are selected inside the loop body (so the body's own gradient covers it); outputs are
+// forward-filled after the loop by `_mask_fill`.
 //
 // _scan layout: attrs axis, reverse, nseq, ncarry, nstack; body = [seq params, carry params,
 // captured placeholders, stacked outs (nstack), new carries (ncarry)]; inputs = [seqs, inits,
-// captured]. Result tuple: [stacked..., final carries..., trace] where the trace (hidden, for the
-// backward pass, which then needs no forward replay) holds each carry before each step.
+// captured]. Results: [stacked..., final carries..., traces...]; trace c holds carry c before
+// each step (for the backward pass, which then needs no forward replay) and is only filled when
+// something reads it.
 #include <cstring>
 
 #include "ops/helpers.h"
 #include "ops/loop.h"
-#include "ops/tuple.h"
 
 namespace keras_cpp {
 namespace {
@@ -21,7 +21,7 @@ namespace {
 constexpr int64_t kNone = INT64_MIN;  // None inside _getitem specs
 
 
-std::string shape_of(const Expr& e) { return e->rank_known ? shape_str(e.shape()) : std::string("<unknown rank>"); }
+std::string shape_of(const Expr& e) { return e.rank_known() ? shape_str(e.shape()) : std::string("<unknown rank>"); }
 
 // x[:, i] (a view) for a tensor of rank >= 2.
 Expr time_slice(const Expr& x, int64_t i) {
@@ -29,53 +29,94 @@ Expr time_slice(const Expr& x, int64_t i) {
 }
 
 bool compatible(const Expr& a, const Expr& b) {
-  if (!a->rank_known || !b->rank_known) return true;
+  if (!a.rank_known() || !b.rank_known()) return true;
   if (a.ndim() != b.ndim()) return false;
   for (int i = 0; i < a.ndim(); ++i)
     if (a.shape()[i] >= 0 && b.shape()[i] >= 0 && a.shape()[i] != b.shape()[i]) return false;
   return true;
 }
 
-Tensor scan_forward(KernelCtx& ctx) {
+// Check a step's results against step 0 (stacked outputs) and the carries (states keep their shape).
+void check_step(const ScanLayout& L, const std::vector<Tensor>& out, const std::vector<Tensor>& stacked,
+                const std::vector<Tensor>& feeds, int64_t t) {
+  for (size_t k = 0; k < L.nstack; ++k) {
+    Shape want = loop_slice(stacked[k], L.axis, 0).shape();
+    if (out[k].shape() != want)
+      fail_value("rnn", "step_function returned an output of shape " + shape_str(out[k].shape()) + " at step " + std::to_string(t) +
+                            " but " + shape_str(want) + " at step 0");
+  }
+  for (size_t c = 0; c < L.ncarry; ++c) {
+    const Tensor& nc = out[L.nstack + c];
+    if (nc.shape() != feeds[L.nseq + c].shape())
+      fail_value("rnn", "step_function returned new state " + std::to_string(c) + " of shape " + shape_str(nc.shape()) +
+                            " for a state of shape " + shape_str(feeds[L.nseq + c].shape()) + " (states must keep their shape)");
+  }
+}
+
+std::vector<Tensor> scan_forward(KernelCtx& ctx) {
   const Node& n = ctx.node;
   ScanLayout L = scan_layout(n);
-  Function& f = loop_function(n, false, [&] { return compile_loop_body(n); });
+  Function& f = loop_function(ctx, false, [&] { return compile_loop_body(n); });
   int64_t len = ctx.in[0].shape()[L.axis];
   for (size_t s = 1; s < L.nseq; ++s)
     if (ctx.in[s].shape()[L.axis] != len)
       fail_value("rnn", "mask has " + std::to_string(ctx.in[s].shape()[L.axis]) + " time steps but inputs have " + std::to_string(len));
   if (len == 0) fail_value("rnn", "inputs have 0 time steps (shape " + shape_str(ctx.in[0].shape()) + ")");
-  std::vector<Tensor> feeds(ctx.in.begin(), ctx.in.end()), stacked(L.nstack), trace;
-  trace.reserve(static_cast<size_t>(len) * L.ncarry);
+  std::vector<Tensor> feeds(ctx.in.begin(), ctx.in.end()), stacked(L.nstack), traces(L.ncarry);
+  for (size_t c = 0; c < L.ncarry; ++c) {
+    if (!ctx.output_used(L.nstack + L.ncarry + c)) continue;
+    Shape s = feeds[L.nseq + c].shape();
+    s.insert(s.begin(), len);
+    traces[c] = ctx.alloc_tensor(s, feeds[L.nseq + c].dtype());
+  }
   for (int64_t t = 0; t < len; ++t) {
     int64_t i = L.reverse ? len - 1 - t : t;
     for (size_t s = 0; s < L.nseq; ++s) feeds[s] = loop_slice(ctx.in[s], L.axis, i);
-    for (size_t c = 0; c < L.ncarry; ++c) trace.push_back(feeds[L.nseq + c]);
-    std::vector<Tensor> out = f(feeds);
-    for (size_t k = 0; k < L.nstack; ++k) {
-      if (t == 0) {
-        Shape s = out[k].shape();
-        s.insert(s.begin() + L.axis, len);
-        stacked[k] = ctx.alloc_tensor(s, out[k].dtype());
+    for (size_t c = 0; c < L.ncarry; ++c)
+      if (traces[c].defined()) {
+        Tensor dst = loop_row(traces[c], t);
+        copy_into(feeds[L.nseq + c], dst);
       }
+    std::vector<Tensor> out = f(feeds);
+    for (size_t k = 0; k < L.nstack && t == 0; ++k) {
+      Shape s = out[k].shape();
+      s.insert(s.begin() + L.axis, len);
+      stacked[k] = ctx.alloc_tensor(s, out[k].dtype());
+    }
+    check_step(L, out, stacked, feeds, t);
+    for (size_t k = 0; k < L.nstack; ++k) {
       Tensor dst = loop_slice(stacked[k], L.axis, t);
-      if (out[k].shape() != dst.shape())
-        fail_value("rnn", "step_function returned an output of shape " + shape_str(out[k].shape()) + " at step " + std::to_string(t) +
-                              " but " + shape_str(dst.shape()) + " at step 0");
       copy_into(out[k], dst);
     }
-    for (size_t c = 0; c < L.ncarry; ++c) {
-      Tensor& nc = out[L.nstack + c];
-      if (nc.shape() != feeds[L.nseq + c].shape())
-        fail_value("rnn", "step_function returned new state " + std::to_string(c) + " of shape " + shape_str(nc.shape()) +
-                              " for a state of shape " + shape_str(feeds[L.nseq + c].shape()) + " (states must keep their shape)");
-      feeds[L.nseq + c] = std::move(nc);
-    }
+    for (size_t c = 0; c < L.ncarry; ++c) feeds[L.nseq + c] = std::move(out[L.nstack + c]);
   }
-  std::vector<Tensor> items(stacked);
-  for (size_t c = 0; c < L.ncarry; ++c) items.push_back(feeds[L.nseq + c]);
-  items.insert(items.end(), trace.begin(), trace.end());
-  return make_tuple_tensor(std::move(items), n.dtype);
+  std::vector<Tensor> results(stacked);
+  for (size_t c = 0; c < L.ncarry; ++c) results.push_back(feeds[L.nseq + c]);
+  results.insert(results.end(), traces.begin(), traces.end());
+  return results;
+}
+
+// Static results of a scan: stacked outputs get the time axis, traces a leading one.
+std::vector<TypeInfo> scan_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  const auto& body = a.get("body").list;
+  if (!a.has("body") || body.size() != in.size() + static_cast<size_t>(a.i("nouts")))
+    fail_value("_scan", "is made by rnn only (its loop body and inputs disagree)");
+  ScanLayout L{static_cast<int>(a.i("axis")), a.b("reverse"), static_cast<size_t>(a.i("nseq")),
+               static_cast<size_t>(a.i("ncarry")), static_cast<size_t>(a.i("nstack"))};
+  int64_t T = in[0].shape[L.axis];
+  std::vector<TypeInfo> r;
+  for (size_t k = 0; k < L.nstack; ++k) {
+    TypeInfo t = type_of(body[in.size() + k].t);
+    t.shape.insert(t.shape.begin() + L.axis, T);
+    r.push_back(t);
+  }
+  for (size_t c = 0; c < L.ncarry; ++c) r.push_back(in[L.nseq + c]);
+  for (size_t c = 0; c < L.ncarry; ++c) {
+    TypeInfo t = in[L.nseq + c];
+    t.shape.insert(t.shape.begin(), T);
+    r.push_back(t);
+  }
+  return r;
 }
 
 // Processing-order mask of sample b at step t (the mask is in time order).
@@ -138,7 +179,7 @@ Tensor stack_forward(KernelCtx& ctx) {
   int axis = static_cast<int>(ctx.attrs().i("axis"));
   Shape s = ctx.in[0].shape();
   s.insert(s.begin() + axis, static_cast<int64_t>(ctx.in.size()));
-  Tensor out = ctx.alloc_tensor(s, ctx.node.dtype);
+  Tensor out = ctx.alloc_tensor(s, ctx.node.type().dtype);
   for (size_t j = 0; j < ctx.in.size(); ++j) {
     Tensor dst = loop_slice(out, axis, static_cast<int64_t>(j));
     if (ctx.in[j].shape() != dst.shape())
@@ -151,15 +192,18 @@ Tensor stack_forward(KernelCtx& ctx) {
 
 void check_rnn_args(const Expr& inputs, const Expr& mask, const std::vector<Expr>& inits, const Expr& x,
                     const std::vector<Expr>& sps, const Expr& out, const std::vector<Expr>& news) {
-  if (!inputs->rank_known || inputs.ndim() < 3)
+  if (!inputs.rank_known() || inputs.ndim() < 3)
     fail_value("rnn", "inputs must have rank >= 3 (samples, time, ...), got shape " + shape_of(inputs));
   if (x->kind != NodeKind::placeholder || sps.size() != inits.size())
     fail_value("rnn", "internal: the step must be traced on one input and one state placeholder per state");
   if (news.size() != inits.size())
     fail_value("rnn", "step_function returned " + std::to_string(news.size()) + " new states for " + std::to_string(inits.size()) +
                           " initial states; it must return one per state");
+  if (!out) fail_type("rnn", "step_function returned no output tensor");
+  for (size_t j = 0; j < news.size(); ++j)
+    if (!news[j]) fail_type("rnn", "step_function returned None as new state " + std::to_string(j));
   for (size_t j = 0; j < inits.size(); ++j) {
-    if (!inits[j]->rank_known || inits[j].ndim() < 1)
+    if (!inits[j].rank_known() || inits[j].ndim() < 1)
       fail_value("rnn", "initial state " + std::to_string(j) + " must have a known rank >= 1 (samples, ...), got shape " + shape_of(inits[j]));
     if (news[j].dtype() != inits[j].dtype())
       fail_type("rnn", "step_function returned a " + std::string(dtype_name(news[j].dtype())) + " new state " + std::to_string(j) +
@@ -168,9 +212,9 @@ void check_rnn_args(const Expr& inputs, const Expr& mask, const std::vector<Expr
       fail_value("rnn", "step_function returned new state " + std::to_string(j) + " of shape " + shape_of(news[j]) +
                             " for an initial state of shape " + shape_of(inits[j]) + " (states must keep their shape)");
   }
-  if (!out->rank_known || out.ndim() < 1)
+  if (!out.rank_known() || out.ndim() < 1)
     fail_value("rnn", "step_function's output must have rank >= 1 (samples, ...), got shape " + shape_of(out));
-  if (mask && (!mask->rank_known || mask.ndim() != 2))
+  if (mask && (!mask.rank_known() || mask.ndim() != 2))
     fail_value("rnn", "mask must have shape (samples, time), got " + shape_of(mask));
   for (int d = 0; mask && d < 2; ++d)
     if (mask.shape()[d] >= 0 && inputs.shape()[d] >= 0 && mask.shape()[d] != inputs.shape()[d])
@@ -189,11 +233,11 @@ std::pair<Expr, std::vector<Expr>> unroll_loop(const Node& loop, const Expr& inp
   sa.set("axis", Value(int64_t{1}));
   for (int64_t t = 0; t < T; ++t) {
     int64_t i = L.reverse ? T - 1 - t : t;
-    std::unordered_map<Node*, Expr> remap;
-    remap[body[0].node().get()] = time_slice(inputs, i);
-    if (mask) remap[body[1].node().get()] = time_slice(mask, i);
-    for (size_t c = 0; c < L.ncarry; ++c) remap[body[L.nseq + c].node().get()] = states[c];
-    for (size_t k = L.nseq + L.ncarry; k < loop.inputs.size(); ++k) remap[body[k].node().get()] = Expr(loop.inputs[k]);
+    std::unordered_map<Expr, Expr, ExprHash> remap;
+    remap[body[0]] = time_slice(inputs, i);
+    if (mask) remap[body[1]] = time_slice(mask, i);
+    for (size_t c = 0; c < L.ncarry; ++c) remap[body[L.nseq + c]] = states[c];
+    for (size_t k = L.nseq + L.ncarry; k < loop.inputs.size(); ++k) remap[body[k]] = loop.inputs[k];
     std::vector<Expr> o = clone_graph(outs, remap);
     ys.push_back(o[0]);
     states.assign(o.begin() + 1, o.end());
@@ -201,10 +245,9 @@ std::pair<Expr, std::vector<Expr>> unroll_loop(const Node& loop, const Expr& inp
   return {make_node("_rnn_stack", ys, sa), states};
 }
 
-// _rnn's build: the loop (or its unrolled copy), output masking and last_output, as a tuple
-// (last_output, outputs, new_states...).
-Expr build_rnn(const Expr& inputs, Expr mask, const std::vector<Expr>& inits, const Expr& x, const std::vector<Expr>& sps,
-               const Expr& out, const std::vector<Expr>& news, bool back, bool unroll) {
+// The loop (or its unrolled copy), output masking and last_output.
+RnnResult build_rnn(const Expr& inputs, Expr mask, const std::vector<Expr>& inits, const Expr& x, const std::vector<Expr>& sps,
+                    const Expr& out, const std::vector<Expr>& news, bool back, bool unroll) {
   check_rnn_args(inputs, mask, inits, x, sps, out, news);
   int64_t T = inputs.shape()[1];
   if (unroll && T < 0)
@@ -218,12 +261,9 @@ Expr build_rnn(const Expr& inputs, Expr mask, const std::vector<Expr>& inits, co
     params.push_back(mp);
     seqs.push_back(mask);
   }
-  std::vector<TypeInfo> types{type_of(out)};
-  types[0].shape.insert(types[0].shape.begin() + 1, T);
   for (size_t j = 0; j < inits.size(); ++j) {
     params.push_back(sps[j]);
     outs.push_back(mask ? switch_(mp, news[j], sps[j]) : news[j]);  // a masked step keeps its states
-    types.push_back(type_of(inits[j]));
   }
   Attrs a;
   a.set("mode", Value("scan"));
@@ -232,7 +272,6 @@ Expr build_rnn(const Expr& inputs, Expr mask, const std::vector<Expr>& inits, co
   a.set("nseq", Value(static_cast<int64_t>(seqs.size())));
   a.set("ncarry", Value(static_cast<int64_t>(inits.size())));
   a.set("nstack", Value(int64_t{1}));
-  a.set("tuple_types", tuple_types(types));
   std::vector<Expr> ins = seqs;
   ins.insert(ins.end(), inits.begin(), inits.end());
   Expr loop = make_loop_node("_scan", a, ins, params, outs), ys;
@@ -240,23 +279,15 @@ Expr build_rnn(const Expr& inputs, Expr mask, const std::vector<Expr>& inits, co
   if (unroll) {
     std::tie(ys, finals) = unroll_loop(*loop.node(), inputs, mask);
   } else {
-    ys = tuple_get(loop, 0);
-    for (size_t j = 0; j < inits.size(); ++j) finals.push_back(tuple_get(loop, static_cast<int64_t>(1 + j)));
+    ys = loop;
+    for (size_t j = 0; j < inits.size(); ++j) finals.push_back(Expr(loop.node(), static_cast<uint32_t>(1 + j)));
   }
   if (mask) {
     Attrs fa;
     fa.set("reverse", Value(back));
     ys = make_node("_mask_fill", {ys, mask}, fa);
   }
-  std::vector<Expr> parts{time_slice(ys, -1), ys};
-  parts.insert(parts.end(), finals.begin(), finals.end());
-  return keras_cpp::make_tuple(parts);
-}
-
-std::vector<Expr> exprs(const Value& v) {
-  std::vector<Expr> r;
-  for (auto& e : v.list) r.push_back(Expr(e.t));
-  return r;
+  return RnnResult{time_slice(ys, -1), ys, finals};
 }
 
 }  // namespace
@@ -270,7 +301,7 @@ ScanLayout scan_layout(const Node& n) {
 // ---------------------------------------------------------------- C++ API
 RnnResult rnn(const RnnStep& step, const Expr& inputs, const std::vector<Expr>& initial_states, bool go_backwards,
               const Expr& mask, const std::vector<Expr>& constants, bool unroll, const Expr& input_length) {
-  if (!inputs->rank_known || inputs.ndim() < 3)
+  if (!inputs.rank_known() || inputs.ndim() < 3)
     fail_value("rnn", "inputs must have rank >= 3 (samples, time, ...), got shape " + shape_of(inputs));
   Expr m = mask ? mask : input_length ? make_node("_length_mask", {input_length, inputs}) : Expr();
   std::vector<Expr> all = initial_states;
@@ -282,35 +313,18 @@ RnnResult rnn(const RnnStep& step, const Expr& inputs, const std::vector<Expr>& 
   xs.erase(xs.begin() + 1);
   Expr x = placeholder(xs, inputs.dtype(), "rnn/input");
   std::vector<Expr> sps;
-  for (auto& s : initial_states) sps.push_back(placeholder(s.shape(), s.dtype(), "rnn/state", s->rank_known));
+  for (auto& s : initial_states) sps.push_back(placeholder(s.shape(), s.dtype(), "rnn/state", s.rank_known()));
   std::vector<Expr> traced = sps;
   traced.insert(traced.end(), constants.begin(), constants.end());
   auto [out, news] = step(x, traced);
-  Expr tup = build_rnn(inputs, m, initial_states, x, sps, out, news, go_backwards, unroll);
-  RnnResult r{tuple_get(tup, 0), tuple_get(tup, 1), {}};
-  for (size_t j = 0; j < initial_states.size(); ++j) r.new_states.push_back(tuple_get(tup, static_cast<int64_t>(2 + j)));
-  return r;
+  return build_rnn(inputs, m, initial_states, x, sps, out, news, go_backwards, unroll);
 }
 
 void register_rnn() {
-  OpDef r = def("_rnn(inputs: tensor, mask: tensor?, initial_states: tensors, input: tensor, states: tensors, output: tensor, "
-                "new_states: tensors, go_backwards: bool = False, unroll: bool = False)",
-                "K.rnn from a step traced on placeholders `input` and `states` (giving `output`, `new_states`): the tuple "
-                "(last_output, outputs, new_states...), read with _tuple_get.");
-  r.build = [](const OpDef&, std::vector<Value>& a) {
-    return build_rnn(Expr(a[0].t), a[1].is_none() ? Expr() : Expr(a[1].t), exprs(a[2]), Expr(a[3].t), exprs(a[4]), Expr(a[5].t),
-                     exprs(a[6]), a[7].b, a[8].b);
-  };
-  register_op(r);
-
-  OpDef s = def("_scan(inputs: tensors)", "rnn's loop over time steps (layout at the top of rnn.cpp); a tuple-valued node.");
-  s.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    if (!a.has("body") || a.get("body").list.size() != in.size() + static_cast<size_t>(a.i("nouts")))
-      fail_value("_scan", "is made by rnn only (its loop body and inputs disagree)");
-    return tuple_node_type(a);
-  };
-  s.forward = scan_forward;
-  s.grad = scan_grad;
+  OpDef s = def("_scan(inputs: tensors)", "rnn's loop over time steps (layout and results at the top of rnn.cpp).");
+  s.infer_multi = scan_infer;
+  s.forward_multi = scan_forward;
+  s.grad_multi = scan_grad;
   register_op(s);
 
   OpDef f = def("_mask_fill(x: tensor, mask: tensor, reverse: bool = False)",

@@ -28,7 +28,7 @@ void add_entry(const std::string& op, const std::string& arg, const Value& v, Sh
     fail_type(op, "'" + arg + "' entries must be ints or scalar int tensors, got " + v.repr());
   Expr t(v.t);
   check_int_tensor(op, arg, t);
-  if (!t->rank_known || t.ndim() != 0)
+  if (!t.rank_known() || t.ndim() != 0)
     fail_value(op, "'" + arg + "' entries that are tensors must be scalars, got shape " + shape_str(t.shape()));
   if (t->kind == NodeKind::constant) {
     s.dims.push_back(checked_dim(op, arg, t->value.item()));
@@ -46,8 +46,8 @@ void add_whole(const std::string& op, const std::string& arg, const Expr& t, Sha
   }
   s.whole = true;
   s.tensors.push_back(t);
-  const Node* src = t->op && t->op->name == "shape" ? t->inputs[0].get() : nullptr;
-  if (src && src->rank_known) s.dims = src->shape;
+  Expr src = t->op && t->op->name == "shape" ? t->inputs[0] : Expr();
+  if (src && src.rank_known()) s.dims = src.shape();
   else if (t.shape()[0] >= 0) s.dims.assign(t.shape()[0], kUnknownDim);
 }
 
@@ -68,8 +68,8 @@ ShapeArg parse_shape_arg(const std::string& op, const std::string& arg, const Va
     case Value::Tensor: {
       Expr t(v.t);
       check_int_tensor(op, arg, t);
-      if (t->rank_known && t.ndim() == 0) add_entry(op, arg, v, s);
-      else if (t->rank_known && t.ndim() == 1) add_whole(op, arg, t, s);
+      if (t.rank_known() && t.ndim() == 0) add_entry(op, arg, v, s);
+      else if (t.rank_known() && t.ndim() == 1) add_whole(op, arg, t, s);
       else fail_value(op, "'" + arg + "' as a tensor must be 1-D, got shape " + shape_str(t.shape()));
       break;
     }

@@ -7,6 +7,7 @@
 
 #include "ops/helpers.h"
 #include "ops/shape_manip.h"
+#include "ops/sparse.h"
 
 namespace keras_cpp {
 namespace {
@@ -75,7 +76,7 @@ G concat_grad(const Expr& y, const Expr& g) {
   int ax = concat_axis(y->attrs.i("axis"), y.ndim());
   size_t n = y->inputs.size();
   bool known = true;
-  for (auto& x : y->inputs) known = known && x->shape[ax] >= 0;
+  for (auto& x : y->inputs) known = known && x.shape()[ax] >= 0;
   G out(n);
   int64_t off = 0;
   for (size_t i = 0; i < n; ++i) {
@@ -106,6 +107,16 @@ G concat_grad(const Expr& y, const Expr& g) {
 void register_concat() {
   OpDef c = def("concatenate(tensors: tensors, axis: int = -1)",
                 "Join tensors along axis; a negative axis is taken modulo the rank of the first tensor (Keras). Mixed dtypes are promoted.");
+  c.build = [](const OpDef& op, std::vector<Value>& a) {
+    std::vector<Expr> xs;
+    for (auto& v : a[0].list) xs.push_back(Expr(v.t));
+    for (auto& x : xs)
+      if (x.sparse()) return sparse_concatenate(xs, a[1].i);  // ops/sparse.cpp
+    Attrs at;
+    at.set("n", Value(static_cast<int64_t>(xs.size())));
+    at.set("axis", a[1]);
+    return make_node(op, xs, at);
+  };
   c.infer = concat_infer;
   c.forward = concat_forward;
   c.grad = concat_grad;
@@ -141,16 +152,16 @@ void register_concat() {
     auto& xs = a[0].list;
     if (xs.empty()) fail_value("stack", "needs at least one tensor, got an empty list");
     Expr x0(xs[0].t);
-    if (!x0->rank_known) fail_value("stack", "input 0 has an unknown rank");
+    if (!x0.rank_known()) fail_value("stack", "input 0 has an unknown rank");
     int ax = normalize_axis(a[1].i, x0.ndim() + 1, "stack");
     std::vector<Value> parts;
     for (size_t i = 0; i < xs.size(); ++i) {
       Expr xi(xs[i].t);
-      bool ok = xi->rank_known && xi.ndim() == x0.ndim();
+      bool ok = xi.rank_known() && xi.ndim() == x0.ndim();
       for (int k = 0; ok && k < x0.ndim(); ++k) ok = x0.shape()[k] < 0 || xi.shape()[k] < 0 || x0.shape()[k] == xi.shape()[k];
       if (!ok)
         fail_value("stack", "all tensors must have the same shape: input 0 has shape " + shape_str(x0.shape()) + " but input " +
-                                std::to_string(i) + " has shape " + (xi->rank_known ? shape_str(xi.shape()) : std::string("<unknown rank>")));
+                                std::to_string(i) + " has shape " + (xi.rank_known() ? shape_str(xi.shape()) : std::string("<unknown rank>")));
       parts.push_back(Value(expand_dims(xi, ax)));
     }
     return call("concatenate", {Value(parts), Value(static_cast<int64_t>(ax))});
@@ -200,7 +211,7 @@ G repeat_grad(const Expr& y, const Expr& g) {
 }  // namespace
 
 Expr make_repeat(const std::string& who, const Expr& x, const Value& reps, bool inner) {
-  if (!x->rank_known) fail_value(who, "needs a tensor of known rank");
+  if (!x.rank_known()) fail_value(who, "needs a tensor of known rank");
   Attrs at;
   std::vector<Expr> ins{x};
   at.set("dyn0", Value(int64_t{1}));
@@ -244,7 +255,7 @@ void register_repeat() {
   OpDef re = def("repeat_elements(x: tensor, rep: int, axis: int)", "np.repeat: each slice along axis repeated rep times (None dims stay None).");
   re.build = [](const OpDef&, std::vector<Value>& a) {
     Expr x(a[0].t);
-    if (!x->rank_known) fail_value("repeat_elements", "needs a tensor of known rank");
+    if (!x.rank_known()) fail_value("repeat_elements", "needs a tensor of known rank");
     int ax = normalize_axis(a[2].i, x.ndim(), "repeat_elements");
     if (a[1].i < 0) fail_value("repeat_elements", "rep must be >= 0, got " + std::to_string(a[1].i));
     std::vector<int64_t> reps(x.ndim(), 1);
@@ -256,8 +267,8 @@ void register_repeat() {
   OpDef r = def("repeat(x: tensor, n: any)", "Repeat a 2-D (batch, dim) tensor n times: (batch, n, dim).");
   r.build = [](const OpDef&, std::vector<Value>& a) {
     Expr x(a[0].t);
-    if (!x->rank_known || x.ndim() != 2)
-      fail_value("repeat", "x must be 2-D (batch, dim), got shape " + (x->rank_known ? shape_str(x.shape()) : std::string("<unknown rank>")));
+    if (!x.rank_known() || x.ndim() != 2)
+      fail_value("repeat", "x must be 2-D (batch, dim), got shape " + (x.rank_known() ? shape_str(x.shape()) : std::string("<unknown rank>")));
     return make_repeat("repeat", expand_dims(x, 1), Value(std::vector<Value>{Value(int64_t{1}), a[1], Value(int64_t{1})}), false);
   };
   register_op(r);
@@ -272,7 +283,7 @@ void register_views() {
   OpDef bf = def("batch_flatten(x: tensor)", "Reshape to (batch, product of the other dims).");
   bf.build = [](const OpDef&, std::vector<Value>& a) {
     Expr x(a[0].t);
-    if (!x->rank_known || x.ndim() == 0) fail_value("batch_flatten", "x must have rank >= 1, got " + (x->rank_known ? shape_str(x.shape()) : std::string("unknown rank")));
+    if (!x.rank_known() || x.ndim() == 0) fail_value("batch_flatten", "x must have rank >= 1, got " + (x.rank_known() ? shape_str(x.shape()) : std::string("unknown rank")));
     Shape rest(x.shape().begin() + 1, x.shape().end());
     int64_t p = shape_numel(rest);
     Value second = p >= 0 ? Value(p) : Value(call("prod", {getitem(shape(x), {1, 1, kNoneInt, 1}), Value(), Value(false)}));

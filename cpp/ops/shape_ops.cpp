@@ -255,11 +255,11 @@ Expr ones_like(const Expr& x, std::optional<DType> dt) {
 Expr shape(const Expr& x) { return call("shape", {x}); }
 Expr where(const Expr& c, const Expr& a, const Expr& b) { return call("_where", {c, a, b}); }
 Expr sum_to(const Expr& g, const Expr& like) {
-  if (g->rank_known && like->rank_known && g.shape() == like.shape() && shape_known(g.shape())) return g;
+  if (g.rank_known() && like.rank_known() && g.shape() == like.shape() && shape_known(g.shape())) return g;
   return make_node("_sum_to", {g, like});
 }
 Expr broadcast_like(const Expr& x, const Expr& like) {
-  if (x->rank_known && like->rank_known && x.shape() == like.shape() && shape_known(x.shape())) return x;
+  if (x.rank_known() && like.rank_known() && x.shape() == like.shape() && shape_known(x.shape())) return x;
   return make_node("_broadcast_like", {x, like});
 }
 
@@ -427,7 +427,7 @@ void register_shape_ops() {
     for (int i = 0; i < ctx.in[0].ndim(); ++i) o.data<int32_t>()[i] = static_cast<int32_t>(ctx.in[0].shape()[i]);
     return o;
   };
-  sh.flags = kNonDiff;
+  sh.flags = kNonDiff | kSparse;  // reads only the (dense) shape
   register_op(sh);
 
   OpDef gi = def("_getitem(x: tensor, spec: ints)",

@@ -15,9 +15,9 @@ using G = std::vector<Expr>;
 
 void check_int_tensor(const std::string& op, const std::string& nm, const Expr& e, int rank) {
   if (!is_integer(e.dtype())) fail_type(op, "'" + nm + "' tensors must have an integer dtype, got " + dtype_name(e.dtype()));
-  if (!e->rank_known || e.ndim() != rank)
+  if (!e.rank_known() || e.ndim() != rank)
     fail_value(op, "'" + nm + "' expects " + (rank ? "a 1-D int tensor" : "scalar int tensors in a list") + ", got a tensor of shape " +
-                       (e->rank_known ? shape_str(e.shape()) : std::string("<unknown rank>")));
+                       (e.rank_known() ? shape_str(e.shape()) : std::string("<unknown rank>")));
 }
 
 size_t base_input(const Attrs& a, const std::string& nm) { return static_cast<size_t>(a.i("dyn0") + a.i(nm + "_at")); }
@@ -42,7 +42,7 @@ void encode_ints(const std::string& op, const std::string& nm, const Value& v, A
     case Value::Ints: vals = v.ints; break;
     case Value::Tensor: {
       Expr e(v.t);
-      if (e->rank_known && e.ndim() == 0) { add_scalar(e); break; }
+      if (e.rank_known() && e.ndim() == 0) { add_scalar(e); break; }
       check_int_tensor(op, nm, e, 1);
       if (e->kind == NodeKind::constant) {
         for (int64_t i = 0; i < e->value.numel(); ++i) vals.push_back(static_cast<int64_t>(e->value.item(i)));
@@ -77,7 +77,7 @@ std::vector<int64_t> static_ints(const std::vector<TypeInfo>& in, const Attrs& a
 int64_t ints_len(const std::vector<Expr>& ins, const Attrs& a, const std::string& nm) {
   if (!a.b(nm + "_vec")) return static_cast<int64_t>(a.ints(nm).size());
   const Expr& t = ins[base_input(a, nm)];
-  return t->rank_known && t.ndim() == 1 ? t.shape()[0] : -1;
+  return t.rank_known() && t.ndim() == 1 ? t.shape()[0] : -1;
 }
 
 void pad_ints_left(Attrs& at, std::vector<Expr>& ins, const std::string& nm, int64_t count, int64_t value) {
@@ -167,7 +167,7 @@ void register_slice() {
                 "x[start[i] : start[i] + size[i]] on every axis (size -1: to the end); start/size may hold tensors. A view.");
   s.build = [](const OpDef& op, std::vector<Value>& a) {
     Expr x(a[0].t);
-    if (!x->rank_known) fail_value("slice", "needs a tensor of known rank");
+    if (!x.rank_known()) fail_value("slice", "needs a tensor of known rank");
     Attrs at;
     at.set("dyn0", Value(int64_t{1}));
     std::vector<Expr> ins{x};

@@ -60,29 +60,29 @@ Tensor own(Tensor v) {
 }
 
 Tensor assign_forward(KernelCtx& ctx) {
-  const Node& var = *ctx.node.inputs[0];
-  Tensor v = ctx.in[1].astype(var.dtype);
-  if (v.shape() != var.shape)
+  const Node& var = *ctx.node.inputs[0].node();
+  Tensor v = ctx.in[1].astype(var.type().dtype);
+  if (v.shape() != var.type().shape)
     fail_value(public_name(ctx.node), "new value of shape " + shape_str(v.shape()) + " does not match variable '" + var.name +
-                                          "' of shape " + shape_str(var.shape));
+                                          "' of shape " + shape_str(var.type().shape));
   return own(v);
 }
 
 // current (+|-) value, computed in the variable's dtype (float16 through float32).
 template <ew::BinaryOp Op>
 Tensor assign_arith_forward(KernelCtx& ctx) {
-  const Node& var = *ctx.node.inputs[0];
+  const Node& var = *ctx.node.inputs[0].node();
   const std::string& op = public_name(ctx.node);
-  if (var.dtype == DType::bool_) fail_type(op, "variable '" + var.name + "' is bool; it cannot be incremented");
+  if (var.type().dtype == DType::bool_) fail_type(op, "variable '" + var.name + "' is bool; it cannot be incremented");
   Shape s = broadcast_shapes(ctx.in[0].shape(), ctx.in[1].shape(), op.c_str());
-  if (s != var.shape)
+  if (s != var.type().shape)
     fail_value(op, "a value of shape " + shape_str(ctx.in[1].shape()) + " does not broadcast to variable '" + var.name +
-                       "' of shape " + shape_str(var.shape));
-  DType ct = var.dtype == DType::float16 ? DType::float32 : var.dtype;
+                       "' of shape " + shape_str(var.type().shape));
+  DType ct = var.type().dtype == DType::float16 ? DType::float32 : var.type().dtype;
   Tensor cur = ctx.in[0].astype(ct), v = ctx.in[1].astype(ct);
-  Tensor out = Tensor::empty(var.shape, ct);
+  Tensor out = Tensor::empty(var.type().shape, ct);
   binary_apply(Op, cur, v, out);
-  return out.astype(var.dtype);
+  return out.astype(var.type().dtype);
 }
 
 TypeInfo assign_infer(const std::vector<TypeInfo>& in, const Attrs& a) {

@@ -1,4 +1,4 @@
-// cpp/ops/state.h — hooks of the stateful ops for the executor and the Python binding.
+// cpp/ops/state.h — hooks of the stateful ops for the Python binding.
 #pragma once
 #include <functional>
 #include <string>

@@ -1,9 +1,9 @@
-// keras_cpp/expr.h — symbolic graph nodes. An Expr is a cheap handle to an immutable Node;
-// leaves are placeholders, variables (which own a Tensor) and constants.
+// keras_cpp/expr.h — symbolic graph values. An Expr is a cheap handle to one result of an
+// immutable graph node; leaves (placeholders, variables that own a Tensor, constants) have one
+// result, some ops have several (rnn's loop, ctc_decode).
 #pragma once
-#include <atomic>
+#include <cstdint>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,15 +14,39 @@
 
 namespace keras_cpp {
 
-struct Node;
-struct OpDef;
-class Expr;
+struct Node;  // the graph node behind an Expr (internal)
+
+class Expr {
+ public:
+  Expr() = default;
+  // Result `index` of `node`.
+  explicit Expr(std::shared_ptr<Node> node, uint32_t index = 0) : node_(std::move(node)), index_(index) {}
+  const std::shared_ptr<Node>& node() const { return node_; }
+  uint32_t index() const { return index_; }
+  Node* operator->() const { return node_.get(); }
+  bool defined() const { return node_ != nullptr; }
+  explicit operator bool() const { return defined(); }
+  // Static type of this result: unknown dims are -1; rank_known is false only for a
+  // placeholder made without a shape (its shape() is then empty).
+  const Shape& shape() const;
+  DType dtype() const;
+  int ndim() const { return static_cast<int>(shape().size()); }
+  bool rank_known() const;
+  bool sparse() const;  // a sparse (CSR) tensor (keras_cpp/sparse.h)
+  const std::string& name() const;  // the node's name
+  bool operator==(const Expr& o) const { return node_ == o.node_ && index_ == o.index_; }
+  bool operator!=(const Expr& o) const { return !(*this == o); }
+
+ private:
+  std::shared_ptr<Node> node_;
+  uint32_t index_ = 0;
+};
 
 // An argument or attribute value: what a Keras function may be passed.
 struct Value {
   enum Kind : uint8_t { None, Tensor, Int, Float, Bool, Str, Ints, Floats, List };
   Kind kind = None;
-  std::shared_ptr<Node> t;  // Tensor
+  Expr t;  // Tensor
   int64_t i = 0;
   double f = 0;
   bool b = false;
@@ -32,87 +56,20 @@ struct Value {
   std::vector<Value> list;
 
   Value() = default;
-  Value(const Expr& e);  // NOLINT(runtime/explicit)
-  Value(std::shared_ptr<Node> n) : kind(n ? Tensor : None), t(std::move(n)) {}  // NOLINT
-  Value(int v) : kind(Int), i(v) {}                                            // NOLINT
-  Value(int64_t v) : kind(Int), i(v) {}                                        // NOLINT
-  Value(double v) : kind(Float), f(v) {}                                       // NOLINT
-  Value(bool v) : kind(Bool), b(v) {}                                          // NOLINT
-  Value(const char* v) : kind(Str), s(v) {}                                    // NOLINT
-  Value(std::string v) : kind(Str), s(std::move(v)) {}                         // NOLINT
-  Value(std::vector<int64_t> v) : kind(Ints), ints(std::move(v)) {}            // NOLINT
-  Value(std::vector<double> v) : kind(Floats), floats(std::move(v)) {}         // NOLINT
-  Value(std::vector<Value> v) : kind(List), list(std::move(v)) {}              // NOLINT
+  Value(const Expr& e) : kind(e.defined() ? Tensor : None), t(e) {}  // NOLINT(runtime/explicit)
+  Value(int v) : kind(Int), i(v) {}                                  // NOLINT
+  Value(int64_t v) : kind(Int), i(v) {}                              // NOLINT
+  Value(double v) : kind(Float), f(v) {}                             // NOLINT
+  Value(bool v) : kind(Bool), b(v) {}                                // NOLINT
+  Value(const char* v) : kind(Str), s(v) {}                          // NOLINT
+  Value(std::string v) : kind(Str), s(std::move(v)) {}               // NOLINT
+  Value(std::vector<int64_t> v) : kind(Ints), ints(std::move(v)) {}  // NOLINT
+  Value(std::vector<double> v) : kind(Floats), floats(std::move(v)) {}  // NOLINT
+  Value(std::vector<Value> v) : kind(List), list(std::move(v)) {}    // NOLINT
   bool is_none() const { return kind == None; }
   double as_double() const;  // Int/Float/Bool
   std::string repr() const;
 };
-
-// Named attributes of a node (axis, keepdims, alpha...). Small: a linear lookup.
-class Attrs {
- public:
-  void set(const std::string& k, Value v);
-  bool has(const std::string& k) const;  // present and not None
-  const Value& get(const std::string& k) const;  // None if absent
-  int64_t i(const std::string& k, int64_t def = 0) const;
-  double f(const std::string& k, double def = 0) const;
-  bool b(const std::string& k, bool def = false) const;
-  const std::string& s(const std::string& k) const;
-  const std::vector<int64_t>& ints(const std::string& k) const;
-  const std::vector<std::pair<std::string, Value>>& items() const { return items_; }
-
- private:
-  std::vector<std::pair<std::string, Value>> items_;
-};
-
-enum class NodeKind : uint8_t { op, placeholder, variable, constant };
-
-// A variable's current value. Updates swap the tensor; they never write into its storage.
-// A Function call that updates the variable holds `mu` from its first read to its commit.
-struct VarState {
-  std::mutex mu;
-  keras_cpp::Tensor value;
-};
-
-struct Node {
-  NodeKind kind = NodeKind::op;
-  const OpDef* op = nullptr;  // null for leaves
-  std::vector<std::shared_ptr<Node>> inputs;
-  // Control dependencies: run before this node in a Function call (no data flows from them).
-  std::vector<std::shared_ptr<Node>> deps;
-  Attrs attrs;
-  Shape shape;              // static shape, kUnknownDim for None
-  bool rank_known = true;   // false: placeholder(shape=None, ndim=None)
-  DType dtype = DType::float32;
-  std::string name;
-  uint64_t id = 0;          // unique per process, creation order
-  // Leaves.
-  std::shared_ptr<VarState> var;  // variable
-  keras_cpp::Tensor value;        // constant; placeholder default (learning phase)
-  bool sparse = false;
-  // Random ops: how many times this node was evaluated (each evaluation draws new numbers).
-  std::atomic<uint64_t> eval_count{0};
-
-  int ndim() const { return static_cast<int>(shape.size()); }
-};
-
-class Expr {
- public:
-  Expr() = default;
-  Expr(std::shared_ptr<Node> n) : node_(std::move(n)) {}  // NOLINT(runtime/explicit)
-  const std::shared_ptr<Node>& node() const { return node_; }
-  Node* operator->() const { return node_.get(); }
-  bool defined() const { return node_ != nullptr; }
-  explicit operator bool() const { return defined(); }
-  const Shape& shape() const { return node_->shape; }
-  DType dtype() const { return node_->dtype; }
-  int ndim() const { return node_->ndim(); }
-
- private:
-  std::shared_ptr<Node> node_;
-};
-
-inline Value::Value(const Expr& e) : kind(e.defined() ? Tensor : None), t(e.node()) {}
 
 // Leaves.
 Expr placeholder(const Shape& shape, DType dtype, const std::string& name = "", bool rank_known = true);

@@ -1,7 +1,6 @@
 // keras_cpp/function.h — compile `inputs -> outputs (+ updates)` once, run many times.
 #pragma once
 #include <memory>
-#include <mutex>
 #include <utility>
 #include <vector>
 
@@ -9,8 +8,6 @@
 #include "tensor.h"
 
 namespace keras_cpp {
-
-class Plan;  // exec/plan.h
 
 class Function {
  public:
@@ -31,8 +28,8 @@ class Function {
   size_t num_steps() const;
 
  private:
-  std::unique_ptr<Plan> plan_;
-  std::mutex mu_;
+  struct Impl;  // the compiled plan
+  std::unique_ptr<Impl> impl_;
 };
 
 // Evaluate a tensor once (cached plans are the caller's business).

@@ -19,7 +19,9 @@
 //   std::vector<kc::Tensor> out = step({x_batch, y_batch});   // out[0] holds the loss
 //
 // Tensors are row-major and refcounted; `Tensor::from_data` copies caller memory, and
-// `Tensor(Storage::wrap(...), ...)` borrows it. Unknown dimensions (Keras `None`) are -1.
+// `Tensor(Storage::wrap(...), ...)` borrows it. Unknown dimensions (Keras `None`) are -1. An Expr
+// names one result of a graph node; most functions give one, rnn/ctc_decode/
+// normalize_batch_in_training give several.
 // Threads: kernels use one level of threads from keras_cpp's own pool; set_num_threads(n) (or
 // OMP_NUM_THREADS at start-up) chooses how many.
 #pragma once
@@ -31,4 +33,5 @@
 #include "function.h"
 #include "ops.h"
 #include "shape.h"
+#include "sparse.h"
 #include "tensor.h"

@@ -115,7 +115,7 @@ Expr update(const Expr& x, const Expr& new_x);
 Expr update_add(const Expr& x, const Expr& increment);
 Expr update_sub(const Expr& x, const Expr& decrement);
 
-// Activations, classification helpers, normalization and control flow (issue 4, nn group).
+// Activations, classification helpers, normalization and control flow.
 Expr elu(const Expr& x, double alpha = 1.0);  // x if x > 0 else alpha * (exp(x) - 1)
 Expr hard_sigmoid(const Expr& x);  // clip(0.2 x + 0.5, 0, 1)
 Expr in_top_k(const Expr& predictions, const Expr& targets, int64_t k);  // bool (batch,); ties count as in
@@ -125,14 +125,18 @@ Expr batch_normalization(const Expr& x, const Expr& mean, const Expr& var, const
 // (normed, mean, var) with batch mean and population variance over reduction_axes.
 std::tuple<Expr, Expr, Expr> normalize_batch_in_training(const Expr& x, const Expr& gamma, const Expr& beta,
                                                          const std::vector<int64_t>& reduction_axes, double epsilon = 1e-3);
-// fn is traced once on a placeholder shaped like elems[0]; the loop runs in the executor.
-Expr map_fn(const std::function<Expr(const Expr&)>& fn, const Expr& elems, std::optional<DType> dtype = std::nullopt);
+// fn is traced once on a placeholder shaped like elems[0] (named `name`/element); the loop runs
+// in the executor.
+Expr map_fn(const std::function<Expr(const Expr&)>& fn, const Expr& elems, std::optional<DType> dtype = std::nullopt,
+            const std::string& name = "");
 // acc = fn(acc, elems[i]) for i ascending (foldr: descending); undefined initializer = first (last) element.
-Expr foldl(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer = Expr());
-Expr foldr(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer = Expr());
+Expr foldl(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer = Expr(),
+           const std::string& name = "");
+Expr foldr(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& elems, const Expr& initializer = Expr(),
+           const std::string& name = "");
 // Keras switch (`switch` is a C++ keyword): scalar condition picks a branch, else elementwise.
 Expr switch_(const Expr& condition, const Expr& then_expression, const Expr& else_expression);
-// Shape manipulation, padding and resizing (shape_manip.cpp, slice_gather.cpp, resize_pad.cpp).
+// Shape manipulation, padding and resizing.
 Expr concatenate(const std::vector<Expr>& tensors, int64_t axis = -1);  // negative axis: modulo rank
 Expr stack(const std::vector<Expr>& tensors, int64_t axis = 0);         // along a new axis
 Expr tile(const Expr& x, const std::vector<int64_t>& n);                 // shorter n: left-padded with 1s
@@ -176,18 +180,20 @@ Expr pool2d(const Expr& x, const std::vector<int64_t>& pool_size, const std::vec
             const std::string& padding = "valid", const std::string& data_format = "",
             const std::string& pool_mode = "max");  // SAME windows ignore padding
 
-// Recurrent loop (issue 5, rnn group). step(x_t, states + constants) -> (output_t, new_states).
+// Recurrent loop. step(x_t, states + constants) -> (output_t, new_states).
 using RnnStep = std::function<std::pair<Expr, std::vector<Expr>>(const Expr&, const std::vector<Expr>&)>;
 struct RnnResult {
   Expr last_output, outputs;  // outputs (samples, time, ...) in processing order
   std::vector<Expr> new_states;
 };
-// Keras K.rnn: step traced once, looped in C++ (unroll: copied per step at build time); mask
-// (samples, time) or, without it, input_length (per-sample lengths) keeps states/outputs.
+// Keras K.rnn: step is called on the first time slice (as Keras does: cells make their dropout
+// masks there), then traced once on placeholders and looped in C++ (unroll: copied per step at
+// build time); mask (samples, time) or, without it, input_length (per-sample lengths) keeps
+// states/outputs.
 RnnResult rnn(const RnnStep& step, const Expr& inputs, const std::vector<Expr>& initial_states, bool go_backwards = false,
               const Expr& mask = Expr(), const std::vector<Expr>& constants = {}, bool unroll = false,
               const Expr& input_length = Expr());
-// CTC (ctc.cpp, ctc_decode.cpp): blank = the last class; y_pred holds probabilities (samples, time, classes).
+// CTC: blank = the last class; y_pred holds probabilities (samples, time, classes).
 Expr ctc_label_dense_to_sparse(const Expr& labels, const Expr& label_lengths);  // dense int64, -1 past each length
 Expr ctc_batch_cost(const Expr& y_true, const Expr& y_pred, const Expr& input_length,
                     const Expr& label_length);  // (samples, 1) negative log-likelihood

@@ -1,6 +1,6 @@
-// keras_cpp/tensor.h — a strided view over refcounted, 64-byte aligned storage.
-// Tensors are values: copying one shares the storage. Storage is never written after it is
-// handed out, except by the executor on buffers it proved private (in-place planning).
+// keras_cpp/tensor.h — a strided view over refcounted, 64-byte aligned storage, or a sparse
+// (CSR) matrix. Tensors are values: copying one shares the storage. Storage is never written
+// after it is handed out, except by the executor on buffers it proved private (in-place planning).
 #pragma once
 #include <functional>
 #include <memory>
@@ -34,6 +34,8 @@ class Storage {
   std::function<void()> release_;
 };
 
+struct SparseParts;  // keras_cpp/sparse.h: the CSR arrays of a sparse tensor
+
 class Tensor {
  public:
   Tensor() = default;
@@ -61,6 +63,10 @@ class Tensor {
     return static_cast<T*>(raw());
   }
   bool is_contiguous() const;
+  // A sparse tensor's shape() is its dense shape and dtype() its values' dtype; its entries are
+  // in sparse() (keras_cpp/sparse.h). Dense-only methods (raw, views, item) throw on it.
+  bool is_sparse() const { return sparse_ != nullptr; }
+  const SparseParts& sparse() const;
 
   Tensor contiguous() const;  // self if already contiguous, else a packed copy
   Tensor clone() const;       // always a packed copy
@@ -78,6 +84,8 @@ class Tensor {
   Shape shape_, strides_;
   int64_t offset_ = 0;
   DType dtype_ = DType::float32;
+  std::shared_ptr<const SparseParts> sparse_;
+  friend Tensor make_sparse_tensor(const Shape& shape, std::shared_ptr<const SparseParts> parts);
 };
 
 Shape contiguous_strides(const Shape& shape);

@@ -12,10 +12,18 @@ in place before Keras's own modules run. `arm()` is called by keras_cpp.backend'
 import os
 import sys
 
+_on_keras = {}  # name -> callable run right before multi-backend Keras's __init__ runs
+
 
 def _install():
     from . import keras2_compat
     keras2_compat.install()
+
+
+def when_keras_loads(name, fn):
+    """Run fn() right before a later `import keras` (multi-backend Keras 2) runs Keras's __init__,
+    after the shims; registering `name` again replaces its callable."""
+    _on_keras[name] = fn
 
 
 def _is_multibackend_keras(spec):
@@ -50,6 +58,8 @@ class KerasImportHook(object):
         def exec_with_shims(module):
             disarm()
             _install()
+            for fn in list(_on_keras.values()):
+                fn()
             exec_module(module)
 
         spec.loader.exec_module = exec_with_shims

@@ -1,4 +1,4 @@
-// python/src/bind_graph.cpp — the Tensor class (graph nodes as Keras sees them), numpy interop,
+// python/src/bind_graph.cpp — the Tensor class (node results as Keras sees them), numpy interop,
 // leaves, gradients and Function.
 #include <cstring>
 
@@ -10,11 +10,8 @@ namespace keras_cpp {
 
 namespace {
 inline py::object obj(py::handle h) { return py::reinterpret_borrow<py::object>(h); }
-py::object* g_sync = nullptr;  // (leaked: must outlive interpreter shutdown) Python callable syncing Keras's config into ours (set by _config)
-}
-
-void sync_config() {
-  if (g_sync && !g_sync->is_none()) (*g_sync)();
+inline bool is_tensor(py::handle h) { return py::isinstance<Output>(h); }
+inline DType dtype_of(py::handle h) { return h.cast<Output&>().type.dtype; }
 }
 
 DType dtype_of_array(const py::array& a) {
@@ -49,6 +46,7 @@ Tensor array_to_tensor(const py::array& a0, bool borrow) {
 
 // What TF's Session.run returns: an ndarray, or a numpy scalar (np.float32...) for a 0-d value.
 static py::object result_value(Tensor t) {
+  if (t.is_sparse()) return tensor_to_py(t);  // a scipy CSR matrix
   const bool scalar = t.ndim() == 0;
   py::array a = tensor_to_array(std::move(t));
   return scalar ? a.attr("__getitem__")(py::tuple()) : py::object(a);
@@ -77,7 +75,7 @@ Value to_value(py::handle h, int kind, DType* ref) {
   using K = Param::Kind;
   bool tensor_kind = kind == K::Tensor || kind == K::TensorOpt || kind == K::Tensors;
   if (h.is_none()) return Value();
-  if (py::isinstance<Node>(h)) return Value(h.cast<std::shared_ptr<Node>>());
+  if (is_tensor(h)) return Value(h.cast<Expr>());
   if (py::isinstance<py::bool_>(h)) return tensor_kind ? Value(constant(number_tensor(h, ref))) : Value(h.cast<bool>());
   if (py::isinstance<py::int_>(h) || (py::isinstance<py::array>(h) == false && py::hasattr(h, "dtype") && py::hasattr(h, "__index__"))) {
     if (tensor_kind) return Value(constant(number_tensor(py::int_(obj(h)), ref)));
@@ -105,7 +103,7 @@ Value to_value(py::handle h, int kind, DType* ref) {
     bool all_int = true, any_tensor = false;
     for (auto item : seq) {
       all_int = all_int && py::isinstance<py::int_>(item) && !py::isinstance<py::bool_>(item);
-      any_tensor = any_tensor || py::isinstance<Node>(item);
+      any_tensor = any_tensor || is_tensor(item);
     }
     if (kind == K::Tensor && !any_tensor) {  // nested Python numbers -> constant
       py::array a = py::array::ensure(h);
@@ -120,7 +118,7 @@ Value to_value(py::handle h, int kind, DType* ref) {
       // shape(x)[1]])): stack them, numbers taking the dtype of the list's first tensor.
       DType item_ref = DType::int32;
       for (auto item : seq)
-        if (py::isinstance<Node>(item)) { item_ref = item.cast<Node&>().dtype; break; }
+        if (is_tensor(item)) { item_ref = dtype_of(item); break; }
       std::vector<Value> v;
       for (auto item : seq) v.push_back(to_value(item, K::Tensor, &item_ref));
       return Value(call("stack", {Value(v), Value(int64_t{0})}));
@@ -138,7 +136,7 @@ Value to_value(py::handle h, int kind, DType* ref) {
   throw TypeError("unsupported argument of type " + std::string(py::str(py::type::of(h).attr("__name__"))));
 }
 
-static py::object shape_tuple(const Node& n) {
+static py::object shape_tuple(const TypeInfo& n) {
   if (!n.rank_known) return py::none();
   py::tuple t(n.shape.size());
   for (size_t i = 0; i < n.shape.size(); ++i) t[i] = n.shape[i] < 0 ? py::object(py::none()) : py::object(py::int_(n.shape[i]));
@@ -155,8 +153,8 @@ static std::vector<int64_t> index_spec(py::handle key, std::vector<Expr>& dyn) {
   const int64_t none = INT64_MIN;
   auto opt = [&](py::handle v) -> int64_t {
     if (v.is_none()) return none;
-    if (py::isinstance<Node>(v)) {
-      dyn.push_back(Expr(v.cast<std::shared_ptr<Node>>()));
+    if (is_tensor(v)) {
+      dyn.push_back(v.cast<Expr>());
       return kDynIndex;
     }
     return py::int_(obj(v)).cast<int64_t>();
@@ -167,7 +165,7 @@ static std::vector<int64_t> index_spec(py::handle key, std::vector<Expr>& dyn) {
     else if (py::isinstance<py::slice>(it)) {
       int64_t a = opt(it.attr("start")), b = opt(it.attr("stop")), c = opt(it.attr("step"));
       spec.insert(spec.end(), {1, a, b, c});
-    } else if (py::isinstance<Node>(it)) spec.insert(spec.end(), {0, opt(it), 0, 0});
+    } else if (is_tensor(it)) spec.insert(spec.end(), {0, opt(it), 0, 0});
     else if (py::isinstance<py::int_>(it) || py::hasattr(it, "__index__")) spec.insert(spec.end(), {0, py::int_(obj(it)).cast<int64_t>(), 0, 0});
     else throw TypeError("[getitem] unsupported index " + std::string(py::repr(it)) + " (ints, scalar int tensors, slices, None and ... are supported)");
   }
@@ -175,40 +173,38 @@ static std::vector<int64_t> index_spec(py::handle key, std::vector<Expr>& dyn) {
 }
 
 static py::object binop(const char* op, py::handle a, py::handle b) {
-  sync_config();
-  DType ref = py::isinstance<Node>(a) ? a.cast<Node&>().dtype : b.cast<Node&>().dtype;
+  DType ref = is_tensor(a) ? dtype_of(a) : dtype_of(b);
   Value va = to_value(a, Param::Tensor, &ref), vb = to_value(b, Param::Tensor, &ref);
-  Expr r;
-  {
-    r = call(op, {va, vb});
-  }
-  return py::cast(r.node());
+  return py::cast(call(op, {va, vb}));
 }
 
 void init_graph(py::module_& m) {
-  py::class_<Node, std::shared_ptr<Node>> T(m, "Tensor", py::dynamic_attr());
-  T.doc() = "A symbolic keras_cpp tensor (placeholder, variable, constant or op result).";
-  T.def_property_readonly("dtype", [](const Node& n) { return std::string(dtype_name(n.dtype)); })
-      .def_property_readonly("shape", [](const Node& n) { return shape_tuple(n); })
-      .def_property_readonly("ndim", [](const Node& n) { return n.rank_known ? py::object(py::int_(n.ndim())) : py::object(py::none()); })
-      .def_property("name", [](const Node& n) { return n.name; }, [](Node& n, const std::string& s) { n.name = s; })
-      .def_property_readonly("_kind", [](const Node& n) {
-        return std::string(n.kind == NodeKind::op ? "op" : n.kind == NodeKind::placeholder ? "placeholder" : n.kind == NodeKind::variable ? "variable" : "constant");
+  py::class_<Output, std::shared_ptr<Output>> T(m, "Tensor", py::dynamic_attr());
+  T.doc() = "A symbolic keras_cpp tensor: one result of a placeholder, variable, constant or op.";
+  auto kind = [](const Node& n) {
+    return std::string(n.kind == NodeKind::op ? "op" : n.kind == NodeKind::placeholder ? "placeholder" : n.kind == NodeKind::variable ? "variable" : "constant");
+  };
+  T.def_property_readonly("dtype", [](const Output& o) { return std::string(dtype_name(o.type.dtype)); })
+      .def_property_readonly("shape", [](const Output& o) { return shape_tuple(o.type); })
+      .def_property_readonly("ndim", [](const Output& o) { return o.type.rank_known ? py::object(py::int_(o.type.ndim())) : py::object(py::none()); })
+      .def_property("name", [](const Output& o) { return o.node->name; }, [](Output& o, const std::string& s) { o.node->name = s; })
+      .def_property_readonly("_kind", [kind](const Output& o) { return kind(*o.node); })
+      .def_property_readonly("_op", [](const Output& o) { return o.node->op ? o.node->op->name : std::string(); })
+      .def_property_readonly("_id", [](const Output& o) { return o.node->id; })
+      .def_property_readonly("_index", [](const Output& o) { return o.index; })
+      .def_property_readonly("_sparse", [](const Output& o) { return o.type.sparse; })
+      .def("__repr__", [](const Output& o) {
+        std::string k = o.node->num_outputs() > 1 ? ":" + std::to_string(o.index) : "";
+        return "<keras_cpp.Tensor '" + o.node->name + k + "' shape=" + shape_str(o.type.shape) + " dtype=" + dtype_name(o.type.dtype) + ">";
       })
-      .def_property_readonly("_op", [](const Node& n) { return n.op ? n.op->name : std::string(); })
-      .def_property_readonly("_id", [](const Node& n) { return n.id; })
-      .def_property_readonly("_sparse", [](const Node& n) { return n.sparse; })
-      .def("__repr__", [](const Node& n) {
-        return "<keras_cpp.Tensor '" + n.name + "' shape=" + shape_str(n.shape) + " dtype=" + dtype_name(n.dtype) + ">";
-      })
-      .def("__getitem__", [](py::object self, py::handle key) {
+      .def("__getitem__", [](const Expr& self, py::handle key) {
         Attrs a;
-        std::vector<Expr> ins{Expr(self.cast<std::shared_ptr<Node>>())};
+        std::vector<Expr> ins{self};
         a.set("spec", Value(index_spec(key, ins)));
-        return py::cast(make_node("_getitem", ins, a).node());
+        return make_node("_getitem", ins, a);
       })
-      .def("__neg__", [](py::object a) { return py::cast(negative(Expr(a.cast<std::shared_ptr<Node>>())).node()); })
-      .def("__abs__", [](py::object a) { return py::cast(abs(Expr(a.cast<std::shared_ptr<Node>>())).node()); })
+      .def("__neg__", [](const Expr& a) { return negative(a); })
+      .def("__abs__", [](const Expr& a) { return abs(a); })
       .def("__pos__", [](py::object a) { return a; })
       .def("__bool__", [](py::object) -> bool {
         throw TypeError("the truth value of a symbolic keras_cpp Tensor is unknown until it is evaluated; use K.switch or K.eval");
@@ -225,7 +221,7 @@ void init_graph(py::module_& m) {
     const char* op = b.op;
     bool rev = b.rev;
     T.def(b.py, [op, rev](py::object self, py::object other) {
-      if (!py::isinstance<Node>(other) && !py::isinstance<py::int_>(other) && !py::isinstance<py::float_>(other) &&
+      if (!is_tensor(other) && !py::isinstance<py::int_>(other) && !py::isinstance<py::float_>(other) &&
           !py::isinstance<py::array>(other) && !py::isinstance<py::list>(other) && !py::isinstance<py::tuple>(other) &&
           !py::hasattr(other, "__array__"))  // numpy scalars (np.float32(2) * x)
         return py::object(py::reinterpret_borrow<py::object>(Py_NotImplemented));
@@ -233,10 +229,9 @@ void init_graph(py::module_& m) {
     });
   }
 
-  m.def("_set_config_sync", [](py::object f) { g_sync = new py::object(f); });
   m.def("placeholder", [](py::object shape, const std::string& dtype, const std::string& name) {
     DType t = dtype_from_name(dtype);
-    if (shape.is_none()) return placeholder({}, t, name, false).node();
+    if (shape.is_none()) return placeholder({}, t, name, false);
     Shape s;
     for (auto d : shape) {
       if (d.is_none()) s.push_back(kUnknownDim);
@@ -246,48 +241,42 @@ void init_graph(py::module_& m) {
         s.push_back(v);
       }
     }
-    return placeholder(s, t, name).node();
+    return placeholder(s, t, name);
   }, py::arg("shape"), py::arg("dtype"), py::arg("name"));
   m.def("placeholder_with_default", [](const py::array& value, const std::string& name) {
     Expr p = placeholder(array_to_tensor(value, false).shape(), dtype_of_array(value), name);
     p->value = array_to_tensor(value, false);
-    return p.node();
+    return p;
   });
   m.def("variable", [](const py::array& value, const std::string& dtype, const std::string& name) {
     Tensor t = array_to_tensor(value, false).astype(dtype_from_name(dtype));
-    return variable(t, name).node();
+    return variable(t, name);
   });
   m.def("constant", [](const py::array& value, const std::string& dtype, const std::string& name) {
     Tensor t = array_to_tensor(value, false).astype(dtype_from_name(dtype));
-    return constant(t, name).node();
+    return constant(t, name);
   });
   // Without the GIL: a call updating the variable holds its lock and may wait for the GIL (print_tensor).
-  m.def("get_value", [](std::shared_ptr<Node> v) {
+  m.def("get_value", [](const Expr& v) {
     Tensor t;
     {
       py::gil_scoped_release nogil;
-      t = get_value(Expr(v));
+      t = get_value(v);
     }
     return result_value(t);
   });
-  m.def("set_value", [](std::shared_ptr<Node> v, const py::array& a) {
+  m.def("set_value", [](const Expr& v, const py::array& a) {
     Tensor t = array_to_tensor(a, false);
     py::gil_scoped_release nogil;
-    set_value(Expr(v), t);
+    set_value(v, t);
   });
-  m.def("gradients", [](std::shared_ptr<Node> loss, std::vector<std::shared_ptr<Node>> wrt) {
-    std::vector<Expr> w(wrt.begin(), wrt.end());
-    std::vector<Expr> g = gradients(Expr(loss), w);
-    py::list out;
-    for (auto& e : g) out.append(e ? py::cast(e.node()) : py::none());
-    return out;
-  });
+  m.def("gradients", [](const Expr& loss, const std::vector<Expr>& wrt) { return gradients(loss, wrt); });
   m.def("dtype_check", [](const std::string& s) { return std::string(dtype_name(dtype_from_name(s))); });
-  m.def("is_update_handle", [](std::shared_ptr<Node> n) { return is_update_handle(Expr(n)); });
+  m.def("is_update_handle", [](const Expr& n) { return is_update_handle(n); });
   m.def("_push_control_dependencies", [](py::object ops) {
     std::vector<Expr> deps;
     if (!ops.is_none())
-      for (auto h : ops) deps.push_back(Expr(h.cast<std::shared_ptr<Node>>()));
+      for (auto h : ops) deps.push_back(h.cast<Expr>());
     push_control_dependencies(deps, ops.is_none());
   });
   m.def("_pop_control_dependencies", &pop_control_dependencies);
@@ -300,21 +289,15 @@ void init_graph(py::module_& m) {
   });
 
   py::class_<Function>(m, "Function")
-      .def(py::init([](std::vector<std::shared_ptr<Node>> inputs, std::vector<std::shared_ptr<Node>> outputs,
-                       std::vector<std::shared_ptr<Node>> update_ops) {
-             return new Function(std::vector<Expr>(inputs.begin(), inputs.end()), std::vector<Expr>(outputs.begin(), outputs.end()),
-                                 {}, std::vector<Expr>(update_ops.begin(), update_ops.end()));
+      .def(py::init([](std::vector<Expr> inputs, std::vector<Expr> outputs, std::vector<Expr> update_ops) {
+             return new Function(inputs, outputs, {}, update_ops);
            }),
            py::arg("inputs"), py::arg("outputs"), py::arg("update_ops"))
       .def("__call__", [](Function& f, py::sequence values) {
-        std::vector<py::array> keep;
+        std::vector<py::object> keep;
         std::vector<Tensor> feeds;
         keep.reserve(py::len(values));
-        for (auto v : values) {
-          keep.push_back(py::array::ensure(v));
-          if (!keep.back()) throw TypeError("[function] inputs must be arrays or numbers");
-          feeds.push_back(array_to_tensor(keep.back(), true));
-        }
+        for (auto v : values) feeds.push_back(feed_to_tensor(v, keep));
         std::vector<Tensor> outs;
         {
           py::gil_scoped_release nogil;

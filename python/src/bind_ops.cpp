@@ -1,12 +1,32 @@
 // python/src/bind_ops.cpp — every registered op becomes a Python function, mechanically: the
-// schema says how each argument converts; the docstring starts with the Keras signature.
+// schema says how each argument converts; the docstring starts with the Keras signature. An op
+// whose node has several results returns them as a list.
 #include "bind.h"
 #include "ops/registry.h"
 
 namespace keras_cpp {
 
+bool reference_dtype(const std::vector<py::handle>& args, DType& ref) {
+  // The dtype of the first tensor argument decides what numbers/arrays become.
+  for (py::handle h : args)
+    if (h && py::isinstance<Output>(h)) {
+      ref = h.cast<Output&>().type.dtype;
+      return true;
+    }
+  // No tensor argument: a numpy array decides instead (pow(np_float16_array, 0.5) stays float16).
+  for (py::handle h : args)
+    if (h && py::isinstance<py::array>(h)) {
+      py::array a = py::reinterpret_borrow<py::array>(h);
+      char k = a.dtype().kind();
+      if (k == 'f' || k == 'i' || k == 'b' || (k == 'u' && a.dtype().itemsize() == 1)) {
+        ref = dtype_of_array(a);
+        return true;
+      }
+    }
+  return false;
+}
+
 static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
-  sync_config();
   size_t np = op.params.size();
   if (args.size() > np)
     throw TypeError("[" + op.name + "] takes " + std::to_string(np) + " arguments but " + std::to_string(args.size()) + " were given; signature " + op.py_signature);
@@ -22,20 +42,8 @@ static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
     h[i] = kv.second;
     given[i] = true;
   }
-  // The dtype of the first tensor argument decides what numbers/arrays become.
   DType ref_t = DType::float32;
-  DType* ref = nullptr;
-  for (size_t i = 0; i < np && !ref; ++i)
-    if (given[i] && py::isinstance<Node>(h[i])) { ref_t = h[i].cast<Node&>().dtype; ref = &ref_t; }
-  // No tensor argument: a numpy array decides instead (pow(np_float16_array, 0.5) stays float16).
-  for (size_t i = 0; i < np && !ref; ++i)
-    if (given[i] && py::isinstance<py::array>(h[i])) {
-      py::array a = py::reinterpret_borrow<py::array>(h[i]);
-      if (a.dtype().kind() == 'f' || a.dtype().kind() == 'i' || a.dtype().kind() == 'b' || (a.dtype().kind() == 'u' && a.dtype().itemsize() == 1)) {
-        ref_t = dtype_of_array(a);
-        ref = &ref_t;
-      }
-    }
+  DType* ref = reference_dtype(h, ref_t) ? &ref_t : nullptr;
   size_t last = 0;
   for (size_t i = 0; i < np; ++i) if (given[i]) last = i + 1;
   std::vector<Value> vals;
@@ -51,7 +59,8 @@ static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
     else throw TypeError("[" + op.name + "] missing required argument '" + op.params[i].name + "'; signature " + op.py_signature);
   }
   Expr r = call(op.name, std::move(vals));
-  return py::cast(r.node());
+  if (r && r->num_outputs() > 1) return py::cast(outputs_of(r));  // an op with several results: all of them
+  return py::cast(r);
 }
 
 void init_ops(py::module_& m) {

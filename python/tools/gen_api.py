@@ -37,7 +37,7 @@ PY_RETURNS = {
     'placeholder': 'Tensor', 'variable': 'Tensor', 'constant': 'Tensor', 'zeros': 'Tensor',
     'ones': 'Tensor', 'eye': 'Tensor', 'is_placeholder': 'bool', 'is_tensor': 'bool',
     'is_variable': 'bool', 'is_keras_tensor': 'bool', 'is_sparse': 'bool', 'is_symbolic': 'bool',
-    'to_dense': 'Tensor', 'int_shape': 'Optional[Tuple[Optional[int], ...]]',
+    'int_shape': 'Optional[Tuple[Optional[int], ...]]',
     'ndim': 'Optional[int]', 'dtype': 'str', 'count_params': 'int', 'get_value': '_Value',
     'batch_get_value': 'List[_Value]', 'set_value': 'None', 'batch_set_value': 'None',
     'eval': '_Value', 'function': 'Callable[[Sequence[Any]], Any]',

@@ -9,7 +9,7 @@
 
 #include "doctest.h"
 #include "keras_cpp/tensor.h"
-#include "kernels/copy.h"
+#include "kernels/strided_copy.h"
 #include "kernels/elementwise.h"
 #include "kernels/ew.h"
 

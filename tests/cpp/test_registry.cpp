@@ -1,5 +1,6 @@
-// Registry invariants: every primitive has infer and forward; every differentiable primitive has
-// a grad; every signature parsed; composites have a build and no kernel.
+// Registry invariants: every primitive has infer and forward (register_op fills the multi-result
+// forms of single-result ops); every differentiable primitive has a grad; every signature
+// parsed; composites have a build and no kernel.
 #include "doctest.h"
 #include "keras_cpp/keras_cpp.h"
 #include "ops/registry.h"
@@ -14,11 +15,13 @@ TEST_CASE("registry invariants hold for every op") {
     CHECK(!op->name.empty());
     CHECK(op->py_signature.rfind(op->name + "(", 0) == 0);
     if (op->primitive()) {
-      CHECK(static_cast<bool>(op->infer));
-      if (!(op->flags & kNonDiff)) CHECK(static_cast<bool>(op->grad));
+      CHECK(static_cast<bool>(op->infer_multi));
+      CHECK(static_cast<bool>(op->forward_multi));
+      CHECK(static_cast<bool>(op->infer) == static_cast<bool>(op->forward));  // one form or the other
+      if (!(op->flags & kNonDiff)) CHECK(static_cast<bool>(op->grad_multi));
     } else {
       CHECK(static_cast<bool>(op->build));
-      CHECK_FALSE(static_cast<bool>(op->grad));
+      CHECK_FALSE(static_cast<bool>(op->grad_multi));
     }
   }
 }

@@ -1,4 +1,6 @@
 // Shape, broadcast and axis helpers; tensor views.
+#include <limits>
+
 #include "doctest.h"
 #include "keras_cpp/keras_cpp.h"
 

@@ -322,9 +322,10 @@ def _check_placeholder(result, expect, *args, **kwargs):
     if shape is None:
         return
     feed = np.ones([2 if d is None else d for d in shape], dtype=dtype)
-    np.testing.assert_array_equal(K.function([result], [K.identity(result)])([feed])[0], feed)
+    read = K.to_dense if K.is_sparse(result) else K.identity  # only sparse-aware ops take a sparse tensor
+    np.testing.assert_array_equal(K.function([result], [read(result)])([feed])[0], feed)
     try:  # a value of another rank is refused
-        K.function([result], [K.identity(result)])([np.ones(feed.shape + (2,), dtype)])
+        K.function([result], [read(result)])([np.ones(feed.shape + (2,), dtype)])
     except ValueError:
         return
     raise AssertionError('a placeholder of shape %s took a value of shape %s' % (shape, feed.shape + (2,)))
@@ -334,9 +335,10 @@ row('placeholder', _check_placeholder,
     one(Sample(shape=(None, 3)).expects(((None, 3), 'float32')), Sample(ndim=2).expects(((None, None), 'float32')),
         Sample((2, 3), dtype='int32').expects(((2, 3), 'int32')), Sample((), dtype='bool').expects(((), 'bool')),
         Sample((0, 2)).expects(((0, 2), 'float32')), Sample().expects((None, 'float32')),
-        Sample((2,), sparse=True).expects(((2,), 'float32')), Sample((1,), name='inp').expects(((1,), 'float32')),
+        Sample((2, 3), sparse=True).expects(((2, 3), 'float32')), Sample((1,), name='inp').expects(((1,), 'float32')),
         Sample((2,), dtype='float64').expects(((2,), 'float64'))),
-    [(lambda: K.placeholder(shape=(2, -1)), ValueError, 'negative'), (lambda: K.placeholder((2,), dtype='int42'), TypeError)])
+    [(lambda: K.placeholder(shape=(2, -1)), ValueError, 'negative'), (lambda: K.placeholder((2,), dtype='int42'), TypeError),
+     (lambda: K.placeholder((2,), sparse=True), ValueError, '2-D')])
 
 
 # ---------------------------------------------------------------- function and gradients

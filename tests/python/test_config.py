@@ -365,24 +365,66 @@ def test_symbolic_and_eager_are_identity_decorators(K):
     assert K.symbolic(f) is f and K.eager(f) is f
 
 
-def test_sync_from_keras_copies_keras_state(K, monkeypatch):
+_FAKE_COMMON = """\
+_FLOATX = 'float32'
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = 'channels_last'
+def epsilon(): return _EPSILON
+def set_epsilon(e):
+    global _EPSILON
+    _EPSILON = float(e)
+def floatx(): return _FLOATX
+def set_floatx(f):
+    global _FLOATX
+    _FLOATX = str(f)
+def cast_to_floatx(x): return x
+def image_data_format(): return _IMAGE_DATA_FORMAT
+def set_image_data_format(f):
+    global _IMAGE_DATA_FORMAT
+    _IMAGE_DATA_FORMAT = str(f)
+"""
+
+
+def test_keras_common_reads_and_writes_the_cpp_config(K, monkeypatch):
+    # Keras 2.3.1's keras.backend.common (a stand-in) gets our accessors: one owner, no syncing.
     from keras_cpp import _core
     from keras_cpp.backend import _config
-    _config.sync_from_keras()  # no Keras loaded: nothing happens
     common = types.ModuleType('keras.backend.common')
-    common._FLOATX, common._EPSILON, common._IMAGE_DATA_FORMAT = 'float32', 1e-07, 'channels_last'
+    exec(_FAKE_COMMON, common.__dict__)
+    common._FLOATX, common._EPSILON, common._IMAGE_DATA_FORMAT = 'float64', 1e-3, 'channels_first'
+    loader = types.ModuleType('keras.backend.load_backend')
+    loader.floatx, loader.set_floatx, loader.epsilon = common.floatx, common.set_floatx, common.epsilon
     monkeypatch.setitem(sys.modules, 'keras.backend.common', common)
-    common._FLOATX = 'float64'  # what keras.backend.set_floatx('float64') does
-    common._EPSILON = 1e-3
-    common._IMAGE_DATA_FORMAT = 'channels_first'
-    _config.sync_from_keras()  # what the C++ op builders call
-    assert _core.config_floatx() == 'float64'
-    assert _core.config_epsilon() == 1e-3
-    assert _core.config_image_data_format() == 'channels_first'
-    common._FLOATX = 'float16'
-    assert K.floatx() == 'float16'  # getters sync first
-    K.set_floatx('float32')  # our setters write through to Keras
-    assert common._FLOATX == 'float32' and K.floatx() == 'float32'
+    monkeypatch.setitem(sys.modules, 'keras.backend.load_backend', loader)
+    monkeypatch.setattr(_config, '_keras_common', None)
+    _config.install_into_keras(common)  # what happens when Keras loads us
+    assert (_core.config_floatx(), _core.config_epsilon(), _core.config_image_data_format()) == \
+        ('float64', 1e-3, 'channels_first')  # Keras's values (from its keras.json) are adopted
+    assert common.floatx is K.floatx and loader.floatx is K.floatx and loader.set_floatx is K.set_floatx
+    common.set_floatx('float16')  # keras.backend.set_floatx
+    assert _core.config_floatx() == 'float16' and K.floatx() == 'float16' and common._FLOATX == 'float16'
     K.set_epsilon(1e-5)
-    K.set_image_data_format('channels_last')
-    assert (common._EPSILON, common._IMAGE_DATA_FORMAT) == (1e-5, 'channels_last')
+    assert common.epsilon() == 1e-5 and common._EPSILON == 1e-5
+    _core.config_set_image_data_format('channels_last')  # e.g. C++ code embedding keras_cpp
+    assert common.image_data_format() == 'channels_last'
+    with pytest.raises(ValueError, match='Unknown floatx'):
+        common.set_floatx('float8')  # our validation
+
+
+def test_keras_imported_after_keras_cpp_gets_the_accessors(tmp_path):
+    package = {'keras/__init__.py': '', 'keras/backend/__init__.py': '',
+               'keras/backend/common.py': _FAKE_COMMON,
+               # Keras's loader binds the names at its top, then applies keras.json.
+               'keras/backend/load_backend.py': 'from .common import floatx, set_floatx\nset_floatx("float64")\n'}
+    code = '''
+    import keras.backend.common as common
+    import keras.backend.load_backend as loader
+    result['same'] = [loader.floatx is K.floatx, common.set_floatx is K.set_floatx]
+    result['floatx'] = [K.floatx(), common.floatx(), common._FLOATX]
+    K.set_floatx('float16')
+    result['after'] = loader.floatx()
+    '''
+    r = ok(run_import(tmp_path, code, files=package))
+    assert r['same'] == [True, True]
+    assert r['floatx'] == ['float64', 'float64', 'float64']
+    assert r['after'] == 'float16'

@@ -13,5 +13,6 @@ from ._config import (epsilon, set_epsilon, floatx, set_floatx, cast_to_floatx, 
                       set_image_data_format, normalize_data_format, image_dim_ordering,
                       set_image_dim_ordering, symbolic, eager)
 from ._engine import *  # noqa: F401,F403
+from . import optimizers  # K.optimizers
 from ._loader import backend, register_backend, _activate
 _activate(globals())

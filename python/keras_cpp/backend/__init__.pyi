@@ -349,7 +349,7 @@ def is_placeholder(x) -> bool:
     ...
 
 def is_sparse(tensor) -> bool:
-    """True iff tensor is a sparse placeholder."""
+    """True iff tensor is a sparse keras_cpp tensor (placeholder(sparse=True), a variable made from a scipy.sparse matrix, or an op result that stays sparse, e.g. concatenate of sparse tensors)."""
     ...
 
 def is_symbolic(x) -> bool:
@@ -493,7 +493,7 @@ def permute_dimensions(x: _TensorLike, pattern: Union[int, Sequence[int]]) -> Te
     ...
 
 def placeholder(shape=None, ndim=None, dtype: Optional[_DTypeLike] = None, sparse=False, name: Optional[str] = None) -> Tensor:
-    """Symbolic input. shape may contain None; with shape None, ndim gives an all-None shape."""
+    """Symbolic input. shape may contain None; with shape None, ndim gives an all-None shape. sparse=True: a 2-D sparse (CSR) input, fed with scipy.sparse matrices (see docs/sparse.md)."""
     ...
 
 def pool2d(x: _TensorLike, pool_size: Any, strides: Any = (1, 1), padding: str = 'valid', data_format: Optional[str] = None, pool_mode: str = 'max') -> Tensor:
@@ -712,8 +712,8 @@ def tile(x: _TensorLike, n: Any) -> Tensor:
     """Tile x n[i] times along axis i; n is an int (last axis), a list (may hold scalar tensors) or a 1-D tensor; a shorter n is left-padded with 1s, a longer one raises NotImplementedError."""
     ...
 
-def to_dense(tensor) -> Tensor:
-    """Sparse -> dense (sparse values are densified when fed); dense tensors are returned as is."""
+def to_dense(tensor: _TensorLike) -> Tensor:
+    """Dense tensor of a sparse one; a dense tensor is returned unchanged."""
     ...
 
 def transpose(x: _TensorLike) -> Tensor:
@@ -741,7 +741,7 @@ def var(x: _TensorLike, axis: Union[None, int, Sequence[int]] = None, keepdims: 
     ...
 
 def variable(value, dtype: Optional[_DTypeLike] = None, name: Optional[str] = None, constraint=None) -> Tensor:
-    """Mutable tensor initialized from value (array, number, list or tensor)."""
+    """Mutable tensor initialized from value (array, number, list or tensor); a scipy.sparse matrix gives a sparse variable (CSR, not densified)."""
     ...
 
 def zeros(shape, dtype: Optional[_DTypeLike] = None, name: Optional[str] = None) -> Tensor:

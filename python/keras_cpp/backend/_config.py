@@ -2,15 +2,17 @@
 
 Read once at import: the directory and file rules, keys and defaults are Keras's own, with the
 fixes of ../shared/spec/config.md §6 (clear errors, warnings for unreadable files, `~` expanded
-everywhere, atomic default file). The values themselves live in the C++ core (`_core.config_*`),
-so C++ code that embeds keras_cpp sees the same settings; nothing here is written back to disk.
+everywhere, atomic default file). The values have one owner, the C++ core (`_core.config_*`), so
+C++ code that embeds keras_cpp sees the same settings; nothing here is written back to disk.
+Keras 2.3.1 keeps its own copy in `keras.backend.common`; its config functions are replaced by
+ours there (see "Keras integration"), so both read and write the C++ values.
 """
 import json
 import os
 import sys
 import warnings
 
-from .. import _core
+from .. import _core, _keras_hook
 from . import _named
 
 FLOATX_TYPES = ('float16', 'float32', 'float64')
@@ -19,8 +21,6 @@ DEFAULT_EPSILON = 1e-07
 # A new keras.json gets no "backend" key: ~/.keras/keras.json is shared with Keras, tf.keras and
 # Keras 3, and naming keras_cpp there would break them (Keras 3 and tf.keras fail to import with
 # an unknown backend). A missing key means keras_cpp to us and each framework's default to them.
-
-_modules = sys.modules  # sync_from_keras runs per op build: keep it to a dict lookup
 
 
 def _strict_from_env():
@@ -144,52 +144,11 @@ def _load():
 
 
 # ---------------------------------------------------------------------------------------------
-# Keras integration: when Keras 2.3.1 loads us, its own config functions shadow ours and keep
-# their values in keras.backend.common. Copy them into the C++ state when they change.
-# ---------------------------------------------------------------------------------------------
-
-_keras_seen = [None, None, None, None]  # the common module, then its last floatx/epsilon/format
-
-
-def sync_from_keras():
-    """Copy Keras's floatx/epsilon/image_data_format into the C++ state if they changed."""
-    common = _modules.get('keras.backend.common')
-    if common is None:
-        return
-    seen = _keras_seen
-    try:
-        floatx, epsilon, data_format = common._FLOATX, common._EPSILON, common._IMAGE_DATA_FORMAT
-    except AttributeError:
-        return
-    if common is not seen[0]:
-        seen[:] = [common, None, None, None]
-    if floatx != seen[1]:
-        _core.config_set_floatx(floatx)
-        seen[1] = floatx
-    if epsilon != seen[2]:
-        _core.config_set_epsilon(epsilon)
-        seen[2] = epsilon
-    if data_format != seen[3]:
-        _core.config_set_image_data_format(data_format)
-        seen[3] = data_format
-
-
-def _to_keras(index, attribute, value):
-    """Our setters write through to Keras's state too, so both report the same value."""
-    common = _modules.get('keras.backend.common')
-    if common is not None:
-        setattr(common, attribute, value)
-        if common is _keras_seen[0]:
-            _keras_seen[index] = value
-
-
-# ---------------------------------------------------------------------------------------------
 # Config functions (Keras signatures)
 # ---------------------------------------------------------------------------------------------
 
 def epsilon():
     """The fuzz factor used in numeric expressions (default 1e-07)."""
-    sync_from_keras()
     return _core.config_epsilon()
 
 
@@ -200,12 +159,11 @@ def set_epsilon(e):
     except (TypeError, ValueError):
         raise ValueError('Unknown epsilon: %r; expected a number such as 1e-07' % (e,)) from None
     _core.config_set_epsilon(value)
-    _to_keras(2, '_EPSILON', value)
+    _mirror('_EPSILON', value)
 
 
 def floatx():
     """The default float dtype as a string: 'float16', 'float32' (default) or 'float64'."""
-    sync_from_keras()
     return _core.config_floatx()
 
 
@@ -216,7 +174,7 @@ def set_floatx(floatx):
                          % (floatx, ', '.join(FLOATX_TYPES)))
     value = str(floatx)
     _core.config_set_floatx(value)
-    _to_keras(1, '_FLOATX', value)
+    _mirror('_FLOATX', value)
 
 
 def cast_to_floatx(x):
@@ -227,7 +185,6 @@ def cast_to_floatx(x):
 
 def image_data_format():
     """'channels_last' (default) or 'channels_first'."""
-    sync_from_keras()
     return _core.config_image_data_format()
 
 
@@ -238,7 +195,7 @@ def set_image_data_format(data_format):
                          % (data_format, ', '.join(DATA_FORMATS)))
     value = str(data_format)
     _core.config_set_image_data_format(value)
-    _to_keras(3, '_IMAGE_DATA_FORMAT', value)
+    _mirror('_IMAGE_DATA_FORMAT', value)
 
 
 def normalize_data_format(value):
@@ -277,8 +234,85 @@ def eager(func):
     return func
 
 
+# ---------------------------------------------------------------------------------------------
+# Keras integration: Keras 2.3.1's config functions live in keras.backend.common and read its
+# module globals. Ours replace them there (and in the modules that imported them by name), so
+# Keras and keras_cpp share the C++ values; the globals are kept equal for code that reads them.
+# ---------------------------------------------------------------------------------------------
+
+KERAS_COMMON = 'keras.backend.common'
+KERAS_ACCESSORS = ('epsilon', 'set_epsilon', 'floatx', 'set_floatx', 'cast_to_floatx', 'image_data_format',
+                   'set_image_data_format')
+_keras_common = None  # Keras's common module once our accessors are in it
+
+
+def _mirror(attribute, value):
+    """Keep keras.backend.common's global equal to the C++ value."""
+    if _keras_common is not None:
+        setattr(_keras_common, attribute, value)
+
+
+def install_into_keras(common, adopt_values=True):
+    """Replace Keras's config functions in `common` (and in keras.backend.load_backend /
+    keras.backend when they already hold them) by ours. With adopt_values, the values Keras has
+    now (from keras.json, read by Keras's loader) become the C++ values first."""
+    global _keras_common
+    if adopt_values:
+        for attribute, setter in (('_FLOATX', set_floatx), ('_EPSILON', set_epsilon),
+                                  ('_IMAGE_DATA_FORMAT', set_image_data_format)):
+            if hasattr(common, attribute):
+                setter(getattr(common, attribute))
+    ours = globals()
+    originals = {name: getattr(common, name, None) for name in KERAS_ACCESSORS}
+    _keras_common = common
+    for name in KERAS_ACCESSORS:
+        setattr(common, name, ours[name])
+    for module_name in ('keras.backend.load_backend', 'keras.backend'):
+        module = sys.modules.get(module_name)
+        for name in KERAS_ACCESSORS:
+            if module is not None and getattr(module, name, None) is originals[name] is not None:
+                setattr(module, name, ours[name])
+    _mirror('_FLOATX', floatx())
+    _mirror('_EPSILON', epsilon())
+    _mirror('_IMAGE_DATA_FORMAT', image_data_format())
+
+
+class _AfterKerasCommon(object):
+    """A meta-path finder, armed while Keras is being imported after us: install our accessors
+    right after keras.backend.common runs (before Keras's loader imports names from it)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname != KERAS_COMMON:
+            return None
+        import importlib.machinery
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return None
+        exec_module = spec.loader.exec_module
+
+        def exec_and_install(module):
+            exec_module(module)
+            install_into_keras(module, adopt_values=False)
+
+        spec.loader.exec_module = exec_and_install
+        sys.meta_path.remove(self)
+        return spec
+
+
+def _arm_after_keras_common():
+    if not any(type(f).__name__ == '_AfterKerasCommon' for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterKerasCommon())
+
+
+def _hook_keras():
+    common = sys.modules.get(KERAS_COMMON)
+    if common is not None:
+        install_into_keras(common)
+    else:  # Keras may come later: keras_cpp's Keras import hook arms ours when it does
+        _keras_hook.when_keras_loads('config', _arm_after_keras_common)
+
+
 _STRICT = _strict_from_env()
 _load()
-
-
 _named.name_errors(globals())  # errors name the K function called (_named.py)
+_hook_keras()  # after naming: Keras gets the same function objects as keras_cpp.backend

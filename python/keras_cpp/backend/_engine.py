@@ -1,6 +1,8 @@
 """The C++ engine's Keras functions: the ops registered in C++ (bound mechanically from their
-schemas) plus the hand-written list that needs Python objects: placeholder, variable, function,
-gradients, learning phase, name scopes, uids and value get/set."""
+schemas), the C++ functions that take a Python callable or give several results (rnn, map_fn,
+foldl, foldr, ctc_decode, normalize_batch_in_training; python/src/bind_functions.cpp), plus the
+hand-written list that needs Python objects: placeholder, variable, function, gradients, learning
+phase, name scopes, uids and value get/set. The wrappers here only normalise arguments."""
 import builtins
 import contextlib
 import sys
@@ -10,7 +12,6 @@ import numpy as np
 from .. import _core
 from . import _config, _named
 
-_core._set_config_sync(_config.sync_from_keras)
 # print_tensor writes `message value` with numpy's formatting to the current sys.stdout.
 _core._set_print(lambda message, value: sys.stdout.write('%s %s\n' % (message, value)))
 
@@ -82,16 +83,17 @@ def _dtype_name(dtype):
 
 
 def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
-    """Symbolic input. shape may contain None; with shape None, ndim gives an all-None shape."""
+    """Symbolic input. shape may contain None; with shape None, ndim gives an all-None shape.
+    sparse=True: a 2-D sparse (CSR) input, fed with scipy.sparse matrices (see docs/sparse.md)."""
     dtype = _dtype_name(dtype)
     if shape is None and ndim is not None:
         shape = (None,) * int(ndim)
     if shape is not None:
         shape = tuple(shape)
-    x = _core.placeholder(shape, dtype, _scoped(name, 'placeholder'))
+    make = _core._sparse_placeholder if sparse else _core.placeholder
+    x = make(shape, dtype, _scoped(name, 'placeholder'))
     x._keras_shape = shape
     x._uses_learning_phase = False
-    x._is_sparse = bool(sparse)
     return x
 
 
@@ -109,9 +111,16 @@ def _to_array(value, dtype):
 
 
 def variable(value, dtype=None, name=None, constraint=None):
-    """Mutable tensor initialized from value (array, number, list or tensor)."""
+    """Mutable tensor initialized from value (array, number, list or tensor); a scipy.sparse
+    matrix gives a sparse variable (CSR, not densified)."""
     dtype = _dtype_name(dtype)
     _core.dtype_check(dtype)
+    if _core._is_scipy_sparse(value):
+        v = _core._sparse_variable(value, dtype, _unique_var_name(_scoped(name, 'variable')))
+        v._keras_shape = tuple(value.shape)
+        v._uses_learning_phase = False
+        v.constraint = constraint
+        return v
     arr = _to_array(value, 'bool' if dtype == 'bool' else dtype)
     v = _core.variable(arr, dtype, _unique_var_name(_scoped(name, 'variable')))
     v._keras_shape = arr.shape
@@ -157,13 +166,9 @@ def is_keras_tensor(x):
 
 
 def is_sparse(tensor):
-    """True iff tensor is a sparse placeholder."""
-    return bool(getattr(tensor, '_is_sparse', False))
-
-
-def to_dense(tensor):
-    """Sparse -> dense (sparse values are densified when fed); dense tensors are returned as is."""
-    return tensor
+    """True iff tensor is a sparse keras_cpp tensor (placeholder(sparse=True), a variable made from
+    a scipy.sparse matrix, or an op result that stays sparse, e.g. concatenate of sparse tensors)."""
+    return isinstance(tensor, Tensor) and tensor._sparse
 
 
 # ---------------------------------------------------------------- shapes and dtypes
@@ -247,7 +252,10 @@ def set_value(x, value):
     """Assign a numpy value (same shape; cast to x's dtype)."""
     if not is_variable(x):
         raise TypeError('[set_value] expected a variable, got %r' % (x,))
-    _core.set_value(x, np.asarray(value))
+    if _core._is_scipy_sparse(value):
+        _core._set_sparse_value(x, value)
+    else:
+        _core.set_value(x, np.asarray(value))
 
 
 def batch_set_value(tuples):
@@ -311,11 +319,11 @@ class Function(object):
         finally:
             _core._pop_control_dependencies()
         self._fn = _core.Function(self.inputs, self.outputs, ups)
-        # scipy.sparse values are densified for sparse placeholders; other calls go straight to C++.
-        self._sparse = builtins.any(is_sparse(p) for p in self.inputs)
 
     def __call__(self, inputs):
-        if type(inputs) is list and not self._sparse:
+        # scipy.sparse feeds go to C++ as they are (sparse placeholders keep them sparse, dense
+        # ones densify them there).
+        if type(inputs) is list:
             try:
                 return self._fn(inputs)
             except TypeError:
@@ -327,9 +335,7 @@ class Function(object):
             raise TypeError('[function] call it with a list of input values, got %s' % type(inputs).__name__)
         vals = []
         for v in inputs:
-            if hasattr(v, 'toarray') and hasattr(v, 'nnz'):
-                v = v.toarray()
-            elif isinstance(v, Tensor):  # a symbolic value (Keras's fit on tensors): its current value
+            if isinstance(v, Tensor):  # a symbolic value (Keras's fit on tensors): its current value
                 v = eval(v)
             vals.append(v)
         return self._fn(vals)
@@ -459,9 +465,9 @@ def in_test_phase(x, alt, training=None):
 
 
 # ---------------------------------------------------------------- nn group: batch norm, control flow
-# Python-side only where a Python object is involved: the tuple result of
-# normalize_batch_in_training, and the callables of switch/map_fn/foldl/foldr (traced once on
-# placeholders; the loops themselves run in C++).
+# The functions with a Python callable (map_fn/foldl/foldr: traced once on placeholders, the
+# loops run in C++) or several results (normalize_batch_in_training) are C++ functions; switch
+# calls its callable branches here.
 def get_variable_shape(x):
     """Same as int_shape(x)."""
     return int_shape(x)
@@ -475,9 +481,10 @@ def is_symbolic(x):
 def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
     """(normed, mean, var): batch mean and population variance over reduction_axes (those axes
     removed); normed = (x - mean) / sqrt(var + epsilon) * gamma + beta along the kept axes."""
-    mean = _core._batch_mean(x, reduction_axes)
-    var = _core._batch_var(x, mean, reduction_axes)
-    return _core._batch_normalize(x, mean, var, gamma, beta, reduction_axes, epsilon), mean, var
+    if reduction_axes is None:
+        raise ValueError('[normalize_batch_in_training] reduction_axes must be a list of ints, got None')
+    axes = [int(reduction_axes)] if np.ndim(reduction_axes) == 0 else [int(a) for a in reduction_axes]
+    return _core.normalize_batch_in_training(x, gamma, beta, axes, float(epsilon))
 
 
 def _as_tensor(v, ref_dtype, op):
@@ -501,38 +508,27 @@ def _as_tensor(v, ref_dtype, op):
     return constant(a, dtype=dt)
 
 
-def _elems(elems, op):
-    elems = _as_tensor(elems, None, op)
-    if elems.ndim is None or elems.ndim < 1:
-        raise ValueError('[%s] elems must be a tensor of rank >= 1 (it is iterated along axis 0), got shape %s'
-                         % (op, elems.shape))
-    return elems
-
-
-def _single(out, op):
+def _single(out, like, op):
+    """fn's result as one tensor (numbers take the dtype of `like`)."""
     if isinstance(out, (list, tuple)):
         raise TypeError('[%s] fn must return a single tensor, got a %s of %d' % (op, type(out).__name__, len(out)))
-    return out
+    return _as_tensor(out, like.dtype, op)
 
 
 def map_fn(fn, elems, name=None, dtype=None):
     """Apply fn to each elems[i] (axis 0) and stack the results on axis 0; dtype = result dtype.
     fn is called once, on a placeholder shaped like elems[0]; the loop runs in C++."""
-    elems = _elems(elems, 'map_fn')
-    x = _core.placeholder(elems.shape[1:], elems.dtype, (name or 'map_fn') + '/element')
-    out = _single(fn(x), 'map_fn')
-    return _core._map_fn(elems, x, out, None if dtype is None else _dtype_name(dtype))
+    elems = _as_tensor(elems, None, 'map_fn')
+    return _core.map_fn(lambda x: _single(fn(x), x, 'map_fn'), elems, None if dtype is None else _dtype_name(dtype),
+                        name or '')
 
 
 def _fold(fn, elems, initializer, name, reverse):
     op = 'foldr' if reverse else 'foldl'
-    elems = _elems(elems, op)
+    elems = _as_tensor(elems, None, op)
     init = None if initializer is None else _as_tensor(initializer, elems.dtype, op)
-    like = elems if init is None else init
-    acc = _core.placeholder(elems.shape[1:] if init is None else init.shape, like.dtype, (name or op) + '/accumulator')
-    x = _core.placeholder(elems.shape[1:], elems.dtype, (name or op) + '/element')
-    out = _single(fn(acc, x), op)
-    return _core._fold(elems, init, acc, x, out, reverse)
+    fold = _core.foldr if reverse else _core.foldl
+    return fold(lambda acc, x: _single(fn(acc, x), acc, op), elems, init, name or '')
 
 
 def foldl(fn, elems, initializer=None, name=None):
@@ -568,7 +564,7 @@ def switch(condition, then_expression, else_expression):
     return _core.switch(condition, then_expression, else_expression)
 
 
-# ---------------------------------------------------------------- shape manipulation (issue 4)
+# ---------------------------------------------------------------- shape manipulation
 def repeat_elements(x, rep, axis):
     """repeat_elements(x, rep, axis)
 
@@ -579,10 +575,10 @@ def repeat_elements(x, rep, axis):
     return y
 
 
-# ---------------------------------------------------------------- rnn group: K.rnn
-# Python only calls step_function (a Python callable) on placeholders; the loop over time, the
-# masking and the gradient run in C++ (cpp/ops/rnn.cpp).
-def _step_result(res):
+# ---------------------------------------------------------------- rnn and CTC
+# rnn (cpp/ops/rnn.cpp) calls step_function on placeholders (twice, as Keras does) and runs the
+# loop over time, the masking and the gradient in C++; ctc_decode's search runs once in one node.
+def _step_result(res, uses_learning_phase):
     if not isinstance(res, (list, tuple)) or len(res) != 2:
         raise TypeError('[rnn] step_function must return (output, new_states), got %r' % (res,))
     out, new = res
@@ -590,7 +586,8 @@ def _step_result(res):
         raise TypeError('[rnn] step_function must return a tensor as output, got %r' % (out,))
     if not isinstance(new, (list, tuple)):
         raise TypeError('[rnn] step_function must return new_states as a list of tensors, got %r' % (new,))
-    return out, list(new)
+    uses_learning_phase.append(bool(getattr(out, '_uses_learning_phase', False)))
+    return out, [_as_tensor(s, out.dtype, 'rnn') for s in new]
 
 
 def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, constants=None, unroll=False,
@@ -601,32 +598,18 @@ def rnn(step_function, inputs, initial_states, go_backwards=False, mask=None, co
     input_length acts as a mask when mask is None. The step is traced once; the loop runs in C++
     (unroll=True copies the step per time step instead; needs a static time length)."""
     inputs = _as_tensor(inputs, None, 'rnn')
-    if inputs.ndim is None or inputs.ndim < 3:
-        raise ValueError('[rnn] inputs must have rank >= 3 (samples, time, ...), got shape %s' % (inputs.shape,))
     states = [_as_tensor(s, inputs.dtype, 'rnn') for s in (initial_states or [])]
     constants = [_as_tensor(c, inputs.dtype, 'rnn') for c in (constants or [])]
     if mask is not None:
         mask = _as_tensor(mask, None, 'rnn')
-    elif isinstance(input_length, Tensor):
-        mask = _core._length_mask(input_length, inputs)
-    uses_lp = False
-    if inputs.shape[1] != 0:
-        # Keras calls the step once outside the loop first (theano: initial_output, TF:
-        # output_time_zero): cells make their dropout masks there, fixed over the time steps.
-        out0, _ = _step_result(step_function(inputs[:, -1 if go_backwards else 0], states + constants))
-        uses_lp = bool(getattr(out0, '_uses_learning_phase', False))
-    x = _core.placeholder((inputs.shape[0],) + tuple(inputs.shape[2:]), inputs.dtype, 'rnn/input')
-    sph = [_core.placeholder(s.shape, s.dtype, 'rnn/state') for s in states]
-    out, new = _step_result(step_function(x, sph + constants))
-    uses_lp = uses_lp or bool(getattr(out, '_uses_learning_phase', False))
-    tup = _core._rnn(inputs, mask, states, x, sph, out, new, bool(go_backwards), bool(unroll))
-    last, outputs = _core._tuple_get(tup, 0), _core._tuple_get(tup, 1)
-    new_states = [_core._tuple_get(tup, 2 + i) for i in range(len(states))]
-    last._uses_learning_phase = uses_lp
-    return last, outputs, new_states
-# ---------------------------------------------------------------- CTC
-# ctc_decode returns a (list, tensor) tuple, so it is assembled here from C++ ops: one
-# `_ctc_decode` node runs the search once; the decoded paths and log_prob unpack it.
+    uses_lp = []
+    last, outputs, new_states = _core.rnn(lambda x, s: _step_result(step_function(x, s), uses_lp), inputs, states,
+                                          bool(go_backwards), mask, constants, bool(unroll),
+                                          input_length if isinstance(input_length, Tensor) else None)
+    last._uses_learning_phase = builtins.any(uses_lp)
+    return last, outputs, list(new_states)
+
+
 def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False):
     """ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, merge_repeated=False)
 
@@ -637,14 +620,12 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1, m
     log probabilities of the beam search's best paths."""
     y_pred = _as_tensor(y_pred, None, 'ctc_decode')
     input_length = _as_tensor(input_length, 'int32', 'ctc_decode')
-    try:
-        packed = _core._ctc_decode(y_pred, input_length, greedy, beam_width, top_paths, merge_repeated)
-    except (ValueError, TypeError) as e:  # name the public function, not the private node
-        raise type(e)(str(e).replace('[_ctc_decode] ', '', 1)) from None
-    n = 1 if greedy else top_paths
-    decoded = [_core._ctc_decoded_path(packed, i) for i in range(n)]
-    return decoded, _core._ctc_log_prob(packed, y_pred.dtype)
-# ---------------------------------------------------------------- creation and random (issue 4)
+    decoded, log_prob = _core.ctc_decode(y_pred, input_length, bool(greedy), int(beam_width), int(top_paths),
+                                         bool(merge_repeated))
+    return list(decoded), log_prob
+
+
+# ---------------------------------------------------------------- creation and random
 # Keras: seed=None draws the op seed from numpy's global RNG (randint(10e6); randint(10e8) for the
 # *_variable functions), so np.random.seed makes the results reproducible. The numbers themselves
 # are drawn in C++ (Philox, keyed by the seed; fresh ones on each evaluation of a node).

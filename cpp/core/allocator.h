@@ -1,5 +1,6 @@
-// cpp/exec/allocator.h — a per-Function pool of dead buffers, so steady-state calls allocate
-// nothing: a step's output takes a freed buffer of at least its size (at most twice).
+// cpp/core/allocator.h — a pool of dead tensor buffers (the executor keeps one per plan), so
+// steady-state calls allocate nothing: a step's output takes a freed buffer of at least its size
+// (at most twice).
 #pragma once
 #include <map>
 #include <memory>

@@ -1,4 +1,4 @@
-// cpp/kernels/copy.h — same-dtype copies between strided views (transpose/permute, concatenate,
+// cpp/kernels/strided_copy.h — same-dtype copies between strided views (transpose/permute, concatenate,
 // tile/repeat, pad, reverse and every contiguous() go through it). Rows are memcpy'd when both
 // sides are contiguous, a transposed pair of axes is copied in cache-sized tiles (8x8 AVX2
 // register transposes for 4-byte elements), a broadcast (stride 0) axis is written once and then

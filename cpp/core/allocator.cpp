@@ -1,7 +1,5 @@
-// cpp/exec/allocator.cpp — buffer pool and the KernelCtx allocation entry points.
-#include "exec/allocator.h"
-
-#include "ops/registry.h"
+// cpp/core/allocator.cpp — the buffer pool.
+#include "core/allocator.h"
 
 namespace keras_cpp {
 
@@ -28,19 +26,6 @@ void Allocator::release(Tensor&& t) {
   if (cached_bytes_ + s->nbytes() > kMaxCachedBytes) return;
   cached_bytes_ += s->nbytes();
   free_.emplace(s->nbytes(), std::move(s));
-}
-
-Tensor KernelCtx::alloc_tensor(const Shape& shape, DType dtype) {
-  return alloc ? alloc->alloc(shape, dtype) : Tensor::empty(shape, dtype);
-}
-
-Tensor KernelCtx::alloc_like_input(int i, const Shape& shape, DType dtype) {
-  Tensor& x = in[i];
-  const auto& s = x.storage();
-  if (s && s->owned() && s.use_count() == 1 && x.dtype() == dtype && x.shape() == shape && x.is_contiguous() &&
-      x.offset() == 0)
-    return Tensor(s, shape, contiguous_strides(shape), 0, dtype);
-  return alloc_tensor(shape, dtype);
 }
 
 }  // namespace keras_cpp

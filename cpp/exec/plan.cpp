@@ -1,0 +1,215 @@
+// cpp/exec/plan.cpp — compile (prune, order, one slot per result, liveness) and run a plan.
+#include "exec/plan.h"
+
+#include <algorithm>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "graph/topo.h"
+#include "keras_cpp/sparse.h"
+
+namespace keras_cpp {
+
+namespace {
+void note_update(std::vector<std::pair<Node*, int>>& v, Node* var, int s) {
+  for (auto& [x, t] : v)
+    if (x == var) {
+      t = std::max(t, s);
+      return;
+    }
+  v.push_back({var, s});
+}
+}  // namespace
+
+Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const std::vector<Expr>& effects) {
+  std::vector<Node*> order = prune(inputs, outputs, effects);
+  for (Node* n : order) {
+    base_[n] = nslots_;
+    nslots_ += static_cast<int>(n->num_outputs());
+  }
+  std::vector<int> last_use = make_steps(order);
+  std::vector<char> pinned(nslots_, 0);
+  for (const Step& st : steps_)
+    if (st.node->op->flags & kAssign) pinned[st.out[0]] = 1;  // staged values are never reused
+  for (auto& e : outputs) {
+    out_slot_.push_back(slot(e));
+    pinned[out_slot_.back()] = 1;
+  }
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    Step& st = steps_[i];
+    for (int s : st.in) {
+      bool once = std::count(st.in.begin(), st.in.end(), s) == 1;
+      st.hand_over.push_back(once && !pinned[s] && last_use[s] == static_cast<int>(i));
+    }
+    for (int s : st.out) st.used.push_back(pinned[s] || last_use[s] >= 0);
+  }
+  for (auto& [var, s] : last_update_) locked_.push_back(var);
+  std::sort(locked_.begin(), locked_.end(), [](Node* a, Node* b) { return a->id < b->id; });
+  for (Leaf& l : leaves_) l.held = last_update_.count(l.node) > 0;
+  base_.clear();
+  after_.clear();
+}
+
+int Plan::slot(const Expr& e) const { return base_.at(e.node().get()) + static_cast<int>(e.index()); }
+
+std::vector<Node*> Plan::prune(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs,
+                               const std::vector<Expr>& effects) {
+  for (auto& e : inputs) {
+    if (!e) throw ValueError("[function] inputs must be tensors, got None");
+    feeds_.push_back(e);
+    fed_.insert(e.node().get());
+    keep_.push_back(e.node());
+  }
+  std::vector<Node*> roots;
+  for (auto& e : outputs) {
+    if (!e) throw ValueError("[function] outputs must be tensors, got None");
+    roots.push_back(e.node().get());
+    keep_.push_back(e.node());
+  }
+  for (auto& e : effects) {
+    if (!e) throw ValueError("[function] updates must be tensors or (variable, value) pairs, got None");
+    roots.push_back(e.node().get());
+    keep_.push_back(e.node());
+  }
+  return topo_order(roots, fed_, true);
+}
+
+std::vector<int> Plan::make_steps(const std::vector<Node*>& order) {
+  std::vector<char> fed_slot(nslots_, 0);
+  for (auto& e : feeds_) {
+    feed_slot_.push_back(base_.count(e.node().get()) ? slot(e) : -1);
+    if (feed_slot_.back() >= 0) fed_slot[feed_slot_.back()] = 1;
+  }
+  std::vector<int> last_use(nslots_, -1);
+  for (Node* n : order) {
+    if (fed_.count(n)) continue;
+    if (n->kind == NodeKind::placeholder && !n->value.defined())
+      throw ValueError("[function] placeholder '" + n->name + "' " + shape_str(n->type().shape) +
+                       " is needed to compute the outputs but is not among the inputs");
+    if (n->kind != NodeKind::op) leaves_.push_back({base_[n], n, false});
+    else plan_step(n, fed_slot, last_use);
+  }
+  return last_use;
+}
+
+// One step; a variable input reads the latest update of it that the node depends on.
+void Plan::plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int>& last_use) {
+  std::vector<std::pair<Node*, int>> seen;  // the updates n depends on
+  auto merge = [&](const Node* p) {
+    auto it = after_.find(p);
+    if (it != after_.end())
+      for (auto& [v, s] : it->second) note_update(seen, v, s);
+  };
+  for (auto& d : n->deps) merge(d.get());
+  for (auto& in : n->inputs) merge(in.node().get());
+  bool assign = (n->op->flags & kAssign) != 0;
+  if (assign && n->inputs[0]->kind != NodeKind::variable)
+    throw ValueError("[" + n->attrs.s("op") + "] updates inside map_fn/foldl/foldr/rnn bodies are not supported");
+  Step st{n, {}, {}, {}, {}, nullptr};
+  for (size_t k = 0; k < n->inputs.size(); ++k) {
+    const Expr& in = n->inputs[k];
+    Node* p = in.node().get();
+    int src = slot(in);
+    if (fed_.count(p) && !fed_slot[src])
+      throw ValueError("[function] result " + std::to_string(in.index()) + " of input '" + in->name +
+                       "' is needed but only other results of it are fed");
+    if (p->kind == NodeKind::variable && !fed_.count(p)) {
+      if (assign && k == 0) {
+        auto it = last_update_.find(p);
+        if (it != last_update_.end()) src = it->second;
+      } else {
+        for (auto& [v, s] : seen)
+          if (v == p) src = s;
+      }
+    }
+    st.in.push_back(src);
+    last_use[src] = static_cast<int>(steps_.size());
+  }
+  for (size_t k = 0; k < n->num_outputs(); ++k) st.out.push_back(base_.at(n) + static_cast<int>(k));
+  if (assign) {
+    last_update_[n->inputs[0].node().get()] = st.out[0];
+    note_update(seen, n->inputs[0].node().get(), st.out[0]);
+  }
+  if (!seen.empty()) after_[n] = std::move(seen);
+  steps_.push_back(std::move(st));
+}
+
+void Plan::run_step(Step& st) {
+  const OpDef& op = *st.node->op;
+  KernelCtx ctx{*st.node, {}, &alloc_};
+  ctx.in.reserve(st.in.size());
+  for (size_t k = 0; k < st.in.size(); ++k)
+    ctx.in.push_back(st.hand_over[k] ? std::move(slots_[st.in[k]]) : slots_[st.in[k]]);
+  if (op.flags & kRandom) ctx.eval_index = st.node->eval_count.fetch_add(1);
+  ctx.used = &st.used;
+  ctx.state = &st.state;
+  if (op.forward) {  // single result: no vector to allocate
+    Tensor out = op.forward(ctx);
+    for (size_t k = 0; k < ctx.in.size(); ++k)
+      if (st.hand_over[k]) alloc_.release(std::move(ctx.in[k]));
+    slots_[st.out[0]] = std::move(out);
+    return;
+  }
+  std::vector<Tensor> outs = op.forward_multi(ctx);
+  if (outs.size() != st.out.size())
+    fail_value(op.name, "internal: the kernel returned " + std::to_string(outs.size()) + " results for " +
+                            std::to_string(st.out.size()) + " outputs");
+  for (size_t k = 0; k < ctx.in.size(); ++k)
+    if (st.hand_over[k]) alloc_.release(std::move(ctx.in[k]));
+  for (size_t k = 0; k < outs.size(); ++k) {
+    if (!st.used[k]) {
+      alloc_.release(std::move(outs[k]));
+    } else {
+      if (!outs[k].defined()) fail_value(op.name, "internal: the kernel skipped result " + std::to_string(k) + ", which is used");
+      slots_[st.out[k]] = std::move(outs[k]);
+    }
+  }
+}
+
+std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
+  if (feeds.size() != feeds_.size())
+    throw ValueError("[function] expected " + std::to_string(feeds_.size()) + " input values, got " + std::to_string(feeds.size()));
+  slots_.assign(nslots_, Tensor());
+  for (size_t i = 0; i < feeds.size(); ++i) {
+    const TypeInfo& p = feeds_[i]->type(feeds_[i].index());  // no copy: this runs per call
+    const Tensor& v = feeds[i];
+    bool ok = !p.rank_known || v.ndim() == p.ndim();
+    for (int d = 0; ok && p.rank_known && d < p.ndim(); ++d) ok = p.shape[d] < 0 || p.shape[d] == v.shape()[d];
+    if (!ok)
+      throw ValueError("[function] input " + std::to_string(i) + " ('" + feeds_[i]->name + "') expects shape " +
+                       shape_str(p.shape) + ", got a value of shape " + shape_str(v.shape()));
+    if (feed_slot_[i] >= 0) slots_[feed_slot_[i]] = match_sparsity(v.astype(p.dtype), p.sparse);
+  }
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(locked_.size());
+  for (Node* v : locked_) locks.emplace_back(v->var->mu);
+  for (const Leaf& l : leaves_) {
+    if (l.node->kind != NodeKind::variable) {
+      slots_[l.slot] = l.node->value;
+    } else if (l.held) {
+      slots_[l.slot] = l.node->var->value;
+    } else {
+      std::lock_guard<std::mutex> lk(l.node->var->mu);
+      slots_[l.slot] = l.node->var->value;
+    }
+  }
+  for (Step& st : steps_) run_step(st);
+  std::vector<Tensor> outs;
+  for (int s : out_slot_) {
+    Tensor t = slots_[s];
+    if (t.storage()->borrowed()) t = t.clone();  // never hand back the caller's memory
+    outs.push_back(t);
+  }
+  std::vector<Tensor> replaced;
+  for (auto& [var, s] : last_update_) {  // under the locks taken above
+    replaced.push_back(std::move(var->var->value));
+    var->var->value = slots_[s];
+  }
+  // A replaced value nobody else holds serves the next call's new values (warm pages, no
+  // allocation): release() keeps only buffers this was the last reference to.
+  for (Tensor& t : replaced) alloc_.release(std::move(t));
+  slots_.clear();
+  return outs;
+}
+
+}  // namespace keras_cpp

@@ -1,0 +1,75 @@
+// cpp/exec/plan.h — a compiled Function: the steps in order, one buffer slot per node result,
+// liveness (inputs handed to a kernel at their last use, so elementwise ops can write in place;
+// results nothing reads dropped at once), a pool of dead buffers, and the variables' updates.
+//
+// Variables and update ops within one call (the order is fixed when the plan is built):
+// - Nodes run in a topological order of data inputs and control dependencies (deps first).
+// - A node that reads variable v sees the value made by the last update of v that it depends
+//   on (through inputs or control dependencies), else v's value at the start of the call. So
+//   outputs that do not depend on an update see the pre-call state.
+// - The updates of one variable run one after another (dependency order, else the order they
+//   are reached: outputs first, then the update list); each starts from the previous result.
+// - New values are committed together after every step succeeded (a failing call changes no
+//   variable), and the variables a call updates stay locked from their first read to the commit,
+//   so concurrent calls updating the same variable serialize instead of losing updates.
+#pragma once
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "core/allocator.h"
+#include "graph/op.h"
+
+namespace keras_cpp {
+
+struct Step {
+  Node* node;
+  std::vector<int> in;          // slot of each input
+  std::vector<char> hand_over;  // in[k]'s slot dies here: move it into the kernel
+  std::vector<int> out;         // slot of each result
+  std::vector<char> used;       // per result: read by a later step, returned, or a staged update
+  std::unique_ptr<KernelState> state;
+};
+
+class Plan {
+ public:
+  // `effects`: update ops (or any tensors) run on every call besides the outputs.
+  Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const std::vector<Expr>& effects);
+  std::vector<Tensor> run(const std::vector<Tensor>& feeds);
+  size_t steps() const { return steps_.size(); }
+
+ private:
+  struct Leaf {
+    int slot;
+    Node* node;
+    bool held;  // a variable this plan updates (its lock is held for the call)
+  };
+  // Check the arguments and order the nodes the outputs and effects need.
+  std::vector<Node*> prune(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs,
+                           const std::vector<Expr>& effects);
+  // Leaves and steps in order; returns the step that last reads each slot (-1: none).
+  std::vector<int> make_steps(const std::vector<Node*>& order);
+  void plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int>& last_use);
+  int slot(const Expr& e) const;
+  void run_step(Step& st);
+
+  std::vector<std::shared_ptr<Node>> keep_;  // keeps the graph alive
+  std::unordered_set<Node*> fed_;
+  std::vector<Expr> feeds_;
+  std::vector<int> feed_slot_;
+  std::vector<Leaf> leaves_;
+  std::vector<Step> steps_;
+  std::vector<int> out_slot_;
+  // While compiling: a node's first slot; per node, (variable, slot of the latest update it depends on).
+  std::unordered_map<const Node*, int> base_;
+  std::unordered_map<const Node*, std::vector<std::pair<Node*, int>>> after_;
+  std::unordered_map<Node*, int> last_update_;  // variable -> slot of its latest update (the commit)
+  std::vector<Node*> locked_;  // updated variables, in lock order (node id)
+  int nslots_ = 0;
+  Allocator alloc_;
+  std::vector<Tensor> slots_;
+};
+
+}  // namespace keras_cpp

@@ -1,0 +1,19 @@
+// cpp/graph/op.cpp — KernelCtx: output buffers for kernels.
+#include "graph/op.h"
+
+namespace keras_cpp {
+
+Tensor KernelCtx::alloc_tensor(const Shape& shape, DType dtype) {
+  return alloc ? alloc->alloc(shape, dtype) : Tensor::empty(shape, dtype);
+}
+
+Tensor KernelCtx::alloc_like_input(int i, const Shape& shape, DType dtype) {
+  Tensor& x = in[i];
+  const auto& s = x.storage();
+  if (s && s->owned() && s.use_count() == 1 && x.dtype() == dtype && x.shape() == shape && x.is_contiguous() &&
+      x.offset() == 0)
+    return Tensor(s, shape, contiguous_strides(shape), 0, dtype);
+  return alloc_tensor(shape, dtype);
+}
+
+}  // namespace keras_cpp
