@@ -45,15 +45,16 @@ Tensor array_to_tensor(const py::array& a0, bool borrow) {
 }
 
 // What TF's Session.run returns: an ndarray, or a numpy scalar (np.float32...) for a 0-d value.
-static py::object result_value(const Tensor& t) {
+static py::object result_value(Tensor t) {
   if (t.is_sparse()) return tensor_to_py(t);  // a scipy CSR matrix
-  py::array a = tensor_to_array(t);
-  return t.ndim() == 0 ? a.attr("__getitem__")(py::tuple()) : py::object(a);
+  const bool scalar = t.ndim() == 0;
+  py::array a = tensor_to_array(std::move(t));
+  return scalar ? a.attr("__getitem__")(py::tuple()) : py::object(a);
 }
 
-py::array tensor_to_array(const Tensor& t0) {
-  Tensor t = t0;
-  if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();  // the array owns its memory alone
+py::array tensor_to_array(Tensor t) {
+  // The array owns its memory alone: copy unless this is the last reference (callers move it in).
+  if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();
   auto* holder = new std::shared_ptr<Storage>(t.storage());
   py::capsule base(holder, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
@@ -304,7 +305,7 @@ void init_graph(py::module_& m) {
         }
         feeds.clear();
         py::list r;
-        for (auto& t : outs) r.append(result_value(t));
+        for (auto& t : outs) r.append(result_value(std::move(t)));
         return r;
       })
       .def_property_readonly("num_steps", &Function::num_steps);
