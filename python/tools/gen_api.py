@@ -75,7 +75,7 @@ GRADIENT_TO = {
     'random_normal': 'to tensor mean, stddev', 'truncated_normal': 'to tensor mean, stddev',
     'random_uniform': 'to tensor minval, maxval',
 }
-BACKEND_MODULES = ('_config', '_engine', '_loader')
+BACKEND_MODULES = ('_config', '_engine', '_control', '_loader')
 TENSOR_BINARY = {  # Tensor operators bound in python/src/bind_graph.cpp
     '__add__', '__radd__', '__sub__', '__rsub__', '__mul__', '__rmul__', '__truediv__',
     '__rtruediv__', '__floordiv__', '__rfloordiv__', '__mod__', '__rmod__', '__pow__',
