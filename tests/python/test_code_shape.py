@@ -22,7 +22,6 @@ TOLERATED = {
     'cpp/ops/random.cpp:register_random',
     'cpp/ops/registry.cpp:call_checked',
     'cpp/ops/shape_ops.cpp:register_shape_ops',
-    'python/src/bind_graph.cpp:init_graph',
 }
 
 
