@@ -1,6 +1,7 @@
 // python/src/bind_graph.cpp — the Tensor class (node results as Keras sees them), numpy interop,
 // leaves, gradients and Function.
 #include <cstring>
+#include <optional>
 
 #include "bind.h"
 #include "ops/registry.h"
@@ -84,6 +85,27 @@ static Value array_value(py::handle h, bool tensor_kind, DType* ref) {
   return Value(constant(t));
 }
 
+// Nested Python numbers where a tensor is expected: a constant (floats in ref's float dtype or
+// floatx, ints in ref's dtype or int32).
+static Value numbers_constant(py::handle h, bool all_int, DType* ref) {
+  Tensor t = array_to_tensor(py::array::ensure(h), false);
+  if (t.dtype() == DType::float64) t = t.astype(ref && is_floating(*ref) ? *ref : config::floatx());
+  else if (t.dtype() == DType::int64 && !all_int) t = t.astype(DType::int32);
+  else if (t.dtype() == DType::int64) t = t.astype(ref ? *ref : DType::int32);
+  return Value(constant(t));
+}
+
+// Keras passes lists of scalar tensors where a tensor is expected (K.prod([shape(x)[0],
+// shape(x)[1]])): stack them, numbers taking the dtype of the list's first tensor.
+static Value stacked_items(const py::sequence& seq) {
+  DType item_ref = DType::int32;
+  for (auto item : seq)
+    if (is_tensor(item)) { item_ref = dtype_of(item); break; }
+  std::vector<Value> v;
+  for (auto item : seq) v.push_back(to_value(item, Param::Tensor, &item_ref));
+  return Value(call("stack", {Value(v), Value(int64_t{0})}));
+}
+
 // A list or tuple: a constant of nested numbers, a stack of scalar tensors, ints or a list of values.
 static Value sequence_value(py::handle h, int kind, DType* ref) {
   using K = Param::Kind;
@@ -93,24 +115,8 @@ static Value sequence_value(py::handle h, int kind, DType* ref) {
     all_int = all_int && py::isinstance<py::int_>(item) && !py::isinstance<py::bool_>(item);
     any_tensor = any_tensor || is_tensor(item);
   }
-  if (kind == K::Tensor && !any_tensor) {  // nested Python numbers -> constant
-    py::array a = py::array::ensure(h);
-    Tensor t = array_to_tensor(a, false);
-    if (t.dtype() == DType::float64) t = t.astype(ref && is_floating(*ref) ? *ref : config::floatx());
-    else if (t.dtype() == DType::int64 && !all_int) t = t.astype(DType::int32);
-    else if (t.dtype() == DType::int64) t = t.astype(ref ? *ref : DType::int32);
-    return Value(constant(t));
-  }
-  if ((kind == K::Tensor || kind == K::TensorOpt) && any_tensor) {
-    // Keras passes lists of scalar tensors where a tensor is expected (K.prod([shape(x)[0],
-    // shape(x)[1]])): stack them, numbers taking the dtype of the list's first tensor.
-    DType item_ref = DType::int32;
-    for (auto item : seq)
-      if (is_tensor(item)) { item_ref = dtype_of(item); break; }
-    std::vector<Value> v;
-    for (auto item : seq) v.push_back(to_value(item, K::Tensor, &item_ref));
-    return Value(call("stack", {Value(v), Value(int64_t{0})}));
-  }
+  if (kind == K::Tensor && !any_tensor) return numbers_constant(h, all_int, ref);
+  if ((kind == K::Tensor || kind == K::TensorOpt) && any_tensor) return stacked_items(seq);
   if (all_int && kind != K::Tensors) {
     std::vector<int64_t> v;
     for (auto item : seq) v.push_back(item.cast<int64_t>());
@@ -122,11 +128,9 @@ static Value sequence_value(py::handle h, int kind, DType* ref) {
   return Value(v);
 }
 
-Value to_value(py::handle h, int kind, DType* ref) {
-  using K = Param::Kind;
-  bool tensor_kind = kind == K::Tensor || kind == K::TensorOpt || kind == K::Tensors;
-  if (h.is_none()) return Value();
-  if (is_tensor(h)) return Value(h.cast<Expr>());
+// A Python bool, int (or numpy integer scalar) or float: a 0-d constant where a tensor is
+// expected, else the number; std::nullopt for anything else.
+static std::optional<Value> number_value(py::handle h, bool tensor_kind, DType* ref) {
   if (py::isinstance<py::bool_>(h)) return tensor_kind ? Value(constant(number_tensor(h, ref))) : Value(h.cast<bool>());
   if (py::isinstance<py::int_>(h) || (py::isinstance<py::array>(h) == false && py::hasattr(h, "dtype") && py::hasattr(h, "__index__"))) {
     if (tensor_kind) return Value(constant(number_tensor(py::int_(obj(h)), ref)));
@@ -136,6 +140,15 @@ Value to_value(py::handle h, int kind, DType* ref) {
     if (tensor_kind) return Value(constant(number_tensor(h, ref)));
     return Value(h.cast<double>());
   }
+  return std::nullopt;
+}
+
+Value to_value(py::handle h, int kind, DType* ref) {
+  using K = Param::Kind;
+  bool tensor_kind = kind == K::Tensor || kind == K::TensorOpt || kind == K::Tensors;
+  if (h.is_none()) return Value();
+  if (is_tensor(h)) return Value(h.cast<Expr>());
+  if (std::optional<Value> v = number_value(h, tensor_kind, ref)) return *v;
   if (py::isinstance<py::str>(h)) return Value(h.cast<std::string>());
   if (py::isinstance<py::array>(h) || py::hasattr(h, "__array__")) return array_value(h, tensor_kind, ref);
   if (py::isinstance<py::list>(h) || py::isinstance<py::tuple>(h)) return sequence_value(h, kind, ref);
