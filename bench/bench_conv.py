@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Convolution benchmarks (issue 12): conv2d NHWC 3x3 16x56x56x64->64 forward and backward
-(dX + dW), depthwise 3x3 forward and backward, and a small CNN training step
+(dX + dW), depthwise 3x3 forward and backward, max pool 2x2 (bench_pool.py), and a small CNN training step
 (conv32-conv64-pool-fc128-fc10, batch 64, 28x28x1), against numpy (where a reference is cheap to
 write), PyTorch, TensorFlow and JAX.
 
-As an area of bench/run.py (`python bench/run.py --only conv,depthwise,cnn`), or on its own:
+As an area of bench/run.py (`python bench/run.py --only conv,depthwise,cnn,maxpool`), or on its own:
 `python bench/bench_conv.py [run.py options]` runs just these cases.
 
 Backward cases time one call computing the forward and the gradients of sum(y * G) (G a fixed
@@ -171,6 +171,8 @@ try:  # the CNN training step lives next door (bench_cnn.py) to keep files small
     CASES.append(case_cnn_step)
 except ImportError:  # pragma: no cover
     pass
+from bench_pool import CASES as _POOL_CASES  # noqa: E402  (max pool forward/backward, bench_pool.py)
+CASES += _POOL_CASES
 
 
 if __name__ == '__main__':
@@ -179,5 +181,5 @@ if __name__ == '__main__':
     import run
     argv = sys.argv[1:]
     if '--only' not in argv:
-        argv = ['--only', 'conv2d,depthwise,cnn'] + argv
+        argv = ['--only', 'conv2d,depthwise,cnn,maxpool'] + argv
     sys.exit(run.main(argv))
