@@ -20,7 +20,7 @@ sys.path.insert(0, HERE)
 import peers as _peers  # noqa: E402  (no heavy imports in it at module level)
 
 # The modules with cases, one per area; each defines CASES (builders with a .key) and AREA.
-AREAS = ['bench_core', 'bench_ops', 'bench_elementwise', 'bench_gemm', 'bench_conv']
+AREAS = ['bench_core', 'bench_ops', 'bench_elementwise', 'bench_gemm', 'bench_conv', 'bench_rnn']
 PEER_ORDER = ['numpy', 'torch', 'tensorflow', 'jax']
 BUSY_CORES = 0.2  # CPU used by other processes above which a measurement is flagged as noisy
 
