@@ -43,8 +43,10 @@ void register_activations() {
   e.build = [](const OpDef&, std::vector<Value>& a) {
     Expr x = as_float(Expr(a[0].t), "elu");
     Expr zero = scalar_like(0, x);
-    // exp of min(x, 0): the unused branch never overflows, so its gradient is never 0 * inf.
-    Expr neg = a[1].f * (exp(minimum(x, zero)) - 1.0);
+    // expm1 (exact near 0) of min(x, 0): the unused branch never overflows, so its gradient is
+    // never 0 * inf. TF's order: expm1, then one multiplication by alpha (none when alpha is 1).
+    Expr em1 = make_node("_expm1", {minimum(x, zero)});
+    Expr neg = a[1].f == 1.0 ? em1 : a[1].f * em1;
     return where(greater(x, zero), x, neg);
   };
   register_op(e);

@@ -9,46 +9,6 @@
 namespace keras_cpp {
 namespace {
 
-struct AddF { template <class A, class B> static auto eval(const A& a, const B& b) { return a + b; } };
-struct SubF { template <class A, class B> static auto eval(const A& a, const B& b) { return a - b; } };
-struct MulF { template <class A, class B> static auto eval(const A& a, const B& b) { return a * b; } };
-struct DivF { template <class A, class B> static auto eval(const A& a, const B& b) { return a / b; } };
-struct MaxF { template <class A, class B> static auto eval(const A& a, const B& b) { return a.max(b); } };
-struct MinF { template <class A, class B> static auto eval(const A& a, const B& b) { return a.min(b); } };
-struct PowF { template <class A, class B> static auto eval(const A& a, const B& b) { return a.pow(b); } };
-struct FloorDivF {
-  template <class A, class B> static auto eval(const A& a, const B& b) {
-    using T = typename A::Scalar;
-    if constexpr (std::is_floating_point_v<T>) return (a / b).floor();
-    else return a.binaryExpr(b, [](T x, T y) -> T {
-      // y == -1 is negation (wrapping): INT_MIN / -1 would trap with SIGFPE.
-      if constexpr (std::is_signed_v<T>) if (y == T(-1)) return T(std::make_unsigned_t<T>(0) - std::make_unsigned_t<T>(x));
-      T q = y ? x / y : 0;
-      return (y && (x % y != 0) && ((x < 0) != (y < 0))) ? q - 1 : q;
-    });
-  }
-};
-struct ModF {
-  template <class A, class B> static auto eval(const A& a, const B& b) {
-    using T = typename A::Scalar;
-    return a.binaryExpr(b, [](T x, T y) -> T {
-      if constexpr (std::is_floating_point_v<T>) { T r = std::fmod(x, y); return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r; }
-      else {
-        if (!y) return 0;
-        if constexpr (std::is_signed_v<T>) if (y == T(-1)) return 0;  // INT_MIN % -1 traps
-        T r = x % y; return (r != 0 && ((r < 0) != (y < 0))) ? r + y : r; }
-    });
-  }
-};
-struct EqF { template <class A, class B> static auto eval(const A& a, const B& b) { return a == b; } };
-struct NeF { template <class A, class B> static auto eval(const A& a, const B& b) { return a != b; } };
-struct GtF { template <class A, class B> static auto eval(const A& a, const B& b) { return a > b; } };
-struct GeF { template <class A, class B> static auto eval(const A& a, const B& b) { return a >= b; } };
-struct LtF { template <class A, class B> static auto eval(const A& a, const B& b) { return a < b; } };
-struct LeF { template <class A, class B> static auto eval(const A& a, const B& b) { return a <= b; } };
-struct AndF { template <class A, class B> static auto eval(const A& a, const B& b) { return a && b; } };
-struct OrF { template <class A, class B> static auto eval(const A& a, const B& b) { return a || b; } };
-
 enum class Kind { Arith, TrueDiv, Compare, Logical, FloatOnly };
 
 DType compute_dtype(DType a, DType b, Kind k) {
@@ -59,71 +19,43 @@ DType compute_dtype(DType a, DType b, Kind k) {
   return t;
 }
 
-template <class Fn, Kind K>
-Tensor binary_forward(KernelCtx& ctx) {
-  DType ct = compute_dtype(ctx.in[0].dtype(), ctx.in[1].dtype(), K);
+Tensor binary_forward(KernelCtx& ctx, ew::BinaryOp op, Kind k) {
+  DType ct = compute_dtype(ctx.in[0].dtype(), ctx.in[1].dtype(), k);
   for (int i = 0; i < 2; ++i)
     if (ctx.in[i].dtype() != ct) ctx.in[i] = ctx.in[i].astype(ct);
   Shape shape = broadcast_shapes(ctx.in[0].shape(), ctx.in[1].shape(), ctx.node.op->name.c_str());
-  const bool cmp = K == Kind::Compare;
-  DType od = cmp ? DType::bool_ : ct;
-  if constexpr (K != Kind::Logical) {
-    if (ct == DType::float16) {  // compute in float32
-      Tensor a = ctx.in[0].astype(DType::float32), b = ctx.in[1].astype(DType::float32);
-      Tensor o = Tensor::empty(shape, cmp ? DType::bool_ : DType::float32);
-      if constexpr (K == Kind::Compare) binary_loop<Fn, float, bool>(a, b, o);
-      else binary_loop<Fn, float, float>(a, b, o);
-      return cmp ? o : o.astype(DType::float16);
-    }
+  const bool to_bool = k == Kind::Compare || k == Kind::Logical;
+  if (ct == DType::float16) {  // computed in float32
+    Tensor a = ctx.in[0].astype(DType::float32), b = ctx.in[1].astype(DType::float32);
+    Tensor o = Tensor::empty(shape, to_bool ? DType::bool_ : DType::float32);
+    binary_apply(op, a, b, o);
+    return to_bool ? o : o.astype(DType::float16);
   }
-  Tensor out = (!cmp && ctx.in[0].shape() == shape) ? ctx.alloc_like_input(0, shape, od)
-             : (!cmp && ctx.in[1].shape() == shape) ? ctx.alloc_like_input(1, shape, od)
-                                                    : ctx.alloc_tensor(shape, od);
-  auto run = [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (K == Kind::Compare) binary_loop<Fn, T, bool>(ctx.in[0], ctx.in[1], out);
-    else binary_loop<Fn, T, T>(ctx.in[0], ctx.in[1], out);
-  };
-  if constexpr (K == Kind::Logical) {
-    run(bool{});
-  } else {
-    switch (ct) {
-      case DType::float32: run(float{}); break;
-      case DType::float64: run(double{}); break;
-      default:
-        if constexpr (K == Kind::TrueDiv || K == Kind::FloatOnly) {
-          fail_type(ctx.node.op->name, "needs float inputs");
-        } else {
-          switch (ct) {
-            case DType::int8: run(int8_t{}); break;
-            case DType::int16: run(int16_t{}); break;
-            case DType::int32: run(int32_t{}); break;
-            case DType::int64: run(int64_t{}); break;
-            case DType::uint8: run(uint8_t{}); break;
-            default:
-              if constexpr (K == Kind::Compare) run(bool{});
-              else fail_type(ctx.node.op->name, std::string("unsupported dtype ") + dtype_name(ct));
-          }
-        }
-    }
+  if (!ew::binary(op, ct)) {
+    if (k == Kind::TrueDiv || k == Kind::FloatOnly) fail_type(ctx.node.op->name, "needs float inputs");
+    fail_type(ctx.node.op->name, std::string("unsupported dtype ") + dtype_name(ct));
   }
+  const DType od = to_bool ? DType::bool_ : ct;
+  Tensor out = (!to_bool && ctx.in[0].shape() == shape) ? ctx.alloc_like_input(0, shape, od)
+             : (!to_bool && ctx.in[1].shape() == shape) ? ctx.alloc_like_input(1, shape, od)
+                                                        : ctx.alloc_tensor(shape, od);
+  binary_apply(op, ctx.in[0], ctx.in[1], out);
   return out;
 }
 
 using GradFn = std::function<std::vector<Expr>(const Expr&, const Expr&)>;
 
-template <class Fn, Kind K>
-OpDef binary_op(const char* sig, const char* doc, GradFn grad) {
+OpDef binary_op(ew::BinaryOp op, Kind K, const char* sig, const char* doc, GradFn grad) {
   OpDef d;
   d.signature = sig;
   d.doc = doc;
   std::string name = std::string(sig).substr(0, std::string(sig).find('('));
-  d.infer = [name](const std::vector<TypeInfo>& in, const Attrs&) {
+  d.infer = [name, K](const std::vector<TypeInfo>& in, const Attrs&) {
     Shape s = broadcast_shapes(in[0].shape, in[1].shape, name.c_str());
     DType ct = compute_dtype(in[0].dtype, in[1].dtype, K);
     return TypeInfo{s, K == Kind::Compare || K == Kind::Logical ? DType::bool_ : ct, in[0].rank_known && in[1].rank_known};
   };
-  d.forward = binary_forward<Fn, K>;
+  d.forward = [op, K](KernelCtx& ctx) { return binary_forward(ctx, op, K); };
   if (grad) {
     // Reduce each input's gradient back to that input's shape.
     d.grad = [grad](const Expr& y, const Expr& g) {
@@ -178,17 +110,17 @@ Expr operator*(double a, const Expr& b) { return call("multiply", {Value(a), b})
 Expr operator/(double a, const Expr& b) { return call("divide", {Value(a), b}); }
 
 void register_binary() {
-  register_op(binary_op<AddF, Kind::Arith>("add(x: tensor, y: tensor)", "x + y with broadcasting.",
+  register_op(binary_op(ew::BinaryOp::add, Kind::Arith, "add(x: tensor, y: tensor)", "x + y with broadcasting.",
       [](const Expr&, const Expr& g) { return G{g, g}; }));
-  register_op(binary_op<SubF, Kind::Arith>("subtract(x: tensor, y: tensor)", "x - y with broadcasting.",
+  register_op(binary_op(ew::BinaryOp::subtract, Kind::Arith, "subtract(x: tensor, y: tensor)", "x - y with broadcasting.",
       [](const Expr&, const Expr& g) { return G{g, -g}; }));
-  register_op(binary_op<MulF, Kind::Arith>("multiply(x: tensor, y: tensor)", "x * y with broadcasting.",
+  register_op(binary_op(ew::BinaryOp::multiply, Kind::Arith, "multiply(x: tensor, y: tensor)", "x * y with broadcasting.",
       [](const Expr& y, const Expr& g) { return G{g * B(y), g * A(y)}; }));
-  register_op(binary_op<DivF, Kind::TrueDiv>("divide(x: tensor, y: tensor)", "x / y (true division).",
+  register_op(binary_op(ew::BinaryOp::divide, Kind::TrueDiv, "divide(x: tensor, y: tensor)", "x / y (true division).",
       [](const Expr& y, const Expr& g) { return G{g / B(y), -(g * y / B(y))}; }));
-  register_op(binary_op<FloorDivF, Kind::Arith>("floordiv(x: tensor, y: tensor)", "x // y (floor division).", nullptr));
-  register_op(binary_op<ModF, Kind::Arith>("mod(x: tensor, y: tensor)", "x % y with the sign of y (Python's rule).", nullptr));
-  register_op(binary_op<PowF, Kind::FloatOnly>("pow(x: tensor, a: tensor)", "x ** a elementwise; a may be a number or a tensor.",
+  register_op(binary_op(ew::BinaryOp::floordiv, Kind::Arith, "floordiv(x: tensor, y: tensor)", "x // y (floor division).", nullptr));
+  register_op(binary_op(ew::BinaryOp::mod, Kind::Arith, "mod(x: tensor, y: tensor)", "x % y with the sign of y (Python's rule).", nullptr));
+  register_op(binary_op(ew::BinaryOp::pow, Kind::FloatOnly, "pow(x: tensor, a: tensor)", "x ** a elementwise; a may be a number or a tensor.",
       [](const Expr& y, const Expr& g) {
         Expr x = A(y), a = B(y);
         Expr ga;
@@ -198,24 +130,24 @@ void register_binary() {
         }
         return G{g * a * pow(x, a - 1.0), ga};
       }));
-  register_op(binary_op<MaxF, Kind::Arith>("maximum(x: tensor, y: tensor)", "Elementwise maximum with broadcasting.",
+  register_op(binary_op(ew::BinaryOp::maximum, Kind::Arith, "maximum(x: tensor, y: tensor)", "Elementwise maximum with broadcasting; NaN in either operand gives NaN.",
       [](const Expr& y, const Expr& g) {
         Expr m = greater_equal(A(y), B(y));
         return G{g * as(m, g), g * as(logical_not(m), g)};
       }));
-  register_op(binary_op<MinF, Kind::Arith>("minimum(x: tensor, y: tensor)", "Elementwise minimum with broadcasting.",
+  register_op(binary_op(ew::BinaryOp::minimum, Kind::Arith, "minimum(x: tensor, y: tensor)", "Elementwise minimum with broadcasting; NaN in either operand gives NaN.",
       [](const Expr& y, const Expr& g) {
         Expr m = less_equal(A(y), B(y));
         return G{g * as(m, g), g * as(logical_not(m), g)};
       }));
-  register_op(binary_op<EqF, Kind::Compare>("equal(x: tensor, y: tensor)", "x == y elementwise (bool).", nullptr));
-  register_op(binary_op<NeF, Kind::Compare>("not_equal(x: tensor, y: tensor)", "x != y elementwise (bool).", nullptr));
-  register_op(binary_op<GtF, Kind::Compare>("greater(x: tensor, y: tensor)", "x > y elementwise (bool).", nullptr));
-  register_op(binary_op<GeF, Kind::Compare>("greater_equal(x: tensor, y: tensor)", "x >= y elementwise (bool).", nullptr));
-  register_op(binary_op<LtF, Kind::Compare>("less(x: tensor, y: tensor)", "x < y elementwise (bool).", nullptr));
-  register_op(binary_op<LeF, Kind::Compare>("less_equal(x: tensor, y: tensor)", "x <= y elementwise (bool).", nullptr));
-  register_op(binary_op<AndF, Kind::Logical>("logical_and(x: tensor, y: tensor)", "Elementwise logical and.", nullptr));
-  register_op(binary_op<OrF, Kind::Logical>("logical_or(x: tensor, y: tensor)", "Elementwise logical or.", nullptr));
+  register_op(binary_op(ew::BinaryOp::equal, Kind::Compare, "equal(x: tensor, y: tensor)", "x == y elementwise (bool).", nullptr));
+  register_op(binary_op(ew::BinaryOp::not_equal, Kind::Compare, "not_equal(x: tensor, y: tensor)", "x != y elementwise (bool).", nullptr));
+  register_op(binary_op(ew::BinaryOp::greater, Kind::Compare, "greater(x: tensor, y: tensor)", "x > y elementwise (bool).", nullptr));
+  register_op(binary_op(ew::BinaryOp::greater_equal, Kind::Compare, "greater_equal(x: tensor, y: tensor)", "x >= y elementwise (bool).", nullptr));
+  register_op(binary_op(ew::BinaryOp::less, Kind::Compare, "less(x: tensor, y: tensor)", "x < y elementwise (bool).", nullptr));
+  register_op(binary_op(ew::BinaryOp::less_equal, Kind::Compare, "less_equal(x: tensor, y: tensor)", "x <= y elementwise (bool).", nullptr));
+  register_op(binary_op(ew::BinaryOp::logical_and, Kind::Logical, "logical_and(x: tensor, y: tensor)", "Elementwise logical and.", nullptr));
+  register_op(binary_op(ew::BinaryOp::logical_or, Kind::Logical, "logical_or(x: tensor, y: tensor)", "Elementwise logical or.", nullptr));
 }
 
 }  // namespace keras_cpp

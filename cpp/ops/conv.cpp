@@ -78,13 +78,32 @@ void check_channels(const std::string& op, const Expr& x, const Expr& xl, const 
                        shape_str(x.shape()) + " has " + std::to_string(c) + " (data_format='" + fmt + "')");
 }
 
-Attrs conv_attrs(const Ints& strides, const Ints& dilation, const std::string& padding, int64_t groups) {
+// The primitive's attrs; `op` is the Keras function, named in the run-time errors of the primitive
+// and its gradients.
+Attrs conv_attrs(const std::string& op, const Ints& strides, const Ints& dilation, const std::string& padding, int64_t groups) {
   Attrs a;
+  a.set("op", Value(op));
   a.set("strides", Value(strides));
   a.set("dilation", Value(dilation));
   a.set("padding", Value(padding));
   a.set("groups", Value(groups));
   return a;
+}
+
+// A 1x1 unit-stride convolution of channels_first x is, per sample, W^T (Cout x C) times x seen
+// as a C x (spatial) matrix: one batched product, no transposes of x or y. Only when x's channel
+// count is known here (else the channels_last primitive checks it at run time). Null otherwise.
+Expr pointwise_channels_first(const Expr& x, const Expr& w, const Ints& st, const std::string& fmt) {
+  const int nsp = x.ndim() - 2;
+  if (fmt != "channels_first" || !shape_known(w.shape()) || x.shape()[1] < 0) return Expr();
+  for (int i = 0; i < nsp; ++i)
+    if (w.shape()[i] != 1 || st[i] != 1) return Expr();
+  const int64_t C = w.shape()[nsp], Cout = w.shape()[nsp + 1];
+  Expr wt = permute_dimensions(reshape(w, {C, Cout}), {1, 0});
+  Expr x3 = call("reshape", {x, Value(std::vector<Value>{dim_value(x, 0), Value(C), Value(int64_t(-1))})});
+  std::vector<Value> out{dim_value(x, 0), Value(Cout)};
+  for (int i = 2; i < x.ndim(); ++i) out.push_back(dim_value(x, i));
+  return call("reshape", {matmul(wt, x3), Value(out)});
 }
 
 // conv1d/2d/3d(x, kernel, strides, padding, data_format, dilation_rate).
@@ -98,7 +117,8 @@ Expr conv_build(const std::string& op, int nsp, std::vector<Value>& a) {
   check_rank(op, "kernel", w, nsp + 2);
   Expr xl = to_last(x, fmt);
   check_channels(op, x, xl, w, w.shape()[nsp], fmt);
-  return from_last(make_node("_conv", {xl, w}, conv_attrs(st, dl, pad, 1)), fmt);
+  if (Expr y = pointwise_channels_first(x, w, st, fmt); y.defined()) return y;
+  return from_last(make_node("_conv", {xl, w}, conv_attrs(op, st, dl, pad, 1)), fmt);
 }
 
 // Depthwise kernel (k..., C, mult) as a grouped conv: kernel (k..., 1, C*mult) with C groups,
@@ -113,7 +133,7 @@ Expr depthwise_node(const std::string& op, const Expr& x, const Expr& xl, const 
   int64_t c = dk.shape()[nsp], m = dk.shape()[nsp + 1];
   ks.push_back(1);
   ks.push_back(c * m);
-  return make_node("_conv", {xl, reshape(dk, ks)}, conv_attrs(st, dl, pad, c));
+  return make_node("_conv", {xl, reshape(dk, ks)}, conv_attrs(op, st, dl, pad, c));
 }
 
 Expr depthwise_build(const std::string& op, std::vector<Value>& a) {
@@ -139,7 +159,7 @@ Expr separable_build(const std::string& op, int nsp, std::vector<Value>& a) {
     fail_value(op, "pointwise_kernel " + shape_str(pk.shape()) + " expects " + std::to_string(pk.shape()[nsp]) +
                        " channels but the depthwise stage gives " + std::to_string(d.shape().back()));
   Ints one(nsp, 1);
-  return from_last(make_node("_conv", {d, pk}, conv_attrs(one, one, "valid", 1)), fmt);
+  return from_last(make_node("_conv", {d, pk}, conv_attrs(op, one, one, "valid", 1)), fmt);
 }
 
 // The entries of output_shape (tuple of ints/None/scalar tensors, or a 1-D tensor).
@@ -186,7 +206,7 @@ Expr transpose_build(const std::string& op, int nsp, std::vector<Value>& a) {
       if (d != dl[0]) fail_value(op, "dilation_rate entries must be equal, got " + a[6].repr());
     st.assign(nsp, 1);
   }
-  Attrs at = conv_attrs(st, dl, pad, 1);
+  Attrs at = conv_attrs(op, st, dl, pad, 1);
   for (int i = 0; i < nsp; ++i)
     if (spatial[i].kind == Value::Int) check_transpose_len(op, spatial[i].i, xl.shape()[1 + i], w.shape()[i], at, i);
   return from_last(conv_grad_input_node(xl, w, spatial, at), fmt);

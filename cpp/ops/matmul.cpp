@@ -1,12 +1,14 @@
-// cpp/ops/matmul.cpp — batched matrix products (float32 on kernels/gemm.h, other dtypes on Eigen's
-// GEMM), and Keras's dot/batch_dot
-// built on them. Transposed views are read in place (no copy); a 2-D right operand folds the
-// left operand's batch into one large GEMM.
+// cpp/ops/matmul.cpp — batched matrix products (float32/float64 on our GEMM, kernels/sgemm.h;
+// integer dtypes on Eigen's), and Keras's dot/batch_dot built on them. Transposed views are read
+// in place (no copy); a 2-D right operand folds the left operand's batch into one large GEMM; a
+// right operand that is a variable or constant (a weight) is packed once and reused across calls.
 #include <Eigen/Core>
 
 #include "kernels/gemm.h"
+#include "kernels/gemm_cache.h"
 #include "ops/helpers.h"
 #include "ops/sparse.h"
+#include "ops/weights.h"
 
 namespace keras_cpp {
 namespace {
@@ -62,9 +64,16 @@ Tensor matmul_forward(KernelCtx& ctx) {
   Tensor ab = a.broadcast_to(fa), bbt = b.broadcast_to(fb);
   Tensor out = ctx.alloc_tensor(s, a.dtype());
   int64_t batch = shape_numel(bs);
+  bool b_shared = true;  // the same B matrix for every batch entry
+  for (size_t d = 0; d < bs.size(); ++d) b_shared = b_shared && (bbt.strides()[d] == 0 || bs[d] == 1);
   dispatch(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
+      std::shared_ptr<const blas::PackedB<T>> packed;
+      if constexpr (kBlasType<T>) {
+        if (b_shared && M > 1 && N > 1 && K > 0 && weight_input(ctx.node, 1))
+          packed = cached_pack_b<T>(b, bbt.data<T>(), K, N, vb.rs(), vb.cs());
+      }
       auto one = [&](int64_t i) {
         int64_t oa = 0, ob = 0, rem = i;
         for (int d = static_cast<int>(bs.size()) - 1; d >= 0; --d) {
@@ -75,6 +84,9 @@ Tensor matmul_forward(KernelCtx& ctx) {
         }
         T* c = out.data<T>() + i * M * N;
         if (K == 0) { std::fill(c, c + M * N, T(0)); return; }
+        if constexpr (kBlasType<T>) {
+          if (packed) return blas::gemm<T>(M, N, K, ab.data<T>() + oa, va.rs(), va.cs(), *packed, c, N);
+        }
         gemm<T>(ab.data<T>() + oa, va, bbt.data<T>() + ob, vb, c, M, K, N);
       };
       if (batch > 1 && M * N * K < (int64_t(1) << 21)) {

@@ -12,25 +12,37 @@ namespace {
 using G = std::vector<Expr>;
 
 
-template <class T>
-void softmax_rows(const T* x, T* y, int64_t A, int64_t R, int64_t B) {
+// softmax over R of x viewed as (A, R, B), on the elementwise/reduction kernels (so exp(-inf)
+// is exactly 0 and a NaN anywhere in a slice makes that slice NaN, as in TF and numpy).
+void softmax_rows(const Tensor& x, Tensor& y, int64_t A, int64_t R, int64_t B) {
+  const DType t = x.dtype();
+  const int64_t es = static_cast<int64_t>(dtype_size(t));
+  const ew::ReduceRowsFn rmax = ew::reduce_rows(ew::ReduceOp::max, t), rsum = ew::reduce_rows(ew::ReduceOp::sum, t);
+  const ew::ReduceColsFn cmax = ew::reduce_cols(ew::ReduceOp::max, t), csum = ew::reduce_cols(ew::ReduceOp::sum, t);
+  const ew::BinaryFn sub = ew::binary(ew::BinaryOp::subtract, t), div = ew::binary(ew::BinaryOp::divide, t);
+  const ew::UnaryFn ex = ew::unary(ew::UnaryOp::exp, t);
+  const char* px = static_cast<const char*>(x.raw());
+  char* py = static_cast<char*>(y.raw());
   parallel_for(A, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, R * B)), [&](int64_t a0, int64_t a1) {
+    std::vector<char> ms(static_cast<size_t>(B * es)), ss(static_cast<size_t>(B * es));
     for (int64_t a = a0; a < a1; ++a) {
-      if (B == 1) {
-        CMap<T> v(x + a * R, R);
-        MMap<T> o(y + a * R, R);
-        T m = v.maxCoeff();
-        o = (v - m).exp();
-        o /= o.sum();
-      } else {
-        for (int64_t b = 0; b < B; ++b) {
-          SMap<T> v(x + a * R * B + b, R, Eigen::InnerStride<>(B));
-          SMMap<T> o(y + a * R * B + b, R, Eigen::InnerStride<>(B));
-          T m = v.maxCoeff();
-          o = (v - m).exp();
-          o /= o.sum();
-        }
+      const char* xa = px + a * R * B * es;
+      char* ya = py + a * R * B * es;
+      if (B == 1) {  // y = exp(x - max) / sum
+        rmax(xa, ms.data(), 1, R);
+        sub(xa, ms.data(), ya, R, 1, 0);
+        ex(ya, ya, R);
+        rsum(ya, ss.data(), 1, R);
+        div(ya, ss.data(), ya, R, 1, 0);
+        continue;
       }
+      cmax(xa, ms.data(), R, B, B);
+      for (int64_t r = 0; r < R; ++r) {
+        sub(xa + r * B * es, ms.data(), ya + r * B * es, B, 1, 1);
+        ex(ya + r * B * es, ya + r * B * es, B);
+      }
+      csum(ya, ss.data(), R, B, B);
+      for (int64_t r = 0; r < R; ++r) div(ya + r * B * es, ss.data(), ya + r * B * es, B, 1, 1);
     }
   });
 }
@@ -119,10 +131,9 @@ void register_nn() {
     for (int i = 0; i < ax; ++i) A *= x.shape()[i];
     for (int i = ax + 1; i < x.ndim(); ++i) B *= x.shape()[i];
     Tensor y = ctx.alloc_tensor(x.shape(), x.dtype());
-    dispatch_float(x.dtype(), "softmax", [&](auto tag) {
-      using T = decltype(tag);
-      if (R > 0) softmax_rows<T>(x.data<T>(), y.data<T>(), A, R, B);
-    });
+    if (x.dtype() != DType::float32 && x.dtype() != DType::float64)
+      fail_type("softmax", std::string("expected a float tensor, got ") + dtype_name(x.dtype()));
+    if (R > 0) softmax_rows(x, y, A, R, B);
     return y.astype(od);
   };
   sm.grad = [](const Expr& y, const Expr& g) {

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "kernels/strided_copy.h"
 #include "ops/helpers.h"
 #include "ops/shape_manip.h"
 
@@ -86,10 +87,18 @@ void register_pad() {
     Shape s = x.shape();
     for (int k = 0; k < x.ndim(); ++k) s[k] = checked_add(checked_add(s[k], pads[2 * k]), pads[2 * k + 1]);
     Tensor out = ctx.alloc_tensor(s, x.dtype());
-    std::memset(out.raw(), 0, out.numel() * dtype_size(out.dtype()));
-    Tensor v = out;
-    for (int k = 0; k < x.ndim(); ++k) v = v.slice(k, pads[2 * k], pads[2 * k] + x.shape()[k], 1);
-    copy_into(x, v);
+    // Zero only the border slabs (axis k's before/after bands, within the interior of the axes
+    // before k), then copy the interior: every output byte is written once.
+    static const uint64_t zero = 0;
+    const Shape none(s.size(), 0);
+    Tensor inner = out;
+    for (int k = 0; k < x.ndim(); ++k) {
+      const int64_t lo = pads[2 * k], n = x.shape()[k];
+      for (Tensor band : {inner.slice(k, 0, lo, 1), inner.slice(k, lo + n, lo + n + pads[2 * k + 1], 1)})
+        strided_copy(&zero, none, band.raw(), band.strides(), band.shape(), dtype_size(out.dtype()));
+      inner = inner.slice(k, lo, lo + n, 1);
+    }
+    copy_into(x, inner);
     return out;
   };
   p.grad = [](const Expr& y, const Expr& g) {  // the interior of g; stops count from the end so None dims work
@@ -164,16 +173,21 @@ Tensor lerp_forward(KernelCtx& ctx, bool adjoint) {
     parallel_for(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, C * (adjoint ? 2 * f : 1))), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         int64_t a = r / os[ax], j = r % os[ax];
-        MMap<T> o(po + r * C, C);
+        T* o = po + r * C;
         if (!adjoint) {  // out[j] = x[y0] + (x[y1] - x[y0]) * w
-          CMap<T> lo(px + (a * L.N + L.y0(j)) * C, C), hi(px + (a * L.N + L.y1(j)) * C, C);
-          o = lo + (hi - lo) * static_cast<T>(L.w(j));
+          const T* lo = px + (a * L.N + L.y0(j)) * C;
+          const T* hi = px + (a * L.N + L.y1(j)) * C;
+          const T w = static_cast<T>(L.w(j));
+          for (int64_t c = 0; c < C; ++c) o[c] = lo[c] + (hi[c] - lo[c]) * w;
           continue;
         }
-        o.setZero();  // input row j collects every output row that read it
+        std::fill(o, o + C, T(0));  // input row j collects every output row that read it
         for (int64_t i = std::max<int64_t>(0, (j - 1) * f); i < std::min(M, (j + 1) * f); ++i) {
           double c = (L.y0(i) == j ? 1.0 - L.w(i) : 0.0) + (L.y1(i) == j ? L.w(i) : 0.0);
-          if (c != 0.0) o += CMap<T>(px + (a * M + i) * C, C) * static_cast<T>(c);
+          if (c == 0.0) continue;
+          const T* xi = px + (a * M + i) * C;
+          const T ct = static_cast<T>(c);
+          for (int64_t k = 0; k < C; ++k) o[k] += xi[k] * ct;
         }
       }
     });

@@ -7,9 +7,9 @@
 //
 // _scan layout: attrs axis, reverse, nseq, ncarry, nstack; body = [seq params, carry params,
 // captured placeholders, stacked outs (nstack), new carries (ncarry)]; inputs = [seqs, inits,
-// captured]. Results: [stacked..., final carries..., traces...]; trace c holds carry c before
-// each step (for the backward pass, which then needs no forward replay) and is only filled when
-// something reads it.
+// captured]. Results: [stacked..., final carries..., traces..., saved...]; trace c holds carry c
+// before each step, saved j (attr "saved", ops/rnn_plan.cpp) body result j at each step, both for
+// the backward pass (which then needs no forward replay) and only filled when something reads them.
 #include <cstring>
 
 #include "ops/helpers.h"
@@ -53,16 +53,27 @@ void check_step(const ScanLayout& L, const std::vector<Tensor>& out, const std::
   }
 }
 
+// The step with, when `save`, the saved body results as extra outputs.
+Function* compile_scan_body(const Node& n, bool save) {
+  std::vector<Expr> outs = loop_body_outputs(n);
+  if (save)
+    for (auto& v : n.attrs.get("saved").list) outs.push_back(v.t);
+  return new Function(loop_body_inputs(n), outs);
+}
+
 std::vector<Tensor> scan_forward(KernelCtx& ctx) {
   const Node& n = ctx.node;
   ScanLayout L = scan_layout(n);
-  Function& f = loop_function(ctx, false, [&] { return compile_loop_body(n); });
+  const size_t nsaved = scan_nsaved(n), s0 = L.nstack + 2 * L.ncarry, nout = L.nstack + L.ncarry;
+  bool save = false;
+  for (size_t j = 0; j < nsaved; ++j) save = save || ctx.output_used(s0 + j);
+  Function& f = loop_function(ctx, false, [&] { return compile_scan_body(n, save); });
   int64_t len = ctx.in[0].shape()[L.axis];
   for (size_t s = 1; s < L.nseq; ++s)
     if (ctx.in[s].shape()[L.axis] != len)
       fail_value("rnn", "mask has " + std::to_string(ctx.in[s].shape()[L.axis]) + " time steps but inputs have " + std::to_string(len));
   if (len == 0) fail_value("rnn", "inputs have 0 time steps (shape " + shape_str(ctx.in[0].shape()) + ")");
-  std::vector<Tensor> feeds(ctx.in.begin(), ctx.in.end()), stacked(L.nstack), traces(L.ncarry);
+  std::vector<Tensor> feeds(ctx.in.begin(), ctx.in.end()), stacked(L.nstack), traces(L.ncarry), saved(save ? nsaved : 0);
   for (size_t c = 0; c < L.ncarry; ++c) {
     if (!ctx.output_used(L.nstack + L.ncarry + c)) continue;
     Shape s = feeds[L.nseq + c].shape();
@@ -88,11 +99,25 @@ std::vector<Tensor> scan_forward(KernelCtx& ctx) {
       Tensor dst = loop_slice(stacked[k], L.axis, t);
       copy_into(out[k], dst);
     }
+    for (size_t j = 0; j < saved.size(); ++j) {
+      const Tensor& v = out[nout + j];
+      if (t == 0) {
+        Shape sh = v.shape();
+        sh.insert(sh.begin(), len);
+        saved[j] = ctx.alloc_tensor(sh, v.dtype());
+      }
+      Tensor dst = loop_row(saved[j], t);
+      if (v.shape() != dst.shape())
+        fail_value("rnn", "a step value changed shape from " + shape_str(dst.shape()) + " to " + shape_str(v.shape()) + " at step " + std::to_string(t));
+      copy_into(v, dst);
+    }
     for (size_t c = 0; c < L.ncarry; ++c) feeds[L.nseq + c] = std::move(out[L.nstack + c]);
   }
   std::vector<Tensor> results(stacked);
   for (size_t c = 0; c < L.ncarry; ++c) results.push_back(feeds[L.nseq + c]);
   results.insert(results.end(), traces.begin(), traces.end());
+  saved.resize(nsaved);  // undefined when nothing reads them
+  results.insert(results.end(), saved.begin(), saved.end());
   return results;
 }
 
@@ -116,6 +141,12 @@ std::vector<TypeInfo> scan_infer(const std::vector<TypeInfo>& in, const Attrs& a
     t.shape.insert(t.shape.begin(), T);
     r.push_back(t);
   }
+  if (a.has("saved"))
+    for (auto& v : a.get("saved").list) {
+      TypeInfo t = type_of(v.t);
+      t.shape.insert(t.shape.begin(), T);
+      r.push_back(t);
+    }
   return r;
 }
 
@@ -222,7 +253,7 @@ void check_rnn_args(const Expr& inputs, const Expr& mask, const std::vector<Expr
 }
 
 // Copy the loop body once per time step (only its per-step nodes: invariant parts are captured).
-std::pair<Expr, std::vector<Expr>> unroll_loop(const Node& loop, const Expr& inputs, const Expr& mask) {
+std::pair<Expr, std::vector<Expr>> unroll_loop(const Node& loop, const Expr& inputs) {
   ScanLayout L = scan_layout(loop);
   std::vector<Expr> body = loop_body(loop);
   int64_t T = inputs.shape()[1];
@@ -234,8 +265,7 @@ std::pair<Expr, std::vector<Expr>> unroll_loop(const Node& loop, const Expr& inp
   for (int64_t t = 0; t < T; ++t) {
     int64_t i = L.reverse ? T - 1 - t : t;
     std::unordered_map<Expr, Expr, ExprHash> remap;
-    remap[body[0]] = time_slice(inputs, i);
-    if (mask) remap[body[1]] = time_slice(mask, i);
+    for (size_t s = 0; s < L.nseq; ++s) remap[body[s]] = time_slice(loop.inputs[s], i);
     for (size_t c = 0; c < L.ncarry; ++c) remap[body[L.nseq + c]] = states[c];
     for (size_t k = L.nseq + L.ncarry; k < loop.inputs.size(); ++k) remap[body[k]] = loop.inputs[k];
     std::vector<Expr> o = clone_graph(outs, remap);
@@ -274,10 +304,10 @@ RnnResult build_rnn(const Expr& inputs, Expr mask, const std::vector<Expr>& init
   a.set("nstack", Value(int64_t{1}));
   std::vector<Expr> ins = seqs;
   ins.insert(ins.end(), inits.begin(), inits.end());
-  Expr loop = make_loop_node("_scan", a, ins, params, outs), ys;
+  Expr loop = plan_scan(make_loop_node("_scan", a, ins, params, outs), unroll), ys;
   std::vector<Expr> finals;
   if (unroll) {
-    std::tie(ys, finals) = unroll_loop(*loop.node(), inputs, mask);
+    std::tie(ys, finals) = unroll_loop(*loop.node(), inputs);
   } else {
     ys = loop;
     for (size_t j = 0; j < inits.size(); ++j) finals.push_back(Expr(loop.node(), static_cast<uint32_t>(1 + j)));

@@ -68,11 +68,8 @@ Tensor assign_forward(KernelCtx& ctx) {
   return own(v);
 }
 
-struct AddF { template <class A, class B> static auto eval(const A& a, const B& b) { return a + b; } };
-struct SubF { template <class A, class B> static auto eval(const A& a, const B& b) { return a - b; } };
-
 // current (+|-) value, computed in the variable's dtype (float16 through float32).
-template <class Fn>
+template <ew::BinaryOp Op>
 Tensor assign_arith_forward(KernelCtx& ctx) {
   const Node& var = *ctx.node.inputs[0].node();
   const std::string& op = public_name(ctx.node);
@@ -84,10 +81,7 @@ Tensor assign_arith_forward(KernelCtx& ctx) {
   DType ct = var.type().dtype == DType::float16 ? DType::float32 : var.type().dtype;
   Tensor cur = ctx.in[0].astype(ct), v = ctx.in[1].astype(ct);
   Tensor out = Tensor::empty(var.type().shape, ct);
-  dispatch(ct, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (!std::is_same_v<T, bool> && !std::is_same_v<T, half>) binary_loop<Fn, T, T>(cur, v, out);
-  });
+  binary_apply(Op, cur, v, out);
   return out.astype(var.type().dtype);
 }
 
@@ -138,7 +132,7 @@ void register_state() {
   const char* prims[][2] = {{"_assign(x: tensor, value: tensor)", "x <- value when evaluated; yields the new value."},
                             {"_assign_add(x: tensor, value: tensor)", "x <- x + value when evaluated; yields the new value."},
                             {"_assign_sub(x: tensor, value: tensor)", "x <- x - value when evaluated; yields the new value."}};
-  std::function<Tensor(KernelCtx&)> kernels[] = {assign_forward, assign_arith_forward<AddF>, assign_arith_forward<SubF>};
+  std::function<Tensor(KernelCtx&)> kernels[] = {assign_forward, assign_arith_forward<ew::BinaryOp::add>, assign_arith_forward<ew::BinaryOp::subtract>};
   for (int k = 0; k < 3; ++k) {
     OpDef d = def(prims[k][0], prims[k][1]);
     d.infer = assign_infer;

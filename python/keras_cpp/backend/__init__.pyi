@@ -406,7 +406,7 @@ def logical_or(x: _TensorLike, y: _TensorLike) -> Tensor:
     ...
 
 def logsumexp(x: _TensorLike, axis: Union[None, int, Sequence[int]] = None, keepdims: bool = False) -> Tensor:
-    """log(sum(exp(x))) over the given axes, computed stably (the max is subtracted first)."""
+    """log(sum(exp(x))) over the given axes, computed stably (the max is subtracted first); integer and bool inputs give floatx."""
     ...
 
 def manual_variable_initialization(value) -> None:
@@ -426,7 +426,7 @@ def max(x: _TensorLike, axis: Union[None, int, Sequence[int]] = None, keepdims: 
     ...
 
 def maximum(x: _TensorLike, y: _TensorLike) -> Tensor:
-    """Elementwise maximum with broadcasting."""
+    """Elementwise maximum with broadcasting; NaN in either operand gives NaN."""
     ...
 
 def mean(x: _TensorLike, axis: Union[None, int, Sequence[int]] = None, keepdims: bool = False) -> Tensor:
@@ -438,7 +438,7 @@ def min(x: _TensorLike, axis: Union[None, int, Sequence[int]] = None, keepdims: 
     ...
 
 def minimum(x: _TensorLike, y: _TensorLike) -> Tensor:
-    """Elementwise minimum with broadcasting."""
+    """Elementwise minimum with broadcasting; NaN in either operand gives NaN."""
     ...
 
 def mod(x: _TensorLike, y: _TensorLike) -> Tensor:
