@@ -18,12 +18,17 @@ inline OpDef def(const char* sig, const char* doc) {
   return d;
 }
 
-// x[spec] as a view; spec = (kind, start, stop, step) quads (see _getitem in shape_ops.cpp).
-inline Expr getitem(const Expr& x, std::vector<int64_t> spec) {
-  Attrs a;
-  a.set("spec", Value(std::move(spec)));
-  return make_node("_getitem", {x}, a);
-}
+// x[spec] as a view; spec = (kind, start, stop, step) quads (see getitem.cpp); `dynamic` gives
+// the entries marked kDynIndex, in order.
+Expr getitem(const Expr& x, std::vector<int64_t> spec, const std::vector<Expr>& dynamic = {});
+
+// Private ops of shape_ops.cpp that other families build.
+Expr reshape_like(const Expr& x, const Expr& like);  // x reshaped to like's run-time shape
+// Reshape to dims that are ints (-1 once: inferred) or scalar int tensors (Value::Tensor).
+Expr reshape_to(const Expr& x, const std::vector<Value>& dims);
+Expr size_ratio(const Expr& y, const Expr& x);  // numel(y) / numel(x) at run time
+Expr is_finite(const Expr& x);                  // elementwise, bool
+Expr squeeze_axes(const Expr& x, const Axes& axis);  // drop the length-1 axes (all if nullopt)
 
 // shape(x)[i] as a scalar int32 tensor, known at run time.
 inline Expr dim_tensor(const Expr& x, int i) { return getitem(shape(x), {0, i, 0, 0}); }

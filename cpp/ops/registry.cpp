@@ -132,7 +132,7 @@ void fill_multi_forms(OpDef& d) {
 
 }  // namespace
 
-void register_op(OpDef def) {
+static const OpDef* add_op(OpDef def) {
   parse_signature(def);
   fill_multi_forms(def);
   auto& t = table();
@@ -140,6 +140,20 @@ void register_op(OpDef def) {
   auto* p = new OpDef(std::move(def));
   t.by_name[p->name] = p;
   t.list.push_back(p);
+  return p;
+}
+
+void register_op(OpDef def) { add_op(std::move(def)); }
+
+void register_op(OpRef& ref, OpDef def) {
+  if (ref.def_) throw Error("op handle of '" + ref.def_->name + "' bound twice");
+  ref.def_ = add_op(std::move(def));
+}
+
+const OpDef& OpRef::operator*() const {
+  ensure_registered();
+  if (!def_) throw Error("an op handle was used but never registered");
+  return *def_;  // bound by its family's register_* (registry_list.cpp), which ensure_registered ran
 }
 
 const OpDef* find_op(const std::string& name) {

@@ -544,7 +544,7 @@ def relu(x: _TensorLike, alpha: float = 0.0, max_value: Optional[float] = None, 
     """Rectified linear unit; Keras order: negative part from raw x, positive part thresholded, clipped to max_value, minus alpha * negative part."""
     ...
 
-def repeat(x: _TensorLike, n: Any) -> Tensor:
+def repeat(x: _TensorLike, n: _ShapeLike) -> Tensor:
     """Repeat a 2-D (batch, dim) tensor n times: (batch, n, dim)."""
     ...
 
@@ -632,7 +632,7 @@ def size(x: _TensorLike, name: Optional[str] = None) -> Tensor:
     """Number of elements of x as a scalar int32 tensor (run time)."""
     ...
 
-def slice(x: _TensorLike, start: Any, size: Any) -> Tensor:
+def slice(x: _TensorLike, start: _ShapeLike, size: _ShapeLike) -> Tensor:
     """x[start[i] : start[i] + size[i]] on every axis (size -1: to the end); start/size may hold tensors. A view."""
     ...
 
@@ -708,7 +708,7 @@ def temporal_padding(x: _TensorLike, padding: Any = (1, 1)) -> Tensor:
     """Zero-pad axis 1 of a 3-D tensor by (left, right)."""
     ...
 
-def tile(x: _TensorLike, n: Any) -> Tensor:
+def tile(x: _TensorLike, n: _ShapeLike) -> Tensor:
     """Tile x n[i] times along axis i; n is an int (last axis), a list (may hold scalar tensors) or a 1-D tensor; a shorter n is left-padded with 1s, a longer one raises NotImplementedError."""
     ...
 
