@@ -245,54 +245,54 @@ Expr local_build(const std::string& op, int nsp, const Expr& x, const Expr& w, c
 
 void register_conv() {
   register_conv_primitives();
-  OpDef c1 = def("conv1d(x: tensor, kernel: tensor, strides: any = 1, padding: str = 'valid', data_format: str? = None, dilation_rate: any = 1)",
+  OpDef c1 = def("conv1d(x: tensor, kernel: tensor, strides: ints[1] = 1, padding: str = 'valid', data_format: str? = None, dilation_rate: ints[1] = 1)",
                  "1-D cross-correlation; kernel (kw, in, out); padding 'valid', 'same' or 'causal' (left pad dilation*(kw-1)).");
   c1.build = [](const OpDef&, std::vector<Value>& a) { return conv_build("conv1d", 1, a); };
   register_op(c1);
 
-  OpDef c2 = def("conv2d(x: tensor, kernel: tensor, strides: any = (1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: any = (1, 1))",
+  OpDef c2 = def("conv2d(x: tensor, kernel: tensor, strides: ints[2] = (1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: ints[2] = (1, 1))",
                  "2-D cross-correlation; kernel (kh, kw, in, out) whatever the data_format; SAME pads the odd extra at the end.");
   c2.build = [](const OpDef&, std::vector<Value>& a) { return conv_build("conv2d", 2, a); };
   register_op(c2);
 
-  OpDef c3 = def("conv3d(x: tensor, kernel: tensor, strides: any = (1, 1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: any = (1, 1, 1))",
+  OpDef c3 = def("conv3d(x: tensor, kernel: tensor, strides: ints[3] = (1, 1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: ints[3] = (1, 1, 1))",
                  "3-D cross-correlation; kernel (kd, kh, kw, in, out).");
   c3.build = [](const OpDef&, std::vector<Value>& a) { return conv_build("conv3d", 3, a); };
   register_op(c3);
 
-  OpDef t2 = def("conv2d_transpose(x: tensor, kernel: tensor, output_shape: any, strides: any = (1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: any = (1, 1))",
+  OpDef t2 = def("conv2d_transpose(x: tensor, kernel: tensor, output_shape: shape, strides: ints[2] = (1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: ints[2] = (1, 1))",
                  "Adjoint of conv2d in its input; kernel (kh, kw, out, in); output_shape in data_format order must be consistent with x.");
   t2.build = [](const OpDef&, std::vector<Value>& a) { return transpose_build("conv2d_transpose", 2, a); };
   register_op(t2);
 
-  OpDef t3 = def("conv3d_transpose(x: tensor, kernel: tensor, output_shape: any, strides: any = (1, 1, 1), padding: str = 'valid', data_format: str? = None)",
+  OpDef t3 = def("conv3d_transpose(x: tensor, kernel: tensor, output_shape: shape, strides: ints[3] = (1, 1, 1), padding: str = 'valid', data_format: str? = None)",
                  "Adjoint of conv3d in its input; kernel (kd, kh, kw, out, in).");
   t3.build = [](const OpDef&, std::vector<Value>& a) { return transpose_build("conv3d_transpose", 3, a); };
   register_op(t3);
 
-  OpDef dw = def("depthwise_conv2d(x: tensor, depthwise_kernel: tensor, strides: any = (1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: any = (1, 1))",
+  OpDef dw = def("depthwise_conv2d(x: tensor, depthwise_kernel: tensor, strides: ints[2] = (1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: ints[2] = (1, 1))",
                  "Each input channel with its own filters: kernel (kh, kw, in, mult), output channel c*mult + m.");
   dw.build = [](const OpDef&, std::vector<Value>& a) { return depthwise_build("depthwise_conv2d", a); };
   register_op(dw);
 
-  OpDef s1 = def("separable_conv1d(x: tensor, depthwise_kernel: tensor, pointwise_kernel: tensor, strides: any = 1, padding: str = 'valid', data_format: str? = None, dilation_rate: any = 1)",
+  OpDef s1 = def("separable_conv1d(x: tensor, depthwise_kernel: tensor, pointwise_kernel: tensor, strides: ints[1] = 1, padding: str = 'valid', data_format: str? = None, dilation_rate: ints[1] = 1)",
                  "Depthwise (kw, in, mult) then pointwise (1, in*mult, out) convolution.");
   s1.build = [](const OpDef&, std::vector<Value>& a) { return separable_build("separable_conv1d", 1, a); };
   register_op(s1);
 
-  OpDef s2 = def("separable_conv2d(x: tensor, depthwise_kernel: tensor, pointwise_kernel: tensor, strides: any = (1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: any = (1, 1))",
+  OpDef s2 = def("separable_conv2d(x: tensor, depthwise_kernel: tensor, pointwise_kernel: tensor, strides: ints[2] = (1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: ints[2] = (1, 1))",
                  "Depthwise (kh, kw, in, mult) then pointwise (1, 1, in*mult, out) convolution.");
   s2.build = [](const OpDef&, std::vector<Value>& a) { return separable_build("separable_conv2d", 2, a); };
   register_op(s2);
 
-  OpDef l1 = def("local_conv1d(inputs: tensor, kernel: tensor, kernel_size: any, strides: any, data_format: str? = None)",
+  OpDef l1 = def("local_conv1d(inputs: tensor, kernel: tensor, kernel_size: ints[1], strides: ints[1], data_format: str? = None)",
                  "Unshared-weight valid 1-D conv; kernel (out_len, kw*C, filters).");
   l1.build = [](const OpDef&, std::vector<Value>& a) {
     return local_build("local_conv1d", 1, Expr(a[0].t), Expr(a[1].t), a[2], a[3], nullptr, a[4]);
   };
   register_op(l1);
 
-  OpDef l2 = def("local_conv2d(inputs: tensor, kernel: tensor, kernel_size: any, strides: any, output_shape: any, data_format: str? = None)",
+  OpDef l2 = def("local_conv2d(inputs: tensor, kernel: tensor, kernel_size: ints[2], strides: ints[2], output_shape: ints[2], data_format: str? = None)",
                  "Unshared-weight valid 2-D conv; kernel (rows*cols, kh*kw*C, filters); windows (kh, kw, C) or (C, kh, kw) for channels_first.");
   l2.build = [](const OpDef&, std::vector<Value>& a) {
     Ints os = tuple_arg("local_conv2d", "output_shape", a[4], 2);

@@ -43,7 +43,7 @@ inline Tensor loop_row(const Tensor& t, int64_t i) { return loop_slice(t, 0, i);
 // Build a loop node of op `op`: traces `outs` back to `params` (the placeholders the callable
 // was traced on), closes the body (outer tensors it reads become extra inputs, fed to captured
 // placeholders) and sets body/nparams/nouts on top of `attrs`.
-Expr make_loop_node(const std::string& op, Attrs attrs, std::vector<Expr> inputs, const std::vector<Expr>& params,
+Expr make_loop_node(const OpDef& op, Attrs attrs, std::vector<Expr> inputs, const std::vector<Expr>& params,
                     const std::vector<Expr>& outs);
 // Copy the graph of `outs` with the leaves in `remap` replaced (remap gains the copies).
 std::vector<Expr> clone_graph(const std::vector<Expr>& outs, std::unordered_map<Expr, Expr, ExprHash>& remap);

@@ -47,6 +47,8 @@ Expr relu(const Expr& x, double alpha, std::optional<double> max_value, double t
   return call("relu", {x, Value(alpha), max_value ? Value(*max_value) : Value(), Value(threshold)});
 }
 Expr softmax(const Expr& x, int64_t axis) { return call("softmax", {x, Value(axis)}); }
+Expr clip(const Expr& x, double lo, double hi) { return call("clip", {x, Value(lo), Value(hi)}); }
+Expr one_hot(const Expr& indices, int64_t n) { return call("one_hot", {indices, Value(n)}); }
 Expr bias_add(const Expr& x, const Expr& b, const std::string& f) { return call("bias_add", {x, b, f.empty() ? Value() : Value(f)}); }
 Expr categorical_crossentropy(const Expr& t, const Expr& o, bool fl, int64_t axis) {
   return call("categorical_crossentropy", {t, o, Value(fl), Value(axis)});

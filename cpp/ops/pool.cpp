@@ -221,13 +221,13 @@ void register_pool() {
   register_op(pg);
 
   OpDef p2;
-  p2.signature = "pool2d(x: tensor, pool_size: any, strides: any = (1, 1), padding: str = 'valid', data_format: str? = None, pool_mode: str = 'max')";
+  p2.signature = "pool2d(x: tensor, pool_size: ints[2], strides: ints[2] = (1, 1), padding: str = 'valid', data_format: str? = None, pool_mode: str = 'max')";
   p2.doc = "2-D max/avg pooling; SAME windows ignore padding (max never picks it, avg divides by the real count).";
   p2.build = [](const OpDef&, std::vector<Value>& a) { return pool_build("pool2d", 2, a); };
   register_op(p2);
 
   OpDef p3;
-  p3.signature = "pool3d(x: tensor, pool_size: any, strides: any = (1, 1, 1), padding: str = 'valid', data_format: str? = None, pool_mode: str = 'max')";
+  p3.signature = "pool3d(x: tensor, pool_size: ints[3], strides: ints[3] = (1, 1, 1), padding: str = 'valid', data_format: str? = None, pool_mode: str = 'max')";
   p3.doc = "3-D max/avg pooling, rules as pool2d.";
   p3.build = [](const OpDef&, std::vector<Value>& a) { return pool_build("pool3d", 3, a); };
   register_op(p3);

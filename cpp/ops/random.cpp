@@ -121,7 +121,7 @@ Tensor below_forward(KernelCtx& ctx) {
 
 Tensor alloc_random(KernelCtx& ctx) {
   Shape s = shape_arg_value(ctx.node.op->name, ctx.attrs(), ctx.in, 0);
-  return ctx.alloc_tensor(s, dtype_from_name(ctx.attrs().s("dtype")));
+  return ctx.alloc_tensor(s, ctx.attrs().dtype("dtype"));
 }
 
 Tensor uniform_forward(KernelCtx& ctx) {
@@ -218,7 +218,7 @@ RandomArgs parse_random(const OpDef& op, std::vector<Value>& a, const std::vecto
   ShapeArg s = parse_shape_arg(op.name, "shape", a[0]);
   set_shape_attrs(r.attrs, s);
   r.shape_inputs = s.tensors;
-  r.dtype = dtype_from_name(a[k + 1].s);
+  r.dtype = static_cast<DType>(a[k + 1].i);
   r.attrs.set("dtype", a[k + 1]);
   r.attrs.set("seed", Value(seed_of(a[k + 2])));
   for (size_t j = 0; j < k; ++j) {
@@ -238,7 +238,7 @@ Expr param(const Value& v, DType dt) {
 }
 
 TypeInfo float_random_infer(const std::string& op, const std::vector<TypeInfo>& in, const Attrs& a) {
-  DType dt = dtype_from_name(a.s("dtype"));
+  DType dt = a.dtype("dtype");
   if (!is_floating(dt)) fail_type(op, std::string("dtype must be a float type, got ") + dtype_name(dt));
   return shape_arg_static(a, in, 0, dt);
 }
@@ -281,10 +281,10 @@ Expr build_arange(const OpDef& op, std::vector<Value>& a) {
   }
   if (!any_tensor) nat = any_float ? DType::float32 : DType::int32;
   else if (any_float && !is_floating(nat)) nat = DType::float32;
-  DType out = dtype_from_name(a[3].s);
+  DType out = static_cast<DType>(a[3].i);
   Attrs at;
-  at.set("natural", Value(std::string(dtype_name(nat))));
-  at.set("dtype", Value(std::string(dtype_name(out == DType::int32 ? nat : out))));
+  at.set("natural", dtype_value(nat));
+  at.set("dtype", dtype_value(out == DType::int32 ? nat : out));
   std::vector<Expr> ins;
   const Value* vals[3] = {&start, &stop, &step};
   const char* names[3] = {"start", "stop", "step"};
@@ -301,10 +301,10 @@ Tensor arange_forward(KernelCtx& ctx) {
   bool fed = !ctx.in.empty();
   double s0 = fed ? ctx.in[0].item() : a.f("start"), s1 = fed ? ctx.in[1].item() : a.f("stop");
   double st = fed ? ctx.in[2].item() : a.f("step");
-  DType nat = dtype_from_name(a.s("natural"));
+  DType nat = a.dtype("natural");
   bool integral = !is_floating(nat);
   int64_t n = arange_length(s0, s1, st, integral);
-  Tensor out = ctx.alloc_tensor({n}, dtype_from_name(a.s("dtype")));
+  Tensor out = ctx.alloc_tensor({n}, a.dtype("dtype"));
   dispatch(out.dtype(), [&](auto tag) {
     using O = decltype(tag);
     O* p = out.data<O>();
@@ -374,9 +374,9 @@ Expr build_dropout(const OpDef&, std::vector<Value>& a) {
 }
 
 TypeInfo arange_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
-  DType dt = dtype_from_name(a.s("dtype"));
+  DType dt = a.dtype("dtype");
   if (!in.empty()) return TypeInfo{{kUnknownDim}, dt, true};
-  return TypeInfo{{arange_length(a.f("start"), a.f("stop"), a.f("step"), !is_floating(dtype_from_name(a.s("natural"))))}, dt, true};
+  return TypeInfo{{arange_length(a.f("start"), a.f("stop"), a.f("step"), !is_floating(a.dtype("natural")))}, dt, true};
 }
 
 TypeInfo below_infer(const std::vector<TypeInfo>& in, const Attrs&) {
@@ -397,7 +397,7 @@ Expr uniform_build(const OpDef& op, std::vector<Value>& a) {
 }
 
 TypeInfo uniform_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
-  DType dt = dtype_from_name(a.s("dtype"));
+  DType dt = a.dtype("dtype");
   double lo = a.f("minval"), hi = a.f("maxval");
   if (dt == DType::bool_) fail_type("random_uniform", "dtype bool is not supported (use random_binomial)");
   if (is_integer(dt) && !(hi > lo && lo == std::floor(lo) && hi == std::floor(hi)))
@@ -421,7 +421,7 @@ Expr binomial_build(const OpDef& op, std::vector<Value>& a) {
   RandomArgs r = parse_random(op, a, {"p"}, {0.0});
   if (!r.symbolic) return make_node(op, r.shape_inputs, r.attrs);
   DType ut = r.dtype == DType::float64 ? DType::float64 : DType::float32;
-  r.attrs.set("dtype", Value(std::string(dtype_name(ut))));
+  r.attrs.set("dtype", dtype_value(ut));
   r.attrs.set("minval", Value(0.0));
   r.attrs.set("maxval", Value(1.0));
   Expr x = make_node(kUniform, r.shape_inputs, r.attrs);
@@ -429,7 +429,7 @@ Expr binomial_build(const OpDef& op, std::vector<Value>& a) {
 }
 
 TypeInfo binomial_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
-  return shape_arg_static(a, in, 0, dtype_from_name(a.s("dtype")));
+  return shape_arg_static(a, in, 0, a.dtype("dtype"));
 }
 
 TypeInfo dropout_mask_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
@@ -440,14 +440,14 @@ TypeInfo dropout_mask_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
 }
 
 // The C++ API's arguments in signature order, as the Python binding would pass them.
-Value dtype_arg(std::optional<DType> dt) { return Value(std::string(dtype_name(dt ? *dt : config::floatx()))); }
+Value dtype_arg(std::optional<DType> dt) { return dtype_value(dt ? *dt : config::floatx()); }
 Value seed_arg(std::optional<int64_t> s) { return s ? Value(*s) : Value(); }
 Expr build_with(const OpRef& op, std::vector<Value> a, Expr (*build)(const OpDef&, std::vector<Value>&)) { return build(*op, a); }
 
 }  // namespace
 
 Expr arange(int64_t start, std::optional<int64_t> stop, int64_t step, DType dtype) {
-  return build_with(kArange, {Value(start), stop ? Value(*stop) : Value(), Value(step), Value(std::string(dtype_name(dtype)))}, build_arange);
+  return build_with(kArange, {Value(start), stop ? Value(*stop) : Value(), Value(step), dtype_value(dtype)}, build_arange);
 }
 Expr random_uniform(const Shape& shape, double minval, double maxval, std::optional<DType> dtype, std::optional<int64_t> seed) {
   return build_with(kUniform, {Value(shape), Value(minval), Value(maxval), dtype_arg(dtype), seed_arg(seed)}, uniform_build);
@@ -474,7 +474,7 @@ Expr dropout(const Expr& x, double level, std::optional<Shape> noise_shape, std:
 }
 
 void register_random() {
-  register_op(kArange, Op("arange(start: any, stop: any = None, step: any = 1, dtype: dtype = 'int32')",
+  register_op(kArange, Op("arange(start: number, stop: number? = None, step: number = 1, dtype: dtype = 'int32')",
                           "1-D range [start, stop) by step; one argument = stop (negative: empty). start/stop/step may be "
                           "scalar tensors. Keras/TF: the range takes its arguments' dtype and is cast only if dtype != 'int32'.")
                            .build(build_arange).infer(arange_infer).forward(arange_forward).flags(kNonDiff | kDynamicShape));

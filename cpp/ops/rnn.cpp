@@ -274,7 +274,7 @@ RnnResult build_rnn(const Expr& inputs, Expr mask, const std::vector<Expr>& init
   a.set("nstack", Value(int64_t{1}));
   std::vector<Expr> ins = seqs;
   ins.insert(ins.end(), inits.begin(), inits.end());
-  Expr loop = make_loop_node("_scan", a, ins, params, outs), ys;
+  Expr loop = make_loop_node(get_op("_scan"), a, ins, params, outs), ys;
   std::vector<Expr> finals;
   if (unroll) {
     std::tie(ys, finals) = unroll_loop(*loop.node(), inputs, mask);

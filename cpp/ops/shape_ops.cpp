@@ -102,11 +102,11 @@ Tensor reshape_like_forward(KernelCtx& ctx) { return ctx.in[0].reshape(ctx.in[1]
 G reshape_like_grad(const Expr& y, const Expr& g) { return G{reshape_like(g, Expr(y->inputs[0])), Expr()}; }
 
 TypeInfo cast_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
-  return TypeInfo{in[0].shape, dtype_from_name(a.s("dtype")), in[0].rank_known};
+  return TypeInfo{in[0].shape, a.dtype("dtype"), in[0].rank_known};
 }
 
 Tensor cast_forward(KernelCtx& ctx) {
-  DType t = dtype_from_name(ctx.attrs().s("dtype"));
+  DType t = ctx.attrs().dtype("dtype");
   if (ctx.in[0].dtype() == t) return ctx.in[0];
   Tensor out = ctx.alloc_tensor(ctx.in[0].shape(), t);
   copy_into(ctx.in[0], out);
@@ -195,12 +195,12 @@ Tensor pass_forward(KernelCtx& ctx) { return ctx.in[0]; }
 G identity_grad(const Expr&, const Expr& g) { return G{g}; }
 
 TypeInfo fill_like_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
-  return TypeInfo{in[0].shape, dtype_from_name(a.s("dtype")), in[0].rank_known};
+  return TypeInfo{in[0].shape, a.dtype("dtype"), in[0].rank_known};
 }
 
 template <int V>
 Tensor fill_like_forward(KernelCtx& ctx) {
-  Tensor o = ctx.alloc_tensor(ctx.in[0].shape(), dtype_from_name(ctx.attrs().s("dtype")));
+  Tensor o = ctx.alloc_tensor(ctx.in[0].shape(), ctx.attrs().dtype("dtype"));
   if (V) copy_into(Tensor::full({}, o.dtype(), V).broadcast_to(o.shape()), o);
   else std::memset(o.raw(), 0, o.numel() * dtype_size(o.dtype()));
   return o;
@@ -327,13 +327,13 @@ G where_grad(const Expr& y, const Expr& g) {
   return G{Expr(), sum_to(where(c, g, z), Expr(y->inputs[1])), sum_to(where(c, z, g), Expr(y->inputs[2]))};
 }
 
-Value dtype_value(std::optional<DType> dt) { return dt ? Value(std::string(dtype_name(*dt))) : Value(std::string(dtype_name(config::floatx()))); }
+Value dtype_or_floatx(std::optional<DType> dt) { return dtype_value(dt ? *dt : config::floatx()); }
 
 }  // namespace
 
 Expr cast(const Expr& x, DType dtype) {
   Attrs a;
-  a.set("dtype", Value(std::string(dtype_name(dtype))));
+  a.set("dtype", dtype_value(dtype));
   return make_node(kCast, {x}, a);
 }
 Expr reshape(const Expr& x, const Shape& shape) { return make_reshape(x, shape, {}); }
@@ -381,12 +381,12 @@ Expr identity(const Expr& x) { return make_node(kIdentity, {x}); }
 Expr stop_gradient(const Expr& x) { return make_node(kStopGradient, {x}); }
 Expr zeros_like(const Expr& x, std::optional<DType> dt) {
   Attrs a;
-  a.set("dtype", dtype_value(dt));
+  a.set("dtype", dtype_or_floatx(dt));
   return make_node(kZerosLike, {x}, a);
 }
 Expr ones_like(const Expr& x, std::optional<DType> dt) {
   Attrs a;
-  a.set("dtype", dtype_value(dt));
+  a.set("dtype", dtype_or_floatx(dt));
   return make_node(kOnesLike, {x}, a);
 }
 Expr shape(const Expr& x) { return make_node(kShape, {x}); }
@@ -403,7 +403,7 @@ Expr size_ratio(const Expr& y, const Expr& x) { return make_node(kSizeRatio, {y,
 Expr is_finite(const Expr& x) { return make_node(kIsFinite, {x}); }
 
 void register_shape_ops() {
-  register_op(kCast, Op("cast(x: tensor, dtype: str)", "Convert x to dtype (float -> int truncates toward zero).")
+  register_op(kCast, Op("cast(x: tensor, dtype: dtype)", "Convert x to dtype (float -> int truncates toward zero).")
                          .infer(cast_infer).forward(cast_forward).grad(cast_grad));
   register_op(kReshape, Op("reshape(x: tensor, shape: shape)", "Row-major reshape; one -1 entry is inferred; shape may mix ints and scalar tensors.")
                             .build(reshape_build).infer(reshape_infer).forward(reshape_forward).grad(reshape_grad)

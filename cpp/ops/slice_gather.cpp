@@ -204,41 +204,6 @@ G slice_grad_grad(const Expr& y, const Expr& gg) {
 }
 
 // ---- gather
-Shape nested_shape(const Value& v) {
-  Shape s;
-  const Value* p = &v;
-  while (p->kind == Value::List || p->kind == Value::Ints) {
-    if (p->kind == Value::Ints) { s.push_back(static_cast<int64_t>(p->ints.size())); break; }
-    s.push_back(static_cast<int64_t>(p->list.size()));
-    if (p->list.empty()) break;
-    p = &p->list[0];
-  }
-  return s;
-}
-
-void flatten_nested(const Value& v, const Shape& s, size_t d, std::vector<int32_t>& out) {
-  if (d == s.size() && v.kind == Value::Int) { out.push_back(static_cast<int32_t>(v.i)); return; }
-  if (d + 1 == s.size() && v.kind == Value::Ints && static_cast<int64_t>(v.ints.size()) == s[d]) {
-    for (int64_t i : v.ints) out.push_back(static_cast<int32_t>(i));
-    return;
-  }
-  if (d < s.size() && v.kind == Value::List && static_cast<int64_t>(v.list.size()) == s[d]) {
-    for (const Value& e : v.list) flatten_nested(e, s, d + 1, out);
-    return;
-  }
-  fail_type("gather", "indices must be an int tensor or a rectangular nested list of ints, got " + v.repr());
-}
-
-Expr index_expr(const Value& v) {
-  if (v.kind == Value::Tensor) return Expr(v.t);
-  if (v.kind != Value::Int && v.kind != Value::Ints && v.kind != Value::List)
-    fail_type("gather", "indices must be an int tensor or a (nested) list of ints, got " + v.repr());
-  Shape s = v.kind == Value::Int ? Shape{} : nested_shape(v);
-  std::vector<int32_t> flat;
-  flatten_nested(v, s, 0, flat);
-  return constant(Tensor::from_data(flat.data(), s, DType::int32));
-}
-
 // Indices as int64, checked against the number of rows (an error names the bad index).
 std::vector<int64_t> index_values(const Tensor& t, int64_t rows) {
   Tensor c = t.astype(DType::int64).contiguous();
@@ -289,7 +254,7 @@ Tensor gather_grad_forward(KernelCtx& ctx) {
   return out.astype(od);
 }
 
-Expr gather_build(const OpDef&, std::vector<Value>& a) { return gather(Expr(a[0].t), index_expr(a[1])); }
+Expr gather_build(const OpDef&, std::vector<Value>& a) { return gather(Expr(a[0].t), Expr(a[1].t)); }
 
 TypeInfo gather_infer(const std::vector<TypeInfo>& in, const Attrs&) {
   if (!is_integer(in[1].dtype)) fail_type("gather", std::string("indices must have an integer dtype, got ") + dtype_name(in[1].dtype));
@@ -323,7 +288,7 @@ void register_slice_gather() {
   register_op(kSliceGrad, Op("_slice_grad(g: tensor, x: tensor, start: shape, size: shape)",
                              "Zeros shaped like x with g written at slice(x, start, size).")
                               .infer(slice_grad_infer).forward(slice_forward).grad(slice_grad_grad));
-  register_op(kGather, Op("gather(reference: tensor, indices: any)",
+  register_op(kGather, Op("gather(reference: tensor, indices: indices)",
                           "Rows of reference along axis 0: shape indices.shape + reference.shape[1:]; out-of-range indices are an error.")
                            .build(gather_build).infer(gather_infer).forward(gather_forward).grad(gather_grad));
   register_op(kGatherGrad, Op("_gather_grad(g: tensor, indices: tensor, like: tensor)",

@@ -128,7 +128,7 @@ Value to_value(py::handle h, int kind, DType* ref) {
       return Value(v);
     }
     std::vector<Value> v;
-    int sub = kind == K::Tensors ? K::Tensor : K::Any;
+    int sub = kind == K::Tensors ? K::Tensor : K::Shape;  // items of a non-tensor list: as given
     for (auto item : seq) v.push_back(to_value(item, sub, ref));
     return Value(v);
   }

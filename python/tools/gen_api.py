@@ -30,6 +30,9 @@ KIND_TYPES = {
     'float?': 'Optional[float]', 'bool': 'bool', 'str': 'str', 'str?': 'Optional[str]',
     'axes': 'Union[None, int, Sequence[int]]', 'ints': 'Union[int, Sequence[int]]',
     'shape': '_ShapeLike', 'dtype': 'Optional[_DTypeLike]', 'any': 'Any',
+    'number': 'Union[int, float, _TensorLike]', 'number?': 'Union[None, int, float, _TensorLike]',
+    'ints[n]': 'Union[int, Sequence[int]]', 'pairs[n]': 'Sequence[Union[int, Sequence[int]]]',
+    'indices': 'Union[int, Sequence[Any], _TensorLike]', 'data_format': 'Optional[str]',
 }
 # Return types of the hand-written Python functions (the ops all return a Tensor). A name here
 # that is no longer a function fails test_api_docs.py (stale_tables), so the table cannot go stale.
@@ -140,6 +143,7 @@ def _typed_signature(text):
     params = []
     for a, d in zip(args, defaults):
         kind = ast.unparse(a.annotation).replace('_opt', '?') if a.annotation is not None else 'any'
+        kind = re.sub(r'\[\d+\]$', '[n]', kind)  # ints[2], pairs[3]: the count is checked at run time
         if kind not in KIND_TYPES:
             kind = 'any'  # a kind added to the registry later: typed loosely until listed here
         annotation = KIND_TYPES[kind]
