@@ -28,12 +28,13 @@ class Impl(object):
 
 
 class Case(object):
-    def __init__(self, key, title, impls, ref, flops=None, rtol=1e-4, atol=1e-5, note=''):
+    def __init__(self, key, title, impls, ref, flops=None, rtol=1e-4, atol=1e-5, note='', nbytes=None):
         self.key = key
         self.title = title
         self.impls = impls
         self.ref = ref  # numpy array or list of arrays
         self.flops = flops
+        self.nbytes = nbytes  # bytes one call must read and write at least (GB/s is printed)
         self.rtol = rtol
         self.atol = atol
         self.note = note
@@ -98,7 +99,7 @@ def case_relu_axb(p, rng):
         jx, ja, jb = (p.jax.device_put(v) for v in (x, a, b))
         jax_f = _jax_block(p.jax.jit(lambda x_, a_, b_: p.jax.nn.relu(a_ * x_ + b_)))
         impls.append(Impl('jax', lambda: jax_f(jx, ja, jb)))
-    return Case('relu_axb', 'relu(a*x+b) 1024x1024', impls, ref, rtol=1e-6, atol=1e-6)
+    return Case('relu_axb', 'relu(a*x+b) 1024x1024', impls, ref, rtol=1e-6, atol=1e-6, nbytes=2 * x.nbytes)
 
 
 case_relu_axb.key = 'relu_axb'
@@ -124,7 +125,7 @@ def case_sum_last(p, rng):
         jx = p.jax.device_put(x)
         jax_f = _jax_block(p.jax.jit(lambda v: p.jnp.sum(v, axis=-1)))
         impls.append(Impl('jax', lambda: jax_f(jx)))
-    return Case('sum_last', 'sum(axis=-1) 4096x1024', impls, ref, rtol=1e-4, atol=1e-4)
+    return Case('sum_last', 'sum(axis=-1) 4096x1024', impls, ref, rtol=1e-4, atol=1e-4, nbytes=x.nbytes)
 
 
 case_sum_last.key = 'sum_last'

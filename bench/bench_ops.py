@@ -78,7 +78,7 @@ def case_concatenate(p, rng):
         p, lambda a, b, c: np.concatenate([a, b, c], axis=-1), lambda th, a, b, c: th.cat([a, b, c], dim=-1),
         lambda tf, a, b, c: tf.concat([a, b, c], axis=-1), lambda jax, a, b, c: jax.numpy.concatenate([a, b, c], axis=-1),
         args=tuple(xs))
-    return Case('concatenate', 'concatenate 3x(1024,256) axis -1', impls, ref)
+    return Case('concatenate', 'concatenate 3x(1024,256) axis -1', impls, ref, nbytes=2 * ref.nbytes)
 
 
 case_concatenate.key = 'concatenate'
@@ -92,7 +92,7 @@ def case_transpose(p, rng):
     impls = [Impl('keras_cpp', lambda: f([x])[0])] + _peer_impls(
         p, lambda a: np.ascontiguousarray(a.T), lambda th, a: a.t().contiguous(),
         lambda tf, a: tf.transpose(a), lambda jax, a: a.T, args=(x,))
-    return Case('transpose', 'transpose 1024x1024 (materialized)', impls, ref)
+    return Case('transpose', 'transpose 1024x1024 (materialized)', impls, ref, nbytes=2 * ref.nbytes)
 
 
 case_transpose.key = 'transpose'
@@ -107,7 +107,7 @@ def case_gather(p, rng):
     impls = [Impl('keras_cpp', lambda: f([table, idx])[0])] + _peer_impls(
         p, lambda a, i: a[i], lambda th, a, i: a[i.long()], lambda tf, a, i: tf.gather(a, i),
         lambda jax, a, i: a[i], args=(table, idx))
-    return Case('gather', 'gather 4096 rows of (50000,128)', impls, ref)
+    return Case('gather', 'gather 4096 rows of (50000,128)', impls, ref, nbytes=2 * ref.nbytes)
 
 
 case_gather.key = 'gather'

@@ -20,7 +20,7 @@ sys.path.insert(0, HERE)
 import peers as _peers  # noqa: E402  (no heavy imports in it at module level)
 
 # The modules with cases, one per area; each defines CASES (builders with a .key) and AREA.
-AREAS = ['bench_core', 'bench_ops']
+AREAS = ['bench_core', 'bench_ops', 'bench_elementwise']
 PEER_ORDER = ['numpy', 'torch', 'tensorflow', 'jax']
 BUSY_CORES = 0.2  # CPU used by other processes above which a measurement is flagged as noisy
 
@@ -149,7 +149,11 @@ def main(argv=None):
         print('  load average (1 min) before the run: %.2f; CPU used by other processes now: %s cores%s' % (
             load, '?' if other is None else '%.2f' % other,
             '  WARNING: the machine is busy; timings will be noisy' if other and other > 0.2 else ''))
-    print('  keras_cpp from %s' % os.path.dirname(keras_cpp.__file__))
+    print('  keras_cpp from %s; elementwise kernels: %s' % (os.path.dirname(keras_cpp.__file__), _kernel_isa()))
+    _PROBE.update(_bandwidth_probe())
+    env['bandwidth_probe_gbps'] = dict(_PROBE)
+    print('  memory bandwidth probe (numpy, 1 thread, 3 x 64 MiB): stream-add %.1f GB/s, copy %.1f GB/s '
+          '(GB/s of a case = bytes it must read + write / median time)' % (_PROBE['add'], _PROBE['copy']))
     print('  imports: %.1f s; timing: warm up, then median/min of repeats (time.perf_counter)' % t_imports)
     print()
 
@@ -207,7 +211,8 @@ def _run_case(b, p, rng, prof, mon):
         msg = '%s: building the case failed: %s: %s' % (b.key, type(e).__name__, e)
         print('  ' + msg)
         return {'case': b.key, 'title': b.key, 'results': {}, 'error': msg}, [msg]
-    rec = {'case': case.key, 'title': case.title, 'flops': case.flops, 'results': {}, 'note': case.note}
+    rec = {'case': case.key, 'title': case.title, 'flops': case.flops, 'nbytes': getattr(case, 'nbytes', None),
+           'results': {}, 'note': case.note}
     mon.start()
     for impl in case.impls:
         ok, err, msg = _check(case, impl, _peers.to_numpy)
@@ -225,6 +230,8 @@ def _run_case(b, p, rng, prof, mon):
             if case.flops:
                 r['gflops_median'] = case.flops / res.median / 1e9
                 r['gflops_best'] = case.flops / res.min / 1e9
+            if rec['nbytes']:
+                r['gbps_median'] = rec['nbytes'] / res.median / 1e9
         except Exception as e:
             r['error'] = '%s: %s' % (type(e).__name__, e)
             problems.append('%s / %s: timing raised %s' % (case.key, impl.name, r['error']))
@@ -282,6 +289,10 @@ def _print_case(rec):
         extra = ''
         if rec.get('flops'):
             extra = '  %7.1f GFLOP/s (best %.1f)' % (r['gflops_median'], r['gflops_best'])
+        if rec.get('nbytes'):
+            extra += '  %6.1f GB/s' % r['gbps_median']
+            if _PROBE.get('add'):
+                extra += ' (%3.0f%% of probe)' % (100.0 * r['gbps_median'] / _PROBE['add'])
         rel = '' if name == 'keras_cpp' or not kc else '  kc/this %.2f' % (kc / r['median_s'])
         chk = 'ok' if r['check_ok'] else 'MISMATCH'
         print('  %-11s median %10s  min %10s  (%2dx%-5d) check %-8s%s%s' % (
@@ -306,6 +317,8 @@ def _print_summary(records, p):
                 s = timing.fmt_time(r['median_s'])
                 if rec.get('flops'):
                     s += ' (%.0f GF/s)' % r['gflops_median']
+                if rec.get('nbytes') and c == 'keras_cpp':
+                    s += ' (%.1f GB/s)' % r['gbps_median']
                 if not r['check_ok']:
                     s += ' !'
                 row.append(s)
@@ -352,6 +365,43 @@ class _CpuMonitor(object):
         wall = time.perf_counter() - self.t0
         own = time.process_time() - self.p0
         return max(0.0, ((b - self.b0) / float(self.hz) - own) / max(wall, 1e-6))
+
+
+_PROBE = {}
+
+
+def _bandwidth_probe():
+    """Memory bandwidth one thread reaches on arrays far past the caches: numpy's add into a
+    preallocated output (2 reads + 1 write) and copyto (1 read + 1 write); best of 5."""
+    import numpy as np
+    n = 16 << 20
+    a, b, c = np.ones(n, np.float32), np.ones(n, np.float32), np.empty(n, np.float32)
+    out = {}
+    for name, fn, streams in (('add', lambda: np.add(a, b, out=c), 3), ('copy', lambda: np.copyto(c, a), 2)):
+        fn()
+        best = min(_timed(fn) for _ in range(5))
+        out[name] = streams * a.nbytes / best / 1e9
+    return out
+
+
+def _timed(fn):
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def _kernel_isa():
+    """The elementwise/reduction table keras_cpp picks (kernels/ew.cpp): AVX-512 when the CPU
+    has avx512f, unless KERAS_CPP_ISA=avx2."""
+    try:
+        with open('/proc/cpuinfo') as fh:
+            flags = next((ln for ln in fh if ln.startswith('flags')), '')
+    except OSError:
+        return '?'
+    has512 = ' avx512f' in flags
+    forced = os.environ.get('KERAS_CPP_ISA')
+    isa = 'avx2' if forced == 'avx2' or not has512 else 'avx512'
+    return '%s (CPU %s AVX-512F%s)' % (isa, 'has' if has512 else 'lacks', ', KERAS_CPP_ISA=%s' % forced if forced else '')
 
 
 def _loadavg():

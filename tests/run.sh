@@ -11,11 +11,17 @@ GEN=()
 if command -v ninja >/dev/null 2>&1; then GEN=(-G Ninja); fi
 
 echo "== building keras_cpp (C++ library, extension and C++ tests in build/py)"
-# One CMake tree for the wheel and the C++ tests, so the library is compiled once. pip builds in a
-# fresh isolated environment each time, so the cached configuration (its paths) is dropped first.
+# One CMake tree for the wheel and the C++ tests, so the library is compiled once, and kept from
+# run to run: the wheel is built without pip's isolated environment (whose temporary paths, e.g.
+# a freshly installed cmake, would invalidate the CMake cache each time), so an unchanged tree
+# rebuilds nothing. The build requirements are pyproject.toml's [build-system] ones.
 rm -rf build/wheel
-rm -f build/py/CMakeCache.txt
-CMAKE_BUILD_PARALLEL_LEVEL=$JOBS "$PY" -m pip wheel -q --no-deps . -w build/wheel \
+"$PY" -m pip install -q "scikit-build-core>=0.10" "pybind11>=2.12"
+if ! cmake --version >/dev/null 2>&1; then "$PY" -m pip install -q "cmake>=3.18"; fi
+if [ ${#GEN[@]} -eq 0 ]; then "$PY" -m pip install -q ninja; fi
+# A cache written from an isolated build names a deleted temporary cmake: start that tree afresh.
+if grep -qs "pip-build-env" build/py/CMakeCache.txt; then rm -f build/py/CMakeCache.txt; fi
+CMAKE_BUILD_PARALLEL_LEVEL=$JOBS "$PY" -m pip wheel -q --no-deps --no-build-isolation . -w build/wheel \
   -Cbuild-dir=build/py -Ccmake.define.KERAS_CPP_TESTS=ON
 WHEEL=$(ls build/wheel/keras_cpp-*.whl)
 "$PY" -m pip install -q --force-reinstall --no-deps "$WHEEL"

@@ -92,9 +92,9 @@ std::vector<int> Plan::make_steps(const std::vector<Node*>& order) {
   return last_use;
 }
 
-// One step; a variable input reads the latest update of it that the node depends on.
-void Plan::plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int>& last_use) {
-  std::vector<std::pair<Node*, int>> seen;  // the updates n depends on
+// The updates node n depends on through its inputs and control dependencies: (variable, slot).
+std::vector<std::pair<Node*, int>> Plan::updates_before(const Node* n) const {
+  std::vector<std::pair<Node*, int>> seen;
   auto merge = [&](const Node* p) {
     auto it = after_.find(p);
     if (it != after_.end())
@@ -102,26 +102,38 @@ void Plan::plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int
   };
   for (auto& d : n->deps) merge(d.get());
   for (auto& in : n->inputs) merge(in.node().get());
+  return seen;
+}
+
+// The slot input k of n reads: a variable reads the latest update of it that n depends on (an
+// update op's variable: the latest update of all, so the updates of one variable chain).
+int Plan::input_slot(const Node* n, size_t k, const std::vector<std::pair<Node*, int>>& seen,
+                     const std::vector<char>& fed_slot) const {
+  const Expr& in = n->inputs[k];
+  Node* p = in.node().get();
+  int src = slot(in);
+  if (fed_.count(p) && !fed_slot[src])
+    throw ValueError("[function] result " + std::to_string(in.index()) + " of input '" + in->name +
+                     "' is needed but only other results of it are fed");
+  if (p->kind != NodeKind::variable || fed_.count(p)) return src;
+  if ((n->op->flags & kAssign) && k == 0) {
+    auto it = last_update_.find(p);
+    return it != last_update_.end() ? it->second : src;
+  }
+  for (auto& [v, s] : seen)
+    if (v == p) src = s;
+  return src;
+}
+
+// One step; a variable input reads the latest update of it that the node depends on.
+void Plan::plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int>& last_use) {
+  std::vector<std::pair<Node*, int>> seen = updates_before(n);
   bool assign = (n->op->flags & kAssign) != 0;
   if (assign && n->inputs[0]->kind != NodeKind::variable)
     throw ValueError("[" + n->attrs.s("op") + "] updates inside map_fn/foldl/foldr/rnn bodies are not supported");
   Step st{n, {}, {}, {}, {}, nullptr};
   for (size_t k = 0; k < n->inputs.size(); ++k) {
-    const Expr& in = n->inputs[k];
-    Node* p = in.node().get();
-    int src = slot(in);
-    if (fed_.count(p) && !fed_slot[src])
-      throw ValueError("[function] result " + std::to_string(in.index()) + " of input '" + in->name +
-                       "' is needed but only other results of it are fed");
-    if (p->kind == NodeKind::variable && !fed_.count(p)) {
-      if (assign && k == 0) {
-        auto it = last_update_.find(p);
-        if (it != last_update_.end()) src = it->second;
-      } else {
-        for (auto& [v, s] : seen)
-          if (v == p) src = s;
-      }
-    }
+    int src = input_slot(n, k, seen, fed_slot);
     st.in.push_back(src);
     last_use[src] = static_cast<int>(steps_.size());
   }
@@ -166,7 +178,7 @@ void Plan::run_step(Step& st) {
   }
 }
 
-std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
+void Plan::load_feeds(const std::vector<Tensor>& feeds) {
   if (feeds.size() != feeds_.size())
     throw ValueError("[function] expected " + std::to_string(feeds_.size()) + " input values, got " + std::to_string(feeds.size()));
   slots_.assign(nslots_, Tensor());
@@ -180,9 +192,10 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
                        shape_str(p.shape) + ", got a value of shape " + shape_str(v.shape()));
     if (feed_slot_[i] >= 0) slots_[feed_slot_[i]] = match_sparsity(v.astype(p.dtype), p.sparse);
   }
-  std::vector<std::unique_lock<std::mutex>> locks;
-  locks.reserve(locked_.size());
-  for (Node* v : locked_) locks.emplace_back(v->var->mu);
+}
+
+// Constants and variables into their slots; a variable this plan updates is already locked.
+void Plan::load_leaves() {
   for (const Leaf& l : leaves_) {
     if (l.node->kind != NodeKind::variable) {
       slots_[l.slot] = l.node->value;
@@ -193,6 +206,26 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
       slots_[l.slot] = l.node->var->value;
     }
   }
+}
+
+// The staged updates become the variables' values (the caller holds their locks).
+void Plan::commit_updates() {
+  std::vector<Tensor> replaced;
+  for (auto& [var, s] : last_update_) {
+    replaced.push_back(std::move(var->var->value));
+    var->var->value = slots_[s];
+  }
+  // A replaced value nobody else holds serves the next call's new values (warm pages, no
+  // allocation): release() keeps only buffers this was the last reference to.
+  for (Tensor& t : replaced) alloc_.release(std::move(t));
+}
+
+std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
+  load_feeds(feeds);
+  std::vector<std::unique_lock<std::mutex>> locks;
+  locks.reserve(locked_.size());
+  for (Node* v : locked_) locks.emplace_back(v->var->mu);
+  load_leaves();
   for (Step& st : steps_) run_step(st);
   std::vector<Tensor> outs;
   for (int s : out_slot_) {
@@ -200,14 +233,7 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
     if (t.storage()->borrowed()) t = t.clone();  // never hand back the caller's memory
     outs.push_back(t);
   }
-  std::vector<Tensor> replaced;
-  for (auto& [var, s] : last_update_) {  // under the locks taken above
-    replaced.push_back(std::move(var->var->value));
-    var->var->value = slots_[s];
-  }
-  // A replaced value nobody else holds serves the next call's new values (warm pages, no
-  // allocation): release() keeps only buffers this was the last reference to.
-  for (Tensor& t : replaced) alloc_.release(std::move(t));
+  commit_updates();  // under the locks taken above
   slots_.clear();
   return outs;
 }

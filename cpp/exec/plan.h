@@ -52,8 +52,16 @@ class Plan {
   // Leaves and steps in order; returns the step that last reads each slot (-1: none).
   std::vector<int> make_steps(const std::vector<Node*>& order);
   void plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int>& last_use);
+  std::vector<std::pair<Node*, int>> updates_before(const Node* n) const;
+  int input_slot(const Node* n, size_t k, const std::vector<std::pair<Node*, int>>& seen,
+                 const std::vector<char>& fed_slot) const;
   int slot(const Expr& e) const;
+  // run(): feeds (checked against the placeholders) and leaves into their slots, the steps, then
+  // the staged updates committed.
+  void load_feeds(const std::vector<Tensor>& feeds);
+  void load_leaves();
   void run_step(Step& st);
+  void commit_updates();
 
   std::vector<std::shared_ptr<Node>> keep_;  // keeps the graph alive
   std::unordered_set<Node*> fed_;

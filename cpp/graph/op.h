@@ -25,7 +25,7 @@ struct Param {
     Int, IntOpt, Float, FloatOpt, Bool, Str, StrOpt,
     Axes,       // None, int, or list of ints
     Ints,       // int or list of ints
-    IntsN,      // ints[n]: an int (repeated n times) or n ints -> Ints of length n (strides, sizes)
+    IntsN,      // ints[n]: an int (repeated n times) or n ints -> Ints of length n (strides, sizes); None if the default
     Pairs,      // pairs[n]: n (before, after) pairs of ints >= 0 (pairs[1]: the pair itself) -> 2n Ints
     Shape,      // tuple mixing ints and scalar tensors, or a 1-D int tensor
     Indices,    // an int tensor, or an int / nested list of ints (-> an int32 constant)
@@ -35,7 +35,7 @@ struct Param {
   std::string name;
   Kind kind = Tensor;
   int n = 0;              // IntsN / Pairs: how many
-  bool optional = false;  // IntsN / Number with '?': None is allowed (and kept)
+  bool optional = false;  // number?: None is allowed (and kept)
   bool has_default = false;
   Value def;
 };

@@ -1,7 +1,7 @@
-// cpp/kernels/copy.cpp — the Tensor methods that move or convert data: fills, strided copies
-// with dtype conversion (parallel over rows), contiguous/clone/astype (sparse: part by part),
-// reshape (a view when the layout allows, else a copy) and item. Storage and views are in
-// cpp/core/tensor.cpp.
+// cpp/kernels/copy.cpp — the Tensor methods that move or convert data: fills, copies (same
+// dtype: strided_copy; a dtype change: one flat conversion loop per dtype pair, parallel),
+// contiguous/clone/astype (sparse: part by part), reshape (a view when the layout allows, else a
+// copy) and item. Storage and views are in cpp/core/tensor.cpp.
 #include <algorithm>
 #include <cstring>
 
@@ -10,7 +10,8 @@
 #include "keras_cpp/sparse.h"
 #include "keras_cpp/tensor.h"
 #include "kernels/dispatch.h"
-#include "kernels/strided.h"
+#include "kernels/parallel.h"
+#include "kernels/strided_copy.h"
 
 namespace keras_cpp {
 
@@ -25,30 +26,47 @@ Tensor Tensor::full(const Shape& shape, DType dtype, double value) {
   return t;
 }
 
+namespace {
+
+// One flat conversion loop per (source, destination) dtype pair; everything else is shared.
+using ConvertFn = void (*)(const void*, void*, int64_t);
+
+template <class S, class D>
+void convert_flat(const void* s, void* d, int64_t n) {
+  const S* a = static_cast<const S*>(s);
+  D* b = static_cast<D*>(d);
+  for (int64_t i = 0; i < n; ++i) b[i] = convert<D>(a[i]);
+}
+
+ConvertFn converter(DType from, DType to) {
+  return dispatch(from, [&](auto stag) {
+    using S = decltype(stag);
+    return dispatch(to, [&](auto dtag) -> ConvertFn { return convert_flat<S, decltype(dtag)>; });
+  });
+}
+
+}  // namespace
+
 void copy_into(const Tensor& src, Tensor& dst) {
   if (src.shape() != dst.shape())
     throw ValueError("copy: shape " + shape_str(src.shape()) + " vs " + shape_str(dst.shape()));
-  if (src.dtype() == dst.dtype() && src.is_contiguous() && dst.is_contiguous()) {
-    std::memcpy(dst.raw(), src.raw(), src.numel() * dtype_size(src.dtype()));
+  dense_only(src, "copy");
+  dense_only(dst, "copy");
+  if (src.dtype() == dst.dtype()) {
+    if (src.is_contiguous() && dst.is_contiguous()) std::memcpy(dst.raw(), src.raw(), src.numel() * dtype_size(src.dtype()));
+    else strided_copy(src.raw(), src.strides(), dst.raw(), dst.strides(), src.shape(), dtype_size(src.dtype()));
     return;
   }
-  dispatch(src.dtype(), [&](auto stag) {
-    using S = decltype(stag);
-    dispatch(dst.dtype(), [&](auto dtag) {
-      using D = decltype(dtag);
-      const S* sp = src.data<S>();
-      D* dp = dst.data<D>();
-      strided_apply<2>(src.shape(), {&src.strides(), &dst.strides()},
-                       [&](int64_t n, const int64_t* off, const int64_t* st) {
-                         const S* a = sp + off[0];
-                         D* b = dp + off[1];
-                         if (st[0] == 1 && st[1] == 1)
-                           for (int64_t i = 0; i < n; ++i) b[i] = convert<D>(a[i]);
-                         else
-                           for (int64_t i = 0; i < n; ++i) b[i * st[1]] = convert<D>(a[i * st[0]]);
-                       });
-    });
-  });
+  // A dtype change: strided sides go through contiguous temporaries (the blocked copy), then one
+  // flat loop converts, split over threads when large.
+  const Tensor s = src.contiguous();
+  Tensor d = dst.is_contiguous() ? dst : Tensor::empty(dst.shape(), dst.dtype());
+  const ConvertFn fn = converter(s.dtype(), d.dtype());
+  const char* sp = static_cast<const char*>(s.raw());
+  char* dp = static_cast<char*>(d.raw());
+  const int64_t ss = static_cast<int64_t>(dtype_size(s.dtype())), ds = static_cast<int64_t>(dtype_size(d.dtype()));
+  parallel_for(s.numel(), 32768, [&](int64_t b, int64_t e) { fn(sp + b * ss, dp + b * ds, e - b); });
+  if (d.raw() != dst.raw()) copy_into(d, dst);
 }
 
 Tensor Tensor::contiguous() const {

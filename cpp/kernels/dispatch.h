@@ -1,7 +1,6 @@
 // cpp/kernels/dispatch.h — one place that turns a runtime DType into a C++ type.
 // Usage: dispatch(t, [&](auto tag) { using T = decltype(tag); ... });
 #pragma once
-#include <Eigen/Core>
 #include <cstdint>
 
 #include "keras_cpp/dtype.h"
@@ -9,7 +8,19 @@
 
 namespace keras_cpp {
 
-using half = Eigen::half;
+// float16 storage: kernels convert to float32 to compute (no half arithmetic anywhere).
+struct half {
+  uint16_t bits = 0;
+  half() = default;
+  explicit half(float f) : bits(float_to_half(f)) {}
+  explicit operator float() const { return half_to_float(bits); }
+  static half from_bits(uint16_t b) {
+    half h;
+    h.bits = b;
+    return h;
+  }
+};
+static_assert(sizeof(half) == 2, "half is stored as its 16 bits");
 
 template <class F>
 decltype(auto) dispatch(DType t, F&& f) {

@@ -76,8 +76,10 @@ OpRef kElu, kHardSigmoid, kInTopK;
 Expr elu(const Expr& x_in, double alpha) {
   Expr x = as_float(x_in, "elu");
   Expr zero = scalar_like(0, x);
-  // exp of min(x, 0): the unused branch never overflows, so its gradient is never 0 * inf.
-  Expr neg = alpha * (exp(minimum(x, zero)) - 1.0);
+  // expm1 (exact near 0) of min(x, 0): the unused branch never overflows, so its gradient is
+  // never 0 * inf. TF's order: expm1, then one multiplication by alpha (none when alpha is 1).
+  Expr em1 = expm1(minimum(x, zero));
+  Expr neg = alpha == 1.0 ? em1 : alpha * em1;
   return where(greater(x, zero), x, neg);
 }
 

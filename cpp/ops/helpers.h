@@ -1,7 +1,10 @@
 // cpp/ops/helpers.h — shared pieces for op family files: elementwise OpDef makers, sum_to,
 // Keras shape arguments.
 #pragma once
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "keras_cpp/config.h"
 #include "keras_cpp/ops.h"
@@ -29,6 +32,14 @@ Expr reshape_to(const Expr& x, const std::vector<Value>& dims);
 Expr size_ratio(const Expr& y, const Expr& x);  // numel(y) / numel(x) at run time
 Expr is_finite(const Expr& x);                  // elementwise, bool
 Expr squeeze_axes(const Expr& x, const Axes& axis);  // drop the length-1 axes (all if nullopt)
+// A C++ API data_format ("" = image_data_format()) checked and lower-cased as the registry's
+// data_format kind does for Python arguments.
+std::string data_format_arg(const std::string& op, const std::string& f);
+
+// Private ops of unary.cpp.
+Expr expm1(const Expr& x);  // exp(x) - 1, exact near 0
+Expr log1p(const Expr& x);  // log(1 + x), exact near 0
+Expr relu0(const Expr& x);  // max(x, 0)
 
 // shape(x)[i] as a scalar int32 tensor, known at run time.
 inline Expr dim_tensor(const Expr& x, int i) { return getitem(shape(x), {0, i, 0, 0}); }
@@ -38,6 +49,10 @@ inline Value dim_value(const Expr& x, int i) {
   int64_t d = x.shape()[i];
   return d >= 0 ? Value(d) : Value(dim_tensor(x, i));
 }
+
+// x reduced with `op` over `axes` (sorted, distinct), the axes kept with length 1; x's dtype
+// (float32/float64, integers, or bool for any/all). The kernels and threads of reduce.cpp.
+Tensor reduce_tensor(ew::ReduceOp op, const Tensor& x, const std::vector<int>& axes);
 
 // Reduce a broadcast gradient `g` back to the shape of `like` (no-op when shapes match).
 Expr sum_to(const Expr& g, const Expr& like);
@@ -76,59 +91,9 @@ inline DType unary_out_dtype(DType in, Domain d) {
   return in;
 }
 
-// Run Fn on input 0 into a fresh (or reused) buffer; float16 is computed in float32.
-template <class Fn, Domain D>
-Tensor unary_forward(KernelCtx& ctx) {
-  DType od = unary_out_dtype(ctx.in[0].dtype(), D);
-  if constexpr (D != Domain::Bool) {
-    if (od == DType::float16) {
-      Tensor x = ctx.in[0].astype(DType::float32);
-      Tensor o = Tensor::empty(x.shape(), DType::float32);
-      unary_loop<Fn, float, float>(x, o);
-      return o.astype(DType::float16);
-    }
-  }
-  if (ctx.in[0].dtype() != od) ctx.in[0] = ctx.in[0].astype(od);
-  const Tensor& x = ctx.in[0];
-  Tensor out = ctx.alloc_like_input(0, x.shape(), od);
-  auto run = [&](auto tag) {
-    using T = decltype(tag);
-    unary_loop<Fn, T, T>(x, out);
-  };
-  if constexpr (D == Domain::Float) {
-    dispatch_float(od, "unary", run);
-  } else if constexpr (D == Domain::Bool) {
-    run(bool{});
-  } else {
-    switch (od) {
-      case DType::float32: run(float{}); break;
-      case DType::float64: run(double{}); break;
-      case DType::int8: run(int8_t{}); break;
-      case DType::int16: run(int16_t{}); break;
-      case DType::int32: run(int32_t{}); break;
-      case DType::int64: run(int64_t{}); break;
-      case DType::uint8: run(uint8_t{}); break;
-      default: fail_type(ctx.node.op->name, std::string("unsupported dtype ") + dtype_name(od));
-    }
-  }
-  return out;
-}
-
-template <class Fn, Domain D>
-OpDef unary_op(const char* sig, const char* doc,
-               std::function<std::vector<Expr>(const Expr&, const Expr&)> grad, uint32_t flags = 0) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  std::string name = std::string(sig).substr(0, std::string(sig).find('('));
-  d.infer = [name](const std::vector<TypeInfo>& in, const Attrs&) {
-    check_domain(name, in[0].dtype, D);
-    return TypeInfo{in[0].shape, unary_out_dtype(in[0].dtype, D), in[0].rank_known};
-  };
-  d.forward = unary_forward<Fn, D>;
-  d.grad = std::move(grad);
-  d.flags = flags | kElementwise | (d.grad ? 0u : kNonDiff);
-  return d;
-}
+// An elementwise unary OpDef: the kernel `op` on input 0 into a fresh (or reused) buffer;
+// float16 is computed in float32, float-only ops turn integer inputs into floatx (unary.cpp).
+OpDef unary_op(ew::UnaryOp op, Domain d, const char* sig, const char* doc,
+               std::function<std::vector<Expr>(const Expr&, const Expr&)> grad, uint32_t flags = 0);
 
 }  // namespace keras_cpp

@@ -192,7 +192,7 @@ void register_matmul() {
   register_op(d);
 
   OpDef bd;
-  bd.signature = "batch_dot(x: tensor, y: tensor, axes: axes = None)";
+  bd.signature = "batch_dot(x: tensor, y: tensor, axes: ints[2] = None)";
   bd.doc = "Per-sample dot over batch axis 0, contracting axes (a0, a1); 2-D x 2-D gives (batch, 1).";
   bd.build = batch_dot_build;
   register_op(bd);

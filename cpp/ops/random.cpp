@@ -92,9 +92,9 @@ template <class O>
 O below(O v, double hi) {
   while (convert<double>(v) >= hi) {
     if constexpr (std::is_same_v<O, half>) {
-      uint16_t b = Eigen::half_impl::raw_half_as_uint16(v);
+      uint16_t b = v.bits;
       b = (b & 0x7fff) == 0 ? 0x8001 : (b & 0x8000) ? b + 1 : b - 1;
-      v = half(Eigen::half_impl::raw_uint16_to_half(b));
+      v = half::from_bits(b);
     } else {
       v = std::nextafter(v, -std::numeric_limits<O>::infinity());
     }

@@ -57,51 +57,62 @@ Layout layout(const Tensor& t, const std::vector<int>& axes) {
 
 enum class Red { Sum, Prod, Max, Min, Any, All };
 
-template <Red K, class T>
-T identity_of() {
-  if constexpr (K == Red::Sum || K == Red::Any) return T(0);
-  else if constexpr (K == Red::Prod || K == Red::All) return T(1);
-  else if constexpr (K == Red::Max) return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
-  else return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
+ew::ReduceOp ew_op(Red k) {
+  switch (k) {
+    case Red::Sum: return ew::ReduceOp::sum;
+    case Red::Prod: return ew::ReduceOp::prod;
+    case Red::Max: return ew::ReduceOp::max;
+    case Red::Min: return ew::ReduceOp::min;
+    case Red::Any: return ew::ReduceOp::any;
+    default: return ew::ReduceOp::all;
+  }
 }
 
-template <Red K, class T>
-void reduce_kernel(const Layout& L, T* out) {
-  const T* x = L.x.data<T>();
-  const int64_t A = L.A, R = L.R, B = L.B;
-  if (R == 0) {
-    std::fill(out, out + A * B, identity_of<K, T>());
+// out (A x B) = reduce over R of x viewed as (A, R, B). Rows (B == 1) reduce along contiguous
+// memory; otherwise column blocks stream down R. Threads split rows or column blocks; a few
+// long rows (a full reduction) are cut into pieces whose partial results are reduced again.
+void reduce_kernel(Red k, const Layout& L, Tensor& out) {
+  const DType t = L.x.dtype();
+  ew::ReduceRowsFn rows = ew::reduce_rows(ew_op(k), t);
+  ew::ReduceColsFn cols = ew::reduce_cols(ew_op(k), t);
+  if (!rows || !cols) throw TypeError(std::string("[reduce] no kernel for dtype ") + dtype_name(t));
+  const char* x = static_cast<const char*>(L.x.raw());
+  char* o = static_cast<char*>(out.raw());
+  const int64_t es = static_cast<int64_t>(dtype_size(t)), A = L.A, R = L.R, B = L.B;
+  if (R == 0 || A * B == 0) {  // identities (or nothing to do)
+    rows(x, o, A * B, 0);
     return;
   }
+  constexpr int64_t kGrain = 32768;  // elements read per thread chunk, at least
   if (B == 1) {
-    parallel_for(A, std::max<int64_t>(1, 16384 / R), [&](int64_t a0, int64_t a1) {
-      for (int64_t a = a0; a < a1; ++a) {
-        CMap<T> v(x + a * R, R);
-        if constexpr (K == Red::Sum) out[a] = v.sum();
-        else if constexpr (K == Red::Prod) out[a] = v.prod();
-        else if constexpr (K == Red::Max) out[a] = v.maxCoeff();
-        else if constexpr (K == Red::Min) out[a] = v.minCoeff();
-        else if constexpr (K == Red::Any) out[a] = v.any();
-        else out[a] = v.all();
+    const int64_t pieces = std::min<int64_t>(R / kGrain, 4 * num_threads());
+    if (A >= 4 * num_threads() || pieces < 2) {
+      parallel_for(A, std::max<int64_t>(1, kGrain / R), [&](int64_t a0, int64_t a1) { rows(x + a0 * R * es, o + a0 * es, a1 - a0, R); });
+      return;
+    }
+    // Partial results of `pieces` spans per row, then each row of partials reduced.
+    const int64_t span = (R + pieces - 1) / pieces;
+    Tensor part = Tensor::empty({A, pieces}, t);
+    char* p = static_cast<char*>(part.raw());
+    parallel_for(A * pieces, 1, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) {
+        const int64_t a = i / pieces, b0 = (i % pieces) * span, n = std::max<int64_t>(0, std::min(span, R - b0));
+        rows(x + (a * R + b0) * es, p + i * es, 1, n);
       }
     });
+    rows(p, o, A, pieces);
     return;
   }
-  parallel_for(A * ((B + 255) / 256), std::max<int64_t>(1, 16384 / (R * 256)), [&](int64_t c0, int64_t c1) {
-    const int64_t nb = (B + 255) / 256;
+  // Column blocks: at most 512 wide, and narrow enough (down to 16) that work worth threads
+  // (about kGrain elements a piece) gives every thread some blocks.
+  const int64_t want = std::max<int64_t>(1, std::min<int64_t>(A * B * R / kGrain, 4 * num_threads()));
+  const int64_t per_a = (want + A - 1) / A;
+  const int64_t kCols = std::min<int64_t>(512, std::max<int64_t>(16, ((B + per_a - 1) / per_a + 15) / 16 * 16));
+  const int64_t nb = (B + kCols - 1) / kCols;
+  parallel_for(A * nb, std::max<int64_t>(1, kGrain / (R * std::min(B, kCols))), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      int64_t a = c / nb, b0 = (c % nb) * 256, n = std::min<int64_t>(256, B - b0);
-      MMap<T> acc(out + a * B + b0, n);
-      acc = CMap<T>(x + a * R * B + b0, n);
-      for (int64_t r = 1; r < R; ++r) {
-        CMap<T> row(x + (a * R + r) * B + b0, n);
-        if constexpr (K == Red::Sum) acc += row;
-        else if constexpr (K == Red::Prod) acc *= row;
-        else if constexpr (K == Red::Max) acc = acc.max(row);
-        else if constexpr (K == Red::Min) acc = acc.min(row);
-        else if constexpr (K == Red::Any) acc = acc || row;
-        else acc = acc && row;
-      }
+      const int64_t a = c / nb, b0 = (c % nb) * kCols, n = std::min(kCols, B - b0);
+      cols(x + (a * R * B + b0) * es, o + (a * B + b0) * es, R, n, B);
     }
   });
 }
@@ -132,21 +143,15 @@ OpDef reduce_op(const char* sig, const char* doc, std::function<G(const Expr&, c
     auto axes = red_axes(ctx.attrs(), x0.ndim(), name);
     Layout L = layout(x0.astype(cd), axes);
     Tensor out = ctx.alloc_tensor(reduced_shape(x0.shape(), axes, ctx.attrs().b("keepdims")), cd);
-    dispatch(cd, [&](auto tag) {
-      using T = decltype(tag);
-      if constexpr (std::is_same_v<T, half>) {
-      } else if constexpr (std::is_same_v<T, bool>) {
-        if constexpr (K == Red::Any || K == Red::All) reduce_kernel<K, bool>(L, out.data<bool>());
-        else if constexpr (K == Red::Max) reduce_kernel<Red::Any, bool>(L, out.data<bool>());  // max of bools = any
-        else if constexpr (K == Red::Min) reduce_kernel<Red::All, bool>(L, out.data<bool>());
-      } else if constexpr (K != Red::Any && K != Red::All) {
-        reduce_kernel<K, T>(L, out.data<T>());
-        if constexpr (Mean) {
-          MMap<T> o(out.data<T>(), out.numel());
-          o *= T(L.R ? 1.0 / static_cast<double>(L.R) : std::numeric_limits<double>::quiet_NaN());
-        }
-      }
-    });
+    reduce_kernel(K, L, out);
+    if constexpr (Mean) {
+      dispatch_float(cd, name.c_str(), [&](auto tag) {  // numpy divides the sum by the count
+        using T = decltype(tag);
+        T* o = out.data<T>();
+        const T n = L.R ? static_cast<T>(L.R) : std::numeric_limits<T>::quiet_NaN();
+        for (int64_t i = 0; i < out.numel(); ++i) o[i] = L.R ? o[i] / n : n;
+      });
+    }
     return out.astype(od);
   };
   d.grad = std::move(grad);
@@ -166,11 +171,13 @@ Expr spread(const Expr& y, const Expr& g) {
   return broadcast_like(ge, x);
 }
 
+// A node's axis attr as the C++ API's Axes.
+Axes axes_of(const Attrs& a) { return a.get("axis").is_none() ? Axes() : Axes(a.ints("axis")); }
+
 G minmax_grad(const Expr& y, const Expr& g) {
   Expr x(y->inputs[0]);
   Expr mask = cast(equal(x, spread(y, y)), g.dtype());
-  Attrs a = y->attrs;
-  Expr count = call("sum", {mask, a.get("axis"), Value(true)});
+  Expr count = sum(mask, axes_of(y->attrs), true);
   return G{mask * spread(y, g) / broadcast_like(count, x)};
 }
 
@@ -246,11 +253,12 @@ OpDef cum_op(const char* sig, const char* doc, std::function<G(const Expr&, cons
           for (int64_t a = a0; a < a1; ++a)
             for (int64_t k = 0; k < L.R; ++k) {
               int64_t r = rev ? L.R - 1 - k : k, prev = rev ? r + 1 : r - 1;
-              MMap<T> cur(o + (a * L.R + r) * L.B, L.B);
-              CMap<T> src(p + (a * L.R + r) * L.B, L.B);
-              if (k == 0) cur = src;
-              else if (IsProd) cur = src * CMap<T>(o + (a * L.R + prev) * L.B, L.B);
-              else cur = src + CMap<T>(o + (a * L.R + prev) * L.B, L.B);
+              T* cur = o + (a * L.R + r) * L.B;
+              const T* src = p + (a * L.R + r) * L.B;
+              const T* before = o + (a * L.R + prev) * L.B;
+              if (k == 0) std::copy(src, src + L.B, cur);
+              else if (IsProd) for (int64_t b = 0; b < L.B; ++b) cur[b] = src[b] * before[b];
+              else for (int64_t b = 0; b < L.B; ++b) cur[b] = src[b] + before[b];
             }
         });
       }
@@ -263,95 +271,122 @@ OpDef cum_op(const char* sig, const char* doc, std::function<G(const Expr&, cons
 
 }  // namespace
 
-static std::vector<Value> red_args(const Expr& x, const Axes& axis, bool keepdims) {
-  return {x, axis ? Value(*axis) : Value(), Value(keepdims)};
+Tensor reduce_tensor(ew::ReduceOp op, const Tensor& x, const std::vector<int>& axes) {
+  Layout L = layout(x, axes);
+  Tensor out = Tensor::empty(reduced_shape(x.shape(), axes, true), x.dtype());
+  const Red k = op == ew::ReduceOp::sum ? Red::Sum : op == ew::ReduceOp::prod ? Red::Prod : op == ew::ReduceOp::max ? Red::Max
+              : op == ew::ReduceOp::min ? Red::Min : op == ew::ReduceOp::any ? Red::Any : Red::All;
+  reduce_kernel(k, L, out);
+  return out;
 }
-Expr sum(const Expr& x, Axes axis, bool keepdims) { return call("sum", red_args(x, axis, keepdims)); }
-Expr mean(const Expr& x, Axes axis, bool keepdims) { return call("mean", red_args(x, axis, keepdims)); }
-Expr max(const Expr& x, Axes axis, bool keepdims) { return call("max", red_args(x, axis, keepdims)); }
-Expr min(const Expr& x, Axes axis, bool keepdims) { return call("min", red_args(x, axis, keepdims)); }
-Expr prod(const Expr& x, Axes axis, bool keepdims) { return call("prod", red_args(x, axis, keepdims)); }
-Expr any(const Expr& x, Axes axis, bool keepdims) { return call("any", red_args(x, axis, keepdims)); }
-Expr all(const Expr& x, Axes axis, bool keepdims) { return call("all", red_args(x, axis, keepdims)); }
-Expr var(const Expr& x, Axes axis, bool keepdims) { return call("var", red_args(x, axis, keepdims)); }
-Expr std(const Expr& x, Axes axis, bool keepdims) { return call("std", red_args(x, axis, keepdims)); }
-Expr logsumexp(const Expr& x, Axes axis, bool keepdims) { return call("logsumexp", red_args(x, axis, keepdims)); }
-Expr argmax(const Expr& x, int64_t axis) { return call("argmax", {x, Value(axis)}); }
-Expr argmin(const Expr& x, int64_t axis) { return call("argmin", {x, Value(axis)}); }
-Expr cumsum(const Expr& x, int64_t axis) { return call("cumsum", {x, Value(axis)}); }
-Expr cumprod(const Expr& x, int64_t axis) { return call("cumprod", {x, Value(axis)}); }
+
+namespace {
+
+OpRef kSum, kMean, kMax, kMin, kProd, kAny, kAll, kArgmax, kArgmin, kCumsumPrim, kCumprodPrim, kCumsum, kCumprod, kVar, kStd,
+    kLogsumexp;
+
+Expr reduce_node(const OpRef& op, const Expr& x, const Axes& axis, bool keepdims) {
+  Attrs a;
+  a.set("axis", axis ? Value(*axis) : Value());
+  a.set("keepdims", Value(keepdims));
+  return make_node(op, {x}, a);
+}
+
+Expr axis_node(const OpRef& op, const Expr& x, int64_t axis) {
+  Attrs a;
+  a.set("axis", Value(axis));
+  return make_node(op, {x}, a);
+}
+
+Expr running(const OpRef& op, const Expr& x, int64_t axis, bool reverse) {
+  Attrs a;
+  a.set("axis", Value(axis));
+  a.set("reverse", Value(reverse));
+  return make_node(op, {x}, a);
+}
+
+G sum_grad(const Expr& y, const Expr& g) { return G{spread(y, g)}; }
+G mean_grad(const Expr& y, const Expr& g) { return G{spread(y, g) * size_ratio(y, Expr(y->inputs[0]))}; }
+G prod_grad(const Expr& y, const Expr& g) { return G{spread(y, g) * spread(y, y) / Expr(y->inputs[0])}; }
+G cumsum_grad(const Expr& y, const Expr& g) { return G{running(kCumsumPrim, g, y->attrs.i("axis"), !y->attrs.b("reverse"))}; }
+G cumprod_grad(const Expr& y, const Expr& g) {
+  return G{running(kCumsumPrim, g * y, y->attrs.i("axis"), !y->attrs.b("reverse")) / Expr(y->inputs[0])};
+}
+
+// Builds of the composites and of cumsum/cumprod (Keras's signatures have no `reverse`).
+Axes axes_arg(const Value& v) { return v.is_none() ? Axes() : Axes(v.ints); }
+Expr cumsum_build(const OpDef&, std::vector<Value>& a) { return cumsum(Expr(a[0].t), a[1].i); }
+Expr cumprod_build(const OpDef&, std::vector<Value>& a) { return cumprod(Expr(a[0].t), a[1].i); }
+Expr var_build(const OpDef&, std::vector<Value>& a) { return var(Expr(a[0].t), axes_arg(a[1]), a[2].b); }
+Expr std_build(const OpDef&, std::vector<Value>& a) { return keras_cpp::std(Expr(a[0].t), axes_arg(a[1]), a[2].b); }
+Expr logsumexp_build(const OpDef&, std::vector<Value>& a) { return logsumexp(Expr(a[0].t), axes_arg(a[1]), a[2].b); }
+
+}  // namespace
+
+Expr sum(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kSum, x, axis, keepdims); }
+Expr mean(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kMean, x, axis, keepdims); }
+Expr max(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kMax, x, axis, keepdims); }
+Expr min(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kMin, x, axis, keepdims); }
+Expr prod(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kProd, x, axis, keepdims); }
+Expr any(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kAny, x, axis, keepdims); }
+Expr all(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kAll, x, axis, keepdims); }
+
+// Population variance: the mean of squared deviations (divides by N).
+Expr var(const Expr& x0, Axes axis, bool keepdims) {
+  Expr x = is_floating(x0.dtype()) ? x0 : cast(x0, config::floatx());
+  Expr m = mean(x, axis, true);
+  return mean(square(x - m), axis, keepdims);
+}
+
+Expr std(const Expr& x, Axes axis, bool keepdims) { return sqrt(var(x, axis, keepdims)); }
+
+Expr logsumexp(const Expr& x0, Axes axis, bool keepdims) {
+  Expr x = is_floating(x0.dtype()) ? x0 : cast(x0, config::floatx());  // integers would wrap in exp/sum
+  Expr m = stop_gradient(max(x, axis, true));
+  Expr finite_m = where(is_finite(m), m, zeros_like(m, m.dtype()));
+  Expr r = log(sum(exp(x - finite_m), axis, true)) + finite_m;
+  return keepdims ? r : squeeze_axes(r, axis);  // drop the kept axes
+}
+
+Expr argmax(const Expr& x, int64_t axis) { return axis_node(kArgmax, x, axis); }
+Expr argmin(const Expr& x, int64_t axis) { return axis_node(kArgmin, x, axis); }
+Expr cumsum(const Expr& x, int64_t axis) { return running(kCumsumPrim, x, axis, false); }
+Expr cumprod(const Expr& x, int64_t axis) { return running(kCumprodPrim, x, axis, false); }
 
 void register_reduce() {
-  register_op(reduce_op<Red::Sum>("sum(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Sum of the values over the given axes.", [](const Expr& y, const Expr& g) { return G{spread(y, g)}; }));
-  register_op(reduce_op<Red::Sum, true>("mean(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Mean over the given axes; bool/int inputs give floatx.",
-      [](const Expr& y, const Expr& g) {
-        Expr x(y->inputs[0]);
-        return G{spread(y, g) * make_node("_size_ratio", {y, x})};
-      }));
-  register_op(reduce_op<Red::Max>("max(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Maximum over the given axes (ties share the gradient).", minmax_grad));
-  register_op(reduce_op<Red::Min>("min(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Minimum over the given axes (ties share the gradient).", minmax_grad));
-  register_op(reduce_op<Red::Prod>("prod(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Product over the given axes.", [](const Expr& y, const Expr& g) {
-        Expr x(y->inputs[0]);
-        return G{spread(y, g) * spread(y, y) / x};
-      }));
-  register_op(reduce_op<Red::Any>("any(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Logical or over the given axes (bool result).", nullptr));
-  register_op(reduce_op<Red::All>("all(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Logical and over the given axes (bool result).", nullptr));
-  register_op(arg_op<true>("argmax(x: tensor, axis: int = -1)", "Index of the first maximum along axis (int64)."));
-  register_op(arg_op<false>("argmin(x: tensor, axis: int = -1)", "Index of the first minimum along axis (int64)."));
-  register_op(cum_op<false>("_cumsum(x: tensor, axis: int = 0, reverse: bool = False)",
-      "Inclusive running sum along axis.", [](const Expr& y, const Expr& g) {
-        return G{call("_cumsum", {g, y->attrs.get("axis"), Value(!y->attrs.b("reverse"))})};
-      }));
-  register_op(cum_op<true>("_cumprod(x: tensor, axis: int = 0, reverse: bool = False)",
-      "Inclusive running product along axis.", [](const Expr& y, const Expr& g) {
-        Expr x(y->inputs[0]);
-        return G{call("_cumsum", {g * y, y->attrs.get("axis"), Value(!y->attrs.b("reverse"))}) / x};
-      }));
-  // Keras's signatures have no `reverse` (the running-from-the-end kernels serve the gradients).
-  OpDef cs = def("cumsum(x: tensor, axis: int = 0)", "Inclusive running sum along axis (default 0).");
-  cs.build = [](const OpDef&, std::vector<Value>& a) { return call("_cumsum", {a[0], a[1], Value(false)}); };
-  register_op(cs);
-  OpDef cp = def("cumprod(x: tensor, axis: int = 0)", "Inclusive running product along axis (default 0).");
-  cp.build = [](const OpDef&, std::vector<Value>& a) { return call("_cumprod", {a[0], a[1], Value(false)}); };
-  register_op(cp);
+  register_op(kSum, reduce_op<Red::Sum>("sum(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                        "Sum of the values over the given axes.", sum_grad));
+  register_op(kMean, reduce_op<Red::Sum, true>("mean(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                               "Mean over the given axes; bool/int inputs give floatx.", mean_grad));
+  register_op(kMax, reduce_op<Red::Max>("max(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                        "Maximum over the given axes (ties share the gradient).", minmax_grad));
+  register_op(kMin, reduce_op<Red::Min>("min(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                        "Minimum over the given axes (ties share the gradient).", minmax_grad));
+  register_op(kProd, reduce_op<Red::Prod>("prod(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                          "Product over the given axes.", prod_grad));
+  register_op(kAny, reduce_op<Red::Any>("any(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                        "Logical or over the given axes (bool result).", nullptr));
+  register_op(kAll, reduce_op<Red::All>("all(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                        "Logical and over the given axes (bool result).", nullptr));
+  register_op(kArgmax, arg_op<true>("argmax(x: tensor, axis: int = -1)", "Index of the first maximum along axis (int64)."));
+  register_op(kArgmin, arg_op<false>("argmin(x: tensor, axis: int = -1)", "Index of the first minimum along axis (int64)."));
+  register_op(kCumsumPrim, cum_op<false>("_cumsum(x: tensor, axis: int = 0, reverse: bool = False)",
+                                         "Inclusive running sum along axis.", cumsum_grad));
+  register_op(kCumprodPrim, cum_op<true>("_cumprod(x: tensor, axis: int = 0, reverse: bool = False)",
+                                         "Inclusive running product along axis.", cumprod_grad));
+  register_op(kCumsum, Op("cumsum(x: tensor, axis: int = 0)", "Inclusive running sum along axis (default 0).").build(cumsum_build));
+  register_op(kCumprod, Op("cumprod(x: tensor, axis: int = 0)", "Inclusive running product along axis (default 0).").build(cumprod_build));
   // Composites: gradients come from their parts.
-  OpDef v;
-  v.signature = "var(x: tensor, axis: axes = None, keepdims: bool = False)";
-  v.doc = "Population variance (divides by N) over the given axes; bool/int inputs give floatx.";
-  v.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t);
-    if (!is_floating(x.dtype())) x = cast(x, config::floatx());
-    Expr m = call("mean", {x, a[1], Value(true)});
-    return call("mean", {square(x - m), a[1], a[2]});
-  };
-  register_op(v);
-  OpDef s;
-  s.signature = "std(x: tensor, axis: axes = None, keepdims: bool = False)";
-  s.doc = "Population standard deviation over the given axes.";
-  s.build = [](const OpDef&, std::vector<Value>& a) { return sqrt(call("var", {a[0], a[1], a[2]})); };
-  register_op(s);
-  OpDef l;
-  l.signature = "logsumexp(x: tensor, axis: axes = None, keepdims: bool = False)";
-  l.doc = "log(sum(exp(x))) over the given axes, computed stably (the max is subtracted first).";
-  l.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t);
-    Expr m = stop_gradient(call("max", {x, a[1], Value(true)}));
-    Expr finite_m = where(call("_isfinite", {m}), m, zeros_like(m, m.dtype()));
-    Expr r = log(call("sum", {exp(x - finite_m), a[1], Value(true)})) + finite_m;
-    if (!a[2].b) {
-      // drop the kept axes
-      return call("_squeeze_axes", {r, a[1]});
-    }
-    return r;
-  };
-  register_op(l);
+  register_op(kVar, Op("var(x: tensor, axis: axes = None, keepdims: bool = False)",
+                       "Population variance (divides by N) over the given axes; bool/int inputs give floatx.")
+                        .build(var_build));
+  register_op(kStd, Op("std(x: tensor, axis: axes = None, keepdims: bool = False)",
+                       "Population standard deviation over the given axes.")
+                        .build(std_build));
+  register_op(kLogsumexp, Op("logsumexp(x: tensor, axis: axes = None, keepdims: bool = False)",
+                             "log(sum(exp(x))) over the given axes, computed stably (the max is subtracted first); integer and bool "
+                             "inputs give floatx.")
+                              .build(logsumexp_build));
 }
 
 }  // namespace keras_cpp

@@ -7,6 +7,7 @@
 
 #include "keras_cpp/config.h"
 #include "ops/families.h"
+#include "ops/helpers.h"
 
 namespace keras_cpp {
 
@@ -263,16 +264,18 @@ void convert_ints(const OpDef& op, const Param& p, Value& v, bool none_ok) {
     bad_kind(op, p, none_ok ? "None, an int or a list of ints" : "an int or a list of ints", v);
 }
 
-// ints[n]: an int stands for n copies (Keras: strides=2 is (2, 2)).
+// ints[n]: an int stands for n copies (Keras: strides=2 is (2, 2)); None only where it is the
+// default (batch_dot's axes). A sequence of the wrong length or content is a ValueError.
 void convert_ints_n(const OpDef& op, const Param& p, Value& v) {
-  if (p.optional && v.is_none()) return;
+  if (v.is_none() && p.has_default && p.def.is_none()) return;
   const std::string n = std::to_string(p.n);
   if (v.kind == Value::Int) v = Value(std::vector<int64_t>(p.n, v.i));
   if (v.kind == Value::List) {  // numpy ints arrive as a list of Int values
     std::vector<int64_t> r;
     for (auto& e : v.list)
       if (e.kind == Value::Int) r.push_back(e.i);
-    if (r.size() == v.list.size()) v = Value(r);
+    if (r.size() != v.list.size()) fail_value(op.name, "'" + p.name + "' must be an int or a tuple of " + n + " ints, got " + v.repr());
+    v = Value(r);
   }
   if (v.kind != Value::Ints) bad_kind(op, p, "an int or a tuple of " + n + " ints", v);
   if (static_cast<int>(v.ints.size()) != p.n) fail_value(op.name, "'" + p.name + "' must have " + n + " entries, got " + v.repr());
@@ -356,11 +359,7 @@ void convert_indices(const OpDef& op, const Param& p, Value& v) {
 // Keras normalize_data_format: None -> image_data_format(); case-insensitive.
 void convert_data_format(const OpDef& op, const Param& p, Value& v) {
   if (v.kind != Value::None && v.kind != Value::Str) bad_kind(op, p, "'channels_first', 'channels_last' or None", v);
-  std::string f = v.is_none() ? config::image_data_format() : v.s, low;
-  for (char c : f) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (low != "channels_first" && low != "channels_last")
-    fail_value(op.name, "Unknown data_format: '" + f + "' (expected 'channels_first' or 'channels_last')");
-  v = Value(low);
+  v = Value(data_format_arg(op.name, v.is_none() ? "" : v.s));
 }
 
 void convert_scalars(const OpDef& op, const Param& p, Value& v) {
@@ -424,6 +423,14 @@ void convert_arg(const OpDef& op, const Param& p, Value& v, const Expr& ref) {
 }
 
 }  // namespace
+
+std::string data_format_arg(const std::string& op, const std::string& given) {
+  std::string f = given.empty() ? config::image_data_format() : given, low;
+  for (char c : f) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (low != "channels_first" && low != "channels_last")
+    fail_value(op, "Unknown data_format: '" + f + "' (expected 'channels_first' or 'channels_last')");
+  return low;
+}
 
 static Expr call_checked(const OpDef& op, std::vector<Value> args) {
   if (args.size() > op.params.size())

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "kernels/strided_copy.h"
 #include "ops/helpers.h"
 #include "ops/shape_manip.h"
 
@@ -13,15 +14,6 @@ namespace {
 
 using G = std::vector<Expr>;
 OpRef kPad, kTemporalPadding, kSpatial2dPadding, kSpatial3dPadding, kLerpUp, kLerpUpGrad, kResizeImages, kResizeVolumes;
-
-// The C++ API's data_format: "" = image_data_format(); otherwise the registry's spelling rules.
-std::string format_of(const std::string& op, const std::string& f) {
-  std::string low;
-  for (char c : f.empty() ? config::image_data_format() : f) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (low != "channels_first" && low != "channels_last")
-    fail_value(op, "Unknown data_format: '" + f + "' (expected 'channels_first' or 'channels_last')");
-  return low;
-}
 
 std::string rank_str(const Expr& x) { return x.rank_known() ? shape_str(x.shape()) : std::string("<unknown rank>"); }
 
@@ -66,10 +58,18 @@ Tensor pad_forward(KernelCtx& ctx) {
   Shape s = x.shape();
   for (int k = 0; k < x.ndim(); ++k) s[k] += pads[2 * k] + pads[2 * k + 1];
   Tensor out = ctx.alloc_tensor(s, x.dtype());
-  std::memset(out.raw(), 0, out.numel() * dtype_size(out.dtype()));
-  Tensor v = out;
-  for (int k = 0; k < x.ndim(); ++k) v = v.slice(k, pads[2 * k], pads[2 * k] + x.shape()[k], 1);
-  copy_into(x, v);
+  // Zero only the border slabs (axis k's before/after bands, within the interior of the axes
+  // before k), then copy the interior: every output byte is written once.
+  static const uint64_t zero = 0;
+  const Shape none(s.size(), 0);
+  Tensor inner = out;
+  for (int k = 0; k < x.ndim(); ++k) {
+    const int64_t lo = pads[2 * k], n = x.shape()[k];
+    for (Tensor band : {inner.slice(k, 0, lo, 1), inner.slice(k, lo + n, lo + n + pads[2 * k + 1], 1)})
+      strided_copy(&zero, none, band.raw(), band.strides(), band.shape(), dtype_size(out.dtype()));
+    inner = inner.slice(k, lo, lo + n, 1);
+  }
+  copy_into(x, inner);
   return out;
 }
 
@@ -129,16 +129,21 @@ Tensor lerp_forward(KernelCtx& ctx, bool adjoint) {
     parallel_for(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, C * (adjoint ? 2 * f : 1))), [&](int64_t r0, int64_t r1) {
       for (int64_t r = r0; r < r1; ++r) {
         int64_t a = r / os[ax], j = r % os[ax];
-        MMap<T> o(po + r * C, C);
+        T* o = po + r * C;
         if (!adjoint) {  // out[j] = x[y0] + (x[y1] - x[y0]) * w
-          CMap<T> lo(px + (a * L.N + L.y0(j)) * C, C), hi(px + (a * L.N + L.y1(j)) * C, C);
-          o = lo + (hi - lo) * static_cast<T>(L.w(j));
+          const T* lo = px + (a * L.N + L.y0(j)) * C;
+          const T* hi = px + (a * L.N + L.y1(j)) * C;
+          const T w = static_cast<T>(L.w(j));
+          for (int64_t c = 0; c < C; ++c) o[c] = lo[c] + (hi[c] - lo[c]) * w;
           continue;
         }
-        o.setZero();  // input row j collects every output row that read it
+        std::fill(o, o + C, T(0));  // input row j collects every output row that read it
         for (int64_t i = std::max<int64_t>(0, (j - 1) * f); i < std::min(M, (j + 1) * f); ++i) {
           double c = (L.y0(i) == j ? 1.0 - L.w(i) : 0.0) + (L.y1(i) == j ? L.w(i) : 0.0);
-          if (c != 0.0) o += CMap<T>(px + (a * M + i) * C, C) * static_cast<T>(c);
+          if (c == 0.0) continue;
+          const T* xi = px + (a * M + i) * C;
+          const T ct = static_cast<T>(c);
+          for (int64_t k = 0; k < C; ++k) o[k] += xi[k] * ct;
         }
       }
     });
@@ -168,7 +173,7 @@ Tensor lerp_up_grad_forward(KernelCtx& ctx) { return lerp_forward(ctx, true); }
 G lerp_up_grad(const Expr& y, const Expr& g) { return G{lerp_node(kLerpUpGrad, g, static_cast<int>(y->attrs.i("axis")), y->attrs.i("factor"))}; }
 G lerp_up_grad_grad(const Expr& y, const Expr& g) { return G{lerp_node(kLerpUp, g, static_cast<int>(y->attrs.i("axis")), y->attrs.i("factor"))}; }
 
-// fmt already normalised (the registry's data_format kind, or format_of).
+// fmt already normalised (the registry's data_format kind, or data_format_arg).
 Expr resize_images_as(const Expr& x0, int64_t fh, int64_t fw, const std::string& fmt, const std::string& interp) {
   Expr x = x0;
   if (interp != "nearest" && interp != "bilinear")
@@ -214,7 +219,7 @@ static Expr spatial_padding_api(const char* op, const Expr& x, const std::vector
   bool ok = static_cast<int>(p.size()) == n;
   for (auto& [a, b] : p) ok = ok && a >= 0 && b >= 0;
   if (!ok) fail_value(op, "'padding' must be " + std::to_string(n) + " (before, after) pairs of non-negative ints");
-  return spatial_padding(op, x, flat_pairs(p), format_of(op, f), n);
+  return spatial_padding(op, x, flat_pairs(p), data_format_arg(op, f), n);
 }
 Expr spatial_2d_padding(const Expr& x, const std::vector<std::pair<int64_t, int64_t>>& p, const std::string& f) {
   return spatial_padding_api("spatial_2d_padding", x, p, f, 2);
@@ -223,10 +228,10 @@ Expr spatial_3d_padding(const Expr& x, const std::vector<std::pair<int64_t, int6
   return spatial_padding_api("spatial_3d_padding", x, p, f, 3);
 }
 Expr resize_images(const Expr& x, int64_t fh, int64_t fw, const std::string& f, const std::string& interpolation) {
-  return resize_images_as(x, fh, fw, format_of("resize_images", f), interpolation);
+  return resize_images_as(x, fh, fw, data_format_arg("resize_images", f), interpolation);
 }
 Expr resize_volumes(const Expr& x, int64_t fd, int64_t fh, int64_t fw, const std::string& f) {
-  return resize_volumes_as(x, {fd, fh, fw}, format_of("resize_volumes", f));
+  return resize_volumes_as(x, {fd, fh, fw}, data_format_arg("resize_volumes", f));
 }
 
 void register_resize_pad() {

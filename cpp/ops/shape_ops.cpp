@@ -226,34 +226,7 @@ Tensor sum_to_kernel(const Tensor& g, const Shape& target) {
     if (j < 0 || (target[j] == 1 && g.shape()[i] != 1)) axes.push_back(i);
   }
   DType dt = g.dtype() == DType::float16 ? DType::float32 : g.dtype();
-  Tensor src = g.astype(dt).contiguous();
-  // Reduce with a simple (outer, red, inner) walk per axis, innermost first.
-  Tensor cur = src;
-  for (int ai = static_cast<int>(axes.size()) - 1; ai >= 0; --ai) {
-    int ax = axes[ai];
-    int64_t A = 1, R = cur.shape()[ax], B = 1;
-    for (int i = 0; i < ax; ++i) A *= cur.shape()[i];
-    for (int i = ax + 1; i < cur.ndim(); ++i) B *= cur.shape()[i];
-    Shape ns = cur.shape();
-    ns[ax] = 1;
-    Tensor o = Tensor::zeros(ns, dt);
-    dispatch(dt, [&](auto tag) {
-      using T = decltype(tag);
-      if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
-        const T* p = cur.data<T>();
-        T* q = o.data<T>();
-        parallel_for(A, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, R * B)), [&](int64_t a0, int64_t a1) {
-          for (int64_t a = a0; a < a1; ++a) {
-            MMap<T> acc(q + a * B, B);
-            if (B == 1) acc(0) = CMap<T>(p + a * R, R).sum();
-            else
-              for (int64_t r = 0; r < R; ++r) acc += CMap<T>(p + (a * R + r) * B, B);
-          }
-        });
-      }
-    });
-    cur = o;
-  }
+  Tensor cur = reduce_tensor(ew::ReduceOp::sum, g.astype(dt), axes);
   return cur.reshape(target).astype(g.dtype());
 }
 

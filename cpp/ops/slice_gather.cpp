@@ -243,13 +243,16 @@ Tensor gather_grad_forward(KernelCtx& ctx) {
   std::vector<int64_t> idx = index_values(ctx.in[1], ls[0]);
   Tensor out = Tensor::zeros(ls, cd);
   const int64_t row = row_size(ls), m = static_cast<int64_t>(idx.size());
-  dispatch_float(cd, "gather", [&](auto tag) {
-    using T = decltype(tag);
-    const T* pg = g.data<T>();
-    T* po = out.data<T>();
-    parallel_for(row, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, m)), [&](int64_t c0, int64_t c1) {
-      for (int64_t i = 0; i < m; ++i) MMap<T>(po + idx[i] * row + c0, c1 - c0) += CMap<T>(pg + i * row + c0, c1 - c0);
-    });
+  if (!is_floating(cd)) fail_type("gather", std::string("gradient must be float, got ") + dtype_name(cd));
+  const ew::BinaryFn add = ew::binary(ew::BinaryOp::add, cd);
+  const int64_t es = static_cast<int64_t>(dtype_size(cd));
+  const char* pg = static_cast<const char*>(g.raw());
+  char* po = static_cast<char*>(out.raw());
+  parallel_for(row, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, m)), [&](int64_t c0, int64_t c1) {
+    for (int64_t i = 0; i < m; ++i) {
+      char* dst = po + (idx[i] * row + c0) * es;
+      add(dst, pg + (i * row + c0) * es, dst, c1 - c0, 1, 1);
+    }
   });
   return out.astype(od);
 }

@@ -68,11 +68,8 @@ Tensor assign_forward(KernelCtx& ctx) {
   return own(v);
 }
 
-struct AddF { template <class A, class B> static auto eval(const A& a, const B& b) { return a + b; } };
-struct SubF { template <class A, class B> static auto eval(const A& a, const B& b) { return a - b; } };
-
 // current (+|-) value, computed in the variable's dtype (float16 through float32).
-template <class Fn>
+template <ew::BinaryOp Op>
 Tensor assign_arith_forward(KernelCtx& ctx) {
   const Node& var = *ctx.node.inputs[0].node();
   const std::string& op = public_name(ctx.node);
@@ -84,10 +81,7 @@ Tensor assign_arith_forward(KernelCtx& ctx) {
   DType ct = var.type().dtype == DType::float16 ? DType::float32 : var.type().dtype;
   Tensor cur = ctx.in[0].astype(ct), v = ctx.in[1].astype(ct);
   Tensor out = Tensor::empty(var.type().shape, ct);
-  dispatch(ct, [&](auto tag) {
-    using T = decltype(tag);
-    if constexpr (!std::is_same_v<T, bool> && !std::is_same_v<T, half>) binary_loop<Fn, T, T>(cur, v, out);
-  });
+  binary_apply(Op, cur, v, out);
   return out.astype(var.type().dtype);
 }
 
@@ -111,7 +105,7 @@ void check_var(const Expr& x, const char* op) {
     fail_type(op, "the first argument must be a variable, got a " + std::string(x->op ? x->op->name : "placeholder") + " tensor");
 }
 
-OpRef kAssign, kAssignAdd, kAssignSub, kUpdate, kUpdateAdd, kUpdateSub, kMovingAverageUpdate, kPrintTensor;
+OpRef kAssignOp, kAssignAddOp, kAssignSubOp, kUpdate, kUpdateAdd, kUpdateSub, kMovingAverageUpdate, kPrintTensor;
 
 Expr make_update(const OpRef& prim, const char* op, const Expr& x, const Expr& v) {
   check_var(x, op);
@@ -132,7 +126,7 @@ Expr moving_average_update_build(const OpDef&, std::vector<Value>& a) {
   // rounds it to float32, we to x's dtype, so float64 variables keep full precision).
   Expr decay = a[2].kind == Value::Tensor ? 1.0 - Expr(a[2].t) : constant(Tensor::scalar(1.0 - a[2].as_double(), x.dtype()));
   if (decay.dtype() != x.dtype()) decay = cast(decay, x.dtype());
-  return make_update(kAssignSub, "moving_average_update", x, (x - v) * decay);
+  return make_update(kAssignSubOp, "moving_average_update", x, (x - v) * decay);
 }
 
 TypeInfo print_tensor_infer(const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; }
@@ -154,20 +148,20 @@ std::string tensor_to_string(const Tensor& t) {
   return o.str();
 }
 
-Expr update(const Expr& x, const Expr& v) { return make_update(kAssign, "update", x, v); }
-Expr update_add(const Expr& x, const Expr& v) { return make_update(kAssignAdd, "update_add", x, v); }
-Expr update_sub(const Expr& x, const Expr& v) { return make_update(kAssignSub, "update_sub", x, v); }
+Expr update(const Expr& x, const Expr& v) { return make_update(kAssignOp, "update", x, v); }
+Expr update_add(const Expr& x, const Expr& v) { return make_update(kAssignAddOp, "update_add", x, v); }
+Expr update_sub(const Expr& x, const Expr& v) { return make_update(kAssignSubOp, "update_sub", x, v); }
 
 bool is_update_handle(const Expr& e) { return e && e->op && (e->op->flags & kAssign); }
 
 void register_state() {
   const uint32_t assign_flags = kNonDiff | kStateful | kAssign;
-  register_op(kAssign, Op("_assign(x: tensor, value: tensor)", "x <- value when evaluated; yields the new value.")
+  register_op(kAssignOp, Op("_assign(x: tensor, value: tensor)", "x <- value when evaluated; yields the new value.")
                            .infer(assign_infer).forward(assign_forward).flags(assign_flags));
-  register_op(kAssignAdd, Op("_assign_add(x: tensor, value: tensor)", "x <- x + value when evaluated; yields the new value.")
-                              .infer(assign_infer).forward(assign_arith_forward<AddF>).flags(assign_flags));
-  register_op(kAssignSub, Op("_assign_sub(x: tensor, value: tensor)", "x <- x - value when evaluated; yields the new value.")
-                              .infer(assign_infer).forward(assign_arith_forward<SubF>).flags(assign_flags));
+  register_op(kAssignAddOp, Op("_assign_add(x: tensor, value: tensor)", "x <- x + value when evaluated; yields the new value.")
+                              .infer(assign_infer).forward(assign_arith_forward<ew::BinaryOp::add>).flags(assign_flags));
+  register_op(kAssignSubOp, Op("_assign_sub(x: tensor, value: tensor)", "x <- x - value when evaluated; yields the new value.")
+                              .infer(assign_infer).forward(assign_arith_forward<ew::BinaryOp::subtract>).flags(assign_flags));
   register_op(kUpdate, Op("update(x: tensor, new_x: tensor)", "An update op: evaluating it sets variable x to new_x and yields the new value.")
                            .build(update_build));
   register_op(kUpdateAdd, Op("update_add(x: tensor, increment: tensor)",

@@ -20,7 +20,7 @@ void init_sparse(py::module_& m);
 
 // numpy <-> Tensor. `borrow`: wrap the array's memory (valid while the array lives).
 Tensor array_to_tensor(const py::array& a, bool borrow);
-py::array tensor_to_array(const Tensor& t);
+py::array tensor_to_array(Tensor t);  // moved in: no copy when it holds the only reference
 DType dtype_of_array(const py::array& a);
 // A Function feed (array, number or scipy.sparse matrix), borrowing its memory; `keep` holds the
 // Python objects borrowed from. Results go back as arrays, or scipy CSR matrices when sparse.

@@ -2,7 +2,7 @@
 // several results: rnn, map_fn, foldl, foldr, ctc_decode, normalize_batch_in_training. Each is
 // the C++ function of include/keras_cpp/ops.h; a Python step function or fn becomes a
 // std::function (pybind11/functional.h), called with the GIL held while the graph is built.
-// keras_cpp/backend/_engine.py normalises the arguments before calling these.
+// keras_cpp/backend/_control.py normalises the arguments before calling these.
 #include <optional>
 
 #include "bind.h"

@@ -1,6 +1,7 @@
 // python/src/bind_graph.cpp — the Tensor class (node results as Keras sees them), numpy interop,
 // leaves, gradients and Function.
 #include <cstring>
+#include <optional>
 
 #include "bind.h"
 #include "ops/registry.h"
@@ -45,15 +46,16 @@ Tensor array_to_tensor(const py::array& a0, bool borrow) {
 }
 
 // What TF's Session.run returns: an ndarray, or a numpy scalar (np.float32...) for a 0-d value.
-static py::object result_value(const Tensor& t) {
+static py::object result_value(Tensor t) {
   if (t.is_sparse()) return tensor_to_py(t);  // a scipy CSR matrix
-  py::array a = tensor_to_array(t);
-  return t.ndim() == 0 ? a.attr("__getitem__")(py::tuple()) : py::object(a);
+  const bool scalar = t.ndim() == 0;
+  py::array a = tensor_to_array(std::move(t));
+  return scalar ? a.attr("__getitem__")(py::tuple()) : py::object(a);
 }
 
-py::array tensor_to_array(const Tensor& t0) {
-  Tensor t = t0;
-  if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();  // the array owns its memory alone
+py::array tensor_to_array(Tensor t) {
+  // The array owns its memory alone: copy unless this is the last reference (callers move it in).
+  if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();
   auto* holder = new std::shared_ptr<Storage>(t.storage());
   py::capsule base(holder, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
@@ -70,11 +72,66 @@ static Tensor number_tensor(py::handle h, DType* ref) {
   return Tensor::scalar(h.cast<double>(), t);
 }
 
-Value to_value(py::handle h, int kind, DType* ref) {
+// An ndarray or array-like: a constant, or a number where a number (not a tensor) is expected.
+static Value array_value(py::handle h, bool tensor_kind, DType* ref) {
+  py::array a = py::array::ensure(h);
+  if (!tensor_kind && a.ndim() == 0) {  // numpy scalar where a number is expected
+    char k = a.dtype().kind();
+    if (k == 'b') return Value(py::bool_(obj(h)).cast<bool>());
+    if (k == 'i' || k == 'u') return Value(py::int_(obj(h)).cast<int64_t>());
+    return Value(py::float_(obj(h)).cast<double>());
+  }
+  Tensor t = array_to_tensor(a, false);
+  if (ref && is_floating(*ref) && is_floating(t.dtype())) t = t.astype(*ref);
+  return Value(constant(t));
+}
+
+// Nested Python numbers where a tensor is expected: a constant (floats in ref's float dtype or
+// floatx, ints in ref's dtype or int32).
+static Value numbers_constant(py::handle h, bool all_int, DType* ref) {
+  Tensor t = array_to_tensor(py::array::ensure(h), false);
+  if (t.dtype() == DType::float64) t = t.astype(ref && is_floating(*ref) ? *ref : config::floatx());
+  else if (t.dtype() == DType::int64 && !all_int) t = t.astype(DType::int32);
+  else if (t.dtype() == DType::int64) t = t.astype(ref ? *ref : DType::int32);
+  return Value(constant(t));
+}
+
+// Keras passes lists of scalar tensors where a tensor is expected (K.prod([shape(x)[0],
+// shape(x)[1]])): stack them, numbers taking the dtype of the list's first tensor.
+static Value stacked_items(const py::sequence& seq) {
+  DType item_ref = DType::int32;
+  for (auto item : seq)
+    if (is_tensor(item)) { item_ref = dtype_of(item); break; }
+  std::vector<Value> v;
+  for (auto item : seq) v.push_back(to_value(item, Param::Tensor, &item_ref));
+  return Value(call("stack", {Value(v), Value(int64_t{0})}));
+}
+
+// A list or tuple: a constant of nested numbers, a stack of scalar tensors, ints or a list of values.
+static Value sequence_value(py::handle h, int kind, DType* ref) {
   using K = Param::Kind;
-  bool tensor_kind = kind == K::Tensor || kind == K::TensorOpt || kind == K::Tensors;
-  if (h.is_none()) return Value();
-  if (is_tensor(h)) return Value(h.cast<Expr>());
+  py::sequence seq = py::reinterpret_borrow<py::sequence>(h);
+  bool all_int = true, any_tensor = false;
+  for (auto item : seq) {
+    all_int = all_int && py::isinstance<py::int_>(item) && !py::isinstance<py::bool_>(item);
+    any_tensor = any_tensor || is_tensor(item);
+  }
+  if (kind == K::Tensor && !any_tensor) return numbers_constant(h, all_int, ref);
+  if ((kind == K::Tensor || kind == K::TensorOpt) && any_tensor) return stacked_items(seq);
+  if (all_int && kind != K::Tensors) {
+    std::vector<int64_t> v;
+    for (auto item : seq) v.push_back(item.cast<int64_t>());
+    return Value(v);
+  }
+  std::vector<Value> v;
+  int sub = kind == K::Tensors ? K::Tensor : K::Shape;  // items of a non-tensor list: as given
+  for (auto item : seq) v.push_back(to_value(item, sub, ref));
+  return Value(v);
+}
+
+// A Python bool, int (or numpy integer scalar) or float: a 0-d constant where a tensor is
+// expected, else the number; std::nullopt for anything else.
+static std::optional<Value> number_value(py::handle h, bool tensor_kind, DType* ref) {
   if (py::isinstance<py::bool_>(h)) return tensor_kind ? Value(constant(number_tensor(h, ref))) : Value(h.cast<bool>());
   if (py::isinstance<py::int_>(h) || (py::isinstance<py::array>(h) == false && py::hasattr(h, "dtype") && py::hasattr(h, "__index__"))) {
     if (tensor_kind) return Value(constant(number_tensor(py::int_(obj(h)), ref)));
@@ -84,54 +141,18 @@ Value to_value(py::handle h, int kind, DType* ref) {
     if (tensor_kind) return Value(constant(number_tensor(h, ref)));
     return Value(h.cast<double>());
   }
+  return std::nullopt;
+}
+
+Value to_value(py::handle h, int kind, DType* ref) {
+  using K = Param::Kind;
+  bool tensor_kind = kind == K::Tensor || kind == K::TensorOpt || kind == K::Tensors;
+  if (h.is_none()) return Value();
+  if (is_tensor(h)) return Value(h.cast<Expr>());
+  if (std::optional<Value> v = number_value(h, tensor_kind, ref)) return *v;
   if (py::isinstance<py::str>(h)) return Value(h.cast<std::string>());
-  if (py::isinstance<py::array>(h) || py::hasattr(h, "__array__")) {
-    py::array a = py::array::ensure(h);
-    if (!tensor_kind && a.ndim() == 0) {  // numpy scalar where a number is expected
-      char k = a.dtype().kind();
-      if (k == 'b') return Value(py::bool_(obj(h)).cast<bool>());
-      if (k == 'i' || k == 'u') return Value(py::int_(obj(h)).cast<int64_t>());
-      return Value(py::float_(obj(h)).cast<double>());
-    }
-    Tensor t = array_to_tensor(a, false);
-    if (ref && is_floating(*ref) && is_floating(t.dtype())) t = t.astype(*ref);
-    return Value(constant(t));
-  }
-  if (py::isinstance<py::list>(h) || py::isinstance<py::tuple>(h)) {
-    py::sequence seq = py::reinterpret_borrow<py::sequence>(h);
-    bool all_int = true, any_tensor = false;
-    for (auto item : seq) {
-      all_int = all_int && py::isinstance<py::int_>(item) && !py::isinstance<py::bool_>(item);
-      any_tensor = any_tensor || is_tensor(item);
-    }
-    if (kind == K::Tensor && !any_tensor) {  // nested Python numbers -> constant
-      py::array a = py::array::ensure(h);
-      Tensor t = array_to_tensor(a, false);
-      if (t.dtype() == DType::float64) t = t.astype(ref && is_floating(*ref) ? *ref : config::floatx());
-      else if (t.dtype() == DType::int64 && !all_int) t = t.astype(DType::int32);
-      else if (t.dtype() == DType::int64) t = t.astype(ref ? *ref : DType::int32);
-      return Value(constant(t));
-    }
-    if ((kind == K::Tensor || kind == K::TensorOpt) && any_tensor) {
-      // Keras passes lists of scalar tensors where a tensor is expected (K.prod([shape(x)[0],
-      // shape(x)[1]])): stack them, numbers taking the dtype of the list's first tensor.
-      DType item_ref = DType::int32;
-      for (auto item : seq)
-        if (is_tensor(item)) { item_ref = dtype_of(item); break; }
-      std::vector<Value> v;
-      for (auto item : seq) v.push_back(to_value(item, K::Tensor, &item_ref));
-      return Value(call("stack", {Value(v), Value(int64_t{0})}));
-    }
-    if (all_int && kind != K::Tensors) {
-      std::vector<int64_t> v;
-      for (auto item : seq) v.push_back(item.cast<int64_t>());
-      return Value(v);
-    }
-    std::vector<Value> v;
-    int sub = kind == K::Tensors ? K::Tensor : K::Shape;  // items of a non-tensor list: as given
-    for (auto item : seq) v.push_back(to_value(item, sub, ref));
-    return Value(v);
-  }
+  if (py::isinstance<py::array>(h) || py::hasattr(h, "__array__")) return array_value(h, tensor_kind, ref);
+  if (py::isinstance<py::list>(h) || py::isinstance<py::tuple>(h)) return sequence_value(h, kind, ref);
   throw TypeError("unsupported argument of type " + std::string(py::str(py::type::of(h).attr("__name__"))));
 }
 
@@ -177,9 +198,8 @@ static py::object binop(const char* op, py::handle a, py::handle b) {
   return py::cast(call(op, {va, vb}));
 }
 
-void init_graph(py::module_& m) {
-  py::class_<Output, std::shared_ptr<Output>> T(m, "Tensor", py::dynamic_attr());
-  T.doc() = "A symbolic keras_cpp tensor: one result of a placeholder, variable, constant or op.";
+// Tensor's attributes, __repr__, indexing and unary operators.
+static void bind_tensor_attrs(py::class_<Output, std::shared_ptr<Output>>& T) {
   auto kind = [](const Node& n) {
     return std::string(n.kind == NodeKind::op ? "op" : n.kind == NodeKind::placeholder ? "placeholder" : n.kind == NodeKind::variable ? "variable" : "constant");
   };
@@ -208,6 +228,11 @@ void init_graph(py::module_& m) {
       .def("__bool__", [](py::object) -> bool {
         throw TypeError("the truth value of a symbolic keras_cpp Tensor is unknown until it is evaluated; use K.switch or K.eval");
       });
+}
+
+// Tensor's binary operators; an unsupported other operand gives NotImplemented (Python then tries
+// the reflected operator).
+static void bind_tensor_operators(py::class_<Output, std::shared_ptr<Output>>& T) {
   struct B { const char *py, *op; bool rev; };
   static const B ops[] = {{"__add__", "add", false}, {"__radd__", "add", true}, {"__sub__", "subtract", false},
                           {"__rsub__", "subtract", true}, {"__mul__", "multiply", false}, {"__rmul__", "multiply", true},
@@ -227,7 +252,9 @@ void init_graph(py::module_& m) {
       return rev ? binop(op, other, self) : binop(op, self, other);
     });
   }
+}
 
+static void bind_leaves(py::module_& m) {
   m.def("placeholder", [](py::object shape, const std::string& dtype, const std::string& name) {
     DType t = dtype_from_name(dtype);
     if (shape.is_none()) return placeholder({}, t, name, false);
@@ -255,6 +282,10 @@ void init_graph(py::module_& m) {
     Tensor t = array_to_tensor(value, false).astype(dtype_from_name(dtype));
     return constant(t, name);
   });
+}
+
+// Variable values, gradients, control dependencies and print_tensor's writer.
+static void bind_graph_functions(py::module_& m) {
   // Without the GIL: a call updating the variable holds its lock and may wait for the GIL (print_tensor).
   m.def("get_value", [](const Expr& v) {
     Tensor t;
@@ -286,7 +317,9 @@ void init_graph(py::module_& m) {
       (*w)(message, tensor_to_array(value));
     });
   });
+}
 
+static void bind_function_class(py::module_& m) {
   py::class_<Function>(m, "Function")
       .def(py::init([](std::vector<Expr> inputs, std::vector<Expr> outputs, std::vector<Expr> update_ops) {
              return new Function(inputs, outputs, {}, update_ops);
@@ -304,10 +337,20 @@ void init_graph(py::module_& m) {
         }
         feeds.clear();
         py::list r;
-        for (auto& t : outs) r.append(result_value(t));
+        for (auto& t : outs) r.append(result_value(std::move(t)));
         return r;
       })
       .def_property_readonly("num_steps", &Function::num_steps);
+}
+
+void init_graph(py::module_& m) {
+  py::class_<Output, std::shared_ptr<Output>> T(m, "Tensor", py::dynamic_attr());
+  T.doc() = "A symbolic keras_cpp tensor: one result of a placeholder, variable, constant or op.";
+  bind_tensor_attrs(T);
+  bind_tensor_operators(T);
+  bind_leaves(m);
+  bind_graph_functions(m);
+  bind_function_class(m);
 }
 
 }  // namespace keras_cpp

@@ -26,29 +26,33 @@ bool reference_dtype(const std::vector<py::handle>& args, DType& ref) {
   return false;
 }
 
-static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
+// Python's argument binding: h[i] is parameter i's argument (null where not given).
+static std::vector<py::handle> bind_arguments(const OpDef& op, py::args args, py::kwargs kwargs) {
   size_t np = op.params.size();
   if (args.size() > np)
     throw TypeError("[" + op.name + "] takes " + std::to_string(np) + " arguments but " + std::to_string(args.size()) + " were given; signature " + op.py_signature);
   std::vector<py::handle> h(np);
-  std::vector<bool> given(np, false);
-  for (size_t i = 0; i < args.size(); ++i) { h[i] = args[i]; given[i] = true; }
+  for (size_t i = 0; i < args.size(); ++i) h[i] = args[i];
   for (auto kv : kwargs) {
     std::string k = kv.first.cast<std::string>();
     size_t i = 0;
     while (i < np && op.params[i].name != k) ++i;
     if (i == np) throw TypeError("[" + op.name + "] got an unexpected keyword argument '" + k + "'; signature " + op.py_signature);
-    if (given[i]) throw TypeError("[" + op.name + "] got multiple values for argument '" + k + "'");
+    if (h[i]) throw TypeError("[" + op.name + "] got multiple values for argument '" + k + "'");
     h[i] = kv.second;
-    given[i] = true;
   }
+  return h;
+}
+
+// The arguments as Values up to the last one given; a parameter not given takes its default.
+static std::vector<Value> convert_arguments(const OpDef& op, const std::vector<py::handle>& h) {
   DType ref_t = DType::float32;
   DType* ref = reference_dtype(h, ref_t) ? &ref_t : nullptr;
   size_t last = 0;
-  for (size_t i = 0; i < np; ++i) if (given[i]) last = i + 1;
+  for (size_t i = 0; i < h.size(); ++i) if (h[i]) last = i + 1;
   std::vector<Value> vals;
   for (size_t i = 0; i < last; ++i) {
-    if (given[i]) {
+    if (h[i]) {
       try {
         vals.push_back(to_value(h[i], op.params[i].kind, ref));
       } catch (const TypeError& e) {
@@ -58,7 +62,11 @@ static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
     else if (op.params[i].has_default) vals.push_back(op.params[i].def);
     else throw TypeError("[" + op.name + "] missing required argument '" + op.params[i].name + "'; signature " + op.py_signature);
   }
-  Expr r = call(op.name, std::move(vals));
+  return vals;
+}
+
+static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
+  Expr r = call(op.name, convert_arguments(op, bind_arguments(op, args, kwargs)));
   if (r && r->num_outputs() > 1) return py::cast(outputs_of(r));  // an op with several results: all of them
   return py::cast(r);
 }

@@ -29,10 +29,9 @@ KIND_TYPES = {
     'scalar': '_TensorLike', 'int': 'int', 'int?': 'Optional[int]', 'float': 'float',
     'float?': 'Optional[float]', 'bool': 'bool', 'str': 'str', 'str?': 'Optional[str]',
     'axes': 'Union[None, int, Sequence[int]]', 'ints': 'Union[int, Sequence[int]]',
-    'shape': '_ShapeLike', 'dtype': 'Optional[_DTypeLike]', 'any': 'Any',
-    'number': 'Union[int, float, _TensorLike]', 'number?': 'Union[None, int, float, _TensorLike]',
-    'ints[n]': 'Union[int, Sequence[int]]', 'pairs[n]': 'Sequence[Union[int, Sequence[int]]]',
-    'indices': 'Union[int, Sequence[Any], _TensorLike]', 'data_format': 'Optional[str]',
+    'shape': '_ShapeLike', 'dtype': 'Optional[_DTypeLike]', 'any': 'Any', 'data_format': 'Optional[str]',
+    'number': 'Union[int, float, _TensorLike]', 'number?': 'Union[None, int, float, _TensorLike]', 'ints[n]': 'Union[int, Sequence[int]]',
+    'pairs[n]': 'Sequence[Union[int, Sequence[int]]]', 'indices': 'Union[int, Sequence[Any], _TensorLike]',
 }
 # Return types of the hand-written Python functions (the ops all return a Tensor). A name here
 # that is no longer a function fails test_api_docs.py (stale_tables), so the table cannot go stale.
@@ -78,7 +77,7 @@ GRADIENT_TO = {
     'random_normal': 'to tensor mean, stddev', 'truncated_normal': 'to tensor mean, stddev',
     'random_uniform': 'to tensor minval, maxval',
 }
-BACKEND_MODULES = ('_config', '_engine', '_loader')
+BACKEND_MODULES = ('_config', '_engine', '_control', '_loader')
 TENSOR_BINARY = {  # Tensor operators bound in python/src/bind_graph.cpp
     '__add__', '__radd__', '__sub__', '__rsub__', '__mul__', '__rmul__', '__truediv__',
     '__rtruediv__', '__floordiv__', '__rfloordiv__', '__mod__', '__rmod__', '__pow__',
@@ -142,8 +141,7 @@ def _typed_signature(text):
     defaults = [None] * (len(args) - len(fn.args.defaults)) + list(fn.args.defaults)
     params = []
     for a, d in zip(args, defaults):
-        kind = ast.unparse(a.annotation).replace('_opt', '?') if a.annotation is not None else 'any'
-        kind = re.sub(r'\[\d+\]$', '[n]', kind)  # ints[2], pairs[3]: the count is checked at run time
+        kind = re.sub(r'\[\d+\]$', '[n]', ast.unparse(a.annotation).replace('_opt', '?')) if a.annotation is not None else 'any'
         if kind not in KIND_TYPES:
             kind = 'any'  # a kind added to the registry later: typed loosely until listed here
         annotation = KIND_TYPES[kind]
@@ -267,21 +265,24 @@ def _python_tensor_attrs():
             tree = ast.parse(f.read())
         defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
         for node in tree.body:
-            if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
-                continue
-            t = node.targets[0]
-            if not (isinstance(t, ast.Attribute) and ast.unparse(t.value) in ('Tensor', '_core.Tensor')):
-                continue
-            if isinstance(node.value, ast.Constant) and node.value.value is None:
-                out[t.attr] = ['    %s: None' % t.attr]
-            elif isinstance(node.value, ast.Name) and node.value.id in defs:
-                fn = defs[node.value.id]
-                params = ', '.join(p.stub() for p in _py_params(t.attr, fn.args))
-                ret = PY_RETURNS.get('eval', 'Any') if t.attr == 'eval' else 'Any'
-                out[t.attr] = ['    def %s(%s) -> %s: ...' % (t.attr, params, ret)]
-            elif not t.attr.startswith('_'):
-                out[t.attr] = ['    %s: Any' % t.attr]
+            if isinstance(node, ast.Assign) and len(node.targets) == 1:
+                t = node.targets[0]
+                if isinstance(t, ast.Attribute) and ast.unparse(t.value) in ('Tensor', '_core.Tensor'):
+                    lines = _tensor_assignment_stub(t.attr, node.value, defs)
+                    if lines:
+                        out[t.attr] = lines
     return out
+
+
+def _tensor_assignment_stub(attr, value, defs):
+    """Stub lines of `Tensor.attr = value` (None: a private attribute, not typed)."""
+    if isinstance(value, ast.Constant) and value.value is None:
+        return ['    %s: None' % attr]
+    if isinstance(value, ast.Name) and value.id in defs:
+        params = ', '.join(p.stub() for p in _py_params(attr, defs[value.id].args))
+        ret = PY_RETURNS.get('eval', 'Any') if attr == 'eval' else 'Any'
+        return ['    def %s(%s) -> %s: ...' % (attr, params, ret)]
+    return None if attr.startswith('_') else ['    %s: Any' % attr]
 
 
 def _tensor_stub(core):
@@ -294,31 +295,43 @@ def _tensor_stub(core):
         value = compiled.get(name)
         if name.startswith('_') and not name.startswith('__'):
             continue
-        if name in python_attrs:
-            lines += python_attrs[name]
-        elif isinstance(value, property):
-            if name == 'shape':
-                lines += ['    @property', '    def shape(self) -> Optional[Tuple[Optional[int], ...]]: ...']
-            elif name == 'ndim':
-                lines += ['    @property', '    def ndim(self) -> Optional[int]: ...']
-            elif value.fset is not None:
-                lines += ['    %s: str' % name]
-            else:
-                lines += ['    @property', '    def %s(self) -> str: ...' % name]
-        elif name in TENSOR_BINARY:
-            lines.append('    def %s(self, other: _TensorLike) -> Tensor: ...' % name)
-        elif name in TENSOR_UNARY:
-            lines.append('    def %s(self) -> Tensor: ...' % name)
-        elif name == '__getitem__':
-            lines.append('    def __getitem__(self, key: Any) -> Tensor: ...')
-        elif name == '__bool__':
-            lines.append('    def __bool__(self) -> bool: ...')
-        elif not name.startswith('_'):  # a method without a rule here: typed loosely
-            lines.append('    def %s(self, *args: Any, **kwargs: Any) -> Any: ...' % name)
+        lines += python_attrs[name] if name in python_attrs else _compiled_member_stub(name, value)
     lines += ['    # Keras and user code attach attributes (_keras_shape, _keras_history, ...).',
               '    def __getattr__(self, name: str) -> Any: ...',
               '    def __setattr__(self, name: str, value: Any) -> None: ...']
     return lines
+
+
+def _compiled_member_stub(name, value):
+    """Stub lines of a member of the compiled Tensor class (properties, operators, methods)."""
+    if isinstance(value, property):
+        if name == 'shape':
+            return ['    @property', '    def shape(self) -> Optional[Tuple[Optional[int], ...]]: ...']
+        if name == 'ndim':
+            return ['    @property', '    def ndim(self) -> Optional[int]: ...']
+        return ['    %s: str' % name] if value.fset is not None else ['    @property', '    def %s(self) -> str: ...' % name]
+    if name in TENSOR_BINARY:
+        return ['    def %s(self, other: _TensorLike) -> Tensor: ...' % name]
+    if name in TENSOR_UNARY:
+        return ['    def %s(self) -> Tensor: ...' % name]
+    if name == '__getitem__':
+        return ['    def __getitem__(self, key: Any) -> Tensor: ...']
+    if name == '__bool__':
+        return ['    def __bool__(self) -> bool: ...']
+    if not name.startswith('_'):  # a method without a rule here: typed loosely
+        return ['    def %s(self, *args: Any, **kwargs: Any) -> Any: ...' % name]
+    return []
+
+
+def _init_attributes(methods):
+    """The public attributes that __init__ sets (`self.x = ...`), in order."""
+    attrs = []
+    for node in (n for m in methods if m.name == '__init__' for n in ast.walk(m)):
+        for t in (node.targets if isinstance(node, ast.Assign) else []):
+            if (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == 'self'
+                    and not t.attr.startswith('_') and t.attr not in attrs):
+                attrs.append(t.attr)
+    return attrs
 
 
 def _class_stub(e):
@@ -328,17 +341,7 @@ def _class_stub(e):
         lines.append('    """%s"""' % _doc_line(e.doc))
     methods = [n for n in e.node.body if isinstance(n, ast.FunctionDef)
                and (not n.name.startswith('_') or n.name in ('__init__', '__call__'))]
-    attrs = []
-    for m in methods:
-        if m.name != '__init__':
-            continue
-        for node in ast.walk(m):
-            if isinstance(node, ast.Assign):
-                for t in node.targets:
-                    if (isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == 'self'
-                            and not t.attr.startswith('_') and t.attr not in attrs):
-                        attrs.append(t.attr)
-    lines += ['    %s: Any' % a for a in attrs]
+    lines += ['    %s: Any' % a for a in _init_attributes(methods)]
     for m in methods:
         params = _py_params(m.name, m.args)
         ret = 'None' if m.name == '__init__' else 'Any'
@@ -407,23 +410,33 @@ def render_package_stub(core):
                 value = node.value.value if isinstance(node.value, ast.Constant) else None
                 out.append('%s: %s' % (name, type(value).__name__ if value is not None else 'Any'))
         elif isinstance(node, ast.FunctionDef) and not node.name.startswith('_'):
-            params = _py_params(node.name, node.args)
-            for p in params:
-                p.annotation = PKG_PARAM_TYPES.get((node.name, p.name), p.annotation)
-            params = ', '.join(p.stub() for p in params)
-            doc = ast.get_docstring(node)
-            ret = PKG_RETURNS.get(node.name, 'Any')
-            out.append('def %s(%s) -> %s:%s' % (node.name, params, ret, ' ...' if not doc else ''))
-            if doc:
-                out += ['    """%s"""' % _doc_line(doc), '    ...']
+            out += _package_function_stub(node)
         elif isinstance(node, ast.ImportFrom) and node.module == '_core' and node.level == 1:
-            for alias in node.names:
-                public = alias.asname or alias.name
-                if public.startswith('_'):
-                    continue
-                params, ret = _pybind_params(getattr(core, alias.name).__doc__)
-                out.append('def %s(%s) -> %s: ...' % (public, ', '.join(p.stub() for p in params), ret))
+            out += _core_import_stubs(node, core)
     return '\n'.join(out).rstrip() + '\n'
+
+
+def _core_import_stubs(node, core):
+    """Stub lines of the public names that `from ._core import ...` brings in (typed from pybind11's docs)."""
+    out = []
+    for alias in node.names:
+        public = alias.asname or alias.name
+        if not public.startswith('_'):
+            params, ret = _pybind_params(getattr(core, alias.name).__doc__)
+            out.append('def %s(%s) -> %s: ...' % (public, ', '.join(p.stub() for p in params), ret))
+    return out
+
+
+def _package_function_stub(node):
+    """Stub lines of a function of keras_cpp/__init__.py, typed from PKG_PARAM_TYPES/PKG_RETURNS."""
+    params = _py_params(node.name, node.args)
+    for p in params:
+        p.annotation = PKG_PARAM_TYPES.get((node.name, p.name), p.annotation)
+    params = ', '.join(p.stub() for p in params)
+    doc = ast.get_docstring(node)
+    ret = PKG_RETURNS.get(node.name, 'Any')
+    out = ['def %s(%s) -> %s:%s' % (node.name, params, ret, ' ...' if not doc else '')]
+    return out + (['    """%s"""' % _doc_line(doc), '    ...'] if doc else [])
 
 
 def stub_files(core):
@@ -552,18 +565,7 @@ def main(argv=None):
                     help='stubs: if generating fails, copy the committed stubs and warn (for the build)')
     args = ap.parse_args(argv)
     if args.fallback:
-        try:
-            return main([a for a in (argv if argv is not None else sys.argv[1:]) if a != '--fallback'])
-        except Exception as e:  # never fail a build over stubs: the test suite reports it instead
-            print('gen_api.py: WARNING: stubs not generated (%s: %s); shipping the committed ones'
-                  % (type(e).__name__, e))
-            import shutil
-            for rel in (os.path.join('keras_cpp', '__init__.pyi'), os.path.join('keras_cpp', 'backend', '__init__.pyi')):
-                dest = os.path.join(args.out or os.path.join(ROOT, 'python'), rel)
-                os.makedirs(os.path.dirname(dest), exist_ok=True)
-                if os.path.abspath(dest) != os.path.join(ROOT, 'python', rel):
-                    shutil.copyfile(os.path.join(ROOT, 'python', rel), dest)
-            return 0
+        return _main_with_fallback(args, argv)
     core = load_core(args.core)
     stale = []
     if args.what in ('stubs', 'all'):
@@ -577,6 +579,21 @@ def main(argv=None):
         print('stale (run `python python/tools/gen_api.py all`): %s' % ', '.join(stale))
         return 1
     return 0
+
+
+def _main_with_fallback(args, argv):
+    try:
+        return main([a for a in (argv if argv is not None else sys.argv[1:]) if a != '--fallback'])
+    except Exception as e:  # never fail a build over stubs: the test suite reports it instead
+        print('gen_api.py: WARNING: stubs not generated (%s: %s); shipping the committed ones'
+              % (type(e).__name__, e))
+        import shutil
+        for rel in (os.path.join('keras_cpp', '__init__.pyi'), os.path.join('keras_cpp', 'backend', '__init__.pyi')):
+            dest = os.path.join(args.out or os.path.join(ROOT, 'python'), rel)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            if os.path.abspath(dest) != os.path.join(ROOT, 'python', rel):
+                shutil.copyfile(os.path.join(ROOT, 'python', rel), dest)
+        return 0
 
 
 if __name__ == '__main__':

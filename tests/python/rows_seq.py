@@ -10,7 +10,7 @@ from op_info import *  # noqa: F401,F403  (the table's vocabulary)
 
 ROWS = []
 
-# switch/map_fn/foldl/foldr turn numpy arguments into constants in Python (_engine._as_tensor).
+# switch/map_fn/foldl/foldr turn numpy arguments into constants in Python (_control._as_tensor).
 
 def row(*args, **kwargs):
     ROWS.append(OpInfo(*args, **kwargs))

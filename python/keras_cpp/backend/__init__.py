@@ -2,7 +2,8 @@
 
 Config functions come from `_config` (keras.json, KERAS_BACKEND); everything else is computed in
 C++ (`keras_cpp._core`); `_engine` holds the few hand-written functions (placeholder, variable,
-function, learning phase, name scopes...). See docs/configuration.md for backend selection.
+function, learning phase, name scopes...), `_control` those that take a Python callable or give
+several results (switch, rnn, map_fn...). See docs/configuration.md for backend selection.
 """
 from .. import _keras_hook
 
@@ -13,6 +14,7 @@ from ._config import (epsilon, set_epsilon, floatx, set_floatx, cast_to_floatx, 
                       set_image_data_format, normalize_data_format, image_dim_ordering,
                       set_image_dim_ordering, symbolic, eager)
 from ._engine import *  # noqa: F401,F403
+from ._control import *  # noqa: F401,F403
 from . import optimizers  # K.optimizers
 from ._loader import backend, register_backend, _activate
 _activate(globals())

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import _core
 from . import _config
-from . import _engine as K
+from . import _control, _engine as K
 
 __all__ = ['Optimizer', 'SGD', 'RMSprop', 'Adagrad', 'Adadelta', 'Adam', 'Adamax', 'Nadam',
            'sgd', 'rmsprop', 'adagrad', 'adadelta', 'adam', 'adamax', 'nadam', 'get']
@@ -43,7 +43,7 @@ def _clip_norm(g, c, n):
     # keras.optimizers.clip_norm, non-TensorFlow branch.
     if c <= 0:
         return g
-    return K.switch(K.greater_equal(n, c), g * c / n, g)
+    return _control.switch(K.greater_equal(n, c), g * c / n, g)
 
 
 class Optimizer(object):

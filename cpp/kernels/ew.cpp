@@ -1,0 +1,67 @@
+// cpp/kernels/ew.cpp — picks the elementwise/reduction kernel table for this CPU: AVX-512 when
+// the CPU (and the OS) support AVX-512F and the build has that file, else the baseline table.
+// KERAS_CPP_ISA=avx2 in the environment keeps the baseline table on an AVX-512 machine.
+#include "kernels/ew.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+namespace keras_cpp {
+namespace ew {
+namespace {
+
+struct Tables {
+  Table base, avx512;
+  bool have512 = false;
+};
+
+const Tables& tables() {
+  static const Tables t = [] {
+    Tables r;
+    fill_unary_avx2(r.base);
+    fill_binary_avx2(r.base);
+    fill_reduce_avx2(r.base);
+    bool a = fill_unary_avx512(r.avx512), b = fill_binary_avx512(r.avx512), c = fill_reduce_avx512(r.avx512);
+    r.have512 = a && b && c;
+    return r;
+  }();
+  return t;
+}
+
+bool cpu_avx512() {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+  return __builtin_cpu_supports("avx512f");  // also checks that the OS saves zmm state
+#else
+  return false;
+#endif
+}
+
+Isa auto_isa() {
+  static const Isa isa = [] {
+    const char* env = std::getenv("KERAS_CPP_ISA");
+    bool want512 = !(env && std::strcmp(env, "avx2") == 0);
+    return want512 && cpu_has(Isa::avx512) ? Isa::avx512 : Isa::avx2;
+  }();
+  return isa;
+}
+
+std::atomic<int> g_forced{-1};
+
+}  // namespace
+
+bool cpu_has(Isa isa) { return isa == Isa::avx2 || (tables().have512 && cpu_avx512()); }
+
+Isa active_isa() {
+  int f = g_forced.load(std::memory_order_relaxed);
+  return f >= 0 ? static_cast<Isa>(f) : auto_isa();
+}
+
+void force_isa(Isa isa) { g_forced.store(cpu_has(isa) ? static_cast<int>(isa) : -1); }
+void reset_isa() { g_forced.store(-1); }
+const char* isa_name(Isa isa) { return isa == Isa::avx512 ? "avx512" : "avx2"; }
+
+const Table& table() { return active_isa() == Isa::avx512 ? tables().avx512 : tables().base; }
+
+}  // namespace ew
+}  // namespace keras_cpp

@@ -1,0 +1,73 @@
+// cpp/kernels/ew.h — contiguous elementwise and reduction kernels, one function per (op, dtype),
+// compiled once for AVX2 and once for AVX-512 (ew_avx2.cpp / ew_avx512.cpp, built from the
+// *_impl.h bodies) and chosen at run time. The strided/broadcast drivers that call them are in
+// elementwise.h; the op files only name an op and a dtype.
+#pragma once
+#include <cstdint>
+
+#include "keras_cpp/dtype.h"
+
+namespace keras_cpp {
+namespace ew {
+
+enum class UnaryOp : uint8_t {
+  abs, negative, square,
+  sqrt,  // Keras's sqrt: negative inputs give 0 (NaN stays NaN)
+  exp, expm1, log, log1p, sin, cos, tanh, sigmoid, softplus, softsign,
+  relu,  // max(x, 0), NaN stays NaN
+  sign, round, logical_not, isfinite,
+  count
+};
+
+enum class BinaryOp : uint8_t {
+  add, subtract, multiply, divide, floordiv, mod, pow,
+  maximum, minimum,  // NaN in either operand gives NaN (numpy)
+  equal, not_equal, greater, greater_equal, less, less_equal,  // bool results
+  logical_and, logical_or,
+  count
+};
+
+enum class ReduceOp : uint8_t { sum, prod, max, min, any, all, count };  // max/min propagate NaN
+
+constexpr int kDTypes = 9;
+
+// out[i] = op(x[i]) for i < n; out is bool for logical_not/isfinite, else x's dtype.
+using UnaryFn = void (*)(const void* x, void* out, int64_t n);
+// out[i] = op(a[i * sa], b[i * sb]) with sa, sb in {0, 1}; out is bool for comparisons.
+using BinaryFn = void (*)(const void* a, const void* b, void* out, int64_t n, int sa, int sb);
+// out[i] = reduce over r < R of x[i * R + r], for i < rows (a row of R contiguous elements).
+using ReduceRowsFn = void (*)(const void* x, void* out, int64_t rows, int64_t R);
+// out[j] = reduce over r < R of x[r * ld + j], for j < n (columns).
+using ReduceColsFn = void (*)(const void* x, void* out, int64_t R, int64_t n, int64_t ld);
+
+struct Table {
+  UnaryFn unary[static_cast<int>(UnaryOp::count)][kDTypes] = {};
+  BinaryFn binary[static_cast<int>(BinaryOp::count)][kDTypes] = {};
+  ReduceRowsFn reduce_rows[static_cast<int>(ReduceOp::count)][kDTypes] = {};
+  ReduceColsFn reduce_cols[static_cast<int>(ReduceOp::count)][kDTypes] = {};
+};
+
+enum class Isa { avx2, avx512 };
+bool cpu_has(Isa isa);    // this CPU and this build can run that table
+Isa active_isa();         // the one in use (AVX-512 when available, unless forced)
+void force_isa(Isa isa);  // test hook: use that table (ignored when unsupported)
+void reset_isa();
+const char* isa_name(Isa isa);
+
+const Table& table();  // the active ISA's kernels; a null entry = dtype not supported by the op
+
+inline UnaryFn unary(UnaryOp op, DType t) { return table().unary[static_cast<int>(op)][static_cast<int>(t)]; }
+inline BinaryFn binary(BinaryOp op, DType t) { return table().binary[static_cast<int>(op)][static_cast<int>(t)]; }
+inline ReduceRowsFn reduce_rows(ReduceOp op, DType t) { return table().reduce_rows[static_cast<int>(op)][static_cast<int>(t)]; }
+inline ReduceColsFn reduce_cols(ReduceOp op, DType t) { return table().reduce_cols[static_cast<int>(op)][static_cast<int>(t)]; }
+
+// Filled by the per-ISA files (fill_avx512 is a no-op in a build without AVX-512 support).
+void fill_unary_avx2(Table& t);
+void fill_binary_avx2(Table& t);
+void fill_reduce_avx2(Table& t);
+bool fill_unary_avx512(Table& t);
+bool fill_binary_avx512(Table& t);
+bool fill_reduce_avx512(Table& t);
+
+}  // namespace ew
+}  // namespace keras_cpp

@@ -1,0 +1,157 @@
+// cpp/kernels/ew_unary_impl.h — the unary kernels, one body for both ISAs (included by
+// ew_avx2.cpp / ew_avx512.cpp inside an anonymous namespace, after simd.h and vmath.h).
+// float/double go through Simd<T>; float transcendentals are evaluated in double (vmath.h);
+// integer loops are plain C++ that the compiler vectorises with the file's ISA.
+
+// o[i] = f(x[i]) over W-lane vectors; the tail runs through a zero-padded buffer.
+template <class T, class F>
+inline void vmap(const T* x, T* o, int64_t n, F f) {
+  using S = Simd<T>;
+  constexpr int W = S::W;
+  int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    typename S::V a = S::load(x + i), b = S::load(x + i + W);
+    S::store(o + i, f(a));
+    S::store(o + i + W, f(b));
+  }
+  for (; i + W <= n; i += W) S::store(o + i, f(S::load(x + i)));
+  if (i < n) {
+    T buf[W] = {};
+    std::memcpy(buf, x + i, (n - i) * sizeof(T));
+    S::store(buf, f(S::load(buf)));
+    std::memcpy(o + i, buf, (n - i) * sizeof(T));
+  }
+}
+
+// float in and out, f evaluated on double lanes (one rounding at the end).
+template <class F>
+inline void vmap_via_double(const float* x, float* o, int64_t n, F f) {
+  constexpr int W = DS::W;
+  int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    DV a = DS::widen(DS::load_half(x + i)), b = DS::widen(DS::load_half(x + i + W));
+    DS::store_half(o + i, DS::narrow(f(a)));
+    DS::store_half(o + i + W, DS::narrow(f(b)));
+  }
+  for (; i + W <= n; i += W) DS::store_half(o + i, DS::narrow(f(DS::widen(DS::load_half(x + i)))));
+  if (i < n) {
+    float buf[W] = {};
+    std::memcpy(buf, x + i, (n - i) * sizeof(float));
+    DS::store_half(buf, DS::narrow(f(DS::widen(DS::load_half(buf)))));
+    std::memcpy(o + i, buf, (n - i) * sizeof(float));
+  }
+}
+
+template <class T>
+constexpr bool kF = std::is_same_v<T, float>;  // vmath.h's float-input variants
+
+// A double-precision vector function applied to float (via double) or double arrays.
+template <class T, class F>
+inline void vmap_math(const void* x, void* o, int64_t n, F f) {
+  if constexpr (std::is_same_v<T, float>) vmap_via_double(static_cast<const float*>(x), static_cast<float*>(o), n, f);
+  else vmap(static_cast<const double*>(x), static_cast<double*>(o), n, f);
+}
+
+template <class T, class F>
+inline void smap(const void* x, void* o, int64_t n, F f) {
+  const T* __restrict p = static_cast<const T*>(x);
+  T* __restrict q = static_cast<T*>(o);
+  for (int64_t i = 0; i < n; ++i) q[i] = f(p[i]);
+}
+
+#define KCPP_VF(T, body) vmap(static_cast<const T*>(x), static_cast<T*>(o), n, [](typename Simd<T>::V v) { using S = Simd<T>; return body; })
+
+template <class T> void u_abs(const void* x, void* o, int64_t n) {
+  if constexpr (std::is_floating_point_v<T>) KCPP_VF(T, S::abs(v));
+  else if constexpr (std::is_unsigned_v<T>) std::memmove(o, x, n * sizeof(T));
+  else smap<T>(x, o, n, [](T v) { return v < 0 ? T(Wrap<T>(0) - Wrap<T>(v)) : v; });
+}
+template <class T> void u_negative(const void* x, void* o, int64_t n) {
+  if constexpr (std::is_floating_point_v<T>) KCPP_VF(T, simd_neg<S>(v));
+  else smap<T>(x, o, n, [](T v) { return T(Wrap<T>(0) - Wrap<T>(v)); });
+}
+template <class T> void u_square(const void* x, void* o, int64_t n) {
+  if constexpr (std::is_floating_point_v<T>) KCPP_VF(T, S::mul(v, v));
+  else smap<T>(x, o, n, [](T v) { return T(Wrap<T>(v) * Wrap<T>(v)); });
+}
+template <class T> void u_sqrt(const void* x, void* o, int64_t n) {
+  KCPP_VF(T, S::sqrt(S::max_(S::set1(T(0)), v)));  // max_(0, NaN) is NaN
+}
+template <class T> void u_exp(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return exp_d<kF<T>>(v); }); }
+template <class T> void u_expm1(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return expm1_d<kF<T>>(v); }); }
+template <class T> void u_log(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return log_d<kF<T>>(v); }); }
+template <class T> void u_log1p(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return log1p_d<kF<T>>(v); }); }
+template <class T> void u_tanh(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return tanh_d<kF<T>>(v); }); }
+template <class T> void u_sigmoid(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return sigmoid_d<kF<T>>(v); }); }
+template <class T> void u_softplus(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return softplus_d<kF<T>>(v); }); }
+// sin/cos: libm per element (in double for float inputs, rounded once).
+template <class T> void u_sin(const void* x, void* o, int64_t n) {
+  smap<T>(x, o, n, [](T v) { return T(__builtin_sin(double(v))); });
+}
+template <class T> void u_cos(const void* x, void* o, int64_t n) {
+  smap<T>(x, o, n, [](T v) { return T(__builtin_cos(double(v))); });
+}
+template <class T> void u_softsign(const void* x, void* o, int64_t n) {
+  KCPP_VF(T, S::div(v, S::add(S::abs(v), S::set1(T(1)))));
+}
+template <class T> void u_relu(const void* x, void* o, int64_t n) {
+  if constexpr (std::is_floating_point_v<T>) KCPP_VF(T, S::max_(S::set1(T(0)), v));
+  else if constexpr (std::is_unsigned_v<T>) std::memmove(o, x, n * sizeof(T));
+  else smap<T>(x, o, n, [](T v) { return v > 0 ? v : T(0); });
+}
+template <class T> void u_sign(const void* x, void* o, int64_t n) {
+  if constexpr (std::is_floating_point_v<T>)
+    KCPP_VF(T, S::select(S::gt(v, S::set1(T(0))), S::set1(T(1)), S::select(S::lt(v, S::set1(T(0))), S::set1(T(-1)), v)));
+  else smap<T>(x, o, n, [](T v) { return T((v > 0) - (v < 0)); });
+}
+template <class T> void u_round(const void* x, void* o, int64_t n) {
+  if constexpr (std::is_floating_point_v<T>) KCPP_VF(T, S::round_even(v));
+  else std::memmove(o, x, n * sizeof(T));
+}
+void u_logical_not(const void* x, void* o, int64_t n) {
+  const uint8_t* __restrict p = static_cast<const uint8_t*>(x);
+  uint8_t* __restrict q = static_cast<uint8_t*>(o);
+  for (int64_t i = 0; i < n; ++i) q[i] = p[i] == 0;
+}
+template <class T> void u_isfinite(const void* x, void* o, int64_t n) {
+  const T* __restrict p = static_cast<const T*>(x);
+  uint8_t* __restrict q = static_cast<uint8_t*>(o);
+  if constexpr (std::is_floating_point_v<T>)
+    for (int64_t i = 0; i < n; ++i) q[i] = (p[i] - p[i]) == T(0);  // inf - inf and NaN are NaN
+  else
+    std::memset(q, 1, n);
+}
+
+#undef KCPP_VF
+
+inline void fill_unary(Table& tab) {
+  auto set = [&](UnaryOp op, int dt, UnaryFn f) { tab.unary[static_cast<int>(op)][dt] = f; };
+  for_types<float, double>([&](auto tag) {
+    using T = decltype(tag);
+    constexpr int d = dt_index<T>();
+    set(UnaryOp::sqrt, d, u_sqrt<T>);
+    set(UnaryOp::exp, d, u_exp<T>);
+    set(UnaryOp::expm1, d, u_expm1<T>);
+    set(UnaryOp::log, d, u_log<T>);
+    set(UnaryOp::log1p, d, u_log1p<T>);
+    set(UnaryOp::sin, d, u_sin<T>);
+    set(UnaryOp::cos, d, u_cos<T>);
+    set(UnaryOp::tanh, d, u_tanh<T>);
+    set(UnaryOp::sigmoid, d, u_sigmoid<T>);
+    set(UnaryOp::softplus, d, u_softplus<T>);
+    set(UnaryOp::softsign, d, u_softsign<T>);
+  });
+  for_types<float, double, int8_t, int16_t, int32_t, int64_t, uint8_t>([&](auto tag) {
+    using T = decltype(tag);
+    constexpr int d = dt_index<T>();
+    set(UnaryOp::abs, d, u_abs<T>);
+    set(UnaryOp::negative, d, u_negative<T>);
+    set(UnaryOp::square, d, u_square<T>);
+    set(UnaryOp::relu, d, u_relu<T>);
+    set(UnaryOp::sign, d, u_sign<T>);
+    set(UnaryOp::round, d, u_round<T>);
+    set(UnaryOp::isfinite, d, u_isfinite<T>);
+  });
+  set(UnaryOp::logical_not, 8, u_logical_not);
+  set(UnaryOp::isfinite, 8, u_isfinite<uint8_t>);
+}

@@ -1,0 +1,274 @@
+// cpp/kernels/simd.h — a thin layer over AVX2 or AVX-512 intrinsics; which one depends on the
+// flags of the translation unit (__AVX512F__). Only the per-ISA kernel files include it, inside an
+// anonymous namespace and after kernels/ew_isa.h: each ISA's copy then has internal linkage, so the
+// linker can never hand AVX-512 code to a caller on an AVX2 machine. Without AVX2 (another
+// architecture, or a build without the x86-64-v3 flags) the same code runs on one-lane "vectors".
+//
+// Simd<T> (T = float or double): V a vector of W lanes, M a lane mask; max_/min_ are the x86
+// instructions (the second operand wins when either is NaN), the kernels build NaN-propagating
+// forms from them.
+
+template <class T>
+struct Simd;
+
+#if defined(__AVX512F__)
+
+template <>
+struct Simd<float> {
+  using T = float;
+  using V = __m512;
+  using M = __mmask16;
+  static constexpr int W = 16;
+  static V load(const T* p) { return _mm512_loadu_ps(p); }
+  static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
+  static V set1(T x) { return _mm512_set1_ps(x); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V div(V a, V b) { return _mm512_div_ps(a, b); }
+  static V sqrt(V a) { return _mm512_sqrt_ps(a); }
+  static V max_(V a, V b) { return _mm512_max_ps(a, b); }
+  static V min_(V a, V b) { return _mm512_min_ps(a, b); }
+  static V abs(V a) { return _mm512_abs_ps(a); }
+  static V bxor(V a, V b) { return _mm512_castsi512_ps(_mm512_xor_si512(_mm512_castps_si512(a), _mm512_castps_si512(b))); }
+  static V band(V a, V b) { return _mm512_castsi512_ps(_mm512_and_si512(_mm512_castps_si512(a), _mm512_castps_si512(b))); }
+  static V bor(V a, V b) { return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_castps_si512(b))); }
+  static V round_even(V a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static M isnan(V a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
+  static M lt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
+  static M gt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
+  static M eq(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
+  static M mor(M a, M b) { return static_cast<M>(a | b); }
+  static bool any(M m) { return m != 0; }
+  static V select(M m, V a, V b) { return _mm512_mask_blend_ps(m, b, a); }  // m ? a : b
+};
+
+template <>
+struct Simd<double> {
+  using T = double;
+  using V = __m512d;
+  using M = __mmask8;
+  using I = __m512i;
+  using HF = __m256;  // the W floats that convert to one V
+  static constexpr int W = 8;
+  static V load(const T* p) { return _mm512_loadu_pd(p); }
+  static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
+  static V set1(T x) { return _mm512_set1_pd(x); }
+  static V add(V a, V b) { return _mm512_add_pd(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_pd(a, b); }
+  static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
+  static V div(V a, V b) { return _mm512_div_pd(a, b); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  // 1/d for finite nonzero d to ~1 ulp: a 14-bit estimate and two Newton steps (cheaper than div).
+  static V recip(V d) {
+    V y = _mm512_rcp14_pd(d), one = _mm512_set1_pd(1.0);
+    y = _mm512_fmadd_pd(y, _mm512_fnmadd_pd(d, y, one), y);
+    return _mm512_fmadd_pd(y, _mm512_fnmadd_pd(d, y, one), y);
+  }
+  static V sqrt(V a) { return _mm512_sqrt_pd(a); }
+  static V max_(V a, V b) { return _mm512_max_pd(a, b); }
+  static V min_(V a, V b) { return _mm512_min_pd(a, b); }
+  static V abs(V a) { return _mm512_abs_pd(a); }
+  static V bxor(V a, V b) { return from_bits(_mm512_xor_si512(bits(a), bits(b))); }
+  static V band(V a, V b) { return from_bits(_mm512_and_si512(bits(a), bits(b))); }
+  static V round_even(V a) { return _mm512_roundscale_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static V floor(V a) { return _mm512_roundscale_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+  static M isnan(V a) { return _mm512_cmp_pd_mask(a, a, _CMP_UNORD_Q); }
+  static M lt(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
+  static M gt(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
+  static M eq(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
+  static M mor(M a, M b) { return static_cast<M>(a | b); }
+  static bool any(M m) { return m != 0; }
+  static V select(M m, V a, V b) { return _mm512_mask_blend_pd(m, b, a); }
+  static I bits(V a) { return _mm512_castpd_si512(a); }
+  static V from_bits(I a) { return _mm512_castsi512_pd(a); }
+  static I iset1(int64_t x) { return _mm512_set1_epi64(x); }
+  static I iand(I a, I b) { return _mm512_and_si512(a, b); }
+  static I ior(I a, I b) { return _mm512_or_si512(a, b); }
+  static I shl52(I a) { return _mm512_slli_epi64(a, 52); }
+  static I shr52(I a) { return _mm512_srli_epi64(a, 52); }
+  static HF load_half(const float* p) { return _mm256_loadu_ps(p); }
+  static void store_half(float* p, HF v) { _mm256_storeu_ps(p, v); }
+  static V widen(HF v) { return _mm512_cvtps_pd(v); }
+  static HF narrow(V v) { return _mm512_cvtpd_ps(v); }
+};
+
+// d0 += the low half of v as doubles, d1 += the high half (float sums kept in double).
+inline void widen_add(__m512d& d0, __m512d& d1, __m512 v) {
+  d0 = _mm512_add_pd(d0, _mm512_cvtps_pd(_mm512_castps512_ps256(v)));
+  d1 = _mm512_add_pd(d1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+}
+
+#elif defined(__AVX2__) && defined(__FMA__)  // the x86-64-v3 baseline
+
+template <>
+struct Simd<float> {
+  using T = float;
+  using V = __m256;
+  using M = __m256;
+  static constexpr int W = 8;
+  static V load(const T* p) { return _mm256_loadu_ps(p); }
+  static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
+  static V set1(T x) { return _mm256_set1_ps(x); }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V div(V a, V b) { return _mm256_div_ps(a, b); }
+  static V sqrt(V a) { return _mm256_sqrt_ps(a); }
+  static V max_(V a, V b) { return _mm256_max_ps(a, b); }
+  static V min_(V a, V b) { return _mm256_min_ps(a, b); }
+  static V abs(V a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static V bxor(V a, V b) { return _mm256_xor_ps(a, b); }
+  static V band(V a, V b) { return _mm256_and_ps(a, b); }
+  static V bor(V a, V b) { return _mm256_or_ps(a, b); }
+  static V round_even(V a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static M isnan(V a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+  static M lt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
+  static M gt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
+  static M eq(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
+  static M mor(M a, M b) { return _mm256_or_ps(a, b); }
+  static bool any(M m) { return _mm256_movemask_ps(m) != 0; }
+  static V select(M m, V a, V b) { return _mm256_blendv_ps(b, a, m); }
+};
+
+template <>
+struct Simd<double> {
+  using T = double;
+  using V = __m256d;
+  using M = __m256d;
+  using I = __m256i;
+  using HF = __m128;
+  static constexpr int W = 4;
+  static V load(const T* p) { return _mm256_loadu_pd(p); }
+  static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
+  static V set1(T x) { return _mm256_set1_pd(x); }
+  static V add(V a, V b) { return _mm256_add_pd(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_pd(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
+  static V div(V a, V b) { return _mm256_div_pd(a, b); }
+  static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static V recip(V d) { return _mm256_div_pd(_mm256_set1_pd(1.0), d); }
+  static V sqrt(V a) { return _mm256_sqrt_pd(a); }
+  static V max_(V a, V b) { return _mm256_max_pd(a, b); }
+  static V min_(V a, V b) { return _mm256_min_pd(a, b); }
+  static V abs(V a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+  static V bxor(V a, V b) { return _mm256_xor_pd(a, b); }
+  static V band(V a, V b) { return _mm256_and_pd(a, b); }
+  static V round_even(V a) { return _mm256_round_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static V floor(V a) { return _mm256_round_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
+  static M isnan(V a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
+  static M lt(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
+  static M gt(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
+  static M eq(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_EQ_OQ); }
+  static M mor(M a, M b) { return _mm256_or_pd(a, b); }
+  static bool any(M m) { return _mm256_movemask_pd(m) != 0; }
+  static V select(M m, V a, V b) { return _mm256_blendv_pd(b, a, m); }
+  static I bits(V a) { return _mm256_castpd_si256(a); }
+  static V from_bits(I a) { return _mm256_castsi256_pd(a); }
+  static I iset1(int64_t x) { return _mm256_set1_epi64x(x); }
+  static I iand(I a, I b) { return _mm256_and_si256(a, b); }
+  static I ior(I a, I b) { return _mm256_or_si256(a, b); }
+  static I shl52(I a) { return _mm256_slli_epi64(a, 52); }
+  static I shr52(I a) { return _mm256_srli_epi64(a, 52); }
+  static HF load_half(const float* p) { return _mm_loadu_ps(p); }
+  static void store_half(float* p, HF v) { _mm_storeu_ps(p, v); }
+  static V widen(HF v) { return _mm256_cvtps_pd(v); }
+  static HF narrow(V v) { return _mm256_cvtpd_ps(v); }
+};
+
+inline void widen_add(__m256d& d0, __m256d& d1, __m256 v) {
+  d0 = _mm256_add_pd(d0, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+  d1 = _mm256_add_pd(d1, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+
+#else  // no x86 vector ISA (another architecture): one-lane "vectors", same semantics
+
+template <>
+struct Simd<float> {
+  using T = float;
+  using V = float;
+  using M = bool;
+  static constexpr int W = 1;
+  static V load(const T* p) { return *p; }
+  static void store(T* p, V v) { *p = v; }
+  static V set1(T x) { return x; }
+  static V add(V a, V b) { return a + b; }
+  static V sub(V a, V b) { return a - b; }
+  static V mul(V a, V b) { return a * b; }
+  static V div(V a, V b) { return a / b; }
+  static V sqrt(V a) { return __builtin_sqrtf(a); }
+  static V max_(V a, V b) { return a > b ? a : b; }  // like x86: b when either is NaN
+  static V min_(V a, V b) { return a < b ? a : b; }
+  static V abs(V a) { return __builtin_fabsf(a); }
+  static V bxor(V a, V b) { return from(as(a) ^ as(b)); }
+  static V band(V a, V b) { return from(as(a) & as(b)); }
+  static V bor(V a, V b) { return from(as(a) | as(b)); }
+  static V round_even(V a) { return __builtin_rintf(a); }
+  static M isnan(V a) { return a != a; }
+  static M lt(V a, V b) { return a < b; }
+  static M gt(V a, V b) { return a > b; }
+  static M eq(V a, V b) { return a == b; }
+  static M mor(M a, M b) { return a || b; }
+  static bool any(M m) { return m; }
+  static V select(M m, V a, V b) { return m ? a : b; }
+  static uint32_t as(V a) { uint32_t u; std::memcpy(&u, &a, 4); return u; }
+  static V from(uint32_t u) { V a; std::memcpy(&a, &u, 4); return a; }
+};
+
+template <>
+struct Simd<double> {
+  using T = double;
+  using V = double;
+  using M = bool;
+  using I = uint64_t;
+  using HF = float;
+  static constexpr int W = 1;
+  static V load(const T* p) { return *p; }
+  static void store(T* p, V v) { *p = v; }
+  static V set1(T x) { return x; }
+  static V add(V a, V b) { return a + b; }
+  static V sub(V a, V b) { return a - b; }
+  static V mul(V a, V b) { return a * b; }
+  static V div(V a, V b) { return a / b; }
+  static V fma(V a, V b, V c) { return __builtin_fma(a, b, c); }
+  static V recip(V d) { return 1.0 / d; }
+  static V sqrt(V a) { return __builtin_sqrt(a); }
+  static V max_(V a, V b) { return a > b ? a : b; }
+  static V min_(V a, V b) { return a < b ? a : b; }
+  static V abs(V a) { return __builtin_fabs(a); }
+  static V bxor(V a, V b) { return from_bits(bits(a) ^ bits(b)); }
+  static V band(V a, V b) { return from_bits(bits(a) & bits(b)); }
+  static V round_even(V a) { return __builtin_rint(a); }
+  static V floor(V a) { return __builtin_floor(a); }
+  static M isnan(V a) { return a != a; }
+  static M lt(V a, V b) { return a < b; }
+  static M gt(V a, V b) { return a > b; }
+  static M eq(V a, V b) { return a == b; }
+  static M mor(M a, M b) { return a || b; }
+  static bool any(M m) { return m; }
+  static V select(M m, V a, V b) { return m ? a : b; }
+  static I bits(V a) { I u; std::memcpy(&u, &a, 8); return u; }
+  static V from_bits(I u) { V a; std::memcpy(&a, &u, 8); return a; }
+  static I iset1(int64_t x) { return static_cast<I>(x); }
+  static I iand(I a, I b) { return a & b; }
+  static I ior(I a, I b) { return a | b; }
+  static I shl52(I a) { return a << 52; }
+  static I shr52(I a) { return a >> 52; }
+  static HF load_half(const float* p) { return *p; }
+  static void store_half(float* p, HF v) { *p = v; }
+  static V widen(HF v) { return v; }
+  static HF narrow(V v) { return static_cast<float>(v); }
+};
+
+inline void widen_add(double& d0, double&, float v) { d0 += v; }
+
+#endif
+
+using DS = Simd<double>;
+using DV = DS::V;
+
+// Helpers shared by every width.
+template <class S>
+inline typename S::V simd_neg(typename S::V a) {
+  return S::bxor(a, S::set1(typename S::T(-0.0)));
+}

@@ -1,0 +1,257 @@
+// cpp/kernels/strided_copy.cpp — strided_copy (see strided_copy.h): a loop nest over the collapsed axes in the
+// destination's order, with a special leaf for each common layout.
+#include "kernels/strided_copy.h"
+
+#include <cstring>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
+#include "kernels/parallel.h"
+
+namespace keras_cpp {
+namespace {
+
+constexpr int kMaxDims = 16;
+
+struct Nest {
+  int nd = 0;
+  int64_t n[kMaxDims];
+  int64_t ss[kMaxDims], ds[kMaxDims];  // element strides
+  bool contig[kMaxDims];               // dst is dense from this axis inward
+  bool transpose = false;              // the last two axes: src stride 1 on nd-2, dst stride 1 on nd-1
+  size_t es = 1;
+};
+
+// ---- rows: the innermost axis
+template <class E>
+void row_t(const char* s, char* d, int64_t n, int64_t ss, int64_t ds) {
+  const E* p = reinterpret_cast<const E*>(s);
+  E* q = reinterpret_cast<E*>(d);
+  if (ds == 1) {
+    if (ss == 0) {
+      const E v = *p;
+      for (int64_t i = 0; i < n; ++i) q[i] = v;
+    } else if (ss == -1) {
+      for (int64_t i = 0; i < n; ++i) q[i] = p[-i];
+    } else {
+      for (int64_t i = 0; i < n; ++i) q[i] = p[i * ss];
+    }
+  } else {
+    for (int64_t i = 0; i < n; ++i) q[i * ds] = p[i * ss];
+  }
+}
+
+void row(const Nest& N, const char* s, char* d, int64_t n, int64_t ss, int64_t ds) {
+  if (ss == 1 && ds == 1) {
+    std::memcpy(d, s, n * N.es);
+    return;
+  }
+  switch (N.es) {
+    case 1: row_t<uint8_t>(s, d, n, ss, ds); break;
+    case 2: row_t<uint16_t>(s, d, n, ss, ds); break;
+    case 4: row_t<uint32_t>(s, d, n, ss, ds); break;
+    default: row_t<uint64_t>(s, d, n, ss, ds); break;
+  }
+}
+
+// ---- 2-D transpose: d[i * dr + j] = s[i + j * sc] for i < R, j < C.
+#if defined(__AVX2__)
+inline void tr8x8(const float* s, int64_t sc, float* d, int64_t dr) {
+  __m256 r0 = _mm256_loadu_ps(s), r1 = _mm256_loadu_ps(s + sc), r2 = _mm256_loadu_ps(s + 2 * sc),
+         r3 = _mm256_loadu_ps(s + 3 * sc), r4 = _mm256_loadu_ps(s + 4 * sc), r5 = _mm256_loadu_ps(s + 5 * sc),
+         r6 = _mm256_loadu_ps(s + 6 * sc), r7 = _mm256_loadu_ps(s + 7 * sc);
+  __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1), t2 = _mm256_unpacklo_ps(r2, r3),
+         t3 = _mm256_unpackhi_ps(r2, r3), t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5),
+         t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+  __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE), u2 = _mm256_shuffle_ps(t1, t3, 0x44),
+         u3 = _mm256_shuffle_ps(t1, t3, 0xEE), u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE),
+         u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  _mm256_storeu_ps(d, _mm256_permute2f128_ps(u0, u4, 0x20));
+  _mm256_storeu_ps(d + dr, _mm256_permute2f128_ps(u1, u5, 0x20));
+  _mm256_storeu_ps(d + 2 * dr, _mm256_permute2f128_ps(u2, u6, 0x20));
+  _mm256_storeu_ps(d + 3 * dr, _mm256_permute2f128_ps(u3, u7, 0x20));
+  _mm256_storeu_ps(d + 4 * dr, _mm256_permute2f128_ps(u0, u4, 0x31));
+  _mm256_storeu_ps(d + 5 * dr, _mm256_permute2f128_ps(u1, u5, 0x31));
+  _mm256_storeu_ps(d + 6 * dr, _mm256_permute2f128_ps(u2, u6, 0x31));
+  _mm256_storeu_ps(d + 7 * dr, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+#endif
+
+// Tiles of 32 x 32 (8 x 8 register transposes inside): whole destination lines are written, and
+// the tile's source rows stay in L2 even when the row stride is a power of two. Tiles go in
+// panels of 256 destination rows, so the pages being written stay in the TLB while the source
+// streams by (measured best of 16/32-wide tiles and 16..all-row panels, 1024^2 and 4096x1024).
+template <class E>
+void transpose_t(const char* sv, char* dv, int64_t R, int64_t C, int64_t sc, int64_t dr) {
+  const E* s = reinterpret_cast<const E*>(sv);
+  E* d = reinterpret_cast<E*>(dv);
+  constexpr int64_t B = 32, P = 256;
+  for (int64_t p0 = 0; p0 < R; p0 += P) {
+    const int64_t p1 = std::min(R, p0 + P);
+    for (int64_t j0 = 0; j0 < C; j0 += B) {
+      const int64_t j1 = std::min(C, j0 + B);
+      for (int64_t i0 = p0; i0 < p1; i0 += B) {
+        const int64_t i1 = std::min(p1, i0 + B);
+        int64_t i = i0;
+#if defined(__AVX2__)
+        if constexpr (sizeof(E) == 4) {
+          for (; i + 8 <= i1; i += 8) {
+            int64_t j = j0;
+            for (; j + 8 <= j1; j += 8)
+              tr8x8(reinterpret_cast<const float*>(s + i + j * sc), sc, reinterpret_cast<float*>(d + i * dr + j), dr);
+            for (; j < j1; ++j)
+              for (int64_t k = i; k < i + 8; ++k) d[k * dr + j] = s[k + j * sc];
+          }
+        }
+#endif
+        for (; i < i1; ++i)
+          for (int64_t j = j0; j < j1; ++j) d[i * dr + j] = s[i + j * sc];
+      }
+    }
+  }
+}
+
+void transpose2d(const Nest& N, const char* s, char* d) {
+  const int a = N.nd - 2, b = N.nd - 1;
+  switch (N.es) {
+    case 1: transpose_t<uint8_t>(s, d, N.n[a], N.n[b], N.ss[b], N.ds[a]); break;
+    case 2: transpose_t<uint16_t>(s, d, N.n[a], N.n[b], N.ss[b], N.ds[a]); break;
+    case 4: transpose_t<uint32_t>(s, d, N.n[a], N.n[b], N.ss[b], N.ds[a]); break;
+    default: transpose_t<uint64_t>(s, d, N.n[a], N.n[b], N.ss[b], N.ds[a]); break;
+  }
+}
+
+// Copy axes [k, nd) from s to d (byte pointers).
+void copy_from(const Nest& N, int k, const char* s, char* d) {
+  const int last = N.nd - 1;
+  if (k == last) return row(N, s, d, N.n[k], N.ss[k], N.ds[k]);
+  if (k == last - 1 && N.transpose) return transpose2d(N, s, d);
+  const int64_t sstep = N.ss[k] * static_cast<int64_t>(N.es), dstep = N.ds[k] * static_cast<int64_t>(N.es);
+  if (N.ss[k] == 0 && N.contig[k]) {
+    // Every index along k receives the same block: write it once, then double it with memcpy.
+    copy_from(N, k + 1, s, d);
+    int64_t have = 1;
+    while (have < N.n[k]) {
+      const int64_t c = std::min(have, N.n[k] - have);
+      std::memcpy(d + have * dstep, d, c * dstep);
+      have += c;
+    }
+    return;
+  }
+  for (int64_t i = 0; i < N.n[k]; ++i) copy_from(N, k + 1, s + i * sstep, d + i * dstep);
+}
+
+Nest plan(const Shape& shape, const Shape& sst, const Shape& dst, size_t es) {
+  Nest N;
+  N.es = es;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 1) continue;
+    if (N.nd > 0 && N.ss[N.nd - 1] == sst[i] * shape[i] && N.ds[N.nd - 1] == dst[i] * shape[i]) {
+      N.n[N.nd - 1] *= shape[i];
+      N.ss[N.nd - 1] = sst[i];
+      N.ds[N.nd - 1] = dst[i];
+      continue;
+    }
+    N.n[N.nd] = shape[i];
+    N.ss[N.nd] = sst[i];
+    N.ds[N.nd] = dst[i];
+    ++N.nd;
+  }
+  if (N.nd == 0) {
+    N.n[0] = 1;
+    N.ss[0] = N.ds[0] = 1;
+    N.nd = 1;
+  }
+  const int last = N.nd - 1;
+  // Transposed pair: dst is dense along the last axis but src is not, and src is dense along
+  // another axis; move that axis next to the last one (loop order does not change the result).
+  if (N.nd >= 2 && N.ds[last] == 1 && N.ss[last] != 1 && N.ss[last] != 0 && N.n[last] >= 8) {
+    for (int k = last - 1; k >= 0; --k) {
+      if (N.ss[k] != 1 || N.n[k] < 8) continue;
+      int64_t n = N.n[k], s = N.ss[k], d = N.ds[k];
+      for (int j = k; j < last - 1; ++j) {
+        N.n[j] = N.n[j + 1];
+        N.ss[j] = N.ss[j + 1];
+        N.ds[j] = N.ds[j + 1];
+      }
+      N.n[last - 1] = n;
+      N.ss[last - 1] = s;
+      N.ds[last - 1] = d;
+      N.transpose = true;
+      break;
+    }
+  }
+  int64_t dense = 1;
+  bool ok = true;
+  for (int k = last; k >= 0; --k) {
+    ok = ok && N.ds[k] == dense && !(N.transpose && k >= last - 1);
+    N.contig[k] = ok;
+    dense *= N.n[k];
+  }
+  return N;
+}
+
+}  // namespace
+
+void strided_copy(const void* src, const Shape& src_strides, void* dst, const Shape& dst_strides, const Shape& shape,
+                  size_t elem_size) {
+  int64_t total = shape_numel(shape);
+  if (total <= 0) return;
+  if (static_cast<int>(shape.size()) > kMaxDims) {
+    // Deeper than any Keras tensor: an element-by-element walk keeps it correct.
+    const char* s = static_cast<const char*>(src);
+    char* d = static_cast<char*>(dst);
+    for (int64_t f = 0; f < total; ++f) {
+      int64_t rem = f, so = 0, dof = 0;
+      for (int i = static_cast<int>(shape.size()) - 1; i >= 0; --i) {
+        int64_t idx = rem % shape[i];
+        rem /= shape[i];
+        so += idx * src_strides[i];
+        dof += idx * dst_strides[i];
+      }
+      std::memcpy(d + dof * static_cast<int64_t>(elem_size), s + so * static_cast<int64_t>(elem_size), elem_size);
+    }
+    return;
+  }
+  Nest N = plan(shape, src_strides, dst_strides, elem_size);
+  const char* s = static_cast<const char*>(src);
+  char* d = static_cast<char*>(dst);
+  const int64_t es = static_cast<int64_t>(elem_size);
+  // Threads over the outer axes (as many as give >= 16 pieces, keeping the leaf layouts intact).
+  int split = 0;
+  int64_t pieces = 1;
+  const int leaf = N.transpose ? N.nd - 2 : N.nd - 1;
+  while (split < leaf && pieces < 16 && !(N.ss[split] == 0 && N.contig[split])) pieces *= N.n[split++];
+  const int64_t bytes = total * es;
+  if (bytes < (int64_t(1) << 18)) {
+    copy_from(N, 0, s, d);
+    return;
+  }
+  if (N.nd == 1) {  // one long row (a flat copy or fill): split it
+    parallel_for(N.n[0], std::max<int64_t>(1, (int64_t(1) << 17) / es), [&](int64_t b, int64_t e) {
+      row(N, s + b * N.ss[0] * es, d + b * N.ds[0] * es, e - b, N.ss[0], N.ds[0]);
+    });
+    return;
+  }
+  if (split == 0 || pieces < 2) {
+    copy_from(N, 0, s, d);
+    return;
+  }
+  const int64_t grain = std::max<int64_t>(1, ((int64_t(1) << 17) * pieces) / bytes);
+  parallel_for(pieces, grain, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      int64_t rem = p, so = 0, dof = 0;
+      for (int k = split - 1; k >= 0; --k) {
+        int64_t idx = rem % N.n[k];
+        rem /= N.n[k];
+        so += idx * N.ss[k];
+        dof += idx * N.ds[k];
+      }
+      copy_from(N, split, s + so * es, d + dof * es);
+    }
+  });
+}
+
+}  // namespace keras_cpp
