@@ -1,36 +1,32 @@
 #!/usr/bin/env python3
-"""conv2d benchmark: keras_cpp K.conv2d (forward, and forward+backward through K.gradients)
-against numpy (im2col + one matmul, forward only, when not too slow) and PyTorch
-(torch.nn.functional.conv2d on a channels_last tensor) when importable. Prints median times and
-ratios (keras_cpp / peer; < 1 means keras_cpp is faster).
+"""Convolution benchmarks (issue 12): conv2d NHWC 3x3 16x56x56x64->64 forward and backward
+(dX + dW), depthwise 3x3 forward and backward, max pool 2x2 (bench_pool.py), and a small CNN training step
+(conv32-conv64-pool-fc128-fc10, batch 64, 28x28x1), against numpy (where a reference is cheap to
+write), PyTorch, TensorFlow and JAX.
 
-    python bench/bench_conv.py [--batch 32] [--size 32] [--cin 64] [--cout 64] [--repeat 7] [--threads N]
+As an area of bench/run.py (`python bench/run.py --only conv,depthwise,cnn,maxpool`), or on its own:
+`python bench/bench_conv.py [run.py options]` runs just these cases.
+
+Backward cases time one call computing the forward and the gradients of sum(y * G) (G a fixed
+random tensor, so dL/dy = G) with respect to x and the kernel, as a training step does; every peer
+does the same (torch autograd.grad, tf.GradientTape, jax.vjp).
 """
-import argparse
 import os
-import statistics
 import sys
-import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'python'))
+from keras_cpp import backend as K
+
+from bench_core import Case, Impl, _jax_block
+
+AREA = 'conv'
+N, HW, CI, CO = 16, 56, 64, 64
 
 
-def median_time(fn, repeat, warmup=2):
-    """Median seconds per call over `repeat` timed calls after `warmup` untimed ones."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
-
-
-def numpy_conv2d_same(x, w):
-    """im2col over a zero-padded input, then one GEMM (stride 1, odd kernel)."""
+# ---------------------------------------------------------------- numpy references
+def np_conv_same(x, w):
+    """im2col over a zero-padded input, then one GEMM (stride 1, odd kernel, channels_last)."""
     kh, kw, cin, cout = w.shape
     n, h, wd, _ = x.shape
     xp = np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
@@ -41,75 +37,149 @@ def numpy_conv2d_same(x, w):
     return (cols.reshape(-1, kh * kw * cin) @ w.reshape(-1, cout)).reshape(n, h, wd, cout)
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument('--batch', type=int, default=32)
-    ap.add_argument('--size', type=int, default=32)
-    ap.add_argument('--cin', type=int, default=64)
-    ap.add_argument('--cout', type=int, default=64)
-    ap.add_argument('--k', type=int, default=3)
-    ap.add_argument('--repeat', type=int, default=7)
-    ap.add_argument('--threads', type=int, default=None)
-    args = ap.parse_args()
-    if args.threads:
-        os.environ['OMP_NUM_THREADS'] = str(args.threads)
-    from keras_cpp import backend as K
+def np_conv_same_grads(x, w, g):
+    """dX (a convolution of g with the flipped, transposed kernel) and dW (patches^T g, per sample)."""
+    kh, kw = w.shape[:2]
+    dx = np_conv_same(g, w[::-1, ::-1].transpose(0, 1, 3, 2))
+    xp = np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
+    dw = np.zeros(w.shape, np.float64)
+    h, wd = x.shape[1:3]
+    for i in range(kh):
+        for j in range(kw):
+            dw[i, j] = np.einsum('nhwc,nhwo->co', xp[:, i:i + h, j:j + wd, :], g, optimize=True)
+    return dx, dw
 
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((args.batch, args.size, args.size, args.cin)).astype('float32')
-    w = (rng.standard_normal((args.k, args.k, args.cin, args.cout)) * 0.1).astype('float32')
-    print('conv2d %dx%dx%dx%d -> %d channels, %dx%d same, float32' % (x.shape + (args.cout, args.k, args.k)))
 
-    xp = K.placeholder(shape=x.shape, dtype='float32')
-    wv = K.variable(w)
-    y = K.conv2d(xp, wv, padding='same')
-    fwd = K.function([xp], [y])
-    loss = K.sum(K.square(y))
-    gx, gw = K.gradients(loss, [xp, wv])
-    bwd = K.function([xp], [loss, gx, gw])
-    rows = [('keras_cpp', 'forward', median_time(lambda: fwd([x]), args.repeat)),
-            ('keras_cpp', 'fwd+bwd', median_time(lambda: bwd([x]), args.repeat))]
+def np_depthwise_same(x, w):
+    kh, kw = w.shape[:2]
+    h, wd = x.shape[1:3]
+    xp = np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
+    y = np.zeros(x.shape, x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            y += xp[:, i:i + h, j:j + wd, :] * w[i, j, :, 0]
+    return y
 
-    ref = numpy_conv2d_same(x, w)
-    np.testing.assert_allclose(fwd([x])[0], ref, rtol=1e-3, atol=1e-3)
-    flops = 2.0 * x.size // args.cin * args.cout * args.k * args.k * args.cin
-    if flops < 5e10:
-        rows.append(('numpy', 'forward', median_time(lambda: numpy_conv2d_same(x, w), max(3, args.repeat // 2))))
 
-    try:
-        import torch
-        import torch.nn.functional as F
-        if args.threads:
-            torch.set_num_threads(args.threads)
-        tx = torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(memory_format=torch.channels_last)
-        tw = torch.from_numpy(w).permute(3, 2, 0, 1).contiguous()  # (out, in, kh, kw)
-        with torch.no_grad():
-            got = F.conv2d(tx, tw, padding=args.k // 2).permute(0, 2, 3, 1).numpy()
-        np.testing.assert_allclose(got, ref, rtol=1e-3, atol=1e-3)
+def np_depthwise_grads(x, w, g):
+    kh, kw = w.shape[:2]
+    h, wd = x.shape[1:3]
+    dx = np_depthwise_same(g, w[::-1, ::-1])
+    xp = np.pad(x, ((0, 0), (kh // 2, kh // 2), (kw // 2, kw // 2), (0, 0)))
+    dw = np.zeros(w.shape, np.float64)
+    for i in range(kh):
+        for j in range(kw):
+            dw[i, j, :, 0] = np.einsum('nhwc,nhwc->c', xp[:, i:i + h, j:j + wd, :], g, optimize=True)
+    return dx, dw
 
-        def torch_fwd():
-            with torch.no_grad():
-                F.conv2d(tx, tw, padding=args.k // 2)
 
-        txg = tx.clone().requires_grad_(True)
-        twg = tw.clone().requires_grad_(True)
+# ---------------------------------------------------------------- conv2d / depthwise cases
+def _conv_case(depthwise, backward):
+    key = ('depthwise' if depthwise else 'conv2d') + ('_bwd' if backward else '_fwd')
 
-        def torch_bwd():
-            out = F.conv2d(txg, twg, padding=args.k // 2)
-            torch.autograd.grad((out * out).sum(), [txg, twg])
+    def build(p, rng):
+        x = rng.standard_normal((N, HW, HW, CI), dtype=np.float32)
+        w = (rng.standard_normal((3, 3, CI, 1 if depthwise else CO)) * 0.1).astype(np.float32)
+        G = rng.standard_normal((N, HW, HW, CI if depthwise else CO), dtype=np.float32)
+        x64, w64, g64 = x.astype(np.float64), w.astype(np.float64), G.astype(np.float64)
+        if backward:
+            ref = [a.astype(np.float32) for a in (np_depthwise_grads if depthwise else np_conv_same_grads)(x64, w64, g64)]
+        else:
+            ref = (np_depthwise_same if depthwise else np_conv_same)(x64, w64).astype(np.float32)
+        xp, wv = K.placeholder(shape=(None, HW, HW, CI)), K.variable(w)
+        y = K.depthwise_conv2d(xp, wv, padding='same') if depthwise else K.conv2d(xp, wv, padding='same')
+        if backward:
+            gx, gw = K.gradients(K.sum(y * K.constant(G)), [xp, wv])
+            f = K.function([xp], [gx, gw])
+            impls = [Impl('keras_cpp', lambda: f([x]))]
+        else:
+            f = K.function([xp], [y])
+            impls = [Impl('keras_cpp', lambda: f([x])[0])]
+            impls.append(Impl('numpy', lambda: (np_depthwise_same if depthwise else np_conv_same)(x, w)))
+        groups = CI if depthwise else 1
+        if p.torch:
+            T, F = p.torch, p.torch.nn.functional
+            tx = T.from_numpy(x).permute(0, 3, 1, 2).contiguous(memory_format=T.channels_last)
+            tw = T.from_numpy(w).permute(3, 2, 0, 1).contiguous() if not depthwise else T.from_numpy(w).permute(2, 3, 0, 1).contiguous()
+            tg = T.from_numpy(G).permute(0, 3, 1, 2).contiguous(memory_format=T.channels_last)
+            if backward:
+                txg, twg = tx.clone().requires_grad_(True), tw.clone().requires_grad_(True)
 
-        rows.append(('torch', 'forward', median_time(torch_fwd, args.repeat)))
-        rows.append(('torch', 'fwd+bwd', median_time(torch_bwd, args.repeat)))
-    except ImportError:
-        print('(torch not importable: skipped)')
+                def t_bwd():
+                    gx_, gw_ = T.autograd.grad((F.conv2d(txg, twg, padding=1, groups=groups) * tg).sum(), [txg, twg])
+                    return gx_, gw_
 
-    ours = {m: t for impl, m, t in rows if impl == 'keras_cpp'}
-    print('%-10s %-8s %10s %8s %10s' % ('impl', 'mode', 'median ms', 'GFLOP/s', 'ratio'))
-    for impl, mode, t in rows:
-        f = flops * (3 if mode == 'fwd+bwd' else 1)
-        ratio = '' if impl == 'keras_cpp' else '%.2f' % (ours[mode] / t)
-        print('%-10s %-8s %10.2f %8.1f %10s' % (impl, mode, t * 1e3, f / t / 1e9, ratio))
+                def t_check():
+                    gx_, gw_ = t_bwd()
+                    gwn = gw_.permute(2, 3, 1, 0).numpy() if not depthwise else gw_.permute(2, 3, 0, 1).numpy()
+                    return [gx_.permute(0, 2, 3, 1).numpy(), gwn]
+                impls.append(Impl('torch', t_bwd, t_check))
+            else:
+                def t_fwd():
+                    with T.no_grad():
+                        return F.conv2d(tx, tw, padding=1, groups=groups)
+                impls.append(Impl('torch', t_fwd, lambda: t_fwd().permute(0, 2, 3, 1).numpy()))
+        if p.tf:
+            tf = p.tf
+            cx, cw, cg = tf.constant(x), tf.constant(w), tf.constant(G)
+
+            def tf_conv(a, b):
+                return tf.nn.depthwise_conv2d(a, b, [1, 1, 1, 1], 'SAME') if depthwise else tf.nn.conv2d(a, b, 1, 'SAME')
+            if backward:
+                @tf.function
+                def tf_bwd(a, b, g_):
+                    with tf.GradientTape() as tape:
+                        tape.watch([a, b])
+                        loss = tf.reduce_sum(tf_conv(a, b) * g_)
+                    return tape.gradient(loss, [a, b])
+                impls.append(Impl('tensorflow', lambda: tf_bwd(cx, cw, cg)))
+            else:
+                tf_f = tf.function(tf_conv)
+                impls.append(Impl('tensorflow', lambda: tf_f(cx, cw)))
+        if p.jax:
+            jax, jnp = p.jax, p.jnp
+            jx, jw, jg = jax.device_put(x), jax.device_put(w.reshape(3, 3, 1, CI) if depthwise else w), jax.device_put(G)
+
+            def j_conv(a, b):
+                return jax.lax.conv_general_dilated(a, b, (1, 1), 'SAME', dimension_numbers=('NHWC', 'HWIO', 'NHWC'),
+                                                    feature_group_count=groups)
+            if backward:
+                jf = jax.jit(lambda a, b, g_: jax.vjp(j_conv, a, b)[1](g_))
+
+                def j_bwd():
+                    r = jf(jx, jw, jg)
+                    r[0].block_until_ready()
+                    return r
+                impls.append(Impl('jax', j_bwd, lambda: [np.asarray(j_bwd()[0]), np.asarray(j_bwd()[1]).reshape(w.shape)]))
+            else:
+                jfwd = _jax_block(jax.jit(j_conv))
+                impls.append(Impl('jax', lambda: jfwd(jx, jw)))
+        flops = 2.0 * N * HW * HW * CI * 9 * (1 if depthwise else CO) * (3 if backward else 1)
+        title = '%s 3x3 %dx%dx%dx%d%s %s' % ('depthwise' if depthwise else 'conv2d', N, HW, HW, CI,
+                                             '' if depthwise else '->%d' % CO, 'fwd+dX+dW' if backward else 'forward')
+        # dW sums N*H*W = 50176 products of N(0,1) values (|dW| ~ 200): float32 accumulation (and
+        # Winograd's transforms) leave errors ~1e-2 there, ~1e-7 of the terms' total magnitude.
+        return Case(key, title, impls, ref, flops=flops, rtol=1e-3, atol=5e-2 if backward else 1e-3)
+    build.key = key
+    return build
+
+
+CASES = [_conv_case(False, False), _conv_case(False, True), _conv_case(True, False), _conv_case(True, True)]
+
+try:  # the CNN training step lives next door (bench_cnn.py) to keep files small
+    from bench_cnn import case_cnn_step
+    CASES.append(case_cnn_step)
+except ImportError:  # pragma: no cover
+    pass
+from bench_pool import CASES as _POOL_CASES  # noqa: E402  (max pool forward/backward, bench_pool.py)
+CASES += _POOL_CASES
 
 
 if __name__ == '__main__':
-    main()
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path.insert(0, here)
+    import run
+    argv = sys.argv[1:]
+    if '--only' not in argv:
+        argv = ['--only', 'conv2d,depthwise,cnn,maxpool'] + argv
+    sys.exit(run.main(argv))

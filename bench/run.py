@@ -20,7 +20,7 @@ sys.path.insert(0, HERE)
 import peers as _peers  # noqa: E402  (no heavy imports in it at module level)
 
 # The modules with cases, one per area; each defines CASES (builders with a .key) and AREA.
-AREAS = ['bench_core', 'bench_ops', 'bench_elementwise']
+AREAS = ['bench_core', 'bench_ops', 'bench_elementwise', 'bench_gemm', 'bench_conv', 'bench_rnn']
 PEER_ORDER = ['numpy', 'torch', 'tensorflow', 'jax']
 BUSY_CORES = 0.2  # CPU used by other processes above which a measurement is flagged as noisy
 
@@ -38,6 +38,13 @@ def parse_args(argv=None):
     ap.add_argument('--wait-idle', type=float, default=0, metavar='S',
                     help='before each case wait up to S seconds for other processes to go quiet, and '
                          'measure a case again (up to 2 more times) if they were busy during it')
+    ap.add_argument('--cpu-time', action='store_true',
+                    help='time with the process CPU time (all threads) instead of the wall clock: on a machine '
+                         'shared with busy processes it measures the work done rather than the share of a core '
+                         'received (meant for --threads 1)')
+    ap.add_argument('--busy-core', action='store_true',
+                    help='keep one core busy with `yes` pinned to it (taskset) for the whole run, to see how '
+                         'the kernels behave when a core is taken by another process')
     ap.add_argument('--list', action='store_true', help='list the case keys and exit')
     return ap.parse_args(argv)
 
@@ -118,6 +125,8 @@ def main(argv=None):
     t_imports = time.perf_counter() - t0
 
     prof = timing.PROFILES['quick' if args.quick else 'full']
+    if args.cpu_time:
+        timing.CLOCK = time.process_time
     env = {
         'python': _peers.python_info(),
         'platform': platform.platform(),
@@ -130,8 +139,9 @@ def main(argv=None):
         'numpy': np.__version__,
         'peers': p.info,
         'mode': 'quick' if args.quick else 'full',
+        'clock': 'process CPU time' if args.cpu_time else 'wall (perf_counter)',
     }
-    print('keras_cpp bench (%s mode)' % env['mode'])
+    print('keras_cpp bench (%s mode, clock: %s)' % (env['mode'], env['clock']))
     print('  cpu: %s, usable cores: %d' % (env['cpu'], cores))
     print('  threads: %d  (OMP_NUM_THREADS=%s, OPENBLAS_NUM_THREADS=%s%s)' % (
         nthreads, env['OMP_NUM_THREADS'], env['OPENBLAS_NUM_THREADS'],
@@ -150,10 +160,22 @@ def main(argv=None):
             load, '?' if other is None else '%.2f' % other,
             '  WARNING: the machine is busy; timings will be noisy' if other and other > 0.2 else ''))
     print('  keras_cpp from %s; elementwise kernels: %s' % (os.path.dirname(keras_cpp.__file__), _kernel_isa()))
+    env['kernels'] = _kernel_info(nthreads)
+    if env['kernels']:
+        ki = env['kernels']
+        print('  keras_cpp GEMM/conv kernels: %s (AVX-512 %s; KERAS_CPP_ISA=avx2 forces AVX2), L1 %dK L2 %dK, '
+              'micro-tile %dx%d, kc %d nc %d' % (ki['isa'], 'available' if ki['avx512_available'] else 'not available',
+                                                ki['l1'] // 1024, ki['l2'] // 1024, ki['mr'], ki['nr'], ki['kc'], ki['nc']))
+        print('  FMA peak probe (float32, one core): %s; GEMM %% of peak below = GFLOP/s / (%d x the %s peak)' % (
+            ', '.join('%s %.0f GFLOP/s' % (k, v) for k, v in ki['peaks'].items() if v), nthreads, ki['isa']))
     _PROBE.update(_bandwidth_probe())
     env['bandwidth_probe_gbps'] = dict(_PROBE)
     print('  memory bandwidth probe (numpy, 1 thread, 3 x 64 MiB): stream-add %.1f GB/s, copy %.1f GB/s '
           '(GB/s of a case = bytes it must read + write / median time)' % (_PROBE['add'], _PROBE['copy']))
+    busy = _start_busy_core(cores) if args.busy_core else None
+    if busy:
+        print('  --busy-core: `yes` pinned to cpu %d (pid %d) for the whole run' % (busy[1], busy[0].pid))
+        env['busy_core'] = busy[1]
     print('  imports: %.1f s; timing: warm up, then median/min of repeats (time.perf_counter)' % t_imports)
     print()
 
@@ -187,6 +209,9 @@ def main(argv=None):
         print('PROBLEMS:')
         for m in problems:
             print('  - ' + m)
+    if busy:
+        busy[0].kill()
+        busy[0].wait()
     total = time.perf_counter() - t_start
     env['loadavg_end'] = _loadavg()
     print()
@@ -212,7 +237,7 @@ def _run_case(b, p, rng, prof, mon):
         print('  ' + msg)
         return {'case': b.key, 'title': b.key, 'results': {}, 'error': msg}, [msg]
     rec = {'case': case.key, 'title': case.title, 'flops': case.flops, 'nbytes': getattr(case, 'nbytes', None),
-           'results': {}, 'note': case.note}
+           'results': {}, 'note': case.note, 'peak': _PEAK.get('gflops')}
     mon.start()
     for impl in case.impls:
         ok, err, msg = _check(case, impl, _peers.to_numpy)
@@ -289,6 +314,8 @@ def _print_case(rec):
         extra = ''
         if rec.get('flops'):
             extra = '  %7.1f GFLOP/s (best %.1f)' % (r['gflops_median'], r['gflops_best'])
+            if rec.get('peak'):
+                extra += ' %3.0f%% of peak' % (100.0 * r['gflops_median'] / rec['peak'])
         if rec.get('nbytes'):
             extra += '  %6.1f GB/s' % r['gbps_median']
             if _PROBE.get('add'):
@@ -316,7 +343,8 @@ def _print_summary(records, p):
             else:
                 s = timing.fmt_time(r['median_s'])
                 if rec.get('flops'):
-                    s += ' (%.0f GF/s)' % r['gflops_median']
+                    s += ' (%.0f GF/s%s)' % (r['gflops_median'], ', %.0f%%' % (100.0 * r['gflops_median'] / rec['peak'])
+                                             if rec.get('peak') and c == 'keras_cpp' else '')
                 if rec.get('nbytes') and c == 'keras_cpp':
                     s += ' (%.1f GB/s)' % r['gbps_median']
                 if not r['check_ok']:
@@ -365,6 +393,35 @@ class _CpuMonitor(object):
         wall = time.perf_counter() - self.t0
         own = time.process_time() - self.p0
         return max(0.0, ((b - self.b0) / float(self.hz) - own) / max(wall, 1e-6))
+
+
+_PEAK = {}  # the FMA peak of the threads in use (GFLOP/s), for 'percent of peak'
+
+
+def _kernel_info(nthreads):
+    """keras_cpp's kernel ISA, blocking and the FMA peak of one core for each ISA (probe, ~0.6 s)."""
+    try:
+        from keras_cpp import _core
+        ki = dict(_core._kernel_info())
+        ki['peaks'] = {isa: _core._fma_peak(isa, 0.3) for isa in ('avx512', 'avx2')}
+    except (ImportError, AttributeError):
+        return None
+    _PEAK['gflops'] = ki['peaks'].get(ki['isa'], 0) * nthreads or None
+    return ki
+
+
+def _start_busy_core(cores):
+    """`yes > /dev/null` pinned to the machine's last cpu (with --threads 2 on 2 cores: one of ours;
+    with --threads 1: the one we are not pinned to); (process, cpu) or None."""
+    import subprocess
+    try:
+        cpu = (os.cpu_count() or cores) - 1
+        proc = subprocess.Popen(['taskset', '-c', str(cpu), 'yes'], stdout=subprocess.DEVNULL)
+        time.sleep(0.2)
+        return proc, cpu
+    except (OSError, ValueError):
+        print('  --busy-core: could not start `taskset -c N yes`; running without it')
+        return None
 
 
 _PROBE = {}

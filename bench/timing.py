@@ -7,6 +7,10 @@ the per-call time of each.  Reported: median and min over the repeats (time.perf
 import statistics
 import time
 
+# The clock: wall time, or with run.py --cpu-time the process's CPU time (all its threads), which
+# a machine shared with other busy processes disturbs far less at one thread.
+CLOCK = time.perf_counter
+
 # Time budget per (case, implementation), by mode.
 PROFILES = {
     'full': dict(budget_s=1.5, target_s=0.05, min_repeat=7, max_repeat=50, warmup=3),
@@ -34,7 +38,7 @@ class Result(object):
 
 def measure(fn, budget_s, target_s, min_repeat, max_repeat, warmup):
     """Time fn() (no arguments); returns a Result with per-call seconds."""
-    pc = time.perf_counter
+    pc = CLOCK
     t0 = pc()
     n = 0
     while n < warmup or (pc() - t0 < 0.1 * budget_s and n < 1000):

@@ -1,222 +1,354 @@
-// cpp/kernels/gemm.cpp — the sgemm driver: C is cut into tiles (tasks) claimed by the threads of
-// parallel_for; each task loops over K in KC slices, packs its slice of B (kc x tn, kept in L2)
-// and of A (tm x kc) into per-thread buffers, and runs the micro-kernel over MR x NR blocks.
-// Also the AVX2 6x16 micro-kernel (the build's x86-64-v3 baseline) and the run-time ISA choice.
-#include "kernels/sgemm.h"
-
+// cpp/kernels/gemm.cpp — the GEMM driver: ISA choice, cache-sized blocking, the tile plan over
+// threads, and the per-tile loop nest (k slices of kc; B blocks of kc x nc kept in L2, packed or
+// pre-packed; A micro-panels packed into L1 as they are first used, or read in place when little
+// reused), plus the GEMV path for vector operands. Packing lives in gemm_pack.h.
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <new>
+#include <string>
+#include <stdexcept>
 
+#include "kernels/gemm_kernels.h"
+#include "kernels/gemm_pack.h"
 #include "kernels/parallel.h"
-
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
 
 namespace keras_cpp {
 namespace blas {
 namespace {
 
-#if defined(__AVX2__) && defined(__FMA__)
-constexpr int MR2 = 6, NR2 = 16;  // 12 ymm accumulators + 2 B loads + 1 broadcast
-
-void kernel_6x16(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate) {
-  __m256 acc[MR2][2];
-#pragma GCC unroll 6
-  for (int r = 0; r < MR2; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-  for (int64_t p = 0; p < kc; ++p) {
-    __m256 b0 = _mm256_load_ps(bp), b1 = _mm256_load_ps(bp + 8);
-#pragma GCC unroll 6
-    for (int r = 0; r < MR2; ++r) {
-      __m256 a = _mm256_broadcast_ss(ap + r);
-      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
-    }
-    ap += MR2;
-    bp += NR2;
-  }
-#pragma GCC unroll 6
-  for (int r = 0; r < MR2; ++r) {
-    float* cr = c + r * ldc;
-    if (accumulate) {
-      acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(cr));
-      acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(cr + 8));
-    }
-    _mm256_storeu_ps(cr, acc[r][0]);
-    _mm256_storeu_ps(cr + 8, acc[r][1]);
-  }
-}
-MicroKernel avx2_kernel() { return {MR2, NR2, kernel_6x16}; }
-constexpr bool kHaveAvx2 = true;
-#else
-// Portable fallback for builds without AVX2 (plain loops the compiler vectorises).
-void kernel_4x8(int64_t kc, const float* ap, const float* bp, float* c, int64_t ldc, bool accumulate) {
-  float acc[4][8] = {};
-  for (int64_t p = 0; p < kc; ++p, ap += 4, bp += 8)
-    for (int r = 0; r < 4; ++r)
-      for (int j = 0; j < 8; ++j) acc[r][j] += ap[r] * bp[j];
-  for (int r = 0; r < 4; ++r)
-    for (int j = 0; j < 8; ++j) c[r * ldc + j] = (accumulate ? c[r * ldc + j] : 0.f) + acc[r][j];
-}
-MicroKernel avx2_kernel() { return {4, 8, kernel_4x8}; }
-constexpr bool kHaveAvx2 = false;
-#endif
+using detail::KernelSet;
+using detail::UkArgs;
 
 bool cpu_avx512() {
 #if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-  return avx512_compiled() && __builtin_cpu_supports("avx512f");  // also checks the OS saves zmm
+  return detail::avx512_compiled() && __builtin_cpu_supports("avx512f");  // also checks the OS saves zmm
 #else
   return false;
 #endif
 }
 
 Isa auto_isa() {
-  static const Isa isa = cpu_avx512() ? Isa::avx512 : Isa::avx2;
+  static const Isa isa = [] {
+    const char* e = std::getenv("KERAS_CPP_ISA");
+    if (e && std::string(e) == "avx2") return Isa::avx2;
+    return cpu_avx512() ? Isa::avx512 : Isa::avx2;
+  }();
   return isa;
 }
 std::atomic<int> g_forced{-1};
 
-constexpr int64_t KC = 384;       // k slice: an A micro-panel (MR x KC) stays in L1
-constexpr int64_t NC_MAX = 768;   // tile width: the packed B slice (KC x tn) stays in L2
-constexpr int64_t MC_MAX = 1536;  // tile height bound (packing buffer size)
-
-// A 64-byte aligned scratch buffer per thread, grown on demand and kept for the next call.
-struct Scratch {
-  float* p = nullptr;
-  size_t n = 0;
-  float* get(size_t need) {
-    if (need > n) {
-      std::free(p);
-      n = (need + 15) / 16 * 16;
-      p = static_cast<float*>(std::aligned_alloc(64, n * sizeof(float)));
-      if (!p) { n = 0; throw std::bad_alloc(); }
-    }
-    return p;
-  }
-  ~Scratch() { std::free(p); }
-};
-thread_local Scratch t_apack, t_bpack;
-
-#if defined(__AVX2__)
-// v[i] (8 floats of stream i) -> v[j] = element j of every stream, in stream order.
-inline void transpose8(__m256 v[8]) {
-  __m256 t[8], s[8];
-  for (int i = 0; i < 8; i += 2) { t[i] = _mm256_unpacklo_ps(v[i], v[i + 1]); t[i + 1] = _mm256_unpackhi_ps(v[i], v[i + 1]); }
-  for (int i = 0; i < 8; i += 4) {
-    s[i] = _mm256_shuffle_ps(t[i], t[i + 2], 0x44); s[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
-    s[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44); s[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
-  }
-  for (int i = 0; i < 4; ++i) { v[i] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x20); v[i + 4] = _mm256_permute2f128_ps(s[i], s[i + 4], 0x31); }
-}
-#endif
-
-// dst[p*W + r] = src[r*stride + p] for r < w, p < kc, zeros for w <= r < W: w contiguous streams
-// interleaved (8x8 register transposes where AVX2 is there). Packs row-major A and transposed B.
-void interleave(const float* src, int64_t stride, int w, int W, int64_t kc, float* dst) {
-  int r0 = 0;
-#if defined(__AVX2__)
-  for (; r0 + 8 <= w; r0 += 8) {
-    int64_t p = 0;
-    for (; p + 8 <= kc; p += 8) {
-      __m256 v[8];
-      for (int i = 0; i < 8; ++i) v[i] = _mm256_loadu_ps(src + (r0 + i) * stride + p);
-      transpose8(v);
-      for (int i = 0; i < 8; ++i) _mm256_storeu_ps(dst + (p + i) * W + r0, v[i]);
-    }
-    for (; p < kc; ++p)
-      for (int i = 0; i < 8; ++i) dst[p * W + r0 + i] = src[(r0 + i) * stride + p];
-  }
-#endif
-  for (; r0 < w; ++r0)
-    for (int64_t p = 0; p < kc; ++p) dst[p * W + r0] = src[r0 * stride + p];
-  for (int r = w; r < W; ++r)
-    for (int64_t p = 0; p < kc; ++p) dst[p * W + r] = 0.f;
-}
-
-// Pack the m x kc block at `a` (element (i,p) at a[i*rs + p*cs]) into ceil(m/MR) panels, each kc
-// groups of MR consecutive rows (zero-padded past m): what the micro-kernel broadcasts from.
-void pack_a(const float* a, int64_t rs, int64_t cs, int64_t m, int64_t kc, int MR, float* dst) {
-  for (int64_t i0 = 0; i0 < m; i0 += MR, dst += MR * kc) {
-    const int mr = static_cast<int>(std::min<int64_t>(MR, m - i0));
-    const float* src = a + i0 * rs;
-    if (cs == 1) {              // rows contiguous in k
-      interleave(src, rs, mr, MR, kc, dst);
-    } else if (rs == 1) {       // columns contiguous in i (a transposed view): copy runs of mr
-      for (int64_t p = 0; p < kc; ++p) {
-        std::memcpy(dst + p * MR, src + p * cs, mr * sizeof(float));
-        for (int r = mr; r < MR; ++r) dst[p * MR + r] = 0.f;
-      }
-    } else {
-      for (int64_t p = 0; p < kc; ++p)
-        for (int r = 0; r < MR; ++r) dst[p * MR + r] = r < mr ? src[r * rs + p * cs] : 0.f;
-    }
-  }
-}
-
-// Pack the kc x n block at `b` (element (p,j) at b[p*rs + j*cs]) into ceil(n/NR) panels of kc
-// rows of NR values (zero-padded past n): what the micro-kernel loads as vectors.
-void pack_b(const float* b, int64_t rs, int64_t cs, int64_t kc, int64_t n, int NR, float* dst) {
-  for (int64_t j0 = 0; j0 < n; j0 += NR, dst += NR * kc) {
-    const int nr = static_cast<int>(std::min<int64_t>(NR, n - j0));
-    const float* src = b + j0 * cs;
-    if (cs == 1) {
-      for (int64_t p = 0; p < kc; ++p) {
-        std::memcpy(dst + p * NR, src + p * rs, nr * sizeof(float));
-        for (int j = nr; j < NR; ++j) dst[p * NR + j] = 0.f;
-      }
-    } else if (rs == 1) {  // a transposed view: each column is contiguous in k
-      interleave(src, cs, nr, NR, kc, dst);
-    } else {
-      for (int64_t p = 0; p < kc; ++p)
-        for (int j = 0; j < NR; ++j) dst[p * NR + j] = j < nr ? src[p * rs + j * cs] : 0.f;
-    }
-  }
-}
-
-struct Problem {
-  int64_t M, N, K;
-  const float* a; int64_t rsa, csa;
-  const float* b; int64_t rsb, csb;
-  float* c; int64_t ldc;
-};
-
-// One tile of C: rows [i0, i1), columns [j0, j1), the whole K.
-void run_tile(const Problem& P, const MicroKernel& uk, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
-  const int MR = uk.mr, NR = uk.nr;
-  const int64_t m = i1 - i0, n = j1 - j0;
-  const int64_t mp = (m + MR - 1) / MR * MR, np = (n + NR - 1) / NR * NR;
-  const int64_t kcmax = std::min(KC, P.K);
-  float* ap = t_apack.get(mp * kcmax);
-  float* bp = t_bpack.get(np * kcmax);
-  alignas(64) float edge[16 * 32];
-  for (int64_t pc = 0; pc < P.K; pc += KC) {
-    const int64_t kc = std::min(KC, P.K - pc);
-    const bool acc = pc > 0;
-    pack_b(P.b + pc * P.rsb + j0 * P.csb, P.rsb, P.csb, kc, n, NR, bp);
-    pack_a(P.a + i0 * P.rsa + pc * P.csa, P.rsa, P.csa, m, kc, MR, ap);
-    for (int64_t ir = 0; ir < m; ir += MR) {
-      const float* apanel = ap + ir * kc;
-      const int64_t mr = std::min<int64_t>(MR, m - ir);
-      for (int64_t jr = 0; jr < n; jr += NR) {
-        const float* bpanel = bp + jr * kc;
-        float* cblk = P.c + (i0 + ir) * P.ldc + j0 + jr;
-        const int64_t nr = std::min<int64_t>(NR, n - jr);
-        if (mr == MR && nr == NR) { uk.run(kc, apanel, bpanel, cblk, P.ldc, acc); continue; }
-        uk.run(kc, apanel, bpanel, edge, NR, false);  // edge block: compute in full, copy the part
-        for (int64_t r = 0; r < mr; ++r)
-          for (int64_t j = 0; j < nr; ++j)
-            cblk[r * P.ldc + j] = (acc ? cblk[r * P.ldc + j] : 0.f) + edge[r * NR + j];
-      }
-    }
-  }
-}
-
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
 
+// A 64-byte aligned scratch buffer per thread, grown on demand and kept for the next call.
+struct Scratch {
+  void* p = nullptr;
+  size_t n = 0;
+  template <class T>
+  T* get(size_t count) {
+    const size_t need = (count * sizeof(T) + 63) / 64 * 64;
+    if (need > n) {
+      std::free(p);
+      p = std::aligned_alloc(64, need);
+      n = p ? need : 0;
+      if (!p) throw std::bad_alloc();
+    }
+    return static_cast<T*>(p);
+  }
+  ~Scratch() { std::free(p); }
+};
+thread_local Scratch t_apack, t_bpack, t_shared_b;
+
+template <class T>
+struct Problem {
+  const KernelSet<T>* ks;
+  int64_t M, N, K;
+  const T* a;
+  int64_t rsa, csa;
+  const T* b;
+  int64_t rsb, csb;
+  const PackedB<T>* pb;  // B pre-packed (then b is unused)
+  T* c;
+  int64_t ldc;
+  Epilogue<T> ep;
+  int64_t kc, nc;
+};
+
+size_t packed_count(int64_t K, int64_t N, int nr) { return static_cast<size_t>(std::max<int64_t>(1, K * round_up(N, nr))); }
+
+// Pack all of B into pb (its data already allocated), k slices in parallel.
+template <class T>
+void pack_b_into(PackedB<T>& pb, int64_t K, int64_t N, const T* b, int64_t rsb, int64_t csb, Isa isa, const Blocking& bl) {
+  pb.K = K; pb.N = N; pb.kc = bl.kc; pb.nr = bl.nr; pb.isa = isa;
+  const int64_t slices = ceil_div(K, bl.kc);
+  parallel_for(slices, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, bl.kc * N)), [&](int64_t s0, int64_t s1) {
+    for (int64_t s = s0; s < s1; ++s) {
+      const int64_t pc = s * bl.kc;
+      pack_b_panels(b + pc * rsb, rsb, csb, std::min(bl.kc, K - pc), N, bl.nr, const_cast<T*>(pb.panel(pc, 0)));
+    }
+  });
+}
+
+// An operand is read in place (no packing) when its layout has a unit stride the micro-kernel can
+// take and few micro-panels of the other operand use it: then packing costs more than it saves.
+// (Measured: for blocks that fit in L1/L2, packing and reading in place cost about the same.)
+constexpr int64_t kInPlaceReuse = 3;
+
+// Pack the kc x n block of B at (pc, jc) into buf, or point at it in place / in the pre-packed
+// copy; returns the panel base and k stride, and whether panel j is read through `buf` instead.
+template <class T>
+struct BBlock {
+  const T* base;   // panel jr at base + jr * step
+  int64_t step, ks;
+  const T* edge = nullptr;  // a packed copy of the last partial panel (in-place mode only)
+};
+
+// Cache lines of a block of `rows` rows of `bytes` each, `stride` bytes apart, prefetched into
+// L2 a few at a time.
+struct Lines {
+  const char* base = nullptr;
+  int64_t per_row = 0, stride = 0, rows = 0;
+  Lines() = default;
+  Lines(const void* p, int64_t bytes, int64_t st, int64_t r) : base(static_cast<const char*>(p)), per_row((bytes + 63) / 64), stride(st), rows(r) {}
+  int64_t total() const { return per_row * rows; }
+  void fetch(int64_t first, int64_t count) const {
+    for (int64_t l = first, e = std::min(first + count, total()); l < e; ++l)
+      __builtin_prefetch(base + (l / per_row) * stride + (l % per_row) * 64, 0, 2);
+  }
+};
+
+template <class T>
+BBlock<T> b_block(const Problem<T>& P, int64_t pc, int64_t kcs, int64_t jc, int64_t n, int64_t m, T* buf) {
+  const int NR = P.ks->nr;
+  if (P.pb) return {P.pb->panel(pc, jc), kcs, NR};
+  const T* src = P.b + pc * P.rsb + jc * P.csb;
+  // In place when few A panels use it, or when the whole block is small (it stays in L1/L2 either
+  // way, and packing it would cost as much as the products: small batched GEMMs) and its rows do
+  // not alias in L1 (4 KB apart).
+  const bool small = kcs * n * int64_t(sizeof(T)) <= (int64_t(32) << 10) && (P.rsb * int64_t(sizeof(T))) % 4096 != 0;
+  if (P.csb == 1 && (ceil_div(m, P.ks->mr) <= kInPlaceReuse || small)) {
+    // row-major B in place; the ragged end is packed
+    BBlock<T> r{src, 1, P.rsb};
+    if (n % NR) {
+      const int64_t j = n / NR * NR;
+      pack_b_panels(src + j, P.rsb, P.csb, kcs, n - j, NR, buf);
+      r.edge = buf;
+    }
+    return r;
+  }
+  pack_b_panels(src, P.rsb, P.csb, kcs, n, NR, buf);
+  return {buf, kcs, NR};
+}
+
+// One tile of C: rows [i0, i1), columns [j0, j1), the whole K.
+template <class T>
+void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
+  const KernelSet<T>& ks = *P.ks;
+  const int MR = ks.mr, NR = ks.nr;
+  const int64_t m = i1 - i0, n = j1 - j0, kcmax = std::min(P.kc, P.K), ncmax = std::min(P.nc, round_up(n, NR));
+  const bool few = ceil_div(n, NR) <= kInPlaceReuse;
+  const bool a_row = P.csa == 1 && few, a_col = !a_row && P.rsa == 1 && few;
+  const bool multi_jc = n > P.nc;  // A panels are reused across B blocks: keep the packed A block
+  T* abuf = (a_row || a_col) ? nullptr : t_apack.get<T>((multi_jc ? round_up(m, MR) : MR) * kcmax);
+  T* bbuf = P.pb ? nullptr : t_bpack.get<T>(ncmax * kcmax);
+  UkArgs<T> g{};
+  g.ldc = P.ldc;
+  for (int64_t pc = 0; pc < P.K; pc += P.kc) {
+    const int64_t kcs = std::min(P.kc, P.K - pc);
+    const bool last = pc + kcs >= P.K;
+    g.kc = kcs;
+    g.load_c = pc > 0 || P.ep.accumulate;
+    g.act = last ? P.ep.act : Act::none;
+    const T* a_slice = P.a + i0 * P.rsa + pc * P.csa;
+    for (int64_t jc = j0; jc < j1; jc += P.nc) {
+      const int64_t nb = std::min(P.nc, j1 - jc);
+      const BBlock<T> bb = b_block(P, pc, kcs, jc, nb, m, bbuf);
+      // Row blocks of near-equal size (50 rows: 5 x 10 rather than 4 x 12 + 2): a micro-kernel
+      // with few rows runs far below peak. Block b's packed panel sits at slot b.
+      const int64_t nblk = ceil_div(m, MR);
+      for (int64_t b = 0, ir = 0; b < nblk; ++b) {
+        const int mr = static_cast<int>((m - ir) / (nblk - b));
+        const int64_t next = ir + mr, next_mr = b + 1 < nblk ? (m - next) / (nblk - b - 1) : 0;
+        if (a_row) {
+          g.a = a_slice + ir * P.rsa; g.a_rs = P.rsa; g.a_ks = 1;
+        } else if (a_col) {
+          g.a = a_slice + ir; g.a_rs = 1; g.a_ks = P.csa;
+        } else {
+          T* panel = abuf + (multi_jc ? b * MR * kcs : 0);
+          if (!multi_jc || jc == j0) pack_a_panel(a_slice + ir * P.rsa, P.rsa, P.csa, mr, MR, kcs, panel);
+          g.a = panel; g.a_rs = 1; g.a_ks = MR;
+        }
+        auto fns = a_row ? ks.row : ks.col;
+        T* crow = P.c + (i0 + ir) * P.ldc + jc;
+        // The next A panel (packed, or the rows it will be packed from) is fetched into L2
+        // while this one runs, a few lines per micro-kernel call.
+        Lines pf{};
+        if (next < m) {
+          if (multi_jc && jc > j0) pf = Lines(abuf + (b + 1) * MR * kcs, MR * kcs * int64_t(sizeof(T)), 0, 1);
+          else if (P.csa == 1) pf = Lines(a_slice + next * P.rsa, kcs * int64_t(sizeof(T)), P.rsa * int64_t(sizeof(T)), next_mr);
+        }
+        const int64_t per_call = ceil_div(pf.total(), ceil_div(nb, NR));
+        int64_t next_line = 0;
+        for (int64_t jr = 0; jr < nb; jr += NR) {
+          pf.fetch(next_line, per_call);
+          next_line += per_call;
+          g.nr = static_cast<int>(std::min<int64_t>(NR, nb - jr));
+          const bool edge = bb.edge && g.nr < NR;
+          g.b = edge ? bb.edge : bb.base + jr * bb.step;
+          g.b_ks = edge ? NR : bb.ks;
+          g.c = crow + jr;
+          g.bias = last && P.ep.bias ? P.ep.bias + jc + jr : nullptr;
+          fns[2 * g.nr <= NR][mr - 1](g);
+        }
+        ir = next;
+      }
+    }
+  }
+}
+
+// The tile grid: enough tiles (2-4 per thread) that a thread descheduled by a busy machine leaves
+// work the others can take, shaped by a cost model in flop units: each tile column touches all of
+// A once and each tile row all of B (packing ~30 an element, reading in place ~20, reading a
+// shared packed copy ~6), a fixed cost per tile, and the imbalance of the last wave.
+struct Grid {
+  int64_t tm, tn, gm, gn;
+  bool share_b;  // pack B once for all tiles before they start
+};
+
+Grid plan_grid(int64_t M, int64_t N, int64_t K, int MR, int NR, const Blocking& bl, bool b_packed, bool b_rowmajor) {
+  const int nt = keras_cpp::detail::in_parallel() ? 1 : num_threads();
+  const double flops = 2.0 * M * N * K;
+  if ((nt == 1 || flops < 4e6) && (N <= bl.nc || M <= bl.mc))  // one tile: nothing to weigh
+    return Grid{round_up(M, MR), round_up(N, NR), 1, 1, false};
+  int64_t min_tiles = 1;
+  if (nt > 1 && flops >= 4e6) min_tiles = std::clamp<int64_t>(static_cast<int64_t>(flops / 2e6), nt, 4 * nt);
+  const int64_t max_gm = ceil_div(M, MR), max_gn = ceil_div(N, NR), gm_min = N > bl.nc ? ceil_div(M, bl.mc) : 1;
+  Grid best{round_up(M, MR), round_up(N, NR), 1, 1, false};
+  double best_cost = 1e300;
+  for (int64_t gn = 1; gn <= std::min(max_gn, 4 * min_tiles); ++gn) {
+    const int64_t lo = std::min(max_gm, std::max(gm_min, ceil_div(min_tiles, gn)));
+    for (int64_t gm = lo; gm <= std::min(max_gm, std::max(lo, ceil_div(4 * min_tiles, gn))); ++gm) {
+      const int64_t tm = round_up(ceil_div(M, gm), MR), tn = round_up(ceil_div(N, gn), NR);
+      const int64_t am = ceil_div(M, tm), an = ceil_div(N, tn), tiles = am * an;
+      const bool a_in_place = ceil_div(std::min(tn, N), NR) <= kInPlaceReuse;
+      const bool b_in_place = b_rowmajor && ceil_div(std::min(tm, M), MR) <= kInPlaceReuse;
+      const bool share = !b_packed && !b_in_place && am > 1;
+      const double touch_a = double(an) * M * K * (a_in_place ? 20 : 30);
+      const double touch_b = b_packed || share ? double(am) * K * N * 6 + (share ? 30.0 * K * N : 0)
+                                               : double(am) * K * N * (b_in_place ? 20 : 30);
+      const int64_t used = std::min<int64_t>(nt, tiles);
+      const double waves = double(ceil_div(tiles, used)) * used / tiles;
+      double cost = (flops + touch_a + touch_b + 2e4 * tiles) * waves / used;
+      if (tiles < min_tiles) cost *= 1.25;  // fewer tiles than wanted: less slack under load
+      if (cost < best_cost) { best_cost = cost; best = Grid{tm, tn, am, an, share}; }
+    }
+  }
+  return best;
+}
+
+template <class T>
+void run_problem(Problem<T>& P) {
+  const KernelSet<T>& ks = *P.ks;
+  const Blocking bl = blocking(active_isa(), sizeof(T) == 8);
+  const Grid G = plan_grid(P.M, P.N, P.K, ks.mr, ks.nr, bl, P.pb != nullptr, P.csb == 1);
+  PackedB<T> shared;
+  if (G.share_b) {  // into the caller's scratch; the tiles then only read it
+    shared.data = std::unique_ptr<T[], void (*)(void*)>(t_shared_b.get<T>(packed_count(P.K, P.N, ks.nr)), [](void*) {});
+    pack_b_into(shared, P.K, P.N, P.b, P.rsb, P.csb, active_isa(), bl);
+    P.pb = &shared;
+  }
+  auto tiles = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t bi = t / G.gn, bj = t % G.gn;
+      run_tile(P, bi * G.tm, std::min(P.M, (bi + 1) * G.tm), bj * G.tn, std::min(P.N, (bj + 1) * G.tn));
+    }
+  };
+  const int64_t ntiles = G.gm * G.gn;
+  if (ntiles > 1 && !keras_cpp::detail::in_parallel() && num_threads() > 1) parallel_for(ntiles, 1, tiles);
+  else tiles(0, ntiles);
+  P.pb = nullptr;
+}
+
+// C = epilogue(0): K == 0.
+template <class T>
+void epilogue_only(int64_t M, int64_t N, T* c, int64_t ldc, const Epilogue<T>& ep) {
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j) {
+      T v = (ep.accumulate ? c[i * ldc + j] : T(0)) + (ep.bias ? ep.bias[j] : T(0));
+      c[i * ldc + j] = ep.act == Act::relu ? (v < T(0) ? T(0) : v) : v;
+    }
+}
+
+// Bias and activation over a vector y (stride inc) after a GEMV; bias index = j * bstep.
+template <class T>
+void vec_epilogue(int64_t n, T* y, int64_t inc, const Epilogue<T>& ep, int64_t bstep) {
+  if (!ep.bias && ep.act == Act::none) return;
+  for (int64_t j = 0; j < n; ++j) {
+    T v = y[j * inc] + (ep.bias ? ep.bias[j * bstep] : T(0));
+    y[j * inc] = ep.act == Act::relu && v < T(0) ? T(0) : v;  // NaN stays NaN
+  }
+}
+
+// y (n values, stride incy) = x (k values, stride incx) times the k x n matrix B(p, j) =
+// b[p*rs + j*cs] with one unit stride; threaded over column blocks when large.
+template <class T>
+void gemv(const KernelSet<T>& ks, int64_t k, int64_t n, const T* x, int64_t incx, const T* b, int64_t rs, int64_t cs,
+          T* y, int64_t incy, const Epilogue<T>& ep, int64_t bstep) {
+  T* xbuf = nullptr;
+  if (incx != 1) {
+    xbuf = t_apack.get<T>(k);
+    for (int64_t p = 0; p < k; ++p) xbuf[p] = x[p * incx];
+    x = xbuf;
+  }
+  const bool axpy = cs == 1 && (incy == 1 || rs != 1);
+  T* ybuf = axpy && incy != 1 ? t_bpack.get<T>(n) : nullptr;
+  const int64_t grain = std::max<int64_t>(64, (int64_t(1) << 16) / std::max<int64_t>(1, k));
+  parallel_for(n, grain, [&](int64_t j0, int64_t j1) {
+    if (axpy) {
+      T* yy = ybuf ? ybuf + j0 : y + j0;
+      if (ybuf && ep.accumulate) for (int64_t j = j0; j < j1; ++j) ybuf[j] = y[j * incy];
+      ks.gemv_axpy(k, j1 - j0, x, b + j0, rs, yy, ep.accumulate);
+      if (ybuf) for (int64_t j = j0; j < j1; ++j) y[j * incy] = ybuf[j];
+    } else {
+      ks.gemv_dot(k, j1 - j0, x, b + j0 * cs, cs, y + j0 * incy, incy, ep.accumulate);
+    }
+    vec_epilogue(j1 - j0, y + j0 * incy, incy, Epilogue<T>{false, ep.bias ? ep.bias + j0 * bstep : nullptr, ep.act}, bstep);
+  });
+}
+
+template <class T>
+bool try_gemv(const KernelSet<T>& ks, int64_t M, int64_t N, int64_t K, const T* a, int64_t rsa, int64_t csa, const T* b,
+              int64_t rsb, int64_t csb, T* c, int64_t ldc, const Epilogue<T>& ep) {
+  if (M == 1 && (csb == 1 || rsb == 1)) {  // row vector times matrix
+    gemv(ks, K, N, a, csa, b, rsb, csb, c, 1, ep, 1);
+    return true;
+  }
+  if (N == 1 && (csa == 1 || rsa == 1)) {  // matrix times column vector: the transposed problem
+    gemv(ks, K, M, b, rsb, a, csa, rsa, c, ldc, ep, 0);
+    return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+namespace detail {
+template <class T>
+const KernelSet<T>& kernels_for(Isa isa) {
+  if constexpr (std::is_same_v<T, float>) {
+    static const KernelSet<float> k2 = avx2_kernels_f32(), k5 = avx512_kernels_f32();
+    return isa == Isa::avx512 ? k5 : k2;
+  } else {
+    static const KernelSet<double> k2 = avx2_kernels_f64(), k5 = avx512_kernels_f64();
+    return isa == Isa::avx512 ? k5 : k2;
+  }
+}
+template const KernelSet<float>& kernels_for<float>(Isa);
+template const KernelSet<double>& kernels_for<double>(Isa);
+}  // namespace detail
 
 bool cpu_has(Isa isa) { return isa == Isa::avx2 ? true : cpu_avx512(); }
 Isa active_isa() {
@@ -225,35 +357,80 @@ Isa active_isa() {
 }
 void force_isa(Isa isa) { g_forced.store(cpu_has(isa) ? static_cast<int>(isa) : -1); }
 void reset_isa() { g_forced.store(-1); }
+const char* isa_name(Isa isa) { return isa == Isa::avx512 ? "avx512" : "avx2"; }
 
-void sgemm(int64_t M, int64_t N, int64_t K, const float* a, int64_t rsa, int64_t csa, const float* b,
-           int64_t rsb, int64_t csb, float* c, int64_t ldc) {
-  if (M <= 0 || N <= 0) return;
-  if (K <= 0) {
-    for (int64_t i = 0; i < M; ++i) std::fill(c + i * ldc, c + i * ldc + N, 0.f);
-    return;
-  }
-  (void)kHaveAvx2;
-  const MicroKernel uk = active_isa() == Isa::avx512 ? avx512_kernel() : avx2_kernel();
-  const Problem P{M, N, K, a, rsa, csa, b, rsb, csb, c, ldc};
-  // Tiles: as large as the caches allow (less re-packing), but enough of them (~4 per thread)
-  // that a thread descheduled by a busy machine leaves work the others can take.
-  const double flops = 2.0 * M * N * K;
-  const int64_t target = (flops >= 4e6 && num_threads() > 1) ? 4 * num_threads() : 1;
-  int64_t pn = ceil_div(N, NC_MAX);
-  int64_t pm = std::max<int64_t>(ceil_div(M, MC_MAX), std::min(ceil_div(target, pn), std::max<int64_t>(1, M / (4 * uk.mr))));
-  if (pm * pn < target) pn = std::max(pn, std::min(ceil_div(target, pm), std::max<int64_t>(1, N / (2 * uk.nr))));
-  const int64_t tm = round_up(ceil_div(M, pm), uk.mr), tn = round_up(ceil_div(N, pn), uk.nr);
-  const int64_t gm = ceil_div(M, tm), gn = ceil_div(N, tn);
-  auto tiles = [&](int64_t t0, int64_t t1) {
-    for (int64_t t = t0; t < t1; ++t) {
-      int64_t bi = t / gn, bj = t % gn;
-      run_tile(P, uk, bi * tm, std::min(M, (bi + 1) * tm), bj * tn, std::min(N, (bj + 1) * tn));
-    }
-  };
-  if (gm * gn > 1) parallel_for(gm * gn, 1, tiles);
-  else tiles(0, 1);
+double fma_peak(Isa isa, double seconds) {
+  if (!cpu_has(isa)) return 0.0;
+  return isa == Isa::avx512 ? detail::fma_peak_avx512(seconds) : detail::fma_peak_avx2(seconds);
 }
+
+Blocking blocking(Isa isa, bool f64) {
+  const int mr = f64 ? detail::kernels_for<double>(isa).mr : detail::kernels_for<float>(isa).mr;
+  const int nr = f64 ? detail::kernels_for<double>(isa).nr : detail::kernels_for<float>(isa).nr;
+  const int64_t es = f64 ? 8 : 4;
+  const CacheSizes& cs = cache_sizes();
+  Blocking b;
+  b.mr = mr;
+  b.nr = nr;
+  // kc: an A micro-panel (mr x kc) takes ~40% of L1, leaving room for the B panel streaming past.
+  b.kc = std::clamp<int64_t>(cs.l1 * 2 / 5 / (mr * es) / 16 * 16, 128, 512);
+  // nc: the packed B block (kc x nc) takes ~half of L2.
+  b.nc = std::max<int64_t>(nr, cs.l2 / 2 / (b.kc * es) / nr * nr);
+  // mc: the packed A block of a tile (mc x kc) within a few MB of L3.
+  b.mc = std::max<int64_t>(mr, std::min<int64_t>(std::max<int64_t>(cs.l3 / 4, int64_t(1) << 20), int64_t(4) << 20) / (b.kc * es) / mr * mr);
+  return b;
+}
+
+template <class T>
+size_t PackedB<T>::bytes() const { return static_cast<size_t>(K * round_up(N, nr)) * sizeof(T); }
+
+template <class T>
+std::shared_ptr<const PackedB<T>> pack_b(int64_t K, int64_t N, const T* b, int64_t rsb, int64_t csb, int64_t kc) {
+  const Isa isa = active_isa();
+  Blocking bl = blocking(isa, sizeof(T) == 8);
+  if (kc > 0) bl.kc = std::min(kc, std::max<int64_t>(K, 1));
+  auto pb = std::make_shared<PackedB<T>>();
+  const size_t bytes = (packed_count(K, N, bl.nr) * sizeof(T) + 63) / 64 * 64;
+  pb->data = std::unique_ptr<T[], void (*)(void*)>(static_cast<T*>(std::aligned_alloc(64, bytes)), std::free);
+  if (!pb->data) throw std::bad_alloc();
+  pack_b_into(*pb, K, N, b, rsb, csb, isa, bl);
+  return pb;
+}
+
+template <class T>
+void gemm(int64_t M, int64_t N, int64_t K, const T* a, int64_t rsa, int64_t csa, const T* b, int64_t rsb, int64_t csb, T* c,
+          int64_t ldc, const Epilogue<T>& ep) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) return epilogue_only(M, N, c, ldc, ep);
+  const Isa isa = active_isa();
+  const KernelSet<T>& ks = detail::kernels_for<T>(isa);
+  if (try_gemv(ks, M, N, K, a, rsa, csa, b, rsb, csb, c, ldc, ep)) return;
+  const Blocking bl = blocking(isa, sizeof(T) == 8);
+  Problem<T> P{&ks, M, N, K, a, rsa, csa, b, rsb, csb, nullptr, c, ldc, ep, bl.kc, bl.nc};
+  run_problem(P);
+}
+
+template <class T>
+void gemm(int64_t M, int64_t N, int64_t K, const T* a, int64_t rsa, int64_t csa, const PackedB<T>& b, T* c, int64_t ldc,
+          const Epilogue<T>& ep) {
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) return epilogue_only(M, N, c, ldc, ep);
+  const Isa isa = active_isa();
+  if (b.isa != isa || b.K != K || b.N != N) throw std::invalid_argument("blas::gemm: packed B does not fit this product");
+  const KernelSet<T>& ks = detail::kernels_for<T>(isa);
+  Problem<T> P{&ks, M, N, K, a, rsa, csa, nullptr, 0, 0, &b, c, ldc, ep, b.kc, blocking(isa, sizeof(T) == 8).nc};
+  run_problem(P);
+}
+
+#define KERAS_CPP_GEMM_INSTANTIATE(T)                                                                                 \
+  template struct PackedB<T>;                                                                                         \
+  template std::shared_ptr<const PackedB<T>> pack_b<T>(int64_t, int64_t, const T*, int64_t, int64_t, int64_t);        \
+  template void gemm<T>(int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const T*, int64_t, int64_t, T*, int64_t, \
+                        const Epilogue<T>&);                                                                          \
+  template void gemm<T>(int64_t, int64_t, int64_t, const T*, int64_t, int64_t, const PackedB<T>&, T*, int64_t,        \
+                        const Epilogue<T>&);
+KERAS_CPP_GEMM_INSTANTIATE(float)
+KERAS_CPP_GEMM_INSTANTIATE(double)
 
 }  // namespace blas
 }  // namespace keras_cpp

@@ -1,10 +1,11 @@
 // cpp/kernels/gemm.h — one GEMM call over row-major (or transposed) operands in place, shared by
-// matmul and the convolutions. float32 (C overwritten) runs on our own packed GEMM (sgemm.h);
-// other cases on Eigen's single-threaded GEMM, spread over row blocks of C by parallel_for. Both
-// use the thread pool only when not already inside a parallel_for (one level of parallelism).
+// matmul and the convolutions. float32/float64 run on our own packed GEMM (sgemm.h) with its
+// epilogue; integer types on a plain loop (gemm_int.cpp, compiled once: integer products are
+// rare in models), spread over row blocks of C. Both use the thread pool only when not already
+// inside a parallel_for.
 #pragma once
-#include <Eigen/Core>
 #include <cstdint>
+#include <type_traits>
 
 #include "keras_cpp/tensor.h"
 #include "kernels/parallel.h"
@@ -12,13 +13,12 @@
 
 namespace keras_cpp {
 
-template <class T>
-using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
 // How one 2-D operand sits in memory: row-major (possibly padded), or a transpose of one.
 struct MatView {
   bool transposed = false;  // stored as the row-major transpose
   int64_t ld = 0;           // leading dimension of the stored row-major matrix
+  int64_t rs() const { return transposed ? 1 : ld; }  // element (i, j) at i*rs() + j*cs()
+  int64_t cs() const { return transposed ? ld : 1; }
 };
 
 // The view of t's last two axes, if they can be read as a (possibly transposed) matrix.
@@ -30,33 +30,35 @@ inline bool mat_view(const Tensor& t, MatView& v) {
   return false;
 }
 
-// C (M x N, row stride ldc) = A (M x K) * B (K x N), or C += A * B when `accumulate`.
+// Integer C (M x N) = A * B (or += when accumulate), wrapping on overflow as TF's int matmul;
+// defined for int8/int16/int32/int64/uint8 in gemm_int.cpp.
+template <class T>
+void int_gemm(const T* a, const MatView& va, const T* b, const MatView& vb, T* c, int64_t M, int64_t K, int64_t N,
+              int64_t ldc, bool accumulate);
+
+template <class T>
+constexpr bool kBlasType = std::is_same_v<T, float> || std::is_same_v<T, double>;
+
+// C (M x N, row stride ldc) = epilogue(A (M x K) * B (K x N)); for integer types only the
+// epilogue's accumulate flag is supported.
+template <class T>
+void gemm(const T* a, const MatView& va, const T* b, const MatView& vb, T* c, int64_t M, int64_t K, int64_t N, int64_t ldc,
+          const blas::Epilogue<T>& ep) {
+  if (ldc < 0) ldc = N;
+  if constexpr (kBlasType<T>) {
+    blas::gemm<T>(M, N, K, a, va.rs(), va.cs(), b, vb.rs(), vb.cs(), c, ldc, ep);
+  } else {
+    int_gemm<T>(a, va, b, vb, c, M, K, N, ldc, ep.accumulate);
+  }
+}
+
+// C = A * B, or C += A * B when `accumulate`.
 template <class T>
 void gemm(const T* a, const MatView& va, const T* b, const MatView& vb, T* c, int64_t M, int64_t K, int64_t N,
           int64_t ldc = -1, bool accumulate = false) {
-  if (ldc < 0) ldc = N;
-  if constexpr (std::is_same_v<T, float>) {
-    if (!accumulate) {
-      blas::sgemm(M, N, K, a, va.transposed ? 1 : va.ld, va.transposed ? va.ld : 1, b, vb.transposed ? 1 : vb.ld,
-                  vb.transposed ? vb.ld : 1, c, ldc);
-      return;
-    }
-  }
-  using S = Eigen::OuterStride<>;
-  parallel_for(M, std::max<int64_t>(16, (int64_t(1) << 18) / std::max<int64_t>(1, N * K)), [&](int64_t i0, int64_t i1) {
-    const int64_t m = i1 - i0;
-    Eigen::Map<RowMat<T>, 0, S> C(c + i0 * ldc, m, N, S(ldc));
-    auto run = [&](const auto& A) {
-      auto go = [&](const auto& B) {
-        if (accumulate) C.noalias() += A * B;
-        else C.noalias() = A * B;
-      };
-      if (!vb.transposed) go(Eigen::Map<const RowMat<T>, 0, S>(b, K, N, S(vb.ld)));
-      else go(Eigen::Map<const RowMat<T>, 0, S>(b, N, K, S(vb.ld)).transpose());
-    };
-    if (!va.transposed) run(Eigen::Map<const RowMat<T>, 0, S>(a + i0 * va.ld, m, K, S(va.ld)));
-    else run(Eigen::Map<const RowMat<T>, 0, S>(a + i0, K, m, S(va.ld)).transpose());
-  });
+  blas::Epilogue<T> ep;
+  ep.accumulate = accumulate;
+  gemm<T>(a, va, b, vb, c, M, K, N, ldc, ep);
 }
 
 }  // namespace keras_cpp

@@ -4,6 +4,7 @@
 // forward loop to get each step's accumulator; the scan reads the carries its forward kept) and
 // has one result per loop input that gets a gradient. Second derivatives are not provided.
 #include "keras_cpp/autodiff.h"
+#include "kernels/gemm.h"
 #include "ops/helpers.h"
 #include "ops/loop.h"
 
@@ -114,31 +115,73 @@ std::vector<TypeInfo> parts_infer(const std::vector<TypeInfo>& in, const Attrs& 
   return r;
 }
 
-// (params..., captured..., seeds...) -> the body's VJP for each of (params..., captured...);
-// attr gbody = [seed per body output (None where not seeded)..., VJP per body input...].
+// (params..., captured..., seeds..., saved...) -> the body's VJP for each of (params...,
+// captured...) that has one, then each outer product's two factors; attr gbody = [seed per body
+// output (None where not seeded)..., VJP per body input (None where it is an outer product)...].
 Function* compile_scan_grad_body(const Node& n) {
   std::vector<Expr> ins = loop_body_inputs(n), outs;
   const auto& gb = n.attrs.get("gbody").list;
   size_t nouts = loop_nouts(n);
   for (size_t k = 0; k < nouts; ++k)
     if (!gb[k].is_none()) ins.push_back(gb[k].t);
-  for (size_t k = nouts; k < gb.size(); ++k) outs.push_back(gb[k].t);
+  if (n.attrs.has("gsaved"))
+    for (auto& v : n.attrs.get("gsaved").list) ins.push_back(v.t);
+  for (size_t k = nouts; k < gb.size(); ++k)
+    if (!gb[k].is_none()) outs.push_back(gb[k].t);
+  if (n.attrs.has("gouter_ab"))
+    for (auto& v : n.attrs.get("gouter_ab").list) outs.push_back(v.t);
   return new Function(ins, outs);
 }
 
-// Walk the scan back from its last step, feeding each step the carries the forward pass kept.
-// Inputs: the loop's inputs (attr nin), its carry traces, then the cotangents attr gmask lists.
+// acc (K x N) += sum over steps of a_t^T g_t, as one product of the stacked factors.
+void add_outer(Tensor& acc, const Tensor& A, const Tensor& G) {
+  const int64_t K = A.shape().back(), N = G.shape().back(), rows = A.numel() / std::max<int64_t>(K, 1);
+  if (acc.shape() != Shape{K, N} || G.numel() != rows * N)
+    fail_value("rnn", "internal: weight gradient factors " + shape_str(A.shape()) + " and " + shape_str(G.shape()) +
+                          " for a weight of shape " + shape_str(acc.shape()));
+  Tensor r = Tensor::empty({K, N}, A.dtype());
+  dispatch_float(A.dtype(), "rnn", [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (kBlasType<T>) {
+      blas::gemm<T>(K, N, rows, A.data<T>(), 1, K, G.data<T>(), N, 1, r.data<T>(), N);
+    } else {
+      fail_type("rnn", "internal: outer-product weight gradient of a " + std::string(dtype_name(A.dtype())) + " step");
+    }
+  });
+  add_into(acc, r, "rnn");
+}
+
+// Stack a per-step value into row t of buf (allocated at the first step).
+void keep_row(Tensor& buf, const Tensor& v, int64_t t, int64_t len) {
+  if (!buf.defined()) {
+    Shape s = v.shape();
+    s.insert(s.begin(), len);
+    buf = Tensor::empty(s, v.dtype());
+  }
+  copy_row(v, buf, t, "rnn");
+}
+
+// Walk the scan back from its last step, feeding each step the carries (and saved body results)
+// the forward pass kept. Inputs: the loop's inputs (attr nin), its carry traces, its saved
+// results, then the cotangents attr gmask lists.
 std::vector<Tensor> scan_grad_forward(KernelCtx& ctx) {
   const Node& n = ctx.node;
   ScanLayout L = scan_layout(n);
   Function& fb = loop_function(ctx, true, [&] { return compile_scan_grad_body(n); });
   DType P = n.attrs.dtype("pdtype");
-  size_t nin = static_cast<size_t>(n.attrs.i("nin"));
+  const size_t nin = static_cast<size_t>(n.attrs.i("nin")), nsaved = scan_nsaved(n), nouts = L.nstack + L.ncarry;
   const auto& gmask = n.attrs.ints("gmask");
-  std::vector<Tensor> gout(L.nstack + L.ncarry);
-  for (size_t k = 0, pos = nin + L.ncarry; k < gout.size(); ++k)
+  std::vector<Tensor> gout(nouts);
+  for (size_t k = 0, pos = nin + L.ncarry + nsaved; k < gout.size(); ++k)
     if (gmask[k]) gout[k] = ctx.in[pos++];
   const auto& gb = n.attrs.get("gbody").list;
+  std::vector<int> vjp_at(nin, -1);  // body input k's VJP among the body function's outputs
+  int nf = 0;
+  for (size_t k = 0; k < nin; ++k)
+    if (!gb[nouts + k].is_none()) vjp_at[k] = nf++;
+  std::vector<int64_t> outer;
+  if (n.attrs.has("gouter")) outer = n.attrs.ints("gouter");
+  std::vector<Tensor> fa(outer.size()), fg(outer.size());
   int64_t len = ctx.in[0].shape()[L.axis];
   std::vector<Tensor> grads(nin), gcarry(L.ncarry);
   for (size_t k = 0; k < nin; ++k)
@@ -155,17 +198,70 @@ std::vector<Tensor> scan_grad_forward(KernelCtx& ctx) {
       if (!gb[k].is_none()) feeds.push_back(loop_slice(gout[k], L.axis, t));
     for (size_t c = 0; c < L.ncarry; ++c)
       if (!gb[L.nstack + c].is_none()) feeds.push_back(gcarry[c]);
+    for (size_t j = 0; j < nsaved; ++j) feeds.push_back(loop_row(ctx.in[nin + L.ncarry + j], t));
     std::vector<Tensor> g = fb(feeds);
     for (size_t s = 0; s < L.nseq; ++s)
-      if (is_floating(ctx.in[s].dtype())) {
+      if (is_floating(ctx.in[s].dtype()) && vjp_at[s] >= 0) {
         Tensor dst = loop_slice(grads[s], L.axis, i);
-        copy_into(g[s], dst);
+        copy_into(g[vjp_at[s]], dst);
       }
-    for (size_t c = 0; c < L.ncarry; ++c) gcarry[c] = g[L.nseq + c];
-    for (size_t k = L.nseq + L.ncarry; k < nin; ++k) add_into(grads[k], g[k], "rnn");
+    for (size_t c = 0; c < L.ncarry; ++c) gcarry[c] = g[vjp_at[L.nseq + c]];
+    for (size_t k = L.nseq + L.ncarry; k < nin; ++k)
+      if (vjp_at[k] >= 0) add_into(grads[k], g[vjp_at[k]], "rnn");
+    for (size_t j = 0; j < outer.size(); ++j) {
+      keep_row(fa[j], g[nf + 2 * j], t, len);
+      keep_row(fg[j], g[nf + 2 * j + 1], t, len);
+    }
   }
+  for (size_t j = 0; j < outer.size(); ++j) add_outer(grads[outer[j]], fa[j], fg[j]);
   for (size_t c = 0; c < L.ncarry; ++c) grads[L.nseq + c] = gcarry[c].astype(P).contiguous();
   return part_results(ctx, grads);
+}
+
+// Use the forward's saved body results in the VJPs `gs` (placeholders fed from the saved
+// results instead of recomputing the step); returns the placeholders, in "saved" order.
+std::vector<Value> use_saved(const Node& n, std::vector<Expr>& gs) {
+  std::vector<Value> ph;
+  if (!scan_nsaved(n)) return ph;
+  std::unordered_map<Expr, Expr, ExprHash> remap;
+  for (auto& v : n.attrs.get("saved").list) {
+    Expr p = placeholder(v.t.shape(), v.t.dtype(), "rnn_grad/saved", v.t.rank_known());
+    remap[v.t] = p;
+    ph.push_back(Value(p));
+  }
+  std::vector<Expr> defined;
+  for (auto& g : gs)
+    if (g) defined.push_back(g);
+  std::vector<Expr> c = clone_graph(defined, remap);
+  for (size_t k = 0, j = 0; k < gs.size(); ++k)
+    if (gs[k]) gs[k] = c[j++];
+  return ph;
+}
+
+// A captured weight's VJP matmul(transpose(a_t), g_t) (2-D a_t, g_t): the loop keeps a_t and g_t
+// per step and makes the sum over steps one product after it (attrs gouter, gouter_ab).
+void outer_products(const Node& n, std::vector<Expr>& gs, Attrs& a) {
+  ScanLayout L = scan_layout(n);
+  std::vector<int64_t> ks;
+  std::vector<Value> ab;
+  for (size_t k = L.nseq + L.ncarry; k < gs.size(); ++k) {
+    const Expr& g = gs[k];
+    if (!g || g->kind != NodeKind::op || g->op->name != "matmul" || g.index() != 0) continue;
+    Expr at = g->inputs[0], gt = g->inputs[1];
+    if (at->kind != NodeKind::op || at->op->name != "permute_dimensions" || at->attrs.ints("pattern") != std::vector<int64_t>{1, 0})
+      continue;
+    Expr av = at->inputs[0];
+    DType dt = g.dtype();
+    if ((dt != DType::float32 && dt != DType::float64) || !av.rank_known() || av.ndim() != 2 || !gt.rank_known() || gt.ndim() != 2)
+      continue;
+    ks.push_back(static_cast<int64_t>(k));
+    ab.push_back(Value(av));
+    ab.push_back(Value(gt));
+    gs[k] = Expr();
+  }
+  if (ks.empty()) return;
+  a.set("gouter", Value(ks));
+  a.set("gouter_ab", Value(ab));
 }
 
 }  // namespace
@@ -235,13 +331,19 @@ std::vector<Expr> scan_grad(const std::shared_ptr<Node>& y, const std::vector<Ex
     f64 = f64 || (wanted && n.inputs[j].dtype() == DType::float64);
   }
   if (parts.empty()) return none;
-  for (size_t k = 0; k < body.size(); ++k) gbody.push_back(Value(gs[k] ? gs[k] : zeros_like(body[k], body[k].dtype())));
   Attrs a = n.attrs;
+  std::vector<Value> saved = use_saved(n, gs);
+  if (!saved.empty()) a.set("gsaved", Value(saved));
+  for (size_t k = 0; k < body.size(); ++k)
+    if (!gs[k] && (k < L.nseq + L.ncarry || !is_floating(body[k].dtype()))) gs[k] = zeros_like(body[k], body[k].dtype());
+  outer_products(n, gs, a);
+  for (size_t k = 0; k < body.size(); ++k) gbody.push_back(Value(gs[k]));  // None: no VJP, or an outer product
   a.set("gbody", Value(gbody));
   a.set("gmask", Value(gmask));
   a.set("nin", Value(static_cast<int64_t>(n.inputs.size())));
   std::vector<Expr> ins = n.inputs;
   for (size_t c = 0; c < L.ncarry; ++c) ins.push_back(Expr(y, static_cast<uint32_t>(L.nstack + L.ncarry + c)));
+  for (size_t j = 0; j < scan_nsaved(n); ++j) ins.push_back(Expr(y, static_cast<uint32_t>(L.nstack + 2 * L.ncarry + j)));
   ins.insert(ins.end(), cots.begin(), cots.end());
   return grad_node(n, kScanGrad, ins, a, parts, f64);
 }

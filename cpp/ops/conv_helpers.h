@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ops/conv_kernels.h"
+#include "ops/helpers.h"
 #include "ops/registry.h"
 
 namespace keras_cpp {
@@ -52,24 +53,38 @@ inline void check_transpose_len(const std::string& op, int64_t n, int64_t m, int
 // The attrs the conv primitives share (drops per-op extras such as in_shape and kshape).
 inline Attrs conv_attrs_of(const Attrs& a) {
   Attrs b;
-  for (const char* k : {"strides", "dilation", "padding", "groups"}) b.set(k, a.get(k));
+  for (const char* k : {"op", "strides", "dilation", "padding", "groups"}) b.set(k, a.get(k));
   return b;
 }
 
-// Dim i of x as a Value: the int when static, else a scalar tensor read from shape(x) at run time.
-inline Value dim_or_tensor(const Expr& x, int i) {
-  if (x.shape()[i] >= 0) return Value(x.shape()[i]);
-  Attrs a;
-  a.set("spec", Value(std::vector<int64_t>{0, i, 0, 0}));
-  return Value(make_node("_getitem", {call("shape", {x})}, a));
+// The Keras function a conv primitive came from (for messages), or the primitive's own name.
+inline std::string conv_op_name(const Attrs& a, const char* primitive) { return a.has("op") ? a.s("op") : primitive; }
+
+// Run-time checks of a convolution's input x against its kernel shape (k..., C/groups, Cout):
+// what the static checks could not see when dims were unknown. `what` names the kernel.
+inline void check_conv_run(const std::string& op, const Shape& x, const Shape& w, int64_t groups, const Attrs& a,
+                           const char* what = "kernel") {
+  const int nsp = static_cast<int>(a.ints("strides").size());
+  if (static_cast<int>(x.size()) != nsp + 2)
+    fail_value(op, "x must have rank " + std::to_string(nsp + 2) + ", got a value of shape " + shape_str(x));
+  const int64_t want = w[nsp] * groups;
+  if (x.back() != want)
+    fail_value(op, std::string(what) + " " + shape_str(w) + (groups > 1 ? " in " + std::to_string(groups) + " groups" : "") +
+                       " expects " + std::to_string(want) + " input channels but x " + shape_str(x) + " has " +
+                       std::to_string(x.back()) + " (channels_last at this point)");
+  for (int i = 0; i < nsp; ++i) conv_out_len(op, x[1 + i], w[i], a, i);  // raises when a window does not fit
 }
 
+// The spatial dims of x: ints when static, else scalar tensors read from shape(x) at run time.
 inline std::vector<Value> spatial_values(const Expr& x) {
   std::vector<Value> v;
-  for (int i = 1; i + 1 < x.ndim(); ++i) v.push_back(dim_or_tensor(x, i));
+  for (int i = 1; i + 1 < x.ndim(); ++i) v.push_back(dim_value(x, i));
   return v;
 }
 
+// The conv primitives' nodes (conv_primitives.cpp).
+Expr conv_node(const Expr& x, const Expr& kernel, const Attrs& a);  // `_conv`
+Expr im2col_node(const Expr& x, const Attrs& a);                    // `_im2col`
 // `_conv_grad_input` node: input spatial sizes given as ints or scalar tensors.
 Expr conv_grad_input_node(const Expr& g, const Expr& w, const std::vector<Value>& spatial, const Attrs& a);
 

@@ -1,11 +1,18 @@
-// cpp/ops/conv_primitives.cpp — the convolution primitives on channels_last data, all im2col +
-// Eigen GEMM: `_conv` (grouped, dilated, padded), its input gradient `_conv_grad_input` (also
-// the transposed convolution) and kernel gradient `_conv_grad_kernel`, plus `_im2col`/`_col2im`
-// for the unshared-weight local convolutions. Keras-level functions live in conv.cpp.
+// cpp/ops/conv_primitives.cpp — the convolution primitives on channels_last data: `_conv`
+// (grouped, dilated, padded) and the unit-stride input gradient run as an implicit GEMM
+// (kernels/conv_igemm.h) with the weights packed once per weight; the strided input gradient
+// `_conv_grad_input` (also the transposed convolution) and the kernel gradient
+// `_conv_grad_kernel` as GEMMs over im2col tiles; plus `_im2col`/`_col2im` for the
+// unshared-weight local convolutions. Keras-level functions live in conv.cpp.
+#include "kernels/conv_depthwise.h"
+#include "kernels/conv_igemm.h"
+#include "kernels/conv_winograd.h"
 #include "kernels/gemm.h"
+#include "kernels/gemm_cache.h"
 #include "ops/conv_helpers.h"
 #include "ops/conv_kernels.h"
 #include "ops/helpers.h"
+#include "ops/weights.h"
 
 namespace keras_cpp {
 namespace {
@@ -30,6 +37,70 @@ template <class F>
 void for_tiles(const ConvGeom& g, int64_t Cout, F&& fn) {
   const TileSplit ts = tile_split(g, Cout);
   parallel_for(ts.tiles, ts.grain, [&](int64_t t0, int64_t t1) { fn(t0 * ts.rows, std::min(ts.total, t1 * ts.rows), ts.rows); });
+}
+
+// The implicit GEMM wants enough channels per group to fill its k loop; depthwise-like
+// convolutions take the im2col path.
+bool use_igemm(const ConvGeom& g) { return g.G == 1 || g.Cg >= 8; }
+
+// The packed weights of `w` (a kernel tensor) for g, cached across calls when the node's
+// kernel input is a weight. flip: for the input gradient.
+template <class T>
+std::shared_ptr<const convk::ConvWeights<T>> conv_weights(const KernelCtx& ctx, const Tensor& w, const ConvGeom& g,
+                                                          int64_t Cout, bool flip) {
+  auto make = [&] { return convk::pack_conv_weights<T>(w.data<T>(), g, Cout, flip); };
+  if (!weight_input(ctx.node, 1)) return make();
+  CacheKey key;
+  key.tag = flip ? 3 : 2;
+  key.data = w.data<T>();
+  key.p = {g.KK(), g.Cg, g.G, Cout, static_cast<int64_t>(blas::active_isa()), static_cast<int64_t>(sizeof(T)), 0, 0};
+  auto v = cached_value(w, key, [&]() -> std::pair<std::shared_ptr<const void>, size_t> {
+    auto cw = make();
+    return {cw, cw->bytes()};
+  });
+  return v ? std::static_pointer_cast<const convk::ConvWeights<T>>(v) : make();
+}
+
+// The Winograd weights of w (3, 3, C, Cout), cached like conv_weights.
+std::shared_ptr<const convk::WinogradWeights> wino_weights(const KernelCtx& ctx, const Tensor& w, int64_t C, int64_t Cout,
+                                                           bool flip) {
+  auto make = [&] { return convk::winograd_weights(w.data<float>(), C, Cout, flip); };
+  if (!weight_input(ctx.node, 1)) return make();
+  CacheKey key;
+  key.tag = flip ? 5 : 4;
+  key.data = w.data<float>();
+  key.p = {C, Cout, static_cast<int64_t>(blas::active_isa()), 0, 0, 0, 0, 0};
+  auto v = cached_value(w, key, [&]() -> std::pair<std::shared_ptr<const void>, size_t> {
+    auto ww = make();
+    return {ww, ww->bytes()};
+  });
+  return v ? std::static_pointer_cast<const convk::WinogradWeights>(v) : make();
+}
+
+// y = conv(x) (adjoint: gx = the input gradient of conv with x = gy, unit stride) for the
+// convolution g with kernel w (k..., Cg, Cout): Winograd for 3x3 float32 with enough channels,
+// else the implicit GEMM. False when neither fits (depthwise-like: the caller's im2col path).
+bool depthwise(const ConvGeom& g) { return g.G > 1 && g.Cg == 1; }
+
+template <class T>
+bool conv_fast(const KernelCtx& ctx, const Tensor& w, const ConvGeom& g, int64_t Cout, const T* x, T* y, bool adjoint) {
+  if (depthwise(g)) {  // direct loops (any stride); a channel's M filters are output channels c*M + m
+    if (adjoint) convk::depthwise_grad_input<T>(g, Cout / g.G, x, w.data<T>(), y);
+    else convk::depthwise_forward<T>(g, Cout / g.G, x, w.data<T>(), y, {});
+    return true;
+  }
+  const ConvGeom gg = adjoint ? convk::adjoint_geom(g, Cout) : g;
+  const int64_t out_c = adjoint ? g.C : Cout;
+  if (gg.Kg() == 0 || gg.N * gg.P() * out_c == 0 || (adjoint && !g.unit_stride())) return false;
+  if constexpr (std::is_same_v<T, float>) {
+    if (convk::winograd_fits(gg, out_c)) {
+      convk::winograd_forward(gg, x, *wino_weights(ctx, w, g.C, Cout, adjoint), y, {});
+      return true;
+    }
+  }
+  if (!use_igemm(gg)) return false;
+  convk::conv_forward<T>(gg, x, *conv_weights<T>(ctx, w, g, Cout, adjoint), y, {});
+  return true;
 }
 
 template <class T>
@@ -127,6 +198,7 @@ TypeInfo conv_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
 
 Tensor conv_forward(KernelCtx& ctx) {
   const Attrs& a = ctx.attrs();
+  check_conv_run(conv_op_name(a, "_conv"), ctx.in[0].shape(), ctx.in[1].shape(), a.i("groups"), a);
   return run_float(ctx, 2, "conv", [&](auto tag, std::vector<Tensor>& t) {
     using T = decltype(tag);
     ConvGeom g = make_geom(t[0].shape(), kernel_spatial(t[1].shape()), a, a.i("groups"));
@@ -135,7 +207,8 @@ Tensor conv_forward(KernelCtx& ctx) {
     for (int i = 3 - static_cast<int>(a.ints("strides").size()); i < 3; ++i) s.push_back(g.out[i]);
     s.push_back(Cout);
     Tensor y = ctx.alloc_tensor(s, t[0].dtype());
-    conv_fwd<T>(t[0].data<T>(), t[1].data<T>(), y.data<T>(), g, Cout);
+    if (!conv_fast<T>(ctx, t[1], g, Cout, t[0].data<T>(), y.data<T>(), false))
+      conv_fwd<T>(t[0].data<T>(), t[1].data<T>(), y.data<T>(), g, Cout);
     return y;
   });
 }
@@ -169,15 +242,23 @@ TypeInfo grad_input_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
 
 Tensor grad_input_forward(KernelCtx& ctx) {
   const Attrs& a = ctx.attrs();
-  Shape xs = grad_input_shape(ctx);
+  const std::string op = conv_op_name(a, "_conv_grad_input");
   const int nsp = static_cast<int>(a.ints("strides").size());
-  for (int i = 1; i <= nsp; ++i)
-    check_transpose_len("_conv_grad_input", xs[i], ctx.in[0].shape()[i], ctx.in[1].shape()[i - 1], a, i - 1);
+  const Shape &gs = ctx.in[0].shape(), &ws = ctx.in[1].shape();
+  if (static_cast<int>(gs.size()) != nsp + 2)
+    fail_value(op, "x must have rank " + std::to_string(nsp + 2) + ", got a value of shape " + shape_str(gs));
+  if (gs.back() != ws.back())
+    fail_value(op, "kernel " + shape_str(ws) + " expects " + std::to_string(ws.back()) + " input channels but x " + shape_str(gs) +
+                       " has " + std::to_string(gs.back()) + " (channels_last at this point)");
+  Shape xs = grad_input_shape(ctx);
+  for (int i = 1; i <= nsp; ++i) check_transpose_len(op, xs[i], gs[i], ws[i - 1], a, i - 1);
   return run_float(ctx, 2, "conv_transpose", [&](auto tag, std::vector<Tensor>& t) {
     using T = decltype(tag);
     ConvGeom g = make_geom(xs, kernel_spatial(t[1].shape()), a, a.i("groups"));
+    const int64_t Cout = t[1].shape().back();
     Tensor gx = ctx.alloc_tensor(xs, t[0].dtype());
-    conv_bwd_input<T>(t[0].data<T>(), t[1].data<T>(), gx.data<T>(), g, t[1].shape().back());
+    if (!conv_fast<T>(ctx, t[1], g, Cout, t[0].data<T>(), gx.data<T>(), true))
+      conv_bwd_input<T>(t[0].data<T>(), t[1].data<T>(), gx.data<T>(), g, Cout);
     return gx;
   });
 }
@@ -185,11 +266,29 @@ Tensor grad_input_forward(KernelCtx& ctx) {
 Tensor grad_kernel_forward(KernelCtx& ctx) {
   const Attrs& a = ctx.attrs();
   const Shape& ks = a.ints("kshape");
+  const std::string op = conv_op_name(a, "_conv_grad_kernel");
+  check_conv_run(op, ctx.in[0].shape(), ks, a.i("groups"), a);
+  {  // the gradient must have the convolution's output shape
+    const ConvGeom g = make_geom(ctx.in[0].shape(), kernel_spatial(ks), a, a.i("groups"));
+    Shape want{g.N};
+    for (int i = 3 - static_cast<int>(ks.size() - 2); i < 3; ++i) want.push_back(g.out[i]);
+    want.push_back(ks.back());
+    if (ctx.in[1].shape() != want)
+      fail_value(op, "gradient of shape " + shape_str(ctx.in[1].shape()) + " does not match the convolution's output " + shape_str(want));
+  }
   return run_float(ctx, 2, "conv", [&](auto tag, std::vector<Tensor>& t) {
     using T = decltype(tag);
     ConvGeom g = make_geom(t[0].shape(), kernel_spatial(ks), a, a.i("groups"));
     Tensor gw = ctx.alloc_tensor(ks, t[0].dtype());
-    conv_bwd_kernel<T>(t[0].data<T>(), t[1].data<T>(), gw.data<T>(), g, ks.back());
+    bool done = false;
+    if constexpr (std::is_same_v<T, float>) {
+      if ((done = convk::winograd_fits(g, ks.back())))
+        convk::winograd_kernel_grad(g, t[0].data<float>(), t[1].data<float>(), ks.back(), gw.data<float>());
+    }
+    if (done) {
+    } else if (depthwise(g)) convk::depthwise_grad_kernel<T>(g, ks.back() / g.G, t[0].data<T>(), t[1].data<T>(), gw.data<T>());
+    else if (use_igemm(g)) convk::conv_kernel_grad<T>(g, t[0].data<T>(), t[1].data<T>(), ks.back(), gw.data<T>());
+    else conv_bwd_kernel<T>(t[0].data<T>(), t[1].data<T>(), gw.data<T>(), g, ks.back());
     return gw;
   });
 }
@@ -227,6 +326,44 @@ Tensor unpatch_forward(KernelCtx& ctx) {
   });
 }
 
+OpRef kConv, kConvGradInput, kConvGradKernel, kIm2col, kCol2im;
+
+G conv_grad(const Expr& y, const Expr& g) {
+  Expr x(y->inputs[0]), w(y->inputs[1]);
+  Attrs kb = with_kshape(y->attrs, w.shape());
+  return G{conv_grad_input_node(g, w, spatial_values(x), y->attrs), make_node(kConvGradKernel, {x, g}, kb)};
+}
+
+G grad_input_grad(const Expr& y, const Expr& gout) {
+  Expr g(y->inputs[0]), w(y->inputs[1]);
+  Attrs a = conv_attrs_of(y->attrs);
+  G r{conv_node(gout, w, a), make_node(kConvGradKernel, {gout, g}, with_kshape(a, w.shape()))};
+  r.resize(y->inputs.size());  // the shape slots get no gradient
+  return r;
+}
+
+TypeInfo grad_kernel_infer(const std::vector<TypeInfo>& in, const Attrs& a) { return TypeInfo{a.ints("kshape"), in[0].dtype, true}; }
+
+G grad_kernel_grad(const Expr& y, const Expr& gout) {
+  Expr x(y->inputs[0]), g(y->inputs[1]);
+  Attrs a = conv_attrs_of(y->attrs);
+  return G{conv_grad_input_node(g, gout, spatial_values(x), a), conv_node(x, gout, a)};
+}
+
+TypeInfo patches_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  const auto& ks = a.ints("ksize");
+  Shape s{in[0].shape[0]};
+  for (size_t i = 0; i < ks.size(); ++i) s.push_back(conv_out_len("_im2col", in[0].shape[1 + i], ks[i], a, static_cast<int>(i)));
+  int64_t kk = 1;
+  for (int64_t k : ks) kk *= k;
+  s.push_back(in[0].shape.back() >= 0 ? kk * in[0].shape.back() : kUnknownDim);
+  return TypeInfo{s, in[0].dtype, true};
+}
+
+G patches_grad(const Expr& y, const Expr& g) { return G{make_node(kCol2im, {g, Expr(y->inputs[0])}, y->attrs)}; }
+TypeInfo unpatch_infer(const std::vector<TypeInfo>& in, const Attrs&) { return TypeInfo{in[1].shape, in[0].dtype, true}; }
+G unpatch_grad(const Expr& y, const Expr& g) { return G{im2col_node(g, y->attrs), Expr()}; }
+
 }  // namespace
 
 Expr conv_grad_input_node(const Expr& g, const Expr& w, const std::vector<Value>& spatial, const Attrs& a) {
@@ -239,72 +376,26 @@ Expr conv_grad_input_node(const Expr& g, const Expr& w, const std::vector<Value>
   }
   is.push_back(kUnknownDim);
   b.set("in_shape", Value(is));
-  return make_node("_conv_grad_input", ins, b);
+  return make_node(kConvGradInput, ins, b);
 }
 
+Expr conv_node(const Expr& x, const Expr& kernel, const Attrs& a) { return make_node(kConv, {x, kernel}, a); }
+Expr im2col_node(const Expr& x, const Attrs& a) { return make_node(kIm2col, {x}, a); }
+
 void register_conv_primitives() {
-  OpDef c;
-  c.signature = "_conv(x: tensor, kernel: tensor)";
-  c.doc = "Grouped N-d cross-correlation of channels_last x with kernel (k..., in/groups, out); attrs strides, dilation, padding, groups.";
-  c.infer = conv_infer;
-  c.forward = conv_forward;
-  c.grad = [](const Expr& y, const Expr& g) {
-    Expr x(y->inputs[0]), w(y->inputs[1]);
-    Attrs kb = with_kshape(y->attrs, w.shape());
-    return G{conv_grad_input_node(g, w, spatial_values(x), y->attrs), make_node("_conv_grad_kernel", {x, g}, kb)};
-  };
-  register_op(c);
-
-  OpDef gi;
-  gi.signature = "_conv_grad_input(g: tensor, kernel: tensor)";
-  gi.doc = "Adjoint of _conv in its input (the transposed convolution); attrs as _conv plus in_shape.";
-  gi.infer = grad_input_infer;
-  gi.forward = grad_input_forward;
-  gi.grad = [](const Expr& y, const Expr& gout) {
-    Expr g(y->inputs[0]), w(y->inputs[1]);
-    Attrs a = conv_attrs_of(y->attrs);
-    G r{make_node("_conv", {gout, w}, a), make_node("_conv_grad_kernel", {gout, g}, with_kshape(a, w.shape()))};
-    r.resize(y->inputs.size());  // the shape slots get no gradient
-    return r;
-  };
-  gi.flags = kDynamicShape;
-  register_op(gi);
-
-  OpDef gk;
-  gk.signature = "_conv_grad_kernel(x: tensor, g: tensor)";
-  gk.doc = "Gradient of _conv in its kernel: patches(x)^T * g, per group; attr kshape.";
-  gk.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) { return TypeInfo{a.ints("kshape"), in[0].dtype, true}; };
-  gk.forward = grad_kernel_forward;
-  gk.grad = [](const Expr& y, const Expr& gout) {
-    Expr x(y->inputs[0]), g(y->inputs[1]);
-    Attrs a = conv_attrs_of(y->attrs);
-    return G{conv_grad_input_node(g, gout, spatial_values(x), a), make_node("_conv", {x, gout}, a)};
-  };
-  register_op(gk);
-
-  OpDef p;
-  p.signature = "_im2col(x: tensor)";
-  p.doc = "Patches of channels_last x: (N, out..., prod(ksize)*C), each ordered (kernel position, channel).";
-  p.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    const auto& ks = a.ints("ksize");
-    Shape s{in[0].shape[0]};
-    for (size_t i = 0; i < ks.size(); ++i) s.push_back(conv_out_len("_im2col", in[0].shape[1 + i], ks[i], a, static_cast<int>(i)));
-    int64_t kk = 1;
-    for (int64_t k : ks) kk *= k;
-    s.push_back(in[0].shape.back() >= 0 ? kk * in[0].shape.back() : kUnknownDim);
-    return TypeInfo{s, in[0].dtype, true};
-  };
-  p.forward = patches_forward;
-  p.grad = [](const Expr& y, const Expr& g) { return G{make_node("_col2im", {g, Expr(y->inputs[0])}, y->attrs)}; };
-  register_op(p);
-
-  OpDef u;
-  u.signature = "_col2im(g: tensor, like: tensor)";
-  u.doc = "Adjoint of _im2col: sums patch entries back onto an input shaped like `like`.";
-  u.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return TypeInfo{in[1].shape, in[0].dtype, true}; };
-  u.forward = unpatch_forward;
-  u.grad = [](const Expr& y, const Expr& g) { return G{make_node("_im2col", {g}, y->attrs), Expr()}; };
-  register_op(u);
+  register_op(kConv, Op("_conv(x: tensor, kernel: tensor)",
+                        "Grouped N-d cross-correlation of channels_last x with kernel (k..., in/groups, out); attrs strides, dilation, "
+                        "padding, groups.")
+                         .infer(conv_infer).forward(conv_forward).grad(conv_grad));
+  register_op(kConvGradInput, Op("_conv_grad_input(g: tensor, kernel: tensor)",
+                                 "Adjoint of _conv in its input (the transposed convolution); attrs as _conv plus in_shape.")
+                                  .infer(grad_input_infer).forward(grad_input_forward).grad(grad_input_grad).flags(kDynamicShape));
+  register_op(kConvGradKernel, Op("_conv_grad_kernel(x: tensor, g: tensor)", "Gradient of _conv in its kernel: patches(x)^T * g, per group; attr kshape.")
+                                   .infer(grad_kernel_infer).forward(grad_kernel_forward).grad(grad_kernel_grad));
+  register_op(kIm2col, Op("_im2col(x: tensor)", "Patches of channels_last x: (N, out..., prod(ksize)*C), each ordered (kernel position, channel).")
+                           .infer(patches_infer).forward(patches_forward).grad(patches_grad));
+  register_op(kCol2im, Op("_col2im(g: tensor, like: tensor)", "Adjoint of _im2col: sums patch entries back onto an input shaped like `like`.")
+                           .infer(unpatch_infer).forward(unpatch_forward).grad(unpatch_grad));
 }
 
 }  // namespace keras_cpp

@@ -63,6 +63,13 @@ struct ScanLayout {
   size_t nseq, ncarry, nstack;
 };
 ScanLayout scan_layout(const Node& n);
+// rnn's build-time rewrites of a new scan node (ops/rnn_plan.cpp): input products hoisted out of
+// the loop, weights marked for packing and, unless `unrolled`, attr "saved" = the body results its VJP reads (kept per
+// step as extra results after the traces, so BPTT does not recompute the step).
+Expr plan_scan(const Expr& loop, bool unrolled);
+// The `_scan` op (registered in rnn.cpp), for the rewrites that rebuild a scan node.
+const OpDef& scan_op();
+inline size_t scan_nsaved(const Node& n) { return n.attrs.has("saved") ? n.attrs.get("saved").list.size() : 0; }
 
 // The loop ops' VJPs (control_flow_grad.cpp): one gradient node with a result per input that
 // gets a gradient.

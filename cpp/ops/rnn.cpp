@@ -7,9 +7,9 @@
 //
 // _scan layout: attrs axis, reverse, nseq, ncarry, nstack; body = [seq params, carry params,
 // captured placeholders, stacked outs (nstack), new carries (ncarry)]; inputs = [seqs, inits,
-// captured]. Results: [stacked..., final carries..., traces...]; trace c holds carry c before
-// each step (for the backward pass, which then needs no forward replay) and is only filled when
-// something reads it.
+// captured]. Results: [stacked..., final carries..., traces..., saved...]; trace c holds carry c
+// before each step, saved j (attr "saved", ops/rnn_plan.cpp) body result j at each step, both for
+// the backward pass (which then needs no forward replay) and only filled when something reads them.
 #include <cstring>
 
 #include "ops/helpers.h"
@@ -17,6 +17,8 @@
 
 namespace keras_cpp {
 namespace {
+
+OpRef kScan, kMaskFill, kMaskFillGrad, kRnnStack, kLengthMask;
 
 constexpr int64_t kNone = INT64_MIN;  // None inside _getitem specs
 
@@ -53,16 +55,27 @@ void check_step(const ScanLayout& L, const std::vector<Tensor>& out, const std::
   }
 }
 
+// The step with, when `save`, the saved body results as extra outputs.
+Function* compile_scan_body(const Node& n, bool save) {
+  std::vector<Expr> outs = loop_body_outputs(n);
+  if (save)
+    for (auto& v : n.attrs.get("saved").list) outs.push_back(v.t);
+  return new Function(loop_body_inputs(n), outs);
+}
+
 std::vector<Tensor> scan_forward(KernelCtx& ctx) {
   const Node& n = ctx.node;
   ScanLayout L = scan_layout(n);
-  Function& f = loop_function(ctx, false, [&] { return compile_loop_body(n); });
+  const size_t nsaved = scan_nsaved(n), s0 = L.nstack + 2 * L.ncarry, nout = L.nstack + L.ncarry;
+  bool save = false;
+  for (size_t j = 0; j < nsaved; ++j) save = save || ctx.output_used(s0 + j);
+  Function& f = loop_function(ctx, false, [&] { return compile_scan_body(n, save); });
   int64_t len = ctx.in[0].shape()[L.axis];
   for (size_t s = 1; s < L.nseq; ++s)
     if (ctx.in[s].shape()[L.axis] != len)
       fail_value("rnn", "mask has " + std::to_string(ctx.in[s].shape()[L.axis]) + " time steps but inputs have " + std::to_string(len));
   if (len == 0) fail_value("rnn", "inputs have 0 time steps (shape " + shape_str(ctx.in[0].shape()) + ")");
-  std::vector<Tensor> feeds(ctx.in.begin(), ctx.in.end()), stacked(L.nstack), traces(L.ncarry);
+  std::vector<Tensor> feeds(ctx.in.begin(), ctx.in.end()), stacked(L.nstack), traces(L.ncarry), saved(save ? nsaved : 0);
   for (size_t c = 0; c < L.ncarry; ++c) {
     if (!ctx.output_used(L.nstack + L.ncarry + c)) continue;
     Shape s = feeds[L.nseq + c].shape();
@@ -88,11 +101,25 @@ std::vector<Tensor> scan_forward(KernelCtx& ctx) {
       Tensor dst = loop_slice(stacked[k], L.axis, t);
       copy_into(out[k], dst);
     }
+    for (size_t j = 0; j < saved.size(); ++j) {
+      const Tensor& v = out[nout + j];
+      if (t == 0) {
+        Shape sh = v.shape();
+        sh.insert(sh.begin(), len);
+        saved[j] = ctx.alloc_tensor(sh, v.dtype());
+      }
+      Tensor dst = loop_row(saved[j], t);
+      if (v.shape() != dst.shape())
+        fail_value("rnn", "a step value changed shape from " + shape_str(dst.shape()) + " to " + shape_str(v.shape()) + " at step " + std::to_string(t));
+      copy_into(v, dst);
+    }
     for (size_t c = 0; c < L.ncarry; ++c) feeds[L.nseq + c] = std::move(out[L.nstack + c]);
   }
   std::vector<Tensor> results(stacked);
   for (size_t c = 0; c < L.ncarry; ++c) results.push_back(feeds[L.nseq + c]);
   results.insert(results.end(), traces.begin(), traces.end());
+  saved.resize(nsaved);  // undefined when nothing reads them
+  results.insert(results.end(), saved.begin(), saved.end());
   return results;
 }
 
@@ -116,6 +143,12 @@ std::vector<TypeInfo> scan_infer(const std::vector<TypeInfo>& in, const Attrs& a
     t.shape.insert(t.shape.begin(), T);
     r.push_back(t);
   }
+  if (a.has("saved"))
+    for (auto& v : a.get("saved").list) {
+      TypeInfo t = type_of(v.t);
+      t.shape.insert(t.shape.begin(), T);
+      r.push_back(t);
+    }
   return r;
 }
 
@@ -222,7 +255,7 @@ void check_rnn_args(const Expr& inputs, const Expr& mask, const std::vector<Expr
 }
 
 // Copy the loop body once per time step (only its per-step nodes: invariant parts are captured).
-std::pair<Expr, std::vector<Expr>> unroll_loop(const Node& loop, const Expr& inputs, const Expr& mask) {
+std::pair<Expr, std::vector<Expr>> unroll_loop(const Node& loop, const Expr& inputs) {
   ScanLayout L = scan_layout(loop);
   std::vector<Expr> body = loop_body(loop);
   int64_t T = inputs.shape()[1];
@@ -234,15 +267,14 @@ std::pair<Expr, std::vector<Expr>> unroll_loop(const Node& loop, const Expr& inp
   for (int64_t t = 0; t < T; ++t) {
     int64_t i = L.reverse ? T - 1 - t : t;
     std::unordered_map<Expr, Expr, ExprHash> remap;
-    remap[body[0]] = time_slice(inputs, i);
-    if (mask) remap[body[1]] = time_slice(mask, i);
+    for (size_t s = 0; s < L.nseq; ++s) remap[body[s]] = time_slice(loop.inputs[s], i);
     for (size_t c = 0; c < L.ncarry; ++c) remap[body[L.nseq + c]] = states[c];
     for (size_t k = L.nseq + L.ncarry; k < loop.inputs.size(); ++k) remap[body[k]] = loop.inputs[k];
     std::vector<Expr> o = clone_graph(outs, remap);
     ys.push_back(o[0]);
     states.assign(o.begin() + 1, o.end());
   }
-  return {make_node("_rnn_stack", ys, sa), states};
+  return {make_node(kRnnStack, ys, sa), states};
 }
 
 // The loop (or its unrolled copy), output masking and last_output.
@@ -274,10 +306,10 @@ RnnResult build_rnn(const Expr& inputs, Expr mask, const std::vector<Expr>& init
   a.set("nstack", Value(int64_t{1}));
   std::vector<Expr> ins = seqs;
   ins.insert(ins.end(), inits.begin(), inits.end());
-  Expr loop = make_loop_node(get_op("_scan"), a, ins, params, outs), ys;
+  Expr loop = plan_scan(make_loop_node(*kScan, a, ins, params, outs), unroll), ys;
   std::vector<Expr> finals;
   if (unroll) {
-    std::tie(ys, finals) = unroll_loop(*loop.node(), inputs, mask);
+    std::tie(ys, finals) = unroll_loop(*loop.node(), inputs);
   } else {
     ys = loop;
     for (size_t j = 0; j < inits.size(); ++j) finals.push_back(Expr(loop.node(), static_cast<uint32_t>(1 + j)));
@@ -285,7 +317,7 @@ RnnResult build_rnn(const Expr& inputs, Expr mask, const std::vector<Expr>& init
   if (mask) {
     Attrs fa;
     fa.set("reverse", Value(back));
-    ys = make_node("_mask_fill", {ys, mask}, fa);
+    ys = make_node(kMaskFill, {ys, mask}, fa);
   }
   return RnnResult{time_slice(ys, -1), ys, finals};
 }
@@ -303,7 +335,7 @@ RnnResult rnn(const RnnStep& step, const Expr& inputs, const std::vector<Expr>& 
               const Expr& mask, const std::vector<Expr>& constants, bool unroll, const Expr& input_length) {
   if (!inputs.rank_known() || inputs.ndim() < 3)
     fail_value("rnn", "inputs must have rank >= 3 (samples, time, ...), got shape " + shape_of(inputs));
-  Expr m = mask ? mask : input_length ? make_node("_length_mask", {input_length, inputs}) : Expr();
+  Expr m = mask ? mask : input_length ? make_node(kLengthMask, {input_length, inputs}) : Expr();
   std::vector<Expr> all = initial_states;
   all.insert(all.end(), constants.begin(), constants.end());
   // Keras calls the step once outside the loop first (theano: initial_output; TF:
@@ -320,65 +352,66 @@ RnnResult rnn(const RnnStep& step, const Expr& inputs, const std::vector<Expr>& 
   return build_rnn(inputs, m, initial_states, x, sps, out, news, go_backwards, unroll);
 }
 
+namespace {
+
+TypeInfo mask_fill_infer(const std::vector<TypeInfo>& in, const Attrs&) {
+  if (in[0].ndim() < 2 || in[1].ndim() != 2) fail_value("rnn", "internal: _mask_fill needs (samples, time, ...) and (samples, time)");
+  return in[0];
+}
+
+std::vector<Expr> mask_fill_grad(const Expr& y, const Expr& g) {
+  Attrs a;
+  a.set("reverse", y->attrs.get("reverse"));
+  return std::vector<Expr>{make_node(kMaskFillGrad, {g, Expr(y->inputs[1])}, a), Expr()};
+}
+
+TypeInfo same_infer(const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; }
+
+TypeInfo rnn_stack_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  TypeInfo t = in[0];
+  t.shape.insert(t.shape.begin() + a.i("axis"), static_cast<int64_t>(in.size()));
+  return t;
+}
+
+std::vector<Expr> rnn_stack_grad(const Expr& y, const Expr& g) {
+  std::vector<Expr> r;
+  for (size_t j = 0; j < y->inputs.size(); ++j) r.push_back(time_slice(g, static_cast<int64_t>(j)));
+  return r;
+}
+
+TypeInfo length_mask_infer(const std::vector<TypeInfo>& in, const Attrs&) {
+  if (in[0].ndim() != 1 || in[1].ndim() < 2)
+    fail_value("rnn", "input_length must be a 1-D tensor of per-sample lengths, got shape " + shape_str(in[0].shape));
+  return TypeInfo{{in[1].shape[0], in[1].shape[1]}, DType::bool_, true};
+}
+
+Tensor length_mask_forward(KernelCtx& ctx) {
+  Tensor len = ctx.in[0].astype(DType::float64).contiguous();
+  int64_t B = ctx.in[1].shape()[0], T = ctx.in[1].shape()[1];
+  if (len.numel() != B) fail_value("rnn", "input_length has " + std::to_string(len.numel()) + " entries for " + std::to_string(B) + " samples");
+  Tensor out = Tensor::empty({B, T}, DType::bool_);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) out.data<bool>()[b * T + t] = static_cast<double>(t) < len.data<double>()[b];
+  return out;
+}
+
+}  // namespace
+
+const OpDef& scan_op() { return *kScan; }
+
 void register_rnn() {
-  OpDef s = def("_scan(inputs: tensors)", "rnn's loop over time steps (layout and results at the top of rnn.cpp).");
-  s.infer_multi = scan_infer;
-  s.forward_multi = scan_forward;
-  s.grad_multi = scan_grad;
-  register_op(s);
-
-  OpDef f = def("_mask_fill(x: tensor, mask: tensor, reverse: bool = False)",
-                "x (samples, time, ...) in processing order with each masked step replaced by the previous kept one "
-                "(zeros before the first); mask (samples, time) in time order, read backwards when reverse.");
-  f.infer = [](const std::vector<TypeInfo>& in, const Attrs&) {
-    if (in[0].ndim() < 2 || in[1].ndim() != 2) fail_value("rnn", "internal: _mask_fill needs (samples, time, ...) and (samples, time)");
-    return in[0];
-  };
-  f.forward = mask_fill_forward;
-  f.grad = [](const Expr& y, const Expr& g) {
-    Attrs a;
-    a.set("reverse", y->attrs.get("reverse"));
-    return std::vector<Expr>{make_node("_mask_fill_grad", {g, Expr(y->inputs[1])}, a), Expr()};
-  };
-  register_op(f);
-
-  OpDef fg = def("_mask_fill_grad(g: tensor, mask: tensor, reverse: bool = False)", "The VJP of _mask_fill.");
-  fg.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; };
-  fg.forward = mask_fill_grad_forward;
-  fg.flags = kNonDiff;
-  register_op(fg);
-
-  OpDef st = def("_rnn_stack(parts: tensors, axis: int)", "Stack equally shaped tensors along a new axis (unrolled rnn outputs).");
-  st.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    TypeInfo t = in[0];
-    t.shape.insert(t.shape.begin() + a.i("axis"), static_cast<int64_t>(in.size()));
-    return t;
-  };
-  st.forward = stack_forward;
-  st.grad = [](const Expr& y, const Expr& g) {
-    std::vector<Expr> r;
-    for (size_t j = 0; j < y->inputs.size(); ++j) r.push_back(time_slice(g, static_cast<int64_t>(j)));
-    return r;
-  };
-  register_op(st);
-
-  OpDef lm = def("_length_mask(lengths: tensor, like: tensor)", "bool (samples, time): t < lengths[sample], time = like's axis 1.");
-  lm.infer = [](const std::vector<TypeInfo>& in, const Attrs&) {
-    if (in[0].ndim() != 1 || in[1].ndim() < 2)
-      fail_value("rnn", "input_length must be a 1-D tensor of per-sample lengths, got shape " + shape_str(in[0].shape));
-    return TypeInfo{{in[1].shape[0], in[1].shape[1]}, DType::bool_, true};
-  };
-  lm.forward = [](KernelCtx& ctx) {
-    Tensor len = ctx.in[0].astype(DType::float64).contiguous();
-    int64_t B = ctx.in[1].shape()[0], T = ctx.in[1].shape()[1];
-    if (len.numel() != B) fail_value("rnn", "input_length has " + std::to_string(len.numel()) + " entries for " + std::to_string(B) + " samples");
-    Tensor out = Tensor::empty({B, T}, DType::bool_);
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < T; ++t) out.data<bool>()[b * T + t] = static_cast<double>(t) < len.data<double>()[b];
-    return out;
-  };
-  lm.flags = kNonDiff;
-  register_op(lm);
+  register_op(kScan, Op("_scan(inputs: tensors)", "rnn's loop over time steps (layout and results at the top of rnn.cpp).")
+                         .infer_multi(scan_infer).forward_multi(scan_forward).grad_multi(scan_grad));
+  register_op(kMaskFill, Op("_mask_fill(x: tensor, mask: tensor, reverse: bool = False)",
+                            "x (samples, time, ...) in processing order with each masked step replaced by the previous kept one "
+                            "(zeros before the first); mask (samples, time) in time order, read backwards when reverse.")
+                             .infer(mask_fill_infer).forward(mask_fill_forward).grad(mask_fill_grad));
+  register_op(kMaskFillGrad, Op("_mask_fill_grad(g: tensor, mask: tensor, reverse: bool = False)", "The VJP of _mask_fill.")
+                                 .infer(same_infer).forward(mask_fill_grad_forward).flags(kNonDiff));
+  register_op(kRnnStack, Op("_rnn_stack(parts: tensors, axis: int)", "Stack equally shaped tensors along a new axis (unrolled rnn outputs).")
+                             .infer(rnn_stack_infer).forward(stack_forward).grad(rnn_stack_grad));
+  register_op(kLengthMask, Op("_length_mask(lengths: tensor, like: tensor)", "bool (samples, time): t < lengths[sample], time = like's axis 1.")
+                               .infer(length_mask_infer).forward(length_mask_forward).flags(kNonDiff));
 }
 
 }  // namespace keras_cpp

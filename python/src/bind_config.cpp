@@ -1,6 +1,7 @@
 // python/src/bind_config.cpp — the C++ config state, for keras_cpp/backend/_config.py.
 #include "bind.h"
 #include "keras_cpp/config.h"
+#include "kernels/sgemm.h"
 
 namespace keras_cpp {
 
@@ -13,6 +14,22 @@ void init_config(py::module_& m) {
   m.def("config_set_image_data_format", &config::set_image_data_format);
   m.def("get_num_threads", &get_num_threads, "Threads that kernels use, the calling thread included.");
   m.def("set_num_threads", &set_num_threads, py::arg("n"), "Use n >= 1 threads for later kernel calls.");
+  // For benchmarks: which GEMM/conv kernels run, the blocking they use, and this core's FMA peak.
+  m.def("_kernel_info", [] {
+    const blas::Isa isa = blas::active_isa();
+    const blas::CacheSizes& cs = blas::cache_sizes();
+    const blas::Blocking b = blas::blocking(isa, false);
+    py::dict d;
+    d["isa"] = blas::isa_name(isa);
+    d["avx512_available"] = blas::cpu_has(blas::Isa::avx512);
+    d["l1"] = cs.l1; d["l2"] = cs.l2; d["l3"] = cs.l3;
+    d["mr"] = b.mr; d["nr"] = b.nr; d["kc"] = b.kc; d["nc"] = b.nc; d["mc"] = b.mc;
+    return d;
+  });
+  m.def("_fma_peak", [](const std::string& isa, double seconds) {
+    py::gil_scoped_release nogil;
+    return blas::fma_peak(isa == "avx512" ? blas::Isa::avx512 : blas::Isa::avx2, seconds);
+  }, py::arg("isa"), py::arg("seconds") = 0.5, "float32 GFLOP/s of one core's FMA units (0: ISA not available).");
 }
 
 }  // namespace keras_cpp

@@ -293,7 +293,7 @@ static void bind_graph_functions(py::module_& m) {
       py::gil_scoped_release nogil;
       t = get_value(v);
     }
-    return result_value(t);
+    return result_value(std::move(t));  // the variable still holds it: copied
   });
   m.def("set_value", [](const Expr& v, const py::array& a) {
     Tensor t = array_to_tensor(a, false);
@@ -337,7 +337,7 @@ static void bind_function_class(py::module_& m) {
         }
         feeds.clear();
         py::list r;
-        for (auto& t : outs) r.append(result_value(std::move(t)));
+        for (auto& t : outs) r.append(result_value(std::move(t)));  // moved: no copy when nothing else holds it
         return r;
       })
       .def_property_readonly("num_steps", &Function::num_steps);

@@ -1,48 +1,74 @@
-// The sgemm kernels (each micro-kernel forced in turn) against a naive triple loop over odd shapes,
-// transposed operands and padded leading dimensions.
-#include <atomic>
+// Our GEMM (each ISA's micro-kernels forced in turn, float32 and float64) against a naive
+// triple loop over odd shapes, transposed operands, padded leading dimensions, the epilogue
+// (accumulate, bias, relu), pre-packed B and the GEMV path; and the packed-weight cache.
 #include <cmath>
-#include <stdexcept>
-#include <thread>
+#include <limits>
 #include <vector>
 
 #include "doctest.h"
-#include "kernels/sgemm.h"
+#include "kernels/gemm_cache.h"
 #include "kernels/parallel.h"
+#include "kernels/sgemm.h"
 
 using namespace keras_cpp;
 
 namespace {
 
+template <class T>
 struct Mat {  // a logical rows x cols matrix stored row-major or as a transpose, with padding
   int64_t rows, cols, ld;
   bool trans;
-  std::vector<float> data;
+  std::vector<T> data;
   Mat(int64_t r, int64_t c, bool t, int64_t pad, uint32_t seed) : rows(r), cols(c), trans(t) {
     ld = (t ? r : c) + pad;
-    data.assign(static_cast<size_t>((t ? c : r) * ld + 1), 0.f);
-    for (auto& x : data) { seed = seed * 1664525u + 1013904223u; x = static_cast<float>(seed >> 8) / 16777216.f - 0.5f; }
+    data.assign(static_cast<size_t>((t ? c : r) * ld + 1), T(0));
+    for (auto& x : data) { seed = seed * 1664525u + 1013904223u; x = static_cast<T>(seed >> 8) / T(16777216) - T(0.5); }
   }
   int64_t rs() const { return trans ? 1 : ld; }
   int64_t cs() const { return trans ? ld : 1; }
-  float at(int64_t i, int64_t j) const { return data[i * rs() + j * cs()]; }
+  T at(int64_t i, int64_t j) const { return data[i * rs() + j * cs()]; }
 };
 
-// Runs C = A*B through sgemm (C padded to ldc, with a guard band checked untouched) and compares.
-bool check_gemm(int64_t M, int64_t N, int64_t K, bool ta, bool tb, int64_t pad) {
-  Mat A(M, K, ta, pad, 7u + M), B(K, N, tb, pad * 2, 11u + N);
-  const int64_t ldc = N + pad;
-  std::vector<float> C(static_cast<size_t>(M * ldc + 8), 12345.f);
-  blas::sgemm(M, N, K, A.data.data(), A.rs(), A.cs(), B.data.data(), B.rs(), B.cs(), C.data(), ldc);
+struct Opts {
+  bool ta = false, tb = false, acc = false, bias = false, relu = false, prepack = false;
+  int64_t pad = 0;
+};
+
+// Runs C = epilogue(A*B) through blas::gemm (C padded to ldc, with a guard band that must stay
+// untouched) and compares with a double-precision loop.
+template <class T>
+bool check_gemm(int64_t M, int64_t N, int64_t K, const Opts& o) {
+  Mat<T> A(M, K, o.ta, o.pad, 7u + M), B(K, N, o.tb, o.pad * 2, 11u + N);
+  const int64_t ldc = N + o.pad;
+  const T guard = T(12345);
+  std::vector<T> C(static_cast<size_t>(M * ldc + 8), guard), bias(static_cast<size_t>(N));
+  for (int64_t j = 0; j < N; ++j) bias[j] = T(0.25) * static_cast<T>(j % 5) - T(0.5);
+  if (o.acc)
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = T(0.125) * static_cast<T>((i + 3 * j) % 7);
+  const std::vector<T> C0 = C;
+  blas::Epilogue<T> ep;
+  ep.accumulate = o.acc;
+  ep.bias = o.bias ? bias.data() : nullptr;
+  ep.act = o.relu ? blas::Act::relu : blas::Act::none;
+  if (o.prepack) {
+    auto pb = blas::pack_b<T>(K, N, B.data.data(), B.rs(), B.cs());
+    blas::gemm<T>(M, N, K, A.data.data(), A.rs(), A.cs(), *pb, C.data(), ldc, ep);
+  } else {
+    blas::gemm<T>(M, N, K, A.data.data(), A.rs(), A.cs(), B.data.data(), B.rs(), B.cs(), C.data(), ldc, ep);
+  }
+  const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < ldc; ++j) {
-      float got = C[i * ldc + j];
-      if (j >= N) { if (got != 12345.f) return false; continue; }  // padding must stay untouched
-      double ref = 0, mag = 0;
+      const T got = C[i * ldc + j];
+      if (j >= N) { if (got != guard) return false; continue; }  // padding must stay untouched
+      double ref = o.acc ? double(C0[i * ldc + j]) : 0.0, mag = std::fabs(ref);
       for (int64_t k = 0; k < K; ++k) { ref += double(A.at(i, k)) * B.at(k, j); mag += std::fabs(double(A.at(i, k)) * B.at(k, j)); }
-      if (std::fabs(got - ref) > 1e-5 * mag + 1e-6) return false;
+      if (o.bias) { ref += bias[j]; mag += std::fabs(double(bias[j])); }
+      if (o.relu && ref < 0) ref = 0;
+      if (!(std::fabs(got - ref) <= tol * mag + tol)) return false;
     }
-  for (size_t t = static_cast<size_t>(M * ldc); t < C.size(); ++t) if (C[t] != 12345.f) return false;
+  for (size_t t = static_cast<size_t>(M * ldc); t < C.size(); ++t) if (C[t] != guard) return false;
   return true;
 }
 
@@ -52,12 +78,12 @@ std::vector<blas::Isa> isas() {
   return v;
 }
 
-const char* isa_name(blas::Isa i) { return i == blas::Isa::avx512 ? "avx512" : "avx2"; }
+const char* tname(float) { return "float32"; }
+const char* tname(double) { return "float64"; }
 
-}  // namespace
-
-TEST_CASE("sgemm matches a naive product over odd shapes, transposes and leading dims") {
-  const int64_t sizes[] = {1, 2, 3, 5, 6, 7, 11, 12, 13, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65, 67};
+// Every M, N, K from `sizes` with pseudo-random transposes, padding and epilogue.
+template <class T>
+void sweep_sizes(const std::vector<int64_t>& sizes, bool prepack) {
   for (blas::Isa isa : isas()) {
     blas::force_isa(isa);
     REQUIRE(blas::active_isa() == isa);
@@ -67,41 +93,151 @@ TEST_CASE("sgemm matches a naive product over odd shapes, transposes and leading
       for (int64_t N : sizes)
         for (int64_t K : sizes) {
           h = h * 2654435761u + 97u;
-          bool ta = (h >> 7) & 1, tb = (h >> 9) & 1;
-          int64_t pad = (h >> 11) % 3 == 0 ? 0 : (h >> 13) % 5 + 1;
+          Opts o;
+          o.ta = (h >> 7) & 1; o.tb = (h >> 9) & 1;
+          o.pad = (h >> 11) % 3 == 0 ? 0 : (h >> 13) % 5 + 1;
+          o.acc = (h >> 17) % 4 == 0; o.bias = (h >> 19) % 3 == 0; o.relu = (h >> 21) % 3 == 0;
+          o.prepack = prepack;
           ++cases;
-          if (!check_gemm(M, N, K, ta, tb, pad)) {
-            if (++failures <= 5) MESSAGE(isa_name(isa) << " mismatch M=" << M << " N=" << N << " K=" << K << " ta=" << ta << " tb=" << tb << " pad=" << pad);
-          }
+          if (!check_gemm<T>(M, N, K, o) && ++failures <= 5)
+            MESSAGE(blas::isa_name(isa) << " " << tname(T()) << " mismatch M=" << M << " N=" << N << " K=" << K << " ta=" << o.ta
+                                        << " tb=" << o.tb << " pad=" << o.pad << " acc=" << o.acc << " bias=" << o.bias
+                                        << " relu=" << o.relu << " prepack=" << prepack);
         }
-    CHECK_MESSAGE(failures == 0, isa_name(isa) << ": " << failures << " of " << cases << " shapes wrong");
+    CHECK_MESSAGE(failures == 0, blas::isa_name(isa) << " " << tname(T()) << ": " << failures << " of " << cases << " shapes wrong");
   }
   blas::reset_isa();
 }
 
-TEST_CASE("sgemm: every transpose/padding combination, and shapes crossing the cache blocks") {
+}  // namespace
+
+TEST_CASE("gemm matches a naive product over odd shapes, transposes, leading dims and epilogues") {
+  const std::vector<int64_t> sizes{1, 2, 3, 5, 6, 7, 11, 12, 13, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65, 67};
+  sweep_sizes<float>(sizes, false);
+  sweep_sizes<double>({1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 24, 25, 33}, false);
+}
+
+TEST_CASE("gemm with a pre-packed B matches the naive product") {
+  sweep_sizes<float>({1, 2, 7, 12, 13, 32, 33, 65}, true);
+  sweep_sizes<double>({1, 3, 8, 13, 17, 33}, true);
+}
+
+template <class T>
+void large_cases() {
   for (blas::Isa isa : isas()) {
     blas::force_isa(isa);
     for (int ta = 0; ta < 2; ++ta)
       for (int tb = 0; tb < 2; ++tb)
         for (int64_t pad : {0, 3}) {
-          CHECK_MESSAGE(check_gemm(37, 45, 29, ta, tb, pad), isa_name(isa) << " ta=" << ta << " tb=" << tb << " pad=" << pad);
-          // K > KC (several k slices, accumulation), N > the tile width, threaded tiles.
-          CHECK_MESSAGE(check_gemm(131, 803, 421, ta, tb, pad), isa_name(isa) << " large ta=" << ta << " tb=" << tb);
+          Opts o;
+          o.ta = ta; o.tb = tb; o.pad = pad;
+          CHECK_MESSAGE(check_gemm<T>(37, 45, 29, o), blas::isa_name(isa) << " ta=" << ta << " tb=" << tb << " pad=" << pad);
+          // K > kc (several k slices, accumulation), N > nc, threaded tiles, ragged edges.
+          CHECK_MESSAGE(check_gemm<T>(131, 803, 421, o), blas::isa_name(isa) << " large ta=" << ta << " tb=" << tb);
+          o.bias = o.relu = true;
+          o.acc = pad > 0;
+          CHECK_MESSAGE(check_gemm<T>(257, 1100, 533, o), blas::isa_name(isa) << " epilogue ta=" << ta << " tb=" << tb);
+          o.prepack = true;
+          CHECK_MESSAGE(check_gemm<T>(257, 1100, 533, o), blas::isa_name(isa) << " prepacked ta=" << ta << " tb=" << tb);
         }
-    CHECK(check_gemm(300, 70, 900, false, false, 1));
-    CHECK(check_gemm(1, 200, 300, false, true, 0));   // a row vector times a matrix
-    CHECK(check_gemm(200, 1, 300, true, false, 0));   // a matrix times a column vector
+    Opts o;
+    CHECK(check_gemm<T>(300, 70, 900, o));
+    CHECK(check_gemm<T>(4099, 64, 64, o));   // tall-skinny: A read in place
+    CHECK(check_gemm<T>(32, 1024, 256, o));  // an LSTM-shaped product: B read in place
+    o.prepack = true;
+    CHECK(check_gemm<T>(32, 1024, 256, o));
   }
   blas::reset_isa();
 }
 
-TEST_CASE("sgemm: K == 0 writes zeros, empty M or N writes nothing") {
-  std::vector<float> c(12, 5.f), a(4, 1.f), b(4, 1.f);
+TEST_CASE("gemm: transposes, padding, epilogues and pre-packing on shapes crossing the cache blocks") {
+  large_cases<float>();
+  large_cases<double>();
+}
+
+TEST_CASE("gemm: the GEMV path (a vector operand) over strides and epilogues") {
+  for (blas::Isa isa : isas()) {
+    blas::force_isa(isa);
+    for (int64_t n : {1, 2, 7, 16, 33, 100, 257, 3000})
+      for (int64_t k : {1, 3, 8, 17, 64, 300})
+        for (int t = 0; t < 4; ++t) {
+          Opts o;
+          o.ta = t & 1; o.tb = (t >> 1) & 1; o.pad = t;
+          o.acc = t == 1; o.bias = t >= 2; o.relu = t == 3;
+          CHECK_MESSAGE(check_gemm<float>(1, n, k, o), blas::isa_name(isa) << " row vector n=" << n << " k=" << k << " t=" << t);
+          CHECK_MESSAGE(check_gemm<float>(n, 1, k, o), blas::isa_name(isa) << " column vector n=" << n << " k=" << k << " t=" << t);
+          CHECK_MESSAGE(check_gemm<double>(1, n, k, o), blas::isa_name(isa) << " f64 row vector n=" << n << " k=" << k);
+          CHECK_MESSAGE(check_gemm<double>(n, 1, k, o), blas::isa_name(isa) << " f64 column vector n=" << n << " k=" << k);
+        }
+  }
+  blas::reset_isa();
+}
+
+TEST_CASE("gemm: K == 0 gives the epilogue of zero, empty M or N writes nothing, relu keeps NaN") {
+  std::vector<float> c(12, 5.f), a(4, 1.f), b(4, 1.f), bias{1.f, -2.f, 3.f, -4.f};
   blas::sgemm(3, 4, 0, a.data(), 0, 1, b.data(), 4, 1, c.data(), 4);
   for (float x : c) CHECK(x == 0.f);
+  blas::Epilogue<float> ep;
+  ep.bias = bias.data();
+  ep.act = blas::Act::relu;
+  blas::gemm<float>(3, 4, 0, a.data(), 0, 1, b.data(), 4, 1, c.data(), 4, ep);
+  for (int i = 0; i < 12; ++i) CHECK(c[i] == std::max(0.f, bias[i % 4]));
   std::vector<float> d(4, 5.f);
   blas::sgemm(0, 4, 3, a.data(), 3, 1, b.data(), 4, 1, d.data(), 4);
   blas::sgemm(2, 0, 3, a.data(), 3, 1, b.data(), 4, 1, d.data(), 4);
   for (float x : d) CHECK(x == 5.f);
+  for (blas::Isa isa : isas()) {
+    blas::force_isa(isa);
+    for (int64_t M : {1, 5, 40}) {  // GEMV and GEMM paths
+      std::vector<float> A(static_cast<size_t>(M * 3), 1.f), B(3 * 40, 1.f), C(static_cast<size_t>(M * 40), 0.f);
+      A[0] = std::numeric_limits<float>::quiet_NaN();
+      blas::Epilogue<float> r;
+      r.act = blas::Act::relu;
+      blas::gemm<float>(M, 40, 3, A.data(), 3, 1, B.data(), 40, 1, C.data(), 40, r);
+      CHECK_MESSAGE(std::isnan(C[0]), blas::isa_name(isa) << " M=" << M);
+      if (M > 1) CHECK(C[40 * (M - 1) + 39] == 3.f);  // other rows do not see the NaN
+      else CHECK(std::isnan(C[39]));
+    }
+  }
+  blas::reset_isa();
+}
+
+TEST_CASE("blocking follows the caches and the ISA") {
+  const auto& cs = blas::cache_sizes();
+  CHECK(cs.l1 >= 8 * 1024);
+  CHECK(cs.l2 >= cs.l1);
+  for (blas::Isa isa : isas())
+    for (bool f64 : {false, true}) {
+      blas::Blocking b = blas::blocking(isa, f64);
+      CHECK(b.mr > 0);
+      CHECK(b.nr > 0);
+      CHECK(b.kc >= 128);
+      CHECK(b.nc % b.nr == 0);
+      CHECK(b.mc % b.mr == 0);
+    }
+}
+
+TEST_CASE("the packed-weight cache hits while the storage lives and misses after it is replaced") {
+  clear_packed_cache();
+  Tensor w = Tensor::full({64, 48}, DType::float32, 0.5);
+  auto p1 = cached_pack_b<float>(w, w.data<float>(), 64, 48, 48, 1);
+  auto p2 = cached_pack_b<float>(w, w.data<float>(), 64, 48, 48, 1);
+  CHECK(p1.get() == p2.get());
+  CHECK(packed_cache_entries() == 1);
+  auto pt = cached_pack_b<float>(w, w.data<float>(), 48, 64, 1, 48);  // the transposed view: its own entry
+  CHECK(pt.get() != p1.get());
+  CHECK(packed_cache_entries() == 2);
+  Tensor w2 = w.clone();  // an update: new storage, same shape
+  auto p3 = cached_pack_b<float>(w2, w2.data<float>(), 64, 48, 48, 1);
+  CHECK(p3.get() != p1.get());
+  w = Tensor();  // the old value is gone: its entries are dropped at the next insertion
+  Tensor w3 = Tensor::full({8, 8}, DType::float32, 1.0);
+  cached_pack_b<float>(w3, w3.data<float>(), 8, 8, 8, 1);
+  CHECK(packed_cache_entries() == 2);  // w2's and w3's
+  // Borrowed (caller) memory is never cached.
+  float ext[16] = {};
+  Tensor b(Storage::wrap(ext, sizeof(ext), [] {}, true), {4, 4}, {4, 1}, 0, DType::float32);
+  CHECK(cached_pack_b<float>(b, ext, 4, 4, 4, 1).get() == nullptr);
+  clear_packed_cache();
+  CHECK(packed_cache_bytes() == 0);
 }

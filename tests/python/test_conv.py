@@ -10,6 +10,7 @@ from keras_cpp import backend as K
 
 import gradcheck
 import reference as R
+import reference_conv as RC
 
 
 RNG = np.random.default_rng(1234)
@@ -152,3 +153,57 @@ def test_conv_transpose_tensor_output_shape_checked_at_run_time():
     t = K.conv2d_transpose(p, K.constant(np.ones((3, 3, 4, 2))), (None, K.shape(p)[1] * 3, 6, 4), (2, 2), 'same')
     with pytest.raises(ValueError, match='inconsistent'):
         K.function([p], [t])([np.ones((1, 3, 3, 2), 'float32')])
+
+
+# Channel counts only known when the function runs (issue 10 item 6): every convolution checks them
+# instead of reading past its buffers or using only the kernel's channels.
+_K3 = np.ones((3, 3, 3, 4), 'float32')
+
+
+@pytest.mark.parametrize('name,nd,build', [
+    ('conv1d', 3, lambda p: K.conv1d(p, K.constant(np.ones((3, 3, 4), 'float32')))),
+    ('conv2d', 4, lambda p: K.conv2d(p, K.constant(_K3))),
+    ('conv2d', 4, lambda p: K.conv2d(p, K.constant(_K3), padding='same', data_format='channels_first')),
+    ('conv3d', 5, lambda p: K.conv3d(p, K.constant(np.ones((3, 3, 3, 3, 4), 'float32')))),
+    ('conv2d_transpose', 4, lambda p: K.conv2d_transpose(p, K.constant(np.ones((3, 3, 4, 3), 'float32')), (1, 7, 7, 4))),
+    ('conv3d_transpose', 5, lambda p: K.conv3d_transpose(p, K.constant(np.ones((3, 3, 3, 4, 3), 'float32')), (1, 7, 7, 7, 4))),
+    ('depthwise_conv2d', 4, lambda p: K.depthwise_conv2d(p, K.constant(np.ones((3, 3, 3, 2), 'float32')))),
+    ('separable_conv2d', 4, lambda p: K.separable_conv2d(p, K.constant(np.ones((3, 3, 3, 2), 'float32')),
+                                                        K.constant(np.ones((1, 1, 6, 4), 'float32')))),
+])
+def test_channel_count_checked_at_run_time(name, nd, build):
+    p = ph((None,) * nd)
+    f = K.function([p], [build(p)])
+    with pytest.raises(ValueError, match=r'\[%s\] .*expects 3 input channels but x .* has 5' % name):
+        f([np.ones((1,) + (5,) * (nd - 1), 'float32')])
+    good = (1, 3) + (5,) * (nd - 2) if 'channels_first' in repr(build.__code__.co_consts) else (1,) + (5,) * (nd - 2) + (3,)
+    ok = f([np.ones(good, 'float32')])[0]  # the same function with 3 channels runs
+    assert np.all(np.isfinite(ok))
+
+
+def test_window_larger_than_input_checked_at_run_time():
+    p = ph((None,) * 4)
+    f = K.function([p], [K.conv2d(p, K.constant(_K3))])
+    with pytest.raises(ValueError, match=r'\[conv2d\] spatial dimension 0 of size 2 is smaller than the \(dilated\) window 3'):
+        f([np.ones((1, 2, 5, 3), 'float32')])
+
+
+def test_gradients_of_a_run_time_mismatch_raise_too():
+    p, w = ph((None,) * 4), K.variable(_K3)
+    g = K.gradients(K.sum(K.conv2d(p, w)), [p, w])
+    with pytest.raises(ValueError, match=r'\[conv2d\] .*expects 3 input channels'):
+        K.function([p], g)([np.ones((1, 5, 5, 5), 'float32')])
+
+
+@pytest.mark.parametrize('fn,ks', [(K.conv1d, (1,)), (K.conv2d, (1, 1)), (K.conv3d, (1, 1, 1))])
+def test_pointwise_channels_first_is_one_product(fn, ks):
+    """1x1 unit-stride channels_first convolutions run as W^T x per sample (no transposes):
+    values, unknown batch/spatial dims, gradients."""
+    nsp = len(ks)
+    x, w = rand((2, 5) + (4, 3, 2)[:nsp]), rand(ks + (5, 7))
+    ref = getattr(RC, fn.__name__)(x, w, padding='same', data_format='channels_first')
+    p = K.placeholder(shape=(None, 5) + (None,) * nsp, dtype='float64')
+    y = fn(p, K.constant(w, dtype='float64'), padding='same', data_format='channels_first')
+    assert K.int_shape(y) == (None, 7) + (None,) * nsp
+    np.testing.assert_allclose(K.function([p], [y])([x])[0], ref, rtol=1e-12)
+    gradcheck.check_gradients(lambda a, b: fn(a, b, data_format='channels_first'), [x, w])
