@@ -45,27 +45,23 @@ Tensor binary_forward(KernelCtx& ctx, ew::BinaryOp op, Kind k) {
 
 using GradFn = std::function<std::vector<Expr>(const Expr&, const Expr&)>;
 
-OpDef binary_op(ew::BinaryOp op, Kind K, const char* sig, const char* doc, GradFn grad) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
+Op binary_op(ew::BinaryOp op, Kind K, const char* sig, const char* doc, GradFn grad) {
   std::string name = std::string(sig).substr(0, std::string(sig).find('('));
-  d.infer = [name, K](const std::vector<TypeInfo>& in, const Attrs&) {
-    Shape s = broadcast_shapes(in[0].shape, in[1].shape, name.c_str());
-    DType ct = compute_dtype(in[0].dtype, in[1].dtype, K);
-    return TypeInfo{s, K == Kind::Compare || K == Kind::Logical ? DType::bool_ : ct, in[0].rank_known && in[1].rank_known};
-  };
-  d.forward = [op, K](KernelCtx& ctx) { return binary_forward(ctx, op, K); };
-  if (grad) {
-    // Reduce each input's gradient back to that input's shape.
-    d.grad = [grad](const Expr& y, const Expr& g) {
+  Op d = Op(sig, doc)
+             .infer([name, K](const std::vector<TypeInfo>& in, const Attrs&) {
+               Shape s = broadcast_shapes(in[0].shape, in[1].shape, name.c_str());
+               DType ct = compute_dtype(in[0].dtype, in[1].dtype, K);
+               return TypeInfo{s, K == Kind::Compare || K == Kind::Logical ? DType::bool_ : ct, in[0].rank_known && in[1].rank_known};
+             })
+             .forward([op, K](KernelCtx& ctx) { return binary_forward(ctx, op, K); })
+             .flags(kElementwise | (grad ? 0u : kNonDiff));
+  if (grad)  // reduce each input's gradient back to that input's shape
+    d.grad([grad](const Expr& y, const Expr& g) {
       std::vector<Expr> gs = grad(y, g);
       for (int i = 0; i < 2; ++i)
         if (gs[i]) gs[i] = sum_to(gs[i], Expr(y->inputs[i]));
       return gs;
-    };
-  }
-  d.flags = kElementwise | (grad ? 0u : kNonDiff);
+    });
   return d;
 }
 

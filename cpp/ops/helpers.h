@@ -1,4 +1,4 @@
-// cpp/ops/helpers.h — shared pieces for op family files: elementwise OpDef makers, sum_to,
+// cpp/ops/helpers.h — shared pieces for op family files: the elementwise op maker, sum_to,
 // Keras shape arguments.
 #pragma once
 #include <algorithm>
@@ -9,21 +9,11 @@
 #include "keras_cpp/config.h"
 #include "keras_cpp/ops.h"
 #include "kernels/elementwise.h"
+#include "ops/getitem.h"
 #include "ops/registry.h"
 
 namespace keras_cpp {
 
-// An OpDef with its signature and docstring filled in (family files add infer/forward/grad).
-inline OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
-
-// x[spec] as a view; spec = (kind, start, stop, step) quads (see getitem.cpp); `dynamic` gives
-// the entries marked kDynIndex, in order.
-Expr getitem(const Expr& x, std::vector<int64_t> spec, const std::vector<Expr>& dynamic = {});
 
 // Private ops of shape_ops.cpp that other families build.
 Expr reshape_like(const Expr& x, const Expr& like);  // x reshaped to like's run-time shape
@@ -93,7 +83,7 @@ inline DType unary_out_dtype(DType in, Domain d) {
 
 // An elementwise unary OpDef: the kernel `op` on input 0 into a fresh (or reused) buffer;
 // float16 is computed in float32, float-only ops turn integer inputs into floatx (unary.cpp).
-OpDef unary_op(ew::UnaryOp op, Domain d, const char* sig, const char* doc,
+Op unary_op(ew::UnaryOp op, Domain d, const char* sig, const char* doc,
                std::function<std::vector<Expr>(const Expr&, const Expr&)> grad, uint32_t flags = 0);
 
 }  // namespace keras_cpp

@@ -125,38 +125,43 @@ DType reduce_dtype(Red k, DType in, bool mean) {
   return in;
 }
 
+// The op name of a reduction (for errors raised at build time, before a node exists).
+constexpr const char* reduce_name(Red k, bool mean) {
+  return mean ? "mean" : k == Red::Sum ? "sum" : k == Red::Max ? "max" : k == Red::Min ? "min" : k == Red::Prod ? "prod"
+                                                   : k == Red::Any ? "any" : "all";
+}
+
+template <Red K, bool Mean>
+TypeInfo reduce_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  if (!in[0].rank_known) return TypeInfo{{}, reduce_dtype(K, in[0].dtype, Mean), a.get("axis").is_none() && !a.b("keepdims")};
+  auto axes = red_axes(a, in[0].ndim(), reduce_name(K, Mean));
+  return TypeInfo{reduced_shape(in[0].shape, axes, a.b("keepdims")), reduce_dtype(K, in[0].dtype, Mean), true};
+}
+
+template <Red K, bool Mean>
+Tensor reduce_forward(KernelCtx& ctx) {
+  const std::string name = reduce_name(K, Mean);
+  const Tensor& x0 = ctx.in[0];
+  DType od = reduce_dtype(K, x0.dtype(), Mean);
+  DType cd = (K == Red::Any || K == Red::All) ? DType::bool_ : (od == DType::float16 ? DType::float32 : od);
+  auto axes = red_axes(ctx.attrs(), x0.ndim(), name);
+  Layout L = layout(x0.astype(cd), axes);
+  Tensor out = ctx.alloc_tensor(reduced_shape(x0.shape(), axes, ctx.attrs().b("keepdims")), cd);
+  reduce_kernel(K, L, out);
+  if constexpr (Mean) {
+    dispatch_float(cd, name.c_str(), [&](auto tag) {  // numpy divides the sum by the count
+      using T = decltype(tag);
+      T* o = out.data<T>();
+      const T n = L.R ? static_cast<T>(L.R) : std::numeric_limits<T>::quiet_NaN();
+      for (int64_t i = 0; i < out.numel(); ++i) o[i] = L.R ? o[i] / n : n;
+    });
+  }
+  return out.astype(od);
+}
+
 template <Red K, bool Mean = false>
-OpDef reduce_op(const char* sig, const char* doc, std::function<G(const Expr&, const Expr&)> grad) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  std::string name = std::string(sig).substr(0, std::string(sig).find('('));
-  d.infer = [name](const std::vector<TypeInfo>& in, const Attrs& a) {
-    if (!in[0].rank_known) return TypeInfo{{}, reduce_dtype(K, in[0].dtype, Mean), a.get("axis").is_none() && !a.b("keepdims")};
-    auto axes = red_axes(a, in[0].ndim(), name);
-    return TypeInfo{reduced_shape(in[0].shape, axes, a.b("keepdims")), reduce_dtype(K, in[0].dtype, Mean), true};
-  };
-  d.forward = [name](KernelCtx& ctx) {
-    const Tensor& x0 = ctx.in[0];
-    DType od = reduce_dtype(K, x0.dtype(), Mean);
-    DType cd = (K == Red::Any || K == Red::All) ? DType::bool_ : (od == DType::float16 ? DType::float32 : od);
-    auto axes = red_axes(ctx.attrs(), x0.ndim(), name);
-    Layout L = layout(x0.astype(cd), axes);
-    Tensor out = ctx.alloc_tensor(reduced_shape(x0.shape(), axes, ctx.attrs().b("keepdims")), cd);
-    reduce_kernel(K, L, out);
-    if constexpr (Mean) {
-      dispatch_float(cd, name.c_str(), [&](auto tag) {  // numpy divides the sum by the count
-        using T = decltype(tag);
-        T* o = out.data<T>();
-        const T n = L.R ? static_cast<T>(L.R) : std::numeric_limits<T>::quiet_NaN();
-        for (int64_t i = 0; i < out.numel(); ++i) o[i] = L.R ? o[i] / n : n;
-      });
-    }
-    return out.astype(od);
-  };
-  d.grad = std::move(grad);
-  d.flags = d.grad ? 0u : kNonDiff;
-  return d;
+Op reduce_op(const char* sig, const char* doc, GradFn grad) {
+  return Op(sig, doc).infer(reduce_infer<K, Mean>).forward(reduce_forward<K, Mean>).grad(grad).flags(grad ? 0u : kNonDiff);
 }
 
 // Reinsert the reduced axes of `out`'s node into g (when keepdims was False) and broadcast to x.
@@ -183,90 +188,91 @@ G minmax_grad(const Expr& y, const Expr& g) {
 
 // argmax / argmin: first occurrence, int64, axis removed.
 template <bool IsMax>
-OpDef arg_op(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  std::string name = std::string(sig).substr(0, std::string(sig).find('('));
-  d.infer = [name](const std::vector<TypeInfo>& in, const Attrs& a) {
-    int ax = normalize_axis(a.i("axis"), in[0].ndim(), name.c_str());
-    if (in[0].ndim() == 0) fail_value(name, "needs a tensor of rank >= 1");
-    return TypeInfo{reduced_shape(in[0].shape, {ax}, false), DType::int64, true};
-  };
-  d.forward = [name](KernelCtx& ctx) {
-    Tensor x0 = ctx.in[0];
-    if (x0.dtype() == DType::float16 || x0.dtype() == DType::bool_) x0 = x0.astype(DType::float32);
-    int ax = normalize_axis(ctx.attrs().i("axis"), x0.ndim(), name.c_str());
-    Layout L = layout(x0, {ax});
-    if (L.R == 0) fail_value(name, "attempt to get " + name + " of an empty sequence");
-    Tensor out = ctx.alloc_tensor(reduced_shape(x0.shape(), {ax}, false), DType::int64);
-    int64_t* o = out.data<int64_t>();
-    dispatch(x0.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
-        const T* p = L.x.data<T>();
-        parallel_for(L.A * L.B, std::max<int64_t>(1, 16384 / L.R), [&](int64_t i0, int64_t i1) {
-          for (int64_t i = i0; i < i1; ++i) {
-            int64_t a = i / L.B, b = i % L.B;
-            const T* q = p + a * L.R * L.B + b;
-            int64_t best = 0;
-            T bv = q[0];
-            for (int64_t r = 1; r < L.R; ++r) {
-              T v = q[r * L.B];
-              if (IsMax ? (v > bv || (std::isnan(double(v)) && !std::isnan(double(bv)))) : (v < bv || (std::isnan(double(v)) && !std::isnan(double(bv))))) { bv = v; best = r; }
-            }
-            o[i] = best;
+TypeInfo arg_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  const char* name = IsMax ? "argmax" : "argmin";
+  int ax = normalize_axis(a.i("axis"), in[0].ndim(), name);
+  if (in[0].ndim() == 0) fail_value(name, "needs a tensor of rank >= 1");
+  return TypeInfo{reduced_shape(in[0].shape, {ax}, false), DType::int64, true};
+}
+
+template <bool IsMax>
+Tensor arg_forward(KernelCtx& ctx) {
+  const std::string name = IsMax ? "argmax" : "argmin";
+  Tensor x0 = ctx.in[0];
+  if (x0.dtype() == DType::float16 || x0.dtype() == DType::bool_) x0 = x0.astype(DType::float32);
+  int ax = normalize_axis(ctx.attrs().i("axis"), x0.ndim(), name.c_str());
+  Layout L = layout(x0, {ax});
+  if (L.R == 0) fail_value(name, "attempt to get " + name + " of an empty sequence");
+  Tensor out = ctx.alloc_tensor(reduced_shape(x0.shape(), {ax}, false), DType::int64);
+  int64_t* o = out.data<int64_t>();
+  dispatch(x0.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
+      const T* p = L.x.data<T>();
+      parallel_for(L.A * L.B, std::max<int64_t>(1, 16384 / L.R), [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          int64_t a = i / L.B, b = i % L.B;
+          const T* q = p + a * L.R * L.B + b;
+          int64_t best = 0;
+          T bv = q[0];
+          for (int64_t r = 1; r < L.R; ++r) {
+            T v = q[r * L.B];
+            if (IsMax ? (v > bv || (std::isnan(double(v)) && !std::isnan(double(bv)))) : (v < bv || (std::isnan(double(v)) && !std::isnan(double(bv))))) { bv = v; best = r; }
           }
-        });
-      }
-    });
-    return out;
-  };
-  d.flags = kNonDiff;
-  return d;
+          o[i] = best;
+        }
+      });
+    }
+  });
+  return out;
+}
+
+template <bool IsMax>
+Op arg_op(const char* sig, const char* doc) {
+  return Op(sig, doc).infer(arg_infer<IsMax>).forward(arg_forward<IsMax>).flags(kNonDiff);
 }
 
 // Inclusive running sum / product along one axis; `reverse` runs from the end (used by grads).
 template <bool IsProd>
-OpDef cum_op(const char* sig, const char* doc, std::function<G(const Expr&, const Expr&)> grad) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  std::string name = std::string(sig).substr(0, std::string(sig).find('('));
-  d.infer = [name](const std::vector<TypeInfo>& in, const Attrs& a) {
-    normalize_axis(a.i("axis"), in[0].ndim(), name.c_str());
-    return TypeInfo{in[0].shape, reduce_dtype(IsProd ? Red::Prod : Red::Sum, in[0].dtype, false), true};
-  };
-  d.forward = [name](KernelCtx& ctx) {
-    DType od = reduce_dtype(IsProd ? Red::Prod : Red::Sum, ctx.in[0].dtype(), false);
-    DType cd = od == DType::float16 ? DType::float32 : od;
-    int ax = normalize_axis(ctx.attrs().i("axis"), ctx.in[0].ndim(), name.c_str());
-    bool rev = ctx.attrs().b("reverse");
-    Layout L = layout(ctx.in[0].astype(cd), {ax});
-    Tensor out = ctx.alloc_tensor(ctx.in[0].shape(), cd);
-    dispatch(cd, [&](auto tag) {
-      using T = decltype(tag);
-      if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
-        const T* p = L.x.data<T>();
-        T* o = out.data<T>();
-        parallel_for(L.A, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, L.R * L.B)), [&](int64_t a0, int64_t a1) {
-          for (int64_t a = a0; a < a1; ++a)
-            for (int64_t k = 0; k < L.R; ++k) {
-              int64_t r = rev ? L.R - 1 - k : k, prev = rev ? r + 1 : r - 1;
-              T* cur = o + (a * L.R + r) * L.B;
-              const T* src = p + (a * L.R + r) * L.B;
-              const T* before = o + (a * L.R + prev) * L.B;
-              if (k == 0) std::copy(src, src + L.B, cur);
-              else if (IsProd) for (int64_t b = 0; b < L.B; ++b) cur[b] = src[b] * before[b];
-              else for (int64_t b = 0; b < L.B; ++b) cur[b] = src[b] + before[b];
-            }
-        });
-      }
-    });
-    return out.astype(od);
-  };
-  d.grad = std::move(grad);
-  return d;
+TypeInfo cum_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  normalize_axis(a.i("axis"), in[0].ndim(), IsProd ? "_cumprod" : "_cumsum");
+  return TypeInfo{in[0].shape, reduce_dtype(IsProd ? Red::Prod : Red::Sum, in[0].dtype, false), true};
+}
+
+template <bool IsProd>
+Tensor cum_forward(KernelCtx& ctx) {
+  const char* name = IsProd ? "_cumprod" : "_cumsum";
+  DType od = reduce_dtype(IsProd ? Red::Prod : Red::Sum, ctx.in[0].dtype(), false);
+  DType cd = od == DType::float16 ? DType::float32 : od;
+  int ax = normalize_axis(ctx.attrs().i("axis"), ctx.in[0].ndim(), name);
+  bool rev = ctx.attrs().b("reverse");
+  Layout L = layout(ctx.in[0].astype(cd), {ax});
+  Tensor out = ctx.alloc_tensor(ctx.in[0].shape(), cd);
+  dispatch(cd, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
+      const T* p = L.x.data<T>();
+      T* o = out.data<T>();
+      parallel_for(L.A, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, L.R * L.B)), [&](int64_t a0, int64_t a1) {
+        for (int64_t a = a0; a < a1; ++a)
+          for (int64_t k = 0; k < L.R; ++k) {
+            int64_t r = rev ? L.R - 1 - k : k, prev = rev ? r + 1 : r - 1;
+            T* cur = o + (a * L.R + r) * L.B;
+            const T* src = p + (a * L.R + r) * L.B;
+            const T* before = o + (a * L.R + prev) * L.B;
+            if (k == 0) std::copy(src, src + L.B, cur);
+            else if (IsProd) for (int64_t b = 0; b < L.B; ++b) cur[b] = src[b] * before[b];
+            else for (int64_t b = 0; b < L.B; ++b) cur[b] = src[b] + before[b];
+          }
+      });
+    }
+  });
+  return out.astype(od);
+}
+
+template <bool IsProd>
+Op cum_op(const char* sig, const char* doc, GradFn grad) {
+  return Op(sig, doc).infer(cum_infer<IsProd>).forward(cum_forward<IsProd>).grad(grad);
 }
 
 }  // namespace

@@ -187,9 +187,6 @@ const std::vector<const OpDef*>& all_ops() {
   return table().list;
 }
 
-Expr make_node(const std::string& op, std::vector<Expr> inputs, Attrs attrs) {
-  return make_node(get_op(op), std::move(inputs), std::move(attrs));
-}
 
 // Numbers given where a tensor is expected become constants: of the dtype of the call's first
 // tensor argument when there is one (Keras: `1. - y` keeps y's dtype), else floatx / int32.

@@ -61,7 +61,5 @@ const std::vector<const OpDef*>& all_ops();
 inline Expr make_node(const OpRef& op, std::vector<Expr> inputs, Attrs attrs = {}) {
   return make_node(*op, std::move(inputs), std::move(attrs));
 }
-// make_node of the op registered as `op` (Python's bindings; C++ code uses an OpRef).
-Expr make_node(const std::string& op, std::vector<Expr> inputs, Attrs attrs = {});
 
 }  // namespace keras_cpp

@@ -49,20 +49,18 @@ G relu_grad(const Expr& y, const Expr& g) { return G{g * cast(greater(X(y), scal
 
 }  // namespace
 
-OpDef unary_op(ew::UnaryOp op, Domain dom, const char* sig, const char* doc,
-               std::function<std::vector<Expr>(const Expr&, const Expr&)> grad, uint32_t flags) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
+Op unary_op(ew::UnaryOp op, Domain dom, const char* sig, const char* doc,
+            std::function<std::vector<Expr>(const Expr&, const Expr&)> grad, uint32_t flags) {
   std::string name = std::string(sig).substr(0, std::string(sig).find('('));
-  d.infer = [name, dom](const std::vector<TypeInfo>& in, const Attrs&) {
-    check_domain(name, in[0].dtype, dom);
-    return TypeInfo{in[0].shape, unary_out_dtype(in[0].dtype, dom), in[0].rank_known};
-  };
-  d.forward = [op, dom](KernelCtx& ctx) { return unary_forward(ctx, op, dom); };
-  d.grad = std::move(grad);
-  d.flags = flags | kElementwise | (d.grad ? 0u : kNonDiff);
-  return d;
+  const uint32_t f = flags | kElementwise | (grad ? 0u : kNonDiff);
+  return Op(sig, doc)
+      .infer([name, dom](const std::vector<TypeInfo>& in, const Attrs&) {
+        check_domain(name, in[0].dtype, dom);
+        return TypeInfo{in[0].shape, unary_out_dtype(in[0].dtype, dom), in[0].rank_known};
+      })
+      .forward([op, dom](KernelCtx& ctx) { return unary_forward(ctx, op, dom); })
+      .grad(std::move(grad))
+      .flags(f);
 }
 
 Expr abs(const Expr& x) { return make_node(kAbs, {x}); }
