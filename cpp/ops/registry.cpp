@@ -359,21 +359,31 @@ void convert_data_format(const OpDef& op, const Param& p, Value& v) {
   v = Value(data_format_arg(op.name, v.is_none() ? "" : v.s));
 }
 
+void convert_int(const OpDef& op, const Param& p, Value& v) {
+  if (p.kind == Param::IntOpt) {
+    if (v.kind != Value::None && v.kind != Value::Int) bad_kind(op, p, "an int or None", v);
+    return;
+  }
+  if (v.kind == Value::Float && v.f == static_cast<int64_t>(v.f)) v = Value(static_cast<int64_t>(v.f));
+  if (v.kind != Value::Int && v.kind != Value::Bool) bad_kind(op, p, "an int", v);
+}
+
+void convert_float(const OpDef& op, const Param& p, Value& v) {
+  if (v.kind == Value::Int || v.kind == Value::Bool) v = Value(v.as_double());
+  if (p.kind == Param::Scalar) {
+    if (v.kind != Value::None && v.kind != Value::Float && v.kind != Value::Tensor) bad_kind(op, p, "a number, a tensor or None", v);
+  } else if (v.kind != Value::Float && !(p.kind == Param::FloatOpt && v.is_none())) {
+    bad_kind(op, p, p.kind == Param::Float ? "a number" : "a number or None", v);
+  }
+}
+
 void convert_scalars(const OpDef& op, const Param& p, Value& v) {
   switch (p.kind) {
     case Param::Int:
-      if (v.kind == Value::Float && v.f == static_cast<int64_t>(v.f)) v = Value(static_cast<int64_t>(v.f));
-      if (v.kind != Value::Int && v.kind != Value::Bool) bad_kind(op, p, "an int", v);
-      break;
-    case Param::IntOpt:
-      if (v.kind != Value::None && v.kind != Value::Int) bad_kind(op, p, "an int or None", v);
-      break;
+    case Param::IntOpt: convert_int(op, p, v); break;
     case Param::Float:
     case Param::FloatOpt:
-      if (v.kind == Value::Int || v.kind == Value::Bool) v = Value(v.as_double());
-      if (v.kind != Value::Float && !(p.kind == Param::FloatOpt && v.is_none()))
-        bad_kind(op, p, p.kind == Param::Float ? "a number" : "a number or None", v);
-      break;
+    case Param::Scalar: convert_float(op, p, v); break;
     case Param::Bool:
       if (v.kind == Value::Int) v = Value(v.i != 0);
       if (v.kind != Value::Bool) bad_kind(op, p, "a bool", v);
@@ -382,10 +392,6 @@ void convert_scalars(const OpDef& op, const Param& p, Value& v) {
     case Param::StrOpt:
       if (v.kind != Value::Str && !(p.kind == Param::StrOpt && v.is_none()))
         bad_kind(op, p, p.kind == Param::Str ? "a string" : "a string or None", v);
-      break;
-    case Param::Scalar:
-      if (v.kind == Value::Int || v.kind == Value::Bool) v = Value(v.as_double());
-      if (v.kind != Value::None && v.kind != Value::Float && v.kind != Value::Tensor) bad_kind(op, p, "a number, a tensor or None", v);
       break;
     default: break;
   }
@@ -410,8 +416,8 @@ void convert_arg(const OpDef& op, const Param& p, Value& v, const Expr& ref) {
     case Param::Number: convert_number(op, p, v); break;
     case Param::Indices: convert_indices(op, p, v); break;
     case Param::DataFormat: convert_data_format(op, p, v); break;
-    case Param::DTypeOpt:
-      if (v.kind != Value::None && v.kind != Value::Str) bad_kind(op, p, "a dtype name", v);
+    case Param::DTypeOpt:  // None (floatx) only where the parameter has a default (cast's dtype is required)
+      if ((v.kind != Value::None || !p.has_default) && v.kind != Value::Str) bad_kind(op, p, "a dtype name", v);
       v = dtype_value(v.is_none() ? config::floatx() : dtype_from_name(v.s));
       break;
     case Param::Shape: break;  // parsed with the op's other shape arguments (ops/shape_arg.cpp, encode_ints)

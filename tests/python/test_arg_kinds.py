@@ -94,3 +94,5 @@ def test_dtype_becomes_the_enum_once():
         K.cast(x, 'float33')
     with pytest.raises(TypeError, match=r"\[zeros_like\].*'dtype'"):
         K.zeros_like(x, dtype=3)
+    with pytest.raises(TypeError, match=r"\[cast\].*'dtype'"):  # required: None is not floatx here
+        K.cast(x, None)
