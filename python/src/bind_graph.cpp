@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "bind.h"
+#include "ops/getitem.h"
 #include "ops/registry.h"
 #include "ops/state.h"
 
@@ -155,9 +156,9 @@ static Value stacked_items(const py::sequence& seq) {
   DType item_ref = DType::int32;
   for (auto item : seq)
     if (is_tensor(item)) { item_ref = dtype_of(item); break; }
-  std::vector<Value> v;
-  for (auto item : seq) v.push_back(to_value(item, Param::Tensor, &item_ref));
-  return Value(call("stack", {Value(v), Value(int64_t{0})}));
+  std::vector<Expr> v;
+  for (auto item : seq) v.push_back(to_value(item, Param::Tensor, &item_ref).t);
+  return Value(keras_cpp::stack(v, 0));
 }
 
 // A list or tuple: a constant of nested numbers, a stack of scalar tensors, ints or a list of values.
@@ -177,7 +178,7 @@ static Value sequence_value(py::handle h, int kind, DType* ref) {
     return Value(v);
   }
   std::vector<Value> v;
-  int sub = kind == K::Tensors ? K::Tensor : K::Any;
+  int sub = kind == K::Tensors ? K::Tensor : K::Shape;  // items of a non-tensor list: as given
   for (auto item : seq) v.push_back(to_value(item, sub, ref));
   return Value(v);
 }
@@ -281,14 +282,14 @@ static void bind_tensor_attrs(py::class_<Output, std::shared_ptr<Output>>& T) {
         return "<keras_cpp.Tensor '" + o.node->name + k + "' shape=" + shape_str(o.type.shape) + " dtype=" + dtype_name(o.type.dtype) + ">";
       })
       .def("__getitem__", [](const Expr& self, py::handle key) {
-        Attrs a;
         std::vector<Expr> ins{self};
+        std::vector<int64_t> spec;
         try {
-          a.set("spec", Value(index_spec(key, ins)));
+          spec = index_spec(key, ins);
         } catch (const ValueError& e) {
           throw ValueError(std::string("[getitem] ") + e.what());
         }
-        return make_node("_getitem", ins, a);
+        return getitem(self, std::move(spec), std::vector<Expr>(ins.begin() + 1, ins.end()));
       })
       // Without __iter__, Python would iterate by indexing until IndexError, which never comes
       // for a dim unknown until run time (tuple(x) looped forever).

@@ -29,7 +29,9 @@ KIND_TYPES = {
     'scalar': '_TensorLike', 'int': 'int', 'int?': 'Optional[int]', 'float': 'float',
     'float?': 'Optional[float]', 'bool': 'bool', 'str': 'str', 'str?': 'Optional[str]',
     'axes': 'Union[None, int, Sequence[int]]', 'ints': 'Union[int, Sequence[int]]',
-    'shape': '_ShapeLike', 'dtype': 'Optional[_DTypeLike]', 'any': 'Any',
+    'shape': '_ShapeLike', 'dtype': 'Optional[_DTypeLike]', 'any': 'Any', 'data_format': 'Optional[str]',
+    'number': 'Union[int, float, _TensorLike]', 'number?': 'Union[None, int, float, _TensorLike]', 'ints[n]': 'Union[int, Sequence[int]]',
+    'pairs[n]': 'Sequence[Union[int, Sequence[int]]]', 'indices': 'Union[int, Sequence[Any], _TensorLike]',
 }
 # Return types of the hand-written Python functions (the ops all return a Tensor). A name here
 # that is no longer a function fails test_api_docs.py (stale_tables), so the table cannot go stale.
@@ -139,7 +141,7 @@ def _typed_signature(text):
     defaults = [None] * (len(args) - len(fn.args.defaults)) + list(fn.args.defaults)
     params = []
     for a, d in zip(args, defaults):
-        kind = ast.unparse(a.annotation).replace('_opt', '?') if a.annotation is not None else 'any'
+        kind = re.sub(r'\[\d+\]$', '[n]', ast.unparse(a.annotation).replace('_opt', '?')) if a.annotation is not None else 'any'
         if kind not in KIND_TYPES:
             kind = 'any'  # a kind added to the registry later: typed loosely until listed here
         annotation = KIND_TYPES[kind]
@@ -312,12 +314,10 @@ def _compiled_member_stub(name, value):
         return ['    def %s(self, other: _TensorLike) -> Tensor: ...' % name]
     if name in TENSOR_UNARY:
         return ['    def %s(self) -> Tensor: ...' % name]
-    if name == '__getitem__':
-        return ['    def __getitem__(self, key: Any) -> Tensor: ...']
-    if name == '__bool__':
-        return ['    def __bool__(self) -> bool: ...']
-    if name == '__iter__':  # the rows along a known first dim
-        return ['    def __iter__(self) -> Iterator[Tensor]: ...']
+    fixed = {'__getitem__': '(self, key: Any) -> Tensor', '__bool__': '(self) -> bool',
+             '__iter__': '(self) -> Iterator[Tensor]'}  # __iter__: the rows along a known first dim
+    if name in fixed:
+        return ['    def %s%s: ...' % (name, fixed[name])]
     if not name.startswith('_'):  # a method without a rule here: typed loosely
         return ['    def %s(self, *args: Any, **kwargs: Any) -> Any: ...' % name]
     return []
