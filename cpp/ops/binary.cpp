@@ -66,6 +66,7 @@ OpDef binary_op(ew::BinaryOp op, Kind K, const char* sig, const char* doc, GradF
     };
   }
   d.flags = kElementwise | (grad ? 0u : kNonDiff);
+  d.ew = {OpDef::EwForm::binary, static_cast<uint8_t>(op)};
   return d;
 }
 

@@ -279,6 +279,7 @@ void register_shape_ops() {
     Expr x(y->inputs[0]);
     return G{is_floating(x.dtype()) && is_floating(y.dtype()) ? cast(g, x.dtype()) : Expr()};
   };
+  c.ew = {OpDef::EwForm::cast, 0};
   register_op(c);
 
   OpDef r = def("reshape(x: tensor, shape: shape)", "Row-major reshape; one -1 entry is inferred; shape may mix ints and scalar tensors.");
@@ -541,6 +542,7 @@ void register_shape_ops() {
     Expr z = zeros_like(g, g.dtype());
     return G{Expr(), sum_to(where(c, g, z), Expr(y->inputs[1])), sum_to(where(c, z, g), Expr(y->inputs[2]))};
   };
+  w.ew = {OpDef::EwForm::select, 0};
   register_op(w);
 }
 

@@ -42,6 +42,7 @@ OpDef unary_op(ew::UnaryOp op, Domain dom, const char* sig, const char* doc,
   d.forward = [op, dom](KernelCtx& ctx) { return unary_forward(ctx, op, dom); };
   d.grad = std::move(grad);
   d.flags = flags | kElementwise | (d.grad ? 0u : kNonDiff);
+  d.ew = {OpDef::EwForm::unary, static_cast<uint8_t>(op)};
   return d;
 }
 
