@@ -42,12 +42,14 @@ bool fusable(const Step& st) {
     if (!t.rank_known || t.sparse || t.ndim() > o.ndim()) return false;
     in.push_back(t.dtype);
   }
+  if (in.empty()) return false;
+  const DType kt = in[0] == DType::float16 ? DType::float32 : in[0];  // float16 is computed in float32
   switch (op.ew.kind) {
     case Form::unary:
-      return in.size() == 1 && in[0] == o.dtype && ew::unary(static_cast<ew::UnaryOp>(op.ew.code), in[0]);
+      return in.size() == 1 && in[0] == o.dtype && ew::unary(static_cast<ew::UnaryOp>(op.ew.code), kt);
     case Form::binary:
       return in.size() == 2 && in[0] == in[1] && (o.dtype == in[0] || (is_comparison(op.ew.code) && o.dtype == DType::bool_)) &&
-             ew::binary(static_cast<ew::BinaryOp>(op.ew.code), in[0]);
+             ew::binary(static_cast<ew::BinaryOp>(op.ew.code), kt);
     case Form::select:
       return in.size() == 3 && in[0] == DType::bool_ && in[1] == o.dtype && in[2] == o.dtype;
     case Form::cast:

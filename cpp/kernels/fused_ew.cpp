@@ -172,7 +172,24 @@ struct Op {
   ew::BinaryFn b = nullptr;
   ConvertFn cv = nullptr;
   int64_t es = 0;  // select: element size
+  // float16 operands: computed in float32 as the unfused op does (operands widened, the result
+  // rounded back to float16 unless it is bool).
+  ConvertFn widen = nullptr, narrow = nullptr;
 };
+
+// A float16 unary/binary on a block: widen the operands into f32 scratch, run the float32 kernel,
+// narrow the result (a broadcast value is widened once and stays broadcast).
+void half_op(const Op& op, Ref a, Ref b, bool binary, char* dst, int64_t n, char* tmp) {
+  char* wa = tmp;
+  char* wb = tmp + kBlock * 4;
+  char* wo = tmp + 2 * kBlock * 4;
+  op.widen(a.p, wa, a.s ? n : 1);
+  if (binary) op.widen(b.p, wb, b.s ? n : 1);
+  char* o = op.narrow ? wo : dst;
+  if (binary) op.b(wa, wb, o, n, a.s, b.s);
+  else op.u(wa, o, n);
+  if (op.narrow) op.narrow(wo, dst, n);
+}
 
 struct Run {
   const Program& p;
@@ -241,6 +258,10 @@ void Run::block(int64_t b, char* scratch) const {
     const Op& op = ops[j];
     char* dst = j == last ? out + ooff * oes : scratch + p.reg[j] * kRegBytes;
     const Ref a = val(ins.arg[0]);
+    if (op.widen) {
+      half_op(op, a, op.b ? val(ins.arg[1]) : a, op.b != nullptr, dst, n, bufs + p.ninputs * kRegBytes);
+      continue;
+    }
     switch (op.kind) {
       case Kind::unary: op.u(a.p, dst, n); break;
       case Kind::cast: op.cv(a.p, dst, n); break;
@@ -268,8 +289,14 @@ std::vector<Op> resolve(const Program& p) {
   std::vector<Op> ops;
   for (const Instr& in : p.code) {
     Op op{in.kind};
-    if (in.kind == Kind::unary) op.u = ew::unary(static_cast<ew::UnaryOp>(in.code), in.dtype);
-    if (in.kind == Kind::binary) op.b = ew::binary(static_cast<ew::BinaryOp>(in.code), in.dtype);
+    const bool half = in.dtype == DType::float16 && (in.kind == Kind::unary || in.kind == Kind::binary);
+    const DType kt = half ? DType::float32 : in.dtype;
+    if (in.kind == Kind::unary) op.u = ew::unary(static_cast<ew::UnaryOp>(in.code), kt);
+    if (in.kind == Kind::binary) op.b = ew::binary(static_cast<ew::BinaryOp>(in.code), kt);
+    if (half) {
+      op.widen = convert_fn(DType::float16, DType::float32);
+      if (in.out == DType::float16) op.narrow = convert_fn(DType::float32, DType::float16);
+    }
     if (in.kind == Kind::cast) op.cv = convert_fn(in.dtype, in.out);
     op.es = static_cast<int64_t>(dtype_size(in.dtype));
     if ((in.kind == Kind::unary && !op.u) || (in.kind == Kind::binary && !op.b))
@@ -316,7 +343,7 @@ void run(const Program& p, const std::vector<Tensor>& inputs, Tensor& out) {
   }
   const int64_t per_block = R.L.segments ? std::min(kBlock, R.L.inner) : R.L.group * R.L.inner;
   const int64_t grain = std::max<int64_t>(2048, 32768 / p.cost());
-  const size_t bytes = static_cast<size_t>((p.nregs + p.ninputs) * kRegBytes);
+  const size_t bytes = static_cast<size_t>((p.nregs + p.ninputs + 2) * kRegBytes);  // + float16 scratch
   parallel_for(R.L.nblocks, std::max<int64_t>(1, grain / per_block), [&](int64_t b0, int64_t b1) {
     thread_local std::vector<double> scratch;
     if (scratch.size() * sizeof(double) < bytes) scratch.resize(bytes / sizeof(double) + 1);
