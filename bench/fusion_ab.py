@@ -3,7 +3,7 @@
 called, so loop bodies compiled at the first call follow it too), timed alternately, with torch's
 time beside them. Prints the machine's load with every case.
 
-  python bench/fusion_ab.py [--threads N] [--busy-core] [--only relu,lstm] [--quick]
+  python bench/fusion_ab.py [--threads N] [--busy-core] [--only relu,lstm] [--quick] [--cpu-time]
 """
 import argparse
 import os
@@ -82,22 +82,27 @@ def main():
     ap.add_argument('--busy-core', action='store_true')
     ap.add_argument('--only', default=None)
     ap.add_argument('--quick', action='store_true')
+    ap.add_argument('--cpu-time', action='store_true', help='process CPU time instead of wall time (a loaded machine)')
+    ap.add_argument('--rounds', type=int, default=2, help='alternating fused/unfused measurements per case')
     args = ap.parse_args()
     n = args.threads or _peers.usable_cores()
     _peers.configure_threads(n)
     import timing
     import run as _run
+    if args.cpu_time:
+        timing.CLOCK = time.process_time
     p = _peers.load_peers(n, skip=('tensorflow', 'jax'))
     prof = dict(timing.PROFILES['quick' if args.quick else 'full'])
     busy = _run._start_busy_core(_peers.usable_cores()) if args.busy_core else None
-    print('threads=%d busy_core=%s load(1m)=%.2f' % (n, busy[1] if busy else None, os.getloadavg()[0]))
+    print('threads=%d busy_core=%s clock=%s load(1m)=%.2f' % (n, busy[1] if busy else None,
+                                                              'cpu' if args.cpu_time else 'wall', os.getloadavg()[0]))
     print('%-20s %12s %12s %8s %12s %6s %s' % ('case', 'fused ms', 'unfused ms', 'ratio', 'torch ms', 'bits', 'load'))
     try:
         for b in _builders(args.only):
             ca, ia, oa = _build(b, p, True)
             cb, ib, ob = _build(b, p, False)
             tf_, tu, tt = [], [], []
-            for _ in range(2):  # alternate, so drifting load hits both
+            for _ in range(args.rounds):  # alternate, so drifting load hits both
                 tf_.append(timing.measure(ia['keras_cpp'].fn, **prof).median)
                 tu.append(timing.measure(ib['keras_cpp'].fn, **prof).median)
             if 'torch' in ia:
