@@ -102,13 +102,14 @@ int64_t now_ns() {
 
 std::atomic<int64_t> g_serial_until{0};  // steady-clock ns; 0: not backing off
 std::atomic<int> g_late_run{0};          // late jobs in a row (shortened by jobs that are not)
+std::atomic<bool> g_backoff_on{true};
 
 // Called by the caller after each job: it ran `mine` of `chunks` chunks from t0 to t1, and the
 // last chunk (run elsewhere) finished at t2.
 void note_job(int64_t t0, int64_t t1, int64_t t2, int64_t mine, int64_t chunks) {
   const int64_t wait = t2 - t1, others = chunks - mine;
   // Late: the wait beats twice what the caller would have spent on the others' chunks.
-  const bool late = mine > 0 && others > 0 && wait > 20000 && wait * mine > 2 * others * (t1 - t0);
+  const bool late = g_backoff_on.load(std::memory_order_relaxed) && mine > 0 && others > 0 && wait > 20000 && wait * mine > 2 * others * (t1 - t0);
   if (!late) {
     int r = g_late_run.load(std::memory_order_relaxed);
     if (r > 0) g_late_run.store(r - 1, std::memory_order_relaxed);
@@ -262,6 +263,11 @@ bool backing_off() {
 void reset_backoff() {
   g_serial_until.store(0, std::memory_order_relaxed);
   g_late_run.store(0, std::memory_order_relaxed);
+}
+
+void set_backoff_enabled(bool on) {
+  g_backoff_on.store(on, std::memory_order_relaxed);
+  reset_backoff();
 }
 
 void run_chunks(int64_t n, int64_t chunks, int slots, void (*fn)(void*, int, int64_t, int64_t), void* ctx) {

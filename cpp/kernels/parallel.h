@@ -30,6 +30,9 @@ namespace detail {
 bool in_parallel();  // true inside a parallel_for chunk (and on pool threads)
 bool backing_off();  // true while the pool runs work serially after late workers
 void reset_backoff();  // test hook: end a back-off now and forget late jobs
+// Test hook: with false, late jobs never make the pool back off (tests that must see the work
+// split on a loaded machine); true restores the default.
+void set_backoff_enabled(bool on);
 // Runs fn(ctx, slot, b, e) over [0, n) cut into `chunks` pieces on at most `slots` threads; each
 // thread running chunks has its own slot in [0, slots), the same for all its chunks of this call.
 // Rethrows a chunk's exception.
