@@ -1,9 +1,9 @@
 // cpp/kernels/gemm.h — one GEMM call over row-major (or transposed) operands in place, shared by
 // matmul and the convolutions. float32/float64 run on our own packed GEMM (sgemm.h) with its
-// epilogue; integer types on Eigen's single-threaded GEMM, spread over row blocks of C by
-// parallel_for. Both use the thread pool only when not already inside a parallel_for.
+// epilogue; integer types on a plain loop (gemm_int.cpp, compiled once: integer products are
+// rare in models), spread over row blocks of C. Both use the thread pool only when not already
+// inside a parallel_for.
 #pragma once
-#include <Eigen/Core>
 #include <cstdint>
 #include <type_traits>
 
@@ -12,9 +12,6 @@
 #include "kernels/sgemm.h"
 
 namespace keras_cpp {
-
-template <class T>
-using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 // How one 2-D operand sits in memory: row-major (possibly padded), or a transpose of one.
 struct MatView {
@@ -33,6 +30,12 @@ inline bool mat_view(const Tensor& t, MatView& v) {
   return false;
 }
 
+// Integer C (M x N) = A * B (or += when accumulate), wrapping on overflow as TF's int matmul;
+// defined for int8/int16/int32/int64/uint8 in gemm_int.cpp.
+template <class T>
+void int_gemm(const T* a, const MatView& va, const T* b, const MatView& vb, T* c, int64_t M, int64_t K, int64_t N,
+              int64_t ldc, bool accumulate);
+
 template <class T>
 constexpr bool kBlasType = std::is_same_v<T, float> || std::is_same_v<T, double>;
 
@@ -45,22 +48,7 @@ void gemm(const T* a, const MatView& va, const T* b, const MatView& vb, T* c, in
   if constexpr (kBlasType<T>) {
     blas::gemm<T>(M, N, K, a, va.rs(), va.cs(), b, vb.rs(), vb.cs(), c, ldc, ep);
   } else {
-    const bool accumulate = ep.accumulate;
-    using S = Eigen::OuterStride<>;
-    parallel_for(M, std::max<int64_t>(16, (int64_t(1) << 18) / std::max<int64_t>(1, N * K)), [&](int64_t i0, int64_t i1) {
-      const int64_t m = i1 - i0;
-      Eigen::Map<RowMat<T>, 0, S> C(c + i0 * ldc, m, N, S(ldc));
-      auto run = [&](const auto& A) {
-        auto go = [&](const auto& B) {
-          if (accumulate) C.noalias() += A * B;
-          else C.noalias() = A * B;
-        };
-        if (!vb.transposed) go(Eigen::Map<const RowMat<T>, 0, S>(b, K, N, S(vb.ld)));
-        else go(Eigen::Map<const RowMat<T>, 0, S>(b, N, K, S(vb.ld)).transpose());
-      };
-      if (!va.transposed) run(Eigen::Map<const RowMat<T>, 0, S>(a + i0 * va.ld, m, K, S(va.ld)));
-      else run(Eigen::Map<const RowMat<T>, 0, S>(a + i0, K, m, S(va.ld)).transpose());
-    });
+    int_gemm<T>(a, va, b, vb, c, M, K, N, ldc, ep.accumulate);
   }
 }
 
