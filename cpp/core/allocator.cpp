@@ -1,6 +1,8 @@
 // cpp/core/allocator.cpp — the buffer pool.
 #include "core/allocator.h"
 
+#include "keras_cpp/error.h"
+
 namespace keras_cpp {
 
 namespace {
@@ -8,7 +10,8 @@ constexpr size_t kMaxCachedBytes = size_t(1) << 31;  // never hold more than 2 G
 }
 
 Tensor Allocator::alloc(const Shape& shape, DType dtype) {
-  size_t nbytes = static_cast<size_t>(shape_numel(shape)) * dtype_size(dtype);
+  if (!shape_known(shape)) throw ValueError("cannot allocate a tensor of unknown shape " + shape_str(shape));
+  size_t nbytes = static_cast<size_t>(shape_nbytes(shape, dtype_size(dtype)));
   auto it = free_.lower_bound(nbytes);
   if (it != free_.end() && it->first <= 2 * nbytes + 64) {
     std::shared_ptr<Storage> s = std::move(it->second);

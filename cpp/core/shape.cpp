@@ -17,13 +17,52 @@ std::string shape_str(const Shape& s) {
   return r + ")";
 }
 
-int64_t shape_numel(const Shape& s) {
-  int64_t n = 1;
+namespace {
+[[noreturn]] void overflow(const char* op, const std::string& what) {
+  throw ValueError((op ? std::string("[") + op + "] " : std::string()) + what + " does not fit in a 64-bit size (2**63-1)");
+}
+
+// Product of the known dims (those >= 0), or -1 when it overflows. Zero dims are skipped in the
+// overflow check, as numpy does: (0, 2**62, 2**62) is refused too (numpy could not hold it).
+int64_t known_product(const Shape& s, size_t itemsize) {
+  int64_t n = static_cast<int64_t>(itemsize);
+  bool zero = false;
   for (int64_t d : s) {
-    if (d < 0) return -1;
-    n *= d;
+    if (d == 0) zero = true;
+    else if (d > 0 && __builtin_mul_overflow(n, d, &n)) return -1;
   }
+  return zero ? 0 : n;
+}
+}  // namespace
+
+int64_t checked_mul(int64_t a, int64_t b, const char* op) {
+  int64_t r;
+  if (__builtin_mul_overflow(a, b, &r)) overflow(op, std::to_string(a) + " * " + std::to_string(b));
+  return r;
+}
+
+int64_t checked_add(int64_t a, int64_t b, const char* op) {
+  int64_t r;
+  if (__builtin_add_overflow(a, b, &r)) overflow(op, std::to_string(a) + " + " + std::to_string(b));
+  return r;
+}
+
+int64_t shape_numel(const Shape& s, const char* op) {
+  int64_t n = known_product(s, 1);
+  if (n < 0) overflow(op, "the element count of shape " + shape_str(s));
+  return shape_known(s) ? n : -1;
+}
+
+int64_t shape_nbytes(const Shape& s, size_t itemsize, const char* op) {
+  if (!shape_known(s)) throw ValueError((op ? std::string("[") + op + "] " : std::string()) + "shape " + shape_str(s) + " is not fully known");
+  int64_t n = known_product(s, itemsize);
+  if (n < 0) overflow(op, "the byte size of shape " + shape_str(s) + " with " + std::to_string(itemsize) + "-byte elements");
   return n;
+}
+
+void check_shape_size(const Shape& s, size_t itemsize, const char* op) {
+  if (known_product(s, itemsize) < 0)
+    overflow(op, "the byte size of shape " + shape_str(s) + " with " + std::to_string(itemsize) + "-byte elements");
 }
 
 bool shape_known(const Shape& s) {

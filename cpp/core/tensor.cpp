@@ -3,6 +3,7 @@
 #include "keras_cpp/tensor.h"
 
 #include <algorithm>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
@@ -63,6 +64,7 @@ size_t block_size(size_t nbytes) { return (std::max<size_t>(nbytes, 1) + 63) / 6
 }  // namespace
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes) {
+  if (nbytes > size_t(INT64_MAX) - 63) throw ValueError("cannot allocate " + std::to_string(nbytes) + " bytes");
   auto s = std::shared_ptr<Storage>(new Storage());
   const size_t n = block_size(nbytes);
   s->data_ = take_block(n);
@@ -103,8 +105,8 @@ Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides, int
 Tensor Tensor::empty(const Shape& shape, DType dtype) {
   for (int64_t d : shape)
     if (d < 0) throw ValueError("cannot allocate a tensor of unknown shape " + shape_str(shape));
-  int64_t n = shape_numel(shape);
-  return Tensor(Storage::allocate(n * dtype_size(dtype)), shape, contiguous_strides(shape), 0, dtype);
+  int64_t nbytes = shape_nbytes(shape, dtype_size(dtype));
+  return Tensor(Storage::allocate(static_cast<size_t>(nbytes)), shape, contiguous_strides(shape), 0, dtype);
 }
 
 Tensor Tensor::zeros(const Shape& shape, DType dtype) {
@@ -158,6 +160,7 @@ Tensor Tensor::permute(const std::vector<int>& axes) const {
 Tensor Tensor::broadcast_to(const Shape& shape) const {
   if (shape == shape_) return *this;
   dense_only(*this, "broadcast");
+  shape_numel(shape, "broadcast");  // a view's size formulas must fit too
   int n = static_cast<int>(shape.size()), k = ndim();
   if (k > n) throw ValueError("cannot broadcast " + shape_str(shape_) + " to " + shape_str(shape));
   Shape st(n, 0);
@@ -173,10 +176,9 @@ Tensor Tensor::broadcast_to(const Shape& shape) const {
 Tensor Tensor::slice(int axis, int64_t start, int64_t stop, int64_t step) const {
   dense_only(*this, "slice");
   Shape sh = shape_, st = strides_;
-  int64_t n = step > 0 ? std::max<int64_t>(0, (stop - start + step - 1) / step)
-                       : std::max<int64_t>(0, (start - stop - step - 1) / (-step));
+  int64_t n = step > 0 ? (stop > start ? (stop - start - 1) / step + 1 : 0) : (start > stop ? (start - stop - 1) / -step + 1 : 0);
   sh[axis] = n;
-  st[axis] = strides_[axis] * step;
+  st[axis] = n > 1 ? strides_[axis] * step : strides_[axis];  // a huge step that takes one element must not overflow
   return Tensor(storage_, sh, st, offset_ + (n > 0 ? start * strides_[axis] : 0), dtype_);
 }
 

@@ -121,6 +121,7 @@ static std::shared_ptr<Node> new_node(NodeKind kind, std::vector<TypeInfo> types
 }
 
 Expr placeholder(const Shape& shape, DType dtype, const std::string& name, bool rank_known) {
+  check_shape_size(shape, dtype_size(dtype), "placeholder");  // size formulas over its dims must not overflow
   return Expr(new_node(NodeKind::placeholder, {TypeInfo{shape, dtype, rank_known}}, name.empty() ? "placeholder" : name));
 }
 
@@ -174,6 +175,7 @@ Expr make_node(const OpDef& op, std::vector<Expr> inputs, Attrs attrs) {
   }
   std::vector<TypeInfo> outs = op.infer_multi(ins, attrs);
   if (outs.empty()) fail_value(op.name, "internal: infer gave the node no results");
+  for (const TypeInfo& t : outs) check_shape_size(t.shape, dtype_size(t.dtype), op.name.c_str());
   auto n = new_node(NodeKind::op, std::move(outs), op.name);
   n->op = &op;
   n->inputs = std::move(inputs);

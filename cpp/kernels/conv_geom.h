@@ -5,23 +5,25 @@
 #include <cstdint>
 #include <string>
 
+#include "keras_cpp/shape.h"
+
 namespace keras_cpp {
 
 // Output length and pads of one spatial dim (mode: valid, same, causal). n < 0: unknown.
 inline void conv_dim(int64_t n, int64_t k, int64_t s, int64_t d, const std::string& mode, int64_t& out,
                      int64_t& pb, int64_t& pa) {
-  const int64_t ke = (k - 1) * d + 1;
+  const int64_t ke = checked_add(checked_mul(k - 1, d), 1);  // huge windows raise, never wrap
   pb = pa = 0;
   if (mode == "causal") pb = ke - 1;
   if (n < 0) { out = -1; return; }
   if (mode == "same") {
-    out = (n + s - 1) / s;
-    int64_t total = std::max<int64_t>((out - 1) * s + ke - n, 0);
+    out = n == 0 ? 0 : (n - 1) / s + 1;  // ceil(n / s), so (out - 1) * s < n
+    int64_t total = std::max<int64_t>(checked_add((out - 1) * s, ke) - n, 0);
     pb = total / 2;  // TF: the odd extra pad goes at the end
     pa = total - pb;
     return;
   }
-  int64_t span = n + pb - ke;
+  int64_t span = checked_add(n, pb) - ke;
   out = span < 0 ? 0 : span / s + 1;
 }
 

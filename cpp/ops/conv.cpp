@@ -223,8 +223,8 @@ Expr local_build(const std::string& op, int nsp, const Expr& x, const Expr& w, c
   Expr xl = to_last(x, fmt);
   const int64_t C = xl.shape().back(), P = w.shape()[0], F = w.shape()[2];
   int64_t kk = 1;
-  for (int64_t k : ks) kk *= k;
-  if (C < 0 || w.shape()[1] != kk * C)
+  for (int64_t k : ks) kk = checked_mul(kk, k, op.c_str());
+  if (C < 0 || w.shape()[1] != checked_mul(kk, C, op.c_str()))
     fail_value(op, "kernel " + shape_str(w.shape()) + " needs dim 1 = prod(kernel_size) * channels = " + std::to_string(kk) + " * " +
                        std::to_string(C) + " for inputs " + shape_str(x.shape()) + " (data_format='" + fmt + "')");
   Attrs at;
@@ -239,7 +239,7 @@ Expr local_build(const std::string& op, int nsp, const Expr& x, const Expr& w, c
     if (o >= 0 && o != outs[i])
       fail_value(op, "output dim " + std::to_string(i) + " is " + std::to_string(o) + " for inputs " + shape_str(x.shape()) +
                          ", but output_shape/kernel say " + std::to_string(outs[i]));
-    np *= outs[i];
+    np = checked_mul(np, outs[i], op.c_str());
   }
   if (np != P) fail_value(op, "kernel " + shape_str(w.shape()) + " has " + std::to_string(P) + " positions, output has " + std::to_string(np));
   Expr kern = w;

@@ -17,7 +17,7 @@ inline int64_t conv_out_len(const std::string& op, int64_t n, int64_t k, const A
   const int64_t s = a.ints("strides")[i], d = a.has("dilation") ? a.ints("dilation")[i] : 1;
   int64_t out, pb, pa;
   conv_dim(n, k, s, d, a.s("padding"), out, pb, pa);
-  if (n >= 0 && a.s("padding") != "same" && n + pb < (k - 1) * d + 1)
+  if (n >= 0 && a.s("padding") != "same" && n + pb < (k - 1) * d + 1)  // conv_dim checked these sums
     fail_value(op, "spatial dimension " + std::to_string(i) + " of size " + std::to_string(n) +
                        " is smaller than the (dilated) window " + std::to_string((k - 1) * d + 1) + " with padding '" +
                        a.s("padding") + "'");

@@ -222,7 +222,7 @@ Shape grad_input_shape(const KernelCtx& ctx) {
   size_t slot = 2;
   const auto& is = a.ints("in_shape");
   for (size_t i = 1; i + 1 < is.size(); ++i) s.push_back(is[i] == kSlot ? static_cast<int64_t>(ctx.in[slot++].item()) : is[i]);
-  s.push_back(w.shape()[w.ndim() - 2] * a.i("groups"));
+  s.push_back(checked_mul(w.shape()[w.ndim() - 2], a.i("groups"), "conv"));
   return s;
 }
 
@@ -232,7 +232,7 @@ TypeInfo grad_input_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
   const int nsp = static_cast<int>(a.ints("strides").size());
   TypeInfo xi{Shape{g.shape[0]}, g.dtype, true};
   for (int i = 1; i <= nsp; ++i) xi.shape.push_back(is[i] == kSlot ? kUnknownDim : is[i]);
-  xi.shape.push_back(w.ndim() == nsp + 2 && w.shape[nsp] >= 0 ? w.shape[nsp] * a.i("groups") : kUnknownDim);
+  xi.shape.push_back(w.ndim() == nsp + 2 && w.shape[nsp] >= 0 ? checked_mul(w.shape[nsp], a.i("groups"), "conv") : kUnknownDim);
   TypeInfo out = conv_infer({xi, w}, a);  // validates ranks, channels and dtypes
   for (int i = 1; i <= nsp; ++i) check_transpose_len("_conv_grad_input", xi.shape[i], g.shape[i], w.shape[i - 1], a, i - 1);
   if (out.shape.back() >= 0 && g.shape.back() >= 0 && out.shape.back() != g.shape.back())
@@ -355,8 +355,8 @@ TypeInfo patches_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
   Shape s{in[0].shape[0]};
   for (size_t i = 0; i < ks.size(); ++i) s.push_back(conv_out_len("_im2col", in[0].shape[1 + i], ks[i], a, static_cast<int>(i)));
   int64_t kk = 1;
-  for (int64_t k : ks) kk *= k;
-  s.push_back(in[0].shape.back() >= 0 ? kk * in[0].shape.back() : kUnknownDim);
+  for (int64_t k : ks) kk = checked_mul(kk, k, "_im2col");
+  s.push_back(in[0].shape.back() >= 0 ? checked_mul(kk, in[0].shape.back(), "_im2col") : kUnknownDim);
   return TypeInfo{s, in[0].dtype, true};
 }
 

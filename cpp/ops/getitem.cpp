@@ -62,7 +62,7 @@ Tensor apply_index(const Tensor* t, const Shape& in_shape, const std::vector<int
         e = s1 == kNone ? -1 : (s1 < 0 ? std::max<int64_t>(s1 + n, -1) : std::min(s1, n - 1));
       }
       if (t) v = v.slice(vaxis, b, e, st);
-      int64_t len = st > 0 ? std::max<int64_t>(0, (e - b + st - 1) / st) : std::max<int64_t>(0, (b - e + (-st) - 1) / (-st));
+      int64_t len = st > 0 ? (e > b ? (e - b - 1) / st + 1 : 0) : (b > e ? (b - e - 1) / -st + 1 : 0);  // no overflow for any step
       out.push_back(len);
     }
     ++vaxis;

@@ -6,6 +6,7 @@
 
 #include "kernels/gemm.h"
 #include "kernels/gemm_cache.h"
+#include "ops/getitem.h"
 #include "ops/helpers.h"
 #include "ops/sparse.h"
 #include "ops/weights.h"
@@ -36,11 +37,14 @@ Tensor matmul_forward(KernelCtx& ctx) {
   if (od == DType::float16 || od == DType::bool_) { a = a.astype(DType::float32); b = b.astype(DType::float32); }
   const int na = a.ndim(), nb = b.ndim();
   const int64_t M = a.shape()[na - 2], K = a.shape()[na - 1], N = b.shape()[nb - 1];
+  if (K != b.shape()[nb - 2])  // static shapes with unknown dims could not check this
+    fail_value(ctx.attrs().has("who") ? ctx.attrs().s("who") : "matmul",
+               "contracted dimensions differ at run time: " + shape_str(ctx.in[0].shape()) + " @ " + shape_str(ctx.in[1].shape()));
   // Fold a's batch into M when b is a plain matrix and a is row-major contiguous.
   if (nb == 2 && na > 2 && a.is_contiguous()) {
     Shape s(a.shape().begin(), a.shape().end() - 1);
     s.push_back(N);
-    Tensor a2 = a.reshape({a.numel() / std::max<int64_t>(K, 1), K});
+    Tensor a2 = a.reshape({shape_numel(Shape(s.begin(), s.end() - 1)), K});  // rows even when K == 0
     Tensor out = ctx.alloc_tensor(s, a.dtype());
     KernelCtx sub{ctx.node, {a2, b}, ctx.alloc};
     Tensor o2 = matmul_forward(sub);
@@ -111,15 +115,33 @@ G matmul_grad(const Expr& y, const Expr& g) {
   return G{sum_to(matmul(g, swap_last(b)), a), sum_to(matmul(swap_last(a), g), b)};
 }
 
+// Product of dims [lo, hi) of x: an int when static, else a scalar tensor from shape(x) (reshape
+// targets without -1, which cannot be inferred for unknown or empty dims).
+Value dims_product(const Expr& x, int lo, int hi) {
+  int64_t p = 1;
+  for (int i = lo; i < hi; ++i) {
+    if (x.shape()[i] < 0) return Value(prod(getitem(shape(x), {1, lo, hi, 1})));
+    p = checked_mul(p, x.shape()[i], "dot");
+  }
+  return Value(p);
+}
+
+// matmul naming the public op in its run-time errors.
+Expr matmul_for(const char* who, const Expr& a, const Expr& b) {
+  Attrs at;
+  at.set("who", Value(std::string(who)));
+  return make_node(kMatmul, {a, b}, at);
+}
+
 // N-d rule: x's last axis with y's second-to-last; result x[:-1] + y[:-2] + y[-1:].
 Expr dot_nd(const Expr& x, const Expr& y) {
   int nx = x.ndim(), ny = y.ndim();
   std::vector<int64_t> perm{ny - 2};
   for (int i = 0; i < ny; ++i) if (i != ny - 2) perm.push_back(i);
   Expr yt = permute_dimensions(y, perm);  // (K, y_batch..., N)
-  Expr y2 = reshape(yt, {y.shape()[ny - 2] >= 0 ? y.shape()[ny - 2] : -1, -1});
-  Expr x2 = reshape_to(x, {Value(int64_t(-1)), dim_value(x, nx - 1)});
-  Expr r = matmul(x2, y2);
+  Expr y2 = reshape_to(yt, {dim_value(yt, 0), dims_product(yt, 1, ny)});
+  Expr x2 = reshape_to(x, {dims_product(x, 0, nx - 1), dim_value(x, nx - 1)});
+  Expr r = matmul_for("dot", x2, y2);
   std::vector<Value> out;
   for (int i = 0; i < nx - 1; ++i) out.push_back(dim_value(x, i));
   for (int i = 0; i < ny; ++i) if (i != ny - 2) out.push_back(dim_value(y, i));
@@ -155,7 +177,7 @@ int64_t free_size(const Expr& e, int64_t skip) {
   for (int i = 1; i < e.ndim(); ++i)
     if (i != skip) {
       if (e.shape()[i] < 0) return -1;
-      p *= e.shape()[i];
+      p = checked_mul(p, e.shape()[i], "batch_dot");
     }
   return p;
 }
@@ -172,16 +194,17 @@ Expr matmul(const Expr& a, const Expr& b) { return make_node(kMatmul, {a, b}); }
 
 Expr dot(const Expr& x, const Expr& y) {
   if (x.sparse() || y.sparse()) return sparse_dot(x, y);  // ops/sparse.cpp: never densifies
+  if (!x.rank_known() || !y.rank_known()) fail_value("dot", "needs tensors of known rank (the rule depends on the ranks)");
   int nx = x.ndim(), ny = y.ndim();
   if (nx == 0 || ny == 0) return x * y;
   if (x.dtype() != y.dtype()) fail_type("dot", std::string("operands have different dtypes: ") + dtype_name(x.dtype()) + " and " + dtype_name(y.dtype()));
   if (ny == 1) {  // contract with a vector
-    Expr r = matmul(nx == 1 ? expand_dims(x, 0) : x, expand_dims(y, 1));
+    Expr r = matmul_for("dot", nx == 1 ? expand_dims(x, 0) : x, expand_dims(y, 1));
     r = squeeze(r, -1);
     return nx == 1 ? squeeze(r, 0) : r;
   }
-  if (nx == 1) return squeeze(matmul(expand_dims(x, 0), y), -2);
-  if (ny == 2) return matmul(x, y);
+  if (nx == 1) return squeeze(matmul_for("dot", expand_dims(x, 0), y), -2);
+  if (ny == 2) return matmul_for("dot", x, y);
   return dot_nd(x, y);
 }
 
@@ -197,7 +220,7 @@ Expr batch_dot(const Expr& x, const Expr& y, std::optional<std::vector<int64_t>>
   int64_t bx = x.shape()[0], by = y.shape()[0], kx = x.shape()[a0], ky = y.shape()[a1];
   Value B = bx >= 0 ? Value(bx) : by >= 0 ? Value(by) : Value(dim_tensor(x, 0));
   Value K = kx >= 0 ? Value(kx) : ky >= 0 ? Value(ky) : Value(dim_tensor(x, static_cast<int>(a0)));
-  Expr r = matmul(reshape_to(xt, {B, Value(free_size(x, a0)), K}), reshape_to(yt, {B, K, Value(free_size(y, a1))}));
+  Expr r = matmul_for("batch_dot", reshape_to(xt, {B, Value(free_size(x, a0)), K}), reshape_to(yt, {B, K, Value(free_size(y, a1))}));
   std::vector<Value> out{B};
   for (int i = 1; i < nx; ++i) if (i != a0) out.push_back(dim_value(x, i));
   for (int i = 1; i < ny; ++i) if (i != a1) out.push_back(dim_value(y, i));

@@ -46,7 +46,35 @@ void softmax_rows(const Tensor& x, Tensor& y, int64_t A, int64_t R, int64_t B) {
   });
 }
 
-OpRef kReluOp, kSoftmax, kClip, kBiasAdd, kOneHot, kCce, kScce, kBce;
+OpRef kReluOp, kSoftmax, kClip, kBiasAdd, kOneHot, kCce, kScce, kBce, kClassIds;
+
+// Crossentropies clip probabilities to [eps, 1 - eps]: an int or bool output cannot hold them.
+void check_float_output(const char* op, const Expr& o) {
+  if (!is_floating(o.dtype()))
+    fail_type(op, std::string("output must be a float tensor (probabilities or logits), got ") + dtype_name(o.dtype()));
+}
+
+// Class ids as int64, truncated like a cast; NaN or out-of-range ids raise (TF's CPU kernel does).
+Tensor class_ids_forward(KernelCtx& ctx) {
+  const int64_t C = ctx.attrs().i("num_classes");
+  Tensor t = ctx.in[0].contiguous();
+  Tensor out = ctx.alloc_tensor(t.shape(), DType::int64);
+  int64_t* q = out.data<int64_t>();
+  dispatch(t.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    const T* p = t.data<T>();
+    for (int64_t i = 0; i < t.numel(); ++i) {
+      double v = convert<double>(p[i]);
+      if (!(v > -1 && v < static_cast<double>(C)))
+        fail_value("sparse_categorical_crossentropy", "target holds class id " + Value(v).repr() + " at flat index " +
+                                                          std::to_string(i) + ", outside the valid range [0, " + std::to_string(C) + ")");
+      q[i] = static_cast<int64_t>(v);
+    }
+  });
+  return out;
+}
+
+TypeInfo class_ids_infer(const std::vector<TypeInfo>& in, const Attrs&) { return TypeInfo{in[0].shape, DType::int64, in[0].rank_known}; }
 
 Expr axis_sum(const Expr& x, int64_t axis, bool keepdims) { return sum(x, std::vector<int64_t>{axis}, keepdims); }
 Expr log_softmax(const Expr& z, int64_t axis) { return z - logsumexp(z, std::vector<int64_t>{axis}, true); }
@@ -60,7 +88,8 @@ Expr relu_of(const Expr& x, double alpha, const std::optional<double>& max_value
   // For integer x, x > t is x > floor(t) (the scalar would otherwise truncate toward zero).
   double th = is_floating(x.dtype()) ? threshold : std::floor(threshold);
   Expr pos = threshold != 0 ? x * cast(greater(x, scalar_like(th, x)), x.dtype()) : relu0(x);
-  if (max_value) pos = clip(pos, 0.0, *max_value);
+  // TF's clip_by_value, not K.clip: a max_value below 0 is not raised to 0.
+  if (max_value) pos = minimum(maximum(pos, scalar_like(0.0, pos)), scalar_like(*max_value, pos));
   return alpha != 0 ? pos - alpha * neg : pos;
 }
 
@@ -173,6 +202,7 @@ Expr scce_build(const OpDef&, std::vector<Value>& a) {
 
 Expr bce_build(const OpDef&, std::vector<Value>& a) {
   Expr t(a[0].t), o(a[1].t);
+  check_float_output("binary_crossentropy", o);
   if (t.dtype() != o.dtype()) t = cast(t, o.dtype());
   if (a[2].b) return relu0(o) - o * t + softplus(-abs(o));
   Expr p = clip_eps(o);
@@ -198,8 +228,10 @@ Expr one_hot(const Expr& indices, int64_t n) {
 Expr bias_add(const Expr& x, const Expr& b, const std::string& f) { return bias_add_as(x, b, data_format_arg("bias_add", f)); }
 
 Expr categorical_crossentropy(const Expr& t0, const Expr& o, bool from_logits, int64_t axis) {
-  int64_t ax = normalize_axis(axis, o.ndim(), "categorical_crossentropy");
-  if (t0.ndim() != o.ndim())
+  check_float_output("categorical_crossentropy", o);
+  // Unknown rank: the axis stays as given (normalized by the reductions when they run).
+  int64_t ax = o.rank_known() ? normalize_axis(axis, o.ndim(), "categorical_crossentropy") : axis;
+  if (t0.rank_known() && o.rank_known() && t0.ndim() != o.ndim())
     fail_value("categorical_crossentropy", "target " + shape_str(t0.shape()) + " and output " + shape_str(o.shape()) + " must have the same rank");
   Expr t = t0.dtype() != o.dtype() ? cast(t0, o.dtype()) : t0;
   if (from_logits) return -axis_sum(t * log_softmax(o, ax), ax, false);
@@ -208,6 +240,7 @@ Expr categorical_crossentropy(const Expr& t0, const Expr& o, bool from_logits, i
 }
 
 Expr sparse_categorical_crossentropy(const Expr& t, const Expr& o0, bool from_logits, int64_t axis) {
+  check_float_output("sparse_categorical_crossentropy", o0);
   Expr o = o0;
   int nd = o.ndim();
   int64_t ax = normalize_axis(axis, nd, "sparse_categorical_crossentropy");
@@ -220,7 +253,9 @@ Expr sparse_categorical_crossentropy(const Expr& t, const Expr& o0, bool from_lo
   Expr logits = from_logits ? o : log(clip_eps(o));
   int64_t C = o.shape()[nd - 1];
   if (C < 0) fail_value("sparse_categorical_crossentropy", "the number of classes (last axis of output) must be known");
-  Expr ti = cast(t, DType::int64);
+  Attrs ca;
+  ca.set("num_classes", Value(C));
+  Expr ti = make_node(kClassIds, {t}, ca);
   bool flatten = t.ndim() != nd - 1;
   if (flatten) ti = reshape(ti, {-1});
   Expr oh = cast(one_hot(ti, C), o.dtype());
@@ -256,8 +291,12 @@ void register_nn() {
                        "stable log-softmax.")
                         .build(cce_build));
   register_op(kScce, Op("sparse_categorical_crossentropy(target: tensor, output: tensor, from_logits: bool = False, axis: int = -1)",
-                        "Crossentropy with integer class ids; probabilities are clipped, logged and renormalized by a log-softmax.")
-                         .build(scce_build));
+                        "Crossentropy with integer class ids (float ids are truncated, as by a cast); probabilities are clipped, "
+                         "logged and renormalized by a log-softmax. A class id outside [0, classes) or NaN raises ValueError "
+                         "when the loss is evaluated (as TF on CPU), never a loss of 0.")
+                          .build(scce_build));
+  register_op(kClassIds, Op("_class_ids(target: tensor, num_classes: int)", "sparse_categorical_crossentropy's ids as int64, range-checked when run.")
+                             .infer(class_ids_infer).forward(class_ids_forward).flags(kNonDiff));
   register_op(kBce, Op("binary_crossentropy(target: tensor, output: tensor, from_logits: bool = False)",
                        "Elementwise -(t log p + (1-t) log(1-p)) with p clipped to [eps, 1-eps]; logits use max(z,0) - z t + "
                        "log(1 + exp(-|z|)).")

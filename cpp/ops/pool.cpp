@@ -200,7 +200,19 @@ void pool_bwd(const T* x, const T* gy, T* gx, const ConvGeom& g, const std::stri
   });
 }
 
-ConvGeom pool_geom(const Shape& x, const Attrs& a) { return make_geom(x, a.ints("ksize"), a, 1); }
+// Padding never takes part in a pooling window, so a window wider than the input is trimmed to
+// the part any output can reach (same windows over the real elements, loops O(input) long).
+ConvGeom pool_geom(const Shape& x, const Attrs& a) {
+  ConvGeom g = make_geom(x, a.ints("ksize"), a, 1);
+  for (int j = 0; j < 3 && g.P() > 0; ++j) {
+    const int64_t last = (g.out[j] - 1) * g.s[j];  // start of the last window, before padding
+    const int64_t left = std::max<int64_t>(0, g.pb[j] - last);  // positions left of every window's data
+    g.pb[j] -= left;
+    g.k[j] -= left;
+    g.k[j] -= std::max<int64_t>(0, g.k[j] - g.pb[j] - g.in[j]);  // positions right of the input for all
+  }
+  return g;
+}
 
 TypeInfo pool_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
   const auto& ks = a.ints("ksize");

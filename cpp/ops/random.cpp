@@ -246,13 +246,24 @@ TypeInfo float_random_infer(const std::string& op, const std::vector<TypeInfo>& 
 // ---- arange
 
 // numpy's length rule: empty when step points away from stop.
+int64_t arange_int(double v) {
+  if (!(std::abs(v) < 9.2e18)) fail_value("arange", "bound " + Value(v).repr() + " is out of the int64 range");
+  return std::llround(v);
+}
+
 int64_t arange_length(double start, double stop, double step, bool integral) {
   if (step == 0) fail_value("arange", "step must not be zero");
-  if (integral) {
-    int64_t a = std::llround(start), b = std::llround(stop), s = std::llround(step);
-    return s > 0 ? (b > a ? (b - a + s - 1) / s : 0) : (a > b ? (a - b - s - 1) / -s : 0);
+  if (integral) {  // in unsigned words: b - a may exceed int64 (arange(-2**62, 2**62))
+    int64_t a = arange_int(start), b = arange_int(stop), s = arange_int(step);
+    if (s > 0 ? b <= a : a <= b) return 0;
+    uint64_t diff = s > 0 ? uint64_t(b) - uint64_t(a) : uint64_t(a) - uint64_t(b);
+    uint64_t n = (diff - 1) / (s > 0 ? uint64_t(s) : uint64_t(0) - uint64_t(s)) + 1;
+    if (n > uint64_t(INT64_MAX)) fail_value("arange", "the range has more than 2**63-1 elements");
+    return static_cast<int64_t>(n);
   }
-  double n = std::ceil((stop - start) / step);
+  double delta = stop - start, q = delta / step;
+  if (q == 0 && delta != 0) return std::signbit(q) ? 0 : 1;  // numpy: a step beyond stop still gives start
+  double n = std::ceil(q);
   if (std::isnan(n) || n > 4e18) fail_value("arange", "cannot make a range from start, stop and step that are not finite");
   return n > 0 ? static_cast<int64_t>(n) : 0;
 }
@@ -309,14 +320,15 @@ Tensor arange_forward(KernelCtx& ctx) {
     using O = decltype(tag);
     O* p = out.data<O>();
     parallel_for(n, 32768, [&](int64_t i0, int64_t i1) {
+      // Element 0 is start itself: 0 * step would be NaN for a step that is (or rounds to) inf.
       if (integral) {
         int64_t b = std::llround(s0), d = std::llround(st);
         for (int64_t i = i0; i < i1; ++i) p[i] = convert<O>(b + i * d);
       } else if (nat == DType::float64) {
-        for (int64_t i = i0; i < i1; ++i) p[i] = convert<O>(s0 + double(i) * st);
+        for (int64_t i = i0; i < i1; ++i) p[i] = convert<O>(i ? s0 + double(i) * st : s0);
       } else {  // float32 / float16 ranges are computed in float32, like TF's range kernel
         float b = float(s0), d = float(st);
-        for (int64_t i = i0; i < i1; ++i) p[i] = convert<O>(b + float(i) * d);
+        for (int64_t i = i0; i < i1; ++i) p[i] = convert<O>(i ? b + float(i) * d : b);
       }
     });
   });

@@ -235,8 +235,10 @@ Op arg_op(const char* sig, const char* doc) {
 // Inclusive running sum / product along one axis; `reverse` runs from the end (used by grads).
 template <bool IsProd>
 TypeInfo cum_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
-  normalize_axis(a.i("axis"), in[0].ndim(), IsProd ? "_cumprod" : "_cumsum");
-  return TypeInfo{in[0].shape, reduce_dtype(IsProd ? Red::Prod : Red::Sum, in[0].dtype, false), true};
+  const char* pub = IsProd ? "cumprod" : "cumsum";
+  if (in[0].rank_known && in[0].ndim() == 0) fail_value(pub, "needs a tensor of rank >= 1 (as TF), got a scalar");
+  if (in[0].rank_known) normalize_axis(a.i("axis"), in[0].ndim(), pub);
+  return TypeInfo{in[0].shape, reduce_dtype(IsProd ? Red::Prod : Red::Sum, in[0].dtype, false), in[0].rank_known};
 }
 
 template <bool IsProd>

@@ -2,6 +2,7 @@
 #include "ops/registry.h"
 
 #include <cctype>
+#include <cmath>
 #include <map>
 #include <mutex>
 
@@ -145,8 +146,86 @@ void fill_multi_forms(OpDef& d) {
 
 }  // namespace
 
+// Errors raised inside an op's body (a composite's inner ops, dtype names) also name the op the
+// user called: "[clip] [maximum] shapes (2, 3) and (4,) cannot be broadcast together".
+// Not prefixed again when the leading "[a] [b] " chain already names op, nor by a private op
+// (leading underscore) when some op is named already.
+template <class E>
+[[noreturn]] static void rethrow_named(const std::string& op, const E& e) {
+  std::string m = e.what();
+  for (size_t i = 0; i < m.size() && m[i] == '[';) {
+    size_t j = m.find(']', i);
+    if (j == std::string::npos) break;
+    if (m.compare(i + 1, j - i - 1, op) == 0) throw e;
+    i = j + 1;
+    while (i < m.size() && m[i] == ' ') ++i;
+  }
+  if (op[0] == '_' && !m.empty() && m[0] == '[') throw e;
+  throw E("[" + op + "] " + m);
+}
+
+// A result that contradicts its node's static type raises instead of flowing on silently.
+static void check_result(const Node& n, size_t k, const Tensor& out) {
+  if (!out.defined()) return;  // an unused result the kernel skipped
+  const TypeInfo& t = n.type(k);
+  bool ok = (!t.rank_known || out.ndim() == t.ndim()) && out.dtype() == t.dtype;
+  for (int i = 0; ok && t.rank_known && i < t.ndim(); ++i) ok = t.shape[i] < 0 || t.shape[i] == out.shape()[i];
+  if (!ok)
+    fail_value(n.op->name, "inputs of shapes that differ from the static ones gave a result" +
+                               (n.num_outputs() > 1 ? " " + std::to_string(k) : std::string()) + " of shape " +
+                               shape_str(out.shape()) + " " + dtype_name(out.dtype()) + ", but the static type is " +
+                               shape_str(t.shape) + " " + dtype_name(t.dtype));
+}
+
+// Runs one kernel call: errors name the op; a node built on an input of unknown rank is checked
+// by infer again on the concrete types (build time could not check the rank).
+template <class F>
+static auto guarded(KernelCtx& ctx, F&& body) -> decltype(body()) {
+  const Node& n = ctx.node;
+  try {
+    for (const auto& in : n.inputs)
+      if (!in.rank_known()) {
+        std::vector<TypeInfo> ins;
+        ins.reserve(ctx.in.size());
+        for (auto& t : ctx.in) ins.push_back(type_of(t));
+        n.op->infer_multi(ins, n.attrs);
+        break;
+      }
+    return body();
+  } catch (const ValueError& e) {
+    if (e.what()[0] == '[') throw;  // already names an op (a composite's checks name the public one)
+    rethrow_named(n.op->name, e);
+  } catch (const TypeError& e) {
+    if (e.what()[0] == '[') throw;
+    rethrow_named(n.op->name, e);
+  }
+}
+
+// Wraps the kernel in those run-time guards. Runs before fill_multi_forms, which then derives
+// forward_multi from the guarded forward.
+static void guard_forward(OpDef& d) {
+  if (d.forward) {
+    d.forward = [f = std::move(d.forward)](KernelCtx& ctx) -> Tensor {
+      return guarded(ctx, [&] {
+        Tensor out = f(ctx);
+        check_result(ctx.node, 0, out);
+        return out;
+      });
+    };
+  } else if (d.forward_multi) {
+    d.forward_multi = [f = std::move(d.forward_multi)](KernelCtx& ctx) -> std::vector<Tensor> {
+      return guarded(ctx, [&] {
+        std::vector<Tensor> outs = f(ctx);
+        for (size_t k = 0; k < outs.size() && k < ctx.node.num_outputs(); ++k) check_result(ctx.node, k, outs[k]);
+        return outs;
+      });
+    };
+  }
+}
+
 static const OpDef* add_op(OpDef def) {
   parse_signature(def);
+  guard_forward(def);
   fill_multi_forms(def);
   auto& t = table();
   if (t.by_name.count(def.name)) throw Error("op '" + def.name + "' registered twice");
@@ -213,15 +292,6 @@ static Expr default_build(const OpDef& op, std::vector<Value>& args) {
     }
   }
   return make_node(op, std::move(inputs), std::move(attrs));
-}
-
-// Errors raised inside an op's body (a composite's inner ops, dtype names) also name the op the
-// user called: "[clip] [maximum] shapes (2, 3) and (4,) cannot be broadcast together".
-template <class E>
-[[noreturn]] static void rethrow_named(const std::string& op, const E& e) {
-  std::string m = e.what();
-  if (m.rfind("[" + op + "]", 0) == 0) throw e;
-  throw E("[" + op + "] " + m);
 }
 
 static Expr call_checked(const OpDef& op, std::vector<Value> args);
@@ -360,12 +430,14 @@ void convert_data_format(const OpDef& op, const Param& p, Value& v) {
 }
 
 void convert_int(const OpDef& op, const Param& p, Value& v) {
+  if (v.kind == Value::Bool) v = Value(int64_t{v.b});  // Python and numpy: True is 1
   if (p.kind == Param::IntOpt) {
     if (v.kind != Value::None && v.kind != Value::Int) bad_kind(op, p, "an int or None", v);
     return;
   }
-  if (v.kind == Value::Float && v.f == static_cast<int64_t>(v.f)) v = Value(static_cast<int64_t>(v.f));
-  if (v.kind != Value::Int && v.kind != Value::Bool) bad_kind(op, p, "an int", v);
+  // a whole float in int64 range (static_cast of a larger one is undefined)
+  if (v.kind == Value::Float && v.f == std::trunc(v.f) && std::abs(v.f) < 9.2e18) v = Value(static_cast<int64_t>(v.f));
+  if (v.kind != Value::Int) bad_kind(op, p, "an int", v);
 }
 
 void convert_float(const OpDef& op, const Param& p, Value& v) {
@@ -407,6 +479,8 @@ void convert_arg(const OpDef& op, const Param& p, Value& v, const Expr& ref) {
       break;
     case Param::TensorOpt:
       if (is_number(v)) v = Value(number_to_tensor(v, ref));
+      else if (v.kind != Value::Tensor && v.kind != Value::None)
+        fail_type(op.name, "argument '" + p.name + "' must be a tensor or None, got " + v.repr());
       break;
     case Param::Tensors: convert_tensors(op, p, v, ref); break;
     case Param::Axes: convert_ints(op, p, v, true); break;

@@ -48,7 +48,7 @@ std::vector<int> spatial_axes(const std::string& fmt, int n) {
 TypeInfo pad_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
   Shape s = in[0].shape;
   const auto& pads = a.ints("pads");
-  for (size_t k = 0; k < s.size(); ++k) s[k] = s[k] < 0 ? kUnknownDim : s[k] + pads[2 * k] + pads[2 * k + 1];
+  for (size_t k = 0; k < s.size(); ++k) s[k] = s[k] < 0 ? kUnknownDim : checked_add(checked_add(s[k], pads[2 * k]), pads[2 * k + 1]);
   return TypeInfo{s, in[0].dtype, true};
 }
 
@@ -56,7 +56,7 @@ Tensor pad_forward(KernelCtx& ctx) {
   const Tensor& x = ctx.in[0];
   const auto& pads = ctx.attrs().ints("pads");
   Shape s = x.shape();
-  for (int k = 0; k < x.ndim(); ++k) s[k] += pads[2 * k] + pads[2 * k + 1];
+  for (int k = 0; k < x.ndim(); ++k) s[k] = checked_add(checked_add(s[k], pads[2 * k]), pads[2 * k + 1]);
   Tensor out = ctx.alloc_tensor(s, x.dtype());
   // Zero only the border slabs (axis k's before/after bands, within the interior of the axes
   // before k), then copy the interior: every output byte is written once.
@@ -118,7 +118,7 @@ Tensor lerp_forward(KernelCtx& ctx, bool adjoint) {
   Tensor x = ctx.in[0].astype(cd).contiguous();
   Lerp L(x.shape(), ax, f, adjoint);
   Shape os = x.shape();
-  os[ax] = adjoint ? L.N : L.N * f;
+  os[ax] = adjoint ? L.N : checked_mul(L.N, f);
   Tensor out = ctx.alloc_tensor(os, cd);
   dispatch_float(cd, "resize_images", [&](auto tag) {
     using T = decltype(tag);
@@ -162,7 +162,7 @@ TypeInfo lerp_infer(const std::vector<TypeInfo>& in, const Attrs& a, bool adjoin
   Shape s = in[0].shape;
   int ax = static_cast<int>(a.i("axis"));
   int64_t f = a.i("factor");
-  if (s[ax] >= 0) s[ax] = adjoint ? s[ax] / f : s[ax] * f;
+  if (s[ax] >= 0) s[ax] = adjoint ? s[ax] / f : checked_mul(s[ax], f);
   return TypeInfo{s, in[0].dtype, true};
 }
 

@@ -7,8 +7,14 @@
 namespace keras_cpp {
 namespace {
 
+int64_t checked_dim(const std::string& op, const std::string& arg, int64_t d) {
+  if (d < 0) fail_value(op, "'" + arg + "' has an invalid dimension " + std::to_string(d) + " (dims must be ints >= 0)");
+  return d;
+}
+
+// A dim read from a tensor (as double): NaN, fractions and values beyond int64 are errors, not UB.
 int64_t checked_dim(const std::string& op, const std::string& arg, double d) {
-  if (d < 0 || d != std::floor(d))
+  if (!(d >= 0 && d < 9223372036854775807.0) || d != std::floor(d))
     fail_value(op, "'" + arg + "' has an invalid dimension " + Value(d).repr() + " (dims must be ints >= 0)");
   return static_cast<int64_t>(d);
 }
@@ -21,7 +27,7 @@ void check_int_tensor(const std::string& op, const std::string& arg, const Expr&
 // One entry of a shape list: an int, or a scalar int tensor (folded when it is a constant).
 void add_entry(const std::string& op, const std::string& arg, const Value& v, ShapeArg& s) {
   if (v.kind == Value::Int) {
-    s.dims.push_back(checked_dim(op, arg, static_cast<double>(v.i)));
+    s.dims.push_back(checked_dim(op, arg, v.i));
     return;
   }
   if (v.kind != Value::Tensor)
@@ -60,7 +66,7 @@ ShapeArg parse_shape_arg(const std::string& op, const std::string& arg, const Va
       add_entry(op, arg, v, s);
       break;
     case Value::Ints:
-      for (int64_t d : v.ints) s.dims.push_back(checked_dim(op, arg, static_cast<double>(d)));
+      for (int64_t d : v.ints) s.dims.push_back(checked_dim(op, arg, d));
       break;
     case Value::List:
       for (const Value& e : v.list) add_entry(op, arg, e, s);
@@ -99,17 +105,27 @@ TypeInfo shape_arg_static(const Attrs& attrs, const std::vector<TypeInfo>& in, s
 
 Shape shape_arg_value(const std::string& op, const Attrs& attrs, const std::vector<Tensor>& in, size_t first) {
   Shape dims = attrs.ints("shape");
+  std::vector<double> run;  // the run-time entries, checked before they become ints
   if (attrs.b("shape_whole")) {
     const Tensor& t = in[first];
-    dims.clear();
-    for (int64_t i = 0; i < t.numel(); ++i) dims.push_back(static_cast<int64_t>(t.item(i)));
+    dims.assign(t.numel(), kTensorSlot);
+    for (int64_t i = 0; i < t.numel(); ++i) run.push_back(t.item(i));
   } else {
-    size_t k = first;
-    for (int64_t& d : dims)
-      if (d == kTensorSlot) d = static_cast<int64_t>(in[k++].item());
+    for (size_t k = first; k < in.size(); ++k) run.push_back(in[k].item());
   }
-  for (int64_t d : dims)
-    if (d < 0) fail_value(op, "shape " + Value(dims).repr() + " has a negative dimension");
+  size_t k = 0;
+  for (int64_t& d : dims)
+    if (d == kTensorSlot) {
+      double v = run[k++];
+      if (v < 0) {
+        std::vector<int64_t> shown;  // the dims as given, for the message
+        size_t j = 0;
+        for (int64_t e : attrs.b("shape_whole") ? Shape(run.size(), kTensorSlot) : attrs.ints("shape"))
+          shown.push_back(e == kTensorSlot ? static_cast<int64_t>(std::max(run[j++], -1e18)) : e);
+        fail_value(op, "shape " + Value(shown).repr() + " has a negative dimension");
+      }
+      d = checked_dim(op, "shape", v);
+    }
   return dims;
 }
 

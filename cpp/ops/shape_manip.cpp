@@ -42,7 +42,7 @@ TypeInfo concat_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
     const Shape& si = in[i].shape;
     bool ok = in[i].ndim() == r;
     for (int k = 0; ok && k < r; ++k) {
-      if (k == ax) s[k] = (s[k] < 0 || si[k] < 0) ? kUnknownDim : s[k] + si[k];
+      if (k == ax) s[k] = (s[k] < 0 || si[k] < 0) ? kUnknownDim : checked_add(s[k], si[k], "concatenate");
       else if (s[k] >= 0 && si[k] >= 0) ok = s[k] == si[k];
       else if (s[k] < 0) s[k] = si[k];
     }
@@ -148,7 +148,7 @@ Tensor repeat_forward(KernelCtx& ctx) {
   for (int k = 0; k < x.ndim(); ++k) {
     int64_t d = x.shape()[k], r = reps[k];
     if (r < 0) fail_value(ctx.attrs().s("who"), "repetition counts must be >= 0, got " + Value(reps).repr());
-    out_shape.push_back(d * r);
+    out_shape.push_back(checked_mul(d, r, ctx.attrs().s("who").c_str()));
     split.insert(split.end(), inner ? std::initializer_list<int64_t>{d, r} : std::initializer_list<int64_t>{r, d});
     src_st.insert(src_st.end(), inner ? std::initializer_list<int64_t>{x.strides()[k], 0} : std::initializer_list<int64_t>{0, x.strides()[k]});
   }
@@ -205,7 +205,7 @@ TypeInfo repeat_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
   for (size_t k = 0; k < s.size(); ++k) {
     if (reps[k] != kNoneInt && reps[k] < 0) fail_value(a.s("who"), "repetition counts must be >= 0, got " + Value(a.ints("reps")).repr());
     if (reps[k] == 0) s[k] = 0;
-    else s[k] = (s[k] < 0 || reps[k] == kNoneInt) ? kUnknownDim : s[k] * reps[k];
+    else s[k] = (s[k] < 0 || reps[k] == kNoneInt) ? kUnknownDim : checked_mul(s[k], reps[k], a.s("who").c_str());
   }
   return TypeInfo{s, in[0].dtype, true};
 }
@@ -218,6 +218,7 @@ Expr repeat_elements_build(const OpDef&, std::vector<Value>& a) { return repeat_
 Expr repeat_n(const Expr& x, const Value& n) {
   if (!x.rank_known() || x.ndim() != 2)
     fail_value("repeat", "x must be 2-D (batch, dim), got shape " + (x.rank_known() ? shape_str(x.shape()) : std::string("<unknown rank>")));
+  if (n.kind == Value::Int && n.i < 0) fail_value("repeat", "n must be >= 0, got " + std::to_string(n.i));
   return make_repeat("repeat", expand_dims(x, 1), Value(std::vector<Value>{Value(int64_t{1}), n, Value(int64_t{1})}), false);
 }
 
@@ -277,7 +278,8 @@ Expr stack(const std::vector<Expr>& xs, int64_t axis) {
 Expr tile(const Expr& x, const std::vector<int64_t>& n) { return make_repeat("tile", x, Value(n), false); }
 
 Expr repeat_elements(const Expr& x, int64_t rep, int64_t axis) {
-  if (!x.rank_known()) fail_value("repeat_elements", "needs a tensor of known rank");
+  if (!x.rank_known() || x.ndim() == 0)
+    fail_value("repeat_elements", "needs a tensor of known rank >= 1, got " + (x.rank_known() ? std::string("a scalar") : "unknown rank"));
   int ax = normalize_axis(axis, x.ndim(), "repeat_elements");
   if (rep < 0) fail_value("repeat_elements", "rep must be >= 0, got " + std::to_string(rep));
   std::vector<int64_t> reps(x.ndim(), 1);

@@ -13,7 +13,7 @@ namespace {
 using G = std::vector<Expr>;
 constexpr int64_t kNone = INT64_MIN;  // a tensor-valued slot inside a reshape target
 OpRef kCast, kReshape, kReshapeLike, kPermute, kTranspose, kExpandDims, kSqueeze, kSqueezeAxes, kIdentity,
-    kStopGradient, kZerosLike, kOnesLike, kShape, kSumTo, kBroadcastLike, kSizeRatio, kIsFinite, kWhere;
+    kStopGradient, kZerosLike, kOnesLike, kShape, kSumTo, kBroadcastLike, kSizeRatio, kIsFinite, kWhere, kReverseAxes;
 
 TypeInfo same(const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; }
 
@@ -28,7 +28,7 @@ Shape resolve_shape(Shape target, int64_t numel, const std::string& op, const Sh
     } else if (target[i] < 0) {
       fail_value(op, "invalid dimension " + std::to_string(target[i]) + " in target shape");
     } else {
-      known *= target[i];
+      known = checked_mul(known, target[i], op.c_str());
     }
   }
   if (neg >= 0) {
@@ -86,7 +86,11 @@ Expr make_reshape(const Expr& x, std::vector<int64_t> target, std::vector<Expr> 
 Expr reshape_build(const OpDef&, std::vector<Value>& a) {
   Expr x(a[0].t);
   const Value& s = a[1];
-  if (s.kind == Value::Ints) return make_reshape(x, s.ints, {});
+  if (s.kind == Value::Ints) {
+    for (int64_t d : s.ints)  // kNone marks a tensor entry: a literal -2**63 must not read as one
+      if (d == kNone) fail_value("reshape", "invalid dimension " + std::to_string(d) + " in target shape");
+    return make_reshape(x, s.ints, {});
+  }
   if (s.kind == Value::Int) return make_reshape(x, {s.i}, {});
   if (s.kind == Value::Tensor) return make_reshape(x, {}, {Expr(s.t)});
   if (s.kind == Value::List) return reshape_to(x, s.list);
@@ -120,6 +124,8 @@ G cast_grad(const Expr& y, const Expr& g) {
 
 TypeInfo permute_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
   const auto& pat = a.ints("pattern");
+  // Unknown rank: the pattern gives it (checked against the real rank when the node runs).
+  if (!in[0].rank_known) return TypeInfo{Shape(pat.size(), kUnknownDim), in[0].dtype, true};
   int nd = in[0].ndim();
   if (static_cast<int>(pat.size()) != nd)
     fail_value("permute_dimensions", "pattern " + Value(pat).repr() + " has " + std::to_string(pat.size()) +
@@ -151,6 +157,14 @@ G permute_grad(const Expr& y, const Expr& g) {
 
 Expr transpose_build(const OpDef&, std::vector<Value>& a) { return transpose(Expr(a[0].t)); }
 
+// transpose of a tensor whose rank is known only at run time.
+Tensor reverse_axes_forward(KernelCtx& ctx) {
+  std::vector<int> ax;
+  for (int i = ctx.in[0].ndim() - 1; i >= 0; --i) ax.push_back(i);
+  return ctx.in[0].permute(ax);
+}
+G reverse_axes_grad(const Expr&, const Expr& g) { return G{make_node(kReverseAxes, {g})}; }
+
 TypeInfo expand_dims_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
   int ax = normalize_axis(a.i("axis"), in[0].ndim() + 1, "expand_dims");
   Shape s = in[0].shape;
@@ -168,6 +182,8 @@ Tensor expand_dims_forward(KernelCtx& ctx) {
 }
 
 TypeInfo squeeze_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  if (!in[0].rank_known) return TypeInfo{{}, in[0].dtype, false};  // checked when it runs
+  if (in[0].ndim() == 0) fail_value("squeeze", "cannot squeeze a scalar (rank-0 tensor)");
   int ax = normalize_axis(a.i("axis"), in[0].ndim(), "squeeze");
   if (in[0].shape[ax] > 1)
     fail_value("squeeze", "cannot squeeze axis " + std::to_string(a.i("axis")) + " of shape " + shape_str(in[0].shape) +
@@ -179,6 +195,7 @@ TypeInfo squeeze_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
 
 Tensor squeeze_forward(KernelCtx& ctx) {
   const Tensor& x = ctx.in[0];
+  if (x.ndim() == 0) fail_value("squeeze", "cannot squeeze a scalar (rank-0 tensor)");
   int ax = normalize_axis(ctx.attrs().i("axis"), x.ndim(), "squeeze");
   if (x.shape()[ax] != 1) fail_value("squeeze", "cannot squeeze axis of length " + std::to_string(x.shape()[ax]));
   Shape s = x.shape(), st = x.strides();
@@ -314,6 +331,7 @@ Expr reshape_to(const Expr& x, const std::vector<Value>& dims) {
   std::vector<int64_t> t;
   std::vector<Expr> slots;
   for (auto& v : dims) {
+    if (v.kind == Value::Int && v.i == kNone) fail_value("reshape", "invalid dimension " + std::to_string(v.i) + " in target shape");
     if (v.kind == Value::Int) t.push_back(v.i);
     else if (v.kind == Value::Tensor) { t.push_back(kNone); slots.push_back(Expr(v.t)); }
     else if (v.kind == Value::None) t.push_back(-1);
@@ -328,6 +346,7 @@ Expr permute_dimensions(const Expr& x, const std::vector<int64_t>& p) {
   return make_node(kPermute, {x}, a);
 }
 Expr transpose(const Expr& x) {
+  if (!x.rank_known()) return make_node(kReverseAxes, {x});
   std::vector<int64_t> pat;
   for (int i = x.ndim() - 1; i >= 0; --i) pat.push_back(i);
   return permute_dimensions(x, pat);
@@ -343,6 +362,7 @@ Expr squeeze(const Expr& x, int64_t axis) {
   return make_node(kSqueeze, {x}, a);
 }
 Expr squeeze_axes(const Expr& x, const Axes& axis) {
+  if (!x.rank_known()) fail_value("squeeze", "needs a tensor of known rank to drop axes " + (axis ? Value(*axis) : Value()).repr());
   std::vector<int> axes;
   if (!axis) for (int i = 0; i < x.ndim(); ++i) axes.push_back(i);
   else axes = normalize_axes(*axis, x.ndim(), "squeeze");
@@ -386,6 +406,8 @@ void register_shape_ops() {
   register_op(kPermute, Op("permute_dimensions(x: tensor, pattern: ints)", "Permute axes: output axis i is input axis pattern[i].")
                             .infer(permute_infer).forward(permute_forward).grad(permute_grad).flags(kView));
   register_op(kTranspose, Op("transpose(x: tensor)", "Reverse all axes (matrix transpose for 2-D).").build(transpose_build));
+  register_op(kReverseAxes, Op("_reverse_axes(x: tensor)", "transpose of a tensor whose rank is known only at run time.")
+                                .infer(same).forward(reverse_axes_forward).grad(reverse_axes_grad).flags(kView));
   register_op(kExpandDims, Op("expand_dims(x: tensor, axis: int = -1)", "Insert a length-1 axis at axis (-1 appends).")
                                .infer(expand_dims_infer).forward(expand_dims_forward).grad(reshape_grad).flags(kView));
   register_op(kSqueeze, Op("squeeze(x: tensor, axis: int)", "Remove axis, which must have length 1.")

@@ -21,30 +21,44 @@ void check_int_tensor(const std::string& op, const std::string& nm, const Expr& 
 
 size_t base_input(const Attrs& a, const std::string& nm) { return static_cast<size_t>(a.i("dyn0") + a.i(nm + "_at")); }
 
+// An int tensor's element (read as double) as an int; int64's extremes round to +-2**63 in
+// double, which saturate instead of overflowing the cast. kNoneInt is never produced.
+int64_t int_of(double d) {
+  if (!(d > -9223372036854775807.0)) return INT64_MIN + 1;
+  if (d >= 9223372036854775807.0) return INT64_MAX;
+  return static_cast<int64_t>(d);
+}
+
 }  // namespace
 
 void encode_ints(const std::string& op, const std::string& nm, const Value& v, Attrs& at, std::vector<Expr>& ins) {
   std::vector<int64_t> vals;
   bool vec = false;
   int64_t first = static_cast<int64_t>(ins.size()) - at.i("dyn0");
+  auto literal = [&](int64_t i) {  // kNoneInt marks a run-time entry, so -2**63 itself is refused
+    if (i == kNoneInt) fail_value(op, "'" + nm + "' entry " + std::to_string(i) + " is out of range");
+    vals.push_back(i);
+  };
   auto add_scalar = [&](const Expr& e) {
     check_int_tensor(op, nm, e, 0);
     if (e->kind == NodeKind::constant) {
-      vals.push_back(static_cast<int64_t>(e->value.item()));
+      vals.push_back(int_of(e->value.item()));
     } else {
       vals.push_back(kNoneInt);
       ins.push_back(e);
     }
   };
   switch (v.kind) {
-    case Value::Int: vals.push_back(v.i); break;
-    case Value::Ints: vals = v.ints; break;
+    case Value::Int: literal(v.i); break;
+    case Value::Ints:
+      for (int64_t i : v.ints) literal(i);
+      break;
     case Value::Tensor: {
       Expr e(v.t);
       if (e.rank_known() && e.ndim() == 0) { add_scalar(e); break; }
       check_int_tensor(op, nm, e, 1);
       if (e->kind == NodeKind::constant) {
-        for (int64_t i = 0; i < e->value.numel(); ++i) vals.push_back(static_cast<int64_t>(e->value.item(i)));
+        for (int64_t i = 0; i < e->value.numel(); ++i) vals.push_back(int_of(e->value.item(i)));
       } else {
         vec = true;
         ins.push_back(e);
@@ -53,7 +67,7 @@ void encode_ints(const std::string& op, const std::string& nm, const Value& v, A
     }
     case Value::List:
       for (const Value& item : v.list) {
-        if (item.kind == Value::Int) vals.push_back(item.i);
+        if (item.kind == Value::Int) literal(item.i);
         else if (item.kind == Value::Tensor) add_scalar(Expr(item.t));
         else fail_type(op, "'" + nm + "' entries must be ints or scalar int tensors, got " + item.repr());
       }
@@ -97,12 +111,12 @@ std::vector<int64_t> run_ints(const KernelCtx& ctx, const std::string& nm) {
   std::vector<int64_t> v;
   if (a.b(nm + "_vec")) {
     const Tensor& t = ctx.in[k];
-    for (int64_t i = 0; i < t.numel(); ++i) v.push_back(static_cast<int64_t>(t.item(i)));
+    for (int64_t i = 0; i < t.numel(); ++i) v.push_back(int_of(t.item(i)));
     return v;
   }
   v = a.ints(nm);
   for (int64_t& d : v)
-    if (d == kNoneInt) d = static_cast<int64_t>(ctx.in[k++].item());
+    if (d == kNoneInt) d = int_of(ctx.in[k++].item());
   return v;
 }
 

@@ -20,6 +20,8 @@ void init_sparse(py::module_& m);
 
 // numpy <-> Tensor. `borrow`: wrap the array's memory (valid while the array lives).
 Tensor array_to_tensor(const py::array& a, bool borrow);
+py::array as_array(py::handle h);  // numpy.asarray; numpy's failure as a ValueError
+Shape placeholder_shape(py::handle shape);  // ints >= 0 or None (unknown), else a clear error
 py::array tensor_to_array(Tensor t);  // moved in: no copy when it holds the only reference
 DType dtype_of_array(const py::array& a);
 // A Function feed (array, number or scipy.sparse matrix), borrowing its memory; `keep` holds the

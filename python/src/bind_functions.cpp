@@ -17,14 +17,33 @@ std::optional<DType> dtype_opt(const std::optional<std::string>& name) {
 }
 
 // Tensor arguments converted as a registered op converts its `tensor` parameters (numbers and
-// arrays become constants; see bind_ops.cpp); None stays an undefined Expr.
-std::vector<Expr> tensor_args(const std::vector<py::handle>& args) {
+// arrays become constants; see bind_ops.cpp); None stays an undefined Expr. Anything else (a
+// string, an object) raises naming the op and the parameter.
+std::vector<Expr> tensor_args(const char* op, const std::vector<const char*>& names, const std::vector<py::handle>& args) {
   DType ref_t = DType::float32;
   DType* ref = reference_dtype(args, ref_t) ? &ref_t : nullptr;
   std::vector<Expr> r;
-  for (py::handle h : args) r.push_back(h.is_none() ? Expr() : to_value(h, Param::Tensor, ref).t);
+  for (size_t k = 0; k < args.size(); ++k) {
+    py::handle h = args[k];
+    if (h.is_none()) {
+      r.push_back(Expr());
+      continue;
+    }
+    std::string which = std::string("[") + op + "] argument '" + names[k] + "' ";
+    Value v;
+    try {
+      v = to_value(h, Param::Tensor, ref);
+    } catch (const ValueError& e) {
+      throw ValueError(which + e.what());
+    } catch (const TypeError& e) {
+      throw TypeError(which + e.what());
+    }
+    if (v.kind != Value::Tensor) throw TypeError(which + "must be a tensor or None, got " + std::string(py::repr(h)).substr(0, 80));
+    r.push_back(v.t);
+  }
   return r;
 }
+
 }  // namespace
 
 void init_functions(py::module_& m) {
@@ -54,7 +73,7 @@ void init_functions(py::module_& m) {
         py::arg("merge_repeated"));
   m.def("normalize_batch_in_training",
         [](py::object x, py::object gamma, py::object beta, const std::vector<int64_t>& reduction_axes, double epsilon) {
-          std::vector<Expr> t = tensor_args({x, gamma, beta});
+          std::vector<Expr> t = tensor_args("normalize_batch_in_training", {"x", "gamma", "beta"}, {x, gamma, beta});
           auto [normed, mean, var] = normalize_batch_in_training(t[0], t[1], t[2], reduction_axes, epsilon);
           return py::make_tuple(normed, mean, var);
         },

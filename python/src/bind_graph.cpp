@@ -1,5 +1,6 @@
 // python/src/bind_graph.cpp — the Tensor class (node results as Keras sees them), numpy interop,
 // leaves, gradients and Function.
+#include <cmath>
 #include <cstring>
 #include <optional>
 
@@ -30,8 +31,19 @@ static py::dtype np_dtype(DType t) {
   return t == DType::bool_ ? py::dtype("bool") : py::dtype(dtype_name(t));
 }
 
+py::array as_array(py::handle h) {
+  if (py::isinstance<py::array>(h)) return py::reinterpret_borrow<py::array>(h);
+  try {
+    return py::module_::import("numpy").attr("asarray")(h);
+  } catch (py::error_already_set& e) {  // ragged lists and the like: numpy's reason, as a ValueError
+    throw ValueError(std::string("cannot make an array of ") + std::string(py::repr(h)).substr(0, 80) + ": " + e.what());
+  }
+}
+
 Tensor array_to_tensor(const py::array& a0, bool borrow) {
   py::array a = a0;
+  // Kernels read native words, so '>f4' (on x86) is converted here, where every numpy value enters.
+  if (!a.dtype().attr("isnative").cast<bool>()) a = a.attr("astype")(a.dtype().attr("newbyteorder")("="));
   char k = a.dtype().kind();
   if (k == 'u' && a.dtype().itemsize() > 1) a = py::array::ensure(a.attr("astype")("int64"));
   DType t = dtype_of_array(a);
@@ -64,23 +76,64 @@ py::array tensor_to_array(Tensor t) {
   return py::array(np_dtype(t.dtype()), shape, strides, t.raw(), base);
 }
 
+// Python ints (and numpy integers) as int64 / double: out-of-range values raise a ValueError
+// saying so, where a plain cast would say "Unable to cast Python instance ...".
+static int64_t int64_of(py::handle h) {
+  py::int_ i(obj(h));
+  int overflow = 0;
+  long long v = PyLong_AsLongLongAndOverflow(i.ptr(), &overflow);
+  if (overflow) throw ValueError("integer " + std::string(py::str(i)).substr(0, 40) + " does not fit in 64 bits");
+  if (v == -1 && PyErr_Occurred()) throw py::error_already_set();
+  return v;
+}
+
+Shape placeholder_shape(py::handle shape) {
+  Shape s;
+  for (auto d : shape) {
+    if (d.is_none()) s.push_back(kUnknownDim);
+    else {
+      if (!PyIndex_Check(d.ptr()) || py::isinstance<py::bool_>(d))
+        throw TypeError("[placeholder] shape entries must be ints or None, got " + std::string(py::repr(shape)).substr(0, 120));
+      int64_t v = int64_of(d);
+      if (v < 0) throw ValueError("[placeholder] shape " + std::string(py::repr(shape)).substr(0, 120) + " has a negative dimension");
+      s.push_back(v);
+    }
+  }
+  return s;
+}
+
+static double double_of(py::handle h) {
+  double d = PyFloat_AsDouble(h.ptr());
+  if (d == -1.0 && PyErr_Occurred()) {
+    PyErr_Clear();
+    throw ValueError("number " + std::string(py::str(h)).substr(0, 40) + " is too large for a float64");
+  }
+  return d;
+}
+
 static Tensor number_tensor(py::handle h, DType* ref) {
   if (py::isinstance<py::bool_>(h)) return Tensor::scalar(h.cast<bool>(), DType::bool_);
   bool is_float = py::isinstance<py::float_>(h);
   DType t;
   if (ref && (is_floating(*ref) || !is_float)) t = *ref;
   else t = is_float ? config::floatx() : DType::int32;
-  return Tensor::scalar(h.cast<double>(), t);
+  double v = double_of(h);
+  if (is_integer(t) && !std::isnan(v)) {  // 2**64 as int32 would wrap (the cast is undefined)
+    int bits = static_cast<int>(dtype_size(t)) * 8;
+    double lo = t == DType::uint8 ? 0 : -std::ldexp(1.0, bits - 1), hi = t == DType::uint8 ? 255 : std::ldexp(1.0, bits - 1) - 1;
+    if (v < lo || v > hi) throw ValueError("number " + std::string(py::str(h)).substr(0, 40) + " is out of range for " + dtype_name(t));
+  }
+  return Tensor::scalar(v, t);
 }
 
 // An ndarray or array-like: a constant, or a number where a number (not a tensor) is expected.
 static Value array_value(py::handle h, bool tensor_kind, DType* ref) {
-  py::array a = py::array::ensure(h);
+  py::array a = as_array(h);
   if (!tensor_kind && a.ndim() == 0) {  // numpy scalar where a number is expected
     char k = a.dtype().kind();
     if (k == 'b') return Value(py::bool_(obj(h)).cast<bool>());
-    if (k == 'i' || k == 'u') return Value(py::int_(obj(h)).cast<int64_t>());
-    return Value(py::float_(obj(h)).cast<double>());
+    if (k == 'i' || k == 'u') return Value(int64_of(h));
+    return Value(double_of(py::float_(obj(h))));
   }
   Tensor t = array_to_tensor(a, false);
   if (ref && is_floating(*ref) && is_floating(t.dtype())) t = t.astype(*ref);
@@ -90,7 +143,7 @@ static Value array_value(py::handle h, bool tensor_kind, DType* ref) {
 // Nested Python numbers where a tensor is expected: a constant (floats in ref's float dtype or
 // floatx, ints in ref's dtype or int32).
 static Value numbers_constant(py::handle h, bool all_int, DType* ref) {
-  Tensor t = array_to_tensor(py::array::ensure(h), false);
+  Tensor t = array_to_tensor(as_array(h), false);
   if (t.dtype() == DType::float64) t = t.astype(ref && is_floating(*ref) ? *ref : config::floatx());
   else if (t.dtype() == DType::int64 && !all_int) t = t.astype(DType::int32);
   else if (t.dtype() == DType::int64) t = t.astype(ref ? *ref : DType::int32);
@@ -117,11 +170,11 @@ static Value sequence_value(py::handle h, int kind, DType* ref) {
     all_int = all_int && py::isinstance<py::int_>(item) && !py::isinstance<py::bool_>(item);
     any_tensor = any_tensor || is_tensor(item);
   }
-  if (kind == K::Tensor && !any_tensor) return numbers_constant(h, all_int, ref);
+  if ((kind == K::Tensor || kind == K::TensorOpt) && !any_tensor) return numbers_constant(h, all_int, ref);
   if ((kind == K::Tensor || kind == K::TensorOpt) && any_tensor) return stacked_items(seq);
   if (all_int && kind != K::Tensors) {
     std::vector<int64_t> v;
-    for (auto item : seq) v.push_back(item.cast<int64_t>());
+    for (auto item : seq) v.push_back(int64_of(item));
     return Value(v);
   }
   std::vector<Value> v;
@@ -136,11 +189,11 @@ static std::optional<Value> number_value(py::handle h, bool tensor_kind, DType* 
   if (py::isinstance<py::bool_>(h)) return tensor_kind ? Value(constant(number_tensor(h, ref))) : Value(h.cast<bool>());
   if (py::isinstance<py::int_>(h) || (py::isinstance<py::array>(h) == false && py::hasattr(h, "dtype") && py::hasattr(h, "__index__"))) {
     if (tensor_kind) return Value(constant(number_tensor(py::int_(obj(h)), ref)));
-    return Value(h.cast<int64_t>());
+    return Value(int64_of(h));
   }
   if (py::isinstance<py::float_>(h)) {
     if (tensor_kind) return Value(constant(number_tensor(h, ref)));
-    return Value(h.cast<double>());
+    return Value(double_of(h));
   }
   return std::nullopt;
 }
@@ -172,13 +225,16 @@ static std::vector<int64_t> index_spec(py::handle key, std::vector<Expr>& dyn) {
   std::vector<int64_t> spec;
   py::tuple items = py::isinstance<py::tuple>(key) ? py::reinterpret_borrow<py::tuple>(key) : py::make_tuple(key);
   const int64_t none = INT64_MIN;
+  // -2**63 and -2**63+1 are the None and kDynIndex markers; a literal that low indexes and slices
+  // as -2**63+2 does (bounds clamp, a step that large takes one element, an index is out of range).
+  auto literal = [&](py::handle v) { return std::max(int64_of(v), kDynIndex + 1); };
   auto opt = [&](py::handle v) -> int64_t {
     if (v.is_none()) return none;
     if (is_tensor(v)) {
       dyn.push_back(v.cast<Expr>());
       return kDynIndex;
     }
-    return py::int_(obj(v)).cast<int64_t>();
+    return literal(v);
   };
   for (auto it : items) {
     if (it.is_none()) spec.insert(spec.end(), {2, 0, 0, 0});
@@ -187,7 +243,7 @@ static std::vector<int64_t> index_spec(py::handle key, std::vector<Expr>& dyn) {
       int64_t a = opt(it.attr("start")), b = opt(it.attr("stop")), c = opt(it.attr("step"));
       spec.insert(spec.end(), {1, a, b, c});
     } else if (is_tensor(it)) spec.insert(spec.end(), {0, opt(it), 0, 0});
-    else if (py::isinstance<py::int_>(it) || py::hasattr(it, "__index__")) spec.insert(spec.end(), {0, py::int_(obj(it)).cast<int64_t>(), 0, 0});
+    else if (py::isinstance<py::int_>(it) || py::hasattr(it, "__index__")) spec.insert(spec.end(), {0, literal(it), 0, 0});
     else throw TypeError("[getitem] unsupported index " + std::string(py::repr(it)) + " (ints, scalar int tensors, slices, None and ... are supported)");
   }
   return spec;
@@ -195,7 +251,15 @@ static std::vector<int64_t> index_spec(py::handle key, std::vector<Expr>& dyn) {
 
 static py::object binop(const char* op, py::handle a, py::handle b) {
   DType ref = is_tensor(a) ? dtype_of(a) : dtype_of(b);
-  Value va = to_value(a, Param::Tensor, &ref), vb = to_value(b, Param::Tensor, &ref);
+  Value va, vb;
+  try {
+    va = to_value(a, Param::Tensor, &ref);
+    vb = to_value(b, Param::Tensor, &ref);
+  } catch (const ValueError& e) {
+    throw ValueError("[" + std::string(op) + "] " + e.what());
+  } catch (const TypeError& e) {
+    throw TypeError("[" + std::string(op) + "] " + e.what());
+  }
   return py::cast(call(op, {va, vb}));
 }
 
@@ -219,8 +283,24 @@ static void bind_tensor_attrs(py::class_<Output, std::shared_ptr<Output>>& T) {
       })
       .def("__getitem__", [](const Expr& self, py::handle key) {
         std::vector<Expr> ins{self};
-        std::vector<int64_t> spec = index_spec(key, ins);
+        std::vector<int64_t> spec;
+        try {
+          spec = index_spec(key, ins);
+        } catch (const ValueError& e) {
+          throw ValueError(std::string("[getitem] ") + e.what());
+        }
         return getitem(self, std::move(spec), std::vector<Expr>(ins.begin() + 1, ins.end()));
+      })
+      // Without __iter__, Python would iterate by indexing until IndexError, which never comes
+      // for a dim unknown until run time (tuple(x) looped forever).
+      .def("__iter__", [](py::object self) {
+        const TypeInfo& t = self.cast<Output&>().type;
+        if (!t.rank_known || t.ndim() == 0 || t.shape[0] < 0)
+          throw TypeError("[iter] a keras_cpp Tensor of shape " + (t.rank_known ? shape_str(t.shape) : std::string("<unknown rank>")) +
+                          " is not iterable (its first dim must be known); use K.map_fn or index it");
+        py::list items;
+        for (int64_t i = 0; i < t.shape[0]; ++i) items.append(self.attr("__getitem__")(py::int_(i)));
+        return items.attr("__iter__")();
       })
       .def("__neg__", [](const Expr& a) { return negative(a); })
       .def("__abs__", [](const Expr& a) { return abs(a); })
@@ -258,16 +338,7 @@ static void bind_leaves(py::module_& m) {
   m.def("placeholder", [](py::object shape, const std::string& dtype, const std::string& name) {
     DType t = dtype_from_name(dtype);
     if (shape.is_none()) return placeholder({}, t, name, false);
-    Shape s;
-    for (auto d : shape) {
-      if (d.is_none()) s.push_back(kUnknownDim);
-      else {
-        int64_t v = py::int_(obj(d)).cast<int64_t>();
-        if (v < 0) throw ValueError("[placeholder] shape " + std::string(py::repr(shape)) + " has a negative dimension");
-        s.push_back(v);
-      }
-    }
-    return placeholder(s, t, name);
+    return placeholder(placeholder_shape(shape), t, name);
   }, py::arg("shape"), py::arg("dtype"), py::arg("name"));
   m.def("placeholder_with_default", [](const py::array& value, const std::string& name) {
     Expr p = placeholder(array_to_tensor(value, false).shape(), dtype_of_array(value), name);
@@ -329,7 +400,18 @@ static void bind_function_class(py::module_& m) {
         std::vector<py::object> keep;
         std::vector<Tensor> feeds;
         keep.reserve(py::len(values));
-        for (auto v : values) feeds.push_back(feed_to_tensor(v, keep));
+        for (auto v : values) {
+          std::string which = "[function] input " + std::to_string(keep.size()) + ": ";
+          if (v.is_none() || py::isinstance<py::str>(v) || py::isinstance<py::bytes>(v))
+            throw TypeError(which + "expected an array or a number, got " + std::string(py::repr(v)).substr(0, 80));
+          try {
+            feeds.push_back(feed_to_tensor(v, keep));
+          } catch (const ValueError& e) {
+            throw ValueError(which + e.what());
+          } catch (const TypeError& e) {
+            throw TypeError(which + e.what());
+          }
+        }
         std::vector<Tensor> outs;
         {
           py::gil_scoped_release nogil;

@@ -57,6 +57,8 @@ static std::vector<Value> convert_arguments(const OpDef& op, const std::vector<p
         vals.push_back(to_value(h[i], op.params[i].kind, ref));
       } catch (const TypeError& e) {
         throw TypeError("[" + op.name + "] argument '" + op.params[i].name + "': " + e.what());
+      } catch (const ValueError& e) {
+        throw ValueError("[" + op.name + "] argument '" + op.params[i].name + "': " + e.what());
       }
     }
     else if (op.params[i].has_default) vals.push_back(op.params[i].def);
@@ -74,7 +76,7 @@ static py::object call_op(const OpDef& op, py::args args, py::kwargs kwargs) {
 void init_ops(py::module_& m) {
   py::options opts;
   opts.disable_function_signatures();
-  py::dict sigs, typed;  // typed: signatures with kinds, for python/tools/gen_api.py's stubs
+  py::dict sigs, typed;  // typed: signatures with kinds, for gen_api.py's stubs and the fuzz tests
   for (const OpDef* op : all_ops()) {
     std::string doc = op->py_signature + "\n--\n\n" + op->doc;
     m.def(op->name.c_str(), [op](py::args a, py::kwargs k) { return call_op(*op, a, k); }, doc.c_str());

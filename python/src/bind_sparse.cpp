@@ -55,8 +55,7 @@ py::object sparse_to_scipy(const Tensor& t) {
 
 Tensor feed_to_tensor(py::handle v, std::vector<py::object>& keep) {
   if (is_scipy_sparse(v)) return scipy_to_tensor(v, true, keep);
-  py::array a = py::array::ensure(v);
-  if (!a) throw TypeError("[function] inputs must be arrays, numbers or scipy.sparse matrices");
+  py::array a = as_array(v);
   keep.push_back(a);
   return array_to_tensor(a, true);
 }
@@ -67,9 +66,7 @@ void init_sparse(py::module_& m) {
   m.def("_is_scipy_sparse", [](py::handle h) { return is_scipy_sparse(h); });
   m.def("_sparse_placeholder", [](py::object shape, const std::string& dtype, const std::string& name) {
     if (shape.is_none()) throw ValueError("[placeholder] a sparse placeholder needs a 2-D shape (dims may be None)");
-    Shape s;
-    for (auto d : shape) s.push_back(d.is_none() ? kUnknownDim : d.cast<int64_t>());
-    return sparse_placeholder(s, dtype_from_name(dtype), name);
+    return sparse_placeholder(placeholder_shape(shape), dtype_from_name(dtype), name);
   });
   m.def("_sparse_variable", [](py::handle matrix, const std::string& dtype, const std::string& name) {
     std::vector<py::object> keep;

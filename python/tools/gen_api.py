@@ -314,10 +314,10 @@ def _compiled_member_stub(name, value):
         return ['    def %s(self, other: _TensorLike) -> Tensor: ...' % name]
     if name in TENSOR_UNARY:
         return ['    def %s(self) -> Tensor: ...' % name]
-    if name == '__getitem__':
-        return ['    def __getitem__(self, key: Any) -> Tensor: ...']
-    if name == '__bool__':
-        return ['    def __bool__(self) -> bool: ...']
+    fixed = {'__getitem__': '(self, key: Any) -> Tensor', '__bool__': '(self) -> bool',
+             '__iter__': '(self) -> Iterator[Tensor]'}  # __iter__: the rows along a known first dim
+    if name in fixed:
+        return ['    def %s%s: ...' % (name, fixed[name])]
     if not name.startswith('_'):  # a method without a rule here: typed loosely
         return ['    def %s(self, *args: Any, **kwargs: Any) -> Any: ...' % name]
     return []
@@ -357,8 +357,8 @@ def _doc_line(doc):
 def render_backend_stub(core):
     api = backend_api(core)
     out = [HEADER, '"""keras_cpp.backend: the Keras 2 backend API on the keras_cpp C++ engine."""',
-           'from typing import (Any, Callable, ContextManager, List, Optional, Sequence, Tuple, TypeVar,',
-           '                    Union)', '', 'import numpy as np', '',
+           'from typing import (Any, Callable, ContextManager, Iterator, List, Optional, Sequence, Tuple,',
+           '                    TypeVar, Union)', '', 'import numpy as np', '',
            "_F = TypeVar('_F', bound=Callable[..., Any])",
            '_DTypeLike = Union[str, type, np.dtype]',
            "_TensorLike = Union['Tensor', np.ndarray, float, int, bool, Sequence[Any]]",

@@ -44,3 +44,25 @@ TEST_CASE("half conversion round-trips representable values") {
     CHECK(half_to_float(float_to_half(f)) == f);
   CHECK(half_to_float(float_to_half(1e6f)) == std::numeric_limits<float>::infinity());
 }
+
+TEST_CASE("checked size arithmetic raises instead of wrapping") {
+  const int64_t big = int64_t(1) << 62;
+  CHECK(checked_mul(3, 4) == 12);
+  CHECK(checked_add(big, big - 1) == INT64_MAX);
+  CHECK_THROWS_WITH_AS(checked_mul(big, 2, "tile"), doctest::Contains("[tile]"), ValueError);
+  CHECK_THROWS_AS(checked_add(INT64_MAX, 1), ValueError);
+  CHECK(shape_numel({2, 3}) == 6);
+  CHECK(shape_numel({2, -1}) == -1);
+  CHECK_THROWS_AS(shape_numel({big, 4}), ValueError);
+  CHECK_THROWS_AS(shape_numel({-1, big, 4}), ValueError);  // the known dims alone overflow
+  CHECK(shape_nbytes({big}, 1) == big);
+  CHECK_THROWS_AS(shape_nbytes({big}, 4), ValueError);  // 2**64 bytes
+  CHECK_THROWS_AS(shape_nbytes({-1, 2}, 4), ValueError);
+  CHECK_NOTHROW(check_shape_size({-1, big}, 1, "op"));
+  CHECK_THROWS_AS(check_shape_size({0, big, big}, 4, "op"), ValueError);  // numpy's rule: zeros do not excuse it
+  CHECK_THROWS_AS(Tensor::empty({int64_t(1) << 31, int64_t(1) << 31}, DType::float32), ValueError);
+  // A broadcast view allocates nothing, but kernels walk its shape: its element count must fit too.
+  Tensor one = Tensor::zeros({1, 1}, DType::float32);
+  CHECK_THROWS_WITH_AS(one.broadcast_to({big, big}), doctest::Contains("[broadcast]"), ValueError);
+  CHECK(one.broadcast_to({big, 0}).shape() == Shape{big, 0});
+}

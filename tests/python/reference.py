@@ -358,7 +358,8 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
     t = np.asarray(target).astype('int64')
     if t.ndim != output.ndim - 1:
         t = t.reshape(output.shape[:-1])
-    return -np.take_along_axis(logp, t[..., None], -1)[..., 0]
+    r = -np.take_along_axis(logp, t[..., None], -1)[..., 0]
+    return r.reshape(1) if output.ndim == 1 else r  # Keras/TF: logits reshaped to (-1, classes)
 
 
 def binary_crossentropy(target, output, from_logits=False):

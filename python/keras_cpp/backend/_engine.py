@@ -86,6 +86,8 @@ def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
     sparse=True: a 2-D sparse (CSR) input, fed with scipy.sparse matrices (see docs/sparse.md)."""
     dtype = _dtype_name(dtype)
     if shape is None and ndim is not None:
+        if not isinstance(ndim, (int, np.integer)) or isinstance(ndim, bool) or not 0 <= ndim <= 64:
+            raise ValueError('[placeholder] ndim must be an int in [0, 64] (numpy\'s limit), got %r' % (ndim,))
         shape = (None,) * int(ndim)
     if shape is not None:
         shape = tuple(shape)
@@ -101,12 +103,18 @@ def is_placeholder(x):
     return isinstance(x, Tensor) and x._kind == 'placeholder' and x is not _LEARNING_PHASE_PH
 
 
-def _to_array(value, dtype):
+def _to_array(value, dtype, op):
     if isinstance(value, Tensor):
         value = eval(value)
     if hasattr(value, 'toarray') and hasattr(value, 'nnz'):  # scipy sparse
         value = value.toarray()
-    return np.asarray(value, dtype=dtype)
+    if value is None or isinstance(value, (str, bytes)):  # numpy would make NaN (None) or fail vaguely
+        raise ValueError('[%s] value must be an array, a number, a list or a tensor, got %r' % (op, value))
+    try:
+        return np.asarray(value, dtype=dtype)
+    except (ValueError, TypeError, OverflowError) as e:  # OverflowError: 2**62 as uint8
+        raise (TypeError if isinstance(e, TypeError) else ValueError)(
+            '[%s] cannot make a %s array of %.80r: %s' % (op, dtype, value, e)) from None
 
 
 def variable(value, dtype=None, name=None, constraint=None):
@@ -120,7 +128,7 @@ def variable(value, dtype=None, name=None, constraint=None):
         v._uses_learning_phase = False
         v.constraint = constraint
         return v
-    arr = _to_array(value, 'bool' if dtype == 'bool' else dtype)
+    arr = _to_array(value, 'bool' if dtype == 'bool' else dtype, 'variable')
     v = _core.variable(arr, dtype, _unique_var_name(_scoped(name, 'variable')))
     v._keras_shape = arr.shape
     v._uses_learning_phase = False
@@ -132,7 +140,7 @@ def constant(value, dtype=None, shape=None, name=None):
     """Immutable tensor; with shape, a scalar is filled to it and a same-size value reshaped."""
     dtype = _dtype_name(dtype)
     _core.dtype_check(dtype)
-    arr = _to_array(value, dtype)
+    arr = _to_array(value, dtype, 'constant')
     if shape is not None:
         shape = tuple(shape)
         if arr.size == 1:
@@ -215,23 +223,31 @@ def _shape_tuple(shape):
     return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
 
 
+def _numpy_value(op, make, *args):
+    """numpy's constructor, its errors (huge or negative sizes) naming the Keras function."""
+    try:
+        return make(*args)
+    except (ValueError, TypeError, MemoryError) as e:
+        raise (ValueError if isinstance(e, MemoryError) else type(e))('[%s] %s' % (op, e)) from None
+
+
 def zeros(shape, dtype=None, name=None):
     """All-zero variable (shape: an int or a tuple of ints)."""
     dtype = _dtype_name(dtype)
-    return variable(np.zeros(_shape_tuple(shape), dtype=dtype), dtype, name)
+    return variable(_numpy_value('zeros', np.zeros, _shape_tuple(shape), dtype), dtype, name)
 
 
 def ones(shape, dtype=None, name=None):
     """All-one variable (shape: an int or a tuple of ints)."""
     dtype = _dtype_name(dtype)
-    return variable(np.ones(_shape_tuple(shape), dtype=dtype), dtype, name)
+    return variable(_numpy_value('ones', np.ones, _shape_tuple(shape), dtype), dtype, name)
 
 
 def eye(size, dtype=None, name=None):
     """Identity matrix: size n -> (n, n); (n, m) -> n x m."""
     dtype = _dtype_name(dtype)
     n, m = (size, size) if np.isscalar(size) else tuple(size)
-    return variable(np.eye(n, m, dtype=dtype), dtype, name)
+    return variable(_numpy_value('eye', np.eye, n, m, 0, dtype), dtype, name)
 
 
 # ---------------------------------------------------------------- values
