@@ -47,33 +47,28 @@ double Value::as_double() const {
   }
 }
 
-std::string Value::repr() const {
+// "(1, 2)" / "[a, b]": items of a sequence between brackets.
+template <class C, class F>
+static std::string join_repr(const C& items, const char* open, const char* close, F item) {
   std::ostringstream o;
+  o << open;
+  for (size_t k = 0; k < items.size(); ++k) o << (k ? ", " : "") << item(items[k]);
+  o << close;
+  return o.str();
+}
+
+std::string Value::repr() const {
+  auto same = [](const auto& v) { return v; };
   switch (kind) {
     case None: return "None";
     case Tensor: return "<tensor " + std::string(dtype_name(t.dtype())) + " " + shape_str(t.shape()) + ">";
     case Int: return std::to_string(i);
-    case Float: o << f; return o.str();
+    case Float: return join_repr(std::vector<double>{f}, "", "", same);
     case Bool: return b ? "True" : "False";
     case Str: return "'" + s + "'";
-    case Ints: {
-      o << "(";
-      for (size_t k = 0; k < ints.size(); ++k) o << (k ? ", " : "") << ints[k];
-      o << (ints.size() == 1 ? ",)" : ")");
-      return o.str();
-    }
-    case Floats: {
-      o << "(";
-      for (size_t k = 0; k < floats.size(); ++k) o << (k ? ", " : "") << floats[k];
-      o << ")";
-      return o.str();
-    }
-    case List: {
-      o << "[";
-      for (size_t k = 0; k < list.size(); ++k) o << (k ? ", " : "") << list[k].repr();
-      o << "]";
-      return o.str();
-    }
+    case Ints: return join_repr(ints, "(", ints.size() == 1 ? ",)" : ")", same);
+    case Floats: return join_repr(floats, "(", ")", same);
+    case List: return join_repr(list, "[", "]", [](const Value& v) { return v.repr(); });
   }
   return "?";
 }
@@ -119,6 +114,7 @@ bool Attrs::b(const std::string& k, bool def) const {
 }
 const std::string& Attrs::s(const std::string& k) const { return get(k).s; }
 const std::vector<int64_t>& Attrs::ints(const std::string& k) const { return get(k).ints; }
+DType Attrs::dtype(const std::string& k) const { return static_cast<DType>(get(k).i); }
 
 const Shape& Expr::shape() const { return node_->outputs[index_].type.shape; }
 DType Expr::dtype() const { return node_->outputs[index_].type.dtype; }

@@ -27,6 +27,9 @@ struct TypeInfo {
   int ndim() const { return static_cast<int>(shape.size()); }
 };
 
+// A dtype as an attribute value (what a `dtype` signature argument becomes).
+inline Value dtype_value(DType t) { return Value(static_cast<int64_t>(t)); }
+
 // Named attributes of a node (axis, keepdims, alpha...). Small: a linear lookup.
 class Attrs {
  public:
@@ -44,6 +47,7 @@ class Attrs {
   bool b(const std::string& k, bool def = false) const;
   const std::string& s(const std::string& k) const;
   const std::vector<int64_t>& ints(const std::string& k) const;
+  DType dtype(const std::string& k) const;  // a dtype attr (set from a `dtype` argument or dtype_value)
   const std::vector<std::pair<std::string, Value>>& items() const { return items_; }
 
  private:

@@ -12,22 +12,30 @@
 
 namespace keras_cpp {
 
-// One parameter of a Keras signature. Kinds say how Python arguments are converted.
+// One parameter of a Keras signature. Kinds say how Python arguments are converted; the
+// registry converts and checks each argument once (ops/registry.cpp), so an op's build and
+// kernel see the canonical form given here.
 struct Param {
   enum Kind : uint8_t {
     Tensor,     // tensor; numbers/arrays become constants of the other operands' dtype
     TensorOpt,  // tensor or None
     Tensors,    // list of tensors
     Scalar,     // Python number kept as Float, or a tensor (clip bounds, pow exponent)
+    Number,     // int, float or scalar tensor, kept as given (arange: ints make an int range)
     Int, IntOpt, Float, FloatOpt, Bool, Str, StrOpt,
     Axes,       // None, int, or list of ints
     Ints,       // int or list of ints
+    IntsN,      // ints[n]: an int (repeated n times) or n ints -> Ints of length n (strides, sizes); None if the default
+    Pairs,      // pairs[n]: n (before, after) pairs of ints >= 0 (pairs[1]: the pair itself) -> 2n Ints
     Shape,      // tuple mixing ints and scalar tensors, or a 1-D int tensor
-    DTypeOpt,   // dtype name or None (None -> floatx at build time)
-    Any,        // anything; the op's build function interprets it
+    Indices,    // an int tensor, or an int / nested list of ints (-> an int32 constant)
+    DTypeOpt,   // dtype name or None (None -> floatx) -> Int holding the DType (Attrs::dtype)
+    DataFormat, // 'channels_first' / 'channels_last' (any case) or None (-> image_data_format())
   };
   std::string name;
   Kind kind = Tensor;
+  int n = 0;              // IntsN / Pairs: how many
+  bool optional = false;  // number?: None is allowed (and kept)
   bool has_default = false;
   Value def;
 };

@@ -14,46 +14,72 @@
 
 namespace keras_cpp {
 
+namespace {
+
+using GradMap = std::unordered_map<Expr, Expr, ExprHash>;  // cotangent of each result
+
+// Which results need gradients: those that depend on some wrt result.
+struct Reach {
+  std::unordered_set<Expr, ExprHash> targets;
+  std::unordered_set<const Node*> nodes;  // nodes with an input that depends on a target
+  std::unordered_map<const Node*, std::shared_ptr<Node>> owner;  // raw pointer -> owning handle
+  bool depends(const Expr& e) const { return targets.count(e) > 0 || nodes.count(e.node().get()) > 0; }
+};
+
+Reach find_reach(const Expr& loss, const std::vector<Expr>& wrt, const std::vector<Node*>& order) {
+  Reach r;
+  for (auto& w : wrt)
+    if (w) r.targets.insert(w);
+  r.owner[loss.node().get()] = loss.node();
+  for (Node* n : order)
+    for (auto& in : n->inputs) {
+      r.owner.emplace(in.node().get(), in.node());
+      if (r.depends(in)) r.nodes.insert(n);
+    }
+  return r;
+}
+
+// The cotangents of n's results (undefined where nothing flows back); empty if none flows.
+std::vector<Expr> node_cotangents(const GradMap& grad, const std::shared_ptr<Node>& n) {
+  std::vector<Expr> gouts(n->num_outputs());
+  bool any = false;
+  for (uint32_t k = 0; k < gouts.size(); ++k) {
+    auto g = grad.find(Expr(n, k));
+    if (g != grad.end()) { gouts[k] = g->second; any = true; }
+  }
+  return any ? gouts : std::vector<Expr>{};
+}
+
+// Add gradient g (cast to c's dtype) to the cotangent of input c.
+void accumulate(GradMap& grad, const Expr& c, const Expr& g) {
+  Expr gi = g.dtype() == c.dtype() ? g : cast(g, c.dtype());
+  auto e = grad.find(c);
+  if (e == grad.end()) grad[c] = gi;
+  else e->second = e->second.sparse() || gi.sparse() ? sparse_add(e->second, gi) : e->second + gi;
+}
+
+}  // namespace
+
 std::vector<Expr> gradients(const Expr& loss, const std::vector<Expr>& wrt) {
   if (!loss) throw ValueError("[gradients] loss is None");
   std::vector<Node*> order = topo_order({loss.node().get()}, {});
-  // Only results that depend on some wrt result need gradients.
-  std::unordered_set<Expr, ExprHash> targets;
-  for (auto& w : wrt)
-    if (w) targets.insert(w);
-  std::unordered_set<const Node*> reach;  // nodes with an input that depends on a target
-  auto depends = [&](const Expr& e) { return targets.count(e) > 0 || reach.count(e.node().get()) > 0; };
-  std::unordered_map<const Node*, std::shared_ptr<Node>> owner;  // raw pointer -> owning handle
-  owner[loss.node().get()] = loss.node();
-  for (Node* n : order)
-    for (auto& in : n->inputs) {
-      owner.emplace(in.node().get(), in.node());
-      if (depends(in)) reach.insert(n);
-    }
-  std::unordered_map<Expr, Expr, ExprHash> grad;  // cotangent of each result
-  if (depends(loss)) {
+  Reach reach = find_reach(loss, wrt, order);
+  GradMap grad;
+  if (reach.depends(loss)) {
     if (!is_floating(loss.dtype()))
       throw TypeError(std::string("[gradients] loss must be a float tensor, got ") + dtype_name(loss.dtype()));
     grad[loss] = ones_like(loss, loss.dtype());
   }
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* n = *it;
-    if (!reach.count(n) || !n->op || !n->op->differentiable()) continue;
-    std::vector<Expr> gouts(n->num_outputs());
-    bool any = false;
-    for (uint32_t k = 0; k < gouts.size(); ++k) {
-      auto g = grad.find(Expr(owner[n], k));
-      if (g != grad.end()) { gouts[k] = g->second; any = true; }
-    }
-    if (!any) continue;
-    std::vector<Expr> gs = n->op->grad_multi(owner[n], gouts);
+    if (!reach.nodes.count(n) || !n->op || !n->op->differentiable()) continue;
+    const std::shared_ptr<Node>& owner = reach.owner[n];
+    std::vector<Expr> gouts = node_cotangents(grad, owner);
+    if (gouts.empty()) continue;
+    std::vector<Expr> gs = n->op->grad_multi(owner, gouts);
     for (size_t i = 0; i < n->inputs.size() && i < gs.size(); ++i) {
       const Expr& c = n->inputs[i];
-      if (!gs[i] || !depends(c) || !is_floating(c.dtype())) continue;
-      Expr gi = gs[i].dtype() == c.dtype() ? gs[i] : cast(gs[i], c.dtype());
-      auto e = grad.find(c);
-      if (e == grad.end()) grad[c] = gi;
-      else e->second = e->second.sparse() || gi.sparse() ? sparse_add(e->second, gi) : e->second + gi;
+      if (gs[i] && reach.depends(c) && is_floating(c.dtype())) accumulate(grad, c, gs[i]);
     }
   }
   std::vector<Expr> out;

@@ -17,7 +17,7 @@ namespace keras_cpp {
 namespace {
 
 constexpr int64_t kNone = INT64_MIN;  // None inside _getitem specs
-
+OpRef kMapFn, kFold, kSwitch, kSwitchPick;
 
 // Outer tensors the body reads: the loop-invariant inputs of body nodes that depend on the
 // body's placeholders. Random and stateful ops made while tracing fn (node ids are creation
@@ -57,7 +57,7 @@ Expr make_loop(const std::string& mode, std::vector<Expr> inputs, const std::vec
   Attrs a;
   a.set("mode", Value(mode));
   a.set("dtype", dtype);
-  return make_loop_node(mode == "map" ? "_map_fn" : "_fold", a, std::move(inputs), params, {out});
+  return make_loop_node(mode == "map" ? *kMapFn : *kFold, a, std::move(inputs), params, {out});
 }
 
 
@@ -83,7 +83,7 @@ TypeInfo loop_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
   if (a.s("mode") != "map") return in[1];
   const Expr& out = body.back().t;
   TypeInfo r;
-  r.dtype = a.has("dtype") ? dtype_from_name(a.s("dtype")) : out.dtype();
+  r.dtype = a.has("dtype") ? a.dtype("dtype") : out.dtype();
   r.rank_known = out.rank_known();
   r.shape = {in[0].shape[0]};
   r.shape.insert(r.shape.end(), out.shape().begin(), out.shape().end());
@@ -140,6 +140,14 @@ Tensor fold_forward(KernelCtx& ctx) {
   Function& f = loop_function(ctx, false, [&] { return compile_loop_body(ctx.node); });
   return run_fold(ctx.node, f, ctx.in, nullptr);
 }
+
+std::vector<Expr> pick_grad(const Expr& y, const Expr& g) {
+  Expr c(y->inputs[0]), z = zeros_like(g, g.dtype());
+  return std::vector<Expr>{Expr(), sum_to(make_node(kSwitchPick, {c, g, z}), Expr(y->inputs[1])),
+                           sum_to(make_node(kSwitchPick, {c, z, g}), Expr(y->inputs[2]))};
+}
+
+Expr switch_build(const OpDef&, std::vector<Value>& a) { return switch_(Expr(a[0].t), Expr(a[1].t), Expr(a[2].t)); }
 
 }  // namespace
 
@@ -199,7 +207,7 @@ std::vector<Expr> clone_graph(const std::vector<Expr>& outs, std::unordered_map<
   for (auto& o : outs) r.push_back(remap.count(o) ? remap[o] : o);
   return r;
 }
-Expr make_loop_node(const std::string& op, Attrs a, std::vector<Expr> inputs, const std::vector<Expr>& params,
+Expr make_loop_node(const OpDef& op, Attrs a, std::vector<Expr> inputs, const std::vector<Expr>& params,
                     const std::vector<Expr>& outs) {
   std::vector<Expr> cap = find_captured(outs, params);
   std::unordered_map<Expr, Expr, ExprHash> remap;
@@ -262,7 +270,7 @@ Expr map_fn(const std::function<Expr(const Expr&)>& fn, const Expr& elems, std::
   Expr x = placeholder(es, elems.dtype(), (name.empty() ? "map_fn" : name) + "/element");
   Expr out = fn(x);
   if (!out) fail_type("map_fn", "fn must return a tensor, got None");
-  return make_loop("map", {elems}, {x}, out, dtype ? Value(std::string(dtype_name(*dtype))) : Value());
+  return make_loop("map", {elems}, {x}, out, dtype ? dtype_value(*dtype) : Value());
 }
 
 // foldl/foldr: trace fn on (accumulator, element) placeholders, then loop over elems (without an
@@ -298,53 +306,34 @@ Expr foldr(const std::function<Expr(const Expr&, const Expr&)>& fn, const Expr& 
            const std::string& name) {
   return fold("foldr", fn, elems, initializer, name);
 }
-Expr switch_(const Expr& condition, const Expr& then_expression, const Expr& else_expression) {
-  return call("switch", {condition, then_expression, else_expression});
+Expr switch_(const Expr& condition, const Expr& t, const Expr& e) {
+  Expr c = condition;
+  if (c.rank_known() && c.ndim() == 0) return make_node(kSwitchPick, {c, t, e});
+  if (c.rank_known() && t.rank_known() && e.rank_known()) {
+    int er = std::max(t.ndim(), e.ndim());
+    if (c.ndim() > er)
+      fail_value("switch", "rank of condition (" + std::to_string(c.ndim()) + ", shape " + shape_str(c.shape()) +
+                               ") must not exceed the rank of the expressions (" + std::to_string(er) + ")");
+    while (c.ndim() < er) c = expand_dims(c, -1);
+  }
+  return where(c, t, e);
 }
 
 void register_control_flow() {
   // The loop nodes; map_fn/foldl/foldr above trace the callable and make them.
-  OpDef m = def("_map_fn(inputs: tensors)", "map_fn's loop (layout in ops/loop.h): the body once per row of elems, "
-                "results stacked on axis 0 (cast to attr dtype when given).");
-  m.infer = loop_infer;
-  m.forward = map_forward;
-  m.grad_multi = loop_grad;
-  register_op(m);
-
-  OpDef f = def("_fold(inputs: tensors)", "foldl/foldr's loop (layout in ops/loop.h): acc = body(acc, elems[i]) from "
-                "the first (foldr: last) row.");
-  f.infer = loop_infer;
-  f.forward = fold_forward;
-  f.grad_multi = loop_grad;
-  register_op(f);
-
-  OpDef sw = def("switch(condition: tensor, then_expression: tensor, else_expression: tensor)",
-                 "Select by condition (cast to bool): a scalar picks a whole branch; a rank-r condition (r <= rank of the "
-                 "expressions) selects elementwise along the leading axes, broadcast over the trailing ones.");
-  sw.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr c(a[0].t), t(a[1].t), e(a[2].t);
-    if (c.rank_known() && c.ndim() == 0) return make_node("_switch_pick", {c, t, e});
-    if (c.rank_known() && t.rank_known() && e.rank_known()) {
-      int er = std::max(t.ndim(), e.ndim());
-      if (c.ndim() > er)
-        fail_value("switch", "rank of condition (" + std::to_string(c.ndim()) + ", shape " + shape_str(c.shape()) +
-                                 ") must not exceed the rank of the expressions (" + std::to_string(er) + ")");
-      while (c.ndim() < er) c = expand_dims(c, -1);
-    }
-    return where(c, t, e);
-  };
-  register_op(sw);
-
-  OpDef pk = def("_switch_pick(condition: tensor, then_expression: tensor, else_expression: tensor)",
-                 "then_expression if the scalar condition is nonzero, else else_expression (whole tensors).");
-  pk.infer = pick_infer;
-  pk.forward = pick_forward;
-  pk.grad = [](const Expr& y, const Expr& g) {
-    Expr c(y->inputs[0]), z = zeros_like(g, g.dtype());
-    return std::vector<Expr>{Expr(), sum_to(make_node("_switch_pick", {c, g, z}), Expr(y->inputs[1])),
-                             sum_to(make_node("_switch_pick", {c, z, g}), Expr(y->inputs[2]))};
-  };
-  register_op(pk);
+  register_op(kMapFn, Op("_map_fn(inputs: tensors)", "map_fn's loop (layout in ops/loop.h): the body once per row of elems, "
+                                                     "results stacked on axis 0 (cast to attr dtype when given).")
+                          .infer(loop_infer).forward(map_forward).grad_multi(loop_grad));
+  register_op(kFold, Op("_fold(inputs: tensors)", "foldl/foldr's loop (layout in ops/loop.h): acc = body(acc, elems[i]) from "
+                                                  "the first (foldr: last) row.")
+                         .infer(loop_infer).forward(fold_forward).grad_multi(loop_grad));
+  register_op(kSwitch, Op("switch(condition: tensor, then_expression: tensor, else_expression: tensor)",
+                          "Select by condition (cast to bool): a scalar picks a whole branch; a rank-r condition (r <= rank of the "
+                          "expressions) selects elementwise along the leading axes, broadcast over the trailing ones.")
+                           .build(switch_build));
+  register_op(kSwitchPick, Op("_switch_pick(condition: tensor, then_expression: tensor, else_expression: tensor)",
+                              "then_expression if the scalar condition is nonzero, else else_expression (whole tensors).")
+                               .infer(pick_infer).forward(pick_forward).grad(pick_grad));
 }
 
 }  // namespace keras_cpp

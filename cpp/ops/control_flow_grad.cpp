@@ -11,6 +11,7 @@
 namespace keras_cpp {
 namespace {
 
+OpRef kLoopGrad, kScanGrad;
 
 // acc += g (same shape; acc contiguous float32/float64).
 void add_into(Tensor& acc, const Tensor& g, const char* op) {
@@ -46,7 +47,7 @@ std::vector<Tensor> run_loop_grad(KernelCtx& ctx) {
   const Node& n = ctx.node;
   const char* op = loop_name(n);
   Function& fb = loop_function(ctx, true, [&] { return compile_grad_body(n); });
-  DType P = dtype_from_name(n.attrs.s("pdtype"));
+  DType P = n.attrs.dtype("pdtype");
   const Tensor& xs = ctx.in[0];
   const Tensor& gy = ctx.in.back();
   std::vector<Tensor> in(ctx.in.begin(), ctx.in.end() - 1);
@@ -96,10 +97,10 @@ std::vector<Tensor> loop_grad_forward(KernelCtx& ctx) { return part_results(ctx,
 
 // The gradient node `op` for loop node n's inputs listed in `parts` (computed in float64 when
 // one of them is float64): its results, placed at those inputs.
-std::vector<Expr> grad_node(const Node& n, const std::string& op, std::vector<Expr> ins, Attrs a,
+std::vector<Expr> grad_node(const Node& n, const OpRef& op, std::vector<Expr> ins, Attrs a,
                             const std::vector<int64_t>& parts, bool f64) {
   a.set("parts", Value(parts));
-  a.set("pdtype", Value(std::string(f64 ? "float64" : "float32")));
+  a.set("pdtype", dtype_value(f64 ? DType::float64 : DType::float32));
   Expr gn = make_node(op, ins, a);
   std::vector<Expr> r(n.inputs.size());
   for (size_t k = 0; k < parts.size(); ++k) r[parts[k]] = Expr(gn.node(), static_cast<uint32_t>(k));
@@ -167,7 +168,7 @@ std::vector<Tensor> scan_grad_forward(KernelCtx& ctx) {
   const Node& n = ctx.node;
   ScanLayout L = scan_layout(n);
   Function& fb = loop_function(ctx, true, [&] { return compile_scan_grad_body(n); });
-  DType P = dtype_from_name(n.attrs.s("pdtype"));
+  DType P = n.attrs.dtype("pdtype");
   const size_t nin = static_cast<size_t>(n.attrs.i("nin")), nsaved = scan_nsaved(n), nouts = L.nstack + L.ncarry;
   const auto& gmask = n.attrs.ints("gmask");
   std::vector<Tensor> gout(nouts);
@@ -291,7 +292,7 @@ std::vector<Expr> loop_grad(const std::shared_ptr<Node>& y, const std::vector<Ex
   a.set("gbody", Value(gbody));
   std::vector<Expr> ins = n.inputs;
   ins.push_back(gouts[0]);
-  return grad_node(n, "_loop_grad", ins, a, parts, f64);
+  return grad_node(n, kLoopGrad, ins, a, parts, f64);
 }
 
 // Stacked outputs are seeded only when a cotangent reaches them; carries always (their
@@ -344,25 +345,25 @@ std::vector<Expr> scan_grad(const std::shared_ptr<Node>& y, const std::vector<Ex
   for (size_t c = 0; c < L.ncarry; ++c) ins.push_back(Expr(y, static_cast<uint32_t>(L.nstack + L.ncarry + c)));
   for (size_t j = 0; j < scan_nsaved(n); ++j) ins.push_back(Expr(y, static_cast<uint32_t>(L.nstack + 2 * L.ncarry + j)));
   ins.insert(ins.end(), cots.begin(), cots.end());
-  return grad_node(n, "_scan_grad", ins, a, parts, f64);
+  return grad_node(n, kScanGrad, ins, a, parts, f64);
 }
 
-void register_control_flow_grad() {
-  OpDef lg = def("_loop_grad(inputs: tensors)",
-                 "Gradients of a map_fn/foldl/foldr loop: inputs (loop inputs..., cotangent); one result per loop input "
-                 "listed in attr `parts`.");
-  lg.infer_multi = [](const std::vector<TypeInfo>& in, const Attrs& a) { return parts_infer(in, a, "_loop_grad"); };
-  lg.forward_multi = loop_grad_forward;
-  lg.flags = kNonDiff;
-  register_op(lg);
+namespace {
 
-  OpDef sg = def("_scan_grad(inputs: tensors)",
-                 "Gradients of rnn's scan loop: inputs (loop inputs..., carry traces..., cotangents in attr `gmask`); one "
-                 "result per loop input listed in attr `parts`.");
-  sg.infer_multi = [](const std::vector<TypeInfo>& in, const Attrs& a) { return parts_infer(in, a, "_scan_grad"); };
-  sg.forward_multi = scan_grad_forward;
-  sg.flags = kNonDiff;
-  register_op(sg);
+std::vector<TypeInfo> loop_grad_infer(const std::vector<TypeInfo>& in, const Attrs& a) { return parts_infer(in, a, "_loop_grad"); }
+std::vector<TypeInfo> scan_grad_infer(const std::vector<TypeInfo>& in, const Attrs& a) { return parts_infer(in, a, "_scan_grad"); }
+
+}  // namespace
+
+void register_control_flow_grad() {
+  register_op(kLoopGrad, Op("_loop_grad(inputs: tensors)",
+                            "Gradients of a map_fn/foldl/foldr loop: inputs (loop inputs..., cotangent); one result per loop input "
+                            "listed in attr `parts`.")
+                             .infer_multi(loop_grad_infer).forward_multi(loop_grad_forward).flags(kNonDiff));
+  register_op(kScanGrad, Op("_scan_grad(inputs: tensors)",
+                            "Gradients of rnn's scan loop: inputs (loop inputs..., carry traces..., cotangents in attr `gmask`); one "
+                            "result per loop input listed in attr `parts`.")
+                             .infer_multi(scan_grad_infer).forward_multi(scan_grad_forward).flags(kNonDiff));
 }
 
 }  // namespace keras_cpp

@@ -100,10 +100,10 @@ Expr pointwise_channels_first(const Expr& x, const Expr& w, const Ints& st, cons
     if (w.shape()[i] != 1 || st[i] != 1) return Expr();
   const int64_t C = w.shape()[nsp], Cout = w.shape()[nsp + 1];
   Expr wt = permute_dimensions(reshape(w, {C, Cout}), {1, 0});
-  Expr x3 = call("reshape", {x, Value(std::vector<Value>{dim_value(x, 0), Value(C), Value(int64_t(-1))})});
+  Expr x3 = reshape_to(x, {dim_value(x, 0), Value(C), Value(int64_t(-1))});
   std::vector<Value> out{dim_value(x, 0), Value(Cout)};
   for (int i = 2; i < x.ndim(); ++i) out.push_back(dim_value(x, i));
-  return call("reshape", {matmul(wt, x3), Value(out)});
+  return reshape_to(matmul(wt, x3), out);
 }
 
 // conv1d/2d/3d(x, kernel, strides, padding, data_format, dilation_rate).
@@ -118,7 +118,7 @@ Expr conv_build(const std::string& op, int nsp, std::vector<Value>& a) {
   Expr xl = to_last(x, fmt);
   check_channels(op, x, xl, w, w.shape()[nsp], fmt);
   if (Expr y = pointwise_channels_first(x, w, st, fmt); y.defined()) return y;
-  return from_last(make_node("_conv", {xl, w}, conv_attrs(op, st, dl, pad, 1)), fmt);
+  return from_last(conv_node(xl, w, conv_attrs(op, st, dl, pad, 1)), fmt);
 }
 
 // Depthwise kernel (k..., C, mult) as a grouped conv: kernel (k..., 1, C*mult) with C groups,
@@ -133,7 +133,7 @@ Expr depthwise_node(const std::string& op, const Expr& x, const Expr& xl, const 
   int64_t c = dk.shape()[nsp], m = dk.shape()[nsp + 1];
   ks.push_back(1);
   ks.push_back(c * m);
-  return make_node("_conv", {xl, reshape(dk, ks)}, conv_attrs(op, st, dl, pad, c));
+  return conv_node(xl, reshape(dk, ks), conv_attrs(op, st, dl, pad, c));
 }
 
 Expr depthwise_build(const std::string& op, std::vector<Value>& a) {
@@ -159,7 +159,7 @@ Expr separable_build(const std::string& op, int nsp, std::vector<Value>& a) {
     fail_value(op, "pointwise_kernel " + shape_str(pk.shape()) + " expects " + std::to_string(pk.shape()[nsp]) +
                        " channels but the depthwise stage gives " + std::to_string(d.shape().back()));
   Ints one(nsp, 1);
-  return from_last(make_node("_conv", {d, pk}, conv_attrs(op, one, one, "valid", 1)), fmt);
+  return from_last(conv_node(d, pk, conv_attrs(op, one, one, "valid", 1)), fmt);
 }
 
 // The entries of output_shape (tuple of ints/None/scalar tensors, or a 1-D tensor).
@@ -231,7 +231,7 @@ Expr local_build(const std::string& op, int nsp, const Expr& x, const Expr& w, c
   at.set("ksize", Value(ks));
   at.set("strides", Value(st));
   at.set("padding", Value(std::string("valid")));
-  Expr patches = make_node("_im2col", {xl}, at);
+  Expr patches = im2col_node(xl, at);
   Ints outs = out_shape ? *out_shape : Ints{P};
   int64_t np = 1;
   for (int i = 0; i < nsp; ++i) {
@@ -261,88 +261,88 @@ Expr local_build(const std::string& op, int nsp, const Expr& x, const Expr& w, c
   return from_last(reshape(r, fs), fmt);
 }
 
-}  // namespace
-
-void register_conv() {
-  register_conv_primitives();
-  OpDef c1 = def("conv1d(x: tensor, kernel: tensor, strides: any = 1, padding: str = 'valid', data_format: str? = None, dilation_rate: any = 1)",
-                 "1-D cross-correlation; kernel (kw, in, out); padding 'valid', 'same' or 'causal' (left pad dilation*(kw-1)).");
-  c1.build = [](const OpDef&, std::vector<Value>& a) { return conv_build("conv1d", 1, a); };
-  register_op(c1);
-
-  OpDef c2 = def("conv2d(x: tensor, kernel: tensor, strides: any = (1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: any = (1, 1))",
-                 "2-D cross-correlation; kernel (kh, kw, in, out) whatever the data_format; SAME pads the odd extra at the end.");
-  c2.build = [](const OpDef&, std::vector<Value>& a) { return conv_build("conv2d", 2, a); };
-  register_op(c2);
-
-  OpDef c3 = def("conv3d(x: tensor, kernel: tensor, strides: any = (1, 1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: any = (1, 1, 1))",
-                 "3-D cross-correlation; kernel (kd, kh, kw, in, out).");
-  c3.build = [](const OpDef&, std::vector<Value>& a) { return conv_build("conv3d", 3, a); };
-  register_op(c3);
-
-  OpDef t2 = def("conv2d_transpose(x: tensor, kernel: tensor, output_shape: any, strides: any = (1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: any = (1, 1))",
-                 "Adjoint of conv2d in its input; kernel (kh, kw, out, in); output_shape in data_format order must be consistent with x.");
-  t2.build = [](const OpDef&, std::vector<Value>& a) { return transpose_build("conv2d_transpose", 2, a); };
-  register_op(t2);
-
-  OpDef t3 = def("conv3d_transpose(x: tensor, kernel: tensor, output_shape: any, strides: any = (1, 1, 1), padding: str = 'valid', data_format: str? = None)",
-                 "Adjoint of conv3d in its input; kernel (kd, kh, kw, out, in).");
-  t3.build = [](const OpDef&, std::vector<Value>& a) { return transpose_build("conv3d_transpose", 3, a); };
-  register_op(t3);
-
-  OpDef dw = def("depthwise_conv2d(x: tensor, depthwise_kernel: tensor, strides: any = (1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: any = (1, 1))",
-                 "Each input channel with its own filters: kernel (kh, kw, in, mult), output channel c*mult + m.");
-  dw.build = [](const OpDef&, std::vector<Value>& a) { return depthwise_build("depthwise_conv2d", a); };
-  register_op(dw);
-
-  OpDef s1 = def("separable_conv1d(x: tensor, depthwise_kernel: tensor, pointwise_kernel: tensor, strides: any = 1, padding: str = 'valid', data_format: str? = None, dilation_rate: any = 1)",
-                 "Depthwise (kw, in, mult) then pointwise (1, in*mult, out) convolution.");
-  s1.build = [](const OpDef&, std::vector<Value>& a) { return separable_build("separable_conv1d", 1, a); };
-  register_op(s1);
-
-  OpDef s2 = def("separable_conv2d(x: tensor, depthwise_kernel: tensor, pointwise_kernel: tensor, strides: any = (1, 1), padding: str = 'valid', data_format: str? = None, dilation_rate: any = (1, 1))",
-                 "Depthwise (kh, kw, in, mult) then pointwise (1, 1, in*mult, out) convolution.");
-  s2.build = [](const OpDef&, std::vector<Value>& a) { return separable_build("separable_conv2d", 2, a); };
-  register_op(s2);
-
-  OpDef l1 = def("local_conv1d(inputs: tensor, kernel: tensor, kernel_size: any, strides: any, data_format: str? = None)",
-                 "Unshared-weight valid 1-D conv; kernel (out_len, kw*C, filters).");
-  l1.build = [](const OpDef&, std::vector<Value>& a) {
-    return local_build("local_conv1d", 1, Expr(a[0].t), Expr(a[1].t), a[2], a[3], nullptr, a[4]);
-  };
-  register_op(l1);
-
-  OpDef l2 = def("local_conv2d(inputs: tensor, kernel: tensor, kernel_size: any, strides: any, output_shape: any, data_format: str? = None)",
-                 "Unshared-weight valid 2-D conv; kernel (rows*cols, kh*kw*C, filters); windows (kh, kw, C) or (C, kh, kw) for channels_first.");
-  l2.build = [](const OpDef&, std::vector<Value>& a) {
-    Ints os = tuple_arg("local_conv2d", "output_shape", a[4], 2);
-    return local_build("local_conv2d", 2, Expr(a[0].t), Expr(a[1].t), a[2], a[3], &os, a[5]);
-  };
-  register_op(l2);
+// The builds, by family; the C++ API below calls them with arguments in the registry's form.
+template <int N>
+Expr conv_b(const OpDef& op, std::vector<Value>& a) { return conv_build(op.name, N, a); }
+template <int N>
+Expr transpose_b(const OpDef& op, std::vector<Value>& a) { return transpose_build(op.name, N, a); }
+template <int N>
+Expr separable_b(const OpDef& op, std::vector<Value>& a) { return separable_build(op.name, N, a); }
+Expr depthwise_b(const OpDef& op, std::vector<Value>& a) { return depthwise_build(op.name, a); }
+Expr local1_b(const OpDef& op, std::vector<Value>& a) {
+  return local_build(op.name, 1, Expr(a[0].t), Expr(a[1].t), a[2], a[3], nullptr, a[4]);
+}
+Expr local2_b(const OpDef& op, std::vector<Value>& a) {
+  Ints os = tuple_arg(op.name, "output_shape", a[4], 2);
+  return local_build(op.name, 2, Expr(a[0].t), Expr(a[1].t), a[2], a[3], &os, a[5]);
 }
 
+Value fmt_value(const std::string& f) { return f.empty() ? Value() : Value(f); }
+
+}  // namespace
+
 Expr conv1d(const Expr& x, const Expr& k, int64_t s, const std::string& p, const std::string& f, int64_t d) {
-  return call("conv1d", {x, k, Value(s), Value(p), f.empty() ? Value() : Value(f), Value(d)});
+  std::vector<Value> a{x, k, Value(s), Value(p), fmt_value(f), Value(d)};
+  return conv_build("conv1d", 1, a);
 }
 Expr conv2d(const Expr& x, const Expr& k, const std::vector<int64_t>& s, const std::string& p, const std::string& f,
             const std::vector<int64_t>& d) {
-  return call("conv2d", {x, k, Value(s), Value(p), f.empty() ? Value() : Value(f), Value(d)});
+  std::vector<Value> a{x, k, Value(s), Value(p), fmt_value(f), Value(d)};
+  return conv_build("conv2d", 2, a);
 }
 Expr conv3d(const Expr& x, const Expr& k, const std::vector<int64_t>& s, const std::string& p, const std::string& f,
             const std::vector<int64_t>& d) {
-  return call("conv3d", {x, k, Value(s), Value(p), f.empty() ? Value() : Value(f), Value(d)});
+  std::vector<Value> a{x, k, Value(s), Value(p), fmt_value(f), Value(d)};
+  return conv_build("conv3d", 3, a);
 }
 Expr conv2d_transpose(const Expr& x, const Expr& k, const std::vector<int64_t>& o, const std::vector<int64_t>& s,
                       const std::string& p, const std::string& f, const std::vector<int64_t>& d) {
-  return call("conv2d_transpose", {x, k, Value(o), Value(s), Value(p), f.empty() ? Value() : Value(f), Value(d)});
+  std::vector<Value> a{x, k, Value(o), Value(s), Value(p), fmt_value(f), Value(d)};
+  return transpose_build("conv2d_transpose", 2, a);
 }
 Expr depthwise_conv2d(const Expr& x, const Expr& k, const std::vector<int64_t>& s, const std::string& p,
                       const std::string& f, const std::vector<int64_t>& d) {
-  return call("depthwise_conv2d", {x, k, Value(s), Value(p), f.empty() ? Value() : Value(f), Value(d)});
+  std::vector<Value> a{x, k, Value(s), Value(p), fmt_value(f), Value(d)};
+  return depthwise_build("depthwise_conv2d", a);
 }
 Expr separable_conv2d(const Expr& x, const Expr& dk, const Expr& pk, const std::vector<int64_t>& s, const std::string& p,
                       const std::string& f, const std::vector<int64_t>& d) {
-  return call("separable_conv2d", {x, dk, pk, Value(s), Value(p), f.empty() ? Value() : Value(f), Value(d)});
+  std::vector<Value> a{x, dk, pk, Value(s), Value(p), fmt_value(f), Value(d)};
+  return separable_build("separable_conv2d", 2, a);
+}
+
+void register_conv() {
+  register_conv_primitives();
+  register_op(Op("conv1d(x: tensor, kernel: tensor, strides: ints[1] = 1, padding: str = 'valid', data_format: data_format = None, dilation_rate: ints[1] = 1)",
+                 "1-D cross-correlation; kernel (kw, in, out); padding 'valid', 'same' or 'causal' (left pad dilation*(kw-1)).")
+                  .build(conv_b<1>));
+  register_op(Op("conv2d(x: tensor, kernel: tensor, strides: ints[2] = (1, 1), padding: str = 'valid', data_format: data_format = None, dilation_rate: ints[2] = (1, 1))",
+                 "2-D cross-correlation; kernel (kh, kw, in, out) whatever the data_format; SAME pads the odd extra at the end.")
+                  .build(conv_b<2>));
+  register_op(Op("conv3d(x: tensor, kernel: tensor, strides: ints[3] = (1, 1, 1), padding: str = 'valid', data_format: data_format = None, dilation_rate: ints[3] = (1, 1, 1))",
+                 "3-D cross-correlation; kernel (kd, kh, kw, in, out).")
+                  .build(conv_b<3>));
+  register_op(Op("conv2d_transpose(x: tensor, kernel: tensor, output_shape: shape, strides: ints[2] = (1, 1), padding: str = 'valid', data_format: data_format = None, dilation_rate: ints[2] = (1, 1))",
+                 "Adjoint of conv2d in its input; kernel (kh, kw, out, in); output_shape in data_format order must be consistent with x.")
+                  .build(transpose_b<2>));
+  register_op(Op("conv3d_transpose(x: tensor, kernel: tensor, output_shape: shape, strides: ints[3] = (1, 1, 1), padding: str = 'valid', data_format: data_format = None)",
+                 "Adjoint of conv3d in its input; kernel (kd, kh, kw, out, in).")
+                  .build(transpose_b<3>));
+  register_op(Op("depthwise_conv2d(x: tensor, depthwise_kernel: tensor, strides: ints[2] = (1, 1), padding: str = 'valid', data_format: data_format = None, dilation_rate: ints[2] = (1, 1))",
+                 "Each input channel with its own filters: kernel (kh, kw, in, mult), output channel c*mult + m.")
+                  .build(depthwise_b));
+  register_op(Op("separable_conv1d(x: tensor, depthwise_kernel: tensor, pointwise_kernel: tensor, strides: ints[1] = 1, padding: str = 'valid', data_format: data_format = None, dilation_rate: ints[1] = 1)",
+                 "Depthwise (kw, in, mult) then pointwise (1, in*mult, out) convolution.")
+                  .build(separable_b<1>));
+  register_op(Op("separable_conv2d(x: tensor, depthwise_kernel: tensor, pointwise_kernel: tensor, strides: ints[2] = (1, 1), padding: str = 'valid', data_format: data_format = None, dilation_rate: ints[2] = (1, 1))",
+                 "Depthwise (kh, kw, in, mult) then pointwise (1, 1, in*mult, out) convolution.")
+                  .build(separable_b<2>));
+  register_op(Op("local_conv1d(inputs: tensor, kernel: tensor, kernel_size: ints[1], strides: ints[1], data_format: data_format = None)",
+                 "Unshared-weight valid 1-D conv; kernel (out_len, kw*C, filters).")
+                  .build(local1_b));
+  register_op(Op("local_conv2d(inputs: tensor, kernel: tensor, kernel_size: ints[2], strides: ints[2], output_shape: ints[2], data_format: data_format = None)",
+                 "Unshared-weight valid 2-D conv; kernel (rows*cols, kh*kw*C, filters); windows (kh, kw, C) or (C, kh, kw) for channels_first.")
+                  .build(local2_b));
 }
 
 }  // namespace keras_cpp

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ops/conv_kernels.h"
+#include "ops/helpers.h"
 #include "ops/registry.h"
 
 namespace keras_cpp {
@@ -74,20 +75,16 @@ inline void check_conv_run(const std::string& op, const Shape& x, const Shape& w
   for (int i = 0; i < nsp; ++i) conv_out_len(op, x[1 + i], w[i], a, i);  // raises when a window does not fit
 }
 
-// Dim i of x as a Value: the int when static, else a scalar tensor read from shape(x) at run time.
-inline Value dim_or_tensor(const Expr& x, int i) {
-  if (x.shape()[i] >= 0) return Value(x.shape()[i]);
-  Attrs a;
-  a.set("spec", Value(std::vector<int64_t>{0, i, 0, 0}));
-  return Value(make_node("_getitem", {call("shape", {x})}, a));
-}
-
+// The spatial dims of x: ints when static, else scalar tensors read from shape(x) at run time.
 inline std::vector<Value> spatial_values(const Expr& x) {
   std::vector<Value> v;
-  for (int i = 1; i + 1 < x.ndim(); ++i) v.push_back(dim_or_tensor(x, i));
+  for (int i = 1; i + 1 < x.ndim(); ++i) v.push_back(dim_value(x, i));
   return v;
 }
 
+// The conv primitives' nodes (conv_primitives.cpp).
+Expr conv_node(const Expr& x, const Expr& kernel, const Attrs& a);  // `_conv`
+Expr im2col_node(const Expr& x, const Attrs& a);                    // `_im2col`
 // `_conv_grad_input` node: input spatial sizes given as ints or scalar tensors.
 Expr conv_grad_input_node(const Expr& g, const Expr& w, const std::vector<Value>& spatial, const Attrs& a);
 

@@ -326,6 +326,44 @@ Tensor unpatch_forward(KernelCtx& ctx) {
   });
 }
 
+OpRef kConv, kConvGradInput, kConvGradKernel, kIm2col, kCol2im;
+
+G conv_grad(const Expr& y, const Expr& g) {
+  Expr x(y->inputs[0]), w(y->inputs[1]);
+  Attrs kb = with_kshape(y->attrs, w.shape());
+  return G{conv_grad_input_node(g, w, spatial_values(x), y->attrs), make_node(kConvGradKernel, {x, g}, kb)};
+}
+
+G grad_input_grad(const Expr& y, const Expr& gout) {
+  Expr g(y->inputs[0]), w(y->inputs[1]);
+  Attrs a = conv_attrs_of(y->attrs);
+  G r{conv_node(gout, w, a), make_node(kConvGradKernel, {gout, g}, with_kshape(a, w.shape()))};
+  r.resize(y->inputs.size());  // the shape slots get no gradient
+  return r;
+}
+
+TypeInfo grad_kernel_infer(const std::vector<TypeInfo>& in, const Attrs& a) { return TypeInfo{a.ints("kshape"), in[0].dtype, true}; }
+
+G grad_kernel_grad(const Expr& y, const Expr& gout) {
+  Expr x(y->inputs[0]), g(y->inputs[1]);
+  Attrs a = conv_attrs_of(y->attrs);
+  return G{conv_grad_input_node(g, gout, spatial_values(x), a), conv_node(x, gout, a)};
+}
+
+TypeInfo patches_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  const auto& ks = a.ints("ksize");
+  Shape s{in[0].shape[0]};
+  for (size_t i = 0; i < ks.size(); ++i) s.push_back(conv_out_len("_im2col", in[0].shape[1 + i], ks[i], a, static_cast<int>(i)));
+  int64_t kk = 1;
+  for (int64_t k : ks) kk *= k;
+  s.push_back(in[0].shape.back() >= 0 ? kk * in[0].shape.back() : kUnknownDim);
+  return TypeInfo{s, in[0].dtype, true};
+}
+
+G patches_grad(const Expr& y, const Expr& g) { return G{make_node(kCol2im, {g, Expr(y->inputs[0])}, y->attrs)}; }
+TypeInfo unpatch_infer(const std::vector<TypeInfo>& in, const Attrs&) { return TypeInfo{in[1].shape, in[0].dtype, true}; }
+G unpatch_grad(const Expr& y, const Expr& g) { return G{im2col_node(g, y->attrs), Expr()}; }
+
 }  // namespace
 
 Expr conv_grad_input_node(const Expr& g, const Expr& w, const std::vector<Value>& spatial, const Attrs& a) {
@@ -338,72 +376,26 @@ Expr conv_grad_input_node(const Expr& g, const Expr& w, const std::vector<Value>
   }
   is.push_back(kUnknownDim);
   b.set("in_shape", Value(is));
-  return make_node("_conv_grad_input", ins, b);
+  return make_node(kConvGradInput, ins, b);
 }
 
+Expr conv_node(const Expr& x, const Expr& kernel, const Attrs& a) { return make_node(kConv, {x, kernel}, a); }
+Expr im2col_node(const Expr& x, const Attrs& a) { return make_node(kIm2col, {x}, a); }
+
 void register_conv_primitives() {
-  OpDef c;
-  c.signature = "_conv(x: tensor, kernel: tensor)";
-  c.doc = "Grouped N-d cross-correlation of channels_last x with kernel (k..., in/groups, out); attrs strides, dilation, padding, groups.";
-  c.infer = conv_infer;
-  c.forward = conv_forward;
-  c.grad = [](const Expr& y, const Expr& g) {
-    Expr x(y->inputs[0]), w(y->inputs[1]);
-    Attrs kb = with_kshape(y->attrs, w.shape());
-    return G{conv_grad_input_node(g, w, spatial_values(x), y->attrs), make_node("_conv_grad_kernel", {x, g}, kb)};
-  };
-  register_op(c);
-
-  OpDef gi;
-  gi.signature = "_conv_grad_input(g: tensor, kernel: tensor)";
-  gi.doc = "Adjoint of _conv in its input (the transposed convolution); attrs as _conv plus in_shape.";
-  gi.infer = grad_input_infer;
-  gi.forward = grad_input_forward;
-  gi.grad = [](const Expr& y, const Expr& gout) {
-    Expr g(y->inputs[0]), w(y->inputs[1]);
-    Attrs a = conv_attrs_of(y->attrs);
-    G r{make_node("_conv", {gout, w}, a), make_node("_conv_grad_kernel", {gout, g}, with_kshape(a, w.shape()))};
-    r.resize(y->inputs.size());  // the shape slots get no gradient
-    return r;
-  };
-  gi.flags = kDynamicShape;
-  register_op(gi);
-
-  OpDef gk;
-  gk.signature = "_conv_grad_kernel(x: tensor, g: tensor)";
-  gk.doc = "Gradient of _conv in its kernel: patches(x)^T * g, per group; attr kshape.";
-  gk.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) { return TypeInfo{a.ints("kshape"), in[0].dtype, true}; };
-  gk.forward = grad_kernel_forward;
-  gk.grad = [](const Expr& y, const Expr& gout) {
-    Expr x(y->inputs[0]), g(y->inputs[1]);
-    Attrs a = conv_attrs_of(y->attrs);
-    return G{conv_grad_input_node(g, gout, spatial_values(x), a), make_node("_conv", {x, gout}, a)};
-  };
-  register_op(gk);
-
-  OpDef p;
-  p.signature = "_im2col(x: tensor)";
-  p.doc = "Patches of channels_last x: (N, out..., prod(ksize)*C), each ordered (kernel position, channel).";
-  p.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    const auto& ks = a.ints("ksize");
-    Shape s{in[0].shape[0]};
-    for (size_t i = 0; i < ks.size(); ++i) s.push_back(conv_out_len("_im2col", in[0].shape[1 + i], ks[i], a, static_cast<int>(i)));
-    int64_t kk = 1;
-    for (int64_t k : ks) kk *= k;
-    s.push_back(in[0].shape.back() >= 0 ? kk * in[0].shape.back() : kUnknownDim);
-    return TypeInfo{s, in[0].dtype, true};
-  };
-  p.forward = patches_forward;
-  p.grad = [](const Expr& y, const Expr& g) { return G{make_node("_col2im", {g, Expr(y->inputs[0])}, y->attrs)}; };
-  register_op(p);
-
-  OpDef u;
-  u.signature = "_col2im(g: tensor, like: tensor)";
-  u.doc = "Adjoint of _im2col: sums patch entries back onto an input shaped like `like`.";
-  u.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return TypeInfo{in[1].shape, in[0].dtype, true}; };
-  u.forward = unpatch_forward;
-  u.grad = [](const Expr& y, const Expr& g) { return G{make_node("_im2col", {g}, y->attrs), Expr()}; };
-  register_op(u);
+  register_op(kConv, Op("_conv(x: tensor, kernel: tensor)",
+                        "Grouped N-d cross-correlation of channels_last x with kernel (k..., in/groups, out); attrs strides, dilation, "
+                        "padding, groups.")
+                         .infer(conv_infer).forward(conv_forward).grad(conv_grad));
+  register_op(kConvGradInput, Op("_conv_grad_input(g: tensor, kernel: tensor)",
+                                 "Adjoint of _conv in its input (the transposed convolution); attrs as _conv plus in_shape.")
+                                  .infer(grad_input_infer).forward(grad_input_forward).grad(grad_input_grad).flags(kDynamicShape));
+  register_op(kConvGradKernel, Op("_conv_grad_kernel(x: tensor, g: tensor)", "Gradient of _conv in its kernel: patches(x)^T * g, per group; attr kshape.")
+                                   .infer(grad_kernel_infer).forward(grad_kernel_forward).grad(grad_kernel_grad));
+  register_op(kIm2col, Op("_im2col(x: tensor)", "Patches of channels_last x: (N, out..., prod(ksize)*C), each ordered (kernel position, channel).")
+                           .infer(patches_infer).forward(patches_forward).grad(patches_grad));
+  register_op(kCol2im, Op("_col2im(g: tensor, like: tensor)", "Adjoint of _im2col: sums patch entries back onto an input shaped like `like`.")
+                           .infer(unpatch_infer).forward(unpatch_forward).grad(unpatch_grad));
 }
 
 }  // namespace keras_cpp

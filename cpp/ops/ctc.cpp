@@ -220,74 +220,82 @@ void check_length_type(const char* op, const char* nm, const TypeInfo& t) {
   if (t.dtype == DType::bool_) fail_type(op, std::string(nm) + " must hold numbers, got a bool tensor");
 }
 
+namespace {
+
+OpRef kDenseToSparse, kCtcBatchCost, kCtcLossGrad;
+
+TypeInfo dense_to_sparse_infer(const std::vector<TypeInfo>& in, const Attrs&) {
+  const char* op = "ctc_label_dense_to_sparse";
+  if (!in[0].rank_known || in[0].ndim() != 2)
+    fail_value(op, "labels must be (batch, max_len), got shape " + (in[0].rank_known ? shape_str(in[0].shape) : std::string("<unknown rank>")));
+  if (in[0].dtype == DType::bool_) fail_type(op, "labels must hold numbers, got a bool tensor");
+  check_length_type(op, "label_lengths", in[1]);
+  int64_t b = in[0].shape[0], l = in[1].shape[0];
+  if (b >= 0 && l >= 0 && b != l)
+    fail_value(op, "label_lengths of shape " + shape_str(in[1].shape) + " must have one entry per row of labels " + shape_str(in[0].shape));
+  return TypeInfo{in[0].shape, DType::int64, true};
+}
+
+Tensor dense_to_sparse_forward(KernelCtx& ctx) {
+  const char* op = "ctc_label_dense_to_sparse";
+  Tensor lab = ctx.in[0].astype(DType::int64).contiguous();
+  int64_t B = lab.dim(0), M = lab.dim(1);
+  if (ctx.in[1].numel() != B)
+    fail_value(op, "label_lengths of shape " + shape_str(ctx.in[1].shape()) + " must have one entry per row of labels " + shape_str(lab.shape()));
+  std::vector<int64_t> len = read_lengths(op, "label_lengths", ctx.in[1], M);
+  Tensor o = ctx.alloc_tensor(lab.shape(), DType::int64);
+  const int64_t* p = lab.data<int64_t>();
+  int64_t* q = o.data<int64_t>();
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < M; ++t) q[b * M + t] = t < len[b] ? p[b * M + t] : -1;
+  return o;
+}
+
+Expr ctc_batch_cost_build(const OpDef&, std::vector<Value>& a) {
+  return ctc_batch_cost(Expr(a[0].t), Expr(a[1].t), Expr(a[2].t), Expr(a[3].t));
+}
+TypeInfo ctc_cost_infer(const std::vector<TypeInfo>& in, const Attrs&) { return ctc_infer(in, false); }
+Tensor ctc_cost_forward(KernelCtx& ctx) { return ctc_run(ctx, false); }
+
+G ctc_cost_grad(const Expr& y, const Expr& g) {
+  std::vector<Expr> ins;
+  for (auto& n : y->inputs) ins.push_back(Expr(n));
+  Expr d = make_node(kCtcLossGrad, ins, y->attrs);
+  return G{Expr(), expand_dims(g, -1) * d, Expr(), Expr()};
+}
+
+TypeInfo ctc_loss_grad_infer(const std::vector<TypeInfo>& in, const Attrs&) { return ctc_infer(in, true); }
+Tensor ctc_loss_grad_forward(KernelCtx& ctx) { return ctc_run(ctx, true); }
+
+}  // namespace
+
 Expr ctc_label_dense_to_sparse(const Expr& labels, const Expr& label_lengths) {
-  return call("ctc_label_dense_to_sparse", {labels, label_lengths});
+  return make_node(kDenseToSparse, {labels, label_lengths});
 }
 Expr ctc_batch_cost(const Expr& y_true, const Expr& y_pred, const Expr& input_length, const Expr& label_length) {
-  return call("ctc_batch_cost", {y_true, y_pred, input_length, label_length});
+  Attrs at;
+  at.set("epsilon", Value(config::epsilon()));
+  return make_node(kCtcBatchCost, {y_true, y_pred, input_length, label_length}, at);
 }
 
 void register_ctc() {
-  OpDef ds = def("ctc_label_dense_to_sparse(labels: tensor, label_lengths: tensor)",
+  register_op(kDenseToSparse,
+              Op("ctc_label_dense_to_sparse(labels: tensor, label_lengths: tensor)",
                  "Dense (batch, max_len) labels -> the label sequences: keras_cpp has no sparse tensors, so the result is a "
                  "dense int64 tensor of labels' shape holding labels[b, t] for t < label_lengths[b] and -1 elsewhere (the "
-                 "sparse tensor's values at its indices; -1 marks absent entries).");
-  ds.infer = [](const std::vector<TypeInfo>& in, const Attrs&) {
-    const char* op = "ctc_label_dense_to_sparse";
-    if (!in[0].rank_known || in[0].ndim() != 2)
-      fail_value(op, "labels must be (batch, max_len), got shape " + (in[0].rank_known ? shape_str(in[0].shape) : std::string("<unknown rank>")));
-    if (in[0].dtype == DType::bool_) fail_type(op, "labels must hold numbers, got a bool tensor");
-    check_length_type(op, "label_lengths", in[1]);
-    int64_t b = in[0].shape[0], l = in[1].shape[0];
-    if (b >= 0 && l >= 0 && b != l)
-      fail_value(op, "label_lengths of shape " + shape_str(in[1].shape) + " must have one entry per row of labels " + shape_str(in[0].shape));
-    return TypeInfo{in[0].shape, DType::int64, true};
-  };
-  ds.forward = [](KernelCtx& ctx) {
-    const char* op = "ctc_label_dense_to_sparse";
-    Tensor lab = ctx.in[0].astype(DType::int64).contiguous();
-    int64_t B = lab.dim(0), M = lab.dim(1);
-    if (ctx.in[1].numel() != B)
-      fail_value(op, "label_lengths of shape " + shape_str(ctx.in[1].shape()) + " must have one entry per row of labels " + shape_str(lab.shape()));
-    std::vector<int64_t> len = read_lengths(op, "label_lengths", ctx.in[1], M);
-    Tensor o = ctx.alloc_tensor(lab.shape(), DType::int64);
-    const int64_t* p = lab.data<int64_t>();
-    int64_t* q = o.data<int64_t>();
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < M; ++t) q[b * M + t] = t < len[b] ? p[b * M + t] : -1;
-    return o;
-  };
-  ds.flags = kNonDiff;
-  register_op(ds);
-
-  OpDef cb = def("ctc_batch_cost(y_true: tensor, y_pred: tensor, input_length: tensor, label_length: tensor)",
+                 "sparse tensor's values at its indices; -1 marks absent entries).")
+                  .infer(dense_to_sparse_infer).forward(dense_to_sparse_forward).flags(kNonDiff));
+  register_op(kCtcBatchCost,
+              Op("ctc_batch_cost(y_true: tensor, y_pred: tensor, input_length: tensor, label_length: tensor)",
                  "CTC negative log-likelihood per sample, shape (samples, 1). y_true (samples, max_string_length) holds class "
                  "ids (entries past label_length ignored); y_pred (samples, time, num_categories) holds probabilities, blank = last "
                  "class; only the first input_length frames count. Like Keras/TF the frames are log(y_pred + epsilon) renormalized "
-                 "by a softmax. A label that cannot fit in input_length frames raises an error naming the sample.");
-  cb.build = [](const OpDef& op, std::vector<Value>& a) {
-    Attrs at;
-    at.set("epsilon", Value(config::epsilon()));
-    return make_node(op, {Expr(a[0].t), Expr(a[1].t), Expr(a[2].t), Expr(a[3].t)}, at);
-  };
-  cb.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return ctc_infer(in, false); };
-  cb.forward = [](KernelCtx& ctx) { return ctc_run(ctx, false); };
-  cb.grad = [](const Expr& y, const Expr& g) {
-    std::vector<Expr> ins;
-    for (auto& n : y->inputs) ins.push_back(Expr(n));
-    Expr d = make_node("_ctc_loss_grad", ins, y->attrs);
-    return G{Expr(), expand_dims(g, -1) * d, Expr(), Expr()};
-  };
-  register_op(cb);
-
+                 "by a softmax. A label that cannot fit in input_length frames raises an error naming the sample.")
+                  .build(ctc_batch_cost_build).infer(ctc_cost_infer).forward(ctc_cost_forward).grad(ctc_cost_grad));
   // The gradient of ctc_batch_cost w.r.t. y_pred for a unit upstream gradient (no second order).
-  OpDef cg = def("_ctc_loss_grad(y_true: tensor, y_pred: tensor, input_length: tensor, label_length: tensor, epsilon: float)",
-                 "d ctc_batch_cost / d y_pred (forward-backward), shape of y_pred.");
-  cg.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return ctc_infer(in, true); };
-  cg.forward = [](KernelCtx& ctx) { return ctc_run(ctx, true); };
-  cg.flags = kNonDiff;
-  register_op(cg);
-
+  register_op(kCtcLossGrad, Op("_ctc_loss_grad(y_true: tensor, y_pred: tensor, input_length: tensor, label_length: tensor, epsilon: float)",
+                               "d ctc_batch_cost / d y_pred (forward-backward), shape of y_pred.")
+                                .infer(ctc_loss_grad_infer).forward(ctc_loss_grad_forward).flags(kNonDiff));
   register_ctc_decode();
 }
 

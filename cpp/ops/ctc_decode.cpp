@@ -455,6 +455,8 @@ std::vector<TypeInfo> decode_infer(const std::vector<TypeInfo>& in, const Attrs&
   return r;
 }
 
+OpRef kCtcDecode;
+
 }  // namespace
 
 std::pair<std::vector<Expr>, Expr> ctc_decode(const Expr& y_pred, const Expr& input_length, bool greedy, int64_t beam_width,
@@ -466,20 +468,17 @@ std::pair<std::vector<Expr>, Expr> ctc_decode(const Expr& y_pred, const Expr& in
   at.set("top_paths", Value(top_paths));
   at.set("merge_repeated", Value(merge_repeated));
   at.set("epsilon", Value(config::epsilon()));
-  std::vector<Expr> r = outputs_of(make_node("_ctc_decode", {y_pred, input_length}, at));
+  std::vector<Expr> r = outputs_of(make_node(kCtcDecode, {y_pred, input_length}, at));
   Expr log_prob = r.back();
   r.pop_back();
   return {r, log_prob};
 }
 
 void register_ctc_decode() {
-  OpDef d = def("_ctc_decode(y_pred: tensor, input_length: tensor)",
-                "ctc_decode's search (attrs greedy, beam_width, top_paths, merge_repeated, epsilon): the decoded paths, "
-                "then their log probabilities.");
-  d.infer_multi = decode_infer;
-  d.forward_multi = decode_forward;
-  d.flags = kNonDiff | kDynamicShape;
-  register_op(d);
+  register_op(kCtcDecode, Op("_ctc_decode(y_pred: tensor, input_length: tensor)",
+                             "ctc_decode's search (attrs greedy, beam_width, top_paths, merge_repeated, epsilon): the decoded paths, "
+                             "then their log probabilities.")
+                              .infer_multi(decode_infer).forward_multi(decode_forward).flags(kNonDiff | kDynamicShape));
 }
 
 }  // namespace keras_cpp

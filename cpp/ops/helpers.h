@@ -1,4 +1,4 @@
-// cpp/ops/helpers.h — shared pieces for op family files: elementwise OpDef makers, sum_to,
+// cpp/ops/helpers.h — shared pieces for op family files: the elementwise op maker, sum_to,
 // Keras shape arguments.
 #pragma once
 #include <algorithm>
@@ -9,24 +9,27 @@
 #include "keras_cpp/config.h"
 #include "keras_cpp/ops.h"
 #include "kernels/elementwise.h"
+#include "ops/getitem.h"
 #include "ops/registry.h"
 
 namespace keras_cpp {
 
-// An OpDef with its signature and docstring filled in (family files add infer/forward/grad).
-inline OpDef def(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  return d;
-}
 
-// x[spec] as a view; spec = (kind, start, stop, step) quads (see _getitem in shape_ops.cpp).
-inline Expr getitem(const Expr& x, std::vector<int64_t> spec) {
-  Attrs a;
-  a.set("spec", Value(std::move(spec)));
-  return make_node("_getitem", {x}, a);
-}
+// Private ops of shape_ops.cpp that other families build.
+Expr reshape_like(const Expr& x, const Expr& like);  // x reshaped to like's run-time shape
+// Reshape to dims that are ints (-1 once: inferred) or scalar int tensors (Value::Tensor).
+Expr reshape_to(const Expr& x, const std::vector<Value>& dims);
+Expr size_ratio(const Expr& y, const Expr& x);  // numel(y) / numel(x) at run time
+Expr is_finite(const Expr& x);                  // elementwise, bool
+Expr squeeze_axes(const Expr& x, const Axes& axis);  // drop the length-1 axes (all if nullopt)
+// A C++ API data_format ("" = image_data_format()) checked and lower-cased as the registry's
+// data_format kind does for Python arguments.
+std::string data_format_arg(const std::string& op, const std::string& f);
+
+// Private ops of unary.cpp.
+Expr expm1(const Expr& x);  // exp(x) - 1, exact near 0
+Expr log1p(const Expr& x);  // log(1 + x), exact near 0
+Expr relu0(const Expr& x);  // max(x, 0)
 
 // shape(x)[i] as a scalar int32 tensor, known at run time.
 inline Expr dim_tensor(const Expr& x, int i) { return getitem(shape(x), {0, i, 0, 0}); }
@@ -80,7 +83,7 @@ inline DType unary_out_dtype(DType in, Domain d) {
 
 // An elementwise unary OpDef: the kernel `op` on input 0 into a fresh (or reused) buffer;
 // float16 is computed in float32, float-only ops turn integer inputs into floatx (unary.cpp).
-OpDef unary_op(ew::UnaryOp op, Domain d, const char* sig, const char* doc,
+Op unary_op(ew::UnaryOp op, Domain d, const char* sig, const char* doc,
                std::function<std::vector<Expr>(const Expr&, const Expr&)> grad, uint32_t flags = 0);
 
 }  // namespace keras_cpp

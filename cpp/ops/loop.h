@@ -43,7 +43,7 @@ inline Tensor loop_row(const Tensor& t, int64_t i) { return loop_slice(t, 0, i);
 // Build a loop node of op `op`: traces `outs` back to `params` (the placeholders the callable
 // was traced on), closes the body (outer tensors it reads become extra inputs, fed to captured
 // placeholders) and sets body/nparams/nouts on top of `attrs`.
-Expr make_loop_node(const std::string& op, Attrs attrs, std::vector<Expr> inputs, const std::vector<Expr>& params,
+Expr make_loop_node(const OpDef& op, Attrs attrs, std::vector<Expr> inputs, const std::vector<Expr>& params,
                     const std::vector<Expr>& outs);
 // Copy the graph of `outs` with the leaves in `remap` replaced (remap gains the copies).
 std::vector<Expr> clone_graph(const std::vector<Expr>& outs, std::unordered_map<Expr, Expr, ExprHash>& remap);
@@ -67,6 +67,8 @@ ScanLayout scan_layout(const Node& n);
 // the loop, weights marked for packing and, unless `unrolled`, attr "saved" = the body results its VJP reads (kept per
 // step as extra results after the traces, so BPTT does not recompute the step).
 Expr plan_scan(const Expr& loop, bool unrolled);
+// The `_scan` op (registered in rnn.cpp), for the rewrites that rebuild a scan node.
+const OpDef& scan_op();
 inline size_t scan_nsaved(const Node& n) { return n.attrs.has("saved") ? n.attrs.get("saved").list.size() : 0; }
 
 // The loop ops' VJPs (control_flow_grad.cpp): one gradient node with a result per input that

@@ -104,19 +104,73 @@ Expr swap_last(const Expr& x) {
   return permute_dimensions(x, p);
 }
 
+OpRef kMatmul, kDot, kBatchDot;
+
+G matmul_grad(const Expr& y, const Expr& g) {
+  Expr a(y->inputs[0]), b(y->inputs[1]);
+  return G{sum_to(matmul(g, swap_last(b)), a), sum_to(matmul(swap_last(a), g), b)};
+}
+
+// N-d rule: x's last axis with y's second-to-last; result x[:-1] + y[:-2] + y[-1:].
+Expr dot_nd(const Expr& x, const Expr& y) {
+  int nx = x.ndim(), ny = y.ndim();
+  std::vector<int64_t> perm{ny - 2};
+  for (int i = 0; i < ny; ++i) if (i != ny - 2) perm.push_back(i);
+  Expr yt = permute_dimensions(y, perm);  // (K, y_batch..., N)
+  Expr y2 = reshape(yt, {y.shape()[ny - 2] >= 0 ? y.shape()[ny - 2] : -1, -1});
+  Expr x2 = reshape_to(x, {Value(int64_t(-1)), dim_value(x, nx - 1)});
+  Expr r = matmul(x2, y2);
+  std::vector<Value> out;
+  for (int i = 0; i < nx - 1; ++i) out.push_back(dim_value(x, i));
+  for (int i = 0; i < ny; ++i) if (i != ny - 2) out.push_back(dim_value(y, i));
+  return reshape_to(r, out);
+}
+
+// batch_dot's contracted axes (a0 of x, a1 of y), checked against the shapes.
+std::pair<int64_t, int64_t> batch_dot_axes(const Expr& x, const Expr& y, const std::optional<std::vector<int64_t>>& axes) {
+  int nx = x.ndim(), ny = y.ndim();
+  if (nx < 2 || ny < 2) fail_value("batch_dot", "inputs must have rank >= 2, got " + shape_str(x.shape()) + " and " + shape_str(y.shape()));
+  Value ax = axes ? Value(*axes) : Value();
+  int64_t a0, a1;
+  if (!axes) { a0 = nx - 1; a1 = ny == 2 ? 1 : ny - 2; }
+  else if (axes->size() == 1) { a0 = a1 = (*axes)[0]; }
+  else if (axes->size() == 2) { a0 = (*axes)[0]; a1 = (*axes)[1]; }
+  else fail_value("batch_dot", "axes must be an int or a pair of ints, got " + ax.repr());
+  a0 = normalize_axis(a0, nx, "batch_dot", "axes[0]");
+  a1 = normalize_axis(a1, ny, "batch_dot", "axes[1]");
+  if (a0 == 0 || a1 == 0) fail_value("batch_dot", "cannot contract over the batch axis 0 (axes=" + ax.repr() + ")");
+  int64_t bx = x.shape()[0], by = y.shape()[0];
+  if (bx >= 0 && by >= 0 && bx != by) fail_value("batch_dot", "batch sizes differ: " + shape_str(x.shape()) + " and " + shape_str(y.shape()));
+  int64_t kx = x.shape()[a0], ky = y.shape()[a1];
+  if (kx >= 0 && ky >= 0 && kx != ky)
+    fail_value("batch_dot", "contracted dimensions differ: axis " + std::to_string(a0) + " of " + shape_str(x.shape()) + " and axis " +
+                                std::to_string(a1) + " of " + shape_str(y.shape()));
+  return {a0, a1};
+}
+
+// The product of e's dims 1.. except `skip`, or -1 when one is unknown (a -1 cannot be inferred
+// when the batch is empty, so static free dims are given as numbers).
+int64_t free_size(const Expr& e, int64_t skip) {
+  int64_t p = 1;
+  for (int i = 1; i < e.ndim(); ++i)
+    if (i != skip) {
+      if (e.shape()[i] < 0) return -1;
+      p *= e.shape()[i];
+    }
+  return p;
+}
+
+Expr dot_build(const OpDef&, std::vector<Value>& a) { return dot(Expr(a[0].t), Expr(a[1].t)); }
+
+Expr batch_dot_build(const OpDef&, std::vector<Value>& a) {
+  return batch_dot(Expr(a[0].t), Expr(a[1].t), a[2].is_none() ? std::optional<std::vector<int64_t>>() : a[2].ints);
+}
 
 }  // namespace
 
-Expr matmul(const Expr& a, const Expr& b) { return call("matmul", {a, b}); }
+Expr matmul(const Expr& a, const Expr& b) { return make_node(kMatmul, {a, b}); }
 
-Expr dot(const Expr& x, const Expr& y) { return call("dot", {x, y}); }
-
-Expr batch_dot(const Expr& x, const Expr& y, std::optional<std::vector<int64_t>> axes) {
-  return call("batch_dot", {x, y, axes ? Value(*axes) : Value()});
-}
-
-static Expr dot_build(const OpDef&, std::vector<Value>& a) {
-  Expr x(a[0].t), y(a[1].t);
+Expr dot(const Expr& x, const Expr& y) {
   if (x.sparse() || y.sparse()) return sparse_dot(x, y);  // ops/sparse.cpp: never densifies
   int nx = x.ndim(), ny = y.ndim();
   if (nx == 0 || ny == 0) return x * y;
@@ -128,86 +182,38 @@ static Expr dot_build(const OpDef&, std::vector<Value>& a) {
   }
   if (nx == 1) return squeeze(matmul(expand_dims(x, 0), y), -2);
   if (ny == 2) return matmul(x, y);
-  // N-d rule: x's last axis with y's second-to-last; result x[:-1] + y[:-2] + y[-1:].
-  std::vector<int64_t> perm{ny - 2};
-  for (int i = 0; i < ny; ++i) if (i != ny - 2) perm.push_back(i);
-  Expr yt = permute_dimensions(y, perm);                       // (K, y_batch..., N)
-  Expr y2 = reshape(yt, {y.shape()[ny - 2] >= 0 ? y.shape()[ny - 2] : -1, -1});
-  std::vector<Value> xs{Value(int64_t(-1)), dim_value(x, nx - 1)};
-  Expr x2 = call("reshape", {x, Value(xs)});
-  Expr r = matmul(x2, y2);
-  std::vector<Value> out;
-  for (int i = 0; i < nx - 1; ++i) out.push_back(dim_value(x, i));
-  for (int i = 0; i < ny; ++i) if (i != ny - 2) out.push_back(dim_value(y, i));
-  return call("reshape", {r, Value(out)});
+  return dot_nd(x, y);
 }
 
-static Expr batch_dot_build(const OpDef&, std::vector<Value>& a) {
-  Expr x(a[0].t), y(a[1].t);
+// x -> (B, restx..., K), y -> (B, K, resty...), then one batched matmul.
+Expr batch_dot(const Expr& x, const Expr& y, std::optional<std::vector<int64_t>> axes) {
+  auto [a0, a1] = batch_dot_axes(x, y, axes);
   int nx = x.ndim(), ny = y.ndim();
-  if (nx < 2 || ny < 2) fail_value("batch_dot", "inputs must have rank >= 2, got " + shape_str(x.shape()) + " and " + shape_str(y.shape()));
-  int64_t a0, a1;
-  const Value& ax = a[2];
-  if (ax.is_none()) { a0 = nx - 1; a1 = ny == 2 ? 1 : ny - 2; }
-  else if (ax.kind == Value::Int) { a0 = a1 = ax.i; }
-  else if (ax.kind == Value::Ints && ax.ints.size() == 1) { a0 = a1 = ax.ints[0]; }
-  else if (ax.kind == Value::Ints && ax.ints.size() == 2) { a0 = ax.ints[0]; a1 = ax.ints[1]; }
-  else fail_value("batch_dot", "axes must be an int or a pair of ints, got " + ax.repr());
-  a0 = normalize_axis(a0, nx, "batch_dot", "axes[0]");
-  a1 = normalize_axis(a1, ny, "batch_dot", "axes[1]");
-  if (a0 == 0 || a1 == 0) fail_value("batch_dot", "cannot contract over the batch axis 0 (axes=" + ax.repr() + ")");
-  int64_t bx = x.shape()[0], by = y.shape()[0];
-  if (bx >= 0 && by >= 0 && bx != by) fail_value("batch_dot", "batch sizes differ: " + shape_str(x.shape()) + " and " + shape_str(y.shape()));
-  int64_t kx = x.shape()[a0], ky = y.shape()[a1];
-  if (kx >= 0 && ky >= 0 && kx != ky)
-    fail_value("batch_dot", "contracted dimensions differ: axis " + std::to_string(a0) + " of " + shape_str(x.shape()) + " and axis " + std::to_string(a1) + " of " + shape_str(y.shape()));
-  // x -> (B, restx..., K), y -> (B, K, resty...), then one batched matmul.
   std::vector<int64_t> px{0}, py{0, a1};
   for (int i = 1; i < nx; ++i) if (i != a0) px.push_back(i);
   px.push_back(a0);
   for (int i = 1; i < ny; ++i) if (i != a1) py.push_back(i);
   Expr xt = permute_dimensions(x, px), yt = permute_dimensions(y, py);
+  int64_t bx = x.shape()[0], by = y.shape()[0], kx = x.shape()[a0], ky = y.shape()[a1];
   Value B = bx >= 0 ? Value(bx) : by >= 0 ? Value(by) : Value(dim_tensor(x, 0));
   Value K = kx >= 0 ? Value(kx) : ky >= 0 ? Value(ky) : Value(dim_tensor(x, static_cast<int>(a0)));
-  // The free dims as a number when static: a -1 cannot be inferred when the batch is empty.
-  auto rest = [](const Expr& e, int n, int64_t skip) {
-    int64_t p = 1;
-    for (int i = 1; i < n; ++i) if (i != skip) { if (e.shape()[i] < 0) return int64_t(-1); p *= e.shape()[i]; }
-    return p;
-  };
-  Expr x3 = call("reshape", {xt, Value(std::vector<Value>{B, Value(rest(x, nx, a0)), K})});
-  Expr y3 = call("reshape", {yt, Value(std::vector<Value>{B, K, Value(rest(y, ny, a1))})});
-  Expr r = matmul(x3, y3);
+  Expr r = matmul(reshape_to(xt, {B, Value(free_size(x, a0)), K}), reshape_to(yt, {B, K, Value(free_size(y, a1))}));
   std::vector<Value> out{B};
   for (int i = 1; i < nx; ++i) if (i != a0) out.push_back(dim_value(x, i));
   for (int i = 1; i < ny; ++i) if (i != a1) out.push_back(dim_value(y, i));
   if (nx == 2 && ny == 2) out.push_back(Value(int64_t(1)));  // Keras: (batch, 1)
-  return call("reshape", {r, Value(out)});
+  return reshape_to(r, out);
 }
 
 void register_matmul() {
-  OpDef m;
-  m.signature = "matmul(a: tensor, b: tensor)";
-  m.doc = "Batched matrix product with numpy broadcasting of the leading axes.";
-  m.infer = matmul_infer;
-  m.forward = matmul_forward;
-  m.grad = [](const Expr& y, const Expr& g) {
-    Expr a(y->inputs[0]), b(y->inputs[1]);
-    return G{sum_to(matmul(g, swap_last(b)), a), sum_to(matmul(swap_last(a), g), b)};
-  };
-  register_op(m);
-
-  OpDef d;
-  d.signature = "dot(x: tensor, y: tensor)";
-  d.doc = "Matrix product; for rank > 2 contracts x's last axis with y's second-to-last (shape x[:-1] + y[:-2] + y[-1:]).";
-  d.build = dot_build;
-  register_op(d);
-
-  OpDef bd;
-  bd.signature = "batch_dot(x: tensor, y: tensor, axes: any = None)";
-  bd.doc = "Per-sample dot over batch axis 0, contracting axes (a0, a1); 2-D x 2-D gives (batch, 1).";
-  bd.build = batch_dot_build;
-  register_op(bd);
+  register_op(kMatmul, Op("matmul(a: tensor, b: tensor)", "Batched matrix product with numpy broadcasting of the leading axes.")
+                           .infer(matmul_infer).forward(matmul_forward).grad(matmul_grad));
+  register_op(kDot, Op("dot(x: tensor, y: tensor)",
+                       "Matrix product; for rank > 2 contracts x's last axis with y's second-to-last (shape x[:-1] + y[:-2] + y[-1:]).")
+                        .build(dot_build));
+  register_op(kBatchDot, Op("batch_dot(x: tensor, y: tensor, axes: ints[2] = None)",
+                            "Per-sample dot over batch axis 0, contracting axes (a0, a1); 2-D x 2-D gives (batch, 1).")
+                             .build(batch_dot_build));
 }
 
 }  // namespace keras_cpp

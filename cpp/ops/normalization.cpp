@@ -10,15 +10,15 @@
 namespace keras_cpp {
 namespace {
 
+OpRef kL2Normalize, kBatchNormalization;
 
 Expr as_float(const Expr& x, const char* op) {
   if (x.dtype() == DType::bool_) fail_type(op, "does not accept bool tensors");
   return is_floating(x.dtype()) ? x : cast(x, config::floatx());
 }
 
-Expr like_x(const Value& v, const Expr& x) {
-  if (v.is_none()) return Expr();
-  Expr e(v.t);
+Expr like_x(const Expr& e, const Expr& x) {
+  if (!e) return Expr();
   return e.dtype() == x.dtype() ? e : cast(e, x.dtype());
 }
 
@@ -56,25 +56,45 @@ Expr normalize(const Expr& x, const Expr& mean, const Expr& var, const Expr& bet
   return beta ? y + beta : y;
 }
 
+Expr l2_normalize_build(const OpDef&, std::vector<Value>& a) {
+  return l2_normalize(Expr(a[0].t), a[1].is_none() ? Axes() : Axes(a[1].ints));
+}
+
+Expr batch_normalization_build(const OpDef&, std::vector<Value>& a) {
+  return batch_normalization(Expr(a[0].t), Expr(a[1].t), Expr(a[2].t), Expr(a[3].t), Expr(a[4].t), a[5].i, a[6].f);
+}
+
 }  // namespace
 
-Expr l2_normalize(const Expr& x, Axes axis) {
-  return call("l2_normalize", {x, axis ? Value(*axis) : Value()});
+Expr l2_normalize(const Expr& x0, Axes axis) {
+  Expr x = as_float(x0, "l2_normalize");
+  DType dt = x.dtype();
+  if (dt == DType::float16) x = cast(x, DType::float32);  // 1e-12 underflows to 0 in half
+  if (axis) normalize_axes(*axis, x.ndim(), "l2_normalize");
+  Expr ss = sum(square(x), axis, true);
+  Expr y = x / sqrt(maximum(ss, scalar_like(1e-12, x)));
+  return dt == DType::float16 ? cast(y, dt) : y;
 }
-Expr batch_normalization(const Expr& x, const Expr& mean, const Expr& var, const Expr& beta, const Expr& gamma,
+
+Expr batch_normalization(const Expr& x0, const Expr& mean, const Expr& var, const Expr& beta, const Expr& gamma,
                          int64_t axis, double epsilon) {
-  return call("batch_normalization", {x, mean, var, Value(beta), Value(gamma), Value(axis), Value(epsilon)});
+  Expr x = as_float(x0, "batch_normalization");
+  int nd = x.ndim();
+  int ax = nd ? normalize_axis(axis, nd, "batch_normalization") : 0;
+  auto prep = [&](const Expr& v) { return nd ? along_axis(like_x(v, x), ax, nd) : like_x(v, x); };
+  if (epsilon < 0) fail_value("batch_normalization", "epsilon must be >= 0, got " + Value(epsilon).repr());
+  return normalize(x, prep(mean), prep(var), prep(beta), prep(gamma), epsilon);
 }
 // Keras's gamma/beta come 1-D over the kept axes (or already in broadcast shape): put them in
 // broadcast shape (reduced axes = 1), like the statistics.
 static Expr batch_param(const Expr& v, const Expr& x, const Expr& mean, const std::vector<int>& axes) {
   const char* op = "normalize_batch_in_training";
-  Expr p = like_x(Value(v), x);
+  Expr p = like_x(v, x);
   if (!p || p.ndim() == x.ndim()) return p;
   int kept = x.ndim() - static_cast<int>(axes.size());
   if (p.ndim() > 1 && p.ndim() != kept)
     fail_value(op, "gamma/beta of shape " + shape_str(p.shape()) + " do not match the kept axes of x " + shape_str(x.shape()));
-  if (p.ndim() != kept || p.shape() != mean.shape()) p = make_node("_reshape_like", {p, mean});
+  if (p.ndim() != kept || p.shape() != mean.shape()) p = reshape_like(p, mean);
   return expand_reduced(p, axes);
 }
 
@@ -85,38 +105,21 @@ std::tuple<Expr, Expr, Expr> normalize_batch_in_training(const Expr& x0, const E
   Expr x = as_float(x0, op);
   Value ax(reduction_axes);
   std::vector<int> axes = keras_cpp::reduction_axes(ax, x, op);
-  Expr mean = call("mean", {x, ax});
-  Expr var = call("mean", {square(x - expand_reduced(mean, axes)), ax});
+  Expr mean = keras_cpp::mean(x, reduction_axes);
+  Expr var = keras_cpp::mean(square(x - expand_reduced(mean, axes)), reduction_axes);
   Expr g = batch_param(gamma, x, mean, axes), b = batch_param(beta, x, mean, axes);
   return {normalize(x, expand_reduced(mean, axes), expand_reduced(var, axes), b, g, epsilon), mean, var};
 }
 
 void register_normalization() {
-  OpDef l2 = def("l2_normalize(x: tensor, axis: axes = None)",
-                 "x / sqrt(max(sum(x**2, axis, keepdims=True), 1e-12)); axis=None uses all elements. Zero vectors stay 0.");
-  l2.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x = as_float(Expr(a[0].t), "l2_normalize");
-    DType dt = x.dtype();
-    if (dt == DType::float16) x = cast(x, DType::float32);  // 1e-12 underflows to 0 in half
-    if (!a[1].is_none()) normalize_axes(a[1].ints, x.ndim(), "l2_normalize");
-    Expr ss = call("sum", {square(x), a[1], Value(true)});
-    Expr y = x / sqrt(maximum(ss, scalar_like(1e-12, x)));
-    return dt == DType::float16 ? cast(y, dt) : y;
-  };
-  register_op(l2);
-
-  OpDef bn = def("batch_normalization(x: tensor, mean: tensor, var: tensor, beta: tensor?, gamma: tensor?, axis: int = -1, epsilon: float = 0.001)",
+  register_op(kL2Normalize, Op("l2_normalize(x: tensor, axis: axes = None)",
+                               "x / sqrt(max(sum(x**2, axis, keepdims=True), 1e-12)); axis=None uses all elements. Zero vectors stay 0.")
+                                .build(l2_normalize_build));
+  register_op(kBatchNormalization,
+              Op("batch_normalization(x: tensor, mean: tensor, var: tensor, beta: tensor?, gamma: tensor?, axis: int = -1, epsilon: float = 0.001)",
                  "(x - mean) / sqrt(var + epsilon) * gamma + beta with broadcasting; beta/gamma may be None. "
-                 "1-D statistics are laid along `axis` when it is not the last axis.");
-  bn.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x = as_float(Expr(a[0].t), "batch_normalization");
-    int nd = x.ndim();
-    int ax = nd ? normalize_axis(a[5].i, nd, "batch_normalization") : 0;
-    auto prep = [&](const Value& v) { return nd ? along_axis(like_x(v, x), ax, nd) : like_x(v, x); };
-    if (a[6].f < 0) fail_value("batch_normalization", "epsilon must be >= 0, got " + a[6].repr());
-    return normalize(x, prep(a[1]), prep(a[2]), prep(a[3]), prep(a[4]), a[6].f);
-  };
-  register_op(bn);
+                 "1-D statistics are laid along `axis` when it is not the last axis.")
+                  .build(batch_normalization_build));
 }
 
 }  // namespace keras_cpp

@@ -286,16 +286,16 @@ std::vector<Tensor> fused_forward(KernelCtx& ctx) {
   return ys;
 }
 
+// One result per element tensor after the gradient, typed like the parameter.
 template <class K>
-OpDef fused_update(const char* doc) {
-  OpDef d = def(K::sig, doc);
-  d.build = fused_build<K>;
-  d.infer_multi = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    return std::vector<TypeInfo>(static_cast<size_t>(K::inputs(a) - 1), in[0]);
-  };
-  d.forward_multi = fused_forward<K>;
-  d.flags = kNonDiff;
-  return d;
+std::vector<TypeInfo> fused_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  return std::vector<TypeInfo>(static_cast<size_t>(K::inputs(a) - 1), in[0]);
+}
+
+// The fused updates are called from Python's optimizers only, so no C++ code names them.
+template <class K>
+Op fused_update(const char* doc) {
+  return Op(K::sig, doc).build(fused_build<K>).infer_multi(fused_infer<K>).forward_multi(fused_forward<K>).flags(kNonDiff);
 }
 
 }  // namespace

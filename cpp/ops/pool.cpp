@@ -182,24 +182,15 @@ Tensor pool_grad_forward(KernelCtx& ctx) {
   });
 }
 
-// pool2d/pool3d(x, pool_size, strides, padding, data_format, pool_mode).
-Expr pool_build(const std::string& op, int nsp, std::vector<Value>& a) {
-  Expr x(a[0].t);
-  auto ints = [&](const Value& v, const char* name) {
-    Ints r = v.kind == Value::Int ? Ints(nsp, v.i) : v.kind == Value::Ints ? v.ints : Ints{};
-    if (static_cast<int>(r.size()) != nsp) fail_value(op, std::string("'") + name + "' must be a tuple of " + std::to_string(nsp) + " ints, got " + v.repr());
-    for (int64_t e : r)
-      if (e < 1) fail_value(op, std::string("'") + name + "' entries must be >= 1, got " + v.repr());
-    return r;
-  };
-  Ints ks = ints(a[1], "pool_size"), st = ints(a[2], "strides");
-  const std::string& pad = a[3].s;
+OpRef kPool, kPoolGrad, kPool2d, kPool3d;
+
+// ks/st: the registry's ints[n]; fmt normalised (the data_format kind or data_format_arg).
+Expr pool_nd(const std::string& op, int nsp, const Expr& x, const Ints& ks, const Ints& st, const std::string& pad, const std::string& fmt,
+             const std::string& mode) {
+  for (auto* v : {&ks, &st})
+    for (int64_t e : *v)
+      if (e < 1) fail_value(op, std::string("'") + (v == &ks ? "pool_size" : "strides") + "' entries must be >= 1, got " + Value(*v).repr());
   if (pad != "valid" && pad != "same") fail_value(op, "Invalid padding: '" + pad + "' (expected 'valid' or 'same')");
-  std::string fmt = a[4].is_none() ? config::image_data_format() : a[4].s;
-  for (auto& ch : fmt) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  if (fmt != "channels_last" && fmt != "channels_first")
-    fail_value(op, "Unknown data_format: '" + fmt + "' (expected 'channels_last' or 'channels_first')");
-  const std::string& mode = a[5].s;
   if (mode != "max" && mode != "avg") fail_value(op, "Invalid pool_mode: '" + mode + "' (expected 'max' or 'avg')");
   if (x.ndim() != nsp + 2) fail_value(op, "x must have rank " + std::to_string(nsp + 2) + ", got shape " + shape_str(x.shape()));
   Attrs at;
@@ -211,60 +202,62 @@ Expr pool_build(const std::string& op, int nsp, std::vector<Value>& a) {
   for (int i = 0; i < nsp; ++i) { to.push_back(i + 2); from.push_back(i + 1); }
   to.push_back(1);
   bool cf = fmt == "channels_first";
-  Expr y = make_node("_pool", {cf ? permute_dimensions(x, to) : x}, at);
+  Expr y = make_node(kPool, {cf ? permute_dimensions(x, to) : x}, at);
   return cf ? permute_dimensions(y, from) : y;
+}
+
+// pool2d/pool3d(x, pool_size, strides, padding, data_format, pool_mode).
+template <int N>
+Expr pool_build(const OpDef& op, std::vector<Value>& a) {
+  return pool_nd(op.name, N, Expr(a[0].t), a[1].ints, a[2].ints, a[3].s, a[4].s, a[5].s);
+}
+
+G pool_grad(const Expr& y, const Expr& g) {
+  Expr x(y->inputs[0]);
+  if (y->attrs.s("mode") == "gather") {  // linear in h; x only picks positions
+    Attrs a = y->attrs;
+    a.set("mode", Value(std::string("max")));
+    return G{Expr(), make_node(kPoolGrad, {x, g}, a)};
+  }
+  return G{make_node(kPoolGrad, {x, g}, y->attrs)};
+}
+
+TypeInfo pool_grad_infer(const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; }
+
+G pool_grad_grad(const Expr& y, const Expr& gg) {
+  Expr x(y->inputs[0]);
+  Attrs a = y->attrs;
+  if (a.s("mode") == "avg") return G{Expr(), make_node(kPool, {gg}, a)};
+  a.set("mode", Value(std::string("gather")));  // linear in g: read gg at the max positions
+  return G{Expr(), make_node(kPool, {x, gg}, a)};
 }
 
 }  // namespace
 
 Expr pool2d(const Expr& x, const std::vector<int64_t>& pool_size, const std::vector<int64_t>& strides,
             const std::string& padding, const std::string& data_format, const std::string& pool_mode) {
-  return call("pool2d", {x, Value(pool_size), Value(strides), Value(padding), data_format.empty() ? Value() : Value(data_format),
-                         Value(pool_mode)});
+  for (auto* v : {&pool_size, &strides})
+    if (v->size() != 2)
+      fail_value("pool2d", std::string("'") + (v == &pool_size ? "pool_size" : "strides") + "' must have 2 entries, got " + Value(*v).repr());
+  return pool_nd("pool2d", 2, x, pool_size, strides, padding, data_format_arg("pool2d", data_format), pool_mode);
 }
 
 void register_pool() {
-  OpDef p;
-  p.signature = "_pool(x: tensor)";
-  p.doc = "N-d pooling of channels_last x; attrs ksize, strides, padding, mode (max, avg, or gather: x's max positions read from input 1).";
-  p.infer = pool_infer;
-  p.forward = pool_forward;
-  p.grad = [](const Expr& y, const Expr& g) {
-    Expr x(y->inputs[0]);
-    if (y->attrs.s("mode") == "gather") {  // linear in h; x only picks positions
-      Attrs a = y->attrs;
-      a.set("mode", Value(std::string("max")));
-      return G{Expr(), make_node("_pool_grad", {x, g}, a)};
-    }
-    return G{make_node("_pool_grad", {x, g}, y->attrs)};
-  };
-  register_op(p);
-
-  OpDef pg;
-  pg.signature = "_pool_grad(x: tensor, g: tensor)";
-  pg.doc = "Gradient of _pool: g to each window's first max position (max) or spread over its real elements (avg).";
-  pg.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; };
-  pg.forward = pool_grad_forward;
-  pg.grad = [](const Expr& y, const Expr& gg) {
-    Expr x(y->inputs[0]);
-    Attrs a = y->attrs;
-    if (a.s("mode") == "avg") return G{Expr(), make_node("_pool", {gg}, a)};
-    a.set("mode", Value(std::string("gather")));  // linear in g: read gg at the max positions
-    return G{Expr(), make_node("_pool", {x, gg}, a)};
-  };
-  register_op(pg);
-
-  OpDef p2;
-  p2.signature = "pool2d(x: tensor, pool_size: any, strides: any = (1, 1), padding: str = 'valid', data_format: str? = None, pool_mode: str = 'max')";
-  p2.doc = "2-D max/avg pooling; SAME windows ignore padding (max never picks it, avg divides by the real count).";
-  p2.build = [](const OpDef&, std::vector<Value>& a) { return pool_build("pool2d", 2, a); };
-  register_op(p2);
-
-  OpDef p3;
-  p3.signature = "pool3d(x: tensor, pool_size: any, strides: any = (1, 1, 1), padding: str = 'valid', data_format: str? = None, pool_mode: str = 'max')";
-  p3.doc = "3-D max/avg pooling, rules as pool2d.";
-  p3.build = [](const OpDef&, std::vector<Value>& a) { return pool_build("pool3d", 3, a); };
-  register_op(p3);
+  register_op(kPool, Op("_pool(x: tensor)",
+                        "N-d pooling of channels_last x; attrs ksize, strides, padding, mode (max, avg, or gather: x's max positions "
+                        "read from input 1).")
+                         .infer(pool_infer).forward(pool_forward).grad(pool_grad));
+  register_op(kPoolGrad, Op("_pool_grad(x: tensor, g: tensor)",
+                            "Gradient of _pool: g to each window's first max position (max) or spread over its real elements (avg).")
+                             .infer(pool_grad_infer).forward(pool_grad_forward).grad(pool_grad_grad));
+  register_op(kPool2d, Op("pool2d(x: tensor, pool_size: ints[2], strides: ints[2] = (1, 1), padding: str = 'valid', "
+                          "data_format: data_format = None, pool_mode: str = 'max')",
+                          "2-D max/avg pooling; SAME windows ignore padding (max never picks it, avg divides by the real count).")
+                           .build(pool_build<2>));
+  register_op(kPool3d, Op("pool3d(x: tensor, pool_size: ints[3], strides: ints[3] = (1, 1, 1), padding: str = 'valid', "
+                          "data_format: data_format = None, pool_mode: str = 'max')",
+                          "3-D max/avg pooling, rules as pool2d.")
+                           .build(pool_build<3>));
 }
 
 }  // namespace keras_cpp

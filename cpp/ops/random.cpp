@@ -15,6 +15,7 @@
 namespace keras_cpp {
 namespace {
 
+OpRef kArange, kBelow, kUniform, kNormal, kTruncNormal, kBinomial, kDropout, kDropoutMask;
 
 // ---- draws
 
@@ -120,7 +121,7 @@ Tensor below_forward(KernelCtx& ctx) {
 
 Tensor alloc_random(KernelCtx& ctx) {
   Shape s = shape_arg_value(ctx.node.op->name, ctx.attrs(), ctx.in, 0);
-  return ctx.alloc_tensor(s, dtype_from_name(ctx.attrs().s("dtype")));
+  return ctx.alloc_tensor(s, ctx.attrs().dtype("dtype"));
 }
 
 Tensor uniform_forward(KernelCtx& ctx) {
@@ -217,7 +218,7 @@ RandomArgs parse_random(const OpDef& op, std::vector<Value>& a, const std::vecto
   ShapeArg s = parse_shape_arg(op.name, "shape", a[0]);
   set_shape_attrs(r.attrs, s);
   r.shape_inputs = s.tensors;
-  r.dtype = dtype_from_name(a[k + 1].s);
+  r.dtype = static_cast<DType>(a[k + 1].i);
   r.attrs.set("dtype", a[k + 1]);
   r.attrs.set("seed", Value(seed_of(a[k + 2])));
   for (size_t j = 0; j < k; ++j) {
@@ -237,7 +238,7 @@ Expr param(const Value& v, DType dt) {
 }
 
 TypeInfo float_random_infer(const std::string& op, const std::vector<TypeInfo>& in, const Attrs& a) {
-  DType dt = dtype_from_name(a.s("dtype"));
+  DType dt = a.dtype("dtype");
   if (!is_floating(dt)) fail_type(op, std::string("dtype must be a float type, got ") + dtype_name(dt));
   return shape_arg_static(a, in, 0, dt);
 }
@@ -280,10 +281,10 @@ Expr build_arange(const OpDef& op, std::vector<Value>& a) {
   }
   if (!any_tensor) nat = any_float ? DType::float32 : DType::int32;
   else if (any_float && !is_floating(nat)) nat = DType::float32;
-  DType out = dtype_from_name(a[3].s);
+  DType out = static_cast<DType>(a[3].i);
   Attrs at;
-  at.set("natural", Value(std::string(dtype_name(nat))));
-  at.set("dtype", Value(std::string(dtype_name(out == DType::int32 ? nat : out))));
+  at.set("natural", dtype_value(nat));
+  at.set("dtype", dtype_value(out == DType::int32 ? nat : out));
   std::vector<Expr> ins;
   const Value* vals[3] = {&start, &stop, &step};
   const char* names[3] = {"start", "stop", "step"};
@@ -300,10 +301,10 @@ Tensor arange_forward(KernelCtx& ctx) {
   bool fed = !ctx.in.empty();
   double s0 = fed ? ctx.in[0].item() : a.f("start"), s1 = fed ? ctx.in[1].item() : a.f("stop");
   double st = fed ? ctx.in[2].item() : a.f("step");
-  DType nat = dtype_from_name(a.s("natural"));
+  DType nat = a.dtype("natural");
   bool integral = !is_floating(nat);
   int64_t n = arange_length(s0, s1, st, integral);
-  Tensor out = ctx.alloc_tensor({n}, dtype_from_name(a.s("dtype")));
+  Tensor out = ctx.alloc_tensor({n}, a.dtype("dtype"));
   dispatch(out.dtype(), [&](auto tag) {
     using O = decltype(tag);
     O* p = out.data<O>();
@@ -369,27 +370,96 @@ Expr build_dropout(const OpDef&, std::vector<Value>& a) {
     set_shape_attrs(at, s);
     ins.insert(ins.end(), s.tensors.begin(), s.tensors.end());
   }
-  return x * make_node("_dropout_mask", ins, at);
+  return x * make_node(kDropoutMask, ins, at);
 }
+
+TypeInfo arange_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  DType dt = a.dtype("dtype");
+  if (!in.empty()) return TypeInfo{{kUnknownDim}, dt, true};
+  return TypeInfo{{arange_length(a.f("start"), a.f("stop"), a.f("step"), !is_floating(a.dtype("natural")))}, dt, true};
+}
+
+TypeInfo below_infer(const std::vector<TypeInfo>& in, const Attrs&) {
+  if (!is_floating(in[0].dtype)) fail_type("_below", std::string("expected a float tensor, got ") + dtype_name(in[0].dtype));
+  return in[0];
+}
+
+Expr uniform_build(const OpDef& op, std::vector<Value>& a) {
+  RandomArgs r = parse_random(op, a, {"minval", "maxval"}, {0.0, 1.0});
+  if (r.symbolic && !is_floating(r.dtype)) fail_type("random_uniform", "tensor bounds need a float dtype");
+  Expr x = make_node(op, r.shape_inputs, r.attrs);
+  if (!r.symbolic) return x;
+  Expr lo = param(a[1], r.dtype), hi = param(a[2], r.dtype);
+  // lo + (hi - lo) * u can round onto hi (often in float16): clamp to the value below hi, as the
+  // kernel does for number bounds; reversed bounds are scaled as they are (TF does not check).
+  Expr y = lo + (hi - lo) * x;
+  return switch_(greater(hi, lo), minimum(y, make_node(kBelow, {hi})), y);
+}
+
+TypeInfo uniform_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  DType dt = a.dtype("dtype");
+  double lo = a.f("minval"), hi = a.f("maxval");
+  if (dt == DType::bool_) fail_type("random_uniform", "dtype bool is not supported (use random_binomial)");
+  if (is_integer(dt) && !(hi > lo && lo == std::floor(lo) && hi == std::floor(hi)))
+    fail_value("random_uniform", "integer dtypes need integral bounds with minval < maxval, got minval=" +
+                                     Value(lo).repr() + ", maxval=" + Value(hi).repr());
+  return shape_arg_static(a, in, 0, dt);
+}
+
+Expr normal_build(const OpDef& op, std::vector<Value>& a) {
+  RandomArgs r = parse_random(op, a, {"mean", "stddev"}, {0.0, 1.0});
+  Expr z = make_node(op, r.shape_inputs, r.attrs);
+  return r.symbolic ? param(a[1], r.dtype) + param(a[2], r.dtype) * z : z;
+}
+
+template <bool Trunc>
+TypeInfo normal_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  return float_random_infer(Trunc ? "truncated_normal" : "random_normal", in, a);
+}
+
+Expr binomial_build(const OpDef& op, std::vector<Value>& a) {
+  RandomArgs r = parse_random(op, a, {"p"}, {0.0});
+  if (!r.symbolic) return make_node(op, r.shape_inputs, r.attrs);
+  DType ut = r.dtype == DType::float64 ? DType::float64 : DType::float32;
+  r.attrs.set("dtype", dtype_value(ut));
+  r.attrs.set("minval", Value(0.0));
+  r.attrs.set("maxval", Value(1.0));
+  Expr x = make_node(kUniform, r.shape_inputs, r.attrs);
+  return cast(less_equal(x, param(a[1], ut)), r.dtype);
+}
+
+TypeInfo binomial_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  return shape_arg_static(a, in, 0, a.dtype("dtype"));
+}
+
+TypeInfo dropout_mask_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  if (!a.has("shape")) return in[0];
+  TypeInfo t = shape_arg_static(a, in, 1, in[0].dtype);
+  if (t.rank_known && in[0].rank_known) noise_check(t.shape, in[0].shape);
+  return t;
+}
+
+// The C++ API's arguments in signature order, as the Python binding would pass them.
+Value dtype_arg(std::optional<DType> dt) { return dtype_value(dt ? *dt : config::floatx()); }
+Value seed_arg(std::optional<int64_t> s) { return s ? Value(*s) : Value(); }
+Expr build_with(const OpRef& op, std::vector<Value> a, Expr (*build)(const OpDef&, std::vector<Value>&)) { return build(*op, a); }
 
 }  // namespace
 
 Expr arange(int64_t start, std::optional<int64_t> stop, int64_t step, DType dtype) {
-  return call("arange", {Value(start), stop ? Value(*stop) : Value(), Value(step), Value(std::string(dtype_name(dtype)))});
+  return build_with(kArange, {Value(start), stop ? Value(*stop) : Value(), Value(step), dtype_value(dtype)}, build_arange);
 }
-static Value dtype_arg(std::optional<DType> dt) { return dt ? Value(std::string(dtype_name(*dt))) : Value(); }
-static Value seed_arg(std::optional<int64_t> s) { return s ? Value(*s) : Value(); }
 Expr random_uniform(const Shape& shape, double minval, double maxval, std::optional<DType> dtype, std::optional<int64_t> seed) {
-  return call("random_uniform", {Value(shape), Value(minval), Value(maxval), dtype_arg(dtype), seed_arg(seed)});
+  return build_with(kUniform, {Value(shape), Value(minval), Value(maxval), dtype_arg(dtype), seed_arg(seed)}, uniform_build);
 }
 Expr random_normal(const Shape& shape, double mean, double stddev, std::optional<DType> dtype, std::optional<int64_t> seed) {
-  return call("random_normal", {Value(shape), Value(mean), Value(stddev), dtype_arg(dtype), seed_arg(seed)});
+  return build_with(kNormal, {Value(shape), Value(mean), Value(stddev), dtype_arg(dtype), seed_arg(seed)}, normal_build);
 }
 Expr truncated_normal(const Shape& shape, double mean, double stddev, std::optional<DType> dtype, std::optional<int64_t> seed) {
-  return call("truncated_normal", {Value(shape), Value(mean), Value(stddev), dtype_arg(dtype), seed_arg(seed)});
+  return build_with(kTruncNormal, {Value(shape), Value(mean), Value(stddev), dtype_arg(dtype), seed_arg(seed)}, normal_build);
 }
 Expr random_binomial(const Shape& shape, double p, std::optional<DType> dtype, std::optional<int64_t> seed) {
-  return call("random_binomial", {Value(shape), Value(p), dtype_arg(dtype), seed_arg(seed)});
+  return build_with(kBinomial, {Value(shape), Value(p), dtype_arg(dtype), seed_arg(seed)}, binomial_build);
 }
 Expr random_uniform_variable(const Shape& shape, double low, double high, std::optional<DType> dtype,
                              const std::string& name, std::optional<int64_t> seed) {
@@ -400,111 +470,39 @@ Expr random_normal_variable(const Shape& shape, double mean, double scale, std::
   return variable(eval(random_normal(shape, mean, scale, dtype, seed)), name);
 }
 Expr dropout(const Expr& x, double level, std::optional<Shape> noise_shape, std::optional<int64_t> seed) {
-  return call("dropout", {x, Value(level), noise_shape ? Value(*noise_shape) : Value(), seed_arg(seed)});
+  return build_with(kDropout, {x, Value(level), noise_shape ? Value(*noise_shape) : Value(), seed_arg(seed)}, build_dropout);
 }
 
 void register_random() {
-  OpDef ar = def("arange(start: any, stop: any = None, step: any = 1, dtype: dtype = 'int32')",
-                 "1-D range [start, stop) by step; one argument = stop (negative: empty). start/stop/step may be "
-                 "scalar tensors. Keras/TF: the range takes its arguments' dtype and is cast only if dtype != 'int32'.");
-  ar.build = build_arange;
-  ar.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    DType dt = dtype_from_name(a.s("dtype"));
-    if (!in.empty()) return TypeInfo{{kUnknownDim}, dt, true};
-    return TypeInfo{{arange_length(a.f("start"), a.f("stop"), a.f("step"), !is_floating(dtype_from_name(a.s("natural"))))}, dt, true};
-  };
-  ar.forward = arange_forward;
-  ar.flags = kNonDiff | kDynamicShape;
-  register_op(ar);
-
-  OpDef bl = def("_below(x: tensor)", "The largest value of x's float dtype below each element (-inf and NaN stay).");
-  bl.infer = [](const std::vector<TypeInfo>& in, const Attrs&) {
-    if (!is_floating(in[0].dtype)) fail_type("_below", std::string("expected a float tensor, got ") + dtype_name(in[0].dtype));
-    return in[0];
-  };
-  bl.forward = below_forward;
-  bl.flags = kNonDiff;
-  register_op(bl);
-
-  OpDef u = def("random_uniform(shape: shape, minval: scalar = 0.0, maxval: scalar = 1.0, dtype: dtype = None, seed: int? = None)",
-                "Uniform samples in [minval, maxval); fresh ones on every evaluation. Integer dtypes draw ints in "
-                "[minval, maxval). Bounds may be scalar tensors.");
-  u.build = [](const OpDef& op, std::vector<Value>& a) {
-    RandomArgs r = parse_random(op, a, {"minval", "maxval"}, {0.0, 1.0});
-    if (r.symbolic && !is_floating(r.dtype)) fail_type("random_uniform", "tensor bounds need a float dtype");
-    Expr x = make_node(op, r.shape_inputs, r.attrs);
-    if (!r.symbolic) return x;
-    Expr lo = param(a[1], r.dtype), hi = param(a[2], r.dtype);
-    // lo + (hi - lo) * u can round onto hi (often in float16): clamp to the value below hi, as the
-    // kernel does for number bounds; reversed bounds are scaled as they are (TF does not check).
-    Expr y = lo + (hi - lo) * x;
-    return switch_(greater(hi, lo), minimum(y, make_node("_below", {hi})), y);
-  };
-  u.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    DType dt = dtype_from_name(a.s("dtype"));
-    double lo = a.f("minval"), hi = a.f("maxval");
-    if (dt == DType::bool_) fail_type("random_uniform", "dtype bool is not supported (use random_binomial)");
-    if (is_integer(dt) && !(hi > lo && lo == std::floor(lo) && hi == std::floor(hi)))
-      fail_value("random_uniform", "integer dtypes need integral bounds with minval < maxval, got minval=" +
-                                       Value(lo).repr() + ", maxval=" + Value(hi).repr());
-    return shape_arg_static(a, in, 0, dt);
-  };
-  u.forward = uniform_forward;
-  u.flags = kRandom | kNonDiff | kDynamicShape;
-  register_op(u);
-
-  for (bool trunc : {false, true}) {
-    OpDef n = def(trunc ? "truncated_normal(shape: shape, mean: scalar = 0.0, stddev: scalar = 1.0, dtype: dtype = None, seed: int? = None)"
-                        : "random_normal(shape: shape, mean: scalar = 0.0, stddev: scalar = 1.0, dtype: dtype = None, seed: int? = None)",
-                  trunc ? "Normal samples with draws farther than 2 stddev from the mean re-drawn (std of the result is "
-                          "0.87962566 * stddev); fresh ones on every evaluation."
-                        : "Normal samples N(mean, stddev^2); fresh ones on every evaluation. mean/stddev may be scalar tensors.");
-    n.build = [](const OpDef& op, std::vector<Value>& a) {
-      RandomArgs r = parse_random(op, a, {"mean", "stddev"}, {0.0, 1.0});
-      Expr z = make_node(op, r.shape_inputs, r.attrs);
-      return r.symbolic ? param(a[1], r.dtype) + param(a[2], r.dtype) * z : z;
-    };
-    std::string name = trunc ? "truncated_normal" : "random_normal";
-    n.infer = [name](const std::vector<TypeInfo>& in, const Attrs& a) { return float_random_infer(name, in, a); };
-    n.forward = trunc ? normal_forward<true> : normal_forward<false>;
-    n.flags = kRandom | kNonDiff | kDynamicShape;
-    register_op(n);
-  }
-
-  OpDef b = def("random_binomial(shape: shape, p: scalar = 0.0, dtype: dtype = None, seed: int? = None)",
-                "1 where a uniform draw (in dtype) is <= p, else 0, in dtype; fresh draws on every evaluation.");
-  b.build = [](const OpDef& op, std::vector<Value>& a) {
-    RandomArgs r = parse_random(op, a, {"p"}, {0.0});
-    if (!r.symbolic) return make_node(op, r.shape_inputs, r.attrs);
-    DType ut = r.dtype == DType::float64 ? DType::float64 : DType::float32;
-    r.attrs.set("dtype", Value(std::string(dtype_name(ut))));
-    r.attrs.set("minval", Value(0.0));
-    r.attrs.set("maxval", Value(1.0));
-    Expr x = make_node("random_uniform", r.shape_inputs, r.attrs);
-    return cast(less_equal(x, param(a[1], ut)), r.dtype);
-  };
-  b.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) { return shape_arg_static(a, in, 0, dtype_from_name(a.s("dtype"))); };
-  b.forward = binomial_forward;
-  b.flags = kRandom | kNonDiff | kDynamicShape;
-  register_op(b);
-
-  OpDef dr = def("dropout(x: tensor, level: float, noise_shape: shape = None, seed: int? = None)",
-                 "Zero entries with probability level and scale the rest by 1/(1-level); always applies (no "
-                 "learning-phase check). noise_shape (may mix ints and scalar tensors) broadcasts to x.");
-  dr.build = build_dropout;
-  register_op(dr);
-
-  OpDef dm = def("_dropout_mask(x: tensor, level: float, seed: int)",
-                 "dropout's random mask: 1/(1-level) where kept, 0 where dropped; shaped like x or noise_shape.");
-  dm.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    if (!a.has("shape")) return in[0];
-    TypeInfo t = shape_arg_static(a, in, 1, in[0].dtype);
-    if (t.rank_known && in[0].rank_known) noise_check(t.shape, in[0].shape);
-    return t;
-  };
-  dm.forward = dropout_mask_forward;
-  dm.flags = kRandom | kNonDiff | kDynamicShape;
-  register_op(dm);
+  register_op(kArange, Op("arange(start: number, stop: number? = None, step: number = 1, dtype: dtype = 'int32')",
+                          "1-D range [start, stop) by step; one argument = stop (negative: empty). start/stop/step may be "
+                          "scalar tensors. Keras/TF: the range takes its arguments' dtype and is cast only if dtype != 'int32'.")
+                           .build(build_arange).infer(arange_infer).forward(arange_forward).flags(kNonDiff | kDynamicShape));
+  register_op(kBelow, Op("_below(x: tensor)", "The largest value of x's float dtype below each element (-inf and NaN stay).")
+                          .infer(below_infer).forward(below_forward).flags(kNonDiff));
+  register_op(kUniform, Op("random_uniform(shape: shape, minval: scalar = 0.0, maxval: scalar = 1.0, dtype: dtype = None, seed: int? = None)",
+                           "Uniform samples in [minval, maxval); fresh ones on every evaluation. Integer dtypes draw ints in "
+                           "[minval, maxval). Bounds may be scalar tensors.")
+                            .build(uniform_build).infer(uniform_infer).forward(uniform_forward).flags(kRandom | kNonDiff | kDynamicShape));
+  register_op(kNormal, Op("random_normal(shape: shape, mean: scalar = 0.0, stddev: scalar = 1.0, dtype: dtype = None, seed: int? = None)",
+                          "Normal samples N(mean, stddev^2); fresh ones on every evaluation. mean/stddev may be scalar tensors.")
+                           .build(normal_build).infer(normal_infer<false>).forward(normal_forward<false>)
+                           .flags(kRandom | kNonDiff | kDynamicShape));
+  register_op(kTruncNormal, Op("truncated_normal(shape: shape, mean: scalar = 0.0, stddev: scalar = 1.0, dtype: dtype = None, seed: int? = None)",
+                               "Normal samples with draws farther than 2 stddev from the mean re-drawn (std of the result is "
+                               "0.87962566 * stddev); fresh ones on every evaluation.")
+                                .build(normal_build).infer(normal_infer<true>).forward(normal_forward<true>)
+                                .flags(kRandom | kNonDiff | kDynamicShape));
+  register_op(kBinomial, Op("random_binomial(shape: shape, p: scalar = 0.0, dtype: dtype = None, seed: int? = None)",
+                            "1 where a uniform draw (in dtype) is <= p, else 0, in dtype; fresh draws on every evaluation.")
+                             .build(binomial_build).infer(binomial_infer).forward(binomial_forward).flags(kRandom | kNonDiff | kDynamicShape));
+  register_op(kDropout, Op("dropout(x: tensor, level: float, noise_shape: shape = None, seed: int? = None)",
+                           "Zero entries with probability level and scale the rest by 1/(1-level); always applies (no "
+                           "learning-phase check). noise_shape (may mix ints and scalar tensors) broadcasts to x.")
+                            .build(build_dropout));
+  register_op(kDropoutMask, Op("_dropout_mask(x: tensor, level: float, seed: int)",
+                               "dropout's random mask: 1/(1-level) where kept, 0 where dropped; shaped like x or noise_shape.")
+                                .infer(dropout_mask_infer).forward(dropout_mask_forward).flags(kRandom | kNonDiff | kDynamicShape));
 }
 
 }  // namespace keras_cpp

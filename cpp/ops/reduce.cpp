@@ -125,38 +125,43 @@ DType reduce_dtype(Red k, DType in, bool mean) {
   return in;
 }
 
+// The op name of a reduction (for errors raised at build time, before a node exists).
+constexpr const char* reduce_name(Red k, bool mean) {
+  return mean ? "mean" : k == Red::Sum ? "sum" : k == Red::Max ? "max" : k == Red::Min ? "min" : k == Red::Prod ? "prod"
+                                                   : k == Red::Any ? "any" : "all";
+}
+
+template <Red K, bool Mean>
+TypeInfo reduce_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  if (!in[0].rank_known) return TypeInfo{{}, reduce_dtype(K, in[0].dtype, Mean), a.get("axis").is_none() && !a.b("keepdims")};
+  auto axes = red_axes(a, in[0].ndim(), reduce_name(K, Mean));
+  return TypeInfo{reduced_shape(in[0].shape, axes, a.b("keepdims")), reduce_dtype(K, in[0].dtype, Mean), true};
+}
+
+template <Red K, bool Mean>
+Tensor reduce_forward(KernelCtx& ctx) {
+  const std::string name = reduce_name(K, Mean);
+  const Tensor& x0 = ctx.in[0];
+  DType od = reduce_dtype(K, x0.dtype(), Mean);
+  DType cd = (K == Red::Any || K == Red::All) ? DType::bool_ : (od == DType::float16 ? DType::float32 : od);
+  auto axes = red_axes(ctx.attrs(), x0.ndim(), name);
+  Layout L = layout(x0.astype(cd), axes);
+  Tensor out = ctx.alloc_tensor(reduced_shape(x0.shape(), axes, ctx.attrs().b("keepdims")), cd);
+  reduce_kernel(K, L, out);
+  if constexpr (Mean) {
+    dispatch_float(cd, name.c_str(), [&](auto tag) {  // numpy divides the sum by the count
+      using T = decltype(tag);
+      T* o = out.data<T>();
+      const T n = L.R ? static_cast<T>(L.R) : std::numeric_limits<T>::quiet_NaN();
+      for (int64_t i = 0; i < out.numel(); ++i) o[i] = L.R ? o[i] / n : n;
+    });
+  }
+  return out.astype(od);
+}
+
 template <Red K, bool Mean = false>
-OpDef reduce_op(const char* sig, const char* doc, std::function<G(const Expr&, const Expr&)> grad) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  std::string name = std::string(sig).substr(0, std::string(sig).find('('));
-  d.infer = [name](const std::vector<TypeInfo>& in, const Attrs& a) {
-    if (!in[0].rank_known) return TypeInfo{{}, reduce_dtype(K, in[0].dtype, Mean), a.get("axis").is_none() && !a.b("keepdims")};
-    auto axes = red_axes(a, in[0].ndim(), name);
-    return TypeInfo{reduced_shape(in[0].shape, axes, a.b("keepdims")), reduce_dtype(K, in[0].dtype, Mean), true};
-  };
-  d.forward = [name](KernelCtx& ctx) {
-    const Tensor& x0 = ctx.in[0];
-    DType od = reduce_dtype(K, x0.dtype(), Mean);
-    DType cd = (K == Red::Any || K == Red::All) ? DType::bool_ : (od == DType::float16 ? DType::float32 : od);
-    auto axes = red_axes(ctx.attrs(), x0.ndim(), name);
-    Layout L = layout(x0.astype(cd), axes);
-    Tensor out = ctx.alloc_tensor(reduced_shape(x0.shape(), axes, ctx.attrs().b("keepdims")), cd);
-    reduce_kernel(K, L, out);
-    if constexpr (Mean) {
-      dispatch_float(cd, name.c_str(), [&](auto tag) {  // numpy divides the sum by the count
-        using T = decltype(tag);
-        T* o = out.data<T>();
-        const T n = L.R ? static_cast<T>(L.R) : std::numeric_limits<T>::quiet_NaN();
-        for (int64_t i = 0; i < out.numel(); ++i) o[i] = L.R ? o[i] / n : n;
-      });
-    }
-    return out.astype(od);
-  };
-  d.grad = std::move(grad);
-  d.flags = d.grad ? 0u : kNonDiff;
-  return d;
+Op reduce_op(const char* sig, const char* doc, GradFn grad) {
+  return Op(sig, doc).infer(reduce_infer<K, Mean>).forward(reduce_forward<K, Mean>).grad(grad).flags(grad ? 0u : kNonDiff);
 }
 
 // Reinsert the reduced axes of `out`'s node into g (when keepdims was False) and broadcast to x.
@@ -171,100 +176,103 @@ Expr spread(const Expr& y, const Expr& g) {
   return broadcast_like(ge, x);
 }
 
+// A node's axis attr as the C++ API's Axes.
+Axes axes_of(const Attrs& a) { return a.get("axis").is_none() ? Axes() : Axes(a.ints("axis")); }
+
 G minmax_grad(const Expr& y, const Expr& g) {
   Expr x(y->inputs[0]);
   Expr mask = cast(equal(x, spread(y, y)), g.dtype());
-  Attrs a = y->attrs;
-  Expr count = call("sum", {mask, a.get("axis"), Value(true)});
+  Expr count = sum(mask, axes_of(y->attrs), true);
   return G{mask * spread(y, g) / broadcast_like(count, x)};
 }
 
 // argmax / argmin: first occurrence, int64, axis removed.
 template <bool IsMax>
-OpDef arg_op(const char* sig, const char* doc) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  std::string name = std::string(sig).substr(0, std::string(sig).find('('));
-  d.infer = [name](const std::vector<TypeInfo>& in, const Attrs& a) {
-    int ax = normalize_axis(a.i("axis"), in[0].ndim(), name.c_str());
-    if (in[0].ndim() == 0) fail_value(name, "needs a tensor of rank >= 1");
-    return TypeInfo{reduced_shape(in[0].shape, {ax}, false), DType::int64, true};
-  };
-  d.forward = [name](KernelCtx& ctx) {
-    Tensor x0 = ctx.in[0];
-    if (x0.dtype() == DType::float16 || x0.dtype() == DType::bool_) x0 = x0.astype(DType::float32);
-    int ax = normalize_axis(ctx.attrs().i("axis"), x0.ndim(), name.c_str());
-    Layout L = layout(x0, {ax});
-    if (L.R == 0) fail_value(name, "attempt to get " + name + " of an empty sequence");
-    Tensor out = ctx.alloc_tensor(reduced_shape(x0.shape(), {ax}, false), DType::int64);
-    int64_t* o = out.data<int64_t>();
-    dispatch(x0.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
-        const T* p = L.x.data<T>();
-        parallel_for(L.A * L.B, std::max<int64_t>(1, 16384 / L.R), [&](int64_t i0, int64_t i1) {
-          for (int64_t i = i0; i < i1; ++i) {
-            int64_t a = i / L.B, b = i % L.B;
-            const T* q = p + a * L.R * L.B + b;
-            int64_t best = 0;
-            T bv = q[0];
-            for (int64_t r = 1; r < L.R; ++r) {
-              T v = q[r * L.B];
-              if (IsMax ? (v > bv || (std::isnan(double(v)) && !std::isnan(double(bv)))) : (v < bv || (std::isnan(double(v)) && !std::isnan(double(bv))))) { bv = v; best = r; }
-            }
-            o[i] = best;
+TypeInfo arg_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  const char* name = IsMax ? "argmax" : "argmin";
+  int ax = normalize_axis(a.i("axis"), in[0].ndim(), name);
+  if (in[0].ndim() == 0) fail_value(name, "needs a tensor of rank >= 1");
+  return TypeInfo{reduced_shape(in[0].shape, {ax}, false), DType::int64, true};
+}
+
+template <bool IsMax>
+Tensor arg_forward(KernelCtx& ctx) {
+  const std::string name = IsMax ? "argmax" : "argmin";
+  Tensor x0 = ctx.in[0];
+  if (x0.dtype() == DType::float16 || x0.dtype() == DType::bool_) x0 = x0.astype(DType::float32);
+  int ax = normalize_axis(ctx.attrs().i("axis"), x0.ndim(), name.c_str());
+  Layout L = layout(x0, {ax});
+  if (L.R == 0) fail_value(name, "attempt to get " + name + " of an empty sequence");
+  Tensor out = ctx.alloc_tensor(reduced_shape(x0.shape(), {ax}, false), DType::int64);
+  int64_t* o = out.data<int64_t>();
+  dispatch(x0.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
+      const T* p = L.x.data<T>();
+      parallel_for(L.A * L.B, std::max<int64_t>(1, 16384 / L.R), [&](int64_t i0, int64_t i1) {
+        for (int64_t i = i0; i < i1; ++i) {
+          int64_t a = i / L.B, b = i % L.B;
+          const T* q = p + a * L.R * L.B + b;
+          int64_t best = 0;
+          T bv = q[0];
+          for (int64_t r = 1; r < L.R; ++r) {
+            T v = q[r * L.B];
+            if (IsMax ? (v > bv || (std::isnan(double(v)) && !std::isnan(double(bv)))) : (v < bv || (std::isnan(double(v)) && !std::isnan(double(bv))))) { bv = v; best = r; }
           }
-        });
-      }
-    });
-    return out;
-  };
-  d.flags = kNonDiff;
-  return d;
+          o[i] = best;
+        }
+      });
+    }
+  });
+  return out;
+}
+
+template <bool IsMax>
+Op arg_op(const char* sig, const char* doc) {
+  return Op(sig, doc).infer(arg_infer<IsMax>).forward(arg_forward<IsMax>).flags(kNonDiff);
 }
 
 // Inclusive running sum / product along one axis; `reverse` runs from the end (used by grads).
 template <bool IsProd>
-OpDef cum_op(const char* sig, const char* doc, std::function<G(const Expr&, const Expr&)> grad) {
-  OpDef d;
-  d.signature = sig;
-  d.doc = doc;
-  std::string name = std::string(sig).substr(0, std::string(sig).find('('));
-  d.infer = [name](const std::vector<TypeInfo>& in, const Attrs& a) {
-    normalize_axis(a.i("axis"), in[0].ndim(), name.c_str());
-    return TypeInfo{in[0].shape, reduce_dtype(IsProd ? Red::Prod : Red::Sum, in[0].dtype, false), true};
-  };
-  d.forward = [name](KernelCtx& ctx) {
-    DType od = reduce_dtype(IsProd ? Red::Prod : Red::Sum, ctx.in[0].dtype(), false);
-    DType cd = od == DType::float16 ? DType::float32 : od;
-    int ax = normalize_axis(ctx.attrs().i("axis"), ctx.in[0].ndim(), name.c_str());
-    bool rev = ctx.attrs().b("reverse");
-    Layout L = layout(ctx.in[0].astype(cd), {ax});
-    Tensor out = ctx.alloc_tensor(ctx.in[0].shape(), cd);
-    dispatch(cd, [&](auto tag) {
-      using T = decltype(tag);
-      if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
-        const T* p = L.x.data<T>();
-        T* o = out.data<T>();
-        parallel_for(L.A, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, L.R * L.B)), [&](int64_t a0, int64_t a1) {
-          for (int64_t a = a0; a < a1; ++a)
-            for (int64_t k = 0; k < L.R; ++k) {
-              int64_t r = rev ? L.R - 1 - k : k, prev = rev ? r + 1 : r - 1;
-              T* cur = o + (a * L.R + r) * L.B;
-              const T* src = p + (a * L.R + r) * L.B;
-              const T* before = o + (a * L.R + prev) * L.B;
-              if (k == 0) std::copy(src, src + L.B, cur);
-              else if (IsProd) for (int64_t b = 0; b < L.B; ++b) cur[b] = src[b] * before[b];
-              else for (int64_t b = 0; b < L.B; ++b) cur[b] = src[b] + before[b];
-            }
-        });
-      }
-    });
-    return out.astype(od);
-  };
-  d.grad = std::move(grad);
-  return d;
+TypeInfo cum_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  normalize_axis(a.i("axis"), in[0].ndim(), IsProd ? "_cumprod" : "_cumsum");
+  return TypeInfo{in[0].shape, reduce_dtype(IsProd ? Red::Prod : Red::Sum, in[0].dtype, false), true};
+}
+
+template <bool IsProd>
+Tensor cum_forward(KernelCtx& ctx) {
+  const char* name = IsProd ? "_cumprod" : "_cumsum";
+  DType od = reduce_dtype(IsProd ? Red::Prod : Red::Sum, ctx.in[0].dtype(), false);
+  DType cd = od == DType::float16 ? DType::float32 : od;
+  int ax = normalize_axis(ctx.attrs().i("axis"), ctx.in[0].ndim(), name);
+  bool rev = ctx.attrs().b("reverse");
+  Layout L = layout(ctx.in[0].astype(cd), {ax});
+  Tensor out = ctx.alloc_tensor(ctx.in[0].shape(), cd);
+  dispatch(cd, [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
+      const T* p = L.x.data<T>();
+      T* o = out.data<T>();
+      parallel_for(L.A, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, L.R * L.B)), [&](int64_t a0, int64_t a1) {
+        for (int64_t a = a0; a < a1; ++a)
+          for (int64_t k = 0; k < L.R; ++k) {
+            int64_t r = rev ? L.R - 1 - k : k, prev = rev ? r + 1 : r - 1;
+            T* cur = o + (a * L.R + r) * L.B;
+            const T* src = p + (a * L.R + r) * L.B;
+            const T* before = o + (a * L.R + prev) * L.B;
+            if (k == 0) std::copy(src, src + L.B, cur);
+            else if (IsProd) for (int64_t b = 0; b < L.B; ++b) cur[b] = src[b] * before[b];
+            else for (int64_t b = 0; b < L.B; ++b) cur[b] = src[b] + before[b];
+          }
+      });
+    }
+  });
+  return out.astype(od);
+}
+
+template <bool IsProd>
+Op cum_op(const char* sig, const char* doc, GradFn grad) {
+  return Op(sig, doc).infer(cum_infer<IsProd>).forward(cum_forward<IsProd>).grad(grad);
 }
 
 }  // namespace
@@ -278,96 +286,113 @@ Tensor reduce_tensor(ew::ReduceOp op, const Tensor& x, const std::vector<int>& a
   return out;
 }
 
-static std::vector<Value> red_args(const Expr& x, const Axes& axis, bool keepdims) {
-  return {x, axis ? Value(*axis) : Value(), Value(keepdims)};
+namespace {
+
+OpRef kSum, kMean, kMax, kMin, kProd, kAny, kAll, kArgmax, kArgmin, kCumsumPrim, kCumprodPrim, kCumsum, kCumprod, kVar, kStd,
+    kLogsumexp;
+
+Expr reduce_node(const OpRef& op, const Expr& x, const Axes& axis, bool keepdims) {
+  Attrs a;
+  a.set("axis", axis ? Value(*axis) : Value());
+  a.set("keepdims", Value(keepdims));
+  return make_node(op, {x}, a);
 }
-Expr sum(const Expr& x, Axes axis, bool keepdims) { return call("sum", red_args(x, axis, keepdims)); }
-Expr mean(const Expr& x, Axes axis, bool keepdims) { return call("mean", red_args(x, axis, keepdims)); }
-Expr max(const Expr& x, Axes axis, bool keepdims) { return call("max", red_args(x, axis, keepdims)); }
-Expr min(const Expr& x, Axes axis, bool keepdims) { return call("min", red_args(x, axis, keepdims)); }
-Expr prod(const Expr& x, Axes axis, bool keepdims) { return call("prod", red_args(x, axis, keepdims)); }
-Expr any(const Expr& x, Axes axis, bool keepdims) { return call("any", red_args(x, axis, keepdims)); }
-Expr all(const Expr& x, Axes axis, bool keepdims) { return call("all", red_args(x, axis, keepdims)); }
-Expr var(const Expr& x, Axes axis, bool keepdims) { return call("var", red_args(x, axis, keepdims)); }
-Expr std(const Expr& x, Axes axis, bool keepdims) { return call("std", red_args(x, axis, keepdims)); }
-Expr logsumexp(const Expr& x, Axes axis, bool keepdims) { return call("logsumexp", red_args(x, axis, keepdims)); }
-Expr argmax(const Expr& x, int64_t axis) { return call("argmax", {x, Value(axis)}); }
-Expr argmin(const Expr& x, int64_t axis) { return call("argmin", {x, Value(axis)}); }
-Expr cumsum(const Expr& x, int64_t axis) { return call("cumsum", {x, Value(axis)}); }
-Expr cumprod(const Expr& x, int64_t axis) { return call("cumprod", {x, Value(axis)}); }
+
+Expr axis_node(const OpRef& op, const Expr& x, int64_t axis) {
+  Attrs a;
+  a.set("axis", Value(axis));
+  return make_node(op, {x}, a);
+}
+
+Expr running(const OpRef& op, const Expr& x, int64_t axis, bool reverse) {
+  Attrs a;
+  a.set("axis", Value(axis));
+  a.set("reverse", Value(reverse));
+  return make_node(op, {x}, a);
+}
+
+G sum_grad(const Expr& y, const Expr& g) { return G{spread(y, g)}; }
+G mean_grad(const Expr& y, const Expr& g) { return G{spread(y, g) * size_ratio(y, Expr(y->inputs[0]))}; }
+G prod_grad(const Expr& y, const Expr& g) { return G{spread(y, g) * spread(y, y) / Expr(y->inputs[0])}; }
+G cumsum_grad(const Expr& y, const Expr& g) { return G{running(kCumsumPrim, g, y->attrs.i("axis"), !y->attrs.b("reverse"))}; }
+G cumprod_grad(const Expr& y, const Expr& g) {
+  return G{running(kCumsumPrim, g * y, y->attrs.i("axis"), !y->attrs.b("reverse")) / Expr(y->inputs[0])};
+}
+
+// Builds of the composites and of cumsum/cumprod (Keras's signatures have no `reverse`).
+Axes axes_arg(const Value& v) { return v.is_none() ? Axes() : Axes(v.ints); }
+Expr cumsum_build(const OpDef&, std::vector<Value>& a) { return cumsum(Expr(a[0].t), a[1].i); }
+Expr cumprod_build(const OpDef&, std::vector<Value>& a) { return cumprod(Expr(a[0].t), a[1].i); }
+Expr var_build(const OpDef&, std::vector<Value>& a) { return var(Expr(a[0].t), axes_arg(a[1]), a[2].b); }
+Expr std_build(const OpDef&, std::vector<Value>& a) { return keras_cpp::std(Expr(a[0].t), axes_arg(a[1]), a[2].b); }
+Expr logsumexp_build(const OpDef&, std::vector<Value>& a) { return logsumexp(Expr(a[0].t), axes_arg(a[1]), a[2].b); }
+
+}  // namespace
+
+Expr sum(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kSum, x, axis, keepdims); }
+Expr mean(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kMean, x, axis, keepdims); }
+Expr max(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kMax, x, axis, keepdims); }
+Expr min(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kMin, x, axis, keepdims); }
+Expr prod(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kProd, x, axis, keepdims); }
+Expr any(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kAny, x, axis, keepdims); }
+Expr all(const Expr& x, Axes axis, bool keepdims) { return reduce_node(kAll, x, axis, keepdims); }
+
+// Population variance: the mean of squared deviations (divides by N).
+Expr var(const Expr& x0, Axes axis, bool keepdims) {
+  Expr x = is_floating(x0.dtype()) ? x0 : cast(x0, config::floatx());
+  Expr m = mean(x, axis, true);
+  return mean(square(x - m), axis, keepdims);
+}
+
+Expr std(const Expr& x, Axes axis, bool keepdims) { return sqrt(var(x, axis, keepdims)); }
+
+Expr logsumexp(const Expr& x0, Axes axis, bool keepdims) {
+  Expr x = is_floating(x0.dtype()) ? x0 : cast(x0, config::floatx());  // integers would wrap in exp/sum
+  Expr m = stop_gradient(max(x, axis, true));
+  Expr finite_m = where(is_finite(m), m, zeros_like(m, m.dtype()));
+  Expr r = log(sum(exp(x - finite_m), axis, true)) + finite_m;
+  return keepdims ? r : squeeze_axes(r, axis);  // drop the kept axes
+}
+
+Expr argmax(const Expr& x, int64_t axis) { return axis_node(kArgmax, x, axis); }
+Expr argmin(const Expr& x, int64_t axis) { return axis_node(kArgmin, x, axis); }
+Expr cumsum(const Expr& x, int64_t axis) { return running(kCumsumPrim, x, axis, false); }
+Expr cumprod(const Expr& x, int64_t axis) { return running(kCumprodPrim, x, axis, false); }
 
 void register_reduce() {
-  register_op(reduce_op<Red::Sum>("sum(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Sum of the values over the given axes.", [](const Expr& y, const Expr& g) { return G{spread(y, g)}; }));
-  register_op(reduce_op<Red::Sum, true>("mean(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Mean over the given axes; bool/int inputs give floatx.",
-      [](const Expr& y, const Expr& g) {
-        Expr x(y->inputs[0]);
-        return G{spread(y, g) * make_node("_size_ratio", {y, x})};
-      }));
-  register_op(reduce_op<Red::Max>("max(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Maximum over the given axes (ties share the gradient).", minmax_grad));
-  register_op(reduce_op<Red::Min>("min(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Minimum over the given axes (ties share the gradient).", minmax_grad));
-  register_op(reduce_op<Red::Prod>("prod(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Product over the given axes.", [](const Expr& y, const Expr& g) {
-        Expr x(y->inputs[0]);
-        return G{spread(y, g) * spread(y, y) / x};
-      }));
-  register_op(reduce_op<Red::Any>("any(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Logical or over the given axes (bool result).", nullptr));
-  register_op(reduce_op<Red::All>("all(x: tensor, axis: axes = None, keepdims: bool = False)",
-      "Logical and over the given axes (bool result).", nullptr));
-  register_op(arg_op<true>("argmax(x: tensor, axis: int = -1)", "Index of the first maximum along axis (int64)."));
-  register_op(arg_op<false>("argmin(x: tensor, axis: int = -1)", "Index of the first minimum along axis (int64)."));
-  register_op(cum_op<false>("_cumsum(x: tensor, axis: int = 0, reverse: bool = False)",
-      "Inclusive running sum along axis.", [](const Expr& y, const Expr& g) {
-        return G{call("_cumsum", {g, y->attrs.get("axis"), Value(!y->attrs.b("reverse"))})};
-      }));
-  register_op(cum_op<true>("_cumprod(x: tensor, axis: int = 0, reverse: bool = False)",
-      "Inclusive running product along axis.", [](const Expr& y, const Expr& g) {
-        Expr x(y->inputs[0]);
-        return G{call("_cumsum", {g * y, y->attrs.get("axis"), Value(!y->attrs.b("reverse"))}) / x};
-      }));
-  // Keras's signatures have no `reverse` (the running-from-the-end kernels serve the gradients).
-  OpDef cs = def("cumsum(x: tensor, axis: int = 0)", "Inclusive running sum along axis (default 0).");
-  cs.build = [](const OpDef&, std::vector<Value>& a) { return call("_cumsum", {a[0], a[1], Value(false)}); };
-  register_op(cs);
-  OpDef cp = def("cumprod(x: tensor, axis: int = 0)", "Inclusive running product along axis (default 0).");
-  cp.build = [](const OpDef&, std::vector<Value>& a) { return call("_cumprod", {a[0], a[1], Value(false)}); };
-  register_op(cp);
+  register_op(kSum, reduce_op<Red::Sum>("sum(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                        "Sum of the values over the given axes.", sum_grad));
+  register_op(kMean, reduce_op<Red::Sum, true>("mean(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                               "Mean over the given axes; bool/int inputs give floatx.", mean_grad));
+  register_op(kMax, reduce_op<Red::Max>("max(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                        "Maximum over the given axes (ties share the gradient).", minmax_grad));
+  register_op(kMin, reduce_op<Red::Min>("min(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                        "Minimum over the given axes (ties share the gradient).", minmax_grad));
+  register_op(kProd, reduce_op<Red::Prod>("prod(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                          "Product over the given axes.", prod_grad));
+  register_op(kAny, reduce_op<Red::Any>("any(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                        "Logical or over the given axes (bool result).", nullptr));
+  register_op(kAll, reduce_op<Red::All>("all(x: tensor, axis: axes = None, keepdims: bool = False)",
+                                        "Logical and over the given axes (bool result).", nullptr));
+  register_op(kArgmax, arg_op<true>("argmax(x: tensor, axis: int = -1)", "Index of the first maximum along axis (int64)."));
+  register_op(kArgmin, arg_op<false>("argmin(x: tensor, axis: int = -1)", "Index of the first minimum along axis (int64)."));
+  register_op(kCumsumPrim, cum_op<false>("_cumsum(x: tensor, axis: int = 0, reverse: bool = False)",
+                                         "Inclusive running sum along axis.", cumsum_grad));
+  register_op(kCumprodPrim, cum_op<true>("_cumprod(x: tensor, axis: int = 0, reverse: bool = False)",
+                                         "Inclusive running product along axis.", cumprod_grad));
+  register_op(kCumsum, Op("cumsum(x: tensor, axis: int = 0)", "Inclusive running sum along axis (default 0).").build(cumsum_build));
+  register_op(kCumprod, Op("cumprod(x: tensor, axis: int = 0)", "Inclusive running product along axis (default 0).").build(cumprod_build));
   // Composites: gradients come from their parts.
-  OpDef v;
-  v.signature = "var(x: tensor, axis: axes = None, keepdims: bool = False)";
-  v.doc = "Population variance (divides by N) over the given axes; bool/int inputs give floatx.";
-  v.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t);
-    if (!is_floating(x.dtype())) x = cast(x, config::floatx());
-    Expr m = call("mean", {x, a[1], Value(true)});
-    return call("mean", {square(x - m), a[1], a[2]});
-  };
-  register_op(v);
-  OpDef s;
-  s.signature = "std(x: tensor, axis: axes = None, keepdims: bool = False)";
-  s.doc = "Population standard deviation over the given axes.";
-  s.build = [](const OpDef&, std::vector<Value>& a) { return sqrt(call("var", {a[0], a[1], a[2]})); };
-  register_op(s);
-  OpDef l;
-  l.signature = "logsumexp(x: tensor, axis: axes = None, keepdims: bool = False)";
-  l.doc = "log(sum(exp(x))) over the given axes, computed stably (the max is subtracted first); integer and bool inputs give floatx.";
-  l.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t);
-    if (!is_floating(x.dtype())) x = cast(x, config::floatx());  // integers would wrap in exp/sum
-    Expr m = stop_gradient(call("max", {x, a[1], Value(true)}));
-    Expr finite_m = where(call("_isfinite", {m}), m, zeros_like(m, m.dtype()));
-    Expr r = log(call("sum", {exp(x - finite_m), a[1], Value(true)})) + finite_m;
-    if (!a[2].b) {
-      // drop the kept axes
-      return call("_squeeze_axes", {r, a[1]});
-    }
-    return r;
-  };
-  register_op(l);
+  register_op(kVar, Op("var(x: tensor, axis: axes = None, keepdims: bool = False)",
+                       "Population variance (divides by N) over the given axes; bool/int inputs give floatx.")
+                        .build(var_build));
+  register_op(kStd, Op("std(x: tensor, axis: axes = None, keepdims: bool = False)",
+                       "Population standard deviation over the given axes.")
+                        .build(std_build));
+  register_op(kLogsumexp, Op("logsumexp(x: tensor, axis: axes = None, keepdims: bool = False)",
+                             "log(sum(exp(x))) over the given axes, computed stably (the max is subtracted first); integer and bool "
+                             "inputs give floatx.")
+                              .build(logsumexp_build));
 }
 
 }  // namespace keras_cpp

@@ -7,6 +7,7 @@
 
 #include "keras_cpp/config.h"
 #include "ops/families.h"
+#include "ops/helpers.h"
 
 namespace keras_cpp {
 
@@ -74,17 +75,29 @@ Value parse_default(const std::string& s) {
   return Value(static_cast<int64_t>(std::stoll(s)));
 }
 
-Param::Kind parse_kind(const std::string& k, const std::string& op) {
+// A kind name: "int", "tensor?", "ints[2]", "pairs[3]", "ints[2]?"...
+void parse_kind(const std::string& k, const std::string& op, Param& p) {
   static const std::map<std::string, Param::Kind> kinds = {
-      {"tensor", Param::Tensor}, {"tensor?", Param::TensorOpt}, {"tensors", Param::Tensors},
-      {"scalar", Param::Scalar}, {"int", Param::Int},            {"int?", Param::IntOpt},
-      {"float", Param::Float},   {"float?", Param::FloatOpt},    {"bool", Param::Bool},
-      {"str", Param::Str},       {"str?", Param::StrOpt},        {"axes", Param::Axes},
-      {"ints", Param::Ints},     {"shape", Param::Shape},        {"dtype", Param::DTypeOpt},
-      {"any", Param::Any}};
-  auto it = kinds.find(k);
+      {"tensor", Param::Tensor},   {"tensor?", Param::TensorOpt}, {"tensors", Param::Tensors},
+      {"scalar", Param::Scalar},   {"number", Param::Number},     {"int", Param::Int},
+      {"int?", Param::IntOpt},     {"float", Param::Float},       {"float?", Param::FloatOpt},
+      {"bool", Param::Bool},       {"str", Param::Str},           {"str?", Param::StrOpt},
+      {"axes", Param::Axes},       {"ints", Param::Ints},         {"shape", Param::Shape},
+      {"indices", Param::Indices}, {"dtype", Param::DTypeOpt},    {"data_format", Param::DataFormat},
+      {"ints[]", Param::IntsN},    {"pairs[]", Param::Pairs}};
+  std::string base = k;
+  if (base.size() > 1 && base.back() == '?' && base != "tensor?" && base != "int?" && base != "float?" && base != "str?") {
+    p.optional = true;
+    base.pop_back();
+  }
+  size_t lb = base.find('['), rb = base.find(']');
+  if (lb != std::string::npos && rb == base.size() - 1 && rb > lb + 1) {
+    p.n = std::stoi(base.substr(lb + 1, rb - lb - 1));
+    base = base.substr(0, lb) + "[]";
+  }
+  auto it = kinds.find(base);
   if (it == kinds.end()) throw Error("op '" + op + "': unknown parameter kind '" + k + "'");
-  return it->second;
+  p.kind = it->second;
 }
 
 void parse_signature(OpDef& d) {
@@ -99,7 +112,7 @@ void parse_signature(OpDef& d) {
     size_t colon = part.find(':'), eq = part.find('=');
     p.name = trim(part.substr(0, colon));
     std::string kind = trim(part.substr(colon + 1, (eq == std::string::npos ? part.size() : eq) - colon - 1));
-    p.kind = parse_kind(kind, d.name);
+    parse_kind(kind, d.name, p);
     std::string py = p.name;
     if (eq != std::string::npos) {
       p.has_default = true;
@@ -132,7 +145,7 @@ void fill_multi_forms(OpDef& d) {
 
 }  // namespace
 
-void register_op(OpDef def) {
+static const OpDef* add_op(OpDef def) {
   parse_signature(def);
   fill_multi_forms(def);
   auto& t = table();
@@ -140,6 +153,20 @@ void register_op(OpDef def) {
   auto* p = new OpDef(std::move(def));
   t.by_name[p->name] = p;
   t.list.push_back(p);
+  return p;
+}
+
+void register_op(OpDef def) { add_op(std::move(def)); }
+
+void register_op(OpRef& ref, OpDef def) {
+  if (ref.def_) throw Error("op handle of '" + ref.def_->name + "' bound twice");
+  ref.def_ = add_op(std::move(def));
+}
+
+const OpDef& OpRef::operator*() const {
+  ensure_registered();
+  if (!def_) throw Error("an op handle was used but never registered");
+  return *def_;  // bound by its family's register_* (registry_list.cpp), which ensure_registered ran
 }
 
 const OpDef* find_op(const std::string& name) {
@@ -160,9 +187,6 @@ const std::vector<const OpDef*>& all_ops() {
   return table().list;
 }
 
-Expr make_node(const std::string& op, std::vector<Expr> inputs, Attrs attrs) {
-  return make_node(get_op(op), std::move(inputs), std::move(attrs));
-}
 
 // Numbers given where a tensor is expected become constants: of the dtype of the call's first
 // tensor argument when there is one (Keras: `1. - y` keeps y's dtype), else floatx / int32.
@@ -213,6 +237,204 @@ Expr call(const std::string& name, std::vector<Value> args) {
   }
 }
 
+namespace {
+
+[[noreturn]] void bad_kind(const OpDef& op, const Param& p, const std::string& what, const Value& v) {
+  fail_type(op.name, "'" + p.name + "' must be " + what + ", got " + v.repr());
+}
+
+bool is_number(const Value& v) { return v.kind == Value::Int || v.kind == Value::Float || v.kind == Value::Bool; }
+
+void convert_tensors(const OpDef& op, const Param& p, Value& v, const Expr& ref) {
+  if (v.kind != Value::List) fail_type(op.name, "argument '" + p.name + "' must be a list of tensors");
+  for (auto& e : v.list) {
+    if (e.kind == Value::Int || e.kind == Value::Float) e = Value(number_to_tensor(e, ref));
+    if (e.kind != Value::Tensor) fail_type(op.name, "argument '" + p.name + "' must hold tensors, got " + e.repr());
+  }
+}
+
+// int or list of ints -> Ints (Axes also takes None).
+void convert_ints(const OpDef& op, const Param& p, Value& v, bool none_ok) {
+  if (v.kind == Value::Int) v = Value(std::vector<int64_t>{v.i});
+  else if (v.kind == Value::List && v.list.empty()) v = Value(std::vector<int64_t>{});
+  else if (v.kind != Value::Ints && !(none_ok && v.kind == Value::None))
+    bad_kind(op, p, none_ok ? "None, an int or a list of ints" : "an int or a list of ints", v);
+}
+
+// ints[n]: an int stands for n copies (Keras: strides=2 is (2, 2)); None only where it is the
+// default (batch_dot's axes). A sequence of the wrong length or content is a ValueError.
+void convert_ints_n(const OpDef& op, const Param& p, Value& v) {
+  if (v.is_none() && p.has_default && p.def.is_none()) return;
+  const std::string n = std::to_string(p.n);
+  if (v.kind == Value::Int) v = Value(std::vector<int64_t>(p.n, v.i));
+  if (v.kind == Value::List) {  // numpy ints arrive as a list of Int values
+    std::vector<int64_t> r;
+    for (auto& e : v.list)
+      if (e.kind == Value::Int) r.push_back(e.i);
+    if (r.size() != v.list.size()) fail_value(op.name, "'" + p.name + "' must be an int or a tuple of " + n + " ints, got " + v.repr());
+    v = Value(r);
+  }
+  if (v.kind != Value::Ints) bad_kind(op, p, "an int or a tuple of " + n + " ints", v);
+  if (static_cast<int>(v.ints.size()) != p.n) fail_value(op.name, "'" + p.name + "' must have " + n + " entries, got " + v.repr());
+}
+
+// An int pair given as a tuple/list (numpy ints arrive as a list of Int values).
+bool pair_of(const Value& v, std::vector<int64_t>& out) {
+  if (v.kind == Value::Ints && v.ints.size() == 2) {
+    out.insert(out.end(), v.ints.begin(), v.ints.end());
+    return true;
+  }
+  if (v.kind == Value::List && v.list.size() == 2 && v.list[0].kind == Value::Int && v.list[1].kind == Value::Int) {
+    out.insert(out.end(), {v.list[0].i, v.list[1].i});
+    return true;
+  }
+  return false;
+}
+
+// pairs[n]: n (before, after) pairs, flattened; pairs[1] is the pair itself (temporal padding).
+void convert_pairs(const OpDef& op, const Param& p, Value& v) {
+  std::vector<int64_t> out;
+  const int n = p.n;
+  bool ok = n == 1 ? pair_of(v, out) : (v.kind == Value::List && static_cast<int>(v.list.size()) == n);
+  for (int i = 0; ok && n > 1 && i < n; ++i) ok = pair_of(v.list[i], out);
+  for (int64_t e : out) ok = ok && e >= 0;
+  if (!ok)
+    fail_value(op.name, "'" + p.name + "' must be " + (n == 1 ? "a pair (left, right)" : std::to_string(n) + " (before, after) pairs") +
+                            " of non-negative ints, got " + v.repr());
+  v = Value(out);
+}
+
+void convert_number(const OpDef& op, const Param& p, Value& v) {
+  if (v.kind == Value::Bool) v = Value(static_cast<int64_t>(v.b));
+  if (p.optional && v.is_none()) return;
+  if (v.kind == Value::Tensor) {
+    Expr t(v.t);
+    if (!t.rank_known() || t.ndim() != 0) fail_value(op.name, "'" + p.name + "' must be a scalar tensor, got shape " + shape_str(t.shape()));
+    if (t.dtype() == DType::bool_) fail_type(op.name, "'" + p.name + "' must be numeric, got a bool tensor");
+  } else if (v.kind != Value::Int && v.kind != Value::Float) {
+    bad_kind(op, p, "a number or a scalar tensor", v);
+  }
+}
+
+Shape nested_shape(const Value& v) {
+  Shape s;
+  const Value* q = &v;
+  while (q->kind == Value::List || q->kind == Value::Ints) {
+    if (q->kind == Value::Ints) { s.push_back(static_cast<int64_t>(q->ints.size())); break; }
+    s.push_back(static_cast<int64_t>(q->list.size()));
+    if (q->list.empty()) break;
+    q = &q->list[0];
+  }
+  return s;
+}
+
+bool flatten_nested(const Value& v, const Shape& s, size_t d, std::vector<int32_t>& out) {
+  if (d == s.size() && v.kind == Value::Int) { out.push_back(static_cast<int32_t>(v.i)); return true; }
+  if (d + 1 == s.size() && v.kind == Value::Ints && static_cast<int64_t>(v.ints.size()) == s[d]) {
+    for (int64_t i : v.ints) out.push_back(static_cast<int32_t>(i));
+    return true;
+  }
+  if (d < s.size() && v.kind == Value::List && static_cast<int64_t>(v.list.size()) == s[d]) {
+    for (const Value& e : v.list)
+      if (!flatten_nested(e, s, d + 1, out)) return false;
+    return true;
+  }
+  return false;
+}
+
+// indices: an int tensor as it is; an int or a rectangular nested list of ints -> int32 constant.
+void convert_indices(const OpDef& op, const Param& p, Value& v) {
+  if (v.kind == Value::Tensor) return;
+  if (v.kind != Value::Int && v.kind != Value::Ints && v.kind != Value::List)
+    bad_kind(op, p, "an int tensor or a (nested) list of ints", v);
+  Shape s = v.kind == Value::Int ? Shape{} : nested_shape(v);
+  std::vector<int32_t> flat;
+  if (!flatten_nested(v, s, 0, flat)) bad_kind(op, p, "an int tensor or a rectangular nested list of ints", v);
+  v = Value(constant(Tensor::from_data(flat.data(), s, DType::int32)));
+}
+
+// Keras normalize_data_format: None -> image_data_format(); case-insensitive.
+void convert_data_format(const OpDef& op, const Param& p, Value& v) {
+  if (v.kind != Value::None && v.kind != Value::Str) bad_kind(op, p, "'channels_first', 'channels_last' or None", v);
+  v = Value(data_format_arg(op.name, v.is_none() ? "" : v.s));
+}
+
+void convert_int(const OpDef& op, const Param& p, Value& v) {
+  if (p.kind == Param::IntOpt) {
+    if (v.kind != Value::None && v.kind != Value::Int) bad_kind(op, p, "an int or None", v);
+    return;
+  }
+  if (v.kind == Value::Float && v.f == static_cast<int64_t>(v.f)) v = Value(static_cast<int64_t>(v.f));
+  if (v.kind != Value::Int && v.kind != Value::Bool) bad_kind(op, p, "an int", v);
+}
+
+void convert_float(const OpDef& op, const Param& p, Value& v) {
+  if (v.kind == Value::Int || v.kind == Value::Bool) v = Value(v.as_double());
+  if (p.kind == Param::Scalar) {
+    if (v.kind != Value::None && v.kind != Value::Float && v.kind != Value::Tensor) bad_kind(op, p, "a number, a tensor or None", v);
+  } else if (v.kind != Value::Float && !(p.kind == Param::FloatOpt && v.is_none())) {
+    bad_kind(op, p, p.kind == Param::Float ? "a number" : "a number or None", v);
+  }
+}
+
+void convert_scalars(const OpDef& op, const Param& p, Value& v) {
+  switch (p.kind) {
+    case Param::Int:
+    case Param::IntOpt: convert_int(op, p, v); break;
+    case Param::Float:
+    case Param::FloatOpt:
+    case Param::Scalar: convert_float(op, p, v); break;
+    case Param::Bool:
+      if (v.kind == Value::Int) v = Value(v.i != 0);
+      if (v.kind != Value::Bool) bad_kind(op, p, "a bool", v);
+      break;
+    case Param::Str:
+    case Param::StrOpt:
+      if (v.kind != Value::Str && !(p.kind == Param::StrOpt && v.is_none()))
+        bad_kind(op, p, p.kind == Param::Str ? "a string" : "a string or None", v);
+      break;
+    default: break;
+  }
+}
+
+// Argument v of parameter p in its canonical form (Param's comments), or a TypeError/ValueError
+// naming the op and the parameter.
+void convert_arg(const OpDef& op, const Param& p, Value& v, const Expr& ref) {
+  switch (p.kind) {
+    case Param::Tensor:
+      if (is_number(v)) v = Value(number_to_tensor(v, ref));
+      else if (v.kind != Value::Tensor) fail_type(op.name, "argument '" + p.name + "' must be a tensor, got " + v.repr());
+      break;
+    case Param::TensorOpt:
+      if (is_number(v)) v = Value(number_to_tensor(v, ref));
+      break;
+    case Param::Tensors: convert_tensors(op, p, v, ref); break;
+    case Param::Axes: convert_ints(op, p, v, true); break;
+    case Param::Ints: convert_ints(op, p, v, false); break;
+    case Param::IntsN: convert_ints_n(op, p, v); break;
+    case Param::Pairs: convert_pairs(op, p, v); break;
+    case Param::Number: convert_number(op, p, v); break;
+    case Param::Indices: convert_indices(op, p, v); break;
+    case Param::DataFormat: convert_data_format(op, p, v); break;
+    case Param::DTypeOpt:  // None (floatx) only where the parameter has a default (cast's dtype is required)
+      if ((v.kind != Value::None || !p.has_default) && v.kind != Value::Str) bad_kind(op, p, "a dtype name", v);
+      v = dtype_value(v.is_none() ? config::floatx() : dtype_from_name(v.s));
+      break;
+    case Param::Shape: break;  // parsed with the op's other shape arguments (ops/shape_arg.cpp, encode_ints)
+    default: convert_scalars(op, p, v);
+  }
+}
+
+}  // namespace
+
+std::string data_format_arg(const std::string& op, const std::string& given) {
+  std::string f = given.empty() ? config::image_data_format() : given, low;
+  for (char c : f) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (low != "channels_first" && low != "channels_last")
+    fail_value(op, "Unknown data_format: '" + f + "' (expected 'channels_first' or 'channels_last')");
+  return low;
+}
+
 static Expr call_checked(const OpDef& op, std::vector<Value> args) {
   if (args.size() > op.params.size())
     fail_type(op.name, "takes " + std::to_string(op.params.size()) + " arguments but " + std::to_string(args.size()) +
@@ -226,74 +448,7 @@ static Expr call_checked(const OpDef& op, std::vector<Value> args) {
       if (!p.has_default) fail_type(op.name, "missing required argument '" + p.name + "'; signature " + op.py_signature);
       args.push_back(p.def);
     }
-    Value& v = args[k];
-    switch (p.kind) {
-      case Param::Tensor:
-        if (v.kind == Value::Int || v.kind == Value::Float || v.kind == Value::Bool) v = Value(number_to_tensor(v, ref));
-        else if (v.kind != Value::Tensor)
-          fail_type(op.name, "argument '" + p.name + "' must be a tensor, got " + v.repr());
-        break;
-      case Param::TensorOpt:
-        if (v.kind == Value::Int || v.kind == Value::Float || v.kind == Value::Bool) v = Value(number_to_tensor(v, ref));
-        break;
-      case Param::Tensors:
-        if (v.kind != Value::List) fail_type(op.name, "argument '" + p.name + "' must be a list of tensors");
-        for (auto& e : v.list) {
-          if (e.kind == Value::Int || e.kind == Value::Float) e = Value(number_to_tensor(e, ref));
-          if (e.kind != Value::Tensor) fail_type(op.name, "argument '" + p.name + "' must hold tensors, got " + e.repr());
-        }
-        break;
-      case Param::Axes:
-        if (v.kind == Value::Int) v = Value(std::vector<int64_t>{v.i});
-        else if (v.kind == Value::List && v.list.empty()) v = Value(std::vector<int64_t>{});
-        else if (v.kind != Value::None && v.kind != Value::Ints)
-          fail_type(op.name, "'" + p.name + "' must be None, an int or a list of ints, got " + v.repr());
-        break;
-      case Param::Ints:
-        if (v.kind == Value::Int) v = Value(std::vector<int64_t>{v.i});
-        else if (v.kind == Value::List && v.list.empty()) v = Value(std::vector<int64_t>{});
-        else if (v.kind != Value::Ints) fail_type(op.name, "'" + p.name + "' must be an int or a list of ints, got " + v.repr());
-        break;
-      case Param::Int:
-        if (v.kind == Value::Float && v.f == static_cast<int64_t>(v.f)) v = Value(static_cast<int64_t>(v.f));
-        if (v.kind != Value::Int && v.kind != Value::Bool)
-          fail_type(op.name, "'" + p.name + "' must be an int, got " + v.repr());
-        break;
-      case Param::IntOpt:
-        if (v.kind != Value::None && v.kind != Value::Int) fail_type(op.name, "'" + p.name + "' must be an int or None, got " + v.repr());
-        break;
-      case Param::Float:
-        if (v.kind == Value::Int || v.kind == Value::Bool) v = Value(v.as_double());
-        if (v.kind != Value::Float) fail_type(op.name, "'" + p.name + "' must be a number, got " + v.repr());
-        break;
-      case Param::FloatOpt:
-        if (v.kind == Value::Int || v.kind == Value::Bool) v = Value(v.as_double());
-        if (v.kind != Value::None && v.kind != Value::Float)
-          fail_type(op.name, "'" + p.name + "' must be a number or None, got " + v.repr());
-        break;
-      case Param::Bool:
-        if (v.kind == Value::Int) v = Value(v.i != 0);
-        if (v.kind != Value::Bool) fail_type(op.name, "'" + p.name + "' must be a bool, got " + v.repr());
-        break;
-      case Param::Str:
-        if (v.kind != Value::Str) fail_type(op.name, "'" + p.name + "' must be a string, got " + v.repr());
-        break;
-      case Param::StrOpt:
-        if (v.kind != Value::None && v.kind != Value::Str) fail_type(op.name, "'" + p.name + "' must be a string or None, got " + v.repr());
-        break;
-      case Param::DTypeOpt:
-        if (v.kind == Value::None) v = Value(std::string(dtype_name(config::floatx())));
-        else if (v.kind != Value::Str) fail_type(op.name, "'" + p.name + "' must be a dtype name, got " + v.repr());
-        else v = Value(std::string(dtype_name(dtype_from_name(v.s))));
-        break;
-      case Param::Scalar:
-        if (v.kind == Value::Int || v.kind == Value::Bool) v = Value(v.as_double());
-        if (v.kind != Value::None && v.kind != Value::Float && v.kind != Value::Tensor)
-          fail_type(op.name, "'" + p.name + "' must be a number, a tensor or None, got " + v.repr());
-        break;
-      case Param::Shape:
-      case Param::Any: break;
-    }
+    convert_arg(op, p, args[k], ref);
   }
   return op.build ? op.build(op, args) : default_build(op, args);
 }

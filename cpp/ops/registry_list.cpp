@@ -6,6 +6,7 @@ void register_unary();
 void register_binary();
 void register_reduce();
 void register_shape_ops();
+void register_getitem();
 void register_matmul();
 void register_nn();
 void register_state();
@@ -28,6 +29,7 @@ void register_all_families() {
   register_binary();
   register_reduce();
   register_shape_ops();
+  register_getitem();
   register_matmul();
   register_nn();
   register_state();

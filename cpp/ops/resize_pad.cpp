@@ -13,16 +13,7 @@ namespace keras_cpp {
 namespace {
 
 using G = std::vector<Expr>;
-
-
-// Keras normalize_data_format: None -> image_data_format(); case-insensitive.
-std::string data_format_of(const std::string& op, const Value& v) {
-  std::string f = v.is_none() ? config::image_data_format() : v.s, low;
-  for (char c : f) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (low != "channels_first" && low != "channels_last")
-    fail_value(op, "Unknown data_format: '" + f + "' (expected 'channels_first' or 'channels_last')");
-  return low;
-}
+OpRef kPad, kTemporalPadding, kSpatial2dPadding, kSpatial3dPadding, kLerpUp, kLerpUpGrad, kResizeImages, kResizeVolumes;
 
 std::string rank_str(const Expr& x) { return x.rank_known() ? shape_str(x.shape()) : std::string("<unknown rank>"); }
 
@@ -31,28 +22,9 @@ void check_rank(const std::string& op, const Expr& x, int rank) {
     fail_value(op, "x must be a " + std::to_string(rank) + "-D tensor, got shape " + rank_str(x));
 }
 
-// An int pair given as a tuple/list (numpy ints arrive as a list of Int values).
-bool pair_of(const Value& v, std::vector<int64_t>& out) {
-  if (v.kind == Value::Ints && v.ints.size() == 2) {
-    out.insert(out.end(), v.ints.begin(), v.ints.end());
-    return true;
-  }
-  if (v.kind == Value::List && v.list.size() == 2 && v.list[0].kind == Value::Int && v.list[1].kind == Value::Int) {
-    out.insert(out.end(), {v.list[0].i, v.list[1].i});
-    return true;
-  }
-  return false;
-}
-
-// `n` (before, after) pairs; temporal padding (n = 1) takes the pair itself.
-std::vector<int64_t> pad_pairs(const std::string& op, const Value& v, int n) {
+std::vector<int64_t> flat_pairs(const std::vector<std::pair<int64_t, int64_t>>& p) {
   std::vector<int64_t> out;
-  bool ok = n == 1 ? pair_of(v, out) : (v.kind == Value::List && static_cast<int>(v.list.size()) == n);
-  for (int i = 0; ok && n > 1 && i < n; ++i) ok = pair_of(v.list[i], out);
-  for (int64_t p : out) ok = ok && p >= 0;
-  if (!ok)
-    fail_value(op, std::string("padding must be ") + (n == 1 ? "a pair (left, right)" : std::to_string(n) + " (before, after) pairs") +
-                       " of non-negative ints, got " + v.repr());
+  for (auto& [a, b] : p) out.insert(out.end(), {a, b});
   return out;
 }
 
@@ -64,7 +36,7 @@ Expr make_pad(const Expr& x, const std::vector<int>& axes, const std::vector<int
   }
   Attrs a;
   a.set("pads", Value(pads));
-  return make_node("_pad", {x}, a);
+  return make_node(kPad, {x}, a);
 }
 
 std::vector<int> spatial_axes(const std::string& fmt, int n) {
@@ -73,73 +45,57 @@ std::vector<int> spatial_axes(const std::string& fmt, int n) {
   return axes;
 }
 
-void register_pad() {
-  OpDef p = def("_pad(x: tensor, pads: ints)", "Zero-pad axis k by (pads[2k], pads[2k+1]).");
-  p.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    Shape s = in[0].shape;
-    const auto& pads = a.ints("pads");
-    for (size_t k = 0; k < s.size(); ++k) s[k] = s[k] < 0 ? kUnknownDim : s[k] + pads[2 * k] + pads[2 * k + 1];
-    return TypeInfo{s, in[0].dtype, true};
-  };
-  p.forward = [](KernelCtx& ctx) {
-    const Tensor& x = ctx.in[0];
-    const auto& pads = ctx.attrs().ints("pads");
-    Shape s = x.shape();
-    for (int k = 0; k < x.ndim(); ++k) s[k] += pads[2 * k] + pads[2 * k + 1];
-    Tensor out = ctx.alloc_tensor(s, x.dtype());
-    // Zero only the border slabs (axis k's before/after bands, within the interior of the axes
-    // before k), then copy the interior: every output byte is written once.
-    static const uint64_t zero = 0;
-    const Shape none(s.size(), 0);
-    Tensor inner = out;
-    for (int k = 0; k < x.ndim(); ++k) {
-      const int64_t lo = pads[2 * k], n = x.shape()[k];
-      for (Tensor band : {inner.slice(k, 0, lo, 1), inner.slice(k, lo + n, lo + n + pads[2 * k + 1], 1)})
-        strided_copy(&zero, none, band.raw(), band.strides(), band.shape(), dtype_size(out.dtype()));
-      inner = inner.slice(k, lo, lo + n, 1);
-    }
-    copy_into(x, inner);
-    return out;
-  };
-  p.grad = [](const Expr& y, const Expr& g) {  // the interior of g; stops count from the end so None dims work
-    std::vector<int64_t> spec;
-    const auto& pads = y->attrs.ints("pads");
-    for (int k = 0; k < y.ndim(); ++k) spec.insert(spec.end(), {1, pads[2 * k], pads[2 * k + 1] ? -pads[2 * k + 1] : kNoneInt, 1});
-    Attrs a;
-    a.set("spec", Value(spec));
-    return G{make_node("_getitem", {g}, a)};
-  };
-  register_op(p);
+TypeInfo pad_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  Shape s = in[0].shape;
+  const auto& pads = a.ints("pads");
+  for (size_t k = 0; k < s.size(); ++k) s[k] = s[k] < 0 ? kUnknownDim : s[k] + pads[2 * k] + pads[2 * k + 1];
+  return TypeInfo{s, in[0].dtype, true};
+}
 
-  OpDef t = def("temporal_padding(x: tensor, padding: any = (1, 1))", "Zero-pad axis 1 of a 3-D tensor by (left, right).");
-  t.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t);
-    check_rank("temporal_padding", x, 3);
-    return make_pad(x, {1}, pad_pairs("temporal_padding", a[1], 1));
-  };
-  register_op(t);
+Tensor pad_forward(KernelCtx& ctx) {
+  const Tensor& x = ctx.in[0];
+  const auto& pads = ctx.attrs().ints("pads");
+  Shape s = x.shape();
+  for (int k = 0; k < x.ndim(); ++k) s[k] += pads[2 * k] + pads[2 * k + 1];
+  Tensor out = ctx.alloc_tensor(s, x.dtype());
+  // Zero only the border slabs (axis k's before/after bands, within the interior of the axes
+  // before k), then copy the interior: every output byte is written once.
+  static const uint64_t zero = 0;
+  const Shape none(s.size(), 0);
+  Tensor inner = out;
+  for (int k = 0; k < x.ndim(); ++k) {
+    const int64_t lo = pads[2 * k], n = x.shape()[k];
+    for (Tensor band : {inner.slice(k, 0, lo, 1), inner.slice(k, lo + n, lo + n + pads[2 * k + 1], 1)})
+      strided_copy(&zero, none, band.raw(), band.strides(), band.shape(), dtype_size(out.dtype()));
+    inner = inner.slice(k, lo, lo + n, 1);
+  }
+  copy_into(x, inner);
+  return out;
+}
 
-  OpDef s2 = def("spatial_2d_padding(x: tensor, padding: any = ((1, 1), (1, 1)), data_format: str? = None)",
-                 "Zero-pad the rows and columns of a 4-D tensor by ((top, bottom), (left, right)).");
-  s2.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t);
-    std::vector<int64_t> pairs = pad_pairs("spatial_2d_padding", a[1], 2);
-    std::string fmt = data_format_of("spatial_2d_padding", a[2]);
-    check_rank("spatial_2d_padding", x, 4);
-    return make_pad(x, spatial_axes(fmt, 2), pairs);
-  };
-  register_op(s2);
+G pad_grad(const Expr& y, const Expr& g) {  // the interior of g; stops count from the end so None dims work
+  std::vector<int64_t> spec;
+  const auto& pads = y->attrs.ints("pads");
+  for (int k = 0; k < y.ndim(); ++k) spec.insert(spec.end(), {1, pads[2 * k], pads[2 * k + 1] ? -pads[2 * k + 1] : kNoneInt, 1});
+  return G{getitem(g, spec)};
+}
 
-  OpDef s3 = def("spatial_3d_padding(x: tensor, padding: any = ((1, 1), (1, 1), (1, 1)), data_format: str? = None)",
-                 "Zero-pad the three spatial axes of a 5-D tensor by (before, after) pairs.");
-  s3.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t);
-    std::vector<int64_t> pairs = pad_pairs("spatial_3d_padding", a[1], 3);
-    std::string fmt = data_format_of("spatial_3d_padding", a[2]);
-    check_rank("spatial_3d_padding", x, 5);
-    return make_pad(x, spatial_axes(fmt, 3), pairs);
-  };
-  register_op(s3);
+// pads: the flat (before, after) pairs of the registry's pairs[n] kind; fmt already normalised.
+Expr spatial_padding(const char* op, const Expr& x, const std::vector<int64_t>& pads, const std::string& fmt, int n) {
+  check_rank(op, x, n + 2);
+  return make_pad(x, spatial_axes(fmt, n), pads);
+}
+
+Expr temporal_padding_build(const OpDef&, std::vector<Value>& a) {
+  Expr x(a[0].t);
+  check_rank("temporal_padding", x, 3);
+  return make_pad(x, {1}, a[1].ints);
+}
+Expr spatial_2d_padding_build(const OpDef&, std::vector<Value>& a) {
+  return spatial_padding("spatial_2d_padding", Expr(a[0].t), a[1].ints, a[2].s, 2);
+}
+Expr spatial_3d_padding_build(const OpDef&, std::vector<Value>& a) {
+  return spatial_padding("spatial_3d_padding", Expr(a[0].t), a[1].ints, a[2].s, 3);
 }
 
 // ---- 1-D linear upsampling along one axis (legacy TF resize_bilinear: source = i / factor,
@@ -195,7 +151,7 @@ Tensor lerp_forward(KernelCtx& ctx, bool adjoint) {
   return out.astype(od);
 }
 
-Expr lerp_node(const char* op, const Expr& x, int ax, int64_t f) {
+Expr lerp_node(const OpRef& op, const Expr& x, int ax, int64_t f) {
   Attrs a;
   a.set("axis", Value(static_cast<int64_t>(ax)));
   a.set("factor", Value(f));
@@ -210,88 +166,95 @@ TypeInfo lerp_infer(const std::vector<TypeInfo>& in, const Attrs& a, bool adjoin
   return TypeInfo{s, in[0].dtype, true};
 }
 
-void register_resize() {
-  OpDef l = def("_lerp_up(x: tensor, axis: int, factor: int)", "Linear upsampling along one axis (legacy TF: source i/factor, edge clamped).");
-  l.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) { return lerp_infer(in, a, false); };
-  l.forward = [](KernelCtx& ctx) { return lerp_forward(ctx, false); };
-  l.grad = [](const Expr& y, const Expr& g) { return G{lerp_node("_lerp_up_grad", g, static_cast<int>(y->attrs.i("axis")), y->attrs.i("factor"))}; };
-  register_op(l);
+TypeInfo lerp_up_infer(const std::vector<TypeInfo>& in, const Attrs& a) { return lerp_infer(in, a, false); }
+TypeInfo lerp_up_grad_infer(const std::vector<TypeInfo>& in, const Attrs& a) { return lerp_infer(in, a, true); }
+Tensor lerp_up_forward(KernelCtx& ctx) { return lerp_forward(ctx, false); }
+Tensor lerp_up_grad_forward(KernelCtx& ctx) { return lerp_forward(ctx, true); }
+G lerp_up_grad(const Expr& y, const Expr& g) { return G{lerp_node(kLerpUpGrad, g, static_cast<int>(y->attrs.i("axis")), y->attrs.i("factor"))}; }
+G lerp_up_grad_grad(const Expr& y, const Expr& g) { return G{lerp_node(kLerpUp, g, static_cast<int>(y->attrs.i("axis")), y->attrs.i("factor"))}; }
 
-  OpDef lg = def("_lerp_up_grad(g: tensor, axis: int, factor: int)", "Adjoint of _lerp_up.");
-  lg.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) { return lerp_infer(in, a, true); };
-  lg.forward = [](KernelCtx& ctx) { return lerp_forward(ctx, true); };
-  lg.grad = [](const Expr& y, const Expr& g) { return G{lerp_node("_lerp_up", g, static_cast<int>(y->attrs.i("axis")), y->attrs.i("factor"))}; };
-  register_op(lg);
-
-  OpDef ri = def("resize_images(x: tensor, height_factor: int, width_factor: int, data_format: str?, interpolation: str = 'nearest')",
-                 "Upsample the rows and columns of a 4-D tensor by integer factors ('nearest' or legacy-TF 'bilinear').");
-  ri.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t);
-    std::string fmt = data_format_of("resize_images", a[3]);
-    const std::string& interp = a[4].s;
-    if (interp != "nearest" && interp != "bilinear")
-      fail_value("resize_images", "interpolation should be one of 'nearest' or 'bilinear', got '" + interp + "'");
-    check_rank("resize_images", x, 4);
-    int64_t fh = a[1].i, fw = a[2].i;
-    if (fh < 1 || fw < 1)
-      fail_value("resize_images", "height_factor and width_factor must be >= 1, got " + std::to_string(fh) + " and " + std::to_string(fw));
-    std::vector<int> ax = spatial_axes(fmt, 2);
-    if (interp == "nearest") {
-      std::vector<int64_t> reps(4, 1);
-      reps[ax[0]] = fh;
-      reps[ax[1]] = fw;
-      return make_repeat("resize_images", x, Value(reps), true);
-    }
-    if (!is_floating(x.dtype())) x = cast(x, config::floatx());  // TF's resize_bilinear returns floats
-    return lerp_node("_lerp_up", lerp_node("_lerp_up", x, ax[0], fh), ax[1], fw);
-  };
-  register_op(ri);
-
-  OpDef rv = def("resize_volumes(x: tensor, depth_factor: int, height_factor: int, width_factor: int, data_format: str?)",
-                 "Nearest upsampling of the three spatial axes of a 5-D tensor by integer factors.");
-  rv.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t);
-    std::string fmt = data_format_of("resize_volumes", a[4]);
-    check_rank("resize_volumes", x, 5);
-    std::vector<int64_t> reps(5, 1);
-    std::vector<int> ax = spatial_axes(fmt, 3);
-    for (int i = 0; i < 3; ++i) {
-      if (a[1 + i].i < 1) fail_value("resize_volumes", "factors must be >= 1, got " + std::to_string(a[1 + i].i));
-      reps[ax[i]] = a[1 + i].i;
-    }
-    return make_repeat("resize_volumes", x, Value(reps), true);
-  };
-  register_op(rv);
+// fmt already normalised (the registry's data_format kind, or data_format_arg).
+Expr resize_images_as(const Expr& x0, int64_t fh, int64_t fw, const std::string& fmt, const std::string& interp) {
+  Expr x = x0;
+  if (interp != "nearest" && interp != "bilinear")
+    fail_value("resize_images", "interpolation should be one of 'nearest' or 'bilinear', got '" + interp + "'");
+  check_rank("resize_images", x, 4);
+  if (fh < 1 || fw < 1)
+    fail_value("resize_images", "height_factor and width_factor must be >= 1, got " + std::to_string(fh) + " and " + std::to_string(fw));
+  std::vector<int> ax = spatial_axes(fmt, 2);
+  if (interp == "nearest") {
+    std::vector<int64_t> reps(4, 1);
+    reps[ax[0]] = fh;
+    reps[ax[1]] = fw;
+    return make_repeat("resize_images", x, Value(reps), true);
+  }
+  if (!is_floating(x.dtype())) x = cast(x, config::floatx());  // TF's resize_bilinear returns floats
+  return lerp_node(kLerpUp, lerp_node(kLerpUp, x, ax[0], fh), ax[1], fw);
 }
+
+Expr resize_volumes_as(const Expr& x, const std::vector<int64_t>& factors, const std::string& fmt) {
+  check_rank("resize_volumes", x, 5);
+  std::vector<int64_t> reps(5, 1);
+  std::vector<int> ax = spatial_axes(fmt, 3);
+  for (int i = 0; i < 3; ++i) {
+    if (factors[i] < 1) fail_value("resize_volumes", "factors must be >= 1, got " + std::to_string(factors[i]));
+    reps[ax[i]] = factors[i];
+  }
+  return make_repeat("resize_volumes", x, Value(reps), true);
+}
+
+Expr resize_images_build(const OpDef&, std::vector<Value>& a) { return resize_images_as(Expr(a[0].t), a[1].i, a[2].i, a[3].s, a[4].s); }
+Expr resize_volumes_build(const OpDef&, std::vector<Value>& a) { return resize_volumes_as(Expr(a[0].t), {a[1].i, a[2].i, a[3].i}, a[4].s); }
 
 }  // namespace
 
-static Value pairs_value(const std::vector<std::pair<int64_t, int64_t>>& p) {
-  std::vector<Value> v;
-  for (auto& [a, b] : p) v.push_back(Value(std::vector<int64_t>{a, b}));
-  return Value(v);
-}
-static Value format_value(const std::string& f) { return f.empty() ? Value() : Value(f); }
-
 Expr temporal_padding(const Expr& x, std::pair<int64_t, int64_t> p) {
-  return call("temporal_padding", {x, Value(std::vector<int64_t>{p.first, p.second})});
+  check_rank("temporal_padding", x, 3);
+  if (p.first < 0 || p.second < 0)
+    fail_value("temporal_padding", "'padding' must be a pair (left, right) of non-negative ints, got " + Value(flat_pairs({p})).repr());
+  return make_pad(x, {1}, {p.first, p.second});
+}
+static Expr spatial_padding_api(const char* op, const Expr& x, const std::vector<std::pair<int64_t, int64_t>>& p, const std::string& f,
+                                int n) {
+  bool ok = static_cast<int>(p.size()) == n;
+  for (auto& [a, b] : p) ok = ok && a >= 0 && b >= 0;
+  if (!ok) fail_value(op, "'padding' must be " + std::to_string(n) + " (before, after) pairs of non-negative ints");
+  return spatial_padding(op, x, flat_pairs(p), data_format_arg(op, f), n);
 }
 Expr spatial_2d_padding(const Expr& x, const std::vector<std::pair<int64_t, int64_t>>& p, const std::string& f) {
-  return call("spatial_2d_padding", {x, pairs_value(p), format_value(f)});
+  return spatial_padding_api("spatial_2d_padding", x, p, f, 2);
 }
 Expr spatial_3d_padding(const Expr& x, const std::vector<std::pair<int64_t, int64_t>>& p, const std::string& f) {
-  return call("spatial_3d_padding", {x, pairs_value(p), format_value(f)});
+  return spatial_padding_api("spatial_3d_padding", x, p, f, 3);
 }
 Expr resize_images(const Expr& x, int64_t fh, int64_t fw, const std::string& f, const std::string& interpolation) {
-  return call("resize_images", {x, Value(fh), Value(fw), format_value(f), Value(interpolation)});
+  return resize_images_as(x, fh, fw, data_format_arg("resize_images", f), interpolation);
 }
 Expr resize_volumes(const Expr& x, int64_t fd, int64_t fh, int64_t fw, const std::string& f) {
-  return call("resize_volumes", {x, Value(fd), Value(fh), Value(fw), format_value(f)});
+  return resize_volumes_as(x, {fd, fh, fw}, data_format_arg("resize_volumes", f));
 }
 
 void register_resize_pad() {
-  register_pad();
-  register_resize();
+  register_op(kPad, Op("_pad(x: tensor, pads: ints)", "Zero-pad axis k by (pads[2k], pads[2k+1]).")
+                        .infer(pad_infer).forward(pad_forward).grad(pad_grad));
+  register_op(kTemporalPadding, Op("temporal_padding(x: tensor, padding: pairs[1] = (1, 1))", "Zero-pad axis 1 of a 3-D tensor by (left, right).")
+                                    .build(temporal_padding_build));
+  register_op(kSpatial2dPadding, Op("spatial_2d_padding(x: tensor, padding: pairs[2] = ((1, 1), (1, 1)), data_format: data_format = None)",
+                                    "Zero-pad the rows and columns of a 4-D tensor by ((top, bottom), (left, right)).")
+                                     .build(spatial_2d_padding_build));
+  register_op(kSpatial3dPadding, Op("spatial_3d_padding(x: tensor, padding: pairs[3] = ((1, 1), (1, 1), (1, 1)), data_format: data_format = None)",
+                                    "Zero-pad the three spatial axes of a 5-D tensor by (before, after) pairs.")
+                                     .build(spatial_3d_padding_build));
+  register_op(kLerpUp, Op("_lerp_up(x: tensor, axis: int, factor: int)", "Linear upsampling along one axis (legacy TF: source i/factor, edge clamped).")
+                           .infer(lerp_up_infer).forward(lerp_up_forward).grad(lerp_up_grad));
+  register_op(kLerpUpGrad, Op("_lerp_up_grad(g: tensor, axis: int, factor: int)", "Adjoint of _lerp_up.")
+                               .infer(lerp_up_grad_infer).forward(lerp_up_grad_forward).grad(lerp_up_grad_grad));
+  register_op(kResizeImages, Op("resize_images(x: tensor, height_factor: int, width_factor: int, data_format: data_format, interpolation: str = 'nearest')",
+                                "Upsample the rows and columns of a 4-D tensor by integer factors ('nearest' or legacy-TF 'bilinear').")
+                                 .build(resize_images_build));
+  register_op(kResizeVolumes, Op("resize_volumes(x: tensor, depth_factor: int, height_factor: int, width_factor: int, data_format: data_format)",
+                                 "Nearest upsampling of the three spatial axes of a 5-D tensor by integer factors.")
+                                  .build(resize_volumes_build));
 }
 
 }  // namespace keras_cpp

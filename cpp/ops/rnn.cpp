@@ -18,6 +18,8 @@
 namespace keras_cpp {
 namespace {
 
+OpRef kScan, kMaskFill, kMaskFillGrad, kRnnStack, kLengthMask;
+
 constexpr int64_t kNone = INT64_MIN;  // None inside _getitem specs
 
 
@@ -272,7 +274,7 @@ std::pair<Expr, std::vector<Expr>> unroll_loop(const Node& loop, const Expr& inp
     ys.push_back(o[0]);
     states.assign(o.begin() + 1, o.end());
   }
-  return {make_node("_rnn_stack", ys, sa), states};
+  return {make_node(kRnnStack, ys, sa), states};
 }
 
 // The loop (or its unrolled copy), output masking and last_output.
@@ -304,7 +306,7 @@ RnnResult build_rnn(const Expr& inputs, Expr mask, const std::vector<Expr>& init
   a.set("nstack", Value(int64_t{1}));
   std::vector<Expr> ins = seqs;
   ins.insert(ins.end(), inits.begin(), inits.end());
-  Expr loop = plan_scan(make_loop_node("_scan", a, ins, params, outs), unroll), ys;
+  Expr loop = plan_scan(make_loop_node(*kScan, a, ins, params, outs), unroll), ys;
   std::vector<Expr> finals;
   if (unroll) {
     std::tie(ys, finals) = unroll_loop(*loop.node(), inputs);
@@ -315,7 +317,7 @@ RnnResult build_rnn(const Expr& inputs, Expr mask, const std::vector<Expr>& init
   if (mask) {
     Attrs fa;
     fa.set("reverse", Value(back));
-    ys = make_node("_mask_fill", {ys, mask}, fa);
+    ys = make_node(kMaskFill, {ys, mask}, fa);
   }
   return RnnResult{time_slice(ys, -1), ys, finals};
 }
@@ -333,7 +335,7 @@ RnnResult rnn(const RnnStep& step, const Expr& inputs, const std::vector<Expr>& 
               const Expr& mask, const std::vector<Expr>& constants, bool unroll, const Expr& input_length) {
   if (!inputs.rank_known() || inputs.ndim() < 3)
     fail_value("rnn", "inputs must have rank >= 3 (samples, time, ...), got shape " + shape_of(inputs));
-  Expr m = mask ? mask : input_length ? make_node("_length_mask", {input_length, inputs}) : Expr();
+  Expr m = mask ? mask : input_length ? make_node(kLengthMask, {input_length, inputs}) : Expr();
   std::vector<Expr> all = initial_states;
   all.insert(all.end(), constants.begin(), constants.end());
   // Keras calls the step once outside the loop first (theano: initial_output; TF:
@@ -350,65 +352,66 @@ RnnResult rnn(const RnnStep& step, const Expr& inputs, const std::vector<Expr>& 
   return build_rnn(inputs, m, initial_states, x, sps, out, news, go_backwards, unroll);
 }
 
+namespace {
+
+TypeInfo mask_fill_infer(const std::vector<TypeInfo>& in, const Attrs&) {
+  if (in[0].ndim() < 2 || in[1].ndim() != 2) fail_value("rnn", "internal: _mask_fill needs (samples, time, ...) and (samples, time)");
+  return in[0];
+}
+
+std::vector<Expr> mask_fill_grad(const Expr& y, const Expr& g) {
+  Attrs a;
+  a.set("reverse", y->attrs.get("reverse"));
+  return std::vector<Expr>{make_node(kMaskFillGrad, {g, Expr(y->inputs[1])}, a), Expr()};
+}
+
+TypeInfo same_infer(const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; }
+
+TypeInfo rnn_stack_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  TypeInfo t = in[0];
+  t.shape.insert(t.shape.begin() + a.i("axis"), static_cast<int64_t>(in.size()));
+  return t;
+}
+
+std::vector<Expr> rnn_stack_grad(const Expr& y, const Expr& g) {
+  std::vector<Expr> r;
+  for (size_t j = 0; j < y->inputs.size(); ++j) r.push_back(time_slice(g, static_cast<int64_t>(j)));
+  return r;
+}
+
+TypeInfo length_mask_infer(const std::vector<TypeInfo>& in, const Attrs&) {
+  if (in[0].ndim() != 1 || in[1].ndim() < 2)
+    fail_value("rnn", "input_length must be a 1-D tensor of per-sample lengths, got shape " + shape_str(in[0].shape));
+  return TypeInfo{{in[1].shape[0], in[1].shape[1]}, DType::bool_, true};
+}
+
+Tensor length_mask_forward(KernelCtx& ctx) {
+  Tensor len = ctx.in[0].astype(DType::float64).contiguous();
+  int64_t B = ctx.in[1].shape()[0], T = ctx.in[1].shape()[1];
+  if (len.numel() != B) fail_value("rnn", "input_length has " + std::to_string(len.numel()) + " entries for " + std::to_string(B) + " samples");
+  Tensor out = Tensor::empty({B, T}, DType::bool_);
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) out.data<bool>()[b * T + t] = static_cast<double>(t) < len.data<double>()[b];
+  return out;
+}
+
+}  // namespace
+
+const OpDef& scan_op() { return *kScan; }
+
 void register_rnn() {
-  OpDef s = def("_scan(inputs: tensors)", "rnn's loop over time steps (layout and results at the top of rnn.cpp).");
-  s.infer_multi = scan_infer;
-  s.forward_multi = scan_forward;
-  s.grad_multi = scan_grad;
-  register_op(s);
-
-  OpDef f = def("_mask_fill(x: tensor, mask: tensor, reverse: bool = False)",
-                "x (samples, time, ...) in processing order with each masked step replaced by the previous kept one "
-                "(zeros before the first); mask (samples, time) in time order, read backwards when reverse.");
-  f.infer = [](const std::vector<TypeInfo>& in, const Attrs&) {
-    if (in[0].ndim() < 2 || in[1].ndim() != 2) fail_value("rnn", "internal: _mask_fill needs (samples, time, ...) and (samples, time)");
-    return in[0];
-  };
-  f.forward = mask_fill_forward;
-  f.grad = [](const Expr& y, const Expr& g) {
-    Attrs a;
-    a.set("reverse", y->attrs.get("reverse"));
-    return std::vector<Expr>{make_node("_mask_fill_grad", {g, Expr(y->inputs[1])}, a), Expr()};
-  };
-  register_op(f);
-
-  OpDef fg = def("_mask_fill_grad(g: tensor, mask: tensor, reverse: bool = False)", "The VJP of _mask_fill.");
-  fg.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; };
-  fg.forward = mask_fill_grad_forward;
-  fg.flags = kNonDiff;
-  register_op(fg);
-
-  OpDef st = def("_rnn_stack(parts: tensors, axis: int)", "Stack equally shaped tensors along a new axis (unrolled rnn outputs).");
-  st.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    TypeInfo t = in[0];
-    t.shape.insert(t.shape.begin() + a.i("axis"), static_cast<int64_t>(in.size()));
-    return t;
-  };
-  st.forward = stack_forward;
-  st.grad = [](const Expr& y, const Expr& g) {
-    std::vector<Expr> r;
-    for (size_t j = 0; j < y->inputs.size(); ++j) r.push_back(time_slice(g, static_cast<int64_t>(j)));
-    return r;
-  };
-  register_op(st);
-
-  OpDef lm = def("_length_mask(lengths: tensor, like: tensor)", "bool (samples, time): t < lengths[sample], time = like's axis 1.");
-  lm.infer = [](const std::vector<TypeInfo>& in, const Attrs&) {
-    if (in[0].ndim() != 1 || in[1].ndim() < 2)
-      fail_value("rnn", "input_length must be a 1-D tensor of per-sample lengths, got shape " + shape_str(in[0].shape));
-    return TypeInfo{{in[1].shape[0], in[1].shape[1]}, DType::bool_, true};
-  };
-  lm.forward = [](KernelCtx& ctx) {
-    Tensor len = ctx.in[0].astype(DType::float64).contiguous();
-    int64_t B = ctx.in[1].shape()[0], T = ctx.in[1].shape()[1];
-    if (len.numel() != B) fail_value("rnn", "input_length has " + std::to_string(len.numel()) + " entries for " + std::to_string(B) + " samples");
-    Tensor out = Tensor::empty({B, T}, DType::bool_);
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t t = 0; t < T; ++t) out.data<bool>()[b * T + t] = static_cast<double>(t) < len.data<double>()[b];
-    return out;
-  };
-  lm.flags = kNonDiff;
-  register_op(lm);
+  register_op(kScan, Op("_scan(inputs: tensors)", "rnn's loop over time steps (layout and results at the top of rnn.cpp).")
+                         .infer_multi(scan_infer).forward_multi(scan_forward).grad_multi(scan_grad));
+  register_op(kMaskFill, Op("_mask_fill(x: tensor, mask: tensor, reverse: bool = False)",
+                            "x (samples, time, ...) in processing order with each masked step replaced by the previous kept one "
+                            "(zeros before the first); mask (samples, time) in time order, read backwards when reverse.")
+                             .infer(mask_fill_infer).forward(mask_fill_forward).grad(mask_fill_grad));
+  register_op(kMaskFillGrad, Op("_mask_fill_grad(g: tensor, mask: tensor, reverse: bool = False)", "The VJP of _mask_fill.")
+                                 .infer(same_infer).forward(mask_fill_grad_forward).flags(kNonDiff));
+  register_op(kRnnStack, Op("_rnn_stack(parts: tensors, axis: int)", "Stack equally shaped tensors along a new axis (unrolled rnn outputs).")
+                             .infer(rnn_stack_infer).forward(stack_forward).grad(rnn_stack_grad));
+  register_op(kLengthMask, Op("_length_mask(lengths: tensor, like: tensor)", "bool (samples, time): t < lengths[sample], time = like's axis 1.")
+                               .infer(length_mask_infer).forward(length_mask_forward).flags(kNonDiff));
 }
 
 }  // namespace keras_cpp

@@ -29,7 +29,7 @@ Expr remake_scan(const Node& n, std::vector<Expr> inputs, const std::vector<Expr
   a.set("body", Value(b));
   a.set("nseq", Value(nseq));
   a.set("nparams", Value(nseq + a.i("ncarry")));
-  return make_node("_scan", std::move(inputs), a);
+  return make_node(scan_op(), std::move(inputs), a);
 }
 
 // Every node reachable from outs (stopping at `leaves`), inputs first, with its owning pointer.
@@ -149,7 +149,7 @@ Expr plan_scan(const Expr& loop0, bool unrolled) {
   std::vector<Value> sv;
   for (auto& e : saved) sv.push_back(Value(e));
   a.set("saved", Value(sv));
-  return make_node("_scan", n.inputs, a);
+  return make_node(scan_op(), n.inputs, a);
 }
 
 }  // namespace keras_cpp

@@ -13,8 +13,7 @@ namespace keras_cpp {
 namespace {
 
 using G = std::vector<Expr>;
-
-
+OpRef kConcat, kConcatPart, kStack, kRepeat, kTile, kRepeatElements, kRepeatOp, kFlatten, kBatchFlatten, kReverse, kSize;
 
 // Gradient part `g` for an input of dtype `t`: none for non-float inputs, cast when promoted.
 Expr grad_as(const Expr& g, DType t) {
@@ -96,7 +95,7 @@ G concat_grad(const Expr& y, const Expr& g) {
       Attrs a;
       a.set("axis", Value(static_cast<int64_t>(ax)));
       a.set("index", Value(static_cast<int64_t>(i)));
-      part = make_node("_concat_part", ins, a);
+      part = make_node(kConcatPart, ins, a);
     }
     out[i] = grad_as(part, xi.dtype());
     off += std::max<int64_t>(xi.shape()[ax], 0);
@@ -104,69 +103,39 @@ G concat_grad(const Expr& y, const Expr& g) {
   return out;
 }
 
-void register_concat() {
-  OpDef c = def("concatenate(tensors: tensors, axis: int = -1)",
-                "Join tensors along axis; a negative axis is taken modulo the rank of the first tensor (Keras). Mixed dtypes are promoted.");
-  c.build = [](const OpDef& op, std::vector<Value>& a) {
-    std::vector<Expr> xs;
-    for (auto& v : a[0].list) xs.push_back(Expr(v.t));
-    for (auto& x : xs)
-      if (x.sparse()) return sparse_concatenate(xs, a[1].i);  // ops/sparse.cpp
-    Attrs at;
-    at.set("n", Value(static_cast<int64_t>(xs.size())));
-    at.set("axis", a[1]);
-    return make_node(op, xs, at);
-  };
-  c.infer = concat_infer;
-  c.forward = concat_forward;
-  c.grad = concat_grad;
-  register_op(c);
+Expr concat_build(const OpDef&, std::vector<Value>& a) {
+  std::vector<Expr> xs;
+  for (auto& v : a[0].list) xs.push_back(Expr(v.t));
+  return concatenate(xs, a[1].i);
+}
 
-  OpDef p = def("_concat_part(g: tensor, parts: tensors, axis: int, index: int)",
-                "The slice of g along axis that concatenate took from parts[index] (run-time offsets; a view).");
-  p.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    Shape s = in[0].shape;
-    s[a.i("axis")] = in[1 + a.i("index")].shape[a.i("axis")];
-    return TypeInfo{s, in[0].dtype, true};
-  };
-  p.forward = [](KernelCtx& ctx) {
-    int ax = static_cast<int>(ctx.attrs().i("axis")), idx = static_cast<int>(ctx.attrs().i("index"));
-    int64_t off = 0;
-    for (int j = 0; j < idx; ++j) off += ctx.in[1 + j].shape()[ax];
-    return ctx.in[0].slice(ax, off, off + ctx.in[1 + idx].shape()[ax], 1);
-  };
-  p.grad = [](const Expr& y, const Expr& gg) {  // scatter back: zeros for the other parts
-    int idx = static_cast<int>(y->attrs.i("index"));
-    std::vector<Value> parts;
-    for (size_t j = 1; j < y->inputs.size(); ++j)
-      parts.push_back(static_cast<int>(j) - 1 == idx ? Value(gg) : Value(zeros_like(Expr(y->inputs[j]), gg.dtype())));
-    G out(y->inputs.size());
-    out[0] = call("concatenate", {Value(parts), y->attrs.get("axis")});
-    return out;
-  };
-  p.flags = kView;
-  register_op(p);
+TypeInfo concat_part_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  Shape s = in[0].shape;
+  s[a.i("axis")] = in[1 + a.i("index")].shape[a.i("axis")];
+  return TypeInfo{s, in[0].dtype, true};
+}
 
-  OpDef s = def("stack(x: tensors, axis: int = 0)", "Stack equal-shape tensors along a new axis (scalars give a 1-D tensor).");
-  s.build = [](const OpDef&, std::vector<Value>& a) {
-    auto& xs = a[0].list;
-    if (xs.empty()) fail_value("stack", "needs at least one tensor, got an empty list");
-    Expr x0(xs[0].t);
-    if (!x0.rank_known()) fail_value("stack", "input 0 has an unknown rank");
-    int ax = normalize_axis(a[1].i, x0.ndim() + 1, "stack");
-    std::vector<Value> parts;
-    for (size_t i = 0; i < xs.size(); ++i) {
-      Expr xi(xs[i].t);
-      bool ok = xi.rank_known() && xi.ndim() == x0.ndim();
-      for (int k = 0; ok && k < x0.ndim(); ++k) ok = x0.shape()[k] < 0 || xi.shape()[k] < 0 || x0.shape()[k] == xi.shape()[k];
-      if (!ok)
-        fail_value("stack", "all tensors must have the same shape: input 0 has shape " + shape_str(x0.shape()) + " but input " +
-                                std::to_string(i) + " has shape " + (xi.rank_known() ? shape_str(xi.shape()) : std::string("<unknown rank>")));
-      parts.push_back(Value(expand_dims(xi, ax)));
-    }
-    return call("concatenate", {Value(parts), Value(static_cast<int64_t>(ax))});
-  };
-  register_op(s);
+Tensor concat_part_forward(KernelCtx& ctx) {
+  int ax = static_cast<int>(ctx.attrs().i("axis")), idx = static_cast<int>(ctx.attrs().i("index"));
+  int64_t off = 0;
+  for (int j = 0; j < idx; ++j) off += ctx.in[1 + j].shape()[ax];
+  return ctx.in[0].slice(ax, off, off + ctx.in[1 + idx].shape()[ax], 1);
+}
+
+G concat_part_grad(const Expr& y, const Expr& gg) {  // scatter back: zeros for the other parts
+  int idx = static_cast<int>(y->attrs.i("index"));
+  std::vector<Expr> parts;
+  for (size_t j = 1; j < y->inputs.size(); ++j)
+    parts.push_back(static_cast<int>(j) - 1 == idx ? gg : zeros_like(Expr(y->inputs[j]), gg.dtype()));
+  G out(y->inputs.size());
+  out[0] = concatenate(parts, y->attrs.i("axis"));
+  return out;
+}
+
+Expr stack_build(const OpDef&, std::vector<Value>& a) {
+  std::vector<Expr> xs;
+  for (auto& v : a[0].list) xs.push_back(Expr(v.t));
+  return stack(xs, a[1].i);
 }
 
 // ---- tile / repeat_elements / repeat: one primitive `_repeat`. Output axis k has length
@@ -204,7 +173,7 @@ G repeat_grad(const Expr& y, const Expr& g) {
     target.push_back(inner ? r : d);
     red.push_back(static_cast<int64_t>(target.size()) - (inner ? 1 : 2));
   }
-  out[0] = red.empty() ? g : call("sum", {call("reshape", {g, Value(target)}), Value(red), Value(false)});
+  out[0] = red.empty() ? g : sum(reshape_to(g, target), red, false);
   return out;
 }
 
@@ -225,116 +194,143 @@ Expr make_repeat(const std::string& who, const Expr& x, const Value& reps, bool 
   if (len < r) pad_ints_left(at, ins, "reps", r - len, 1);  // Keras: shorter n is left-padded with 1s
   at.set("inner", Value(inner));
   at.set("who", Value(who));
-  return make_node("_repeat", ins, at);
+  return make_node(kRepeat, ins, at);
 }
 
 namespace {
 
-void register_repeat() {
-  OpDef rp = def("_repeat(x: tensor, reps: any, inner: bool = False)", "np.repeat (inner) or np.tile over every axis at once.");
-  rp.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    std::vector<int64_t> reps = static_ints(in, a, "reps");
-    Shape s = in[0].shape;
-    for (size_t k = 0; k < s.size(); ++k) {
-      if (reps[k] != kNoneInt && reps[k] < 0) fail_value(a.s("who"), "repetition counts must be >= 0, got " + Value(a.ints("reps")).repr());
-      if (reps[k] == 0) s[k] = 0;
-      else s[k] = (s[k] < 0 || reps[k] == kNoneInt) ? kUnknownDim : s[k] * reps[k];
-    }
-    return TypeInfo{s, in[0].dtype, true};
-  };
-  rp.forward = repeat_forward;
-  rp.grad = repeat_grad;
-  register_op(rp);
-
-  OpDef t = def("tile(x: tensor, n: any)",
-                "Tile x n[i] times along axis i; n is an int (last axis), a list (may hold scalar tensors) or a 1-D tensor; "
-                "a shorter n is left-padded with 1s, a longer one raises NotImplementedError.");
-  t.build = [](const OpDef&, std::vector<Value>& a) { return make_repeat("tile", Expr(a[0].t), a[1], false); };
-  register_op(t);
-
-  OpDef re = def("repeat_elements(x: tensor, rep: int, axis: int)", "np.repeat: each slice along axis repeated rep times (None dims stay None).");
-  re.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t);
-    if (!x.rank_known()) fail_value("repeat_elements", "needs a tensor of known rank");
-    int ax = normalize_axis(a[2].i, x.ndim(), "repeat_elements");
-    if (a[1].i < 0) fail_value("repeat_elements", "rep must be >= 0, got " + std::to_string(a[1].i));
-    std::vector<int64_t> reps(x.ndim(), 1);
-    reps[ax] = a[1].i;
-    return make_repeat("repeat_elements", x, Value(reps), true);
-  };
-  register_op(re);
-
-  OpDef r = def("repeat(x: tensor, n: any)", "Repeat a 2-D (batch, dim) tensor n times: (batch, n, dim).");
-  r.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t);
-    if (!x.rank_known() || x.ndim() != 2)
-      fail_value("repeat", "x must be 2-D (batch, dim), got shape " + (x.rank_known() ? shape_str(x.shape()) : std::string("<unknown rank>")));
-    return make_repeat("repeat", expand_dims(x, 1), Value(std::vector<Value>{Value(int64_t{1}), a[1], Value(int64_t{1})}), false);
-  };
-  register_op(r);
+TypeInfo repeat_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  std::vector<int64_t> reps = static_ints(in, a, "reps");
+  Shape s = in[0].shape;
+  for (size_t k = 0; k < s.size(); ++k) {
+    if (reps[k] != kNoneInt && reps[k] < 0) fail_value(a.s("who"), "repetition counts must be >= 0, got " + Value(a.ints("reps")).repr());
+    if (reps[k] == 0) s[k] = 0;
+    else s[k] = (s[k] < 0 || reps[k] == kNoneInt) ? kUnknownDim : s[k] * reps[k];
+  }
+  return TypeInfo{s, in[0].dtype, true};
 }
 
-// ---- flatten, batch_flatten, reverse, size
-void register_views() {
-  OpDef f = def("flatten(x: tensor)", "All elements as a 1-D tensor (row-major).");
-  f.build = [](const OpDef&, std::vector<Value>& a) { return call("reshape", {a[0], Value(std::vector<int64_t>{-1})}); };
-  register_op(f);
+Expr tile_build(const OpDef&, std::vector<Value>& a) { return make_repeat("tile", Expr(a[0].t), a[1], false); }
 
-  OpDef bf = def("batch_flatten(x: tensor)", "Reshape to (batch, product of the other dims).");
-  bf.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t);
-    if (!x.rank_known() || x.ndim() == 0) fail_value("batch_flatten", "x must have rank >= 1, got " + (x.rank_known() ? shape_str(x.shape()) : std::string("unknown rank")));
-    Shape rest(x.shape().begin() + 1, x.shape().end());
-    int64_t p = shape_numel(rest);
-    Value second = p >= 0 ? Value(p) : Value(call("prod", {getitem(shape(x), {1, 1, kNoneInt, 1}), Value(), Value(false)}));
-    Value first = x.shape()[0] >= 0 ? Value(x.shape()[0]) : p > 0 ? Value(int64_t{-1}) : dim_value(x, 0);
-    return call("reshape", {Value(x), Value(std::vector<Value>{first, second})});
-  };
-  register_op(bf);
+Expr repeat_elements_build(const OpDef&, std::vector<Value>& a) { return repeat_elements(Expr(a[0].t), a[1].i, a[2].i); }
 
-  OpDef rv = def("reverse(x: tensor, axes: axes)", "Flip x along an int or a list of axes (a view).");
-  rv.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    if (a.get("axes").is_none()) fail_type("reverse", "axes must be an int or a list of ints, got None");
-    if (!in[0].rank_known) fail_value("reverse", "needs a tensor of known rank");
-    const auto& ax = a.ints("axes");
-    if (normalize_axes(ax, in[0].ndim(), "reverse").size() != ax.size())
-      fail_value("reverse", "axes " + Value(ax).repr() + " name the same axis twice");
-    return in[0];
-  };
-  rv.forward = [](KernelCtx& ctx) {
-    Tensor v = ctx.in[0];
-    for (int k : normalize_axes(ctx.attrs().ints("axes"), v.ndim(), "reverse")) v = v.slice(k, v.shape()[k] - 1, -1, -1);
-    return v;
-  };
-  rv.grad = [](const Expr& y, const Expr& g) { return G{call("reverse", {g, y->attrs.get("axes")})}; };
-  rv.flags = kView;
-  register_op(rv);
-
-  OpDef sz = def("size(x: tensor, name: str? = None)", "Number of elements of x as a scalar int32 tensor (run time).");
-  sz.infer = [](const std::vector<TypeInfo>&, const Attrs&) { return TypeInfo{{}, DType::int32, true}; };
-  sz.forward = [](KernelCtx& ctx) { return Tensor::scalar(static_cast<double>(ctx.in[0].numel()), DType::int32); };
-  sz.flags = kNonDiff;
-  register_op(sz);
+// n may be an int or a scalar tensor.
+Expr repeat_n(const Expr& x, const Value& n) {
+  if (!x.rank_known() || x.ndim() != 2)
+    fail_value("repeat", "x must be 2-D (batch, dim), got shape " + (x.rank_known() ? shape_str(x.shape()) : std::string("<unknown rank>")));
+  return make_repeat("repeat", expand_dims(x, 1), Value(std::vector<Value>{Value(int64_t{1}), n, Value(int64_t{1})}), false);
 }
+
+Expr repeat_build(const OpDef&, std::vector<Value>& a) { return repeat_n(Expr(a[0].t), a[1]); }
+Expr flatten_build(const OpDef&, std::vector<Value>& a) { return flatten(Expr(a[0].t)); }
+Expr batch_flatten_build(const OpDef&, std::vector<Value>& a) { return batch_flatten(Expr(a[0].t)); }
+
+TypeInfo reverse_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  if (a.get("axes").is_none()) fail_type("reverse", "axes must be an int or a list of ints, got None");
+  if (!in[0].rank_known) fail_value("reverse", "needs a tensor of known rank");
+  const auto& ax = a.ints("axes");
+  if (normalize_axes(ax, in[0].ndim(), "reverse").size() != ax.size())
+    fail_value("reverse", "axes " + Value(ax).repr() + " name the same axis twice");
+  return in[0];
+}
+
+Tensor reverse_forward(KernelCtx& ctx) {
+  Tensor v = ctx.in[0];
+  for (int k : normalize_axes(ctx.attrs().ints("axes"), v.ndim(), "reverse")) v = v.slice(k, v.shape()[k] - 1, -1, -1);
+  return v;
+}
+
+G reverse_grad(const Expr& y, const Expr& g) { return G{reverse(g, y->attrs.ints("axes"))}; }
+
+TypeInfo size_infer(const std::vector<TypeInfo>&, const Attrs&) { return TypeInfo{{}, DType::int32, true}; }
+Tensor size_forward(KernelCtx& ctx) { return Tensor::scalar(static_cast<double>(ctx.in[0].numel()), DType::int32); }
 
 }  // namespace
 
 Expr concatenate(const std::vector<Expr>& xs, int64_t axis) {
-  return call("concatenate", {Value(std::vector<Value>(xs.begin(), xs.end())), Value(axis)});
+  for (auto& x : xs)
+    if (x.sparse()) return sparse_concatenate(xs, axis);  // ops/sparse.cpp
+  Attrs at;
+  at.set("n", Value(static_cast<int64_t>(xs.size())));
+  at.set("axis", Value(axis));
+  return make_node(kConcat, xs, at);
 }
-Expr stack(const std::vector<Expr>& xs, int64_t axis) { return call("stack", {Value(std::vector<Value>(xs.begin(), xs.end())), Value(axis)}); }
-Expr tile(const Expr& x, const std::vector<int64_t>& n) { return call("tile", {x, Value(n)}); }
-Expr repeat_elements(const Expr& x, int64_t rep, int64_t axis) { return call("repeat_elements", {x, Value(rep), Value(axis)}); }
-Expr repeat(const Expr& x, int64_t n) { return call("repeat", {x, Value(n)}); }
-Expr flatten(const Expr& x) { return call("flatten", {x}); }
-Expr batch_flatten(const Expr& x) { return call("batch_flatten", {x}); }
-Expr reverse(const Expr& x, const std::vector<int64_t>& axes) { return call("reverse", {x, Value(axes)}); }
-Expr size(const Expr& x) { return call("size", {x}); }
+
+Expr stack(const std::vector<Expr>& xs, int64_t axis) {
+  if (xs.empty()) fail_value("stack", "needs at least one tensor, got an empty list");
+  const Expr& x0 = xs[0];
+  if (!x0.rank_known()) fail_value("stack", "input 0 has an unknown rank");
+  int ax = normalize_axis(axis, x0.ndim() + 1, "stack");
+  std::vector<Expr> parts;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const Expr& xi = xs[i];
+    bool ok = xi.rank_known() && xi.ndim() == x0.ndim();
+    for (int k = 0; ok && k < x0.ndim(); ++k) ok = x0.shape()[k] < 0 || xi.shape()[k] < 0 || x0.shape()[k] == xi.shape()[k];
+    if (!ok)
+      fail_value("stack", "all tensors must have the same shape: input 0 has shape " + shape_str(x0.shape()) + " but input " +
+                              std::to_string(i) + " has shape " + (xi.rank_known() ? shape_str(xi.shape()) : std::string("<unknown rank>")));
+    parts.push_back(expand_dims(xi, ax));
+  }
+  return concatenate(parts, ax);
+}
+
+Expr tile(const Expr& x, const std::vector<int64_t>& n) { return make_repeat("tile", x, Value(n), false); }
+
+Expr repeat_elements(const Expr& x, int64_t rep, int64_t axis) {
+  if (!x.rank_known()) fail_value("repeat_elements", "needs a tensor of known rank");
+  int ax = normalize_axis(axis, x.ndim(), "repeat_elements");
+  if (rep < 0) fail_value("repeat_elements", "rep must be >= 0, got " + std::to_string(rep));
+  std::vector<int64_t> reps(x.ndim(), 1);
+  reps[ax] = rep;
+  return make_repeat("repeat_elements", x, Value(reps), true);
+}
+
+Expr repeat(const Expr& x, int64_t n) { return repeat_n(x, Value(n)); }
+Expr flatten(const Expr& x) { return reshape(x, {-1}); }
+
+Expr batch_flatten(const Expr& x) {
+  if (!x.rank_known() || x.ndim() == 0)
+    fail_value("batch_flatten", "x must have rank >= 1, got " + (x.rank_known() ? shape_str(x.shape()) : std::string("unknown rank")));
+  Shape rest(x.shape().begin() + 1, x.shape().end());
+  int64_t p = shape_numel(rest);
+  Value second = p >= 0 ? Value(p) : Value(prod(getitem(shape(x), {1, 1, kNoneInt, 1})));
+  Value first = x.shape()[0] >= 0 ? Value(x.shape()[0]) : p > 0 ? Value(int64_t{-1}) : dim_value(x, 0);
+  return reshape_to(x, {first, second});
+}
+
+Expr reverse(const Expr& x, const std::vector<int64_t>& axes) {
+  Attrs a;
+  a.set("axes", Value(axes));
+  return make_node(kReverse, {x}, a);
+}
+
+Expr size(const Expr& x) { return make_node(kSize, {x}); }
 
 void register_shape_manip() {
-  register_concat();
-  register_repeat();
-  register_views();
+  register_op(kConcat, Op("concatenate(tensors: tensors, axis: int = -1)",
+                          "Join tensors along axis; a negative axis is taken modulo the rank of the first tensor (Keras). Mixed dtypes are promoted.")
+                           .build(concat_build).infer(concat_infer).forward(concat_forward).grad(concat_grad));
+  register_op(kConcatPart, Op("_concat_part(g: tensor, parts: tensors, axis: int, index: int)",
+                              "The slice of g along axis that concatenate took from parts[index] (run-time offsets; a view).")
+                               .infer(concat_part_infer).forward(concat_part_forward).grad(concat_part_grad).flags(kView));
+  register_op(kStack, Op("stack(x: tensors, axis: int = 0)", "Stack equal-shape tensors along a new axis (scalars give a 1-D tensor).")
+                          .build(stack_build));
+  register_op(kRepeat, Op("_repeat(x: tensor, reps: shape, inner: bool = False)", "np.repeat (inner) or np.tile over every axis at once.")
+                           .infer(repeat_infer).forward(repeat_forward).grad(repeat_grad));
+  register_op(kTile, Op("tile(x: tensor, n: shape)",
+                        "Tile x n[i] times along axis i; n is an int (last axis), a list (may hold scalar tensors) or a 1-D tensor; "
+                        "a shorter n is left-padded with 1s, a longer one raises NotImplementedError.")
+                         .build(tile_build));
+  register_op(kRepeatElements, Op("repeat_elements(x: tensor, rep: int, axis: int)",
+                                  "np.repeat: each slice along axis repeated rep times (None dims stay None).")
+                                   .build(repeat_elements_build));
+  register_op(kRepeatOp, Op("repeat(x: tensor, n: shape)", "Repeat a 2-D (batch, dim) tensor n times: (batch, n, dim).").build(repeat_build));
+  register_op(kFlatten, Op("flatten(x: tensor)", "All elements as a 1-D tensor (row-major).").build(flatten_build));
+  register_op(kBatchFlatten, Op("batch_flatten(x: tensor)", "Reshape to (batch, product of the other dims).").build(batch_flatten_build));
+  register_op(kReverse, Op("reverse(x: tensor, axes: axes)", "Flip x along an int or a list of axes (a view).")
+                            .infer(reverse_infer).forward(reverse_forward).grad(reverse_grad).flags(kView));
+  register_op(kSize, Op("size(x: tensor, name: str? = None)", "Number of elements of x as a scalar int32 tensor (run time).")
+                         .infer(size_infer).forward(size_forward).flags(kNonDiff));
   register_slice_gather();
 }
 

@@ -10,8 +10,7 @@ namespace keras_cpp {
 namespace {
 
 using G = std::vector<Expr>;
-
-
+OpRef kSlice, kSliceGrad, kGather, kGatherGrad;
 
 void check_int_tensor(const std::string& op, const std::string& nm, const Expr& e, int rank) {
   if (!is_integer(e.dtype())) fail_type(op, "'" + nm + "' tensors must have an integer dtype, got " + dtype_name(e.dtype()));
@@ -89,7 +88,7 @@ void pad_ints_left(Attrs& at, std::vector<Expr>& ins, const std::string& nm, int
   }
   Expr& vec = ins[base_input(at, nm)];
   Expr pad = constant(Tensor::full({count}, vec.dtype(), static_cast<double>(value)));
-  vec = call("concatenate", {Value(std::vector<Value>{Value(pad), Value(vec)}), Value(int64_t{0})});
+  vec = concatenate({pad, vec}, 0);
 }
 
 std::vector<int64_t> run_ints(const KernelCtx& ctx, const std::string& nm) {
@@ -162,89 +161,49 @@ Attrs with_dyn0(const Attrs& a, int64_t dyn0) {
   return b;
 }
 
-void register_slice() {
-  OpDef s = def("slice(x: tensor, start: any, size: any)",
-                "x[start[i] : start[i] + size[i]] on every axis (size -1: to the end); start/size may hold tensors. A view.");
-  s.build = [](const OpDef& op, std::vector<Value>& a) {
-    Expr x(a[0].t);
-    if (!x.rank_known()) fail_value("slice", "needs a tensor of known rank");
-    Attrs at;
-    at.set("dyn0", Value(int64_t{1}));
-    std::vector<Expr> ins{x};
-    encode_ints("slice", "start", a[1], at, ins);
-    encode_ints("slice", "size", a[2], at, ins);
-    int64_t ls = ints_len(ins, at, "start"), lz = ints_len(ins, at, "size");
-    if (ls != x.ndim() || lz != x.ndim())
-      fail_value("slice", "The dimension and the size of indices should match: x has shape " + shape_str(x.shape()) + " but len(start)=" +
-                              (ls < 0 ? std::string("unknown") : std::to_string(ls)) + ", len(size)=" + (lz < 0 ? std::string("unknown") : std::to_string(lz)));
-    return make_node(op, ins, at);
-  };
-  s.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    return TypeInfo{slice_dims(in[0].shape, static_ints(in, a, "start"), static_ints(in, a, "size")), in[0].dtype, true};
-  };
-  s.forward = slice_forward;
-  s.grad = [](const Expr& y, const Expr& g) {
-    std::vector<Expr> ins{g};
-    for (auto& n : y->inputs) ins.push_back(Expr(n));
-    G out(y->inputs.size());
-    out[0] = make_node("_slice_grad", ins, with_dyn0(y->attrs, 2));
-    return out;
-  };
-  s.flags = kView;
-  register_op(s);
+// start/size: ints, lists mixing ints and scalar int tensors, or 1-D int tensors.
+Expr slice_values(const Expr& x, const Value& start, const Value& size) {
+  if (!x.rank_known()) fail_value("slice", "needs a tensor of known rank");
+  Attrs at;
+  at.set("dyn0", Value(int64_t{1}));
+  std::vector<Expr> ins{x};
+  encode_ints("slice", "start", start, at, ins);
+  encode_ints("slice", "size", size, at, ins);
+  int64_t ls = ints_len(ins, at, "start"), lz = ints_len(ins, at, "size");
+  if (ls != x.ndim() || lz != x.ndim())
+    fail_value("slice", "The dimension and the size of indices should match: x has shape " + shape_str(x.shape()) + " but len(start)=" +
+                            (ls < 0 ? std::string("unknown") : std::to_string(ls)) + ", len(size)=" + (lz < 0 ? std::string("unknown") : std::to_string(lz)));
+  return make_node(kSlice, ins, at);
+}
 
-  OpDef sg = def("_slice_grad(g: tensor, x: tensor, start: any, size: any)", "Zeros shaped like x with g written at slice(x, start, size).");
-  sg.infer = [](const std::vector<TypeInfo>& in, const Attrs& a) {
-    slice_dims(in[1].shape, static_ints(in, a, "start"), static_ints(in, a, "size"));
-    return TypeInfo{in[1].shape, in[0].dtype, true};
-  };
-  sg.forward = slice_forward;
-  sg.grad = [](const Expr& y, const Expr& gg) {
-    std::vector<Expr> ins{gg};
-    for (size_t k = 2; k < y->inputs.size(); ++k) ins.push_back(Expr(y->inputs[k]));
-    G out(y->inputs.size());
-    out[0] = make_node("slice", ins, with_dyn0(y->attrs, 1));
-    return out;
-  };
-  register_op(sg);
+Expr slice_build(const OpDef&, std::vector<Value>& a) { return slice_values(Expr(a[0].t), a[1], a[2]); }
+
+TypeInfo slice_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  return TypeInfo{slice_dims(in[0].shape, static_ints(in, a, "start"), static_ints(in, a, "size")), in[0].dtype, true};
+}
+
+G slice_grad(const Expr& y, const Expr& g) {
+  std::vector<Expr> ins{g};
+  for (auto& n : y->inputs) ins.push_back(Expr(n));
+  G out(y->inputs.size());
+  out[0] = make_node(kSliceGrad, ins, with_dyn0(y->attrs, 2));
+  return out;
+}
+
+TypeInfo slice_grad_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
+  slice_dims(in[1].shape, static_ints(in, a, "start"), static_ints(in, a, "size"));
+  return TypeInfo{in[1].shape, in[0].dtype, true};
+}
+
+G slice_grad_grad(const Expr& y, const Expr& gg) {
+  std::vector<Expr> ins{gg};
+  for (size_t k = 2; k < y->inputs.size(); ++k) ins.push_back(Expr(y->inputs[k]));
+  G out(y->inputs.size());
+  out[0] = make_node(kSlice, ins, with_dyn0(y->attrs, 1));
+  return out;
 }
 
 // ---- gather
-Shape nested_shape(const Value& v) {
-  Shape s;
-  const Value* p = &v;
-  while (p->kind == Value::List || p->kind == Value::Ints) {
-    if (p->kind == Value::Ints) { s.push_back(static_cast<int64_t>(p->ints.size())); break; }
-    s.push_back(static_cast<int64_t>(p->list.size()));
-    if (p->list.empty()) break;
-    p = &p->list[0];
-  }
-  return s;
-}
-
-void flatten_nested(const Value& v, const Shape& s, size_t d, std::vector<int32_t>& out) {
-  if (d == s.size() && v.kind == Value::Int) { out.push_back(static_cast<int32_t>(v.i)); return; }
-  if (d + 1 == s.size() && v.kind == Value::Ints && static_cast<int64_t>(v.ints.size()) == s[d]) {
-    for (int64_t i : v.ints) out.push_back(static_cast<int32_t>(i));
-    return;
-  }
-  if (d < s.size() && v.kind == Value::List && static_cast<int64_t>(v.list.size()) == s[d]) {
-    for (const Value& e : v.list) flatten_nested(e, s, d + 1, out);
-    return;
-  }
-  fail_type("gather", "indices must be an int tensor or a rectangular nested list of ints, got " + v.repr());
-}
-
-Expr index_expr(const Value& v) {
-  if (v.kind == Value::Tensor) return Expr(v.t);
-  if (v.kind != Value::Int && v.kind != Value::Ints && v.kind != Value::List)
-    fail_type("gather", "indices must be an int tensor or a (nested) list of ints, got " + v.repr());
-  Shape s = v.kind == Value::Int ? Shape{} : nested_shape(v);
-  std::vector<int32_t> flat;
-  flatten_nested(v, s, 0, flat);
-  return constant(Tensor::from_data(flat.data(), s, DType::int32));
-}
-
 // Indices as int64, checked against the number of rows (an error names the bad index).
 std::vector<int64_t> index_values(const Tensor& t, int64_t rows) {
   Tensor c = t.astype(DType::int64).contiguous();
@@ -298,43 +257,46 @@ Tensor gather_grad_forward(KernelCtx& ctx) {
   return out.astype(od);
 }
 
-void register_gather() {
-  OpDef g = def("gather(reference: tensor, indices: any)",
-                "Rows of reference along axis 0: shape indices.shape + reference.shape[1:]; out-of-range indices are an error.");
-  g.build = [](const OpDef& op, std::vector<Value>& a) { return make_node(op, {Expr(a[0].t), index_expr(a[1])}); };
-  g.infer = [](const std::vector<TypeInfo>& in, const Attrs&) {
-    if (!is_integer(in[1].dtype)) fail_type("gather", std::string("indices must have an integer dtype, got ") + dtype_name(in[1].dtype));
-    if (!in[0].rank_known || !in[1].rank_known) return TypeInfo{{}, in[0].dtype, false};
-    if (in[0].ndim() == 0) fail_value("gather", "reference must have rank >= 1, got a scalar");
-    Shape s = in[1].shape;
-    s.insert(s.end(), in[0].shape.begin() + 1, in[0].shape.end());
-    return TypeInfo{s, in[0].dtype, true};
-  };
-  g.forward = gather_forward;
-  g.grad = [](const Expr& y, const Expr& gy) {
-    Expr ref(y->inputs[0]);
-    if (!is_floating(ref.dtype())) return G{Expr(), Expr()};
-    return G{make_node("_gather_grad", {gy, Expr(y->inputs[1]), ref}), Expr()};
-  };
-  register_op(g);
+Expr gather_build(const OpDef&, std::vector<Value>& a) { return gather(Expr(a[0].t), Expr(a[1].t)); }
 
-  OpDef gg = def("_gather_grad(g: tensor, indices: tensor, like: tensor)", "Scatter-add rows of g into zeros shaped like `like` (duplicates add up).");
-  gg.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return TypeInfo{in[2].shape, in[0].dtype, in[2].rank_known}; };
-  gg.forward = gather_grad_forward;
-  gg.grad = [](const Expr& y, const Expr& g) { return G{make_node("gather", {g, Expr(y->inputs[1])}), Expr(), Expr()}; };
-  register_op(gg);
+TypeInfo gather_infer(const std::vector<TypeInfo>& in, const Attrs&) {
+  if (!is_integer(in[1].dtype)) fail_type("gather", std::string("indices must have an integer dtype, got ") + dtype_name(in[1].dtype));
+  if (!in[0].rank_known || !in[1].rank_known) return TypeInfo{{}, in[0].dtype, false};
+  if (in[0].ndim() == 0) fail_value("gather", "reference must have rank >= 1, got a scalar");
+  Shape s = in[1].shape;
+  s.insert(s.end(), in[0].shape.begin() + 1, in[0].shape.end());
+  return TypeInfo{s, in[0].dtype, true};
 }
+
+G gather_grad(const Expr& y, const Expr& gy) {
+  Expr ref(y->inputs[0]);
+  if (!is_floating(ref.dtype())) return G{Expr(), Expr()};
+  return G{make_node(kGatherGrad, {gy, Expr(y->inputs[1]), ref}), Expr()};
+}
+
+TypeInfo gather_grad_infer(const std::vector<TypeInfo>& in, const Attrs&) { return TypeInfo{in[2].shape, in[0].dtype, in[2].rank_known}; }
+G gather_grad_grad(const Expr& y, const Expr& g) { return G{gather(g, Expr(y->inputs[1])), Expr(), Expr()}; }
 
 }  // namespace
 
 Expr slice(const Expr& x, const std::vector<int64_t>& start, const std::vector<int64_t>& size) {
-  return call("slice", {x, Value(start), Value(size)});
+  return slice_values(x, Value(start), Value(size));
 }
-Expr gather(const Expr& reference, const Expr& indices) { return call("gather", {reference, indices}); }
+Expr gather(const Expr& reference, const Expr& indices) { return make_node(kGather, {reference, indices}); }
 
 void register_slice_gather() {
-  register_slice();
-  register_gather();
+  register_op(kSlice, Op("slice(x: tensor, start: shape, size: shape)",
+                         "x[start[i] : start[i] + size[i]] on every axis (size -1: to the end); start/size may hold tensors. A view.")
+                          .build(slice_build).infer(slice_infer).forward(slice_forward).grad(slice_grad).flags(kView));
+  register_op(kSliceGrad, Op("_slice_grad(g: tensor, x: tensor, start: shape, size: shape)",
+                             "Zeros shaped like x with g written at slice(x, start, size).")
+                              .infer(slice_grad_infer).forward(slice_forward).grad(slice_grad_grad));
+  register_op(kGather, Op("gather(reference: tensor, indices: indices)",
+                          "Rows of reference along axis 0: shape indices.shape + reference.shape[1:]; out-of-range indices are an error.")
+                           .build(gather_build).infer(gather_infer).forward(gather_forward).grad(gather_grad));
+  register_op(kGatherGrad, Op("_gather_grad(g: tensor, indices: tensor, like: tensor)",
+                              "Scatter-add rows of g into zeros shaped like `like` (duplicates add up).")
+                               .infer(gather_grad_infer).forward(gather_grad_forward).grad(gather_grad_grad));
 }
 
 }  // namespace keras_cpp

@@ -105,12 +105,38 @@ void check_var(const Expr& x, const char* op) {
     fail_type(op, "the first argument must be a variable, got a " + std::string(x->op ? x->op->name : "placeholder") + " tensor");
 }
 
-Expr make_update(const char* prim, const char* op, const Expr& x, const Expr& v) {
+OpRef kAssignOp, kAssignAddOp, kAssignSubOp, kUpdate, kUpdateAdd, kUpdateSub, kMovingAverageUpdate, kPrintTensor;
+
+Expr make_update(const OpRef& prim, const char* op, const Expr& x, const Expr& v) {
   check_var(x, op);
   Attrs a;
   a.set("op", Value(op));
   return make_node(prim, {x, v}, a);
 }
+
+Expr update_build(const OpDef&, std::vector<Value>& a) { return update(Expr(a[0].t), Expr(a[1].t)); }
+Expr update_add_build(const OpDef&, std::vector<Value>& a) { return update_add(Expr(a[0].t), Expr(a[1].t)); }
+Expr update_sub_build(const OpDef&, std::vector<Value>& a) { return update_sub(Expr(a[0].t), Expr(a[1].t)); }
+
+Expr moving_average_update_build(const OpDef&, std::vector<Value>& a) {
+  Expr x(a[0].t), v(a[1].t);
+  check_var(x, "moving_average_update");
+  if (v.dtype() != x.dtype()) v = cast(v, x.dtype());
+  // TF's order: decay = 1 - momentum computed first (for a Python number, in double; TF then
+  // rounds it to float32, we to x's dtype, so float64 variables keep full precision).
+  Expr decay = a[2].kind == Value::Tensor ? 1.0 - Expr(a[2].t) : constant(Tensor::scalar(1.0 - a[2].as_double(), x.dtype()));
+  if (decay.dtype() != x.dtype()) decay = cast(decay, x.dtype());
+  return make_update(kAssignSubOp, "moving_average_update", x, (x - v) * decay);
+}
+
+TypeInfo print_tensor_infer(const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; }
+
+Tensor print_tensor_forward(KernelCtx& ctx) {
+  printer()(ctx.attrs().s("message"), ctx.in[0]);
+  return ctx.in[0];
+}
+
+std::vector<Expr> print_tensor_grad(const Expr&, const Expr& g) { return std::vector<Expr>{g}; }
 
 }  // namespace
 
@@ -122,61 +148,33 @@ std::string tensor_to_string(const Tensor& t) {
   return o.str();
 }
 
-Expr update(const Expr& x, const Expr& v) { return call("update", {x, v}); }
-Expr update_add(const Expr& x, const Expr& v) { return call("update_add", {x, v}); }
-Expr update_sub(const Expr& x, const Expr& v) { return call("update_sub", {x, v}); }
+Expr update(const Expr& x, const Expr& v) { return make_update(kAssignOp, "update", x, v); }
+Expr update_add(const Expr& x, const Expr& v) { return make_update(kAssignAddOp, "update_add", x, v); }
+Expr update_sub(const Expr& x, const Expr& v) { return make_update(kAssignSubOp, "update_sub", x, v); }
 
 bool is_update_handle(const Expr& e) { return e && e->op && (e->op->flags & kAssign); }
 
 void register_state() {
-  const char* prims[][2] = {{"_assign(x: tensor, value: tensor)", "x <- value when evaluated; yields the new value."},
-                            {"_assign_add(x: tensor, value: tensor)", "x <- x + value when evaluated; yields the new value."},
-                            {"_assign_sub(x: tensor, value: tensor)", "x <- x - value when evaluated; yields the new value."}};
-  std::function<Tensor(KernelCtx&)> kernels[] = {assign_forward, assign_arith_forward<ew::BinaryOp::add>, assign_arith_forward<ew::BinaryOp::subtract>};
-  for (int k = 0; k < 3; ++k) {
-    OpDef d = def(prims[k][0], prims[k][1]);
-    d.infer = assign_infer;
-    d.forward = kernels[k];
-    d.flags = kNonDiff | kStateful | kAssign;
-    register_op(d);
-  }
-
-  OpDef u = def("update(x: tensor, new_x: tensor)",
-                "An update op: evaluating it sets variable x to new_x and yields the new value.");
-  u.build = [](const OpDef&, std::vector<Value>& a) { return make_update("_assign", "update", Expr(a[0].t), Expr(a[1].t)); };
-  register_op(u);
-  OpDef ua = def("update_add(x: tensor, increment: tensor)",
-                 "An update op: evaluating it adds increment to variable x (atomically) and yields the new value.");
-  ua.build = [](const OpDef&, std::vector<Value>& a) { return make_update("_assign_add", "update_add", Expr(a[0].t), Expr(a[1].t)); };
-  register_op(ua);
-  OpDef us = def("update_sub(x: tensor, decrement: tensor)",
-                 "An update op: evaluating it subtracts decrement from variable x (atomically) and yields the new value.");
-  us.build = [](const OpDef&, std::vector<Value>& a) { return make_update("_assign_sub", "update_sub", Expr(a[0].t), Expr(a[1].t)); };
-  register_op(us);
-  OpDef ma = def("moving_average_update(x: tensor, value: tensor, momentum: scalar)",
-                 "An update op: x <- x - (x - value) * (1 - momentum), i.e. momentum * x + (1 - momentum) * value.");
-  ma.build = [](const OpDef&, std::vector<Value>& a) {
-    Expr x(a[0].t), v(a[1].t);
-    check_var(x, "moving_average_update");
-    if (v.dtype() != x.dtype()) v = cast(v, x.dtype());
-    // TF's order: decay = 1 - momentum computed first (for a Python number, in double; TF then
-    // rounds it to float32, we to x's dtype, so float64 variables keep full precision).
-    Expr decay = a[2].kind == Value::Tensor ? 1.0 - Expr(a[2].t) : constant(Tensor::scalar(1.0 - a[2].as_double(), x.dtype()));
-    if (decay.dtype() != x.dtype()) decay = cast(decay, x.dtype());
-    return make_update("_assign_sub", "moving_average_update", x, (x - v) * decay);
-  };
-  register_op(ma);
-
-  OpDef pt = def("print_tensor(x: tensor, message: str = '')",
-                 "Same value as x; when evaluated, prints message and the value to stdout.");
-  pt.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; };
-  pt.forward = [](KernelCtx& ctx) {
-    printer()(ctx.attrs().s("message"), ctx.in[0]);
-    return ctx.in[0];
-  };
-  pt.grad = [](const Expr&, const Expr& g) { return std::vector<Expr>{g}; };
-  pt.flags = kStateful | kView;
-  register_op(pt);
+  const uint32_t assign_flags = kNonDiff | kStateful | kAssign;
+  register_op(kAssignOp, Op("_assign(x: tensor, value: tensor)", "x <- value when evaluated; yields the new value.")
+                           .infer(assign_infer).forward(assign_forward).flags(assign_flags));
+  register_op(kAssignAddOp, Op("_assign_add(x: tensor, value: tensor)", "x <- x + value when evaluated; yields the new value.")
+                              .infer(assign_infer).forward(assign_arith_forward<ew::BinaryOp::add>).flags(assign_flags));
+  register_op(kAssignSubOp, Op("_assign_sub(x: tensor, value: tensor)", "x <- x - value when evaluated; yields the new value.")
+                              .infer(assign_infer).forward(assign_arith_forward<ew::BinaryOp::subtract>).flags(assign_flags));
+  register_op(kUpdate, Op("update(x: tensor, new_x: tensor)", "An update op: evaluating it sets variable x to new_x and yields the new value.")
+                           .build(update_build));
+  register_op(kUpdateAdd, Op("update_add(x: tensor, increment: tensor)",
+                             "An update op: evaluating it adds increment to variable x (atomically) and yields the new value.")
+                              .build(update_add_build));
+  register_op(kUpdateSub, Op("update_sub(x: tensor, decrement: tensor)",
+                             "An update op: evaluating it subtracts decrement from variable x (atomically) and yields the new value.")
+                              .build(update_sub_build));
+  register_op(kMovingAverageUpdate, Op("moving_average_update(x: tensor, value: tensor, momentum: scalar)",
+                                       "An update op: x <- x - (x - value) * (1 - momentum), i.e. momentum * x + (1 - momentum) * value.")
+                                        .build(moving_average_update_build));
+  register_op(kPrintTensor, Op("print_tensor(x: tensor, message: str = '')", "Same value as x; when evaluated, prints message and the value to stdout.")
+                                .infer(print_tensor_infer).forward(print_tensor_forward).grad(print_tensor_grad).flags(kStateful | kView));
 }
 
 }  // namespace keras_cpp

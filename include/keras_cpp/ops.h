@@ -108,6 +108,8 @@ Expr categorical_crossentropy(const Expr& target, const Expr& output, bool from_
 Expr sparse_categorical_crossentropy(const Expr& target, const Expr& output, bool from_logits = false,
                                      int64_t axis = -1);
 Expr where(const Expr& cond, const Expr& a, const Expr& b);  // elementwise select, broadcasting
+Expr clip(const Expr& x, double min_value, double max_value);  // max < min: max is raised to min (Keras)
+Expr one_hot(const Expr& indices, int64_t num_classes);         // float32, out-of-range: all-zero row
 
 // Variable updates: update ops that assign when evaluated (K.eval, a Function output or update)
 // and yield the new value; see function.h for their order within a call.

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "bind.h"
+#include "ops/getitem.h"
 #include "ops/registry.h"
 #include "ops/state.h"
 
@@ -102,9 +103,9 @@ static Value stacked_items(const py::sequence& seq) {
   DType item_ref = DType::int32;
   for (auto item : seq)
     if (is_tensor(item)) { item_ref = dtype_of(item); break; }
-  std::vector<Value> v;
-  for (auto item : seq) v.push_back(to_value(item, Param::Tensor, &item_ref));
-  return Value(call("stack", {Value(v), Value(int64_t{0})}));
+  std::vector<Expr> v;
+  for (auto item : seq) v.push_back(to_value(item, Param::Tensor, &item_ref).t);
+  return Value(keras_cpp::stack(v, 0));
 }
 
 // A list or tuple: a constant of nested numbers, a stack of scalar tensors, ints or a list of values.
@@ -124,7 +125,7 @@ static Value sequence_value(py::handle h, int kind, DType* ref) {
     return Value(v);
   }
   std::vector<Value> v;
-  int sub = kind == K::Tensors ? K::Tensor : K::Any;
+  int sub = kind == K::Tensors ? K::Tensor : K::Shape;  // items of a non-tensor list: as given
   for (auto item : seq) v.push_back(to_value(item, sub, ref));
   return Value(v);
 }
@@ -217,10 +218,9 @@ static void bind_tensor_attrs(py::class_<Output, std::shared_ptr<Output>>& T) {
         return "<keras_cpp.Tensor '" + o.node->name + k + "' shape=" + shape_str(o.type.shape) + " dtype=" + dtype_name(o.type.dtype) + ">";
       })
       .def("__getitem__", [](const Expr& self, py::handle key) {
-        Attrs a;
         std::vector<Expr> ins{self};
-        a.set("spec", Value(index_spec(key, ins)));
-        return make_node("_getitem", ins, a);
+        std::vector<int64_t> spec = index_spec(key, ins);
+        return getitem(self, std::move(spec), std::vector<Expr>(ins.begin() + 1, ins.end()));
       })
       .def("__neg__", [](const Expr& a) { return negative(a); })
       .def("__abs__", [](const Expr& a) { return abs(a); })

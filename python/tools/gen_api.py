@@ -29,7 +29,9 @@ KIND_TYPES = {
     'scalar': '_TensorLike', 'int': 'int', 'int?': 'Optional[int]', 'float': 'float',
     'float?': 'Optional[float]', 'bool': 'bool', 'str': 'str', 'str?': 'Optional[str]',
     'axes': 'Union[None, int, Sequence[int]]', 'ints': 'Union[int, Sequence[int]]',
-    'shape': '_ShapeLike', 'dtype': 'Optional[_DTypeLike]', 'any': 'Any',
+    'shape': '_ShapeLike', 'dtype': 'Optional[_DTypeLike]', 'any': 'Any', 'data_format': 'Optional[str]',
+    'number': 'Union[int, float, _TensorLike]', 'number?': 'Union[None, int, float, _TensorLike]', 'ints[n]': 'Union[int, Sequence[int]]',
+    'pairs[n]': 'Sequence[Union[int, Sequence[int]]]', 'indices': 'Union[int, Sequence[Any], _TensorLike]',
 }
 # Return types of the hand-written Python functions (the ops all return a Tensor). A name here
 # that is no longer a function fails test_api_docs.py (stale_tables), so the table cannot go stale.
@@ -139,7 +141,7 @@ def _typed_signature(text):
     defaults = [None] * (len(args) - len(fn.args.defaults)) + list(fn.args.defaults)
     params = []
     for a, d in zip(args, defaults):
-        kind = ast.unparse(a.annotation).replace('_opt', '?') if a.annotation is not None else 'any'
+        kind = re.sub(r'\[\d+\]$', '[n]', ast.unparse(a.annotation).replace('_opt', '?')) if a.annotation is not None else 'any'
         if kind not in KIND_TYPES:
             kind = 'any'  # a kind added to the registry later: typed loosely until listed here
         annotation = KIND_TYPES[kind]

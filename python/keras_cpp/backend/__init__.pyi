@@ -80,7 +80,7 @@ def any(x: _TensorLike, axis: Union[None, int, Sequence[int]] = None, keepdims: 
     """Logical or over the given axes (bool result)."""
     ...
 
-def arange(start: Any, stop: Any = None, step: Any = 1, dtype: Optional[_DTypeLike] = 'int32') -> Tensor:
+def arange(start: Union[int, float, _TensorLike], stop: Union[None, int, float, _TensorLike] = None, step: Union[int, float, _TensorLike] = 1, dtype: Optional[_DTypeLike] = 'int32') -> Tensor:
     """1-D range [start, stop) by step; one argument = stop (negative: empty). start/stop/step may be scalar tensors. Keras/TF: the range takes its arguments' dtype and is cast only if dtype != 'int32'."""
     ...
 
@@ -96,7 +96,7 @@ def backend() -> str:
     """The active backend's name: "keras_cpp" for the C++ engine, else the selected name (a str with register_backend and set_floatx methods)."""
     ...
 
-def batch_dot(x: _TensorLike, y: _TensorLike, axes: Any = None) -> Tensor:
+def batch_dot(x: _TensorLike, y: _TensorLike, axes: Optional[Union[int, Sequence[int]]] = None) -> Tensor:
     """Per-sample dot over batch axis 0, contracting axes (a0, a1); 2-D x 2-D gives (batch, 1)."""
     ...
 
@@ -124,7 +124,7 @@ def binary_crossentropy(target: _TensorLike, output: _TensorLike, from_logits: b
     """Elementwise -(t log p + (1-t) log(1-p)) with p clipped to [eps, 1-eps]; logits use max(z,0) - z t + log(1 + exp(-|z|))."""
     ...
 
-def cast(x: _TensorLike, dtype: str) -> Tensor:
+def cast(x: _TensorLike, dtype: Optional[_DTypeLike]) -> Tensor:
     """Convert x to dtype (float -> int truncates toward zero)."""
     ...
 
@@ -156,23 +156,23 @@ def control_dependencies(control_inputs) -> ContextManager[None]:
     """Ops created inside run after control_inputs (tensors or update ops, a list or one; None starts from no dependencies): evaluating them evaluates control_inputs first, once per call, and their variable reads see those updates."""
     ...
 
-def conv1d(x: _TensorLike, kernel: _TensorLike, strides: Any = 1, padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Any = 1) -> Tensor:
+def conv1d(x: _TensorLike, kernel: _TensorLike, strides: Union[int, Sequence[int]] = 1, padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Union[int, Sequence[int]] = 1) -> Tensor:
     """1-D cross-correlation; kernel (kw, in, out); padding 'valid', 'same' or 'causal' (left pad dilation*(kw-1))."""
     ...
 
-def conv2d(x: _TensorLike, kernel: _TensorLike, strides: Any = (1, 1), padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Any = (1, 1)) -> Tensor:
+def conv2d(x: _TensorLike, kernel: _TensorLike, strides: Union[int, Sequence[int]] = (1, 1), padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Union[int, Sequence[int]] = (1, 1)) -> Tensor:
     """2-D cross-correlation; kernel (kh, kw, in, out) whatever the data_format; SAME pads the odd extra at the end."""
     ...
 
-def conv2d_transpose(x: _TensorLike, kernel: _TensorLike, output_shape: Any, strides: Any = (1, 1), padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Any = (1, 1)) -> Tensor:
+def conv2d_transpose(x: _TensorLike, kernel: _TensorLike, output_shape: _ShapeLike, strides: Union[int, Sequence[int]] = (1, 1), padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Union[int, Sequence[int]] = (1, 1)) -> Tensor:
     """Adjoint of conv2d in its input; kernel (kh, kw, out, in); output_shape in data_format order must be consistent with x."""
     ...
 
-def conv3d(x: _TensorLike, kernel: _TensorLike, strides: Any = (1, 1, 1), padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Any = (1, 1, 1)) -> Tensor:
+def conv3d(x: _TensorLike, kernel: _TensorLike, strides: Union[int, Sequence[int]] = (1, 1, 1), padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Union[int, Sequence[int]] = (1, 1, 1)) -> Tensor:
     """3-D cross-correlation; kernel (kd, kh, kw, in, out)."""
     ...
 
-def conv3d_transpose(x: _TensorLike, kernel: _TensorLike, output_shape: Any, strides: Any = (1, 1, 1), padding: str = 'valid', data_format: Optional[str] = None) -> Tensor:
+def conv3d_transpose(x: _TensorLike, kernel: _TensorLike, output_shape: _ShapeLike, strides: Union[int, Sequence[int]] = (1, 1, 1), padding: str = 'valid', data_format: Optional[str] = None) -> Tensor:
     """Adjoint of conv3d in its input; kernel (kd, kh, kw, out, in)."""
     ...
 
@@ -204,7 +204,7 @@ def cumsum(x: _TensorLike, axis: int = 0) -> Tensor:
     """Inclusive running sum along axis (default 0)."""
     ...
 
-def depthwise_conv2d(x: _TensorLike, depthwise_kernel: _TensorLike, strides: Any = (1, 1), padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Any = (1, 1)) -> Tensor:
+def depthwise_conv2d(x: _TensorLike, depthwise_kernel: _TensorLike, strides: Union[int, Sequence[int]] = (1, 1), padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Union[int, Sequence[int]] = (1, 1)) -> Tensor:
     """Each input channel with its own filters: kernel (kh, kw, in, mult), output channel c*mult + m."""
     ...
 
@@ -280,7 +280,7 @@ def function(inputs, outputs, updates=None, **kwargs) -> Callable[[Sequence[Any]
     """Compile inputs -> outputs (+ updates: update ops or (variable, value) pairs, run on every call; outputs that do not depend on them see the pre-call values)."""
     ...
 
-def gather(reference: _TensorLike, indices: Any) -> Tensor:
+def gather(reference: _TensorLike, indices: Union[int, Sequence[Any], _TensorLike]) -> Tensor:
     """Rows of reference along axis 0: shape indices.shape + reference.shape[1:]; out-of-range indices are an error."""
     ...
 
@@ -380,11 +380,11 @@ def less_equal(x: _TensorLike, y: _TensorLike) -> Tensor:
     """x <= y elementwise (bool)."""
     ...
 
-def local_conv1d(inputs: _TensorLike, kernel: _TensorLike, kernel_size: Any, strides: Any, data_format: Optional[str] = None) -> Tensor:
+def local_conv1d(inputs: _TensorLike, kernel: _TensorLike, kernel_size: Union[int, Sequence[int]], strides: Union[int, Sequence[int]], data_format: Optional[str] = None) -> Tensor:
     """Unshared-weight valid 1-D conv; kernel (out_len, kw*C, filters)."""
     ...
 
-def local_conv2d(inputs: _TensorLike, kernel: _TensorLike, kernel_size: Any, strides: Any, output_shape: Any, data_format: Optional[str] = None) -> Tensor:
+def local_conv2d(inputs: _TensorLike, kernel: _TensorLike, kernel_size: Union[int, Sequence[int]], strides: Union[int, Sequence[int]], output_shape: Union[int, Sequence[int]], data_format: Optional[str] = None) -> Tensor:
     """Unshared-weight valid 2-D conv; kernel (rows*cols, kh*kw*C, filters); windows (kh, kw, C) or (C, kh, kw) for channels_first."""
     ...
 
@@ -496,11 +496,11 @@ def placeholder(shape=None, ndim=None, dtype: Optional[_DTypeLike] = None, spars
     """Symbolic input. shape may contain None; with shape None, ndim gives an all-None shape. sparse=True: a 2-D sparse (CSR) input, fed with scipy.sparse matrices (see docs/sparse.md)."""
     ...
 
-def pool2d(x: _TensorLike, pool_size: Any, strides: Any = (1, 1), padding: str = 'valid', data_format: Optional[str] = None, pool_mode: str = 'max') -> Tensor:
+def pool2d(x: _TensorLike, pool_size: Union[int, Sequence[int]], strides: Union[int, Sequence[int]] = (1, 1), padding: str = 'valid', data_format: Optional[str] = None, pool_mode: str = 'max') -> Tensor:
     """2-D max/avg pooling; SAME windows ignore padding (max never picks it, avg divides by the real count)."""
     ...
 
-def pool3d(x: _TensorLike, pool_size: Any, strides: Any = (1, 1, 1), padding: str = 'valid', data_format: Optional[str] = None, pool_mode: str = 'max') -> Tensor:
+def pool3d(x: _TensorLike, pool_size: Union[int, Sequence[int]], strides: Union[int, Sequence[int]] = (1, 1, 1), padding: str = 'valid', data_format: Optional[str] = None, pool_mode: str = 'max') -> Tensor:
     """3-D max/avg pooling, rules as pool2d."""
     ...
 
@@ -544,7 +544,7 @@ def relu(x: _TensorLike, alpha: float = 0.0, max_value: Optional[float] = None, 
     """Rectified linear unit; Keras order: negative part from raw x, positive part thresholded, clipped to max_value, minus alpha * negative part."""
     ...
 
-def repeat(x: _TensorLike, n: Any) -> Tensor:
+def repeat(x: _TensorLike, n: _ShapeLike) -> Tensor:
     """Repeat a 2-D (batch, dim) tensor n times: (batch, n, dim)."""
     ...
 
@@ -580,11 +580,11 @@ def round(x: _TensorLike) -> Tensor:
     """Elementwise round half to even."""
     ...
 
-def separable_conv1d(x: _TensorLike, depthwise_kernel: _TensorLike, pointwise_kernel: _TensorLike, strides: Any = 1, padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Any = 1) -> Tensor:
+def separable_conv1d(x: _TensorLike, depthwise_kernel: _TensorLike, pointwise_kernel: _TensorLike, strides: Union[int, Sequence[int]] = 1, padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Union[int, Sequence[int]] = 1) -> Tensor:
     """Depthwise (kw, in, mult) then pointwise (1, in*mult, out) convolution."""
     ...
 
-def separable_conv2d(x: _TensorLike, depthwise_kernel: _TensorLike, pointwise_kernel: _TensorLike, strides: Any = (1, 1), padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Any = (1, 1)) -> Tensor:
+def separable_conv2d(x: _TensorLike, depthwise_kernel: _TensorLike, pointwise_kernel: _TensorLike, strides: Union[int, Sequence[int]] = (1, 1), padding: str = 'valid', data_format: Optional[str] = None, dilation_rate: Union[int, Sequence[int]] = (1, 1)) -> Tensor:
     """Depthwise (kh, kw, in, mult) then pointwise (1, 1, in*mult, out) convolution."""
     ...
 
@@ -632,7 +632,7 @@ def size(x: _TensorLike, name: Optional[str] = None) -> Tensor:
     """Number of elements of x as a scalar int32 tensor (run time)."""
     ...
 
-def slice(x: _TensorLike, start: Any, size: Any) -> Tensor:
+def slice(x: _TensorLike, start: _ShapeLike, size: _ShapeLike) -> Tensor:
     """x[start[i] : start[i] + size[i]] on every axis (size -1: to the end); start/size may hold tensors. A view."""
     ...
 
@@ -652,11 +652,11 @@ def sparse_categorical_crossentropy(target: _TensorLike, output: _TensorLike, fr
     """Crossentropy with integer class ids; probabilities are clipped, logged and renormalized by a log-softmax."""
     ...
 
-def spatial_2d_padding(x: _TensorLike, padding: Any = ((1, 1), (1, 1)), data_format: Optional[str] = None) -> Tensor:
+def spatial_2d_padding(x: _TensorLike, padding: Sequence[Union[int, Sequence[int]]] = ((1, 1), (1, 1)), data_format: Optional[str] = None) -> Tensor:
     """Zero-pad the rows and columns of a 4-D tensor by ((top, bottom), (left, right))."""
     ...
 
-def spatial_3d_padding(x: _TensorLike, padding: Any = ((1, 1), (1, 1), (1, 1)), data_format: Optional[str] = None) -> Tensor:
+def spatial_3d_padding(x: _TensorLike, padding: Sequence[Union[int, Sequence[int]]] = ((1, 1), (1, 1), (1, 1)), data_format: Optional[str] = None) -> Tensor:
     """Zero-pad the three spatial axes of a 5-D tensor by (before, after) pairs."""
     ...
 
@@ -704,11 +704,11 @@ def tanh(x: _TensorLike) -> Tensor:
     """Elementwise tanh."""
     ...
 
-def temporal_padding(x: _TensorLike, padding: Any = (1, 1)) -> Tensor:
+def temporal_padding(x: _TensorLike, padding: Sequence[Union[int, Sequence[int]]] = (1, 1)) -> Tensor:
     """Zero-pad axis 1 of a 3-D tensor by (left, right)."""
     ...
 
-def tile(x: _TensorLike, n: Any) -> Tensor:
+def tile(x: _TensorLike, n: _ShapeLike) -> Tensor:
     """Tile x n[i] times along axis i; n is an int (last axis), a list (may hold scalar tensors) or a 1-D tensor; a shorter n is left-padded with 1s, a longer one raises NotImplementedError."""
     ...
 
