@@ -1,5 +1,6 @@
 // cpp/exec/plan.cpp — compile (prune, order, one slot per result, liveness) and run a plan.
 #include "exec/plan.h"
+#include "exec/fuse.h"
 
 #include <algorithm>
 #include <unordered_map>
@@ -34,6 +35,12 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
   for (auto& e : outputs) {
     out_slot_.push_back(slot(e));
     pinned[out_slot_.back()] = 1;
+  }
+  if (fusion_enabled()) {
+    fuse_elementwise(steps_, pinned, nslots_);
+    std::fill(last_use.begin(), last_use.end(), -1);
+    for (size_t i = 0; i < steps_.size(); ++i)
+      for (int s : steps_[i].in) last_use[s] = static_cast<int>(i);
   }
   for (size_t i = 0; i < steps_.size(); ++i) {
     Step& st = steps_[i];
@@ -156,7 +163,7 @@ void Plan::run_step(Step& st) {
   ctx.used = &st.used;
   ctx.state = &st.state;
   if (op.forward) {  // single result: no vector to allocate
-    Tensor out = op.forward(ctx);
+    Tensor out = st.fused ? run_fused(*st.fused, ctx) : op.forward(ctx);
     for (size_t k = 0; k < ctx.in.size(); ++k)
       if (st.hand_over[k]) alloc_.release(std::move(ctx.in[k]));
     slots_[st.out[0]] = std::move(out);

@@ -1,6 +1,7 @@
 // cpp/exec/plan.h — a compiled Function: the steps in order, one buffer slot per node result,
-// liveness (inputs handed to a kernel at their last use, so elementwise ops can write in place;
-// results nothing reads dropped at once), a pool of dead buffers, and the variables' updates.
+// elementwise chains fused into single steps (exec/fuse.h), liveness (inputs handed to a kernel
+// at their last use, so elementwise ops can write in place; results nothing reads dropped at
+// once), a pool of dead buffers, and the variables' updates.
 //
 // Variables and update ops within one call (the order is fixed when the plan is built):
 // - Nodes run in a topological order of data inputs and control dependencies (deps first).
@@ -24,6 +25,8 @@
 
 namespace keras_cpp {
 
+struct FusedStep;  // exec/fuse.h
+
 struct Step {
   Node* node;
   std::vector<int> in;          // slot of each input
@@ -31,6 +34,7 @@ struct Step {
   std::vector<int> out;         // slot of each result
   std::vector<char> used;       // per result: read by a later step, returned, or a staged update
   std::unique_ptr<KernelState> state;
+  std::shared_ptr<const FusedStep> fused;  // set: a fused elementwise group rooted at `node`
 };
 
 class Plan {

@@ -105,6 +105,14 @@ struct OpDef {
   std::function<std::vector<Tensor>(KernelCtx&)> forward_multi;  // one tensor per output
   GradMultiFn grad_multi;
   uint32_t flags = 0;
+  // How the plan's elementwise fusion (exec/fuse.cpp) computes this op on blocks, when it can:
+  // a kernels/ew.h unary or binary kernel (code = its ew::UnaryOp / ew::BinaryOp), a select
+  // (where) or a dtype conversion (cast). Fusion applies only where the op's forward would run
+  // that same kernel on operands of one dtype, so results stay bit-identical.
+  struct EwForm {
+    enum Kind : uint8_t { none, unary, binary, select, cast } kind = none;
+    uint8_t code = 0;
+  } ew;
   std::vector<Param> params;  // parsed from signature at registration
   std::string py_signature;   // signature without kinds, for docstrings
 

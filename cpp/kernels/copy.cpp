@@ -9,6 +9,7 @@
 #include "keras_cpp/error.h"
 #include "keras_cpp/sparse.h"
 #include "keras_cpp/tensor.h"
+#include "kernels/convert.h"
 #include "kernels/dispatch.h"
 #include "kernels/parallel.h"
 #include "kernels/strided_copy.h"
@@ -29,8 +30,6 @@ Tensor Tensor::full(const Shape& shape, DType dtype, double value) {
 namespace {
 
 // One flat conversion loop per (source, destination) dtype pair; everything else is shared.
-using ConvertFn = void (*)(const void*, void*, int64_t);
-
 template <class S, class D>
 void convert_flat(const void* s, void* d, int64_t n) {
   const S* a = static_cast<const S*>(s);
@@ -38,14 +37,14 @@ void convert_flat(const void* s, void* d, int64_t n) {
   for (int64_t i = 0; i < n; ++i) b[i] = convert<D>(a[i]);
 }
 
-ConvertFn converter(DType from, DType to) {
+}  // namespace
+
+ConvertFn convert_fn(DType from, DType to) {
   return dispatch(from, [&](auto stag) {
     using S = decltype(stag);
     return dispatch(to, [&](auto dtag) -> ConvertFn { return convert_flat<S, decltype(dtag)>; });
   });
 }
-
-}  // namespace
 
 void copy_into(const Tensor& src, Tensor& dst) {
   if (src.shape() != dst.shape())
@@ -61,7 +60,7 @@ void copy_into(const Tensor& src, Tensor& dst) {
   // flat loop converts, split over threads when large.
   const Tensor s = src.contiguous();
   Tensor d = dst.is_contiguous() ? dst : Tensor::empty(dst.shape(), dst.dtype());
-  const ConvertFn fn = converter(s.dtype(), d.dtype());
+  const ConvertFn fn = convert_fn(s.dtype(), d.dtype());
   const char* sp = static_cast<const char*>(s.raw());
   char* dp = static_cast<char*>(d.raw());
   const int64_t ss = static_cast<int64_t>(dtype_size(s.dtype())), ds = static_cast<int64_t>(dtype_size(d.dtype()));

@@ -54,7 +54,8 @@ Op binary_op(ew::BinaryOp op, Kind K, const char* sig, const char* doc, GradFn g
                return TypeInfo{s, K == Kind::Compare || K == Kind::Logical ? DType::bool_ : ct, in[0].rank_known && in[1].rank_known};
              })
              .forward([op, K](KernelCtx& ctx) { return binary_forward(ctx, op, K); })
-             .flags(kElementwise | (grad ? 0u : kNonDiff));
+             .flags(kElementwise | (grad ? 0u : kNonDiff))
+             .ew(OpDef::EwForm::binary, static_cast<uint8_t>(op));
   if (grad)  // reduce each input's gradient back to that input's shape
     d.grad([grad](const Expr& y, const Expr& g) {
       std::vector<Expr> gs = grad(y, g);

@@ -377,7 +377,7 @@ Expr is_finite(const Expr& x) { return make_node(kIsFinite, {x}); }
 
 void register_shape_ops() {
   register_op(kCast, Op("cast(x: tensor, dtype: dtype)", "Convert x to dtype (float -> int truncates toward zero).")
-                         .infer(cast_infer).forward(cast_forward).grad(cast_grad));
+                         .infer(cast_infer).forward(cast_forward).grad(cast_grad).ew(OpDef::EwForm::cast));
   register_op(kReshape, Op("reshape(x: tensor, shape: shape)", "Row-major reshape; one -1 entry is inferred; shape may mix ints and scalar tensors.")
                             .build(reshape_build).infer(reshape_infer).forward(reshape_forward).grad(reshape_grad)
                             .flags(kView | kDynamicShape));
@@ -413,7 +413,7 @@ void register_shape_ops() {
   register_op(kIsFinite, Op("_isfinite(x: tensor)", "Elementwise isfinite (bool).")
                              .infer(is_finite_infer).forward(is_finite_forward).flags(kNonDiff | kElementwise));
   register_op(kWhere, Op("_where(condition: tensor, x: tensor, y: tensor)", "Elementwise select with broadcasting: x where condition, else y.")
-                          .infer(where_infer).forward(where_forward).grad(where_grad));
+                          .infer(where_infer).forward(where_forward).grad(where_grad).ew(OpDef::EwForm::select));
 }
 
 }  // namespace keras_cpp

@@ -60,7 +60,8 @@ Op unary_op(ew::UnaryOp op, Domain dom, const char* sig, const char* doc,
       })
       .forward([op, dom](KernelCtx& ctx) { return unary_forward(ctx, op, dom); })
       .grad(std::move(grad))
-      .flags(f);
+      .flags(f)
+      .ew(OpDef::EwForm::unary, static_cast<uint8_t>(op));
 }
 
 Expr abs(const Expr& x) { return make_node(kAbs, {x}); }

@@ -1,0 +1,34 @@
+// cpp/exec/fuse.h — elementwise fusion over a compiled plan's steps: each maximal group of
+// elementwise steps whose intermediate results nothing else reads (and no caller asked for)
+// becomes one step that runs the group as one block-by-block pass (kernels/fused_ew.h), so the
+// intermediates are never stored. KERAS_CPP_FUSION=0 in the environment (read when a plan is
+// built) turns it off, for A/B comparisons.
+#pragma once
+#include <vector>
+
+#include "exec/plan.h"
+#include "kernels/fused_ew.h"
+
+namespace keras_cpp {
+
+// A fused step's group: the program over the step's inputs, and the member nodes to run one by
+// one when the values do not fit the program (a run-time shape that broadcasts an intermediate,
+// a dtype the plan did not expect): those run exactly as the unfused plan would, errors included.
+struct FusedStep {
+  fused::Program prog;
+  std::vector<Node*> members;        // plan order; the last is the step's node (the root)
+  std::vector<std::vector<int>> args;  // per member, per input: >= 0 a member, < 0 input -(k + 1)
+  std::vector<DType> in_dtype;       // each input's dtype, as the program reads it
+};
+
+bool fusion_enabled();
+
+// Rewrite `steps` in place: a group of two or more fusable steps becomes one step at its root's
+// position, reading the group's inputs. `pinned`: slots that must be kept (outputs, staged values).
+void fuse_elementwise(std::vector<Step>& steps, const std::vector<char>& pinned, int nslots);
+
+// Run a fused step on its inputs (ctx.in, handed over where the plan allows): the output takes
+// a dead input's buffer when one fits.
+Tensor run_fused(const FusedStep& f, KernelCtx& ctx);
+
+}  // namespace keras_cpp
