@@ -32,6 +32,12 @@ void pop_control_dependencies() {
 ControlDependencies::ControlDependencies(const std::vector<Expr>& ops, bool replace) { push_control_dependencies(ops, replace); }
 ControlDependencies::~ControlDependencies() { t_deps.pop_back(); }
 
+Value::Value(const Value&) = default;
+Value::Value(Value&&) noexcept = default;
+Value& Value::operator=(const Value&) = default;
+Value& Value::operator=(Value&&) noexcept = default;
+Value::~Value() = default;
+
 double Value::as_double() const {
   switch (kind) {
     case Int: return static_cast<double>(i);
@@ -66,6 +72,13 @@ std::string Value::repr() const {
   }
   return "?";
 }
+
+Attrs::Attrs() = default;
+Attrs::Attrs(const Attrs&) = default;
+Attrs::Attrs(Attrs&&) noexcept = default;
+Attrs& Attrs::operator=(const Attrs&) = default;
+Attrs& Attrs::operator=(Attrs&&) noexcept = default;
+Attrs::~Attrs() = default;
 
 void Attrs::set(const std::string& k, Value v) {
   for (auto& kv : items_)

@@ -33,6 +33,12 @@ inline Value dtype_value(DType t) { return Value(static_cast<int64_t>(t)); }
 // Named attributes of a node (axis, keepdims, alpha...). Small: a linear lookup.
 class Attrs {
  public:
+  Attrs();  // these five are out of line so that each op file does not compile them again
+  Attrs(const Attrs&);
+  Attrs(Attrs&&) noexcept;
+  Attrs& operator=(const Attrs&);
+  Attrs& operator=(Attrs&&) noexcept;
+  ~Attrs();
   void set(const std::string& k, Value v);
   bool has(const std::string& k) const;  // present and not None
   const Value& get(const std::string& k) const;  // None if absent

@@ -1,7 +1,14 @@
-// cpp/graph/op.cpp — KernelCtx: output buffers for kernels.
+// cpp/graph/op.cpp — KernelCtx: output buffers for kernels; OpDef's copy, move and destruction.
 #include "graph/op.h"
 
 namespace keras_cpp {
+
+OpDef::OpDef() = default;
+OpDef::OpDef(const OpDef&) = default;
+OpDef::OpDef(OpDef&&) noexcept = default;
+OpDef& OpDef::operator=(const OpDef&) = default;
+OpDef& OpDef::operator=(OpDef&&) noexcept = default;
+OpDef::~OpDef() = default;
 
 Tensor KernelCtx::alloc_tensor(const Shape& shape, DType dtype) {
   return alloc ? alloc->alloc(shape, dtype) : Tensor::empty(shape, dtype);

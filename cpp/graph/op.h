@@ -116,6 +116,15 @@ struct OpDef {
   std::vector<Param> params;  // parsed from signature at registration
   std::string py_signature;   // signature without kinds, for docstrings
 
+  // Defined once in graph/op.cpp: inline, each op file compiled these copies of nine
+  // std::functions, strings and params again.
+  OpDef();
+  OpDef(const OpDef&);
+  OpDef(OpDef&&) noexcept;
+  OpDef& operator=(const OpDef&);
+  OpDef& operator=(OpDef&&) noexcept;
+  ~OpDef();
+
   bool primitive() const { return forward || forward_multi; }
   bool differentiable() const { return grad_multi && !(flags & kNonDiff); }
 };

@@ -66,6 +66,12 @@ struct Value {
   Value(std::vector<int64_t> v) : kind(Ints), ints(std::move(v)) {}  // NOLINT
   Value(std::vector<double> v) : kind(Floats), floats(std::move(v)) {}  // NOLINT
   Value(std::vector<Value> v) : kind(List), list(std::move(v)) {}    // NOLINT
+  // Defined once in the library: inline, every file that copies a Value compiled them again.
+  Value(const Value&);
+  Value(Value&&) noexcept;
+  Value& operator=(const Value&);
+  Value& operator=(Value&&) noexcept;
+  ~Value();
   bool is_none() const { return kind == None; }
   double as_double() const;  // Int/Float/Bool
   std::string repr() const;
