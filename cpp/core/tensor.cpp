@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <utility>
+#include <vector>
 
 #include "core/dense.h"
 #include "keras_cpp/error.h"
@@ -12,10 +15,58 @@
 
 namespace keras_cpp {
 
+namespace {
+// Large blocks freed recently, kept for the next allocation of the same size: glibc hands out such
+// sizes as fresh mmap pages every time, and faulting in and zeroing them costs about one more pass
+// over the data (a 12 MB output returned to numpy on each call: ~1 ms). Bounded in count and bytes;
+// the oldest block is freed first.
+constexpr size_t kBigBlock = size_t(1) << 20, kCachedBlocks = 8, kCachedBytes = size_t(128) << 20;
+struct BlockCache {
+  std::mutex m;
+  std::vector<std::pair<size_t, void*>> blocks;  // (size, block), oldest first
+  size_t bytes = 0;
+};
+BlockCache& block_cache() {
+  static BlockCache* c = new BlockCache();  // never destroyed: tensors in statics outlive it otherwise
+  return *c;
+}
+void* take_block(size_t n) {
+  if (n < kBigBlock) return nullptr;
+  BlockCache& c = block_cache();
+  std::lock_guard<std::mutex> l(c.m);
+  for (size_t i = c.blocks.size(); i-- > 0;)
+    if (c.blocks[i].first == n) {
+      void* p = c.blocks[i].second;
+      c.blocks.erase(c.blocks.begin() + static_cast<std::ptrdiff_t>(i));
+      c.bytes -= n;
+      return p;
+    }
+  return nullptr;
+}
+void give_block(void* p, size_t n) {
+  if (n < kBigBlock || n > kCachedBytes) return std::free(p);
+  BlockCache& c = block_cache();
+  std::vector<void*> drop;
+  {
+    std::lock_guard<std::mutex> l(c.m);
+    while (!c.blocks.empty() && (c.blocks.size() >= kCachedBlocks || c.bytes + n > kCachedBytes)) {
+      drop.push_back(c.blocks.front().second);
+      c.bytes -= c.blocks.front().first;
+      c.blocks.erase(c.blocks.begin());
+    }
+    c.blocks.emplace_back(n, p);
+    c.bytes += n;
+  }
+  for (void* q : drop) std::free(q);
+}
+size_t block_size(size_t nbytes) { return (std::max<size_t>(nbytes, 1) + 63) / 64 * 64; }
+}  // namespace
+
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes) {
   auto s = std::shared_ptr<Storage>(new Storage());
-  size_t n = (std::max<size_t>(nbytes, 1) + 63) / 64 * 64;
-  s->data_ = std::aligned_alloc(64, n);
+  const size_t n = block_size(nbytes);
+  s->data_ = take_block(n);
+  if (!s->data_) s->data_ = std::aligned_alloc(64, n);
   if (!s->data_) throw Error("out of memory allocating " + std::to_string(nbytes) + " bytes");
   s->nbytes_ = nbytes;
   s->owned_ = true;
@@ -32,7 +83,7 @@ std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, std::function<
 }
 
 Storage::~Storage() {
-  if (owned_) std::free(data_);
+  if (owned_) give_block(data_, block_size(nbytes_));
   if (release_) release_();
 }
 

@@ -219,7 +219,7 @@ struct Grid {
 };
 
 Grid plan_grid(int64_t M, int64_t N, int64_t K, int MR, int NR, const Blocking& bl, bool b_packed, bool b_rowmajor) {
-  const int nt = keras_cpp::detail::in_parallel() ? 1 : num_threads();
+  const int nt = threads_now();
   const double flops = 2.0 * M * N * K;
   if ((nt == 1 || flops < 4e6) && (N <= bl.nc || M <= bl.mc))  // one tile: nothing to weigh
     return Grid{round_up(M, MR), round_up(N, NR), 1, 1, false};
@@ -267,7 +267,7 @@ void run_problem(Problem<T>& P) {
     }
   };
   const int64_t ntiles = G.gm * G.gn;
-  if (ntiles > 1 && !keras_cpp::detail::in_parallel() && num_threads() > 1) parallel_for(ntiles, 1, tiles);
+  if (ntiles > 1 && threads_now() > 1) parallel_for(ntiles, 1, tiles);
   else tiles(0, ntiles);
   P.pb = nullptr;
 }

@@ -4,8 +4,13 @@
 // A second caller arriving while a job runs (another user thread) runs its work serially.
 // The pool grows when set_num_threads asks for more threads; a job takes at most as many threads
 // as were set when it started (extra workers skip it).
+// Back-off: a job whose caller waited for a worker's chunk longer than running that worker's
+// chunks itself would have taken (the worker was descheduled) makes parallel_for serial for a
+// window of a few times that job's length, doubling with each late job in a row (up to 20 ms);
+// a job that is not late shortens the next window again.
 #include "kernels/parallel.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -63,15 +68,16 @@ struct Job {
 
   // Claim and run chunks until none are left; the thread completing the last one wakes the caller.
   // A thread takes a slot before its first chunk; once all slots are taken, later threads leave.
-  void work() {
+  // Returns the number of chunks this thread ran.
+  int64_t work() {
     int slot = -1;
-    for (;;) {
+    for (int64_t ran = 0;; ++ran) {
       if (slot < 0 && next.load(std::memory_order_relaxed) < chunks) {
         slot = next_slot.fetch_add(1, std::memory_order_relaxed);
-        if (slot >= slots) return;
+        if (slot >= slots) return ran;
       }
       const int64_t c = next.fetch_add(1, std::memory_order_relaxed);
-      if (c >= chunks) return;
+      if (c >= chunks) return ran;
       if (!failed.load(std::memory_order_relaxed)) {
         try {
           fn(ctx, slot, n * c / chunks, n * (c + 1) / chunks);
@@ -89,6 +95,31 @@ struct Job {
     }
   }
 };
+
+int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::atomic<int64_t> g_serial_until{0};  // steady-clock ns; 0: not backing off
+std::atomic<int> g_late_run{0};          // late jobs in a row (shortened by jobs that are not)
+std::atomic<bool> g_backoff_on{true};
+
+// Called by the caller after each job: it ran `mine` of `chunks` chunks from t0 to t1, and the
+// last chunk (run elsewhere) finished at t2.
+void note_job(int64_t t0, int64_t t1, int64_t t2, int64_t mine, int64_t chunks) {
+  const int64_t wait = t2 - t1, others = chunks - mine;
+  // Late: the wait beats twice what the caller would have spent on the others' chunks.
+  const bool late = g_backoff_on.load(std::memory_order_relaxed) && mine > 0 && others > 0 && wait > 20000 && wait * mine > 2 * others * (t1 - t0);
+  if (!late) {
+    int r = g_late_run.load(std::memory_order_relaxed);
+    if (r > 0) g_late_run.store(r - 1, std::memory_order_relaxed);
+    return;
+  }
+  const int r = std::min(g_late_run.load(std::memory_order_relaxed) + 1, 6);
+  g_late_run.store(r, std::memory_order_relaxed);
+  const int64_t span = std::clamp<int64_t>((t2 - t0) << (r + 1), 200000, 20000000);
+  g_serial_until.store(t2 + span, std::memory_order_relaxed);
+}
 
 class Pool {
  public:
@@ -116,14 +147,17 @@ class Pool {
     }
     if (wake) cv_.notify_all();
     t_in_parallel = true;
-    job->work();
+    const int64_t t0 = now_ns();
+    const int64_t mine = job->work();
     t_in_parallel = false;
+    const int64_t t1 = now_ns();
     // Every chunk is claimed; wait only for chunks still running elsewhere (spin, then sleep).
     for (int i = 0; i < 4000 && job->done.load(std::memory_order_acquire) < chunks; ++i) KERAS_CPP_PAUSE();
     if (job->done.load(std::memory_order_acquire) < chunks) {
       std::unique_lock<std::mutex> l(job->m);
       job->cv.wait(l, [&] { return job->finished; });
     }
+    note_job(t0, t1, now_ns(), mine, chunks);
     {
       std::lock_guard<std::mutex> l(m_);
       if (job_ == job) job_.reset();
@@ -220,6 +254,21 @@ void set_num_threads(int64_t n) {
 
 namespace detail {
 bool in_parallel() { return t_in_parallel; }
+
+bool backing_off() {
+  const int64_t until = g_serial_until.load(std::memory_order_relaxed);
+  return until != 0 && now_ns() < until;
+}
+
+void reset_backoff() {
+  g_serial_until.store(0, std::memory_order_relaxed);
+  g_late_run.store(0, std::memory_order_relaxed);
+}
+
+void set_backoff_enabled(bool on) {
+  g_backoff_on.store(on, std::memory_order_relaxed);
+  reset_backoff();
+}
 
 void run_chunks(int64_t n, int64_t chunks, int slots, void (*fn)(void*, int, int64_t, int64_t), void* ctx) {
   if (!pool()->run(n, chunks, slots, fn, ctx)) {

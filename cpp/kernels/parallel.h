@@ -3,7 +3,9 @@
 // Work runs on a persistent pool (parallel.cpp): it is cut into more chunks than threads, the
 // chunks are claimed from a shared counter by the caller and the workers, and the caller returns
 // as soon as every chunk is done, so a worker that a busy machine has descheduled is never waited
-// for unless it already holds a chunk.
+// for unless it already holds a chunk. When the caller does wait for such a chunk longer than
+// doing the work itself would have taken, the pool backs off: parallel_for runs serially for a
+// while (growing with repeated late jobs), then tries the workers again.
 //
 // Chunks are not threads: one call makes up to 8 chunks per thread, so per-thread scratch must
 // never be indexed by a chunk counter. Kernels that keep scratch (partial sums, packing buffers)
@@ -26,6 +28,11 @@ inline int num_threads() { return get_num_threads(); }
 
 namespace detail {
 bool in_parallel();  // true inside a parallel_for chunk (and on pool threads)
+bool backing_off();  // true while the pool runs work serially after late workers
+void reset_backoff();  // test hook: end a back-off now and forget late jobs
+// Test hook: with false, late jobs never make the pool back off (tests that must see the work
+// split on a loaded machine); true restores the default.
+void set_backoff_enabled(bool on);
 // Runs fn(ctx, slot, b, e) over [0, n) cut into `chunks` pieces on at most `slots` threads; each
 // thread running chunks has its own slot in [0, slots), the same for all its chunks of this call.
 // Rethrows a chunk's exception.
@@ -39,11 +46,15 @@ struct Split {
 inline Split split(int64_t n, int64_t grain) {
   grain = std::max<int64_t>(grain, 1);
   const int nt = num_threads();
-  if (nt <= 1 || n < 2 * grain || in_parallel()) return {1, 0};
+  if (nt <= 1 || n < 2 * grain || in_parallel() || backing_off()) return {1, 0};
   // ~8 chunks per thread: enough slack for a slow thread, few enough to keep chunks cheap.
   return {nt, std::min<int64_t>(n / grain, int64_t(8) * nt)};
 }
 }  // namespace detail
+
+// Threads a parallel_for started now would use: 1 inside another one or while the pool backs off
+// from late workers, else num_threads(). Kernels plan their work split with it.
+inline int threads_now() { return detail::in_parallel() || detail::backing_off() ? 1 : num_threads(); }
 
 // Run f(begin, end) over [0, n) in chunks. `grain` = the smallest n worth splitting: work with
 // n < 2*grain, or inside another parallel_for, runs serially in one call f(0, n).

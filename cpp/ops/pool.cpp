@@ -2,6 +2,9 @@
 // `_pool_grad`, and Keras's pool2d/pool3d. Padding never takes part: max only compares real
 // elements and avg divides by the count of real elements in each window (TF SAME semantics).
 #include <cctype>
+#include <cstring>
+#include <optional>
+#include <type_traits>
 
 #include "keras_cpp/config.h"
 #include "ops/conv_helpers.h"
@@ -86,12 +89,77 @@ Windows window_table(const ConvGeom& g) {
   return t;
 }
 
+// In-sample positions no window covers, or nullopt when some position is in two windows.
+std::optional<std::vector<int64_t>> uncovered_if_disjoint(const Windows& tab, int64_t inP) {
+  std::vector<uint8_t> hits(static_cast<size_t>(inP), 0);
+  for (int64_t q : tab.pos)
+    if (hits[static_cast<size_t>(q)]++) return std::nullopt;
+  std::vector<int64_t> out;
+  for (int64_t q = 0; q < inP; ++q)
+    if (!hits[static_cast<size_t>(q)]) out.push_back(q);
+  return out;
+}
+
+// Max pooling's gradient when windows do not overlap (stride >= pool size, the usual case): every
+// input element is written exactly once (gy at its window's first max, else 0), with no zero fill
+// and no scatter, so windows can be split freely across threads; uncovered positions get 0.
+template <class T>
+void max_pool_bwd_disjoint(const T* x, const T* gy, T* gx, const ConvGeom& g, const Windows& tab,
+                           const std::vector<int64_t>& uncovered) {
+  using I = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;  // lane-width window index
+  // 32-byte vectors (GCC/Clang vector extensions): the selects stay branch-free in registers.
+  typedef T V __attribute__((vector_size(32)));
+  typedef I VI __attribute__((vector_size(32)));
+  constexpr int64_t L = 32 / sizeof(T);
+  const auto ld = [](const T* p) { V v; std::memcpy(&v, p, sizeof v); return v; };
+  const int64_t P = g.P(), C = g.C, inP = g.inP();
+  parallel_for(g.N * P, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, g.KK() * C)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t n = r / P, p = r % P;
+      const T* xs = x + n * inP * C;
+      T* gs = gx + n * inP * C;
+      const T* go = gy + r * C;
+      const int64_t* ps = tab.pos.data() + tab.start[p];
+      const int64_t np = tab.start[p + 1] - tab.start[p];
+      int64_t c = 0;
+      for (; c + L <= C; c += L) {
+        V b = ld(xs + ps[0] * C + c);
+        VI k = VI{} ;
+        for (int64_t q = 1; q < np; ++q) {
+          const V v = ld(xs + ps[q] * C + c);
+          const VI gt = v > b;  // NaN compares false: the earlier element stays
+          b = (V)(((VI)v & gt) | ((VI)b & ~gt));
+          k = ((VI{} + I(q)) & gt) | (k & ~gt);
+        }
+        const VI gv = (VI)ld(go + c);
+        for (int64_t q = 0; q < np; ++q) {
+          const V o = (V)(gv & (k == I(q)));
+          std::memcpy(gs + ps[q] * C + c, &o, sizeof o);
+        }
+      }
+      for (; c < C; ++c) {
+        int64_t best = 0;
+        for (int64_t q = 1; q < np; ++q)
+          if (xs[ps[q] * C + c] > xs[ps[best] * C + c]) best = q;
+        for (int64_t q = 0; q < np; ++q) gs[ps[q] * C + c] = q == best ? go[c] : T(0);
+      }
+    }
+  });
+  for (int64_t n = 0; n < g.N; ++n)
+    for (int64_t q : uncovered) std::fill(gx + (n * inP + q) * C, gx + (n * inP + q + 1) * C, T(0));
+}
+
 // gx: each window's gradient to its first max position (max) or spread over its real elements
 // (avg). Tasks own (sample, channel block) pairs, so the scatter has no write conflicts; the max
 // search runs over a block of channels at once (vectorisable selects) instead of channel by channel.
+// gx need not be zeroed beforehand.
 template <class T>
 void pool_bwd(const T* x, const T* gy, T* gx, const ConvGeom& g, const std::string& mode) {
   const int64_t P = g.P(), C = g.C, inP = g.inP();
+  if (mode == "max") {
+    const Windows tab = window_table(g);
+    if (auto unc = uncovered_if_disjoint(tab, inP)) return max_pool_bwd_disjoint(x, gy, gx, g, tab, *unc);
+  }
   const int nt = num_threads();
   const int64_t splits = g.N >= 2 * nt ? 1 : (2 * nt + g.N - 1) / g.N;  // channel blocks per sample
   const int64_t CB = std::min<int64_t>(C, std::max<int64_t>(16, ((C + splits - 1) / splits + 15) / 16 * 16));
@@ -176,8 +244,9 @@ Tensor pool_grad_forward(KernelCtx& ctx) {
   return pool_run(ctx, 2, [&](auto tag, std::vector<Tensor>& t) {
     using T = decltype(tag);
     ConvGeom g = pool_geom(t[0].shape(), a);
-    Tensor gx = Tensor::zeros(t[0].shape(), t[0].dtype());
-    if (g.P() > 0) pool_bwd<T>(t[0].data<T>(), t[1].data<T>(), gx.data<T>(), g, a.s("mode"));
+    Tensor gx = ctx.alloc_tensor(t[0].shape(), t[0].dtype());
+    if (g.P() == 0) std::fill(gx.data<T>(), gx.data<T>() + gx.numel(), T(0));  // no window: no gradient
+    else if (gx.numel() > 0) pool_bwd<T>(t[0].data<T>(), t[1].data<T>(), gx.data<T>(), g, a.s("mode"));
     return gx;
   });
 }

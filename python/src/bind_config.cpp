@@ -1,6 +1,7 @@
 // python/src/bind_config.cpp — the C++ config state, for keras_cpp/backend/_config.py.
 #include "bind.h"
 #include "keras_cpp/config.h"
+#include "kernels/parallel.h"
 #include "kernels/sgemm.h"
 
 namespace keras_cpp {
@@ -14,6 +15,8 @@ void init_config(py::module_& m) {
   m.def("config_set_image_data_format", &config::set_image_data_format);
   m.def("get_num_threads", &get_num_threads, "Threads that kernels use, the calling thread included.");
   m.def("set_num_threads", &set_num_threads, py::arg("n"), "Use n >= 1 threads for later kernel calls.");
+  m.def("_set_parallel_backoff", [](bool on) { detail::set_backoff_enabled(on); }, py::arg("on"),
+        "Test hook: whether a late worker makes the thread pool run work serially for a while (default true).");
   // For benchmarks: which GEMM/conv kernels run, the blocking they use, and this core's FMA peak.
   m.def("_kernel_info", [] {
     const blas::Isa isa = blas::active_isa();

@@ -1,4 +1,5 @@
 // The executor: updates from pre-call state, repeated calls, None dims, feeds not modified.
+#include <cstring>
 #include "doctest.h"
 #include "keras_cpp/keras_cpp.h"
 
@@ -74,4 +75,23 @@ TEST_CASE("control dependencies order reads after updates, and a failing call co
   g({Tensor::full({2}, DType::float32, 4.0)});
   CHECK(get_value(v).item() == 2.0);
   CHECK(get_value(w).item(1) == 4.0);
+}
+
+TEST_CASE("large freed blocks are reused for the same size, never while alive") {
+  const size_t big = size_t(3) << 20;
+  void* first;
+  {
+    auto a = Storage::allocate(big);
+    first = a->data();
+    static_cast<char*>(a->data())[0] = 1;
+  }
+  auto b = Storage::allocate(big);  // the freed block (or any other): must be writable and distinct from live ones
+  auto c = Storage::allocate(big);
+  CHECK(b->data() != c->data());
+  CHECK(b->nbytes() == big);
+  CHECK((b->data() == first || c->data() != first));
+  auto d = Storage::allocate(big + 4096);  // another size: never a smaller cached block
+  CHECK(d->data() != b->data());
+  CHECK(d->data() != c->data());
+  std::memset(d->data(), 0, big + 4096);
 }

@@ -2,6 +2,7 @@
 // callers) and parallel_for_scratch's (each running thread owns its scratch) at 1, 2, 3 and 8
 // threads: on a 2-core machine 3 and 8 threads make chunk counts differ from thread counts.
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -92,6 +93,36 @@ TEST_CASE("parallel_for_scratch: one scratch per running thread, never shared, a
       CHECK(!parts.empty());
     }
   }
+}
+
+TEST_CASE("a worker that holds a chunk far longer than the caller's work makes the pool back off") {
+  ThreadsGuard guard;
+  set_num_threads(2);
+  const std::thread::id caller = std::this_thread::get_id();
+  bool saw_late = false;
+  for (int attempt = 0; attempt < 5 && !saw_late; ++attempt) {
+    detail::reset_backoff();
+    std::atomic<int> by_worker{0};
+    // The caller's chunks are short; a worker's chunk stands for a descheduled worker (20 ms).
+    parallel_for(16, 1, [&](int64_t, int64_t) {
+      if (std::this_thread::get_id() == caller) {
+        std::this_thread::sleep_for(std::chrono::microseconds(300));
+      } else {
+        ++by_worker;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+    });
+    if (by_worker.load() == 0) continue;  // the worker woke too late to take a chunk: try again
+    saw_late = true;
+    CHECK(detail::backing_off());
+    CHECK(threads_now() == 1);
+    std::atomic<int> calls{0};
+    parallel_for(1 << 16, 1, [&](int64_t b, int64_t e) { ++calls; CHECK((b == 0 && e == (1 << 16))); });
+    CHECK(calls.load() == 1);  // serial while backing off
+  }
+  detail::reset_backoff();
+  CHECK(!detail::backing_off());
+  CHECK(threads_now() == 2);
 }
 
 TEST_CASE("set_num_threads: takes effect for the next call; bad values are rejected") {

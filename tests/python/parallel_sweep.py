@@ -117,6 +117,8 @@ def child_main(out_path, threads, skip):
     faulthandler.dump_traceback_later(CHILD_TIMEOUT - 20, exit=True)  # and so does a hang
     sys.path.insert(0, HERE)
     import keras_cpp
+    from keras_cpp import _core
+    _core._set_parallel_backoff(False)  # on a loaded machine a late worker would make big samples serial
     from op_info import rng_for
     from op_table import OPS
     with open(out_path, 'a') as out:

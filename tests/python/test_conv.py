@@ -207,3 +207,46 @@ def test_pointwise_channels_first_is_one_product(fn, ks):
     assert K.int_shape(y) == (None, 7) + (None,) * nsp
     np.testing.assert_allclose(K.function([p], [y])([x])[0], ref, rtol=1e-12)
     gradcheck.check_gradients(lambda a, b: fn(a, b, data_format='channels_first'), [x, w])
+
+
+def _max_pool_grad_ref(x, gy, ps, strides, padding):
+    """d sum(pool(x) * gy) / dx by loops: each window's gy goes to its first max (scan order) among
+    the real (unpadded) positions; NaN compares false, so a NaN first element keeps the window."""
+    nsp = len(ps)
+    gs = [RC.geom(n, k, s, 1, padding) for n, k, s in zip(x.shape[1:-1], ps, strides)]
+    gx = np.zeros_like(x)
+    for n in range(x.shape[0]):
+        for o in np.ndindex(*[g[0] for g in gs]):
+            pos = [p for p in np.ndindex(*ps)
+                   if all(0 <= o[d] * strides[d] + p[d] - gs[d][1] < x.shape[1 + d] for d in range(nsp))]
+            pos = [tuple(o[d] * strides[d] + p[d] - gs[d][1] for d in range(nsp)) for p in pos]
+            for c in range(x.shape[-1]):
+                best = pos[0]
+                for q in pos[1:]:
+                    if x[(n,) + q + (c,)] > x[(n,) + best + (c,)]:
+                        best = q
+                gx[(n,) + best + (c,)] += gy[(n,) + o + (c,)]
+    return gx
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('shape,ps,strides,padding', [
+    ((2, 6, 6, 5), (2, 2), (2, 2), 'valid'),     # windows tile the input
+    ((2, 7, 5, 3), (2, 2), (2, 2), 'valid'),     # last row/column in no window
+    ((1, 7, 5, 17), (2, 2), (2, 2), 'same'),     # padded edge windows
+    ((1, 9, 8, 4), (2, 3), (3, 4), 'valid'),     # stride > pool: gaps between windows
+    ((2, 6, 7, 3), (3, 3), (2, 2), 'same'),      # overlapping windows (scatter-add path)
+    ((1, 5, 6, 4, 3), (2, 2, 2), (2, 2, 2), 'valid'),
+])
+def test_max_pool_gradient_matches_loops(shape, ps, strides, padding, dtype):
+    x = RNG.standard_normal(shape).astype(dtype)
+    x.flat[::7] = x.flat[1]  # ties
+    x.flat[3] = np.nan
+    pool = K.pool2d if len(ps) == 2 else K.pool3d
+    ph = K.placeholder(shape=shape, dtype=dtype)
+    y = pool(ph, ps, strides, padding, pool_mode='max')
+    gph = K.placeholder(shape=K.int_shape(y), dtype=dtype)
+    f = K.function([ph, gph], K.gradients(K.sum(y * gph), [ph]))
+    gy = RNG.standard_normal(K.int_shape(y)).astype(dtype)
+    got = f([x, gy])[0]
+    np.testing.assert_array_equal(got, _max_pool_grad_ref(x, gy, ps, strides, padding).astype(dtype))
