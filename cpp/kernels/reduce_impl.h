@@ -1,7 +1,8 @@
 // cpp/kernels/reduce_impl.h — sum/prod/max/min/any/all along contiguous rows and down columns
 // (included after ew_binary_impl.h). float/double use Simd<T> with four independent vector
 // accumulators; float row sums add 8 steps per lane in float and fold them into double vectors,
-// so a long row is summed about as accurately as numpy's pairwise sum. max/min propagate NaN.
+// so a long row is summed about as accurately as numpy's pairwise sum. max/min propagate NaN: the
+// loops use plain vmax/vmin plus a NaN mask, and a row or block that holds a NaN is redone exactly.
 
 enum class RK { sum, prod, max, min };
 
@@ -43,25 +44,85 @@ inline T r_lanes(typename Simd<T>::V a0, typename Simd<T>::V a1, typename Simd<T
   return r;
 }
 
-// Reduce x[0, n) with vectors (n >= 0); returns the partial result in T.
+// n < W values of a row as one vector, the missing lanes set to fill (a masked load).
+template <class T>
+inline typename Simd<T>::V load_tail(const T* p, int64_t n, T fill) { return Simd<T>::load_part(p, n, fill); }
+
+// Values before the first vector-aligned address of x: the main loops then never split a cache line
+// (an unaligned 64-byte load costs two L1 accesses, which a row in L2 notices).
+template <class T>
+inline int64_t head_len(const T* x) {
+  constexpr uintptr_t kV = sizeof(typename Simd<T>::V);
+  return static_cast<int64_t>(((kV - reinterpret_cast<uintptr_t>(x) % kV) % kV) / sizeof(T));
+}
+
+// Reduce x[0, n) with vectors (n >= 0); returns the partial result in T. Exact NaN rule.
 template <RK K, class T>
 inline T r_span(const T* x, int64_t n) {
   using S = Simd<T>;
   constexpr int W = S::W;
-  int64_t i = 0;
-  T r = r_identity<K, T>();
-  if (n >= 4 * W) {
-    typename S::V id = S::set1(r_identity<K, T>()), a0 = id, a1 = id, a2 = id, a3 = id;
-    for (; i + 4 * W <= n; i += 4 * W) {
-      a0 = r_vop<K, S>(a0, S::load(x + i));
-      a1 = r_vop<K, S>(a1, S::load(x + i + W));
-      a2 = r_vop<K, S>(a2, S::load(x + i + 2 * W));
-      a3 = r_vop<K, S>(a3, S::load(x + i + 3 * W));
-    }
-    r = r_lanes<K, T>(a0, a1, a2, a3);
+  if (n < W) {
+    T r = r_identity<K, T>();
+    for (int64_t i = 0; i < n; ++i) r = r_sop<K>(r, x[i]);
+    return r;
   }
-  for (; i < n; ++i) r = r_sop<K>(r, x[i]);
-  return r;
+  typename S::V id = S::set1(r_identity<K, T>()), a0 = id, a1 = id, a2 = id, a3 = id;
+  int64_t i = n >= 4 * W ? head_len(x) : 0;
+  if (i > 0) a3 = r_vop<K, S>(a3, load_tail<T>(x, i, r_identity<K, T>()));
+  for (; i + 4 * W <= n; i += 4 * W) {
+    a0 = r_vop<K, S>(a0, S::load(x + i));
+    a1 = r_vop<K, S>(a1, S::load(x + i + W));
+    a2 = r_vop<K, S>(a2, S::load(x + i + 2 * W));
+    a3 = r_vop<K, S>(a3, S::load(x + i + 3 * W));
+  }
+  for (; i + W <= n; i += W) a0 = r_vop<K, S>(a0, S::load(x + i));
+  if (i < n) a1 = r_vop<K, S>(a1, load_tail<T>(x + i, n - i, r_identity<K, T>()));
+  return r_lanes<K, T>(a0, a1, a2, a3);
+}
+
+// max/min without the NaN select in the loop: plain vmax/vmin (x86 keeps the accumulator when x is
+// NaN) with an unordered compare OR-ed into a mask; a row that holds a NaN is redone exactly.
+template <RK K, class S>
+inline typename S::V r_plain(typename S::V acc, typename S::V x) {
+  if constexpr (K == RK::max) return S::max_(x, acc);
+  else if constexpr (K == RK::min) return S::min_(x, acc);
+  else return r_vop<K, S>(acc, x);
+}
+
+template <RK K, class T>
+inline T r_minmax(const T* x, int64_t n) {
+  using S = Simd<T>;
+  using V = typename S::V;
+  constexpr int W = S::W;
+  if (n < 4 * W) return r_span<K, T>(x, n);
+  V id = S::set1(r_identity<K, T>()), a0 = id, a1 = id, a2 = id, a3 = id;
+  typename S::M nan = S::unord(id, id);  // all clear
+  int64_t i = head_len(x);
+  if (i > 0) {  // the first W values, then on from the aligned address
+    V v = S::load(x);
+    a3 = r_plain<K, S>(a3, v);
+    nan = S::isnan(v);
+  }
+  for (; i + 4 * W <= n; i += 4 * W) {
+    V x0 = S::load(x + i), x1 = S::load(x + i + W), x2 = S::load(x + i + 2 * W), x3 = S::load(x + i + 3 * W);
+    a0 = r_plain<K, S>(a0, x0);
+    a1 = r_plain<K, S>(a1, x1);
+    a2 = r_plain<K, S>(a2, x2);
+    a3 = r_plain<K, S>(a3, x3);
+    nan = S::mor(nan, S::mor(S::unord(x0, x1), S::unord(x2, x3)));
+  }
+  for (; i + W <= n; i += W) {
+    V v = S::load(x + i);
+    a0 = r_plain<K, S>(a0, v);
+    nan = S::mor(nan, S::isnan(v));
+  }
+  if (i < n) {  // the last W values again: max/min do not mind seeing some twice
+    V v = S::load(x + n - W);
+    a1 = r_plain<K, S>(a1, v);
+    nan = S::mor(nan, S::isnan(v));
+  }
+  if (S::any(nan)) return r_span<K, T>(x, n);
+  return r_lanes<K, T>(a0, a1, a2, a3);
 }
 
 // float sum: blocks of 4 vectors x 8 steps are added in float, then folded into double vectors.
@@ -70,7 +131,8 @@ inline double sum_f32(const float* x, int64_t n) {
   constexpr int W = S::W;
   constexpr int64_t kBlock = 4 * W * 8;
   DV d0 = DS::set1(0.0), d1 = d0, d2 = d0, d3 = d0;
-  int64_t i = 0;
+  int64_t i = n >= 4 * W ? head_len(x) : 0;
+  if (i > 0) widen_add(d2, d3, load_tail<float>(x, i, 0.f));
   for (; i + 4 * W <= n;) {
     typename S::V a0 = S::set1(0.f), a1 = a0, a2 = a0, a3 = a0;
     const int64_t end = i + kBlock <= n ? i + kBlock : n - (n - i) % (4 * W);
@@ -82,6 +144,13 @@ inline double sum_f32(const float* x, int64_t n) {
     }
     widen_add(d0, d1, S::add(a0, a1));
     widen_add(d2, d3, S::add(a2, a3));
+  }
+  if (n >= W && i < n) {  // the rest as whole vectors and one padded vector, not a scalar chain
+    typename S::V t = S::set1(0.f);
+    for (; i + W <= n; i += W) t = S::add(t, S::load(x + i));
+    if (i < n) t = S::add(t, load_tail<float>(x + i, n - i, 0.f));
+    i = n;
+    widen_add(d0, d1, t);
   }
   double buf[DS::W];
   DS::store(buf, DS::add(DS::add(d0, d1), DS::add(d2, d3)));
@@ -97,6 +166,7 @@ void rr_float(const void* xv, void* ov, int64_t rows, int64_t R) {
   T* o = static_cast<T*>(ov);
   for (int64_t a = 0; a < rows; ++a, x += R) {
     if constexpr (K == RK::sum && std::is_same_v<T, float>) o[a] = static_cast<T>(sum_f32(x, R));
+    else if constexpr (K == RK::max || K == RK::min) o[a] = r_minmax<K, T>(x, R);
     else o[a] = r_span<K, T>(x, R);
   }
 }
@@ -105,36 +175,51 @@ void rr_float(const void* xv, void* ov, int64_t rows, int64_t R) {
 // and then into an accumulator row of at most kColBlock values that stays in L1.
 constexpr int64_t kColBlock = 1024;
 
-template <RK K, class T>
-void rc_block(const T* x, T* o, int64_t R, int64_t n, int64_t ld) {
+// Plain: max/min with r_plain, returning whether a NaN was seen (the caller then redoes the block).
+template <RK K, class T, bool Plain>
+bool rc_block(const T* x, T* o, int64_t R, int64_t n, int64_t ld) {
   using S = Simd<T>;
   using V = typename S::V;
   constexpr int W = S::W;
+  auto op = [](V acc, V v) { return Plain ? r_plain<K, S>(acc, v) : r_vop<K, S>(acc, v); };
   alignas(64) T acc[kColBlock];
   for (int64_t j = 0; j < n; ++j) acc[j] = r_identity<K, T>();
   const int64_t nv = n - n % W;
+  V id = S::set1(T(0));
+  typename S::M nan = S::unord(id, id);
   int64_t r = 0;
   for (; r + 4 <= R; r += 4) {
     const T *p0 = x + r * ld, *p1 = p0 + ld, *p2 = p1 + ld, *p3 = p2 + ld;
     for (int64_t j = 0; j < nv; j += W) {
-      V v = r_vop<K, S>(r_vop<K, S>(S::load(p0 + j), S::load(p1 + j)), r_vop<K, S>(S::load(p2 + j), S::load(p3 + j)));
-      S::store(acc + j, r_vop<K, S>(S::load(acc + j), v));
+      V v0 = S::load(p0 + j), v1 = S::load(p1 + j), v2 = S::load(p2 + j), v3 = S::load(p3 + j);
+      if constexpr (Plain) nan = S::mor(nan, S::mor(S::unord(v0, v1), S::unord(v2, v3)));
+      S::store(acc + j, op(S::load(acc + j), op(op(v0, v1), op(v2, v3))));
     }
     for (int64_t j = nv; j < n; ++j) acc[j] = r_sop<K>(r_sop<K>(acc[j], r_sop<K>(p0[j], p1[j])), r_sop<K>(p2[j], p3[j]));
   }
   for (; r < R; ++r) {
     const T* p = x + r * ld;
-    for (int64_t j = 0; j < nv; j += W) S::store(acc + j, r_vop<K, S>(S::load(acc + j), S::load(p + j)));
+    for (int64_t j = 0; j < nv; j += W) {
+      V v = S::load(p + j);
+      if constexpr (Plain) nan = S::mor(nan, S::isnan(v));
+      S::store(acc + j, op(S::load(acc + j), v));
+    }
     for (int64_t j = nv; j < n; ++j) acc[j] = r_sop<K>(acc[j], p[j]);
   }
+  if (Plain && S::any(nan)) return true;
   std::memcpy(o, acc, n * sizeof(T));
+  return false;
 }
 
 template <RK K, class T>
 void rc_float(const void* xv, void* ov, int64_t R, int64_t n, int64_t ld) {
   const T* x = static_cast<const T*>(xv);
   T* o = static_cast<T*>(ov);
-  for (int64_t j = 0; j < n; j += kColBlock) rc_block<K, T>(x + j, o + j, R, n - j < kColBlock ? n - j : kColBlock, ld);
+  constexpr bool kMinMax = K == RK::max || K == RK::min;
+  for (int64_t j = 0; j < n; j += kColBlock) {
+    const int64_t w = n - j < kColBlock ? n - j : kColBlock;
+    if (!kMinMax || rc_block<K, T, true>(x + j, o + j, R, w, ld)) rc_block<K, T, false>(x + j, o + j, R, w, ld);
+  }
 }
 
 // Integers (wrapping sum/prod) and bools (any = max, all = min over 0/1 bytes): plain loops.

@@ -20,6 +20,7 @@ struct Simd<float> {
   using M = __mmask16;
   static constexpr int W = 16;
   static V load(const T* p) { return _mm512_loadu_ps(p); }
+  static V load_part(const T* p, int64_t n, T fill) { return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), static_cast<__mmask16>((1u << n) - 1), p); }  // n < W lanes, the rest fill
   static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
   static V set1(T x) { return _mm512_set1_ps(x); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
@@ -35,6 +36,7 @@ struct Simd<float> {
   static V bor(V a, V b) { return _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(a), _mm512_castps_si512(b))); }
   static V round_even(V a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static M isnan(V a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
+  static M unord(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_UNORD_Q); }  // either is NaN
   static M lt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_LT_OQ); }
   static M gt(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_GT_OQ); }
   static M eq(V a, V b) { return _mm512_cmp_ps_mask(a, b, _CMP_EQ_OQ); }
@@ -52,6 +54,7 @@ struct Simd<double> {
   using HF = __m256;  // the W floats that convert to one V
   static constexpr int W = 8;
   static V load(const T* p) { return _mm512_loadu_pd(p); }
+  static V load_part(const T* p, int64_t n, T fill) { return _mm512_mask_loadu_pd(_mm512_set1_pd(fill), static_cast<__mmask8>((1u << n) - 1), p); }
   static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
   static V set1(T x) { return _mm512_set1_pd(x); }
   static V add(V a, V b) { return _mm512_add_pd(a, b); }
@@ -74,6 +77,7 @@ struct Simd<double> {
   static V round_even(V a) { return _mm512_roundscale_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static V floor(V a) { return _mm512_roundscale_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
   static M isnan(V a) { return _mm512_cmp_pd_mask(a, a, _CMP_UNORD_Q); }
+  static M unord(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_UNORD_Q); }  // either is NaN
   static M lt(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_LT_OQ); }
   static M gt(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_GT_OQ); }
   static M eq(V a, V b) { return _mm512_cmp_pd_mask(a, b, _CMP_EQ_OQ); }
@@ -108,6 +112,10 @@ struct Simd<float> {
   using M = __m256;
   static constexpr int W = 8;
   static V load(const T* p) { return _mm256_loadu_ps(p); }
+  static V load_part(const T* p, int64_t n, T fill) {  // n < W lanes, the rest fill
+    __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
+  }
   static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
   static V set1(T x) { return _mm256_set1_ps(x); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
@@ -123,6 +131,7 @@ struct Simd<float> {
   static V bor(V a, V b) { return _mm256_or_ps(a, b); }
   static V round_even(V a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static M isnan(V a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
+  static M unord(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_UNORD_Q); }  // either is NaN
   static M lt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
   static M gt(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_GT_OQ); }
   static M eq(V a, V b) { return _mm256_cmp_ps(a, b, _CMP_EQ_OQ); }
@@ -140,6 +149,10 @@ struct Simd<double> {
   using HF = __m128;
   static constexpr int W = 4;
   static V load(const T* p) { return _mm256_loadu_pd(p); }
+  static V load_part(const T* p, int64_t n, T fill) {
+    __m256i m = _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3));
+    return _mm256_blendv_pd(_mm256_set1_pd(fill), _mm256_maskload_pd(p, m), _mm256_castsi256_pd(m));
+  }
   static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
   static V set1(T x) { return _mm256_set1_pd(x); }
   static V add(V a, V b) { return _mm256_add_pd(a, b); }
@@ -157,6 +170,7 @@ struct Simd<double> {
   static V round_even(V a) { return _mm256_round_pd(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static V floor(V a) { return _mm256_round_pd(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC); }
   static M isnan(V a) { return _mm256_cmp_pd(a, a, _CMP_UNORD_Q); }
+  static M unord(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_UNORD_Q); }  // either is NaN
   static M lt(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_LT_OQ); }
   static M gt(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_GT_OQ); }
   static M eq(V a, V b) { return _mm256_cmp_pd(a, b, _CMP_EQ_OQ); }
@@ -190,6 +204,7 @@ struct Simd<float> {
   using M = bool;
   static constexpr int W = 1;
   static V load(const T* p) { return *p; }
+  static V load_part(const T* p, int64_t n, T fill) { return n > 0 ? *p : fill; }
   static void store(T* p, V v) { *p = v; }
   static V set1(T x) { return x; }
   static V add(V a, V b) { return a + b; }
@@ -205,6 +220,7 @@ struct Simd<float> {
   static V bor(V a, V b) { return from(as(a) | as(b)); }
   static V round_even(V a) { return __builtin_rintf(a); }
   static M isnan(V a) { return a != a; }
+  static M unord(V a, V b) { return a != a || b != b; }  // either is NaN
   static M lt(V a, V b) { return a < b; }
   static M gt(V a, V b) { return a > b; }
   static M eq(V a, V b) { return a == b; }
@@ -224,6 +240,7 @@ struct Simd<double> {
   using HF = float;
   static constexpr int W = 1;
   static V load(const T* p) { return *p; }
+  static V load_part(const T* p, int64_t n, T fill) { return n > 0 ? *p : fill; }
   static void store(T* p, V v) { *p = v; }
   static V set1(T x) { return x; }
   static V add(V a, V b) { return a + b; }
@@ -241,6 +258,7 @@ struct Simd<double> {
   static V round_even(V a) { return __builtin_rint(a); }
   static V floor(V a) { return __builtin_floor(a); }
   static M isnan(V a) { return a != a; }
+  static M unord(V a, V b) { return a != a || b != b; }  // either is NaN
   static M lt(V a, V b) { return a < b; }
   static M gt(V a, V b) { return a > b; }
   static M eq(V a, V b) { return a == b; }

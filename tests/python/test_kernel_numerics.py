@@ -204,3 +204,28 @@ def test_avx2_kernels_when_the_machine_has_avx512():
     env = dict(os.environ, KERAS_CPP_ISA='avx2')
     out = subprocess.run([sys.executable, '-c', AVX2_SCRIPT], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip() == 'ok', out.stderr[-2000:]
+
+
+@pytest.mark.parametrize('dtype', [np.float32, np.float64])
+@pytest.mark.parametrize('red', ['max', 'min', 'sum'])
+def test_row_reductions_at_every_alignment_and_length(dtype, red):
+    # Rows of odd length start at every offset from a vector boundary (head, body and tail paths);
+    # one NaN per row, moving through the row, must reach that row's result and no other.
+    rng = np.random.default_rng(3)
+    for cols in (61, 64, 67, 130, 1000):
+        rows = 24
+        buf = rng.standard_normal(rows * cols + 1).astype(dtype)
+        x = buf[1:].reshape(rows, cols)  # not vector-aligned
+        if red != 'sum':
+            for r in range(0, rows, 2):
+                x[r, (r * 7) % cols] = np.nan
+        p = K.placeholder(shape=(None, cols), dtype=np.dtype(dtype).name)
+        got = K.function([p], [getattr(K, red)(p, axis=-1)])([x])[0]
+        want = getattr(np, red)(x, axis=-1)
+        if red == 'sum':
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-4)
+        else:
+            np.testing.assert_array_equal(got, want)
+            assert np.isnan(got[::2]).all() and not np.isnan(got[1::2]).any()
+            col = K.function([p], [getattr(K, red)(p, axis=0)])([x.T.copy().T])[0]
+            np.testing.assert_array_equal(col, getattr(np, red)(x, axis=0))
