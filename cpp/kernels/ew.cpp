@@ -29,20 +29,8 @@ const Tables& tables() {
   return t;
 }
 
-bool cpu_avx512() {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-  return __builtin_cpu_supports("avx512f");  // also checks that the OS saves zmm state
-#else
-  return false;
-#endif
-}
-
 Isa auto_isa() {
-  static const Isa isa = [] {
-    const char* env = std::getenv("KERAS_CPP_ISA");
-    bool want512 = !(env && std::strcmp(env, "avx2") == 0);
-    return want512 && cpu_has(Isa::avx512) ? Isa::avx512 : Isa::avx2;
-  }();
+  static const Isa isa = !env_wants_avx2() && cpu_has(Isa::avx512) ? Isa::avx512 : Isa::avx2;
   return isa;
 }
 
@@ -59,8 +47,6 @@ Isa active_isa() {
 
 void force_isa(Isa isa) { g_forced.store(cpu_has(isa) ? static_cast<int>(isa) : -1); }
 void reset_isa() { g_forced.store(-1); }
-const char* isa_name(Isa isa) { return isa == Isa::avx512 ? "avx512" : "avx2"; }
-
 const Table& table() { return active_isa() == Isa::avx512 ? tables().avx512 : tables().base; }
 
 }  // namespace ew

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "keras_cpp/dtype.h"
+#include "kernels/cpu_isa.h"
 
 namespace keras_cpp {
 namespace ew {
@@ -47,12 +48,12 @@ struct Table {
   ReduceColsFn reduce_cols[static_cast<int>(ReduceOp::count)][kDTypes] = {};
 };
 
-enum class Isa { avx2, avx512 };
+using keras_cpp::Isa;
+using keras_cpp::isa_name;
 bool cpu_has(Isa isa);    // this CPU and this build can run that table
 Isa active_isa();         // the one in use (AVX-512 when available, unless forced)
 void force_isa(Isa isa);  // test hook: use that table (ignored when unsupported)
 void reset_isa();
-const char* isa_name(Isa isa);
 
 const Table& table();  // the active ISA's kernels; a null entry = dtype not supported by the op
 

@@ -22,20 +22,10 @@ namespace {
 using detail::KernelSet;
 using detail::UkArgs;
 
-bool cpu_avx512() {
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-  return detail::avx512_compiled() && __builtin_cpu_supports("avx512f");  // also checks the OS saves zmm
-#else
-  return false;
-#endif
-}
+bool can_run_avx512() { return detail::avx512_compiled() && cpu_avx512(); }
 
 Isa auto_isa() {
-  static const Isa isa = [] {
-    const char* e = std::getenv("KERAS_CPP_ISA");
-    if (e && std::string(e) == "avx2") return Isa::avx2;
-    return cpu_avx512() ? Isa::avx512 : Isa::avx2;
-  }();
+  static const Isa isa = !env_wants_avx2() && can_run_avx512() ? Isa::avx512 : Isa::avx2;
   return isa;
 }
 std::atomic<int> g_forced{-1};
@@ -350,14 +340,13 @@ template const KernelSet<float>& kernels_for<float>(Isa);
 template const KernelSet<double>& kernels_for<double>(Isa);
 }  // namespace detail
 
-bool cpu_has(Isa isa) { return isa == Isa::avx2 ? true : cpu_avx512(); }
+bool cpu_has(Isa isa) { return isa == Isa::avx2 || can_run_avx512(); }
 Isa active_isa() {
   int f = g_forced.load(std::memory_order_relaxed);
   return f >= 0 ? static_cast<Isa>(f) : auto_isa();
 }
 void force_isa(Isa isa) { g_forced.store(cpu_has(isa) ? static_cast<int>(isa) : -1); }
 void reset_isa() { g_forced.store(-1); }
-const char* isa_name(Isa isa) { return isa == Isa::avx512 ? "avx512" : "avx2"; }
 
 double fma_peak(Isa isa, double seconds) {
   if (!cpu_has(isa)) return 0.0;

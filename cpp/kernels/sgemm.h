@@ -8,17 +8,19 @@
 #include <cstdint>
 #include <memory>
 
+#include "kernels/cpu_isa.h"
+
 namespace keras_cpp {
 namespace blas {
 
-enum class Isa { avx2, avx512 };
+using keras_cpp::Isa;
+using keras_cpp::isa_name;
 // The micro-kernels gemm uses now: AVX-512 when the CPU has it, unless the environment variable
 // KERAS_CPP_ISA=avx2 (read once, at first use) asks for the AVX2 kernels.
 Isa active_isa();
 bool cpu_has(Isa isa);       // whether this CPU (and this build) can run that ISA's kernels
 void force_isa(Isa isa);     // test hook: use that ISA (ignored when unsupported)
 void reset_isa();            // back to the automatic choice
-const char* isa_name(Isa isa);
 
 enum class Act : uint8_t { none, relu };
 
