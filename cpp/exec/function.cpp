@@ -32,6 +32,11 @@ std::vector<Tensor> Function::operator()(const std::vector<Tensor>& feeds) {
   return impl_->plan->run(feeds);
 }
 
+std::vector<Tensor> Function::operator()(std::vector<Tensor>&& feeds) {
+  std::lock_guard<std::mutex> lk(impl_->mu);
+  return impl_->plan->run(std::move(feeds));
+}
+
 size_t Function::num_steps() const { return impl_->plan->steps(); }
 
 Tensor eval(const Expr& x) {

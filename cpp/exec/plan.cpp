@@ -50,6 +50,12 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
     }
     for (int s : st.out) st.used.push_back(pinned[s] || last_use[s] >= 0);
   }
+  for (size_t i = 0; i < out_slot_.size(); ++i) {
+    int s = out_slot_[i];
+    bool again = std::count(out_slot_.begin(), out_slot_.end(), s) > 1;
+    bool staged = std::any_of(last_update_.begin(), last_update_.end(), [s](const auto& u) { return u.second == s; });
+    out_move_.push_back(!again && !staged);
+  }
   for (auto& [var, s] : last_update_) locked_.push_back(var);
   std::sort(locked_.begin(), locked_.end(), [](Node* a, Node* b) { return a->id < b->id; });
   for (Leaf& l : leaves_) l.held = last_update_.count(l.node) > 0;
@@ -138,7 +144,7 @@ void Plan::plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int
   bool assign = (n->op->flags & kAssign) != 0;
   if (assign && n->inputs[0]->kind != NodeKind::variable)
     throw ValueError("[" + n->attrs.s("op") + "] updates inside map_fn/foldl/foldr/rnn bodies are not supported");
-  Step st{n, {}, {}, {}, {}, nullptr};
+  Step st{n, {}, {}, {}, {}, nullptr, {}};
   for (size_t k = 0; k < n->inputs.size(); ++k) {
     int src = input_slot(n, k, seen, fed_slot);
     st.in.push_back(src);
@@ -155,7 +161,8 @@ void Plan::plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int
 
 void Plan::run_step(Step& st) {
   const OpDef& op = *st.node->op;
-  KernelCtx ctx{*st.node, {}, &alloc_};
+  KernelCtx ctx{*st.node, std::move(st.scratch), &alloc_};
+  ctx.in.clear();
   ctx.in.reserve(st.in.size());
   for (size_t k = 0; k < st.in.size(); ++k)
     ctx.in.push_back(st.hand_over[k] ? std::move(slots_[st.in[k]]) : slots_[st.in[k]]);
@@ -167,6 +174,8 @@ void Plan::run_step(Step& st) {
     for (size_t k = 0; k < ctx.in.size(); ++k)
       if (st.hand_over[k]) alloc_.release(std::move(ctx.in[k]));
     slots_[st.out[0]] = std::move(out);
+    ctx.in.clear();
+    st.scratch = std::move(ctx.in);
     return;
   }
   std::vector<Tensor> outs = op.forward_multi(ctx);
@@ -185,19 +194,21 @@ void Plan::run_step(Step& st) {
   }
 }
 
-void Plan::load_feeds(const std::vector<Tensor>& feeds) {
+void Plan::load_feeds(std::vector<Tensor>& feeds) {
   if (feeds.size() != feeds_.size())
     throw ValueError("[function] expected " + std::to_string(feeds_.size()) + " input values, got " + std::to_string(feeds.size()));
   slots_.assign(nslots_, Tensor());
   for (size_t i = 0; i < feeds.size(); ++i) {
     const TypeInfo& p = feeds_[i]->type(feeds_[i].index());  // no copy: this runs per call
-    const Tensor& v = feeds[i];
+    Tensor& v = feeds[i];
     bool ok = !p.rank_known || v.ndim() == p.ndim();
     for (int d = 0; ok && p.rank_known && d < p.ndim(); ++d) ok = p.shape[d] < 0 || p.shape[d] == v.shape()[d];
     if (!ok)
       throw ValueError("[function] input " + std::to_string(i) + " ('" + feeds_[i]->name + "') expects shape " +
                        shape_str(p.shape) + ", got a value of shape " + shape_str(v.shape()));
-    if (feed_slot_[i] >= 0) slots_[feed_slot_[i]] = match_sparsity(v.astype(p.dtype), p.sparse);
+    if (feed_slot_[i] < 0) continue;
+    if (v.dtype() == p.dtype && v.is_sparse() == p.sparse) slots_[feed_slot_[i]] = std::move(v);
+    else slots_[feed_slot_[i]] = match_sparsity(v.astype(p.dtype), p.sparse);
   }
 }
 
@@ -227,7 +238,7 @@ void Plan::commit_updates() {
   for (Tensor& t : replaced) alloc_.release(std::move(t));
 }
 
-std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
+std::vector<Tensor> Plan::run(std::vector<Tensor> feeds) {
   load_feeds(feeds);
   std::vector<std::unique_lock<std::mutex>> locks;
   locks.reserve(locked_.size());
@@ -235,10 +246,11 @@ std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
   load_leaves();
   for (Step& st : steps_) run_step(st);
   std::vector<Tensor> outs;
-  for (int s : out_slot_) {
-    Tensor t = slots_[s];
-    if (t.storage()->borrowed()) t = t.clone();  // never hand back the caller's memory
-    outs.push_back(t);
+  outs.reserve(out_slot_.size());
+  for (size_t i = 0; i < out_slot_.size(); ++i) {
+    Tensor& t = slots_[out_slot_[i]];
+    if (t.storage()->borrowed()) outs.push_back(t.clone());  // never hand back the caller's memory
+    else outs.push_back(out_move_[i] ? std::move(t) : t);
   }
   commit_updates();  // under the locks taken above
   slots_.clear();

@@ -34,6 +34,7 @@ struct Step {
   std::vector<int> out;         // slot of each result
   std::vector<char> used;       // per result: read by a later step, returned, or a staged update
   std::unique_ptr<KernelState> state;
+  std::vector<Tensor> scratch;  // the kernel's input vector, kept between calls (no allocation per step)
   std::shared_ptr<const FusedStep> fused;  // set: a fused elementwise group rooted at `node`
 };
 
@@ -41,7 +42,7 @@ class Plan {
  public:
   // `effects`: update ops (or any tensors) run on every call besides the outputs.
   Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const std::vector<Expr>& effects);
-  std::vector<Tensor> run(const std::vector<Tensor>& feeds);
+  std::vector<Tensor> run(std::vector<Tensor> feeds);  // feeds are moved into their slots
   size_t steps() const { return steps_.size(); }
 
  private:
@@ -62,7 +63,7 @@ class Plan {
   int slot(const Expr& e) const;
   // run(): feeds (checked against the placeholders) and leaves into their slots, the steps, then
   // the staged updates committed.
-  void load_feeds(const std::vector<Tensor>& feeds);
+  void load_feeds(std::vector<Tensor>& feeds);
   void load_leaves();
   void run_step(Step& st);
   void commit_updates();
@@ -74,6 +75,7 @@ class Plan {
   std::vector<Leaf> leaves_;
   std::vector<Step> steps_;
   std::vector<int> out_slot_;
+  std::vector<char> out_move_;  // per output: its slot is read by nothing after the steps (moved out)
   // While compiling: a node's first slot; per node, (variable, slot of the latest update it depends on).
   std::unordered_map<const Node*, int> base_;
   std::unordered_map<const Node*, std::vector<std::pair<Node*, int>>> after_;
