@@ -433,30 +433,46 @@ static Tensor feed_at(const py::sequence& values, size_t i, std::vector<py::obje
   }
 }
 
+// One call: the feeds converted (borrowing the arrays' memory), the plan run without the GIL,
+// the results as arrays.
+static py::list run_function(Function& f, const py::sequence& values) {
+  // `keep` holds the fed arrays while the GIL is released (the list could change meanwhile).
+  const size_t n = py::len(values);
+  std::vector<py::object> keep;
+  std::vector<Tensor> feeds;
+  keep.reserve(n);
+  feeds.reserve(n);
+  for (size_t i = 0; i < n; ++i) feeds.push_back(feed_at(values, i, keep));
+  std::vector<Tensor> outs;
+  {
+    py::gil_scoped_release nogil;
+    outs = f(std::move(feeds));
+  }
+  py::list r(outs.size());
+  for (size_t i = 0; i < outs.size(); ++i)  // moved: no copy when nothing else holds it
+    PyList_SET_ITEM(r.ptr(), static_cast<py::ssize_t>(i), result_value(std::move(outs[i])).release().ptr());
+  return r;
+}
+
 static void bind_function_class(py::module_& m) {
   py::class_<Function>(m, "Function")
       .def(py::init([](std::vector<Expr> inputs, std::vector<Expr> outputs, std::vector<Expr> update_ops) {
              return new Function(inputs, outputs, {}, update_ops);
            }),
            py::arg("inputs"), py::arg("outputs"), py::arg("update_ops"))
-      .def("__call__", [](Function& f, py::sequence values) {
-        // `keep` holds the fed arrays while the GIL is released (the list could change meanwhile).
-        const size_t n = py::len(values);
-        std::vector<py::object> keep;
-        std::vector<Tensor> feeds;
-        keep.reserve(n);
-        feeds.reserve(n);
-        for (size_t i = 0; i < n; ++i) feeds.push_back(feed_at(values, i, keep));
-        std::vector<Tensor> outs;
-        {
-          py::gil_scoped_release nogil;
-          outs = f(std::move(feeds));
+      .def("_run", &run_function, py::arg("values"))
+      // A list of plain values runs here; anything else (a dict, a tuple, symbolic tensors among
+      // the values) goes to the subclass's _call_general (keras_cpp.backend.Function) when it has one.
+      .def("__call__", [](py::object self, py::handle values) -> py::object {
+        if (PyList_CheckExact(values.ptr())) {
+          bool plain = true;
+          for (py::handle v : py::reinterpret_borrow<py::list>(values)) plain = plain && !is_tensor(v);
+          if (plain) return run_function(self.cast<Function&>(), py::reinterpret_borrow<py::sequence>(values));
         }
-        py::list r(outs.size());
-        for (size_t i = 0; i < outs.size(); ++i)  // moved: no copy when nothing else holds it
-          PyList_SET_ITEM(r.ptr(), static_cast<py::ssize_t>(i), result_value(std::move(outs[i])).release().ptr());
-        return r;
-      })
+        py::object general = py::getattr(self, "_call_general", py::none());
+        if (!general.is_none()) return general(values);
+        return run_function(self.cast<Function&>(), values.cast<py::sequence>());
+      }, py::arg("values"))
       .def_property_readonly("num_steps", &Function::num_steps);
 }
 
