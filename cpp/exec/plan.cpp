@@ -50,6 +50,7 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
     }
     for (int s : st.out) st.used.push_back(pinned[s] || last_use[s] >= 0);
   }
+  mark_lazy_branches(pinned);
   for (size_t i = 0; i < out_slot_.size(); ++i) {
     int s = out_slot_[i];
     bool again = std::count(out_slot_.begin(), out_slot_.end(), s) > 1;
@@ -61,6 +62,73 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
   for (Leaf& l : leaves_) l.held = last_update_.count(l.node) > 0;
   base_.clear();
   after_.clear();
+}
+
+namespace {
+using Guards = std::vector<std::pair<int, int>>;
+
+Guards intersect(const Guards& a, const Guards& b) {
+  Guards r;
+  for (auto& g : a)
+    if (std::find(b.begin(), b.end(), g) != b.end()) r.push_back(g);
+  return r;
+}
+
+// A switch with a scalar condition whose branches have one static type: running only the chosen
+// branch returns what picking between both would (as tf.cond does).
+bool lazy_pick(const Step& st) {
+  const Node* n = st.node;
+  if (st.fused || n->op->name != "_switch_pick") return false;
+  const TypeInfo& a = n->inputs[1]->type(n->inputs[1].index());
+  const TypeInfo& b = n->inputs[2]->type(n->inputs[2].index());
+  return a.rank_known && b.rank_known && a.shape == b.shape && a.dtype == b.dtype && !a.sparse && !b.sparse;
+}
+}  // namespace
+
+// Steps are visited readers first: a step is guarded by (switch, branch) when every reader of
+// every result it has is that branch's input of the switch or itself guarded by it. Results that
+// are returned or staged, control dependencies and stateful or updating steps always run.
+void Plan::mark_lazy_branches(const std::vector<char>& pinned) {
+  if (std::none_of(steps_.begin(), steps_.end(), [](const Step& st) { return lazy_pick(st); })) return;
+  const int ns = static_cast<int>(steps_.size());
+  std::vector<Guards> readers(nslots_);  // slot -> (step, input position)
+  std::unordered_set<const Node*> dep_targets;
+  for (int i = 0; i < ns; ++i) {
+    for (size_t k = 0; k < steps_[i].in.size(); ++k) readers[steps_[i].in[k]].push_back({i, static_cast<int>(k)});
+    for (auto& d : steps_[i].node->deps) dep_targets.insert(d.get());
+    if (steps_[i].fused)
+      for (Node* m : steps_[i].fused->members)
+        for (auto& d : m->deps) dep_targets.insert(d.get());
+  }
+  for (int i = ns - 1; i >= 0; --i) {
+    Step& st = steps_[i];
+    bool ok = !(st.node->op->flags & (kAssign | kStateful)) && !dep_targets.count(st.node), first = true;
+    if (st.fused)
+      for (Node* m : st.fused->members) ok = ok && !dep_targets.count(m);
+    Guards g;
+    for (size_t o = 0; ok && o < st.out.size(); ++o) {
+      ok = !pinned[st.out[o]];
+      for (auto [r, k] : readers[st.out[o]]) {
+        Guards via = steps_[r].guards;
+        if (k > 0 && lazy_pick(steps_[r])) via.push_back({r, k});
+        g = first ? via : intersect(g, via);
+        first = false;
+      }
+    }
+    if (ok && !first) st.guards = std::move(g);
+  }
+}
+
+// Whether a guarded step's switch was skipped or picks the other branch (a condition not
+// computed yet: the step runs).
+bool Plan::skip_step(const Step& st) const {
+  for (auto [p, branch] : st.guards) {
+    if (skipped_[p]) return true;
+    const Tensor& c = slots_[steps_[p].in[0]];
+    if (!c.defined() || c.is_sparse() || c.numel() != 1) continue;
+    if ((c.item() != 0) != (branch == 1)) return true;
+  }
+  return false;
 }
 
 int Plan::slot(const Expr& e) const { return base_.at(e.node().get()) + static_cast<int>(e.index()); }
@@ -144,7 +212,7 @@ void Plan::plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int
   bool assign = (n->op->flags & kAssign) != 0;
   if (assign && n->inputs[0]->kind != NodeKind::variable)
     throw ValueError("[" + n->attrs.s("op") + "] updates inside map_fn/foldl/foldr/rnn bodies are not supported");
-  Step st{n, {}, {}, {}, {}, nullptr, {}};
+  Step st{n, {}, {}, {}, {}, nullptr, {}, nullptr, {}};
   for (size_t k = 0; k < n->inputs.size(); ++k) {
     int src = input_slot(n, k, seen, fed_slot);
     st.in.push_back(src);
@@ -244,7 +312,18 @@ std::vector<Tensor> Plan::run(std::vector<Tensor> feeds) {
   locks.reserve(locked_.size());
   for (Node* v : locked_) locks.emplace_back(v->var->mu);
   load_leaves();
-  for (Step& st : steps_) run_step(st);
+  skipped_.assign(steps_.size(), 0);
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    Step& st = steps_[i];
+    if (st.guards.empty() || !skip_step(st)) {
+      run_step(st);
+      continue;
+    }
+    skipped_[i] = 1;
+    if (st.node->op->flags & kRandom) st.node->eval_count.fetch_add(1);  // later draws as if it ran
+    for (size_t k = 0; k < st.in.size(); ++k)
+      if (st.hand_over[k]) alloc_.release(std::move(slots_[st.in[k]]));
+  }
   std::vector<Tensor> outs;
   outs.reserve(out_slot_.size());
   for (size_t i = 0; i < out_slot_.size(); ++i) {

@@ -36,6 +36,9 @@ struct Step {
   std::unique_ptr<KernelState> state;
   std::vector<Tensor> scratch;  // the kernel's input vector, kept between calls (no allocation per step)
   std::shared_ptr<const FusedStep> fused;  // set: a fused elementwise group rooted at `node`
+  // (step of a whole-branch switch, its input 1 or 2): only that branch of it needs this step,
+  // which is skipped when the switch's condition, known by then, picks the other one.
+  std::vector<std::pair<int, int>> guards;
 };
 
 class Plan {
@@ -57,6 +60,8 @@ class Plan {
   // Leaves and steps in order; returns the step that last reads each slot (-1: none).
   std::vector<int> make_steps(const std::vector<Node*>& order);
   void plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int>& last_use);
+  void mark_lazy_branches(const std::vector<char>& pinned);
+  bool skip_step(const Step& st) const;
   std::vector<std::pair<Node*, int>> updates_before(const Node* n) const;
   int input_slot(const Node* n, size_t k, const std::vector<std::pair<Node*, int>>& seen,
                  const std::vector<char>& fed_slot) const;
@@ -84,6 +89,7 @@ class Plan {
   int nslots_ = 0;
   Allocator alloc_;
   std::vector<Tensor> slots_;
+  std::vector<char> skipped_;  // per step, this call: skipped (an unchosen switch branch)
 };
 
 }  // namespace keras_cpp
