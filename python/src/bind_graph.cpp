@@ -27,9 +27,10 @@ DType dtype_of_array(const py::array& a) {
   throw TypeError("unsupported numpy dtype '" + std::string(py::str(a.dtype())) + "'");
 }
 
-// numpy's dtype objects, made once (parsing a name per returned array costs more than the call).
+// numpy's dtype objects, made once (parsing a name per returned array costs more than the call);
+// never freed, as they would outlive the interpreter.
 static const py::dtype& np_dtype(DType t) {
-  static std::vector<py::dtype>* made = new std::vector<py::dtype>(static_cast<size_t>(DType::bool_) + 1);  // never freed: outlives shutdown
+  static auto* made = new std::vector<py::dtype>(static_cast<size_t>(DType::bool_) + 1);
   py::dtype& d = (*made)[static_cast<size_t>(t)];
   if (!d) d = t == DType::bool_ ? py::dtype("bool") : py::dtype(dtype_name(t));
   return d;
