@@ -87,7 +87,8 @@ bool lazy_pick(const Step& st) {
 
 // Steps are visited readers first: a step is guarded by (switch, branch) when every reader of
 // every result it has is that branch's input of the switch or itself guarded by it. Results that
-// are returned or staged, control dependencies and stateful or updating steps always run.
+// are returned or staged, control dependencies, stateful or updating steps and loops (whose
+// bodies' random draws must advance on every call) always run.
 void Plan::mark_lazy_branches(const std::vector<char>& pinned) {
   if (std::none_of(steps_.begin(), steps_.end(), [](const Step& st) { return lazy_pick(st); })) return;
   const int ns = static_cast<int>(steps_.size());
@@ -102,7 +103,8 @@ void Plan::mark_lazy_branches(const std::vector<char>& pinned) {
   }
   for (int i = ns - 1; i >= 0; --i) {
     Step& st = steps_[i];
-    bool ok = !(st.node->op->flags & (kAssign | kStateful)) && !dep_targets.count(st.node), first = true;
+    bool ok = !(st.node->op->flags & (kAssign | kStateful)) && !st.node->attrs.has("body") && !dep_targets.count(st.node);
+    bool first = true;
     if (st.fused)
       for (Node* m : st.fused->members) ok = ok && !dep_targets.count(m);
     Guards g;

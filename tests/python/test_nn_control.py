@@ -260,6 +260,14 @@ def test_skipped_random_branch_keeps_the_draw_sequence():
     np.testing.assert_array_equal(f([ones, 1])[0], runs[0])
     np.testing.assert_array_equal(f([ones, 0])[0], ones)
     np.testing.assert_array_equal(f([ones, 1])[0], runs[2])
+    # A loop in a branch always runs: its body's draws advance on every call too.
+    xs = K.placeholder(shape=(3, 8))
+    body = lambda r: K.dropout(r, 0.5, seed=12)  # noqa: E731
+    f2 = K.function([xs, K.learning_phase()], [K.in_train_phase(lambda: K.map_fn(body, xs), xs * 1.0)])
+    g2 = K.function([xs], [K.map_fn(body, xs)])
+    feed = np.ones((3, 8), dtype='float32')
+    runs2 = [g2([feed])[0] for _ in range(3)]
+    assert [f2([feed, p])[0].tolist() for p in (1, 0, 1)] == [runs2[0].tolist(), feed.tolist(), runs2[2].tolist()]
 
 
 def test_nested_and_computed_conditions():
