@@ -140,7 +140,10 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
   const int MR = ks.mr, NR = ks.nr;
   const int64_t m = i1 - i0, n = j1 - j0, kcmax = std::min(P.kc, P.K), ncmax = std::min(P.nc, round_up(n, NR));
   const bool few = ceil_div(n, NR) <= kInPlaceReuse;
-  const bool a_row = P.csa == 1 && few, a_col = !a_row && P.rsa == 1 && few;
+  // Like B in b_block: a small row-major A (the tile's rows stay in L1, batched GEMMs) is read in
+  // place rather than transposed into panels, unless its rows alias in L1 (4 KB apart).
+  const bool small_a = m * kcmax * int64_t(sizeof(T)) <= (int64_t(32) << 10) && (P.rsa * int64_t(sizeof(T))) % 4096 != 0;
+  const bool a_row = P.csa == 1 && (few || small_a), a_col = !a_row && P.rsa == 1 && few;
   const bool multi_jc = n > P.nc;  // A panels are reused across B blocks: keep the packed A block
   T* abuf = (a_row || a_col) ? nullptr : t_apack.get<T>((multi_jc ? round_up(m, MR) : MR) * kcmax);
   T* bbuf = P.pb ? nullptr : t_bpack.get<T>(ncmax * kcmax);
