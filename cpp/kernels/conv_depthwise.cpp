@@ -230,6 +230,15 @@ void depthwise_grad_input(const ConvGeom& g, int64_t M, const T* gy, const T* w,
     for (int64_t kp = 0; kp < KK; ++kp) std::copy_n(w + (KK - 1 - kp) * g.C, g.C, wf.data() + kp * g.C);
     return depthwise_forward<T>(a, 1, gy, wf.data(), gx, {});
   }
+  if constexpr (std::is_same_v<T, float>) {
+    if (blocked<T>(g, M)) {  // strided: each input column gathers its taps in registers
+      const bool z = use_avx512();
+      parallel_for(rows, row_grain(g, O, g.in[2]), [&](int64_t r0, int64_t r1) {
+        (z ? dwk::dgrad_rows_avx512 : dwk::dgrad_rows_avx2)(g, gy, w, gx, r0, r1);
+      });
+      return;
+    }
+  }
   parallel_for(rows, row_grain(g, O, g.in[2]), [&](int64_t r0, int64_t r1) {
     std::vector<Tap> taps(static_cast<size_t>(g.KK()));
     for (int64_t r = r0; r < r1; ++r) {

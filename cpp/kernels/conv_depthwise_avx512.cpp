@@ -26,6 +26,10 @@ void forward_rows_avx512(const ConvGeom& g, const float* x, const float* w, floa
   by_shape<FwdFn>(g, x, w, y, ep, r0, r1);
 }
 
+void dgrad_rows_avx512(const ConvGeom& g, const float* gy, const float* w, float* gx, int64_t r0, int64_t r1) {
+  by_shape<DgradFn>(g, gy, w, gx, r0, r1);
+}
+
 void wgrad_rows_avx512(const ConvGeom& g, const float* x, const float* gy, float* acc, int64_t r0, int64_t r1) {
   by_shape<WgradFn>(g, x, gy, acc, r0, r1);
 }

@@ -167,9 +167,12 @@ inline void fwd_edge(const ConvGeom& g, const Rows& R, const float* w, int64_t c
   finish<TAIL>(acc, yp, e, m);
 }
 
-// Rows of output handled together: a column strip runs down RG rows before moving right, so the
-// input lines it reads are reused from L1 by the next rows' windows.
-constexpr int RG = 8;
+// Rows of output handled together: at stride 1 a column strip runs down RG rows before moving
+// right, so the input lines it reads are reused from L1 by the next rows' windows. At stride 2
+// the rows' windows share less, and reading row after row streams better from memory.
+constexpr int RG = 4;
+template <int S>
+constexpr int rows_together() { return S == 1 ? RG : 1; }
 
 // Column blocks [j0, j1) of WB pixels (or single edge pixels when EDGE), every channel vector, of
 // the nr rows R[0..nr) whose outputs start at yr (row i at yr + i * row).
@@ -207,8 +210,8 @@ void forward_rows_t(const ConvGeom& g, const float* x, const float* w, float* y,
   const bool overlap = !ep.accumulate && nb < hi && hi - lo >= B;
   const int64_t n4 = !overlap && B > 4 && nb + 4 <= hi ? nb + 4 : nb;
   Rows R[RG];
-  for (int64_t rb = r0; rb < r1; rb += RG) {
-    const int nr = static_cast<int>(std::min<int64_t>(RG, r1 - rb));
+  for (int64_t rb = r0; rb < r1; rb += rows_together<S>()) {
+    const int nr = static_cast<int>(std::min<int64_t>(rows_together<S>(), r1 - rb));
     for (int i = 0; i < nr; ++i) rows_of(g, x, rb + i, R[i]);
     float* yr = y + rb * g.out[2] * g.C;
     fwd_cols<KW, S, 1, true>(g, R, nr, w, ep, 0, lo, yr);
@@ -317,13 +320,95 @@ void wgrad_rows_t(const ConvGeom& g, const float* x, const float* gy, float* out
   interior_cols(g, lo, hi);
   const std::vector<float> zero(static_cast<size_t>(g.in[2] * C), 0.0f);
   KRows K[RG];
-  for (int64_t rb = r0; rb < r1; rb += RG) {
-    const int nr = static_cast<int>(std::min<int64_t>(RG, r1 - rb));
+  for (int64_t rb = r0; rb < r1; rb += rows_together<S>()) {
+    const int nr = static_cast<int>(std::min<int64_t>(rows_together<S>(), r1 - rb));
     for (int i = 0; i < nr; ++i) krows_of(g, x, zero.data(), rb + i, K[i]);
     const float* gr = gy + rb * g.out[2] * C;
     for (int64_t c = 0; c < C; c += DV::W) {
       if (c + DV::W <= C) wgrad_kgroups<KW, S, false>(g, K, nr, gr, c, lo, hi, out, DV::mask(0));
       else wgrad_kgroups<KW, S, true>(g, K, nr, gr, c, lo, hi, out, DV::mask(C - c));
+    }
+  }
+}
+
+// ---- input gradient at stride S > 1: gx[i] = sum of gy[o] * w[k] over o*S + k - pb = i.
+// The gy rows (and kernel rows) that reach input row r (n, i0, i1).
+inline void gy_rows_of(const ConvGeom& g, const float* gy, int64_t r, Rows& R) {
+  const int64_t i1 = r % g.in[1], i0 = r / g.in[1] % g.in[0], n = r / (g.in[1] * g.in[0]);
+  R.n = 0;
+  for (int64_t a = 0; a < g.k[0]; ++a) {
+    const int64_t t0 = i0 + g.pb[0] - a * g.d[0];
+    if (t0 < 0 || t0 % g.s[0] || t0 / g.s[0] >= g.out[0]) continue;
+    for (int64_t b = 0; b < g.k[1]; ++b) {
+      const int64_t t1 = i1 + g.pb[1] - b * g.d[1];
+      if (t1 < 0 || t1 % g.s[1] || t1 / g.s[1] >= g.out[1]) continue;
+      R.x[R.n] = gy + ((n * g.out[0] + t0 / g.s[0]) * g.out[1] + t1 / g.s[1]) * g.out[2] * g.C;
+      R.k[R.n++] = a * g.k[1] + b;
+    }
+  }
+}
+
+// WB input columns from i2 (with (i2 + pb) % S == 0, so lane q takes the taps kw with
+// (q - kw) % S == 0, from gy column o + (q - kw) / S, o = (i2 + pb) / S); gp: gy column o + T0.
+template <int KW, int S, int WB, bool TAIL>
+inline void dgrad_block(const Rows& R, const float* w, int64_t C, int64_t c, int64_t o, float* gxp, Mask m) {
+  constexpr int T0 = -((KW - 1) / S), T1 = (WB - 1) / S;
+  V acc[WB];
+  unroll<WB>([&](auto q) { acc[q] = DV::zero(); });
+  for (int r = 0; r < R.n; ++r) {
+    const float* wp = w + R.k[r] * KW * C + c;
+    V wv[KW];
+    unroll<KW>([&](auto kw) { wv[kw] = ld<TAIL>(wp + kw * C, m); });
+    const float* gp = R.x[r] + (o + T0) * C + c;
+    unroll<T1 - T0 + 1>([&](auto ti) {
+      const V gv = ld_reg<TAIL>(gp + ti * C, m);
+      unroll<KW>([&](auto kw) {
+        constexpr int q = (decltype(ti)::value + T0) * S + decltype(kw)::value;
+        if constexpr (q >= 0 && q < WB) acc[q] = DV::fma(gv, wv[kw], acc[q]);
+      });
+    });
+  }
+  unroll<WB>([&](auto q) { st<TAIL>(gxp + q * C, acc[q], m); });
+}
+
+// One input column whose taps may leave gy.
+template <bool TAIL>
+inline void dgrad_edge(const ConvGeom& g, const Rows& R, const float* w, int64_t c, int64_t i2, float* gxp, Mask m) {
+  const int64_t C = g.C, KW = g.k[2], S = g.s[2];
+  V acc = DV::zero();
+  for (int r = 0; r < R.n; ++r)
+    for (int64_t kw = 0; kw < KW; ++kw) {
+      const int64_t t = i2 + g.pb[2] - kw;
+      if (t >= 0 && t % S == 0 && t / S < g.out[2])
+        acc = DV::fma(ld<TAIL>(R.x[r] + t / S * C + c, m), ld<TAIL>(w + (R.k[r] * KW + kw) * C + c, m), acc);
+    }
+  st<TAIL>(gxp, acc, m);
+}
+
+template <int KW, int S, bool TAIL>
+void dgrad_row(const ConvGeom& g, const Rows& R, const float* w, int64_t c, float* gr, Mask m) {
+  constexpr int WB = DV::WB / S * S, T0 = -((KW - 1) / S), T1 = (WB - 1) / S;
+  const int64_t C = g.C, pb = g.pb[2];
+  // The first block start: (i2 + pb) % S == 0 and its first gy column o + T0 >= 0.
+  int64_t lo = std::max<int64_t>(0, (-T0) * S - pb);
+  lo += ((S - (lo + pb) % S) % S);
+  int64_t i2 = 0;
+  for (; i2 < std::min(lo, g.in[2]); ++i2) dgrad_edge<TAIL>(g, R, w, c, i2, gr + i2 * C + c, m);
+  for (; i2 + WB <= g.in[2] && (i2 + pb) / S + T1 < g.out[2]; i2 += WB)
+    dgrad_block<KW, S, WB, TAIL>(R, w, C, c, (i2 + pb) / S, gr + i2 * C + c, m);
+  for (; i2 < g.in[2]; ++i2) dgrad_edge<TAIL>(g, R, w, c, i2, gr + i2 * C + c, m);
+}
+
+template <int KW, int S>
+void dgrad_rows_t(const ConvGeom& g, const float* gy, const float* w, float* gx, int64_t r0, int64_t r1) {
+  const int64_t C = g.C;
+  Rows R;
+  for (int64_t r = r0; r < r1; ++r) {
+    gy_rows_of(g, gy, r, R);
+    float* gr = gx + r * g.in[2] * C;
+    for (int64_t c = 0; c < C; c += DV::W) {
+      if (c + DV::W <= C) dgrad_row<KW, S, false>(g, R, w, c, gr, DV::mask(0));
+      else dgrad_row<KW, S, true>(g, R, w, c, gr, DV::mask(C - c));
     }
   }
 }
@@ -345,4 +430,9 @@ template <int KW, int S>
 struct WgradFn {
   template <class... A>
   static void run(const ConvGeom& g, A... a) { wgrad_rows_t<KW, S>(g, a...); }
+};
+template <int KW, int S>
+struct DgradFn {
+  template <class... A>
+  static void run(const ConvGeom& g, A... a) { dgrad_rows_t<KW, S>(g, a...); }
 };

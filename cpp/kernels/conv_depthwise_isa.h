@@ -23,6 +23,10 @@ void forward_rows_avx2(const ConvGeom& g, const float* x, const float* w, float*
                        int64_t r1);
 void forward_rows_avx512(const ConvGeom& g, const float* x, const float* w, float* y, const blas::Epilogue<float>& ep,
                          int64_t r0, int64_t r1);
+// gx rows [r0, r1) (a row: one (n, i0, i1)) of the input gradient at stride 2 along the last dim
+// (stride 1 runs the forward with the kernel flipped).
+void dgrad_rows_avx2(const ConvGeom& g, const float* gy, const float* w, float* gx, int64_t r0, int64_t r1);
+void dgrad_rows_avx512(const ConvGeom& g, const float* gy, const float* w, float* gx, int64_t r0, int64_t r1);
 // acc (k..., C) += the kernel gradient from gy rows [r0, r1).
 void wgrad_rows_avx2(const ConvGeom& g, const float* x, const float* gy, float* acc, int64_t r0, int64_t r1);
 void wgrad_rows_avx512(const ConvGeom& g, const float* x, const float* gy, float* acc, int64_t r0, int64_t r1);
