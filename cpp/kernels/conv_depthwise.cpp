@@ -1,7 +1,8 @@
-// cpp/kernels/conv_depthwise.cpp — depthwise convolution kernels (see conv_depthwise.h). Each
-// output (or input, for its gradient) pixel lists the window taps that fall inside the other
-// tensor, then runs over channels in blocks of CB whose accumulators stay in registers across the
-// taps. Rows of pixels are the units of parallel work.
+// cpp/kernels/conv_depthwise.cpp — depthwise convolution kernels (see conv_depthwise.h). float
+// with multiplier 1 and the shapes of dwk::fits go to the register-blocked per-ISA kernels
+// (conv_depthwise_isa.h). Otherwise each output (or input, for its gradient) pixel lists the
+// window taps that fall inside the other tensor, then runs over channels in blocks of CB whose
+// accumulators stay in registers across the taps. Rows of pixels are the units of parallel work.
 #include "kernels/conv_depthwise.h"
 
 #include <algorithm>

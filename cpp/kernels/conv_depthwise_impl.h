@@ -6,8 +6,10 @@
 // Vectors run over channels (the contiguous NHWC axis). The forward keeps WB output columns in
 // registers: each loaded input vector feeds every kernel column that reads it, so a kernel row
 // costs (WB-1)*S+KW loads for WB*KW multiply-adds. The kernel gradient keeps the sums of up to 3
-// kernel rows x KW columns in registers over a whole row of output pixels. Border columns (window
-// partly outside) go through a per-pixel loop; border rows just have fewer kernel rows.
+// kernel rows x KW columns in registers over a column strip down several output rows (kernel rows
+// outside the input read a row of zeros). The strided input gradient gathers each input column's
+// taps the same way as the forward. Border columns (window partly outside) go through a per-pixel
+// loop; border rows just have fewer kernel rows.
 
 #if defined(__AVX512F__)
 struct DV {
