@@ -122,6 +122,39 @@ TEST_CASE("gemm with a pre-packed B matches the naive product") {
   sweep_sizes<double>({1, 3, 8, 13, 17, 33}, true);
 }
 
+// Shapes whose last column panel is ragged by 1-4 columns, A mostly row-major and B row-major
+// (both read in place when small): the dot-product tail kernel, with every epilogue and, at
+// K = 257 / 600, several k slices and masked k remainders.
+template <class T>
+void sweep_tails() {
+  const std::vector<int64_t> sizes{1, 3, 4, 5, 7, 8, 9, 12, 15, 17, 33, 100, 257};
+  for (blas::Isa isa : isas()) {
+    blas::force_isa(isa);
+    int failures = 0, cases = 0;
+    uint32_t h = 5;
+    for (int64_t M : sizes)
+      for (int64_t N : sizes)
+        for (int64_t K : {int64_t(1), int64_t(3), int64_t(16), int64_t(17), int64_t(64), int64_t(100), int64_t(257), int64_t(600)}) {
+          h = h * 2654435761u + 97u;
+          Opts o;
+          o.ta = (h >> 7) % 4 == 0; o.tb = (h >> 9) % 4 == 0;
+          o.pad = (h >> 11) % 3 == 0 ? 0 : (h >> 13) % 5 + 1;
+          o.acc = (h >> 17) % 3 == 0; o.bias = (h >> 19) % 2 == 0; o.relu = (h >> 21) % 3 == 0;
+          ++cases;
+          if (!check_gemm<T>(M, N, K, o) && ++failures <= 5)
+            MESSAGE(blas::isa_name(isa) << " " << tname(T()) << " tail mismatch M=" << M << " N=" << N << " K=" << K << " ta=" << o.ta
+                                        << " tb=" << o.tb << " pad=" << o.pad << " acc=" << o.acc << " bias=" << o.bias);
+        }
+    CHECK_MESSAGE(failures == 0, blas::isa_name(isa) << " " << tname(T()) << ": " << failures << " of " << cases << " tail shapes wrong");
+  }
+  blas::reset_isa();
+}
+
+TEST_CASE("gemm: narrow column tails (1-4 columns past the last full panel) over both ISAs") {
+  sweep_tails<float>();
+  sweep_tails<double>();
+}
+
 template <class T>
 void large_cases() {
   for (blas::Isa isa : isas()) {
