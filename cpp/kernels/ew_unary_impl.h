@@ -1,6 +1,6 @@
 // cpp/kernels/ew_unary_impl.h — the unary kernels, one body for both ISAs (included by
 // ew_avx2.cpp / ew_avx512.cpp inside an anonymous namespace, after simd.h and vmath.h).
-// float/double go through Simd<T>; float transcendentals are evaluated in double (vmath.h);
+// float/double go through Simd<T>; float transcendentals are evaluated in double (vmath_f.h);
 // integer loops are plain C++ that the compiler vectorises with the file's ISA.
 
 // o[i] = f(x[i]) over W-lane vectors; the tail runs through a zero-padded buffer.
@@ -42,15 +42,16 @@ inline void vmap_via_double(const float* x, float* o, int64_t n, F f) {
   }
 }
 
-template <class T>
-constexpr bool kF = std::is_same_v<T, float>;  // vmath.h's float-input variants
-
-// A double-precision vector function applied to float (via double) or double arrays.
-template <class T, class F>
-inline void vmap_math(const void* x, void* o, int64_t n, F f) {
-  if constexpr (std::is_same_v<T, float>) vmap_via_double(static_cast<const float*>(x), static_cast<float*>(o), n, f);
-  else vmap(static_cast<const double*>(x), static_cast<double*>(o), n, f);
+// A vector function applied to float (fv on widened lanes, vmath_f.h) or double (dv) arrays.
+template <class T, class FV, class DVF>
+inline void vmap_math(const void* x, void* o, int64_t n, FV fv, DVF dv) {
+  if constexpr (std::is_same_v<T, float>) vmap_via_double(static_cast<const float*>(x), static_cast<float*>(o), n, fv);
+  else vmap(static_cast<const double*>(x), static_cast<double*>(o), n, dv);
 }
+#define KCPP_VMATH(name, fname, dname) \
+  template <class T> void name(const void* x, void* o, int64_t n) { \
+    vmap_math<T>(x, o, n, [](DV v) { return vmf::fname(v); }, [](DV v) { return dname(v); }); \
+  }
 
 template <class T, class F>
 inline void smap(const void* x, void* o, int64_t n, F f) {
@@ -77,13 +78,13 @@ template <class T> void u_square(const void* x, void* o, int64_t n) {
 template <class T> void u_sqrt(const void* x, void* o, int64_t n) {
   KCPP_VF(T, S::sqrt(S::max_(S::set1(T(0)), v)));  // max_(0, NaN) is NaN
 }
-template <class T> void u_exp(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return exp_d<kF<T>>(v); }); }
-template <class T> void u_expm1(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return expm1_d<kF<T>>(v); }); }
-template <class T> void u_log(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return log_d<kF<T>>(v); }); }
-template <class T> void u_log1p(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return log1p_d<kF<T>>(v); }); }
-template <class T> void u_tanh(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return tanh_d<kF<T>>(v); }); }
-template <class T> void u_sigmoid(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return sigmoid_d<kF<T>>(v); }); }
-template <class T> void u_softplus(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return softplus_d<kF<T>>(v); }); }
+KCPP_VMATH(u_exp, exp_f, exp_d)
+KCPP_VMATH(u_expm1, expm1_f, expm1_d)
+KCPP_VMATH(u_log, log_f, log_d)
+KCPP_VMATH(u_log1p, log1p_f, log1p_d)
+KCPP_VMATH(u_tanh, tanh_f, tanh_d)
+KCPP_VMATH(u_sigmoid, sigmoid_f, sigmoid_d)
+KCPP_VMATH(u_softplus, softplus_f, softplus_d)
 // sin/cos: libm per element (in double for float inputs, rounded once).
 template <class T> void u_sin(const void* x, void* o, int64_t n) {
   smap<T>(x, o, n, [](T v) { return T(__builtin_sin(double(v))); });
@@ -123,6 +124,7 @@ template <class T> void u_isfinite(const void* x, void* o, int64_t n) {
 }
 
 #undef KCPP_VF
+#undef KCPP_VMATH
 
 inline void fill_unary(Table& tab) {
   auto set = [&](UnaryOp op, int dt, UnaryFn f) { tab.unary[static_cast<int>(op)][dt] = f; };
