@@ -42,6 +42,9 @@ inline void vmap_via_double(const float* x, float* o, int64_t n, F f) {
   }
 }
 
+template <class T>
+constexpr bool kIsF = std::is_same_v<T, float>;
+
 // A vector function applied to float (fv on widened lanes, vmath_f.h) or double (dv) arrays.
 template <class T, class FV, class DVF>
 inline void vmap_math(const void* x, void* o, int64_t n, FV fv, DVF dv) {
@@ -52,6 +55,41 @@ inline void vmap_math(const void* x, void* o, int64_t n, FV fv, DVF dv) {
   template <class T> void name(const void* x, void* o, int64_t n) { \
     vmap_math<T>(x, o, n, [](DV v) { return vmf::fname(v); }, [](DV v) { return dname(v); }); \
   }
+
+// out[i] = exp(x[i] - m), returning their sum (ExpShiftSumFn); the tail goes through a buffer
+// and only its n - i real lanes are summed.
+template <class T>
+double exp_shift_sum(const void* xv, void* ov, int64_t n, double m) {
+  constexpr int W = DS::W;
+  const T* x = static_cast<const T*>(xv);
+  T* o = static_cast<T*>(ov);
+  const DV mv = DS::set1(m);
+  auto ld = [&](const T* p) { if constexpr (kIsF<T>) return DS::widen(DS::load_half(p)); else return DS::load(p); };
+  auto ex = [&](DV v) { if constexpr (kIsF<T>) return vmf::exp_f(DS::sub(v, mv)); else return exp_d(DS::sub(v, mv)); };
+  auto st = [&](T* p, DV v) { if constexpr (kIsF<T>) DS::store_half(p, DS::narrow(v)); else DS::store(p, v); };
+  DV s0 = DS::set1(0.0), s1 = s0;
+  int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    DV a = ex(ld(x + i)), b = ex(ld(x + i + W));
+    s0 = DS::add(s0, a);
+    s1 = DS::add(s1, b);
+    if (o) st(o + i, a), st(o + i + W, b);
+  }
+  double lanes[W], total = 0;
+  DS::store(lanes, DS::add(s0, s1));
+  for (int k = 0; k < W; ++k) total += lanes[k];
+  for (; i < n; i += W) {
+    const int64_t k = std::min<int64_t>(W, n - i);
+    T buf[W] = {};
+    std::memcpy(buf, x + i, k * sizeof(T));
+    DV e = ex(ld(buf));
+    DS::store(lanes, e);
+    for (int j = 0; j < k; ++j) total += lanes[j];
+    st(buf, e);
+    if (o) std::memcpy(o + i, buf, k * sizeof(T));
+  }
+  return total;
+}
 
 template <class T, class F>
 inline void smap(const void* x, void* o, int64_t n, F f) {
@@ -142,6 +180,7 @@ inline void fill_unary(Table& tab) {
     set(UnaryOp::sigmoid, d, u_sigmoid<T>);
     set(UnaryOp::softplus, d, u_softplus<T>);
     set(UnaryOp::softsign, d, u_softsign<T>);
+    tab.exp_shift_sum[d] = exp_shift_sum<T>;
   });
   for_types<float, double, int8_t, int16_t, int32_t, int64_t, uint8_t>([&](auto tag) {
     using T = decltype(tag);

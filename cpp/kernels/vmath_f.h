@@ -126,11 +126,11 @@ inline DV log1p_f(DV x) {
 inline DV tanh_f(DV x) {
   DV a = DS::min_(DS::set1(20.0), DS::abs(x));  // NaN passes
   DV e = expm1_core(DS::add(a, a));
-  DV t = DS::mul(e, DS::recip(DS::add(e, DS::set1(2.0))));  // e + 2 in [2, 2.4e17]
+  DV t = DS::div(e, DS::add(e, DS::set1(2.0)));
   return DS::from_bits(DS::ior(DS::bits(t), DS::bits(DS::band(x, DS::set1(-0.0)))));
 }
 
-inline DV sigmoid_f(DV x) { return DS::recip(DS::add(DS::set1(1.0), exp_f(simd_neg<DS>(x)))); }  // 1 + e in [1, 1.5e45]
+inline DV sigmoid_f(DV x) { return DS::div(DS::set1(1.0), DS::add(DS::set1(1.0), exp_f(simd_neg<DS>(x)))); }  // 1 + e in [1, 1.5e45]
 
 // softplus = max(x, 0) + log1p(u), u = e^-|x| in (0, 1]: v = 1 + u in (1, 2], split with e = 0 or
 // 1, so the rounding correction c is halved when e = 1 (v > 1.5).
