@@ -67,7 +67,10 @@ inline DV expm1_core(DV x) {
   DV s = scale_n16(DS::lut16(kExp2_16, t), t);
   return DS::fma(s, DS::mul(r, horner(r, kExpm1C)), DS::sub(s, DS::set1(1.0)));
 }
-inline DV expm1_f(DV x) { return expm1_core(DS::max_(DS::set1(-40.0), DS::min_(DS::set1(104.0), x))); }  // expm1(-40) rounds to -1
+inline DV expm1_f(DV x) {
+  DV res = expm1_core(DS::max_(DS::set1(-40.0), DS::min_(DS::set1(104.0), x)));  // expm1(-40) rounds to -1
+  return DS::select(DS::eq(x, DS::set1(0.0)), x, res);  // expm1(-0) = -0
+}
 
 // x = m 2^e, m in (0.75, 1.5], from the bits (x positive normal; specials are fixed afterwards).
 inline void mant_exp_bits(DV x, DV& m, DV& e) {
@@ -119,6 +122,7 @@ inline DV log1p_f(DV x) {
   DV v = DS::add(DS::set1(1.0), x);
   DV res = log_split<true>(v, DS::sub(x, DS::sub(v, DS::set1(1.0))));
   const DV inf = DS::set1(__builtin_inf());
+  res = DS::select(DS::eq(x, DS::set1(0.0)), x, res);  // log1p(-0) = -0
   return DS::select(DS::eq(x, inf), inf, res);  // c = inf - inf is NaN there
 }
 
