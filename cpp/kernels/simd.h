@@ -206,6 +206,12 @@ struct Simd<double> {
   static I iadd(I a, I b) { return _mm256_add_epi64(a, b); }
   static I iandnot(I a, I b) { return _mm256_andnot_si256(b, a); }  // a & ~b
   static constexpr bool kMantExpSpecials = false;  // vmath_f.h splits x by its bits
+  static bool any_not_pos_normal(V x) {  // a lane <= 0, subnormal, inf or NaN (its bits as int64 outside [min normal, inf))
+    __m256i b = bits(x);
+    __m256i out = _mm256_or_si256(_mm256_cmpgt_epi64(_mm256_set1_epi64x(0x0010000000000000LL), b),
+                                  _mm256_cmpgt_epi64(b, _mm256_set1_epi64x(0x7FEFFFFFFFFFFFFFLL)));
+    return _mm256_movemask_pd(_mm256_castsi256_pd(out)) != 0;
+  }
 };
 
 inline void widen_add(__m256d& d0, __m256d& d1, __m256 v) {
@@ -299,6 +305,7 @@ struct Simd<double> {
   static I iadd(I a, I b) { return a + b; }
   static I iandnot(I a, I b) { return a & ~b; }
   static constexpr bool kMantExpSpecials = false;
+  static bool any_not_pos_normal(V x) { return !(x >= 2.2250738585072014e-308 && x <= 1.7976931348623157e308); }
 };
 
 inline void widen_add(double& d0, double&, float v) { d0 += v; }

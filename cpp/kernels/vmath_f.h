@@ -110,7 +110,8 @@ inline DV log_split(DV x, DV c) {
     return log_core<C>(m, e, c);
   } else {
     mant_exp_bits(x, m, e);
-    return log_specials(x, log_core<C>(m, e, c));
+    DV res = log_core<C>(m, e, c);
+    return S::any_not_pos_normal(x) ? log_specials(x, res) : res;  // the fix-up only where needed
   }
 }
 
