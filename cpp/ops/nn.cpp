@@ -18,7 +18,8 @@ void softmax_rows(const Tensor& x, Tensor& y, int64_t A, int64_t R, int64_t B) {
   const int64_t es = static_cast<int64_t>(dtype_size(t));
   const ew::ReduceRowsFn rmax = ew::reduce_rows(ew::ReduceOp::max, t);
   const ew::ReduceColsFn cmax = ew::reduce_cols(ew::ReduceOp::max, t), csum = ew::reduce_cols(ew::ReduceOp::sum, t);
-  const ew::BinaryFn sub = ew::binary(ew::BinaryOp::subtract, t), div = ew::binary(ew::BinaryOp::divide, t);
+  const ew::BinaryFn sub = ew::binary(ew::BinaryOp::subtract, t), div = ew::binary(ew::BinaryOp::divide, t),
+                    mul = ew::binary(ew::BinaryOp::multiply, t);
   const ew::UnaryFn ex = ew::unary(ew::UnaryOp::exp, t);
   const ew::ExpShiftSumFn exsum = ew::exp_shift_sum(t);
   const char* px = static_cast<const char*>(x.raw());
@@ -28,13 +29,13 @@ void softmax_rows(const Tensor& x, Tensor& y, int64_t A, int64_t R, int64_t B) {
     for (int64_t a = a0; a < a1; ++a) {
       const char* xa = px + a * R * B * es;
       char* ya = py + a * R * B * es;
-      if (B == 1) {  // y = exp(x - max) / sum: three passes over a row that stays in cache
+      if (B == 1) {  // y = exp(x - max) * (1 / sum): three passes over a row that stays in cache
         rmax(xa, ms.data(), 1, R);
         const double m = t == DType::float32 ? double(*reinterpret_cast<const float*>(ms.data())) : *reinterpret_cast<const double*>(ms.data());
-        const double s = exsum(xa, ya, R, m);
-        if (t == DType::float32) *reinterpret_cast<float*>(ss.data()) = static_cast<float>(s);
-        else *reinterpret_cast<double*>(ss.data()) = s;
-        div(ya, ss.data(), ya, R, 1, 0);
+        const double inv = 1.0 / exsum(xa, ya, R, m);  // within 1 ulp of dividing; inf or NaN stays so
+        if (t == DType::float32) *reinterpret_cast<float*>(ss.data()) = static_cast<float>(inv);
+        else *reinterpret_cast<double*>(ss.data()) = inv;
+        mul(ya, ss.data(), ya, R, 1, 0);
         continue;
       }
       cmax(xa, ms.data(), R, B, B);
