@@ -72,17 +72,17 @@ inline DV expm1_f(DV x) {
   return DS::select(DS::eq(x, DS::set1(0.0)), x, res);  // expm1(-0) = -0
 }
 
-// x = m 2^e, m in (0.75, 1.5], from the bits (x positive normal; specials are fixed afterwards).
+// x = m 2^e, m in [0.75, 1.5), from the bits (x positive normal; specials are fixed afterwards):
+// adding 2^51 + 2^52 to the bits carries into the exponent exactly when the mantissa is >= 1.5 and
+// biases it by 1024, so e and m come from the sum with no compare (m's bits are its low 52 plus
+// those of 0.75).
 inline void mant_exp_bits(DV x, DV& m, DV& e) {
-  DS::I b = DS::bits(x);
-  e = DS::sub(DS::from_bits(DS::ior(DS::shr52(b), DS::iset1(0x4330000000000000LL))), DS::set1(4503599627370496.0 + 1023.0));
-  m = DS::from_bits(DS::ior(DS::iand(b, DS::iset1(0x000FFFFFFFFFFFFFLL)), DS::iset1(0x3FF0000000000000LL)));
-  auto big = DS::gt(m, DS::set1(1.5));
-  m = DS::select(big, DS::mul(m, DS::set1(0.5)), m);
-  e = DS::select(big, DS::add(e, DS::set1(1.0)), e);
+  DS::I b = DS::iadd(DS::bits(x), DS::iset1(0x0018000000000000LL));
+  e = DS::sub(DS::from_bits(DS::ior(DS::shr52(b), DS::iset1(0x4330000000000000LL))), DS::set1(4503599627370496.0 + 1024.0));
+  m = DS::from_bits(DS::iadd(DS::iand(b, DS::iset1(0x000FFFFFFFFFFFFFLL)), DS::iset1(0x3FE8000000000000LL)));
 }
 
-// log(m 2^e + c 2^e) for m in [0.75, 1.5] and a tiny correction c (C = true: log1p's rounding of 1 + x).
+// log(m 2^e + c 2^e) for m in [0.75, 1.5) and a tiny correction c (C = true: log1p's rounding of 1 + x).
 template <bool C>
 inline DV log_core(DV m, DV e, DV c) {
   DV t = DS::fma(m, DS::set1(16.0), DS::set1(kMagic - 16.0));  // j = round(16 m) - 16 in [-4, 8]
@@ -138,14 +138,14 @@ inline DV tanh_f(DV x) {
 inline DV sigmoid_f(DV x) { return DS::div(DS::set1(1.0), DS::add(DS::set1(1.0), exp_f(simd_neg<DS>(x)))); }  // 1 + e in [1, 1.5e45]
 
 // softplus = max(x, 0) + log1p(u), u = e^-|x| in (0, 1]: v = 1 + u in (1, 2], split with e = 0 or
-// 1, so the rounding correction c is halved when e = 1 (v > 1.5).
+// 1, so the rounding correction c is halved when e = 1 (v >= 1.5).
 inline DV softplus_f(DV x) {
   DV u = exp_f(simd_neg<DS>(DS::abs(x)));
   DV v = DS::add(DS::set1(1.0), u);
   DV c = DS::sub(u, DS::sub(v, DS::set1(1.0)));
   DV m, e;
   mant_exp_bits(v, m, e);  // v is a positive normal double or NaN (then u, c and the sum are NaN)
-  c = DS::select(DS::gt(v, DS::set1(1.5)), DS::mul(c, DS::set1(0.5)), c);
+  c = DS::select(DS::lt(v, DS::set1(1.5)), c, DS::mul(c, DS::set1(0.5)));
   return DS::add(DS::max_(DS::set1(0.0), x), log_core<true>(m, e, c));  // max_(0, NaN) is NaN
 }
 }  // namespace vmf
