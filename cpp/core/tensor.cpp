@@ -70,7 +70,8 @@ size_t block_size(size_t nbytes) { return (std::max<size_t>(nbytes, 1) + 63) / 6
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes) {
   if (nbytes > size_t(INT64_MAX) - 63) throw ValueError("cannot allocate " + std::to_string(nbytes) + " bytes");
-  auto s = std::shared_ptr<Storage>(new Storage());
+  struct Made : Storage {};  // make_shared (one allocation with the count) needs a constructor it may call
+  std::shared_ptr<Storage> s = std::make_shared<Made>();
   const size_t n = block_size(nbytes);
   s->data_ = take_block(n);
   if (!s->data_) s->data_ = std::aligned_alloc(64, n);
@@ -81,7 +82,8 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes) {
 }
 
 std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, std::function<void()> release, bool borrowed) {
-  auto s = std::shared_ptr<Storage>(new Storage());
+  struct Made : Storage {};  // as in allocate()
+  std::shared_ptr<Storage> s = std::make_shared<Made>();
   s->data_ = data;
   s->nbytes_ = nbytes;
   s->release_ = std::move(release);

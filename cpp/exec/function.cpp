@@ -30,7 +30,9 @@ Function::Function(std::vector<Expr> inputs, std::vector<Expr> outputs, std::vec
 }
 Function::~Function() = default;
 
-std::vector<Tensor> Function::operator()(const std::vector<Tensor>& feeds) {
+std::vector<Tensor> Function::operator()(const std::vector<Tensor>& feeds) { return (*this)(std::vector<Tensor>(feeds)); }
+
+std::vector<Tensor> Function::operator()(std::vector<Tensor>&& feeds) {
   std::lock_guard<ForkAwareMutex> lk(impl_->mu);
   if (impl_->mu.take_recovered()) {
     // Forked while another thread was inside this call: its plan state is half-written and
@@ -38,7 +40,7 @@ std::vector<Tensor> Function::operator()(const std::vector<Tensor>& feeds) {
     (void)impl_->plan.release();
     impl_->plan = std::make_unique<Plan>(impl_->inputs, impl_->outputs, impl_->update_ops);
   }
-  return impl_->plan->run(feeds);
+  return impl_->plan->run(std::move(feeds));
 }
 
 size_t Function::num_steps() const { return impl_->plan->steps(); }

@@ -50,11 +50,87 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
     }
     for (int s : st.out) st.used.push_back(pinned[s] || last_use[s] >= 0);
   }
+  mark_lazy_branches(pinned);
+  for (size_t i = 0; i < out_slot_.size(); ++i) {
+    int s = out_slot_[i];
+    bool again = std::count(out_slot_.begin(), out_slot_.end(), s) > 1;
+    bool staged = std::any_of(last_update_.begin(), last_update_.end(), [s](const auto& u) { return u.second == s; });
+    out_move_.push_back(!again && !staged);
+  }
   for (auto& [var, s] : last_update_) locked_.push_back(var);
   std::sort(locked_.begin(), locked_.end(), [](Node* a, Node* b) { return a->id < b->id; });
   for (Leaf& l : leaves_) l.held = last_update_.count(l.node) > 0;
   base_.clear();
   after_.clear();
+}
+
+namespace {
+using Guards = std::vector<std::pair<int, int>>;
+
+Guards intersect(const Guards& a, const Guards& b) {
+  Guards r;
+  for (auto& g : a)
+    if (std::find(b.begin(), b.end(), g) != b.end()) r.push_back(g);
+  return r;
+}
+
+// A switch with a scalar condition whose branches have one static type: running only the chosen
+// branch returns what picking between both would (as tf.cond does).
+bool lazy_pick(const Step& st) {
+  const Node* n = st.node;
+  if (st.fused || n->op->name != "_switch_pick") return false;
+  const TypeInfo& a = n->inputs[1]->type(n->inputs[1].index());
+  const TypeInfo& b = n->inputs[2]->type(n->inputs[2].index());
+  return a.rank_known && b.rank_known && a.shape == b.shape && a.dtype == b.dtype && !a.sparse && !b.sparse;
+}
+}  // namespace
+
+// Steps are visited readers first: a step is guarded by (switch, branch) when every reader of
+// every result it has is that branch's input of the switch or itself guarded by it. Results that
+// are returned or staged, control dependencies, stateful or updating steps and loops (whose
+// bodies' random draws must advance on every call) always run.
+void Plan::mark_lazy_branches(const std::vector<char>& pinned) {
+  if (std::none_of(steps_.begin(), steps_.end(), [](const Step& st) { return lazy_pick(st); })) return;
+  const int ns = static_cast<int>(steps_.size());
+  std::vector<Guards> readers(nslots_);  // slot -> (step, input position)
+  std::unordered_set<const Node*> dep_targets;
+  for (int i = 0; i < ns; ++i) {
+    for (size_t k = 0; k < steps_[i].in.size(); ++k) readers[steps_[i].in[k]].push_back({i, static_cast<int>(k)});
+    for (auto& d : steps_[i].node->deps) dep_targets.insert(d.get());
+    if (steps_[i].fused)
+      for (Node* m : steps_[i].fused->members)
+        for (auto& d : m->deps) dep_targets.insert(d.get());
+  }
+  for (int i = ns - 1; i >= 0; --i) {
+    Step& st = steps_[i];
+    bool ok = !(st.node->op->flags & (kAssign | kStateful)) && !st.node->attrs.has("body") && !dep_targets.count(st.node);
+    bool first = true;
+    if (st.fused)
+      for (Node* m : st.fused->members) ok = ok && !dep_targets.count(m);
+    Guards g;
+    for (size_t o = 0; ok && o < st.out.size(); ++o) {
+      ok = !pinned[st.out[o]];
+      for (auto [r, k] : readers[st.out[o]]) {
+        Guards via = steps_[r].guards;
+        if (k > 0 && lazy_pick(steps_[r])) via.push_back({r, k});
+        g = first ? via : intersect(g, via);
+        first = false;
+      }
+    }
+    if (ok && !first) st.guards = std::move(g);
+  }
+}
+
+// Whether a guarded step's switch was skipped or picks the other branch (a condition not
+// computed yet: the step runs).
+bool Plan::skip_step(const Step& st) const {
+  for (auto [p, branch] : st.guards) {
+    if (skipped_[p]) return true;
+    const Tensor& c = slots_[steps_[p].in[0]];
+    if (!c.defined() || c.is_sparse() || c.numel() != 1) continue;
+    if ((c.item() != 0) != (branch == 1)) return true;
+  }
+  return false;
 }
 
 int Plan::slot(const Expr& e) const { return base_.at(e.node().get()) + static_cast<int>(e.index()); }
@@ -138,7 +214,7 @@ void Plan::plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int
   bool assign = (n->op->flags & kAssign) != 0;
   if (assign && n->inputs[0]->kind != NodeKind::variable)
     throw ValueError("[" + n->attrs.s("op") + "] updates inside map_fn/foldl/foldr/rnn bodies are not supported");
-  Step st{n, {}, {}, {}, {}, nullptr};
+  Step st{n, {}, {}, {}, {}, nullptr, {}, nullptr, {}};
   for (size_t k = 0; k < n->inputs.size(); ++k) {
     int src = input_slot(n, k, seen, fed_slot);
     st.in.push_back(src);
@@ -155,7 +231,8 @@ void Plan::plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int
 
 void Plan::run_step(Step& st) {
   const OpDef& op = *st.node->op;
-  KernelCtx ctx{*st.node, {}, &alloc_};
+  KernelCtx ctx{*st.node, std::move(st.scratch), &alloc_};
+  ctx.in.clear();
   ctx.in.reserve(st.in.size());
   for (size_t k = 0; k < st.in.size(); ++k)
     ctx.in.push_back(st.hand_over[k] ? std::move(slots_[st.in[k]]) : slots_[st.in[k]]);
@@ -167,6 +244,8 @@ void Plan::run_step(Step& st) {
     for (size_t k = 0; k < ctx.in.size(); ++k)
       if (st.hand_over[k]) alloc_.release(std::move(ctx.in[k]));
     slots_[st.out[0]] = std::move(out);
+    ctx.in.clear();
+    st.scratch = std::move(ctx.in);
     return;
   }
   std::vector<Tensor> outs = op.forward_multi(ctx);
@@ -185,19 +264,21 @@ void Plan::run_step(Step& st) {
   }
 }
 
-void Plan::load_feeds(const std::vector<Tensor>& feeds) {
+void Plan::load_feeds(std::vector<Tensor>& feeds) {
   if (feeds.size() != feeds_.size())
     throw ValueError("[function] expected " + std::to_string(feeds_.size()) + " input values, got " + std::to_string(feeds.size()));
   slots_.assign(nslots_, Tensor());
   for (size_t i = 0; i < feeds.size(); ++i) {
     const TypeInfo& p = feeds_[i]->type(feeds_[i].index());  // no copy: this runs per call
-    const Tensor& v = feeds[i];
+    Tensor& v = feeds[i];
     bool ok = !p.rank_known || v.ndim() == p.ndim();
     for (int d = 0; ok && p.rank_known && d < p.ndim(); ++d) ok = p.shape[d] < 0 || p.shape[d] == v.shape()[d];
     if (!ok)
       throw ValueError("[function] input " + std::to_string(i) + " ('" + feeds_[i]->name + "') expects shape " +
                        shape_str(p.shape) + ", got a value of shape " + shape_str(v.shape()));
-    if (feed_slot_[i] >= 0) slots_[feed_slot_[i]] = match_sparsity(v.astype(p.dtype), p.sparse);
+    if (feed_slot_[i] < 0) continue;
+    if (v.dtype() == p.dtype && v.is_sparse() == p.sparse) slots_[feed_slot_[i]] = std::move(v);
+    else slots_[feed_slot_[i]] = match_sparsity(v.astype(p.dtype), p.sparse);
   }
 }
 
@@ -227,18 +308,30 @@ void Plan::commit_updates() {
   for (Tensor& t : replaced) alloc_.release(std::move(t));
 }
 
-std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
+std::vector<Tensor> Plan::run(std::vector<Tensor> feeds) {
   load_feeds(feeds);
   std::vector<std::unique_lock<ForkAwareMutex>> locks;
   locks.reserve(locked_.size());
   for (Node* v : locked_) locks.emplace_back(v->var->mu);
   load_leaves();
-  for (Step& st : steps_) run_step(st);
+  skipped_.assign(steps_.size(), 0);
+  for (size_t i = 0; i < steps_.size(); ++i) {
+    Step& st = steps_[i];
+    if (st.guards.empty() || !skip_step(st)) {
+      run_step(st);
+      continue;
+    }
+    skipped_[i] = 1;
+    if (st.node->op->flags & kRandom) st.node->eval_count.fetch_add(1);  // later draws as if it ran
+    for (size_t k = 0; k < st.in.size(); ++k)
+      if (st.hand_over[k]) alloc_.release(std::move(slots_[st.in[k]]));
+  }
   std::vector<Tensor> outs;
-  for (int s : out_slot_) {
-    Tensor t = slots_[s];
-    if (t.storage()->borrowed()) t = t.clone();  // never hand back the caller's memory
-    outs.push_back(t);
+  outs.reserve(out_slot_.size());
+  for (size_t i = 0; i < out_slot_.size(); ++i) {
+    Tensor& t = slots_[out_slot_[i]];
+    if (t.storage()->borrowed()) outs.push_back(t.clone());  // never hand back the caller's memory
+    else outs.push_back(out_move_[i] ? std::move(t) : t);
   }
   commit_updates();  // under the locks taken above
   slots_.clear();

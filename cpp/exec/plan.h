@@ -34,14 +34,18 @@ struct Step {
   std::vector<int> out;         // slot of each result
   std::vector<char> used;       // per result: read by a later step, returned, or a staged update
   std::unique_ptr<KernelState> state;
+  std::vector<Tensor> scratch;  // the kernel's input vector, kept between calls (no allocation per step)
   std::shared_ptr<const FusedStep> fused;  // set: a fused elementwise group rooted at `node`
+  // (step of a whole-branch switch, its input 1 or 2): only that branch of it needs this step,
+  // which is skipped when the switch's condition, known by then, picks the other one.
+  std::vector<std::pair<int, int>> guards;
 };
 
 class Plan {
  public:
   // `effects`: update ops (or any tensors) run on every call besides the outputs.
   Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const std::vector<Expr>& effects);
-  std::vector<Tensor> run(const std::vector<Tensor>& feeds);
+  std::vector<Tensor> run(std::vector<Tensor> feeds);  // feeds are moved into their slots
   size_t steps() const { return steps_.size(); }
 
  private:
@@ -56,13 +60,15 @@ class Plan {
   // Leaves and steps in order; returns the step that last reads each slot (-1: none).
   std::vector<int> make_steps(const std::vector<Node*>& order);
   void plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int>& last_use);
+  void mark_lazy_branches(const std::vector<char>& pinned);
+  bool skip_step(const Step& st) const;
   std::vector<std::pair<Node*, int>> updates_before(const Node* n) const;
   int input_slot(const Node* n, size_t k, const std::vector<std::pair<Node*, int>>& seen,
                  const std::vector<char>& fed_slot) const;
   int slot(const Expr& e) const;
   // run(): feeds (checked against the placeholders) and leaves into their slots, the steps, then
   // the staged updates committed.
-  void load_feeds(const std::vector<Tensor>& feeds);
+  void load_feeds(std::vector<Tensor>& feeds);
   void load_leaves();
   void run_step(Step& st);
   void commit_updates();
@@ -74,6 +80,7 @@ class Plan {
   std::vector<Leaf> leaves_;
   std::vector<Step> steps_;
   std::vector<int> out_slot_;
+  std::vector<char> out_move_;  // per output: its slot is read by nothing after the steps (moved out)
   // While compiling: a node's first slot; per node, (variable, slot of the latest update it depends on).
   std::unordered_map<const Node*, int> base_;
   std::unordered_map<const Node*, std::vector<std::pair<Node*, int>>> after_;
@@ -82,6 +89,7 @@ class Plan {
   int nslots_ = 0;
   Allocator alloc_;
   std::vector<Tensor> slots_;
+  std::vector<char> skipped_;  // per step, this call: skipped (an unchosen switch branch)
 };
 
 }  // namespace keras_cpp

@@ -1,13 +1,15 @@
-// cpp/kernels/conv_depthwise.cpp — depthwise convolution kernels (see conv_depthwise.h). Each
-// output (or input, for its gradient) pixel lists the window taps that fall inside the other
-// tensor, then runs over channels in blocks of CB whose accumulators stay in registers across the
-// taps. Rows of pixels are the units of parallel work.
+// cpp/kernels/conv_depthwise.cpp — depthwise convolution kernels (see conv_depthwise.h). float
+// with multiplier 1 and the shapes of dwk::fits go to the register-blocked per-ISA kernels
+// (conv_depthwise_isa.h). Otherwise each output (or input, for its gradient) pixel lists the
+// window taps that fall inside the other tensor, then runs over channels in blocks of CB whose
+// accumulators stay in registers across the taps. Rows of pixels are the units of parallel work.
 #include "kernels/conv_depthwise.h"
 
 #include <algorithm>
 #include <type_traits>
 #include <vector>
 
+#include "kernels/conv_depthwise_isa.h"
 #include "kernels/parallel.h"
 
 namespace keras_cpp {
@@ -162,11 +164,27 @@ int64_t row_grain(const ConvGeom& g, int64_t O, int64_t width) {
   return std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, width * g.KK() * O));
 }
 
+// The register-blocked kernels (conv_depthwise_isa.h) take float, multiplier 1 and the shapes of dwk::fits.
+template <class T>
+bool blocked(const ConvGeom& g, int64_t M) {
+  return std::is_same_v<T, float> && M == 1 && dwk::fits(g);
+}
+bool use_avx512() { return blas::active_isa() == Isa::avx512; }
+
 }  // namespace
 
 template <class T>
 void depthwise_forward(const ConvGeom& g, int64_t M, const T* x, const T* w, T* y, const blas::Epilogue<T>& ep) {
   const int64_t O = g.C * M, rows = g.N * g.out[0] * g.out[1];
+  if constexpr (std::is_same_v<T, float>) {
+    if (blocked<T>(g, M)) {
+      const bool z = use_avx512();
+      parallel_for(rows, row_grain(g, O, g.out[2]), [&](int64_t r0, int64_t r1) {
+        (z ? dwk::forward_rows_avx512 : dwk::forward_rows_avx2)(g, x, w, y, ep, r0, r1);
+      });
+      return;
+    }
+  }
   int64_t lo[3], hi[3];
   for (int i = 0; i < 3; ++i) interior(g, i, lo[i], hi[i]);
   std::vector<int64_t> toff;  // tap offsets from a window's origin pixel
@@ -199,7 +217,7 @@ void depthwise_forward(const ConvGeom& g, int64_t M, const T* x, const T* w, T* 
 template <class T>
 void depthwise_grad_input(const ConvGeom& g, int64_t M, const T* gy, const T* w, T* gx) {
   const int64_t O = g.C * M, rows = g.N * g.in[0] * g.in[1];
-  if (std::is_same_v<T, float> && M == 1 && g.unit_stride() && g.C % 16 == 0) {
+  if (M == 1 && g.unit_stride()) {
     // The adjoint of a unit-stride depthwise convolution is one over gy with the taps reversed.
     ConvGeom a = g;
     for (int i = 0; i < 3; ++i) {
@@ -212,6 +230,15 @@ void depthwise_grad_input(const ConvGeom& g, int64_t M, const T* gy, const T* w,
     std::vector<T> wf(static_cast<size_t>(KK * g.C));
     for (int64_t kp = 0; kp < KK; ++kp) std::copy_n(w + (KK - 1 - kp) * g.C, g.C, wf.data() + kp * g.C);
     return depthwise_forward<T>(a, 1, gy, wf.data(), gx, {});
+  }
+  if constexpr (std::is_same_v<T, float>) {
+    if (blocked<T>(g, M)) {  // strided: each input column gathers its taps in registers
+      const bool z = use_avx512();
+      parallel_for(rows, row_grain(g, O, g.in[2]), [&](int64_t r0, int64_t r1) {
+        (z ? dwk::dgrad_rows_avx512 : dwk::dgrad_rows_avx2)(g, gy, w, gx, r0, r1);
+      });
+      return;
+    }
   }
   parallel_for(rows, row_grain(g, O, g.in[2]), [&](int64_t r0, int64_t r1) {
     std::vector<Tap> taps(static_cast<size_t>(g.KK()));
@@ -257,6 +284,18 @@ template <class T>
 void depthwise_grad_kernel(const ConvGeom& g, int64_t M, const T* x, const T* gy, T* gw) {
   const int64_t O = g.C * M, size = g.KK() * O, rows = g.N * g.out[0] * g.out[1];
   std::fill(gw, gw + size, T(0));
+  if constexpr (std::is_same_v<T, float>) {
+    if (blocked<T>(g, M)) {
+      const bool z = use_avx512();
+      auto parts = parallel_for_scratch(rows, row_grain(g, O, g.out[2]), [&] { return std::vector<float>(static_cast<size_t>(size), 0.0f); },
+                                        [&](std::vector<float>& acc, int64_t r0, int64_t r1) {
+                                          (z ? dwk::wgrad_rows_avx512 : dwk::wgrad_rows_avx2)(g, x, gy, acc.data(), r0, r1);
+                                        });
+      for (auto& p : parts)
+        for (int64_t i = 0; i < size; ++i) gw[i] += p[i];
+      return;
+    }
+  }
   int64_t lo[3], hi[3];
   for (int i = 0; i < 3; ++i) interior(g, i, lo[i], hi[i]);
   std::vector<int64_t> toff;

@@ -157,6 +157,19 @@ void binary_apply(ew::BinaryOp op, const Tensor& a0, const Tensor& b0, Tensor& o
   if (!fn) unsupported("elementwise", a0.dtype());
   const int64_t n = out.numel();
   if (n == 0) return;
+  // The common case: operands laid out like out (same numel, contiguous) or one value; they go
+  // to the kernel as they are, with no broadcast views or collapsed strides built (small calls).
+  auto flat = [n](const Tensor& t) { return (t.numel() == n || t.numel() == 1) && t.is_contiguous(); };
+  if (out.is_contiguous() && flat(a0) && flat(b0)) {
+    const int sa = a0.numel() == n ? 1 : 0, sb = b0.numel() == n ? 1 : 0;
+    const int64_t es = static_cast<int64_t>(dtype_size(a0.dtype())), os = static_cast<int64_t>(dtype_size(out.dtype()));
+    const char* pa = static_cast<const char*>(a0.raw());
+    const char* pb = static_cast<const char*>(b0.raw());
+    char* po = static_cast<char*>(out.raw());
+    parallel_for(n, grain_for(binary_cost(op)),
+                 [&](int64_t s, int64_t e) { fn(pa + s * sa * es, pb + s * sb * es, po + s * os, e - s, sa, sb); });
+    return;
+  }
   // Each operand's inner rows dense (or broadcast) before broadcasting to the output's shape.
   Tensor a = (inner_dense(a0) ? a0 : a0.contiguous()).broadcast_to(out.shape());
   Tensor b = (inner_dense(b0) ? b0 : b0.contiguous()).broadcast_to(out.shape());

@@ -94,6 +94,7 @@ struct BBlock {
   const T* base;   // panel jr at base + jr * step
   int64_t step, ks;
   const T* edge = nullptr;  // a packed copy of the last partial panel (in-place mode only)
+  int edge_ks = 0;          // its width: NR, or NR / 2 when the half-width kernel runs it
 };
 
 // Cache lines of a block of `rows` rows of `bytes` each, `stride` bytes apart, prefetched into
@@ -124,7 +125,8 @@ BBlock<T> b_block(const Problem<T>& P, int64_t pc, int64_t kcs, int64_t jc, int6
     BBlock<T> r{src, 1, P.rsb};
     if (n % NR) {
       const int64_t j = n / NR * NR;
-      pack_b_panels(src + j, P.rsb, P.csb, kcs, n - j, NR, buf);
+      r.edge_ks = 2 * (n - j) <= NR ? NR / 2 : NR;
+      pack_b_panels(src + j, P.rsb, P.csb, kcs, n - j, r.edge_ks, buf);
       r.edge = buf;
     }
     return r;
@@ -140,7 +142,10 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
   const int MR = ks.mr, NR = ks.nr;
   const int64_t m = i1 - i0, n = j1 - j0, kcmax = std::min(P.kc, P.K), ncmax = std::min(P.nc, round_up(n, NR));
   const bool few = ceil_div(n, NR) <= kInPlaceReuse;
-  const bool a_row = P.csa == 1 && few, a_col = !a_row && P.rsa == 1 && few;
+  // Like B in b_block: a small row-major A (the tile's rows stay in L1, batched GEMMs) is read in
+  // place rather than transposed into panels, unless its rows alias in L1 (4 KB apart).
+  const bool small_a = m * kcmax * int64_t(sizeof(T)) <= (int64_t(32) << 10) && (P.rsa * int64_t(sizeof(T))) % 4096 != 0;
+  const bool a_row = P.csa == 1 && (few || small_a), a_col = !a_row && P.rsa == 1 && few;
   const bool multi_jc = n > P.nc;  // A panels are reused across B blocks: keep the packed A block
   T* abuf = (a_row || a_col) ? nullptr : t_apack.get<T>((multi_jc ? round_up(m, MR) : MR) * kcmax);
   T* bbuf = P.pb ? nullptr : t_bpack.get<T>(ncmax * kcmax);
@@ -188,7 +193,7 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
           g.nr = static_cast<int>(std::min<int64_t>(NR, nb - jr));
           const bool edge = bb.edge && g.nr < NR;
           g.b = edge ? bb.edge : bb.base + jr * bb.step;
-          g.b_ks = edge ? NR : bb.ks;
+          g.b_ks = edge ? bb.edge_ks : bb.ks;
           g.c = crow + jr;
           g.bias = last && P.ep.bias ? P.ep.bias + jc + jr : nullptr;
           fns[2 * g.nr <= NR][mr - 1](g);

@@ -130,6 +130,8 @@ TypeInfo pick_infer(const std::vector<TypeInfo>& in, const Attrs&) {
 
 Tensor pick_forward(KernelCtx& ctx) {
   if (ctx.in[0].numel() != 1) fail_value("switch", "a scalar condition was expected, got shape " + shape_str(ctx.in[0].shape()));
+  const int k = ctx.in[0].item() != 0 ? 1 : 2;
+  if (!ctx.in[3 - k].defined()) return ctx.in[k];  // the plan skipped the other branch (same static type)
   Shape s = broadcast_shapes(ctx.in[1].shape(), ctx.in[2].shape(), "switch");
   DType dt = promote_types(ctx.in[1].dtype(), ctx.in[2].dtype());
   Tensor r = ctx.in[ctx.in[0].item() != 0 ? 1 : 2].astype(dt);

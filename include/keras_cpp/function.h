@@ -25,6 +25,7 @@ class Function {
   // calls of one Function are serialized, and calls updating the same variable hold its lock
   // from their first read to their commit (so no update is lost).
   std::vector<Tensor> operator()(const std::vector<Tensor>& feeds);
+  std::vector<Tensor> operator()(std::vector<Tensor>&& feeds);  // the same, taking the feeds over
   size_t num_steps() const;
 
  private:

@@ -27,8 +27,21 @@ DType dtype_of_array(const py::array& a) {
   throw TypeError("unsupported numpy dtype '" + std::string(py::str(a.dtype())) + "'");
 }
 
-static py::dtype np_dtype(DType t) {
-  return t == DType::bool_ ? py::dtype("bool") : py::dtype(dtype_name(t));
+// numpy's dtype objects, made once (parsing a name per returned array costs more than the call);
+// never freed, as they would outlive the interpreter.
+static const py::dtype& np_dtype(DType t) {
+  static auto* made = new std::vector<py::dtype>(static_cast<size_t>(DType::bool_) + 1);
+  py::dtype& d = (*made)[static_cast<size_t>(t)];
+  if (!d) d = t == DType::bool_ ? py::dtype("bool") : py::dtype(dtype_name(t));
+  return d;
+}
+
+// numpy's isnative without the attribute lookup: '=' native, '|' not applicable.
+static bool native_order(const py::dtype& d) {
+  char b = d.byteorder();
+  const uint16_t one = 1;
+  const bool little = *reinterpret_cast<const char*>(&one) == 1;
+  return b == '=' || b == '|' || b == (little ? '<' : '>');
 }
 
 py::array as_array(py::handle h) {
@@ -43,7 +56,7 @@ py::array as_array(py::handle h) {
 Tensor array_to_tensor(const py::array& a0, bool borrow) {
   py::array a = a0;
   // Kernels read native words, so '>f4' (on x86) is converted here, where every numpy value enters.
-  if (!a.dtype().attr("isnative").cast<bool>()) a = a.attr("astype")(a.dtype().attr("newbyteorder")("="));
+  if (!native_order(a.dtype())) a = a.attr("astype")(a.dtype().attr("newbyteorder")("="));
   char k = a.dtype().kind();
   if (k == 'u' && a.dtype().itemsize() > 1) a = py::array::ensure(a.attr("astype")("int64"));
   DType t = dtype_of_array(a);
@@ -71,6 +84,22 @@ py::array tensor_to_array(Tensor t) {
   if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();
   auto* holder = new std::shared_ptr<Storage>(t.storage());
   py::capsule base(holder, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
+  const int nd = t.ndim();
+  if (nd <= 32) {  // what py::array's constructor does, with the dims on the stack
+    py::ssize_t dims[32], steps[32];
+    const py::ssize_t es = static_cast<py::ssize_t>(dtype_size(t.dtype()));
+    for (int d = 0; d < nd; ++d) {
+      dims[d] = t.shape()[d];
+      steps[d] = t.strides()[d] * es;
+    }
+    auto& api = py::detail::npy_api::get();
+    py::dtype dt = np_dtype(t.dtype());
+    py::object a = py::reinterpret_steal<py::object>(api.PyArray_NewFromDescr_(
+        api.PyArray_Type_, dt.release().ptr(), nd, dims, steps, t.raw(), py::detail::npy_api::NPY_ARRAY_WRITEABLE_, nullptr));
+    if (!a) throw py::error_already_set();
+    if (api.PyArray_SetBaseObject_(a.ptr(), base.release().ptr()) < 0) throw py::error_already_set();  // steals base
+    return py::reinterpret_steal<py::array>(a.release());
+  }
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
   for (int64_t s : t.strides()) strides.push_back(s * static_cast<py::ssize_t>(dtype_size(t.dtype())));
   return py::array(np_dtype(t.dtype()), shape, strides, t.raw(), base);
@@ -390,38 +419,61 @@ static void bind_graph_functions(py::module_& m) {
   });
 }
 
+// Function feed i; errors name the input.
+static Tensor feed_at(const py::sequence& values, size_t i, std::vector<py::object>& keep) {
+  py::object v = values[i];
+  auto which = [i] { return "[function] input " + std::to_string(i) + ": "; };
+  if (v.is_none() || py::isinstance<py::str>(v) || py::isinstance<py::bytes>(v))
+    throw TypeError(which() + "expected an array or a number, got " + std::string(py::repr(v)).substr(0, 80));
+  try {
+    return feed_to_tensor(v, keep);
+  } catch (const ValueError& e) {
+    throw ValueError(which() + e.what());
+  } catch (const TypeError& e) {
+    throw TypeError(which() + e.what());
+  }
+}
+
+// One call: the feeds converted (borrowing the arrays' memory), the plan run without the GIL,
+// the results as arrays.
+static py::list run_function(Function& f, const py::sequence& values) {
+  // `keep` holds the fed arrays while the GIL is released (the list could change meanwhile).
+  const size_t n = py::len(values);
+  std::vector<py::object> keep;
+  std::vector<Tensor> feeds;
+  keep.reserve(n);
+  feeds.reserve(n);
+  for (size_t i = 0; i < n; ++i) feeds.push_back(feed_at(values, i, keep));
+  std::vector<Tensor> outs;
+  {
+    py::gil_scoped_release nogil;
+    outs = f(std::move(feeds));
+  }
+  py::list r(outs.size());
+  for (size_t i = 0; i < outs.size(); ++i)  // moved: no copy when nothing else holds it
+    PyList_SET_ITEM(r.ptr(), static_cast<py::ssize_t>(i), result_value(std::move(outs[i])).release().ptr());
+  return r;
+}
+
 static void bind_function_class(py::module_& m) {
   py::class_<Function>(m, "Function")
       .def(py::init([](std::vector<Expr> inputs, std::vector<Expr> outputs, std::vector<Expr> update_ops) {
              return new Function(inputs, outputs, {}, update_ops);
            }),
            py::arg("inputs"), py::arg("outputs"), py::arg("update_ops"))
-      .def("__call__", [](Function& f, py::sequence values) {
-        std::vector<py::object> keep;
-        std::vector<Tensor> feeds;
-        keep.reserve(py::len(values));
-        for (auto v : values) {
-          std::string which = "[function] input " + std::to_string(keep.size()) + ": ";
-          if (v.is_none() || py::isinstance<py::str>(v) || py::isinstance<py::bytes>(v))
-            throw TypeError(which + "expected an array or a number, got " + std::string(py::repr(v)).substr(0, 80));
-          try {
-            feeds.push_back(feed_to_tensor(v, keep));
-          } catch (const ValueError& e) {
-            throw ValueError(which + e.what());
-          } catch (const TypeError& e) {
-            throw TypeError(which + e.what());
-          }
+      .def("_run", &run_function, py::arg("values"))
+      // A list of plain values runs here; anything else (a dict, a tuple, symbolic tensors among
+      // the values) goes to the subclass's _call_general (keras_cpp.backend.Function) when it has one.
+      .def("__call__", [](py::object self, py::handle values) -> py::object {
+        if (PyList_CheckExact(values.ptr())) {
+          bool plain = true;
+          for (py::handle v : py::reinterpret_borrow<py::list>(values)) plain = plain && !is_tensor(v);
+          if (plain) return run_function(self.cast<Function&>(), py::reinterpret_borrow<py::sequence>(values));
         }
-        std::vector<Tensor> outs;
-        {
-          py::gil_scoped_release nogil;
-          outs = f(feeds);
-        }
-        feeds.clear();
-        py::list r;
-        for (auto& t : outs) r.append(result_value(std::move(t)));  // moved: no copy when nothing else holds it
-        return r;
-      })
+        py::object general = py::getattr(self, "_call_general", py::none());
+        if (!general.is_none()) return general(values);
+        return run_function(self.cast<Function&>(), values.cast<py::sequence>());
+      }, py::arg("values"))
       .def_property_readonly("num_steps", &Function::num_steps);
 }
 

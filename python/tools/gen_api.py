@@ -343,10 +343,10 @@ def _class_stub(e):
                and (not n.name.startswith('_') or n.name in ('__init__', '__call__'))]
     lines += ['    %s: Any' % a for a in _init_attributes(methods)]
     for m in methods:
-        params = _py_params(m.name, m.args)
-        ret = 'None' if m.name == '__init__' else 'Any'
+        params, ret = _py_params(m.name, m.args), 'None' if m.name == '__init__' else 'Any'
         lines.append('    def %s(%s) -> %s: ...' % (m.name, ', '.join(p.stub() for p in params), ret))
-    return lines
+    c_call = any(isinstance(b, ast.Attribute) and b.attr == 'Function' for b in e.node.bases)  # _core's, C++
+    return lines + (['    def __call__(self, inputs) -> Any: ...'] if c_call else [])
 
 
 def _doc_line(doc):

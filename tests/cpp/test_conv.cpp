@@ -3,6 +3,8 @@
 // groups and epilogues, and Winograd F(4x4, 3x3) over sizes that are not multiples of the tile,
 // each with every ISA's micro-kernels forced in turn.
 #include <cmath>
+#include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "doctest.h"
@@ -67,7 +69,7 @@ void naive_forward(const ConvGeom& g, int64_t O, const std::vector<T>& x, const 
     }
 }
 
-// The input gradient of g (unit stride) by the definition: gx[i] = sum over the outputs reading i.
+// The input gradient of g by the definition: gx[i] = sum over the outputs reading i.
 template <class T>
 void naive_adjoint(const ConvGeom& g, int64_t O, const std::vector<T>& gy, const std::vector<T>& w, std::vector<double>& gx,
                    std::vector<double>& mag) {
@@ -80,7 +82,8 @@ void naive_adjoint(const ConvGeom& g, int64_t O, const std::vector<T>& gy, const
       for (int64_t a = 0, kp = 0; a < g.k[0]; ++a)
         for (int64_t b = 0; b < g.k[1]; ++b)
           for (int64_t c = 0; c < g.k[2]; ++c, ++kp) {
-            const int64_t i0 = o0 + a * g.d[0] - g.pb[0], i1 = o1 + b * g.d[1] - g.pb[1], i2 = o2 + c * g.d[2] - g.pb[2];
+            const int64_t i0 = o0 * g.s[0] + a * g.d[0] - g.pb[0], i1 = o1 * g.s[1] + b * g.d[1] - g.pb[1];
+            const int64_t i2 = o2 * g.s[2] + c * g.d[2] - g.pb[2];
             if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1] || i2 < 0 || i2 >= g.in[2]) continue;
             const int64_t xi = ((n * g.in[0] + i0) * g.in[1] + i1) * g.in[2] + i2;
             for (int64_t o = 0; o < O; ++o)
@@ -237,39 +240,58 @@ TEST_CASE("Winograd F(4x4, 3x3) matches the definition: forward, kernel gradient
   blas::reset_isa();
 }
 
+// One depthwise case with every ISA forced in turn; variant 1 adds a bias and relu.
+struct D { int nsp; int64_t N, C, M, in1, in2, k, s, d, pad, k1; };  // d < 0: dilation -d along the rows only
+
+void check_depthwise(const D& t, blas::Isa isa, int variant) {
+  const int64_t kh = t.nsp == 1 ? 1 : (t.k1 ? t.k1 : t.k);
+  Case c{t.nsp, t.N, t.C, t.C, t.C * t.M, {1, t.in1, t.in2}, {1, kh, t.k}, {1, t.s, t.s}, {1, std::abs(t.d), t.d < 0 ? 1 : t.d}, {0, t.pad, t.pad}, {0, t.pad, t.pad}};
+  if (t.nsp == 1) { c.s[1] = c.d[1] = 1; c.pb[1] = c.pa[1] = 0; }
+  const ConvGeom g = geom(c);
+  const auto x = random<float>(static_cast<size_t>(g.N * g.inP() * g.C), 21u + variant);
+  const auto w = random<float>(static_cast<size_t>(g.KK() * c.O), 23u);
+  const auto bias = random<float>(static_cast<size_t>(c.O), 29u);
+  std::vector<double> ref, mag;
+  naive_forward(g, c.O, x, w, ref, mag);
+  blas::Epilogue<float> ep;
+  if (variant) {
+    ep.bias = bias.data();
+    ep.act = blas::Act::relu;
+    for (size_t i = 0; i < ref.size(); ++i) ref[i] = std::max(0.0, ref[i] + bias[i % c.O]);
+  }
+  const std::string what = std::string(blas::isa_name(isa)) + " nsp=" + std::to_string(t.nsp) + " C=" + std::to_string(t.C) +
+                           " M=" + std::to_string(t.M) + " W=" + std::to_string(t.in2) + " k=" + std::to_string(kh) + "x" +
+                           std::to_string(t.k) + " s=" + std::to_string(t.s) + " d=" + std::to_string(t.d) + " pad=" + std::to_string(t.pad);
+  std::vector<float> y(ref.size());
+  convk::depthwise_forward<float>(g, t.M, x.data(), w.data(), y.data(), ep);
+  CHECK_MESSAGE(mismatches(y, ref, mag, 1e-5) == 0, "forward " << what);
+  const auto gy = random<float>(static_cast<size_t>(g.N * g.P() * c.O), 31u);
+  naive_kernel_grad(g, c.O, x, gy, ref, mag);
+  std::vector<float> gw(ref.size());
+  convk::depthwise_grad_kernel<float>(g, t.M, x.data(), gy.data(), gw.data());
+  CHECK_MESSAGE(mismatches(gw, ref, mag, 1e-5) == 0, "kernel grad " << what);
+  naive_adjoint(g, c.O, gy, w, ref, mag);
+  std::vector<float> gx(ref.size());
+  convk::depthwise_grad_input<float>(g, t.M, gy.data(), w.data(), gx.data());
+  CHECK_MESSAGE(mismatches(gx, ref, mag, 1e-5) == 0, "input grad " << what);
+}
+
 TEST_CASE("depthwise convolution matches the definition: forward, both gradients, multipliers, strides") {
-  struct D { int nsp; int64_t N, C, M, in1, in2, k, s, d, pad; };
-  const D ds[] = {{2, 2, 32, 1, 9, 11, 3, 1, 1, 1}, {2, 1, 16, 1, 8, 7, 3, 2, 1, 1}, {2, 2, 19, 1, 7, 9, 3, 1, 1, 0},
-                  {2, 1, 8, 2, 6, 6, 3, 1, 2, 2},   {2, 1, 48, 1, 10, 12, 5, 1, 1, 2}, {1, 2, 32, 1, 1, 20, 3, 1, 1, 1},
-                  {2, 1, 16, 3, 5, 9, 2, 2, 1, 0}};
-  for (const D& t : ds)
-    for (int variant = 0; variant < 2; ++variant) {
-      Case c{t.nsp, t.N, t.C, t.C, t.C * t.M, {1, t.in1, t.in2}, {1, t.k, t.k}, {1, t.s, t.s}, {1, t.d, t.d}, {0, t.pad, t.pad}, {0, t.pad, t.pad}};
-      if (t.nsp == 1) { c.k[1] = c.s[1] = c.d[1] = 1; c.pb[1] = c.pa[1] = 0; }
-      const ConvGeom g = geom(c);
-      const auto x = random<float>(static_cast<size_t>(g.N * g.inP() * g.C), 21u + variant);
-      const auto w = random<float>(static_cast<size_t>(g.KK() * c.O), 23u);
-      const auto bias = random<float>(static_cast<size_t>(c.O), 29u);
-      std::vector<double> ref, mag;
-      naive_forward(g, c.O, x, w, ref, mag);
-      blas::Epilogue<float> ep;
-      if (variant) {
-        ep.bias = bias.data();
-        ep.act = blas::Act::relu;
-        for (size_t i = 0; i < ref.size(); ++i) ref[i] = std::max(0.0, ref[i] + bias[i % c.O]);
-      }
-      std::vector<float> y(ref.size());
-      convk::depthwise_forward<float>(g, t.M, x.data(), w.data(), y.data(), ep);
-      CHECK_MESSAGE(mismatches(y, ref, mag, 1e-5) == 0, "forward C=" << t.C << " M=" << t.M << " k=" << t.k << " s=" << t.s);
-      const auto gy = random<float>(static_cast<size_t>(g.N * g.P() * c.O), 31u);
-      naive_kernel_grad(g, c.O, x, gy, ref, mag);
-      std::vector<float> gw(ref.size());
-      convk::depthwise_grad_kernel<float>(g, t.M, x.data(), gy.data(), gw.data());
-      CHECK_MESSAGE(mismatches(gw, ref, mag, 1e-5) == 0, "kernel grad C=" << t.C << " M=" << t.M << " k=" << t.k << " s=" << t.s);
-      if (!g.unit_stride()) continue;  // naive_adjoint is for unit strides; the strided gather is checked in Python
-      naive_adjoint(g, c.O, gy, w, ref, mag);
-      std::vector<float> gx(ref.size());
-      convk::depthwise_grad_input<float>(g, t.M, gy.data(), w.data(), gx.data());
-      CHECK_MESSAGE(mismatches(gx, ref, mag, 1e-5) == 0, "input grad C=" << t.C << " M=" << t.M << " k=" << t.k);
-    }
+  // Channels around the vector widths (8, 16) and not multiples of them, widths 1, 7, 33 and
+  // others that leave every column-block remainder, 3- and 5-wide kernels at strides 1 and 2
+  // (the blocked kernels), 'valid' and 'same'-like pads, dilated rows, multipliers > 1, and shapes
+  // that only the general loops take (k 2 or 7, dilation along the width).
+  const D ds[] = {{2, 2, 32, 1, 9, 11, 3, 1, 1, 1, 0},  {2, 1, 16, 1, 8, 7, 3, 2, 1, 1, 0},  {2, 2, 19, 1, 7, 9, 3, 1, 1, 0, 0},
+                  {2, 1, 8, 2, 6, 6, 3, 1, 2, 2, 0},    {2, 1, 48, 1, 10, 12, 5, 1, 1, 2, 0}, {1, 2, 32, 1, 1, 20, 3, 1, 1, 1, 0},
+                  {2, 1, 16, 3, 5, 9, 2, 2, 1, 0, 0},   {2, 2, 1, 1, 5, 33, 3, 1, 1, 1, 0},   {2, 1, 7, 1, 7, 7, 3, 2, 1, 1, 0},
+                  {2, 1, 33, 1, 4, 33, 3, 1, 1, 1, 0},  {2, 1, 17, 1, 6, 1, 3, 1, 1, 1, 0},   {2, 1, 64, 1, 6, 56, 3, 1, 1, 1, 0},
+                  {2, 1, 24, 1, 9, 30, 5, 2, 1, 2, 0},  {2, 1, 9, 1, 8, 19, 5, 1, 1, 0, 0},   {2, 1, 40, 1, 9, 14, 3, 1, -3, 1, 0},
+                  {2, 1, 16, 1, 6, 13, 3, 1, 1, 1, 1},  {2, 1, 16, 1, 8, 13, 3, 1, 1, 2, 5},  {1, 3, 13, 1, 1, 29, 5, 2, 1, 2, 0},
+                  {2, 1, 12, 1, 6, 15, 7, 1, 1, 3, 0},  {2, 1, 20, 1, 6, 40, 3, 3, 1, 1, 0},  {2, 1, 32, 1, 6, 60, 3, 2, 1, 0, 0}};
+  for (blas::Isa isa : isas()) {
+    blas::force_isa(isa);
+    for (const D& t : ds)
+      for (int variant = 0; variant < 2; ++variant) check_depthwise(t, isa, variant);
+  }
+  blas::reset_isa();
 }

@@ -95,3 +95,33 @@ TEST_CASE("large freed blocks are reused for the same size, never while alive") 
   CHECK(d->data() != c->data());
   std::memset(d->data(), 0, big + 4096);
 }
+
+TEST_CASE("feeds taken over or copied give the same results") {
+  Expr p = placeholder({-1}, DType::float32, "p");
+  Expr y = p + 1.0;
+  Function f({p}, {y, y, p});
+  Tensor feed = Tensor::full({3}, DType::float32, 2.0);
+  std::vector<Tensor> kept{feed};
+  auto a = f(kept);                                   // copied: `kept` still holds its feed
+  auto b = f(std::vector<Tensor>{feed});              // taken over
+  CHECK(kept[0].raw() == feed.raw());
+  for (auto* r : {&a, &b}) {
+    REQUIRE(r->size() == 3);
+    CHECK((*r)[0].item(2) == 3.0);
+    CHECK((*r)[1].item(0) == 3.0);
+    CHECK((*r)[2].item(1) == 2.0);
+  }
+  CHECK(feed.item(0) == 2.0);
+}
+
+TEST_CASE("a scalar switch runs only the chosen branch") {
+  Expr c = placeholder({}, DType::int32, "c");
+  Expr p = placeholder({2}, DType::float32, "p");
+  Expr q = placeholder({-1}, DType::float32, "q");
+  // The else branch fails when it runs on a q of 3 elements (reshaped to (2,)).
+  Function f({c, p, q}, {switch_(c, p * 2.0, reshape(q, {2}) + 1.0)});
+  Tensor pv = Tensor::full({2}, DType::float32, 1.5), q3 = Tensor::full({3}, DType::float32, 1.0);
+  CHECK(f({Tensor::full({}, DType::int32, 1.0), pv, q3})[0].item(1) == 3.0);
+  CHECK_THROWS_AS(f({Tensor::full({}, DType::int32, 0.0), pv, q3}), ValueError);
+  CHECK(f({Tensor::full({}, DType::int32, 0.0), pv, Tensor::full({2}, DType::float32, 1.0)})[0].item(0) == 2.0);
+}

@@ -24,6 +24,24 @@ TEST_CASE("philox4x32-10 matches the Random123 known answers") {
   CHECK(unit53(~0u, ~0u) < 1.0);
 }
 
+TEST_CASE("philox block8 gives block's words for eight counters") {
+  Philox4x32 g{{0x9e3779b9u, 0x12345678u}};
+  uint32_t ctr[4][8], out[32];
+  for (int i = 0; i < 8; ++i) {
+    uint64_t b = 0xfffffffcull + static_cast<uint64_t>(i);  // the low word wraps inside the group
+    ctr[0][i] = uint32_t(b);
+    ctr[1][i] = uint32_t(b >> 32);
+    ctr[2][i] = 0xdeadbeefu + static_cast<uint32_t>(i);
+    ctr[3][i] = ~0u - static_cast<uint32_t>(i);
+  }
+  g.block8(ctr, out);
+  for (int i = 0; i < 8; ++i) {
+    uint32_t c[4] = {ctr[0][i], ctr[1][i], ctr[2][i], ctr[3][i]}, w[4];
+    g.block(c, w);
+    for (int k = 0; k < 4; ++k) CHECK(out[4 * i + k] == w[k]);
+  }
+}
+
 TEST_CASE("seeded random ops repeat per seed and draw anew per evaluation") {
   Expr a = random_normal({64}, 0.0, 1.0, DType::float32, 42);
   Expr b = random_normal({64}, 0.0, 1.0, DType::float32, 42);

@@ -250,3 +250,53 @@ def test_max_pool_gradient_matches_loops(shape, ps, strides, padding, dtype):
     gy = RNG.standard_normal(K.int_shape(y)).astype(dtype)
     got = f([x, gy])[0]
     np.testing.assert_array_equal(got, _max_pool_grad_ref(x, gy, ps, strides, padding).astype(dtype))
+
+
+# ---------------------------------------------------------------- depthwise float32 kernels
+# float32 with multiplier 1 runs the register-blocked kernels (vectors over channels, blocks of
+# output columns, masked channel tails); float64 runs the general loops that the op table checks
+# by finite differences. The float32 forward and both gradients must match numpy's reference
+# and the float64 gradients, on each ISA (KERAS_CPP_ISA=avx2 in a fresh process).
+DEPTHWISE_F32_SCRIPT = r'''
+import numpy as np
+from keras_cpp import backend as K
+import reference_conv as RC
+rng = np.random.default_rng(7)
+cases = [((2, 7, 33, 19), 3, (1, 1), 'same', (1, 1)), ((1, 9, 17, 33), 5, (2, 2), 'same', (1, 1)),
+         ((1, 6, 12, 16), 3, (1, 2), 'valid', (2, 1)), ((3, 5, 1, 7), 3, (1, 1), 'same', (1, 1)),
+         ((1, 8, 56, 64), 3, (1, 1), 'same', (1, 1)), ((2, 5, 9, 1), 5, (1, 1), 'valid', (1, 1)),
+         ((1, 6, 30, 24), 3, (2, 2), 'valid', (1, 1))]
+for xs, k, st, pad, dl in cases:
+    x = rng.standard_normal(xs)
+    dk = rng.standard_normal((k, k, xs[3], 1)) * 0.3
+    out = {}
+    for dt in ('float32', 'float64'):
+        px, pk = K.placeholder(shape=xs, dtype=dt), K.placeholder(shape=dk.shape, dtype=dt)
+        y = K.depthwise_conv2d(px, pk, st, pad, dilation_rate=dl)
+        g = rng.standard_normal(K.int_shape(y)) if dt == 'float32' else out['g']
+        out['g'] = g
+        gx, gk = K.gradients(K.sum(y * K.constant(g.astype(dt))), [px, pk])
+        out[dt] = K.function([px, pk], [y, gx, gk])([x.astype(dt), dk.astype(dt)])
+    ref = RC.depthwise_conv2d(x, dk, st, pad, dilation_rate=dl)
+    what = '%s k=%d strides=%s %s dilation=%s' % (xs, k, st, pad, dl)
+    np.testing.assert_allclose(out['float32'][0], ref, rtol=1e-4, atol=1e-4, err_msg='forward ' + what)
+    for i, name in ((1, 'input grad'), (2, 'kernel grad')):
+        scale = np.abs(out['float64'][i]).max() + 1
+        np.testing.assert_allclose(out['float32'][i], out['float64'][i], rtol=1e-4, atol=1e-5 * scale, err_msg=name + ' ' + what)
+print("ok")
+'''
+
+
+@pytest.mark.parametrize('isa', ['auto', 'avx2'])
+def test_depthwise_float32_kernels_on_each_isa(isa):
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ)
+    env.pop('KERAS_CPP_ISA', None)
+    if isa != 'auto':
+        env['KERAS_CPP_ISA'] = isa
+    here = os.path.dirname(os.path.abspath(__file__))
+    env['PYTHONPATH'] = os.pathsep.join([here, env.get('PYTHONPATH', '')])
+    out = subprocess.run([sys.executable, '-c', DEPTHWISE_F32_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == 'ok', out.stderr[-3000:]

@@ -1,7 +1,8 @@
 """NN helpers (elu, hard_sigmoid, l2_normalize, in_top_k, batch normalization) and control flow
 (map_fn, foldl, foldr, switch), beyond the op table's sweep (op_table.py: values, gradients and
 errors over shapes and dtypes): the semantics_checklist.md lines as exact values, fn traced
-exactly once, unknown batch sizes, tensors captured by the body, Python conditions and callables.
+exactly once, unknown batch sizes, tensors captured by the body, Python conditions and callables,
+and a whole-branch switch running only its chosen branch.
 """
 import numpy as np
 import pytest
@@ -228,6 +229,62 @@ def test_switch_elementwise_checklist():
     np.testing.assert_array_equal(y, [[1, 0]])
     assert ev(K.switch(c(True, 'bool'), 1, 0)).dtype == 'int32'
     np.testing.assert_array_equal(ev(K.switch(np.array([True, False]), c([1., 2.]), c([3., 4.]))), [1, 4])
+
+
+def test_switch_runs_only_the_chosen_branch():
+    # The else branch fails when it runs (noise_shape (5, 3) for a (2, 3) x), so a call that picks
+    # `then` shows it was skipped; shared work and the outputs still run.
+    x = K.placeholder(shape=(None, 3))
+    n = K.placeholder(shape=(), dtype='int32')
+    phase = K.placeholder(shape=(), dtype='int32')
+    h = x * 2.0
+    y = K.switch(phase, h + 1.0, K.dropout(h, 0.5, noise_shape=(n, 3), seed=3))
+    f = K.function([x, n, phase], [y, h])
+    xv = np.arange(6, dtype='float32').reshape(2, 3)
+    got = f([xv, 5, 1])
+    np.testing.assert_array_equal(got[0], xv * 2 + 1)
+    np.testing.assert_array_equal(got[1], xv * 2)
+    with pytest.raises(ValueError, match=r'\[dropout\] noise_shape'):
+        f([xv, 5, 0])
+    assert f([xv, 2, 0])[0].shape == (2, 3)
+
+
+def test_skipped_random_branch_keeps_the_draw_sequence():
+    # A dropout skipped in the test phase still counts as evaluated: the next training call draws
+    # what it would have drawn had the branch run (the numbers do not depend on the phases seen).
+    x = K.placeholder(shape=(64,))
+    ones = np.ones(64, dtype='float32')
+    f = K.function([x, K.learning_phase()], [K.in_train_phase(lambda: K.dropout(x, 0.5, seed=11), x * 1.0)])
+    g = K.function([x], [K.dropout(x, 0.5, seed=11)])
+    runs = [g([ones])[0] for _ in range(3)]
+    np.testing.assert_array_equal(f([ones, 1])[0], runs[0])
+    np.testing.assert_array_equal(f([ones, 0])[0], ones)
+    np.testing.assert_array_equal(f([ones, 1])[0], runs[2])
+    # A loop in a branch always runs: its body's draws advance on every call too.
+    xs = K.placeholder(shape=(3, 8))
+    body = lambda r: K.dropout(r, 0.5, seed=12)  # noqa: E731
+    f2 = K.function([xs, K.learning_phase()], [K.in_train_phase(lambda: K.map_fn(body, xs), xs * 1.0)])
+    g2 = K.function([xs], [K.map_fn(body, xs)])
+    feed = np.ones((3, 8), dtype='float32')
+    runs2 = [g2([feed])[0] for _ in range(3)]
+    assert [f2([feed, p])[0].tolist() for p in (1, 0, 1)] == [runs2[0].tolist(), feed.tolist(), runs2[2].tolist()]
+
+
+def test_nested_and_computed_conditions():
+    x = K.placeholder(shape=(2,))
+    a, b = K.placeholder(shape=(), dtype='int32'), K.placeholder(shape=(), dtype='int32')
+    inner = K.switch(b, x + 1.0, x - 1.0)
+    y = K.switch(a, inner * 10.0, K.switch(K.greater(K.sum(x), 0.0), x * 3.0, -x))
+    f = K.function([x, a, b], [y])
+    xv = np.array([1.0, 2.0], dtype='float32')
+    for av in (0, 1):
+        for bv in (0, 1):
+            want = ((xv + 1 if bv else xv - 1) * 10) if av else xv * 3
+            np.testing.assert_array_equal(f([xv, av, bv])[0], want)
+    np.testing.assert_array_equal(f([-xv, 0, 0])[0], xv)
+    # Branches of different static shapes still broadcast against each other (both run).
+    z = K.function([a], [K.switch(a, K.ones((2, 3)), K.zeros((1, 3)))])
+    assert z([0])[0].shape == (2, 3) and z([1])[0].shape == (2, 3)
 
 
 # ---------------------------------------------------------------- small ones

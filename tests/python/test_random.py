@@ -2,7 +2,8 @@
 supports and moments of 200x200 draws, seeds, bad calls, and the same numbers at 1, 2, 3 and 8
 threads): symbolic and numpy shapes, tensor parameters and their gradients, numpy's global seed,
 fresh numbers per call and once per variable, across processes, dropout's noise_shape with
-symbolic dims, its mask gradient, and its independence from the learning phase.
+symbolic dims, its mask gradient, its exact Philox draws (philox_ref.py), level 0 as x itself, and
+its independence from the learning phase.
 """
 import os
 import subprocess
@@ -15,6 +16,7 @@ import pytest
 from keras_cpp import _core, backend as K
 
 import gradcheck
+import philox_ref
 
 
 # ---------------------------------------------------------------- helpers
@@ -271,6 +273,56 @@ def test_dropout_noise_shape_checked_at_run_time():
     x = K.placeholder(shape=(None, 3))
     n = K.placeholder(shape=(), dtype='int32')
     f = K.function([x, n], [K.dropout(x, 0.5, noise_shape=(n, 3), seed=1)])
+    with pytest.raises(ValueError, match=r'\[dropout\] noise_shape'):
+        f([np.ones((2, 3)), 5])
+
+
+@pytest.mark.parametrize('dtype,level', [('float32', 0.5), ('float32', 0.1), ('float64', 0.3333333),
+                                         ('float16', 0.9), ('float32', 1e-9)])
+def test_dropout_mask_is_the_philox_draw(dtype, level):
+    # The exact numbers: entry i is kept when its uniform draw (philox_ref) is >= level. The size
+    # spans several parallel chunks and ends inside a group of eight blocks and inside a block.
+    n = 4 * 2048 * 2 + 37 if dtype != 'float64' else 2 * 2048 * 2 + 13
+    x = K.placeholder(shape=(None,), dtype=dtype)
+    f = K.function([x], [K.dropout(x, level, seed=2 ** 33 + 9)])
+    keep = np.array(1.0 / (1.0 - level), dtype=dtype)
+    for evaluation in (0, 1):
+        u = (philox_ref.unit53 if dtype == 'float64' else philox_ref.unit24)(2 ** 33 + 9, n, evaluation)
+        got = f([np.ones(n, dtype=dtype)])[0]
+        np.testing.assert_array_equal(got, np.where(u.astype('float64') >= level, keep, np.zeros((), dtype)))
+        assert got.dtype == dtype and not np.signbit(got).any()
+
+
+def test_dropout_level_0_is_x_itself_with_no_draw():
+    x = K.placeholder(shape=(None, 5))
+    assert K.dropout(x, 0.0) is x and K.dropout(x, 0, noise_shape=(1, 5), seed=3) is x
+    assert K.dropout(x, 0.0, noise_shape=(5,)) is x
+    # The seed is still taken from numpy's global RNG, so later draws do not shift.
+    np.random.seed(5)
+    K.dropout(x, 0.0)
+    after_zero = np.random.randint(10 ** 6)
+    np.random.seed(5)
+    K.dropout(x, 0.5)
+    assert np.random.randint(10 ** 6) == after_zero
+    v = np.array([[np.nan, -0.0, np.inf, -1.5, 3e-42]], dtype='float32')
+    got = K.function([x], [K.batch_normalization(K.dropout(x, 0.0), K.zeros((5,)), K.ones((5,)), None, None, epsilon=0.0),
+                           K.dropout(x, 0.0)])([v])
+    np.testing.assert_array_equal(got[1].view('uint32'), v.view('uint32'))
+    np.testing.assert_array_equal(got[0], v / np.sqrt(np.float32(1)))
+    xv = K.variable(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(ev(K.gradients(K.sum(K.dropout(xv, 0.0) * 2.0), [xv])[0]), np.full((2, 3), 2.0))
+
+
+def test_dropout_level_0_keeps_the_run_time_noise_shape_check():
+    x = K.placeholder(shape=(None, 3))
+    s = K.shape(x)
+    y = K.dropout(x, 0.0, noise_shape=[s[0], 1], seed=4)  # symbolic: checked when it runs
+    assert y is not x
+    np.testing.assert_array_equal(K.function([x], [y])([np.arange(6.0).reshape(2, 3)])[0], np.arange(6.0).reshape(2, 3))
+    with pytest.raises(ValueError, match=r'\[dropout\] noise_shape'):  # does not fit x: still an error
+        ev(K.dropout(K.ones((4, 1)), 0.0, noise_shape=(4, 5)))
+    n = K.placeholder(shape=(), dtype='int32')
+    f = K.function([x, n], [K.dropout(x, 0.0, noise_shape=(n, 3), seed=1)])
     with pytest.raises(ValueError, match=r'\[dropout\] noise_shape'):
         f([np.ones((2, 3)), 5])
 

@@ -316,13 +316,16 @@ def _update_op(u):
     raise ValueError('[function] an update must be a (variable, new_value) pair or a tensor (an update op), got %r' % (u,))
 
 
-class Function(object):
+class Function(_core.Function):
     """A compiled `inputs -> outputs` computation; call it with a list of values.
 
     Each call runs the outputs and the updates once. A tensor that reads a variable sees the
     value from before the call unless it depends on an update of that variable (through its
     inputs or K.control_dependencies), then the updated value; updates of one variable apply in
-    order, and all updates of a call are committed together when it succeeds."""
+    order, and all updates of a call are committed together when it succeeds.
+
+    Calling it with a list of arrays/numbers runs in C++ with no Python frame (_core.Function's
+    __call__); other calls come to _call_general."""
 
     def __init__(self, inputs, outputs, updates=None, name=None):
         self.inputs = list(inputs)
@@ -333,17 +336,16 @@ class Function(object):
             ups = [_update_op(u) for u in (updates or [])]
         finally:
             _core._pop_control_dependencies()
-        self._fn = _core.Function(self.inputs, self.outputs, ups)
+        _core.Function.__init__(self, self.inputs, self.outputs, ups)
 
-    def __call__(self, inputs):
-        # scipy.sparse feeds go to C++ as they are (sparse placeholders keep them sparse, dense
-        # ones densify them there).
-        if type(inputs) is list:
-            try:
-                return self._fn(inputs)
-            except TypeError:
-                if not builtins.any(isinstance(v, Tensor) for v in inputs):
-                    raise
+    @property
+    def _fn(self):
+        """The compiled function (this object; num_steps says how many steps its plan has)."""
+        return self
+
+    def _call_general(self, inputs):
+        # A dict of placeholder -> value, a tuple, or symbolic tensors among the values (Keras's
+        # fit on tensors: their current values). scipy.sparse feeds go to C++ as they are.
         if isinstance(inputs, dict):
             inputs = [inputs[p] for p in self.inputs]
         if not isinstance(inputs, (list, tuple)):
@@ -353,7 +355,7 @@ class Function(object):
             if isinstance(v, Tensor):  # a symbolic value (Keras's fit on tensors): its current value
                 v = eval(v)
             vals.append(v)
-        return self._fn(vals)
+        return self._run(vals)
 
 
 def function(inputs, outputs, updates=None, **kwargs):

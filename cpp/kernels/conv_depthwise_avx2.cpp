@@ -1,0 +1,34 @@
+// cpp/kernels/conv_depthwise_avx2.cpp — the AVX2 (baseline) copy of the blocked depthwise kernels (conv_depthwise_impl.h).
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+#if defined(__AVX2__) || defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
+#include "kernels/conv_depthwise_isa.h"
+
+namespace keras_cpp {
+namespace convk {
+namespace dwk {
+namespace {
+#include "kernels/conv_depthwise_impl.h"
+}  // namespace
+
+void forward_rows_avx2(const ConvGeom& g, const float* x, const float* w, float* y, const blas::Epilogue<float>& ep, int64_t r0,
+                    int64_t r1) {
+  by_shape<FwdFn>(g, x, w, y, ep, r0, r1);
+}
+
+void dgrad_rows_avx2(const ConvGeom& g, const float* gy, const float* w, float* gx, int64_t r0, int64_t r1) {
+  by_shape<DgradFn>(g, gy, w, gx, r0, r1);
+}
+
+void wgrad_rows_avx2(const ConvGeom& g, const float* x, const float* gy, float* acc, int64_t r0, int64_t r1) {
+  by_shape<WgradFn>(g, x, gy, acc, r0, r1);
+}
+
+}  // namespace dwk
+}  // namespace convk
+}  // namespace keras_cpp
