@@ -1,5 +1,5 @@
 // cpp/kernels/ew_unary_impl.h — the unary kernels, one body for both ISAs (included by
-// ew_avx2.cpp / ew_avx512.cpp inside an anonymous namespace, after simd.h and vmath.h).
+// ew_unary_avx2.cpp / ew_unary_avx512.cpp inside an anonymous namespace, after simd.h, vmath.h and vmath_f.h).
 // float/double go through Simd<T>; float transcendentals are evaluated in double (vmath_f.h);
 // integer loops are plain C++ that the compiler vectorises with the file's ISA.
 
