@@ -19,16 +19,19 @@ struct FusedStep {
   std::vector<Node*> members;        // plan order; the last is the step's node (the root)
   std::vector<std::vector<int>> args;  // per member, per input: >= 0 a member, < 0 input -(k + 1)
   std::vector<DType> in_dtype;       // each input's dtype, as the program reads it
+  std::vector<int> extra;            // members whose results are also the step's results 1, 2, ...
 };
 
 bool fusion_enabled();
 
 // Rewrite `steps` in place: a group of two or more fusable steps becomes one step at its root's
 // position, reading the group's inputs. `pinned`: slots that must be kept (outputs, staged values).
+// A member whose result is pinned or also read after the root (an LSTM's new cell state, read by
+// the gate math and returned) stays in the group as one of the step's extra results.
 void fuse_elementwise(std::vector<Step>& steps, const std::vector<char>& pinned, int nslots);
 
 // Run a fused step on its inputs (ctx.in, handed over where the plan allows): the output takes
-// a dead input's buffer when one fits.
-Tensor run_fused(const FusedStep& f, KernelCtx& ctx);
+// a dead input's buffer when one fits; `extra` gets the extra results (f.extra's members).
+Tensor run_fused(const FusedStep& f, KernelCtx& ctx, std::vector<Tensor>& extra);
 
 }  // namespace keras_cpp

@@ -162,11 +162,13 @@ void Plan::run_step(Step& st) {
   if (op.flags & kRandom) ctx.eval_index = st.node->eval_count.fetch_add(1);
   ctx.used = &st.used;
   ctx.state = &st.state;
-  if (op.forward) {  // single result: no vector to allocate
-    Tensor out = st.fused ? run_fused(*st.fused, ctx) : op.forward(ctx);
+  if (op.forward) {  // single result (a fused group's extras aside): no vector to allocate
+    std::vector<Tensor> extra;
+    Tensor out = st.fused ? run_fused(*st.fused, ctx, extra) : op.forward(ctx);
     for (size_t k = 0; k < ctx.in.size(); ++k)
       if (st.hand_over[k]) alloc_.release(std::move(ctx.in[k]));
     slots_[st.out[0]] = std::move(out);
+    for (size_t k = 0; k < extra.size(); ++k) slots_[st.out[k + 1]] = std::move(extra[k]);
     return;
   }
   std::vector<Tensor> outs = op.forward_multi(ctx);

@@ -45,11 +45,8 @@ Tensor matmul_forward(KernelCtx& ctx) {
     Shape s(a.shape().begin(), a.shape().end() - 1);
     s.push_back(N);
     Tensor a2 = a.reshape({shape_numel(Shape(s.begin(), s.end() - 1)), K});  // rows even when K == 0
-    Tensor out = ctx.alloc_tensor(s, a.dtype());
     KernelCtx sub{ctx.node, {a2, b}, ctx.alloc};
-    Tensor o2 = matmul_forward(sub);
-    copy_into(o2.reshape(s), out);
-    return out.astype(od);
+    return matmul_forward(sub).reshape(s).astype(od);  // a fresh contiguous buffer: reshaped in place
   }
   Shape ba(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
   Shape bs = broadcast_shapes(ba, bb, "matmul");
