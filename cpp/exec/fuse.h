@@ -2,7 +2,7 @@
 // elementwise steps whose intermediate results nothing else reads (and no caller asked for)
 // becomes one step that runs the group as one block-by-block pass (kernels/fused_ew.h), so the
 // intermediates are never stored. KERAS_CPP_FUSION=0 in the environment (read when a plan is
-// built) turns it off, for A/B comparisons.
+// built) turns it off (and the GEMM folding below), for A/B comparisons.
 #pragma once
 #include <vector>
 
@@ -23,6 +23,23 @@ struct FusedStep {
 };
 
 bool fusion_enabled();
+
+// A matmul (2-D, float) whose result only feeds add(X, product) and/or + bias (N,): one GEMM that
+// starts from X and adds the bias in its epilogue (exec/fuse_gemm.cpp). The step reads
+// [a, b, X if acc, bias if bias]; acc_x / bias_x: which input of that add the operand was.
+struct GemmAccStep {
+  Node* mm = nullptr;
+  Node* acc = nullptr;
+  Node* bias = nullptr;
+  int acc_x = 0, bias_x = 0;
+};
+
+// Rewrite `steps` in place (before fuse_elementwise): each such chain becomes one step at its
+// last add's position.
+void fuse_gemm_adds(std::vector<Step>& steps, const std::vector<char>& pinned, int nslots);
+
+// Run a GemmAccStep: bit-identical to its members, which run one by one when it cannot be.
+Tensor run_gemm_acc(const GemmAccStep& g, KernelCtx& ctx);
 
 // Rewrite `steps` in place: a group of two or more fusable steps becomes one step at its root's
 // position, reading the group's inputs. `pinned`: slots that must be kept (outputs, staged values).

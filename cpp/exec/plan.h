@@ -1,5 +1,5 @@
 // cpp/exec/plan.h — a compiled Function: the steps in order, one buffer slot per node result,
-// elementwise chains fused into single steps (exec/fuse.h), liveness (inputs handed to a kernel
+// elementwise chains and the adds after a matmul fused into single steps (exec/fuse.h), liveness (inputs handed to a kernel
 // at their last use, so elementwise ops can write in place; results nothing reads dropped at
 // once), a pool of dead buffers, and the variables' updates.
 //
@@ -25,7 +25,8 @@
 
 namespace keras_cpp {
 
-struct FusedStep;  // exec/fuse.h
+struct FusedStep;    // exec/fuse.h
+struct GemmAccStep;  // exec/fuse.h
 
 struct Step {
   Node* node;
@@ -35,6 +36,7 @@ struct Step {
   std::vector<char> used;       // per result: read by a later step, returned, or a staged update
   std::unique_ptr<KernelState> state;
   std::shared_ptr<const FusedStep> fused;  // set: a fused elementwise group rooted at `node`
+  std::shared_ptr<const GemmAccStep> gemm;  // set: a matmul with the adds after it, ending at `node`
 };
 
 class Plan {
