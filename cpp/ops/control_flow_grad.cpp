@@ -316,8 +316,7 @@ std::vector<Expr> scan_grad(const std::shared_ptr<Node>& y, const std::vector<Ex
   std::vector<Expr> body = loop_body_inputs(n), outs = loop_body_outputs(n), none(n.inputs.size());
   std::vector<Value> gbody;
   std::vector<int64_t> gmask;
-  std::vector<Expr> cots;
-  Expr loss;
+  std::vector<Expr> cots, ys, seeds;
   for (size_t k = 0; k < outs.size(); ++k) {
     const Expr& o = outs[k];
     bool carry = k >= L.nstack;
@@ -330,11 +329,11 @@ std::vector<Expr> scan_grad(const std::shared_ptr<Node>& y, const std::vector<Ex
     gbody.push_back(Value(seed));
     gmask.push_back(gouts[k] ? 1 : 0);
     if (gouts[k]) cots.push_back(gouts[k]);
-    Expr term = outs.size() == 1 ? o * seed : sum(o * seed);
-    loss = loss ? loss + term : term;
+    ys.push_back(o);
+    seeds.push_back(seed);
   }
-  if (!loss) return none;
-  std::vector<Expr> gs = gradients(loss, body);
+  if (ys.empty()) return none;
+  std::vector<Expr> gs = gradients(ys, seeds, body);  // seeded directly: the step's outputs are not recomputed
   std::vector<int64_t> parts;
   bool f64 = false;
   for (size_t j = 0; j < n.inputs.size(); ++j) {
