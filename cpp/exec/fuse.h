@@ -2,7 +2,7 @@
 // elementwise steps whose intermediate results nothing else reads (and no caller asked for)
 // becomes one step that runs the group as one block-by-block pass (kernels/fused_ew.h), so the
 // intermediates are never stored. KERAS_CPP_FUSION=0 in the environment (read when a plan is
-// built) turns it off (and the GEMM folding below), for A/B comparisons.
+// built) turns it off (and the GEMM and slice-gradient passes below), for A/B comparisons.
 #pragma once
 #include <vector>
 
@@ -40,6 +40,16 @@ void fuse_gemm_adds(std::vector<Step>& steps, const std::vector<char>& pinned, i
 
 // Run a GemmAccStep: bit-identical to its members, which run one by one when it cannot be.
 Tensor run_gemm_acc(const GemmAccStep& g, KernelCtx& ctx);
+
+// A left chain of adds over _getitem_grad results (the gradient of a tensor read through several
+// slices) summed into one zeroed buffer (exec/fuse_slices.cpp). The step reads [each leaf's
+// gradient..., their common `like`].
+struct SliceSumStep {
+  std::vector<Node*> leaves;  // in chain order
+  std::vector<Node*> adds;    // adds[k] adds leaf k + 1 to the sum so far
+};
+void fuse_slice_grads(std::vector<Step>& steps, const std::vector<char>& pinned, int nslots);
+Tensor run_slice_sum(const SliceSumStep& f, KernelCtx& ctx);
 
 // Rewrite `steps` in place: a group of two or more fusable steps becomes one step at its root's
 // position, reading the group's inputs. `pinned`: slots that must be kept (outputs, staged values).

@@ -38,6 +38,7 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
   }
   if (fusion_enabled()) {
     fuse_gemm_adds(steps_, pinned, nslots_);
+    fuse_slice_grads(steps_, pinned, nslots_);
     fuse_elementwise(steps_, pinned, nslots_);
     std::fill(last_use.begin(), last_use.end(), -1);
     for (size_t i = 0; i < steps_.size(); ++i)
@@ -165,7 +166,10 @@ void Plan::run_step(Step& st) {
   ctx.state = &st.state;
   if (op.forward) {  // single result (a fused group's extras aside): no vector to allocate
     std::vector<Tensor> extra;
-    Tensor out = st.fused ? run_fused(*st.fused, ctx, extra) : st.gemm ? run_gemm_acc(*st.gemm, ctx) : op.forward(ctx);
+    Tensor out = st.fused    ? run_fused(*st.fused, ctx, extra)
+                 : st.gemm   ? run_gemm_acc(*st.gemm, ctx)
+                 : st.slices ? run_slice_sum(*st.slices, ctx)
+                             : op.forward(ctx);
     for (size_t k = 0; k < ctx.in.size(); ++k)
       if (st.hand_over[k]) alloc_.release(std::move(ctx.in[k]));
     slots_[st.out[0]] = std::move(out);

@@ -27,6 +27,7 @@ namespace keras_cpp {
 
 struct FusedStep;    // exec/fuse.h
 struct GemmAccStep;  // exec/fuse.h
+struct SliceSumStep;  // exec/fuse.h
 
 struct Step {
   Node* node;
@@ -37,6 +38,7 @@ struct Step {
   std::unique_ptr<KernelState> state;
   std::shared_ptr<const FusedStep> fused;  // set: a fused elementwise group rooted at `node`
   std::shared_ptr<const GemmAccStep> gemm;  // set: a matmul with the adds after it, ending at `node`
+  std::shared_ptr<const SliceSumStep> slices;  // set: slice gradients summed in place, ending at `node`
 };
 
 class Plan {

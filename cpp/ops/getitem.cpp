@@ -166,6 +166,10 @@ G getitem_grad_grad(const Expr& y, const Expr& g) {
 
 }  // namespace
 
+Tensor getitem_grad_view(const Node& n, Tensor& t) {
+  return apply_index(&t, t.shape(), resolve_spec(n.attrs.ints("spec"), {}, 0), nullptr);
+}
+
 Expr getitem(const Expr& x, std::vector<int64_t> spec, const std::vector<Expr>& dynamic) {
   Attrs a;
   a.set("spec", Value(std::move(spec)));

@@ -1,7 +1,8 @@
-"""The plan pass that folds add(X, matmul(a, b)) and + bias into one GEMM (cpp/exec/fuse_gemm.cpp):
-the folded plan gives the same bits as the unfused one (KERAS_CPP_FUSION=0), and the members run
+"""The plan passes beside elementwise fusion: add(X, matmul(a, b)) and + bias folded into one GEMM
+(cpp/exec/fuse_gemm.cpp), and slice gradients summed in place (cpp/exec/fuse_slices.cpp). The
+rewritten plan gives the same bits as the unfused one (KERAS_CPP_FUSION=0); the GEMM's members run
 one by one (same bits again) when the product is cut into k slices, is a GEMV, or the run-time
-shapes broadcast."""
+shapes broadcast; chains that are not pure slice gradients are left alone."""
 import numpy as np
 import pytest
 
@@ -98,3 +99,32 @@ def test_recurrent_step_forward_and_gradients_match_the_unfused_plan(cell):
     assert same_bits(r1[0], r0[0])
     for p, q in zip(r1[1:], r0[1:]):
         np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-6)
+
+
+def _slice_grad_case(slices, extra=False):
+    z = np.random.default_rng(7).standard_normal((6, 40)).astype('float32')
+    pz = K.placeholder(shape=(None, 40))
+    parts = [K.sigmoid(pz[:, a:b]) * float(k + 1) for k, (a, b) in enumerate(slices)]
+    loss = sum(K.sum(p * p) for p in parts) + (K.sum(K.exp(pz)) if extra else 0.0)
+    return pz, K.gradients(loss, [pz])[0], z
+
+
+@pytest.mark.parametrize('slices', [[(0, 10), (10, 20), (20, 30), (30, 40)], [(0, 25), (15, 40)], [(5, 9), (20, 21)]])
+def test_slice_gradients_are_summed_in_place_with_the_unfused_bits(slices):
+    # Disjoint tiles (an LSTM's gates), overlapping slices, and slices leaving zeros.
+    pz, g, z = _slice_grad_case(slices)
+    n1, n0 = compare([pz], [g], [z])
+    # the L leaves and their (fused) adds become one step: without the pass these plans have 59 / 31 steps
+    assert (n1, n0) == ((55, 85) if len(slices) == 4 else (29, 43))
+    ref = np.zeros_like(z, dtype='float64')
+    for k, (a, b) in enumerate(slices):
+        s = 1 / (1 + np.exp(-z[:, a:b].astype('float64')))
+        ref[:, a:b] += 2 * (k + 1) ** 2 * s * s * (1 - s)
+    np.testing.assert_allclose(build(True, [pz], [g])([z])[0], ref, rtol=1e-5, atol=1e-6)
+
+
+def test_a_gradient_sum_with_other_terms_is_left_to_the_adds():
+    pz, g, z = _slice_grad_case([(0, 20), (20, 40)], extra=True)
+    compare([pz], [g], [z])
+    f = build(True, [pz], [g])
+    assert f._fn.num_steps > 0
