@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/dense.h"
+#include "core/fork.h"
 #include "keras_cpp/error.h"
 #include "keras_cpp/sparse.h"
 
@@ -31,6 +32,10 @@ BlockCache& block_cache() {
   static BlockCache* c = new BlockCache();  // never destroyed: tensors in statics outlive it otherwise
   return *c;
 }
+// Registered at load time, not on first use: a registration waits for fork's prepare step, and a
+// thread lost in a fork while inside a static initializer would block that static in the child.
+[[maybe_unused]] const bool g_block_cache_registered =
+    (register_fork_lock(block_cache().m, ForkLockRank::block_cache), true);
 void* take_block(size_t n) {
   if (n < kBigBlock) return nullptr;
   BlockCache& c = block_cache();

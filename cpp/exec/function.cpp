@@ -2,8 +2,7 @@
 // updates; calls are serialized.
 #include "keras_cpp/function.h"
 
-#include <mutex>
-
+#include "core/fork.h"
 #include "exec/plan.h"
 #include "keras_cpp/ops.h"
 
@@ -11,7 +10,8 @@ namespace keras_cpp {
 
 struct Function::Impl {
   std::unique_ptr<Plan> plan;
-  std::mutex mu;
+  std::vector<Expr> inputs, outputs, update_ops;  // to rebuild the plan in a forked child
+  ForkAwareMutex mu;
 };
 
 Function::Function(std::vector<Expr> inputs, std::vector<Expr> outputs, std::vector<std::pair<Expr, Expr>> updates,
@@ -24,11 +24,20 @@ Function::Function(std::vector<Expr> inputs, std::vector<Expr> outputs, std::vec
     update_ops.push_back(update(var, val));
   }
   impl_->plan = std::make_unique<Plan>(inputs, outputs, update_ops);
+  impl_->inputs = std::move(inputs);
+  impl_->outputs = std::move(outputs);
+  impl_->update_ops = std::move(update_ops);
 }
 Function::~Function() = default;
 
 std::vector<Tensor> Function::operator()(const std::vector<Tensor>& feeds) {
-  std::lock_guard<std::mutex> lk(impl_->mu);
+  std::lock_guard<ForkAwareMutex> lk(impl_->mu);
+  if (impl_->mu.take_recovered()) {
+    // Forked while another thread was inside this call: its plan state is half-written and
+    // may be inconsistent even to destroy, so it is left as it is and the plan is made again.
+    (void)impl_->plan.release();
+    impl_->plan = std::make_unique<Plan>(impl_->inputs, impl_->outputs, impl_->update_ops);
+  }
   return impl_->plan->run(feeds);
 }
 

@@ -216,7 +216,7 @@ void Plan::load_leaves() {
     } else if (l.held) {
       slots_[l.slot] = l.node->var->value;
     } else {
-      std::lock_guard<std::mutex> lk(l.node->var->mu);
+      std::lock_guard<ForkAwareMutex> lk(l.node->var->mu);
       slots_[l.slot] = l.node->var->value;
     }
   }
@@ -236,7 +236,7 @@ void Plan::commit_updates() {
 
 std::vector<Tensor> Plan::run(const std::vector<Tensor>& feeds) {
   load_feeds(feeds);
-  std::vector<std::unique_lock<std::mutex>> locks;
+  std::vector<std::unique_lock<ForkAwareMutex>> locks;
   locks.reserve(locked_.size());
   for (Node* v : locked_) locks.emplace_back(v->var->mu);
   load_leaves();

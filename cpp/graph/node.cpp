@@ -155,7 +155,7 @@ Expr scalar_like(double v, const Expr& like) { return constant(Tensor::scalar(v,
 
 Tensor get_value(const Expr& var) {
   if (!var || var->kind != NodeKind::variable) throw TypeError("[get_value] expected a variable");
-  std::lock_guard<std::mutex> lk(var->var->mu);
+  std::lock_guard<ForkAwareMutex> lk(var->var->mu);
   return var->var->value;
 }
 
@@ -166,7 +166,7 @@ void set_value(const Expr& var, const Tensor& value) {
                      var->name + "' of shape " + shape_str(var.shape()));
   Tensor t = match_sparsity(value.astype(var.dtype()), var.sparse());
   if (t.storage() == value.storage()) t = t.clone();  // never alias the caller's memory
-  std::lock_guard<std::mutex> lk(var->var->mu);
+  std::lock_guard<ForkAwareMutex> lk(var->var->mu);
   var->var->value = t;
 }
 

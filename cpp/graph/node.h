@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/fork.h"
 #include "keras_cpp/error.h"
 #include "keras_cpp/expr.h"
 
@@ -59,7 +60,7 @@ enum class NodeKind : uint8_t { op, placeholder, variable, constant };
 // A variable's current value. Updates swap the tensor; they never write into its storage.
 // A Function call that updates the variable holds `mu` from its first read to its commit.
 struct VarState {
-  std::mutex mu;
+  ForkAwareMutex mu;
   Tensor value;
 };
 

@@ -5,6 +5,8 @@
 #include <list>
 #include <mutex>
 
+#include "core/fork.h"
+
 namespace keras_cpp {
 namespace {
 
@@ -20,6 +22,8 @@ struct Entry {
 std::mutex g_mu;
 std::list<Entry> g_entries;  // most recently used first
 size_t g_bytes = 0;
+
+[[maybe_unused]] const bool g_mu_registered = (register_fork_lock(g_mu, ForkLockRank::gemm_cache), true);
 
 // Drop entries nobody can look up any more (the cache holds the last references to their
 // storage), then the least recently used ones while over budget. Called with g_mu held.

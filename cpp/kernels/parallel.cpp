@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/fork.h"
 #include "keras_cpp/error.h"
 
 #if defined(__linux__)
@@ -216,6 +217,8 @@ class Pool {
 
 std::atomic<Pool*> g_pool{nullptr};
 std::mutex g_pool_mutex;
+// Taken around fork: a child forked while another thread makes the pool finds it free.
+[[maybe_unused]] const bool g_pool_mutex_registered = (register_fork_lock(g_pool_mutex, ForkLockRank::pool), true);
 
 Pool* pool() {
   Pool* p = g_pool.load(std::memory_order_acquire);

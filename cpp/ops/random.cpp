@@ -8,6 +8,7 @@
 #include <mutex>
 #include <random>
 
+#include "core/fork.h"
 #include "keras_cpp/function.h"
 #include "kernels/philox.h"
 #include "ops/helpers.h"
@@ -19,12 +20,14 @@ OpRef kArange, kBelow, kUniform, kNormal, kTruncNormal, kBinomial, kDropout, kDr
 
 // ---- draws
 
+std::mutex g_seed_mu;
+[[maybe_unused]] const bool g_seed_mu_registered = (register_fork_lock(g_seed_mu, ForkLockRank::random_seed), true);
+
 // C++ callers may leave the seed out (Python always passes one, from numpy's global RNG).
 int64_t seed_of(const Value& v) {
   if (!v.is_none()) return v.i;
-  static std::mutex mu;
   static std::mt19937_64 gen{std::random_device{}()};
-  std::lock_guard<std::mutex> lk(mu);
+  std::lock_guard<std::mutex> lk(g_seed_mu);
   return static_cast<int64_t>(gen() >> 1);
 }
 

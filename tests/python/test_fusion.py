@@ -179,6 +179,20 @@ def test_run_time_broadcast_of_an_intermediate_falls_back():
         f([np.ones((2, 3), 'float32'), y])
 
 
+def test_unknown_rank_inputs_that_do_not_broadcast_raise_the_member_op_error():
+    # Nothing is known statically, so only the run-time check of the fused group stands between
+    # these feeds and the kernel: it must fall back to the member ops and their named errors.
+    a, b = K.placeholder(ndim=None), K.placeholder(ndim=None)
+    out = K.exp(a + b) * 2.0 - a
+    x = np.ones((2, 3), 'float32')
+    for y in (np.ones(3, 'float32'), np.ones((5, 2, 3), 'float32')):
+        compare([a, b], [out], [x, y])
+    f = build(True, [a, b], [out])
+    for shape in [(4,), (2, 2), (3, 2, 2)]:
+        with pytest.raises(ValueError, match=r'\[add\].*cannot be broadcast'):
+            f([x, np.ones(shape, 'float32')])
+
+
 def test_updates_and_variables_fuse_correctly():
     v = K.variable(np.full((4, 3), 2.0))
     g = K.placeholder(shape=(4, 3), dtype='float64')
