@@ -3,6 +3,7 @@
 // (accumulate, bias, relu), pre-packed B and the GEMV path; and the packed-weight cache.
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "doctest.h"
@@ -78,8 +79,8 @@ std::vector<blas::Isa> isas() {
   return v;
 }
 
-const char* tname(float) { return "float32"; }
-const char* tname(double) { return "float64"; }
+std::string tname(float) { return "float32"; }
+std::string tname(double) { return "float64"; }
 
 // Every M, N, K from `sizes` with pseudo-random transposes, padding and epilogue.
 template <class T>
@@ -100,11 +101,11 @@ void sweep_sizes(const std::vector<int64_t>& sizes, bool prepack) {
           o.prepack = prepack;
           ++cases;
           if (!check_gemm<T>(M, N, K, o) && ++failures <= 5)
-            MESSAGE(blas::isa_name(isa) << " " << tname(T()) << " mismatch M=" << M << " N=" << N << " K=" << K << " ta=" << o.ta
+            MESSAGE(std::string(blas::isa_name(isa)) << " " << tname(T()) << " mismatch M=" << M << " N=" << N << " K=" << K << " ta=" << o.ta
                                         << " tb=" << o.tb << " pad=" << o.pad << " acc=" << o.acc << " bias=" << o.bias
                                         << " relu=" << o.relu << " prepack=" << prepack);
         }
-    CHECK_MESSAGE(failures == 0, blas::isa_name(isa) << " " << tname(T()) << ": " << failures << " of " << cases << " shapes wrong");
+    CHECK_MESSAGE(failures == 0, std::string(blas::isa_name(isa)) << " " << tname(T()) << ": " << failures << " of " << cases << " shapes wrong");
   }
   blas::reset_isa();
 }
@@ -142,10 +143,10 @@ void sweep_tails() {
           o.acc = (h >> 17) % 3 == 0; o.bias = (h >> 19) % 2 == 0; o.relu = (h >> 21) % 3 == 0;
           ++cases;
           if (!check_gemm<T>(M, N, K, o) && ++failures <= 5)
-            MESSAGE(blas::isa_name(isa) << " " << tname(T()) << " tail mismatch M=" << M << " N=" << N << " K=" << K << " ta=" << o.ta
+            MESSAGE(std::string(blas::isa_name(isa)) << " " << tname(T()) << " tail mismatch M=" << M << " N=" << N << " K=" << K << " ta=" << o.ta
                                         << " tb=" << o.tb << " pad=" << o.pad << " acc=" << o.acc << " bias=" << o.bias);
         }
-    CHECK_MESSAGE(failures == 0, blas::isa_name(isa) << " " << tname(T()) << ": " << failures << " of " << cases << " tail shapes wrong");
+    CHECK_MESSAGE(failures == 0, std::string(blas::isa_name(isa)) << " " << tname(T()) << ": " << failures << " of " << cases << " tail shapes wrong");
   }
   blas::reset_isa();
 }
@@ -164,14 +165,14 @@ void large_cases() {
         for (int64_t pad : {0, 3}) {
           Opts o;
           o.ta = ta; o.tb = tb; o.pad = pad;
-          CHECK_MESSAGE(check_gemm<T>(37, 45, 29, o), blas::isa_name(isa) << " ta=" << ta << " tb=" << tb << " pad=" << pad);
+          CHECK_MESSAGE(check_gemm<T>(37, 45, 29, o), std::string(blas::isa_name(isa)) << " ta=" << ta << " tb=" << tb << " pad=" << pad);
           // K > kc (several k slices, accumulation), N > nc, threaded tiles, ragged edges.
-          CHECK_MESSAGE(check_gemm<T>(131, 803, 421, o), blas::isa_name(isa) << " large ta=" << ta << " tb=" << tb);
+          CHECK_MESSAGE(check_gemm<T>(131, 803, 421, o), std::string(blas::isa_name(isa)) << " large ta=" << ta << " tb=" << tb);
           o.bias = o.relu = true;
           o.acc = pad > 0;
-          CHECK_MESSAGE(check_gemm<T>(257, 1100, 533, o), blas::isa_name(isa) << " epilogue ta=" << ta << " tb=" << tb);
+          CHECK_MESSAGE(check_gemm<T>(257, 1100, 533, o), std::string(blas::isa_name(isa)) << " epilogue ta=" << ta << " tb=" << tb);
           o.prepack = true;
-          CHECK_MESSAGE(check_gemm<T>(257, 1100, 533, o), blas::isa_name(isa) << " prepacked ta=" << ta << " tb=" << tb);
+          CHECK_MESSAGE(check_gemm<T>(257, 1100, 533, o), std::string(blas::isa_name(isa)) << " prepacked ta=" << ta << " tb=" << tb);
         }
     Opts o;
     CHECK(check_gemm<T>(300, 70, 900, o));
@@ -197,10 +198,10 @@ TEST_CASE("gemm: the GEMV path (a vector operand) over strides and epilogues") {
           Opts o;
           o.ta = t & 1; o.tb = (t >> 1) & 1; o.pad = t;
           o.acc = t == 1; o.bias = t >= 2; o.relu = t == 3;
-          CHECK_MESSAGE(check_gemm<float>(1, n, k, o), blas::isa_name(isa) << " row vector n=" << n << " k=" << k << " t=" << t);
-          CHECK_MESSAGE(check_gemm<float>(n, 1, k, o), blas::isa_name(isa) << " column vector n=" << n << " k=" << k << " t=" << t);
-          CHECK_MESSAGE(check_gemm<double>(1, n, k, o), blas::isa_name(isa) << " f64 row vector n=" << n << " k=" << k);
-          CHECK_MESSAGE(check_gemm<double>(n, 1, k, o), blas::isa_name(isa) << " f64 column vector n=" << n << " k=" << k);
+          CHECK_MESSAGE(check_gemm<float>(1, n, k, o), std::string(blas::isa_name(isa)) << " row vector n=" << n << " k=" << k << " t=" << t);
+          CHECK_MESSAGE(check_gemm<float>(n, 1, k, o), std::string(blas::isa_name(isa)) << " column vector n=" << n << " k=" << k << " t=" << t);
+          CHECK_MESSAGE(check_gemm<double>(1, n, k, o), std::string(blas::isa_name(isa)) << " f64 row vector n=" << n << " k=" << k);
+          CHECK_MESSAGE(check_gemm<double>(n, 1, k, o), std::string(blas::isa_name(isa)) << " f64 column vector n=" << n << " k=" << k);
         }
   }
   blas::reset_isa();
@@ -227,7 +228,7 @@ TEST_CASE("gemm: K == 0 gives the epilogue of zero, empty M or N writes nothing,
       blas::Epilogue<float> r;
       r.act = blas::Act::relu;
       blas::gemm<float>(M, 40, 3, A.data(), 3, 1, B.data(), 40, 1, C.data(), 40, r);
-      CHECK_MESSAGE(std::isnan(C[0]), blas::isa_name(isa) << " M=" << M);
+      CHECK_MESSAGE(std::isnan(C[0]), std::string(blas::isa_name(isa)) << " M=" << M);
       if (M > 1) CHECK(C[40 * (M - 1) + 39] == 3.f);  // other rows do not see the NaN
       else CHECK(std::isnan(C[39]));
     }
