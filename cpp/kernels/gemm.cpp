@@ -94,7 +94,8 @@ struct BBlock {
   const T* base;   // panel jr at base + jr * step
   int64_t step, ks;
   const T* edge = nullptr;  // a packed copy of the last partial panel (in-place mode only)
-  int edge_ks = 0;          // its width: NR, or NR / 2 when the half-width kernel runs it
+  int edge_ks = 0;          // its width: NR, or NR / 2 when the half-width kernel runs it;
+  bool dot = false;         // or its <= 4 columns as rows of kcs (edge_ks = kcs) for dot_tail
 };
 
 // Cache lines of a block of `rows` rows of `bytes` each, `stride` bytes apart, prefetched into
@@ -112,7 +113,7 @@ struct Lines {
 };
 
 template <class T>
-BBlock<T> b_block(const Problem<T>& P, int64_t pc, int64_t kcs, int64_t jc, int64_t n, int64_t m, T* buf) {
+BBlock<T> b_block(const Problem<T>& P, int64_t pc, int64_t kcs, int64_t jc, int64_t n, int64_t m, bool a_row, T* buf) {
   const int NR = P.ks->nr;
   if (P.pb) return {P.pb->panel(pc, jc), kcs, NR};
   const T* src = P.b + pc * P.rsb + jc * P.csb;
@@ -125,9 +126,16 @@ BBlock<T> b_block(const Problem<T>& P, int64_t pc, int64_t kcs, int64_t jc, int6
     BBlock<T> r{src, 1, P.rsb};
     if (n % NR) {
       const int64_t j = n / NR * NR;
+      r.edge = buf;
+      if (a_row && n - j <= 4) {  // a narrow tail with A in place: dot products along k
+        r.dot = true;
+        r.edge_ks = static_cast<int>(kcs);
+        for (int64_t p = 0; p < kcs; ++p)
+          for (int64_t jj = j; jj < n; ++jj) buf[(jj - j) * kcs + p] = src[p * P.rsb + jj];
+        return r;
+      }
       r.edge_ks = 2 * (n - j) <= NR ? NR / 2 : NR;
       pack_b_panels(src + j, P.rsb, P.csb, kcs, n - j, r.edge_ks, buf);
-      r.edge = buf;
     }
     return r;
   }
@@ -160,7 +168,7 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
     const T* a_slice = P.a + i0 * P.rsa + pc * P.csa;
     for (int64_t jc = j0; jc < j1; jc += P.nc) {
       const int64_t nb = std::min(P.nc, j1 - jc);
-      const BBlock<T> bb = b_block(P, pc, kcs, jc, nb, m, bbuf);
+      const BBlock<T> bb = b_block(P, pc, kcs, jc, nb, m, a_row, bbuf);
       // Row blocks of near-equal size (50 rows: 5 x 10 rather than 4 x 12 + 2): a micro-kernel
       // with few rows runs far below peak. Block b's packed panel sits at slot b.
       const int64_t nblk = ceil_div(m, MR);
@@ -196,7 +204,8 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
           g.b_ks = edge ? bb.edge_ks : bb.ks;
           g.c = crow + jr;
           g.bias = last && P.ep.bias ? P.ep.bias + jc + jr : nullptr;
-          fns[2 * g.nr <= NR][mr - 1](g);
+          if (edge && bb.dot) ks.dot_tail(g, mr);
+          else fns[2 * g.nr <= NR][mr - 1](g);
         }
         ir = next;
       }

@@ -3,6 +3,7 @@
 // with -mavx512f -mavx512bw -mavx512dq -mavx512vl; gemm.cpp calls it only when the CPU has AVX-512F.
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12 flags _mm512_undefined_ps inside intrinsics
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #endif
 #include "kernels/gemm_kernels.h"
 

@@ -51,6 +51,8 @@ struct KernelSet {
   void (*row[2][16])(const UkArgs<T>&) = {};
   void (*rowseg[2][16])(const UkArgs<T>&) = {};  // row / col mode over k segments (UkArgs::nseg)
   void (*colseg[2][16])(const UkArgs<T>&) = {};
+  // C[mr x nr] for nr <= 4 with A read in place row-major and B's columns packed as rows.
+  void (*dot_tail)(const UkArgs<T>& g, int mr) = nullptr;
   // y[j] (j < n, stride incy) = (load ? y : 0) + sum_p x[p] * B(p, j) with B rows contiguous
   // (axpy form: b[p*ldb + j]) or columns contiguous (dot form: b[j*ldb + p]); x contiguous.
   void (*gemv_axpy)(int64_t k, int64_t n, const T* x, const T* b, int64_t ldb, T* y, bool load) = nullptr;
@@ -89,6 +91,12 @@ struct V512f {
   static R load_n(const T* p, int n) { return _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), p); }
   static void store_n(T* p, R v, int n) { _mm512_mask_storeu_ps(p, static_cast<__mmask16>((1u << n) - 1), v); }
   static T hsum(R v) { return _mm512_reduce_add_ps(v); }
+  static void hsum4(const R* v, T* out) {  // out[i] = hsum(v[i]), i < 4: halves folded, then hadds
+    __m256 h[4];
+    for (int i = 0; i < 4; ++i) h[i] = _mm256_add_ps(_mm512_castps512_ps256(v[i]), _mm512_extractf32x8_ps(v[i], 1));
+    const __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(h[0], h[1]), _mm256_hadd_ps(h[2], h[3]));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1)));
+  }
 };
 struct V512d {
   using T = double;
@@ -105,6 +113,7 @@ struct V512d {
   static R load_n(const T* p, int n) { return _mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << n) - 1), p); }
   static void store_n(T* p, R v, int n) { _mm512_mask_storeu_pd(p, static_cast<__mmask8>((1u << n) - 1), v); }
   static T hsum(R v) { return _mm512_reduce_add_pd(v); }
+  static void hsum4(const R* v, T* out) { for (int i = 0; i < 4; ++i) out[i] = hsum(v[i]); }
 };
 #endif
 
@@ -131,6 +140,10 @@ struct V256f {
     s = _mm_add_ps(s, _mm_movehl_ps(s, s));
     return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
   }
+  static void hsum4(const R* v, T* out) {  // out[i] = hsum(v[i]), i < 4
+    const __m256 s = _mm256_hadd_ps(_mm256_hadd_ps(v[0], v[1]), _mm256_hadd_ps(v[2], v[3]));
+    _mm_storeu_ps(out, _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1)));
+  }
 };
 struct V256d {
   using T = double;
@@ -153,6 +166,7 @@ struct V256d {
     __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
   }
+  static void hsum4(const R* v, T* out) { for (int i = 0; i < 4; ++i) out[i] = hsum(v[i]); }
 };
 #endif
 
@@ -173,6 +187,7 @@ struct VGen {
   static R load_n(const T* p, int n) { R r{}; for (int i = 0; i < n; ++i) r.v[i] = p[i]; return r; }
   static void store_n(T* p, R v, int n) { for (int i = 0; i < n; ++i) p[i] = v.v[i]; }
   static T hsum(R v) { T s = 0; for (int i = 0; i < L; ++i) s += v.v[i]; return s; }
+  static void hsum4(const R* v, T* out) { for (int i = 0; i < 4; ++i) out[i] = hsum(v[i]); }
 };
 
 // ---------------------------------------------------------------- micro-kernel
@@ -257,6 +272,62 @@ void ukernel(const UkArgs<typename S::T>& g) {
   }
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) store_row<S, NV>(g, g.c + r * g.ldc, acc[r]);
+}
+
+// ---------------------------------------------------------------- narrow column tail
+// C[mr x nr], nr <= 4, by dot products along k: A rows read in place (A(r, p) = a[r*a_rs + p]),
+// B's nr columns packed as rows (B(p, j) = b[j*b_ks + p], 4 rows, unused ones never read).
+// All vector lanes do useful work, where the broadcast kernel would fill 4 of its lanes and be
+// bound by its one broadcast per row and k step. RG rows at a time: RG x 4 accumulators.
+template <class S, int RG>
+void dot_rows(const UkArgs<typename S::T>& g, int r0) {
+  using T = typename S::T;
+  using R = typename S::R;
+  constexpr int L = S::L;
+  R acc[RG][4];
+  for (int i = 0; i < RG; ++i)
+    for (int j = 0; j < 4; ++j) acc[i][j] = S::zero();
+  const T* a = g.a + r0 * g.a_rs;
+  const int nj = g.nr;
+  int64_t p = 0;
+  for (; p + L <= g.kc; p += L) {
+    R bv[4];
+    for (int j = 0; j < 4; ++j) bv[j] = j < nj ? S::loadu(g.b + j * g.b_ks + p) : S::zero();
+    for (int i = 0; i < RG; ++i) {
+      const R av = S::loadu(a + i * g.a_rs + p);
+      for (int j = 0; j < 4; ++j) acc[i][j] = S::fma(av, bv[j], acc[i][j]);
+    }
+  }
+  if (p < g.kc) {
+    const int w = static_cast<int>(g.kc - p);
+    R bv[4];
+    for (int j = 0; j < 4; ++j) bv[j] = j < nj ? S::load_n(g.b + j * g.b_ks + p, w) : S::zero();
+    for (int i = 0; i < RG; ++i) {
+      const R av = S::load_n(a + i * g.a_rs + p, w);
+      for (int j = 0; j < 4; ++j) acc[i][j] = S::fma(av, bv[j], acc[i][j]);
+    }
+  }
+  for (int i = 0; i < RG; ++i) {
+    T sum[4];
+    S::hsum4(acc[i], sum);
+    T* cr = g.c + (r0 + i) * g.ldc;
+    for (int j = 0; j < nj; ++j) {
+      T v = (g.load_c ? cr[j] : T(0)) + sum[j] + (g.bias ? g.bias[j] : T(0));
+      cr[j] = g.act == Act::relu && v < T(0) ? T(0) : v;  // NaN stays NaN
+    }
+  }
+}
+
+template <class S>
+void dot_tail(const UkArgs<typename S::T>& g, int mr) {
+  int r = 0;
+  for (; r + 4 <= mr; r += 4) dot_rows<S, 4>(g, r);
+  switch (mr - r) {
+    case 3: dot_rows<S, 3>(g, r); break;
+    case 2: dot_rows<S, 2>(g, r); break;
+    case 1: dot_rows<S, 1>(g, r); break;
+    default: break;
+  }
 }
 
 // ---------------------------------------------------------------- GEMV
@@ -387,6 +458,7 @@ KernelSet<typename S::T> make_set(std::integer_sequence<int, I...>) {
   ((k.rowseg[1][I] = &ukernel<S, I + 1, NV / 2, true, true>), ...);
   ((k.colseg[0][I] = &ukernel<S, I + 1, NV, false, true>), ...);
   ((k.colseg[1][I] = &ukernel<S, I + 1, NV / 2, false, true>), ...);
+  k.dot_tail = &dot_tail<S>;
   k.gemv_axpy = &gemv_axpy<S>;
   k.gemv_dot = &gemv_dot<S>;
   return k;

@@ -3,6 +3,7 @@
 // (accumulate, bias, relu), pre-packed B and the GEMV path; and the packed-weight cache.
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "doctest.h"
@@ -78,8 +79,8 @@ std::vector<blas::Isa> isas() {
   return v;
 }
 
-const char* tname(float) { return "float32"; }
-const char* tname(double) { return "float64"; }
+std::string tname(float) { return "float32"; }
+std::string tname(double) { return "float64"; }
 
 // Every M, N, K from `sizes` with pseudo-random transposes, padding and epilogue.
 template <class T>
@@ -100,11 +101,11 @@ void sweep_sizes(const std::vector<int64_t>& sizes, bool prepack) {
           o.prepack = prepack;
           ++cases;
           if (!check_gemm<T>(M, N, K, o) && ++failures <= 5)
-            MESSAGE(blas::isa_name(isa) << " " << tname(T()) << " mismatch M=" << M << " N=" << N << " K=" << K << " ta=" << o.ta
+            MESSAGE(std::string(blas::isa_name(isa)) << " " << tname(T()) << " mismatch M=" << M << " N=" << N << " K=" << K << " ta=" << o.ta
                                         << " tb=" << o.tb << " pad=" << o.pad << " acc=" << o.acc << " bias=" << o.bias
                                         << " relu=" << o.relu << " prepack=" << prepack);
         }
-    CHECK_MESSAGE(failures == 0, blas::isa_name(isa) << " " << tname(T()) << ": " << failures << " of " << cases << " shapes wrong");
+    CHECK_MESSAGE(failures == 0, std::string(blas::isa_name(isa)) << " " << tname(T()) << ": " << failures << " of " << cases << " shapes wrong");
   }
   blas::reset_isa();
 }
@@ -122,6 +123,39 @@ TEST_CASE("gemm with a pre-packed B matches the naive product") {
   sweep_sizes<double>({1, 3, 8, 13, 17, 33}, true);
 }
 
+// Shapes whose last column panel is ragged by 1-4 columns, A mostly row-major and B row-major
+// (both read in place when small): the dot-product tail kernel, with every epilogue and, at
+// K = 257 / 600, several k slices and masked k remainders.
+template <class T>
+void sweep_tails() {
+  const std::vector<int64_t> sizes{1, 3, 4, 5, 7, 8, 9, 12, 15, 17, 33, 100, 257};
+  for (blas::Isa isa : isas()) {
+    blas::force_isa(isa);
+    int failures = 0, cases = 0;
+    uint32_t h = 5;
+    for (int64_t M : sizes)
+      for (int64_t N : sizes)
+        for (int64_t K : {int64_t(1), int64_t(3), int64_t(16), int64_t(17), int64_t(64), int64_t(100), int64_t(257), int64_t(600)}) {
+          h = h * 2654435761u + 97u;
+          Opts o;
+          o.ta = (h >> 7) % 4 == 0; o.tb = (h >> 9) % 4 == 0;
+          o.pad = (h >> 11) % 3 == 0 ? 0 : (h >> 13) % 5 + 1;
+          o.acc = (h >> 17) % 3 == 0; o.bias = (h >> 19) % 2 == 0; o.relu = (h >> 21) % 3 == 0;
+          ++cases;
+          if (!check_gemm<T>(M, N, K, o) && ++failures <= 5)
+            MESSAGE(std::string(blas::isa_name(isa)) << " " << tname(T()) << " tail mismatch M=" << M << " N=" << N << " K=" << K << " ta=" << o.ta
+                                        << " tb=" << o.tb << " pad=" << o.pad << " acc=" << o.acc << " bias=" << o.bias);
+        }
+    CHECK_MESSAGE(failures == 0, std::string(blas::isa_name(isa)) << " " << tname(T()) << ": " << failures << " of " << cases << " tail shapes wrong");
+  }
+  blas::reset_isa();
+}
+
+TEST_CASE("gemm: narrow column tails (1-4 columns past the last full panel) over both ISAs") {
+  sweep_tails<float>();
+  sweep_tails<double>();
+}
+
 template <class T>
 void large_cases() {
   for (blas::Isa isa : isas()) {
@@ -131,14 +165,14 @@ void large_cases() {
         for (int64_t pad : {0, 3}) {
           Opts o;
           o.ta = ta; o.tb = tb; o.pad = pad;
-          CHECK_MESSAGE(check_gemm<T>(37, 45, 29, o), blas::isa_name(isa) << " ta=" << ta << " tb=" << tb << " pad=" << pad);
+          CHECK_MESSAGE(check_gemm<T>(37, 45, 29, o), std::string(blas::isa_name(isa)) << " ta=" << ta << " tb=" << tb << " pad=" << pad);
           // K > kc (several k slices, accumulation), N > nc, threaded tiles, ragged edges.
-          CHECK_MESSAGE(check_gemm<T>(131, 803, 421, o), blas::isa_name(isa) << " large ta=" << ta << " tb=" << tb);
+          CHECK_MESSAGE(check_gemm<T>(131, 803, 421, o), std::string(blas::isa_name(isa)) << " large ta=" << ta << " tb=" << tb);
           o.bias = o.relu = true;
           o.acc = pad > 0;
-          CHECK_MESSAGE(check_gemm<T>(257, 1100, 533, o), blas::isa_name(isa) << " epilogue ta=" << ta << " tb=" << tb);
+          CHECK_MESSAGE(check_gemm<T>(257, 1100, 533, o), std::string(blas::isa_name(isa)) << " epilogue ta=" << ta << " tb=" << tb);
           o.prepack = true;
-          CHECK_MESSAGE(check_gemm<T>(257, 1100, 533, o), blas::isa_name(isa) << " prepacked ta=" << ta << " tb=" << tb);
+          CHECK_MESSAGE(check_gemm<T>(257, 1100, 533, o), std::string(blas::isa_name(isa)) << " prepacked ta=" << ta << " tb=" << tb);
         }
     Opts o;
     CHECK(check_gemm<T>(300, 70, 900, o));
@@ -164,10 +198,10 @@ TEST_CASE("gemm: the GEMV path (a vector operand) over strides and epilogues") {
           Opts o;
           o.ta = t & 1; o.tb = (t >> 1) & 1; o.pad = t;
           o.acc = t == 1; o.bias = t >= 2; o.relu = t == 3;
-          CHECK_MESSAGE(check_gemm<float>(1, n, k, o), blas::isa_name(isa) << " row vector n=" << n << " k=" << k << " t=" << t);
-          CHECK_MESSAGE(check_gemm<float>(n, 1, k, o), blas::isa_name(isa) << " column vector n=" << n << " k=" << k << " t=" << t);
-          CHECK_MESSAGE(check_gemm<double>(1, n, k, o), blas::isa_name(isa) << " f64 row vector n=" << n << " k=" << k);
-          CHECK_MESSAGE(check_gemm<double>(n, 1, k, o), blas::isa_name(isa) << " f64 column vector n=" << n << " k=" << k);
+          CHECK_MESSAGE(check_gemm<float>(1, n, k, o), std::string(blas::isa_name(isa)) << " row vector n=" << n << " k=" << k << " t=" << t);
+          CHECK_MESSAGE(check_gemm<float>(n, 1, k, o), std::string(blas::isa_name(isa)) << " column vector n=" << n << " k=" << k << " t=" << t);
+          CHECK_MESSAGE(check_gemm<double>(1, n, k, o), std::string(blas::isa_name(isa)) << " f64 row vector n=" << n << " k=" << k);
+          CHECK_MESSAGE(check_gemm<double>(n, 1, k, o), std::string(blas::isa_name(isa)) << " f64 column vector n=" << n << " k=" << k);
         }
   }
   blas::reset_isa();
@@ -194,7 +228,7 @@ TEST_CASE("gemm: K == 0 gives the epilogue of zero, empty M or N writes nothing,
       blas::Epilogue<float> r;
       r.act = blas::Act::relu;
       blas::gemm<float>(M, 40, 3, A.data(), 3, 1, B.data(), 40, 1, C.data(), 40, r);
-      CHECK_MESSAGE(std::isnan(C[0]), blas::isa_name(isa) << " M=" << M);
+      CHECK_MESSAGE(std::isnan(C[0]), std::string(blas::isa_name(isa)) << " M=" << M);
       if (M > 1) CHECK(C[40 * (M - 1) + 39] == 3.f);  // other rows do not see the NaN
       else CHECK(std::isnan(C[39]));
     }
