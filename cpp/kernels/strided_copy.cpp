@@ -254,4 +254,18 @@ void strided_copy(const void* src, const Shape& src_strides, void* dst, const Sh
   });
 }
 
+void concat_rows(const void* const* srcs, const int64_t* row_bytes, int nsrc, void* dst, int64_t rows) {
+  int64_t out_row = 0;
+  for (int k = 0; k < nsrc; ++k) out_row += row_bytes[k];
+  if (rows <= 0 || out_row <= 0) return;
+  parallel_for(rows, std::max<int64_t>(1, (int64_t(1) << 17) / out_row), [&](int64_t r0, int64_t r1) {
+    char* d = static_cast<char*>(dst) + r0 * out_row;
+    for (int64_t r = r0; r < r1; ++r)
+      for (int k = 0; k < nsrc; ++k) {
+        std::memcpy(d, static_cast<const char*>(srcs[k]) + r * row_bytes[k], static_cast<size_t>(row_bytes[k]));
+        d += row_bytes[k];
+      }
+  });
+}
+
 }  // namespace keras_cpp
