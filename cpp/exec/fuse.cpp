@@ -17,6 +17,7 @@ namespace {
 
 using Form = OpDef::EwForm;
 constexpr int kMaxMembers = 48;  // bounds the registers a block needs
+constexpr int kMaxExtra = 8;     // extra results per group
 
 const TypeInfo& input_type(const Node* n, size_t k) { return n->inputs[k]->type(n->inputs[k].index()); }
 
@@ -30,6 +31,7 @@ bool is_comparison(uint8_t code) {
 // The op's forward would run exactly this kernel on these dtypes (no promotion, no float16
 // detour, no sparse values): only then does the fused block give the same bits.
 bool fusable(const Step& st) {
+  if (st.gemm || st.fused || st.slices) return false;  // already a fused step (exec/fuse_gemm.cpp, fuse_slices.cpp)
   const Node* n = st.node;
   const OpDef& op = *n->op;
   if (op.ew.kind == Form::none || n->num_outputs() != 1 || !op.forward || (op.flags & (kAssign | kRandom | kStateful)))
@@ -72,9 +74,10 @@ fused::Instr make_instr(const Node* n, const std::vector<int>& args) {
   return in;
 }
 
-// The program of one group (members in plan order); in_slots gets the slots it reads.
+// The program of one group (members in plan order); in_slots gets the slots it reads, out_slots
+// the extra members' result slots (after the root's).
 std::shared_ptr<FusedStep> build_group(const std::vector<Step>& steps, const std::vector<int>& members,
-                                       std::vector<int>& in_slots) {
+                                       const std::vector<char>& extra, std::vector<int>& in_slots, std::vector<int>& out_slots) {
   auto f = std::make_shared<FusedStep>();
   std::unordered_map<int, int> made;  // slot -> member that makes it
   for (int i : members) {
@@ -96,44 +99,68 @@ std::shared_ptr<FusedStep> build_group(const std::vector<Step>& steps, const std
       args.push_back(fused::input_arg(static_cast<int>(pos - in_slots.begin())));
     }
     made[st.out[0]] = static_cast<int>(f->members.size());
+    if (extra[i]) {
+      f->extra.push_back(static_cast<int>(f->members.size()));
+      out_slots.push_back(st.out[0]);
+    }
     f->prog.code.push_back(make_instr(st.node, args));
     f->members.push_back(st.node);
     f->args.push_back(std::move(args));
   }
   f->prog.ninputs = static_cast<int>(in_slots.size());
+  f->prog.extra = f->extra;
   f->prog.prepare();
   return f;
 }
 
-// Which group each step belongs to (-1: none), visiting readers before the steps they read.
+// The group step i joins (-1: it starts one): that of its readers when they are in one group, or
+// of its first grouped reader when the other readers come after that group's root (which
+// produces all the group's results; `extra` is then set, as when the result is pinned).
+int join_group(int i, const std::vector<Step>& steps, const std::vector<int>& readers, const std::vector<int>& group,
+               const std::vector<std::vector<int>>& members, bool pinned, bool& extra) {
+  int g = -1;
+  for (int r : readers)
+    if (group[r] >= 0) {
+      g = group[r];
+      break;
+    }
+  if (g < 0) return -1;
+  const int root = members[g].front();
+  if (steps[i].node->type(0).shape != steps[root].node->type(0).shape || members[g].size() >= kMaxMembers) return -1;
+  extra = pinned;
+  for (int r : readers) {
+    if (group[r] == g) continue;
+    if (r <= root) return -1;  // read before the group runs
+    extra = true;
+  }
+  return g;
+}
+
+// Which group each step belongs to (-1: none), visiting readers before the steps they read;
+// `extra`: the members that are also results of their group's step.
 std::vector<int> assign_groups(const std::vector<Step>& steps, const std::vector<char>& pinned, int nslots,
-                               std::vector<std::vector<int>>& members) {
+                               std::vector<std::vector<int>>& members, std::vector<char>& extra) {
   const int n = static_cast<int>(steps.size());
   std::vector<std::vector<int>> readers(nslots);
   for (int i = 0; i < n; ++i)
     for (int s : steps[i].in) readers[s].push_back(i);
-  std::vector<int> group(n, -1);
+  std::vector<int> group(n, -1), nextra;
+  extra.assign(n, 0);
   for (int i = n - 1; i >= 0; --i) {
     if (!fusable(steps[i])) continue;
     const int s = steps[i].out[0];
-    int g = -1;
-    bool join = !pinned[s] && !readers[s].empty();
-    for (int r : readers[s]) {
-      if (group[r] < 0 || (g >= 0 && group[r] != g)) {
-        join = false;
-        break;
-      }
-      g = group[r];
-    }
-    if (join) {
-      const Node* root = steps[members[g].front()].node;
-      join = steps[i].node->type(0).shape == root->type(0).shape && members[g].size() < kMaxMembers;
-    }
-    if (!join) {
+    bool x = false;
+    int g = join_group(i, steps, readers[s], group, members, pinned[s] != 0, x);
+    if (g >= 0 && x && nextra[g] >= kMaxExtra) g = -1;
+    if (g < 0) {
       g = static_cast<int>(members.size());
       members.emplace_back();
+      nextra.push_back(0);
+      x = false;
     }
     group[i] = g;
+    extra[i] = x;
+    nextra[g] += x;
     members[g].push_back(i);  // root first, then members in reverse plan order
   }
   return group;
@@ -172,13 +199,14 @@ bool fits(const FusedStep& f, const std::vector<Tensor>& in, Shape& shape) {
   return true;
 }
 
-Tensor run_members(const FusedStep& f, KernelCtx& ctx) {
+Tensor run_members(const FusedStep& f, KernelCtx& ctx, std::vector<Tensor>& extra) {
   std::vector<Tensor> vals(f.members.size());
   for (size_t j = 0; j < f.members.size(); ++j) {
     KernelCtx c{*f.members[j], {}, ctx.alloc};
     for (int a : f.args[j]) c.in.push_back(a < 0 ? ctx.in[-a - 1] : vals[a]);
     vals[j] = f.members[j]->op->forward(c);
   }
+  for (int j : f.extra) extra.push_back(vals[j]);
   return vals.back();
 }
 
@@ -197,7 +225,8 @@ bool fusion_enabled() {
 
 void fuse_elementwise(std::vector<Step>& steps, const std::vector<char>& pinned, int nslots) {
   std::vector<std::vector<int>> members;
-  const std::vector<int> group = assign_groups(steps, pinned, nslots, members);
+  std::vector<char> extra;
+  const std::vector<int> group = assign_groups(steps, pinned, nslots, members, extra);
   std::vector<Step> out;
   out.reserve(steps.size());
   for (size_t i = 0; i < steps.size(); ++i) {
@@ -209,21 +238,22 @@ void fuse_elementwise(std::vector<Step>& steps, const std::vector<char>& pinned,
     if (static_cast<int>(i) != members[g].front()) continue;  // runs with its root
     std::vector<int> order(members[g].rbegin(), members[g].rend());
     Step st{steps[i].node, {}, {}, steps[i].out, {}, nullptr};
-    st.fused = build_group(steps, order, st.in);
+    st.fused = build_group(steps, order, extra, st.in, st.out);
     out.push_back(std::move(st));
   }
   steps.swap(out);
 }
 
-Tensor run_fused(const FusedStep& f, KernelCtx& ctx) {
+Tensor run_fused(const FusedStep& f, KernelCtx& ctx, std::vector<Tensor>& extra) {
   Shape shape;
-  if (!fits(f, ctx.in, shape)) return run_members(f, ctx);
+  if (!fits(f, ctx.in, shape)) return run_members(f, ctx, extra);
   const DType od = f.prog.code.back().out;
   Tensor out;
   for (size_t k = 0; k < ctx.in.size() && !out.defined(); ++k)
     if (reusable(ctx.in[k], shape, od)) out = ctx.alloc_like_input(static_cast<int>(k), shape, od);
   if (!out.defined()) out = ctx.alloc_tensor(shape, od);
-  fused::run(f.prog, ctx.in, out);
+  for (int j : f.extra) extra.push_back(ctx.alloc_tensor(shape, f.prog.code[j].out));  // fresh: never an input's buffer
+  fused::run(f.prog, ctx.in, out, extra);
   return out;
 }
 

@@ -37,6 +37,8 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
     pinned[out_slot_.back()] = 1;
   }
   if (fusion_enabled()) {
+    fuse_gemm_adds(steps_, pinned, nslots_);
+    fuse_slice_grads(steps_, pinned, nslots_);
     fuse_elementwise(steps_, pinned, nslots_);
     std::fill(last_use.begin(), last_use.end(), -1);
     for (size_t i = 0; i < steps_.size(); ++i)
@@ -89,6 +91,20 @@ bool lazy_pick(const Step& st) {
 // every result it has is that branch's input of the switch or itself guarded by it. Results that
 // are returned or staged, control dependencies, stateful or updating steps and loops (whose
 // bodies' random draws must advance on every call) always run.
+// The nodes a rewritten step (fused group, GEMM with its adds, slice-gradient sum) runs besides its own.
+static std::vector<Node*> merged_nodes(const Step& st) {
+  std::vector<Node*> out;
+  if (st.fused) out = st.fused->members;
+  if (st.gemm)
+    for (Node* m : {st.gemm->mm, st.gemm->acc, st.gemm->bias})
+      if (m) out.push_back(m);
+  if (st.slices) {
+    out.insert(out.end(), st.slices->leaves.begin(), st.slices->leaves.end());
+    out.insert(out.end(), st.slices->adds.begin(), st.slices->adds.end());
+  }
+  return out;
+}
+
 void Plan::mark_lazy_branches(const std::vector<char>& pinned) {
   if (std::none_of(steps_.begin(), steps_.end(), [](const Step& st) { return lazy_pick(st); })) return;
   const int ns = static_cast<int>(steps_.size());
@@ -97,16 +113,14 @@ void Plan::mark_lazy_branches(const std::vector<char>& pinned) {
   for (int i = 0; i < ns; ++i) {
     for (size_t k = 0; k < steps_[i].in.size(); ++k) readers[steps_[i].in[k]].push_back({i, static_cast<int>(k)});
     for (auto& d : steps_[i].node->deps) dep_targets.insert(d.get());
-    if (steps_[i].fused)
-      for (Node* m : steps_[i].fused->members)
-        for (auto& d : m->deps) dep_targets.insert(d.get());
+    for (Node* m : merged_nodes(steps_[i]))
+      for (auto& d : m->deps) dep_targets.insert(d.get());
   }
   for (int i = ns - 1; i >= 0; --i) {
     Step& st = steps_[i];
     bool ok = !(st.node->op->flags & (kAssign | kStateful)) && !st.node->attrs.has("body") && !dep_targets.count(st.node);
     bool first = true;
-    if (st.fused)
-      for (Node* m : st.fused->members) ok = ok && !dep_targets.count(m);
+    for (Node* m : merged_nodes(st)) ok = ok && !dep_targets.count(m);
     Guards g;
     for (size_t o = 0; ok && o < st.out.size(); ++o) {
       ok = !pinned[st.out[o]];
@@ -239,11 +253,16 @@ void Plan::run_step(Step& st) {
   if (op.flags & kRandom) ctx.eval_index = st.node->eval_count.fetch_add(1);
   ctx.used = &st.used;
   ctx.state = &st.state;
-  if (op.forward) {  // single result: no vector to allocate
-    Tensor out = st.fused ? run_fused(*st.fused, ctx) : op.forward(ctx);
+  if (op.forward) {  // single result (a fused group's extras aside): no vector to allocate
+    std::vector<Tensor> extra;
+    Tensor out = st.fused    ? run_fused(*st.fused, ctx, extra)
+                 : st.gemm   ? run_gemm_acc(*st.gemm, ctx)
+                 : st.slices ? run_slice_sum(*st.slices, ctx)
+                             : op.forward(ctx);
     for (size_t k = 0; k < ctx.in.size(); ++k)
       if (st.hand_over[k]) alloc_.release(std::move(ctx.in[k]));
     slots_[st.out[0]] = std::move(out);
+    for (size_t k = 0; k < extra.size(); ++k) slots_[st.out[k + 1]] = std::move(extra[k]);
     ctx.in.clear();
     st.scratch = std::move(ctx.in);
     return;

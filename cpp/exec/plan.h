@@ -1,5 +1,5 @@
 // cpp/exec/plan.h — a compiled Function: the steps in order, one buffer slot per node result,
-// elementwise chains fused into single steps (exec/fuse.h), liveness (inputs handed to a kernel
+// elementwise chains and the adds after a matmul fused into single steps (exec/fuse.h), liveness (inputs handed to a kernel
 // at their last use, so elementwise ops can write in place; results nothing reads dropped at
 // once), a pool of dead buffers, and the variables' updates.
 //
@@ -25,7 +25,9 @@
 
 namespace keras_cpp {
 
-struct FusedStep;  // exec/fuse.h
+struct FusedStep;    // exec/fuse.h
+struct GemmAccStep;  // exec/fuse.h
+struct SliceSumStep;  // exec/fuse.h
 
 struct Step {
   Node* node;
@@ -36,6 +38,8 @@ struct Step {
   std::unique_ptr<KernelState> state;
   std::vector<Tensor> scratch;  // the kernel's input vector, kept between calls (no allocation per step)
   std::shared_ptr<const FusedStep> fused;  // set: a fused elementwise group rooted at `node`
+  std::shared_ptr<const GemmAccStep> gemm;  // set: a matmul with the adds after it, ending at `node`
+  std::shared_ptr<const SliceSumStep> slices;  // set: slice gradients summed in place, ending at `node`
   // (step of a whole-branch switch, its input 1 or 2): only that branch of it needs this step,
   // which is skipped when the switch's condition, known by then, picks the other one.
   std::vector<std::pair<int, int>> guards;

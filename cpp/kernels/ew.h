@@ -40,12 +40,17 @@ using BinaryFn = void (*)(const void* a, const void* b, void* out, int64_t n, in
 using ReduceRowsFn = void (*)(const void* x, void* out, int64_t rows, int64_t R);
 // out[j] = reduce over r < R of x[r * ld + j], for j < n (columns).
 using ReduceColsFn = void (*)(const void* x, void* out, int64_t R, int64_t n, int64_t ld);
+// out[i] = exp(x[i] - m) for i < n (out may be x, or null to only sum); returns the sum of the
+// exp values, accumulated in double (float: from the values before their rounding to float).
+// One pass for softmax and logsumexp rows; float/double only.
+using ExpShiftSumFn = double (*)(const void* x, void* out, int64_t n, double m);
 
 struct Table {
   UnaryFn unary[static_cast<int>(UnaryOp::count)][kDTypes] = {};
   BinaryFn binary[static_cast<int>(BinaryOp::count)][kDTypes] = {};
   ReduceRowsFn reduce_rows[static_cast<int>(ReduceOp::count)][kDTypes] = {};
   ReduceColsFn reduce_cols[static_cast<int>(ReduceOp::count)][kDTypes] = {};
+  ExpShiftSumFn exp_shift_sum[kDTypes] = {};
 };
 
 using keras_cpp::Isa;
@@ -61,6 +66,7 @@ inline UnaryFn unary(UnaryOp op, DType t) { return table().unary[static_cast<int
 inline BinaryFn binary(BinaryOp op, DType t) { return table().binary[static_cast<int>(op)][static_cast<int>(t)]; }
 inline ReduceRowsFn reduce_rows(ReduceOp op, DType t) { return table().reduce_rows[static_cast<int>(op)][static_cast<int>(t)]; }
 inline ReduceColsFn reduce_cols(ReduceOp op, DType t) { return table().reduce_cols[static_cast<int>(op)][static_cast<int>(t)]; }
+inline ExpShiftSumFn exp_shift_sum(DType t) { return table().exp_shift_sum[static_cast<int>(t)]; }
 
 // Filled by the per-ISA files (fill_avx512 is a no-op in a build without AVX-512 support).
 void fill_unary_avx2(Table& t);

@@ -8,6 +8,7 @@ namespace {
 #include "kernels/simd.h"
 #include "kernels/ew_common_impl.h"
 #include "kernels/vmath.h"
+#include "kernels/vmath_f.h"
 #include "kernels/ew_unary_impl.h"
 }  // namespace
 

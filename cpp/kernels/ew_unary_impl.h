@@ -1,6 +1,6 @@
 // cpp/kernels/ew_unary_impl.h — the unary kernels, one body for both ISAs (included by
-// ew_avx2.cpp / ew_avx512.cpp inside an anonymous namespace, after simd.h and vmath.h).
-// float/double go through Simd<T>; float transcendentals are evaluated in double (vmath.h);
+// ew_unary_avx2.cpp / ew_unary_avx512.cpp inside an anonymous namespace, after simd.h, vmath.h and vmath_f.h).
+// float/double go through Simd<T>; float transcendentals are evaluated in double (vmath_f.h);
 // integer loops are plain C++ that the compiler vectorises with the file's ISA.
 
 // o[i] = f(x[i]) over W-lane vectors; the tail runs through a zero-padded buffer.
@@ -10,6 +10,8 @@ inline void vmap(const T* x, T* o, int64_t n, F f) {
   constexpr int W = S::W;
   int64_t i = 0;
   for (; i + 2 * W <= n; i += 2 * W) {
+    __builtin_prefetch(x + i + 4096 / sizeof(T));  // 4 KiB ahead, as in vmap_via_double
+    __builtin_prefetch(o + i + 4096 / sizeof(T), 1);
     typename S::V a = S::load(x + i), b = S::load(x + i + W);
     S::store(o + i, f(a));
     S::store(o + i + W, f(b));
@@ -29,6 +31,8 @@ inline void vmap_via_double(const float* x, float* o, int64_t n, F f) {
   constexpr int W = DS::W;
   int64_t i = 0;
   for (; i + 2 * W <= n; i += 2 * W) {
+    __builtin_prefetch(x + i + 1024);  // 4 KiB ahead: the math leaves the prefetchers little slack
+    __builtin_prefetch(o + i + 1024, 1);
     DV a = DS::widen(DS::load_half(x + i)), b = DS::widen(DS::load_half(x + i + W));
     DS::store_half(o + i, DS::narrow(f(a)));
     DS::store_half(o + i + W, DS::narrow(f(b)));
@@ -43,13 +47,52 @@ inline void vmap_via_double(const float* x, float* o, int64_t n, F f) {
 }
 
 template <class T>
-constexpr bool kF = std::is_same_v<T, float>;  // vmath.h's float-input variants
+constexpr bool kIsF = std::is_same_v<T, float>;
 
-// A double-precision vector function applied to float (via double) or double arrays.
-template <class T, class F>
-inline void vmap_math(const void* x, void* o, int64_t n, F f) {
-  if constexpr (std::is_same_v<T, float>) vmap_via_double(static_cast<const float*>(x), static_cast<float*>(o), n, f);
-  else vmap(static_cast<const double*>(x), static_cast<double*>(o), n, f);
+// A vector function applied to float (fv on widened lanes, vmath_f.h) or double (dv) arrays.
+template <class T, class FV, class DVF>
+inline void vmap_math(const void* x, void* o, int64_t n, FV fv, DVF dv) {
+  if constexpr (std::is_same_v<T, float>) vmap_via_double(static_cast<const float*>(x), static_cast<float*>(o), n, fv);
+  else vmap(static_cast<const double*>(x), static_cast<double*>(o), n, dv);
+}
+#define KCPP_VMATH(name, fname, dname) \
+  template <class T> void name(const void* x, void* o, int64_t n) { \
+    vmap_math<T>(x, o, n, [](DV v) { return vmf::fname(v); }, [](DV v) { return dname(v); }); \
+  }
+
+// out[i] = exp(x[i] - m), returning their sum (ExpShiftSumFn); the tail goes through a buffer
+// and only its n - i real lanes are summed.
+template <class T>
+double exp_shift_sum(const void* xv, void* ov, int64_t n, double m) {
+  constexpr int W = DS::W;
+  const T* x = static_cast<const T*>(xv);
+  T* o = static_cast<T*>(ov);
+  const DV mv = DS::set1(m);
+  auto ld = [&](const T* p) { if constexpr (kIsF<T>) return DS::widen(DS::load_half(p)); else return DS::load(p); };
+  auto ex = [&](DV v) { if constexpr (kIsF<T>) return vmf::exp_f(DS::sub(v, mv)); else return exp_d(DS::sub(v, mv)); };
+  auto st = [&](T* p, DV v) { if constexpr (kIsF<T>) DS::store_half(p, DS::narrow(v)); else DS::store(p, v); };
+  DV s0 = DS::set1(0.0), s1 = s0;
+  int64_t i = 0;
+  for (; i + 2 * W <= n; i += 2 * W) {
+    DV a = ex(ld(x + i)), b = ex(ld(x + i + W));
+    s0 = DS::add(s0, a);
+    s1 = DS::add(s1, b);
+    if (o) st(o + i, a), st(o + i + W, b);
+  }
+  double lanes[W], total = 0;
+  DS::store(lanes, DS::add(s0, s1));
+  for (int k = 0; k < W; ++k) total += lanes[k];
+  for (; i < n; i += W) {
+    const int64_t k = std::min<int64_t>(W, n - i);
+    T buf[W] = {};
+    std::memcpy(buf, x + i, k * sizeof(T));
+    DV e = ex(ld(buf));
+    DS::store(lanes, e);
+    for (int j = 0; j < k; ++j) total += lanes[j];
+    st(buf, e);
+    if (o) std::memcpy(o + i, buf, k * sizeof(T));
+  }
+  return total;
 }
 
 template <class T, class F>
@@ -77,13 +120,13 @@ template <class T> void u_square(const void* x, void* o, int64_t n) {
 template <class T> void u_sqrt(const void* x, void* o, int64_t n) {
   KCPP_VF(T, S::sqrt(S::max_(S::set1(T(0)), v)));  // max_(0, NaN) is NaN
 }
-template <class T> void u_exp(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return exp_d<kF<T>>(v); }); }
-template <class T> void u_expm1(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return expm1_d<kF<T>>(v); }); }
-template <class T> void u_log(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return log_d<kF<T>>(v); }); }
-template <class T> void u_log1p(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return log1p_d<kF<T>>(v); }); }
-template <class T> void u_tanh(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return tanh_d<kF<T>>(v); }); }
-template <class T> void u_sigmoid(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return sigmoid_d<kF<T>>(v); }); }
-template <class T> void u_softplus(const void* x, void* o, int64_t n) { vmap_math<T>(x, o, n, [](DV v) { return softplus_d<kF<T>>(v); }); }
+KCPP_VMATH(u_exp, exp_f, exp_d)
+KCPP_VMATH(u_expm1, expm1_f, expm1_d)
+KCPP_VMATH(u_log, log_f, log_d)
+KCPP_VMATH(u_log1p, log1p_f, log1p_d)
+KCPP_VMATH(u_tanh, tanh_f, tanh_d)
+KCPP_VMATH(u_sigmoid, sigmoid_f, sigmoid_d)
+KCPP_VMATH(u_softplus, softplus_f, softplus_d)
 // sin/cos: libm per element (in double for float inputs, rounded once).
 template <class T> void u_sin(const void* x, void* o, int64_t n) {
   smap<T>(x, o, n, [](T v) { return T(__builtin_sin(double(v))); });
@@ -123,6 +166,7 @@ template <class T> void u_isfinite(const void* x, void* o, int64_t n) {
 }
 
 #undef KCPP_VF
+#undef KCPP_VMATH
 
 inline void fill_unary(Table& tab) {
   auto set = [&](UnaryOp op, int dt, UnaryFn f) { tab.unary[static_cast<int>(op)][dt] = f; };
@@ -140,6 +184,7 @@ inline void fill_unary(Table& tab) {
     set(UnaryOp::sigmoid, d, u_sigmoid<T>);
     set(UnaryOp::softplus, d, u_softplus<T>);
     set(UnaryOp::softsign, d, u_softsign<T>);
+    tab.exp_shift_sum[d] = exp_shift_sum<T>;
   });
   for_types<float, double, int8_t, int16_t, int32_t, int64_t, uint8_t>([&](auto tag) {
     using T = decltype(tag);

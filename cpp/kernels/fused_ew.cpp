@@ -22,6 +22,8 @@ void Program::prepare() {
       if (a >= 0 && a != kNoArg) last[a] = j;
   reg.assign(n, -1);
   nregs = 0;
+  std::vector<char> is_extra(n, 0);
+  for (int j : extra) is_extra[j] = 1;
   std::vector<int> free_regs;
   for (int j = 0; j + 1 < n; ++j) {
     // A dead operand's register may take this result when the element sizes match (the kernels
@@ -33,6 +35,10 @@ void Program::prepare() {
       if (std::find(code[j].arg, code[j].arg + k, a) != code[j].arg + k) continue;  // seen (x * x)
       if (dtype_size(code[a].out) == dtype_size(code[j].out)) free_regs.push_back(reg[a]);
       else after.push_back(reg[a]);
+    }
+    if (is_extra[j]) {  // written to its output buffer: no register
+      free_regs.insert(free_regs.end(), after.begin(), after.end());
+      continue;
     }
     if (free_regs.empty()) {
       reg[j] = nregs++;
@@ -198,6 +204,8 @@ struct Run {
   Layout L = {};
   char* out = nullptr;
   int64_t oes = 0;
+  std::vector<char*> xout;     // per instruction: its extra output's buffer, else null
+  std::vector<int64_t> xes;    // per instruction: its result's element size
 
   // Block b: its element count, the output offset, and each input's (pointer, stride).
   int64_t locate(int64_t b, Ref* refs, char* bufs, int64_t& ooff) const;
@@ -250,13 +258,14 @@ void Run::block(int64_t b, char* scratch) const {
   const int64_t n = locate(b, R, bufs, ooff);
   auto val = [&](int a) -> Ref {
     if (a < 0) return R[-a - 1];
+    if (xout[a]) return {xout[a] + ooff * xes[a], 1};
     return {scratch + p.reg[a] * kRegBytes, 1};
   };
   const size_t last = p.code.size() - 1;
   for (size_t j = 0; j <= last; ++j) {
     const Instr& ins = p.code[j];
     const Op& op = ops[j];
-    char* dst = j == last ? out + ooff * oes : scratch + p.reg[j] * kRegBytes;
+    char* dst = j == last ? out + ooff * oes : xout[j] ? xout[j] + ooff * xes[j] : scratch + p.reg[j] * kRegBytes;
     const Ref a = val(ins.arg[0]);
     if (op.widen) {
       half_op(op, a, op.b ? val(ins.arg[1]) : a, op.b != nullptr, dst, n, bufs + p.ninputs * kRegBytes);
@@ -320,12 +329,22 @@ std::vector<char> dense_inputs(const Program& p) {
 
 }  // namespace
 
-void run(const Program& p, const std::vector<Tensor>& inputs, Tensor& out) {
+void run(const Program& p, const std::vector<Tensor>& inputs, Tensor& out, const std::vector<Tensor>& extra) {
   const int64_t total = out.numel();
   if (total == 0) return;
+  if (extra.size() != p.extra.size()) throw ValueError("[fused elementwise] internal: extra outputs do not match the program");
   Run R{p, resolve(p)};
   R.out = static_cast<char*>(out.raw());
   R.oes = static_cast<int64_t>(dtype_size(out.dtype()));
+  R.xout.assign(p.code.size(), nullptr);
+  R.xes.assign(p.code.size(), 0);
+  for (size_t k = 0; k < extra.size(); ++k) {
+    const int j = p.extra[k];
+    if (extra[k].shape() != out.shape() || !extra[k].is_contiguous() || extra[k].dtype() != p.code[j].out)
+      throw ValueError("[fused elementwise] internal: extra output " + std::to_string(k) + " does not fit");
+    R.xout[j] = static_cast<char*>(extra[k].raw());
+    R.xes[j] = static_cast<int64_t>(dtype_size(extra[k].dtype()));
+  }
   std::vector<std::vector<int64_t>> st;
   for (const Tensor& t : inputs) {
     const Tensor v = t.broadcast_to(out.shape());

@@ -29,11 +29,14 @@ struct Instr {
   int arg[3] = {kNoArg, kNoArg, kNoArg};  // >= 0: result of that instruction; < 0: input -(k + 1)
 };
 
-// The last instruction's result is the output. prepare() assigns registers (a register is reused
-// once the value in it is dead) and must be called after the code is complete.
+// The last instruction's result is the output; the instructions in `extra` are also outputs
+// (written straight to their own buffers, which later instructions then read). prepare()
+// assigns registers (a register is reused once the value in it is dead) and must be called after
+// the code is complete.
 struct Program {
   std::vector<Instr> code;
   int ninputs = 0;
+  std::vector<int> extra;  // instructions (before the last) whose results are extra outputs, in order
   std::vector<int> reg;  // per instruction: its register (the last one writes the output)
   int nregs = 0;
   void prepare();
@@ -44,7 +47,8 @@ inline int input_arg(int k) { return -(k + 1); }
 
 // out = the program over `inputs` (each broadcastable to out's shape and of the dtype the program
 // reads it as); out is contiguous and may be one of the inputs' buffers (read before written).
-void run(const Program& p, const std::vector<Tensor>& inputs, Tensor& out);
+// extra[k] receives instruction p.extra[k]: contiguous, out's shape, and no input's buffer.
+void run(const Program& p, const std::vector<Tensor>& inputs, Tensor& out, const std::vector<Tensor>& extra = {});
 
 }  // namespace fused
 }  // namespace keras_cpp

@@ -26,11 +26,11 @@ struct Reach {
   bool depends(const Expr& e) const { return targets.count(e) > 0 || nodes.count(e.node().get()) > 0; }
 };
 
-Reach find_reach(const Expr& loss, const std::vector<Expr>& wrt, const std::vector<Node*>& order) {
+Reach find_reach(const std::vector<Expr>& ys, const std::vector<Expr>& wrt, const std::vector<Node*>& order) {
   Reach r;
   for (auto& w : wrt)
     if (w) r.targets.insert(w);
-  r.owner[loss.node().get()] = loss.node();
+  for (auto& y : ys) r.owner[y.node().get()] = y.node();
   for (Node* n : order)
     for (auto& in : n->inputs) {
       r.owner.emplace(in.node().get(), in.node());
@@ -58,22 +58,12 @@ void accumulate(GradMap& grad, const Expr& c, const Expr& g) {
   else e->second = e->second.sparse() || gi.sparse() ? sparse_add(e->second, gi) : e->second + gi;
 }
 
-}  // namespace
-
-std::vector<Expr> gradients(const Expr& loss, const std::vector<Expr>& wrt) {
-  if (!loss) throw ValueError("[gradients] loss is None");
-  std::vector<Node*> order = topo_order({loss.node().get()}, {});
-  Reach reach = find_reach(loss, wrt, order);
-  GradMap grad;
-  if (reach.depends(loss)) {
-    if (!is_floating(loss.dtype()))
-      throw TypeError(std::string("[gradients] loss must be a float tensor, got ") + dtype_name(loss.dtype()));
-    grad[loss] = ones_like(loss, loss.dtype());
-  }
+// The reverse sweep over `order` from the cotangents in `grad`; the cotangent of each wrt entry.
+std::vector<Expr> sweep(GradMap& grad, const std::vector<Node*>& order, const Reach& reach, const std::vector<Expr>& wrt) {
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     Node* n = *it;
     if (!reach.nodes.count(n) || !n->op || !n->op->differentiable()) continue;
-    const std::shared_ptr<Node>& owner = reach.owner[n];
+    const std::shared_ptr<Node>& owner = reach.owner.at(n);
     std::vector<Expr> gouts = node_cotangents(grad, owner);
     if (gouts.empty()) continue;
     std::vector<Expr> gs = n->op->grad_multi(owner, gouts);
@@ -88,6 +78,36 @@ std::vector<Expr> gradients(const Expr& loss, const std::vector<Expr>& wrt) {
     out.push_back(e == grad.end() ? Expr() : e->second);
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<Expr> gradients(const Expr& loss, const std::vector<Expr>& wrt) {
+  if (!loss) throw ValueError("[gradients] loss is None");
+  std::vector<Node*> order = topo_order({loss.node().get()}, {});
+  Reach reach = find_reach({loss}, wrt, order);
+  GradMap grad;
+  if (reach.depends(loss)) {
+    if (!is_floating(loss.dtype()))
+      throw TypeError(std::string("[gradients] loss must be a float tensor, got ") + dtype_name(loss.dtype()));
+    grad[loss] = ones_like(loss, loss.dtype());
+  }
+  return sweep(grad, order, reach, wrt);
+}
+
+std::vector<Expr> gradients(const std::vector<Expr>& ys, const std::vector<Expr>& grad_ys, const std::vector<Expr>& wrt) {
+  if (ys.size() != grad_ys.size()) throw ValueError("[gradients] one cotangent per output is needed");
+  std::vector<Node*> roots;
+  for (auto& y : ys) {
+    if (!y) throw ValueError("[gradients] an output is None");
+    roots.push_back(y.node().get());
+  }
+  std::vector<Node*> order = topo_order(roots, {});
+  Reach reach = find_reach(ys, wrt, order);
+  GradMap grad;
+  for (size_t k = 0; k < ys.size(); ++k)
+    if (grad_ys[k] && reach.depends(ys[k]) && is_floating(ys[k].dtype())) accumulate(grad, ys[k], grad_ys[k]);
+  return sweep(grad, order, reach, wrt);
 }
 
 }  // namespace keras_cpp

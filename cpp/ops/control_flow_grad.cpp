@@ -3,6 +3,9 @@
 // once per gradient call; one gradient node runs it per element in C++ (a fold first replays the
 // forward loop to get each step's accumulator; the scan reads the carries its forward kept) and
 // has one result per loop input that gets a gradient. Second derivatives are not provided.
+#include <cstring>
+
+#include "core/allocator.h"
 #include "keras_cpp/autodiff.h"
 #include "kernels/gemm.h"
 #include "ops/helpers.h"
@@ -151,12 +154,19 @@ void add_outer(Tensor& acc, const Tensor& A, const Tensor& G) {
   add_into(acc, r, "rnn");
 }
 
-// Stack a per-step value into row t of buf (allocated at the first step).
-void keep_row(Tensor& buf, const Tensor& v, int64_t t, int64_t len) {
+// A zero-filled buffer from the plan's pool (warm pages: these are large and made on every call).
+Tensor pooled_zeros(KernelCtx& ctx, const Shape& shape, DType dtype) {
+  Tensor t = ctx.alloc_tensor(shape, dtype);
+  std::memset(t.raw(), 0, static_cast<size_t>(t.numel()) * dtype_size(dtype));
+  return t;
+}
+
+// Stack a per-step value into row t of buf (allocated from the pool at the first step).
+void keep_row(KernelCtx& ctx, Tensor& buf, const Tensor& v, int64_t t, int64_t len) {
   if (!buf.defined()) {
     Shape s = v.shape();
     s.insert(s.begin(), len);
-    buf = Tensor::empty(s, v.dtype());
+    buf = ctx.alloc_tensor(s, v.dtype());
   }
   copy_row(v, buf, t, "rnn");
 }
@@ -185,7 +195,7 @@ std::vector<Tensor> scan_grad_forward(KernelCtx& ctx) {
   int64_t len = ctx.in[0].shape()[L.axis];
   std::vector<Tensor> grads(nin), gcarry(L.ncarry);
   for (size_t k = 0; k < nin; ++k)
-    if (k < L.nseq || k >= L.nseq + L.ncarry) grads[k] = Tensor::zeros(ctx.in[k].shape(), P);
+    if (k < L.nseq || k >= L.nseq + L.ncarry) grads[k] = pooled_zeros(ctx, ctx.in[k].shape(), P);
   for (size_t c = 0; c < L.ncarry; ++c)
     gcarry[c] = gout[L.nstack + c].defined() ? gout[L.nstack + c] : Tensor::zeros(ctx.in[L.nseq + c].shape(), P);
   std::vector<Tensor> feeds(ctx.in.begin(), ctx.in.begin() + static_cast<std::ptrdiff_t>(nin));
@@ -209,11 +219,14 @@ std::vector<Tensor> scan_grad_forward(KernelCtx& ctx) {
     for (size_t k = L.nseq + L.ncarry; k < nin; ++k)
       if (vjp_at[k] >= 0) add_into(grads[k], g[vjp_at[k]], "rnn");
     for (size_t j = 0; j < outer.size(); ++j) {
-      keep_row(fa[j], g[nf + 2 * j], t, len);
-      keep_row(fg[j], g[nf + 2 * j + 1], t, len);
+      keep_row(ctx, fa[j], g[nf + 2 * j], t, len);
+      keep_row(ctx, fg[j], g[nf + 2 * j + 1], t, len);
     }
   }
-  for (size_t j = 0; j < outer.size(); ++j) add_outer(grads[outer[j]], fa[j], fg[j]);
+  for (size_t j = 0; j < outer.size(); ++j) {
+    add_outer(grads[outer[j]], fa[j], fg[j]);
+    if (ctx.alloc) ctx.alloc->release(std::move(fa[j])), ctx.alloc->release(std::move(fg[j]));
+  }
   for (size_t c = 0; c < L.ncarry; ++c) grads[L.nseq + c] = gcarry[c].astype(P).contiguous();
   return part_results(ctx, grads);
 }
@@ -303,8 +316,7 @@ std::vector<Expr> scan_grad(const std::shared_ptr<Node>& y, const std::vector<Ex
   std::vector<Expr> body = loop_body_inputs(n), outs = loop_body_outputs(n), none(n.inputs.size());
   std::vector<Value> gbody;
   std::vector<int64_t> gmask;
-  std::vector<Expr> cots;
-  Expr loss;
+  std::vector<Expr> cots, ys, seeds;
   for (size_t k = 0; k < outs.size(); ++k) {
     const Expr& o = outs[k];
     bool carry = k >= L.nstack;
@@ -317,11 +329,11 @@ std::vector<Expr> scan_grad(const std::shared_ptr<Node>& y, const std::vector<Ex
     gbody.push_back(Value(seed));
     gmask.push_back(gouts[k] ? 1 : 0);
     if (gouts[k]) cots.push_back(gouts[k]);
-    Expr term = outs.size() == 1 ? o * seed : sum(o * seed);
-    loss = loss ? loss + term : term;
+    ys.push_back(o);
+    seeds.push_back(seed);
   }
-  if (!loss) return none;
-  std::vector<Expr> gs = gradients(loss, body);
+  if (ys.empty()) return none;
+  std::vector<Expr> gs = gradients(ys, seeds, body);  // seeded directly: the step's outputs are not recomputed
   std::vector<int64_t> parts;
   bool f64 = false;
   for (size_t j = 0; j < n.inputs.size(); ++j) {

@@ -2,6 +2,7 @@
 // with steps, None and Ellipsis, with scalar int tensors allowed as indices and slice bounds.
 #include <algorithm>
 #include <climits>
+#include <cstring>
 
 #include "ops/helpers.h"
 
@@ -151,7 +152,8 @@ TypeInfo getitem_grad_infer(const std::vector<TypeInfo>& in, const Attrs&) {
 }
 
 Tensor getitem_grad_forward(KernelCtx& ctx) {
-  Tensor o = Tensor::zeros(ctx.in[1].shape(), ctx.in[0].dtype());
+  Tensor o = ctx.alloc_tensor(ctx.in[1].shape(), ctx.in[0].dtype());  // the plan's pool: warm pages, no mmap per call
+  std::memset(o.raw(), 0, static_cast<size_t>(o.numel()) * dtype_size(o.dtype()));
   Tensor view = apply_index(&o, o.shape(), resolve_spec(ctx.attrs().ints("spec"), ctx.in, 2), nullptr);
   copy_into(ctx.in[0], view);
   return o;
@@ -163,6 +165,10 @@ G getitem_grad_grad(const Expr& y, const Expr& g) {
 }
 
 }  // namespace
+
+Tensor getitem_grad_view(const Node& n, Tensor& t) {
+  return apply_index(&t, t.shape(), resolve_spec(n.attrs.ints("spec"), {}, 0), nullptr);
+}
 
 Expr getitem(const Expr& x, std::vector<int64_t> spec, const std::vector<Expr>& dynamic) {
   Attrs a;

@@ -11,4 +11,8 @@ namespace keras_cpp {
 // 3 ellipsis); `dynamic` gives the entries marked kDynIndex (scalar int tensors), in order.
 Expr getitem(const Expr& x, std::vector<int64_t> spec, const std::vector<Expr>& dynamic = {});
 
+// The region of t (shaped like the _getitem_grad node n's `like` input) that n writes its
+// gradient into, as a view; n must have no tensor index entries.
+Tensor getitem_grad_view(const Node& n, Tensor& t);
+
 }  // namespace keras_cpp

@@ -26,6 +26,9 @@ Expr squeeze_axes(const Expr& x, const Axes& axis);  // drop the length-1 axes (
 // data_format kind does for Python arguments.
 std::string data_format_arg(const std::string& op, const std::string& f);
 
+// Private op of nn.cpp: logsumexp over the last axis, keepdims (float32/float64 x of rank >= 1).
+Expr logsumexp_last(const Expr& x);
+
 // Private ops of unary.cpp.
 Expr expm1(const Expr& x);  // exp(x) - 1, exact near 0
 Expr log1p(const Expr& x);  // log(1 + x), exact near 0

@@ -45,11 +45,8 @@ Tensor matmul_forward(KernelCtx& ctx) {
     Shape s(a.shape().begin(), a.shape().end() - 1);
     s.push_back(N);
     Tensor a2 = a.reshape({shape_numel(Shape(s.begin(), s.end() - 1)), K});  // rows even when K == 0
-    Tensor out = ctx.alloc_tensor(s, a.dtype());
     KernelCtx sub{ctx.node, {a2, b}, ctx.alloc};
-    Tensor o2 = matmul_forward(sub);
-    copy_into(o2.reshape(s), out);
-    return out.astype(od);
+    return matmul_forward(sub).reshape(s).astype(od);  // a fresh contiguous buffer: reshaped in place
   }
   Shape ba(a.shape().begin(), a.shape().end() - 2), bb(b.shape().begin(), b.shape().end() - 2);
   Shape bs = broadcast_shapes(ba, bb, "matmul");
@@ -110,11 +107,6 @@ Expr swap_last(const Expr& x) {
 
 OpRef kMatmul, kDot, kBatchDot;
 
-G matmul_grad(const Expr& y, const Expr& g) {
-  Expr a(y->inputs[0]), b(y->inputs[1]);
-  return G{sum_to(matmul(g, swap_last(b)), a), sum_to(matmul(swap_last(a), g), b)};
-}
-
 // Product of dims [lo, hi) of x: an int when static, else a scalar tensor from shape(x) (reshape
 // targets without -1, which cannot be inferred for unknown or empty dims).
 Value dims_product(const Expr& x, int lo, int hi) {
@@ -124,6 +116,20 @@ Value dims_product(const Expr& x, int lo, int hi) {
     p = checked_mul(p, x.shape()[i], "dot");
   }
   return Value(p);
+}
+
+G matmul_grad(const Expr& y, const Expr& g) {
+  Expr a(y->inputs[0]), b(y->inputs[1]);
+  Expr ga = sum_to(matmul(g, swap_last(b)), a);
+  if (a.rank_known() && b.rank_known() && g.rank_known() && a.ndim() > 2 && b.ndim() == 2 && g.ndim() == a.ndim()) {
+    // A plain weight matrix: a's batch folds into the contracted rows, one GEMM (K, rows) x
+    // (rows, N) instead of a product per batch entry summed afterwards.
+    const int na = a.ndim();
+    Expr a2 = reshape_to(a, {dims_product(a, 0, na - 1), dim_value(a, na - 1)});
+    Expr g2 = reshape_to(g, {dims_product(g, 0, na - 1), dim_value(g, na - 1)});
+    return G{ga, matmul(swap_last(a2), g2)};
+  }
+  return G{ga, sum_to(matmul(swap_last(a), g), b)};
 }
 
 // matmul naming the public op in its run-time errors.

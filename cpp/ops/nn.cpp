@@ -16,10 +16,12 @@ using G = std::vector<Expr>;
 void softmax_rows(const Tensor& x, Tensor& y, int64_t A, int64_t R, int64_t B) {
   const DType t = x.dtype();
   const int64_t es = static_cast<int64_t>(dtype_size(t));
-  const ew::ReduceRowsFn rmax = ew::reduce_rows(ew::ReduceOp::max, t), rsum = ew::reduce_rows(ew::ReduceOp::sum, t);
+  const ew::ReduceRowsFn rmax = ew::reduce_rows(ew::ReduceOp::max, t);
   const ew::ReduceColsFn cmax = ew::reduce_cols(ew::ReduceOp::max, t), csum = ew::reduce_cols(ew::ReduceOp::sum, t);
-  const ew::BinaryFn sub = ew::binary(ew::BinaryOp::subtract, t), div = ew::binary(ew::BinaryOp::divide, t);
+  const ew::BinaryFn sub = ew::binary(ew::BinaryOp::subtract, t), div = ew::binary(ew::BinaryOp::divide, t),
+                    mul = ew::binary(ew::BinaryOp::multiply, t);
   const ew::UnaryFn ex = ew::unary(ew::UnaryOp::exp, t);
+  const ew::ExpShiftSumFn exsum = ew::exp_shift_sum(t);
   const char* px = static_cast<const char*>(x.raw());
   char* py = static_cast<char*>(y.raw());
   parallel_for(A, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, R * B)), [&](int64_t a0, int64_t a1) {
@@ -27,12 +29,13 @@ void softmax_rows(const Tensor& x, Tensor& y, int64_t A, int64_t R, int64_t B) {
     for (int64_t a = a0; a < a1; ++a) {
       const char* xa = px + a * R * B * es;
       char* ya = py + a * R * B * es;
-      if (B == 1) {  // y = exp(x - max) / sum
+      if (B == 1) {  // y = exp(x - max) * (1 / sum): three passes over a row that stays in cache
         rmax(xa, ms.data(), 1, R);
-        sub(xa, ms.data(), ya, R, 1, 0);
-        ex(ya, ya, R);
-        rsum(ya, ss.data(), 1, R);
-        div(ya, ss.data(), ya, R, 1, 0);
+        const double m = t == DType::float32 ? double(*reinterpret_cast<const float*>(ms.data())) : *reinterpret_cast<const double*>(ms.data());
+        const double inv = 1.0 / exsum(xa, ya, R, m);  // within 1 ulp of dividing; inf or NaN stays so
+        if (t == DType::float32) *reinterpret_cast<float*>(ss.data()) = static_cast<float>(inv);
+        else *reinterpret_cast<double*>(ss.data()) = inv;
+        mul(ya, ss.data(), ya, R, 1, 0);
         continue;
       }
       cmax(xa, ms.data(), R, B, B);
@@ -46,7 +49,43 @@ void softmax_rows(const Tensor& x, Tensor& y, int64_t A, int64_t R, int64_t B) {
   });
 }
 
-OpRef kReluOp, kSoftmax, kClip, kBiasAdd, kOneHot, kCce, kScce, kBce, kClassIds;
+OpRef kReluOp, kSoftmax, kClip, kBiasAdd, kOneHot, kCce, kScce, kBce, kClassIds, kLseRows;
+
+// logsumexp over the last axis, kept as length 1 (float32/float64, rank >= 1): the row maxima in
+// one call, then one exp-and-sum pass per row and the log in double. A row whose max is not
+// finite gives that max (-inf for an all -inf or empty row, inf, NaN), as the composite does.
+TypeInfo lse_rows_infer(const std::vector<TypeInfo>& in, const Attrs&) {
+  TypeInfo t = in[0];
+  t.shape.back() = 1;
+  return t;
+}
+
+Tensor lse_rows_forward(KernelCtx& ctx) {
+  Tensor x = ctx.in[0].contiguous();
+  const DType t = x.dtype();
+  Shape s = x.shape();
+  const int64_t R = s.back();
+  s.back() = 1;
+  Tensor y = ctx.alloc_tensor(s, t);
+  const int64_t rows = y.numel(), es = static_cast<int64_t>(dtype_size(t));
+  const ew::ReduceRowsFn rmax = ew::reduce_rows(ew::ReduceOp::max, t);
+  const ew::ExpShiftSumFn exsum = ew::exp_shift_sum(t);
+  const char* px = static_cast<const char*>(x.raw());
+  char* py = static_cast<char*>(y.raw());
+  parallel_for(rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, R)), [&](int64_t r0, int64_t r1) {
+    if (R > 0) rmax(px + r0 * R * es, py + r0 * es, r1 - r0, R);  // the maxima, in y's own slots
+    for (int64_t r = r0; r < r1; ++r) {
+      double m = -std::numeric_limits<double>::infinity();
+      if (R > 0) m = t == DType::float32 ? double(reinterpret_cast<const float*>(py)[r]) : reinterpret_cast<const double*>(py)[r];
+      const double v = std::isfinite(m) ? std::log(exsum(px + r * R * es, nullptr, R, m)) + m : m;
+      if (t == DType::float32) reinterpret_cast<float*>(py)[r] = static_cast<float>(v);
+      else reinterpret_cast<double*>(py)[r] = v;
+    }
+  });
+  return y;
+}
+
+G lse_rows_grad(const Expr& y, const Expr& g) { return G{g * exp(Expr(y->inputs[0]) - y)}; }  // g * softmax
 
 // Crossentropies clip probabilities to [eps, 1 - eps]: an int or bool output cannot hold them.
 void check_float_output(const char* op, const Expr& o) {
@@ -219,6 +258,7 @@ Expr softmax(const Expr& x, int64_t axis) {
   a.set("axis", Value(axis));
   return make_node(kSoftmax, {x}, a);
 }
+Expr logsumexp_last(const Expr& x) { return make_node(kLseRows, {x}, Attrs()); }
 Expr clip(const Expr& x, double lo, double hi) { return clip_values(x, Value(lo), Value(hi)); }
 Expr one_hot(const Expr& indices, int64_t n) {
   Attrs a;
@@ -277,6 +317,8 @@ void register_nn() {
                          .build(relu_build));
   register_op(kSoftmax, Op("softmax(x: tensor, axis: int = -1)", "exp-normalize along axis (max-subtracted, stable).")
                             .infer(softmax_infer).forward(softmax_forward).grad(softmax_grad));
+  register_op(kLseRows, Op("_logsumexp_rows(x: tensor)", "logsumexp over the last axis of a float32/float64 tensor, kept as length 1.")
+                            .infer(lse_rows_infer).forward(lse_rows_forward).grad(lse_rows_grad));
   register_op(kClip, Op("clip(x: tensor, min_value: scalar = None, max_value: scalar = None)",
                         "max(min(x, max_value), min_value); with number bounds and max < min, max is raised to min (Keras). None = unbounded.")
                          .build(clip_build));

@@ -352,6 +352,12 @@ Expr std(const Expr& x, Axes axis, bool keepdims) { return sqrt(var(x, axis, kee
 
 Expr logsumexp(const Expr& x0, Axes axis, bool keepdims) {
   Expr x = is_floating(x0.dtype()) ? x0 : cast(x0, config::floatx());  // integers would wrap in exp/sum
+  const bool f3264 = x.dtype() == DType::float32 || x.dtype() == DType::float64;
+  if (f3264 && x.rank_known() && x.ndim() >= 1 && axis && axis->size() == 1 &&
+      normalize_axis((*axis)[0], x.ndim(), "logsumexp") == x.ndim() - 1) {  // one fused pass per row
+    Expr r = logsumexp_last(x);
+    return keepdims ? r : squeeze_axes(r, axis);
+  }
   Expr m = stop_gradient(max(x, axis, true));
   Expr finite_m = where(is_finite(m), m, zeros_like(m, m.dtype()));
   Expr r = log(sum(exp(x - finite_m), axis, true)) + finite_m;

@@ -99,18 +99,16 @@ void mark_loop_weights(const Node& n) {
 // The body nodes (results) that the body's VJP reads: op results of the forward step, with views
 // walked down to what they view (recomputing a view is free). Empty when the VJP cannot be built.
 std::vector<Expr> saved_activations(const Node& n) {
-  std::vector<Expr> ins = loop_body_inputs(n), outs = loop_body_outputs(n);
-  Expr loss;
+  std::vector<Expr> ins = loop_body_inputs(n), outs = loop_body_outputs(n), ys, seeds;
   for (auto& o : outs) {
     if (!is_floating(o.dtype())) continue;
-    Expr seed = placeholder(o.shape(), o.dtype(), "rnn_grad/seed", o.rank_known());
-    Expr term = sum(o * seed);
-    loss = loss ? loss + term : term;
+    ys.push_back(o);
+    seeds.push_back(placeholder(o.shape(), o.dtype(), "rnn_grad/seed", o.rank_known()));
   }
-  if (!loss) return {};
+  if (ys.empty()) return {};
   std::vector<Expr> gs;
   try {
-    gs = gradients(loss, ins);
+    gs = gradients(ys, seeds, ins);  // as scan_grad builds the VJP
   } catch (const std::exception&) {
     return {};  // scan_grad reports it if a gradient is ever asked for
   }

@@ -60,3 +60,19 @@ def test_gradient_dtype_float32():
     g = K.gradients(K.sum(K.square(x)), [x])[0]
     assert g.dtype == 'float32'
     np.testing.assert_allclose(K.function([x], [g])([np.ones((2, 3), 'float32')])[0], 2 * np.ones((2, 3)))
+
+
+@pytest.mark.parametrize('batch', [(3, 5), (0, 4), (7,)])
+def test_dot_of_a_batch_with_a_weight_matrix_has_one_product_weight_gradient(batch):
+    # The weight gradient folds a's batch into the contracted rows (matmul_grad): a (batch..., K)
+    # with a 2-D weight, batch dims unknown statically, and an empty batch.
+    rng = np.random.default_rng(len(batch))
+    a = rng.standard_normal(batch + (6,)).astype('float64')
+    r = rng.standard_normal(batch + (4,)).astype('float64')
+    W = K.variable(rng.standard_normal((6, 4)), dtype='float64')
+    pa = K.placeholder(shape=(None,) * len(batch) + (6,), dtype='float64')
+    pr = K.placeholder(shape=(None,) * len(batch) + (4,), dtype='float64')
+    ga, gw = K.gradients(K.sum(K.dot(pa, W) * pr), [pa, W])
+    got_a, got_w = K.function([pa, pr], [ga, gw])([a, r])
+    np.testing.assert_allclose(got_w, a.reshape(-1, 6).T @ r.reshape(-1, 4), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(got_a, r @ K.get_value(W).T, rtol=1e-12, atol=1e-12)

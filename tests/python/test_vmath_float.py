@@ -1,0 +1,190 @@
+"""The float32 transcendental kernels (kernels/vmath_f.h) and the fused softmax / logsumexp rows
+(ew::exp_shift_sum): correctly rounded results (rtol 1e-7 against float64 rounded once) over the
+whole float range, at every length and start offset (vector body, pair loop and tail), with the
+IEEE special values in any lane; softmax and logsumexp rows of every length with -inf, inf and
+NaN entries. Everything runs again on the AVX2 table in a subprocess when the machine has AVX-512.
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from keras_cpp import _core
+from keras_cpp import backend as K
+
+f32 = np.float32
+INF, NAN = np.inf, np.nan
+
+
+def cr(fn, x):
+    with np.errstate(all='ignore'):
+        return fn(np.asarray(x, np.float64)).astype(f32)
+
+
+def _sigmoid(v):
+    with np.errstate(over='ignore'):
+        return 1 / (1 + np.exp(-v))
+
+
+FUNCS = {  # name: (keras_cpp op, float64 reference, domain of the random inputs)
+    'exp': (K.exp, np.exp, 'any'),
+    'expm1': (_core._expm1, np.expm1, 'any'),
+    'log': (K.log, np.log, 'pos'),
+    'log1p': (_core._log1p, np.log1p, 'gt-1'),
+    'tanh': (K.tanh, np.tanh, 'any'),
+    'sigmoid': (K.sigmoid, _sigmoid, 'any'),
+    'softplus': (K.softplus, lambda v: np.logaddexp(0, v), 'any'),
+}
+
+SPECIALS = np.array([0.0, -0.0, INF, -INF, NAN, 1e-45, -1e-45, 1.17e-38, 3.4e38, -3.4e38, 88.72, 88.73, -87.3,
+                     -103.9, -104.5, 1.0, -1.0, 1e-30, -1e-30, 2.0 ** -29, -0.9999999, 20.0, -20.0, 9.5], f32)
+
+
+def wide_sample(domain, n=60000, seed=0):
+    """Magnitudes spread over the float exponent range plus a dense normal core."""
+    rng = np.random.default_rng(seed)
+    mag = (rng.random(n) + 1) * np.float64(2.0) ** rng.integers(-149, 128, n)
+    x = np.concatenate([mag, rng.standard_normal(n) * 8, rng.standard_normal(n) * 0.05]).astype(f32)
+    x = x[np.isfinite(x)]
+    sign = np.where(rng.random(x.size) < 0.5, -1, 1).astype(f32)
+    if domain == 'pos':
+        return np.abs(x)
+    if domain == 'gt-1':
+        x = x * sign
+        return x[x > -1]
+    return x * sign
+
+
+def check(name, got, x):
+    _, ref, _ = FUNCS[name]
+    want = cr(ref, x)
+    nan = np.isnan(want)
+    assert (np.isnan(got) == nan).all(), (name, x[np.isnan(got) != nan][:8])
+    fin = ~nan
+    np.testing.assert_allclose(got[fin], want[fin], rtol=1e-7, atol=0, err_msg=name)
+    zero = fin & (want == 0)
+    assert (np.signbit(got[zero]) == np.signbit(want[zero])).all() , name
+
+
+@pytest.mark.parametrize('name', sorted(FUNCS))
+def test_correctly_rounded_over_the_float_range(name):
+    op, _, domain = FUNCS[name]
+    x = wide_sample(domain, seed=len(name))
+    check(name, K.eval(op(K.constant(x))), x)
+
+
+@pytest.mark.parametrize('name', sorted(FUNCS))
+def test_special_values_in_every_lane_at_every_length_and_offset(name):
+    op, _, _ = FUNCS[name]
+    px = K.placeholder(shape=(None,))
+    f = K.function([px], [op(px)])
+    rng = np.random.default_rng(7)
+    for n in list(range(1, 41)) + [63, 64, 65, 100]:
+        for off in range(4):
+            buf = (rng.standard_normal(n + off) * 10).astype(f32)
+            x = buf[off:]  # a view starting `off` floats past the allocation
+            mask = rng.random(n) < 0.4
+            x[mask] = rng.choice(SPECIALS, int(mask.sum()))
+            check(name, f([x])[0], x)
+
+
+def test_specials_exactly():
+    x = np.array([0.0, -0.0, INF, -INF, NAN, 1e-45, -1.0, -2.0], f32)
+    ev = lambda op: K.eval(op(K.constant(x)))
+    with np.errstate(all='ignore'):
+        np.testing.assert_array_equal(ev(K.exp), np.concatenate([[1, 1, INF, 0, NAN, 1], cr(np.exp, [-1, -2])]).astype(f32))
+        np.testing.assert_array_equal(ev(K.log)[:6], np.array([-INF, -INF, INF, NAN, NAN, cr(np.log, f32(1e-45))], f32))
+        assert np.isnan(ev(K.log)[6:]).all()
+        lp = ev(_core._log1p)
+        np.testing.assert_array_equal(lp[[0, 1, 2, 4, 6]], np.array([0, -0.0, INF, NAN, -INF], f32))
+        assert np.signbit(lp[1]) and np.signbit(ev(_core._expm1)[1])
+        assert np.isnan(ev(_core._log1p)[[3, 7]]).all()
+        t = ev(K.tanh)
+        np.testing.assert_array_equal(t[:5], np.array([0, -0.0, 1, -1, NAN], f32))
+        assert np.signbit(t[1]) and not np.signbit(t[0])
+        np.testing.assert_array_equal(ev(K.sigmoid)[2:5], np.array([1, 0, NAN], f32))
+        np.testing.assert_array_equal(ev(K.softplus)[2:5], np.array([INF, 0, NAN], f32))
+        np.testing.assert_array_equal(ev(_core._expm1)[2:5], np.array([INF, -1, NAN], f32))
+
+
+# ---------------------------------------------------------------- softmax / logsumexp rows
+def _rows(cols, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal((6, cols)) * 5).astype(dtype)
+    x[1, ::3] = -INF            # masked logits: exactly 0 in softmax
+    x[2, :] = -INF              # all -inf: logsumexp -inf, softmax NaN (as numpy)
+    x[3, cols // 2] = INF       # logsumexp inf
+    x[4, cols - 1] = NAN        # NaN row
+    return x
+
+
+def _lse_ref(x):
+    with np.errstate(all='ignore'):
+        z = x.astype(np.float64)
+        m = z.max(axis=-1, keepdims=True)
+        fm = np.where(np.isfinite(m), m, 0)
+        return (np.log(np.exp(z - fm).sum(axis=-1, keepdims=True)) + fm)[:, 0]
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_logsumexp_and_softmax_rows_at_every_length(dtype):
+    rtol = 1e-6 if dtype == 'float32' else 1e-13
+    px = K.placeholder(shape=(None, None), dtype=dtype)
+    f = K.function([px], [K.logsumexp(px, axis=-1), K.logsumexp(px, axis=1, keepdims=True), K.softmax(px)])
+    for cols in list(range(1, 41)) + [63, 64, 65, 1000]:
+        x = _rows(cols, dtype, cols)
+        lse, lse_k, sm = f([x])
+        want = _lse_ref(x)
+        np.testing.assert_allclose(lse, want, rtol=rtol, atol=0)
+        np.testing.assert_array_equal(lse_k[:, 0], lse)
+        assert lse.dtype == np.dtype(dtype) and np.isneginf(lse[2]) and np.isnan(lse[4])
+        assert np.isposinf(lse[3]) or cols == 1
+        z = x[[0, 1, 5]].astype(np.float64)
+        with np.errstate(invalid='ignore'):  # row 1 is all -inf when cols == 1
+            e = np.exp(z - z.max(axis=-1, keepdims=True))
+            np.testing.assert_allclose(sm[[0, 1, 5]], e / e.sum(axis=-1, keepdims=True), rtol=rtol, atol=0)
+        assert ((sm[1, ::3] == 0).all() or cols == 1) and np.isnan(sm[4]).all()
+
+
+def test_logsumexp_of_an_empty_last_axis_and_other_axes():
+    assert np.isneginf(K.eval(K.logsumexp(K.constant(np.zeros((3, 0), f32)), axis=-1))).all()
+    x = np.random.default_rng(1).standard_normal((4, 5, 6)).astype(f32)
+    for axis in [-1, 2, 1, 0, [1, 2], None]:
+        want = np.log(np.exp(x.astype(np.float64)).sum(axis=None if axis is None else tuple(np.atleast_1d(axis))))
+        np.testing.assert_allclose(K.eval(K.logsumexp(K.constant(x), axis=axis)), want, rtol=1e-6)
+
+
+def test_logsumexp_gradient_is_softmax():
+    x = np.random.default_rng(2).standard_normal((7, 33)).astype(f32)
+    x[0, 3] = -INF
+    v = K.variable(x)
+    w = np.random.default_rng(3).standard_normal((7,)).astype(f32)
+    g = K.eval(K.gradients(K.sum(K.logsumexp(v, axis=-1) * K.constant(w)), [v])[0])
+    z = x.astype(np.float64)
+    sm = np.exp(z - z.max(axis=-1, keepdims=True))
+    sm /= sm.sum(axis=-1, keepdims=True)
+    np.testing.assert_allclose(g, sm * w[:, None], rtol=1e-5, atol=1e-7)
+    assert g[0, 3] == 0
+
+
+def test_crossentropy_from_logits_uses_the_fused_rows():
+    rng = np.random.default_rng(5)
+    z = (rng.standard_normal((9, 37)) * 3).astype(f32)
+    t = np.eye(37, dtype=f32)[rng.integers(0, 37, 9)]
+    got = K.eval(K.categorical_crossentropy(K.constant(t), K.constant(z), from_logits=True))
+    zz = z.astype(np.float64)
+    m = zz.max(axis=-1, keepdims=True)
+    want = -(t * (zz - m - np.log(np.exp(zz - m).sum(axis=-1, keepdims=True)))).sum(axis=-1)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------- the same on the AVX2 table
+# (on a machine without AVX-512 this repeats the default run, which is harmless)
+@pytest.mark.skipif(os.environ.get('KERAS_CPP_ISA') == 'avx2', reason='already the AVX2 run')
+def test_this_file_on_the_avx2_kernels():
+    env = dict(os.environ, KERAS_CPP_ISA='avx2')
+    out = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', __file__],
+                         env=env, capture_output=True, text=True, timeout=300, cwd=os.path.dirname(__file__))
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
