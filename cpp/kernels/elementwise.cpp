@@ -8,6 +8,7 @@
 #include "keras_cpp/error.h"
 #include "kernels/parallel.h"
 #include "kernels/strided.h"
+#include "kernels/strided_copy.h"
 
 namespace keras_cpp {
 namespace {
@@ -119,6 +120,88 @@ void binary_short_rows(ew::BinaryFn fn, const Collapsed<3>& c, const char* pa, c
   });
 }
 
+// Panels of a contiguous output for operands that are not dense along their rows (a transposed
+// view): each panel (about kPanel elements: axis k cut into runs of c, the axes after k whole) is
+// gathered into per-thread scratch by the blocked strided copy while it is in L2, and the kernel
+// then runs on it there, instead of materializing the whole operand in memory first. Panels much
+// smaller read too little of each source row for the prefetchers.
+constexpr int64_t kPanel = 32768;  // 128 KB of float32: measured best of 16K..256K, 1024^2 transposed
+struct Panels {
+  const Shape* shape = nullptr;
+  int k = 0;
+  int64_t inner = 1, c = 1, per = 1, count = 0;  // per = panels along axis k
+};
+
+Panels plan_panels(const Shape& s) {
+  Panels P;
+  P.shape = &s;
+  const int nd = static_cast<int>(s.size());
+  P.k = nd - 1;
+  while (P.k > 0 && P.inner * s[P.k] <= kPanel) P.inner *= s[P.k--];
+  P.c = std::max<int64_t>(1, std::min<int64_t>(s[P.k], kPanel / P.inner));
+  P.per = (s[P.k] + P.c - 1) / P.c;
+  int64_t outer = 1;
+  for (int d = 0; d < P.k; ++d) outer *= s[d];
+  P.count = outer * P.per;
+  return P;
+}
+
+// Operand t (broadcast to the output's shape) over panel p: in place when that part of t is dense
+// in the panel's order, else copied into buf. *m gets the panel's length along axis k.
+const char* panel_src(const Tensor& t, const Panels& P, int64_t p, std::vector<char>& buf, int64_t es, int64_t* m) {
+  const Shape& s = *P.shape;
+  const int nd = static_cast<int>(s.size());
+  int64_t rem = p / P.per, off = 0;
+  const int64_t j0 = (p % P.per) * P.c;
+  for (int d = P.k - 1; d >= 0; --d) {
+    off += (rem % s[d]) * t.strides()[d];
+    rem /= s[d];
+  }
+  off += j0 * t.strides()[P.k];
+  *m = std::min(P.c, s[P.k] - j0);
+  const char* base = static_cast<const char*>(t.raw()) + off * es;
+  Shape sub(s.begin() + P.k, s.end()), ss(t.strides().begin() + P.k, t.strides().end());
+  sub[0] = *m;
+  const Shape ds = contiguous_strides(sub);
+  bool dense = true;
+  for (int d = 0; d < nd - P.k; ++d) dense = dense && (sub[d] == 1 || ss[d] == ds[d]);
+  if (dense) return base;
+  const size_t bytes = static_cast<size_t>(*m * P.inner * es);
+  if (buf.size() < bytes) buf.resize(bytes);
+  strided_copy(base, ss, buf.data(), ds, sub, static_cast<size_t>(es));
+  return buf.data();
+}
+
+void binary_panels(ew::BinaryFn fn, const Tensor& a, const Tensor& b, Tensor& out, int64_t grain) {
+  const Panels P = plan_panels(out.shape());
+  const int64_t es = static_cast<int64_t>(dtype_size(a.dtype())), os = static_cast<int64_t>(dtype_size(out.dtype()));
+  const bool sa = a.numel() != 1, sb = b.numel() != 1;  // one value: the kernel broadcasts it
+  parallel_for(P.count, std::max<int64_t>(1, grain / (P.c * P.inner)), [&](int64_t p0, int64_t p1) {
+    Scratch& sc = scratch();
+    for (int64_t p = p0; p < p1; ++p) {
+      int64_t m = 0;
+      const char* pa = sa ? panel_src(a, P, p, sc.a, es, &m) : static_cast<const char*>(a.raw());
+      const char* pb = sb ? panel_src(b, P, p, sc.b, es, &m) : static_cast<const char*>(b.raw());
+      if (!sa && !sb) m = std::min(P.c, (*P.shape)[P.k] - (p % P.per) * P.c);
+      char* po = static_cast<char*>(out.raw()) + (p / P.per * (*P.shape)[P.k] + p % P.per * P.c) * P.inner * os;
+      fn(pa, pb, po, m * P.inner, sa, sb);
+    }
+  });
+}
+
+void unary_panels(ew::UnaryFn fn, const Tensor& x, Tensor& out, int64_t grain) {
+  const Panels P = plan_panels(out.shape());
+  const int64_t es = static_cast<int64_t>(dtype_size(x.dtype())), os = static_cast<int64_t>(dtype_size(out.dtype()));
+  parallel_for(P.count, std::max<int64_t>(1, grain / (P.c * P.inner)), [&](int64_t p0, int64_t p1) {
+    Scratch& sc = scratch();
+    for (int64_t p = p0; p < p1; ++p) {
+      int64_t m = 0;
+      const char* px = panel_src(x, P, p, sc.a, es, &m);
+      fn(px, static_cast<char*>(out.raw()) + (p / P.per * (*P.shape)[P.k] + p % P.per * P.c) * P.inner * os, m * P.inner);
+    }
+  });
+}
+
 }  // namespace
 
 void unary_apply(ew::UnaryOp op, const Tensor& x0, Tensor& out) {
@@ -145,6 +228,7 @@ void unary_apply(ew::UnaryOp op, const Tensor& x0, Tensor& out) {
       });
       return;
     }
+    if (out.is_contiguous()) return unary_panels(fn, x, out, grain);
     x = x.contiguous();
   }
   const char* px = static_cast<const char*>(x.raw());
@@ -168,6 +252,12 @@ void binary_apply(ew::BinaryOp op, const Tensor& a0, const Tensor& b0, Tensor& o
     char* po = static_cast<char*>(out.raw());
     parallel_for(n, grain_for(binary_cost(op)),
                  [&](int64_t s, int64_t e) { fn(pa + s * sa * es, pb + s * sb * es, po + s * os, e - s, sa, sb); });
+    return;
+  }
+  if (out.is_contiguous() && (!inner_dense(a0) || !inner_dense(b0))) {
+    const Tensor a = a0.numel() == 1 ? a0 : a0.broadcast_to(out.shape());
+    const Tensor b = b0.numel() == 1 ? b0 : b0.broadcast_to(out.shape());
+    binary_panels(fn, a, b, out, grain_for(binary_cost(op)));
     return;
   }
   // Each operand's inner rows dense (or broadcast) before broadcasting to the output's shape.

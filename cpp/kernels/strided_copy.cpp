@@ -4,10 +4,11 @@
 
 #include <cstring>
 
-#if defined(__AVX2__)
+#if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
+#include "kernels/cpu_isa.h"
 #include "kernels/parallel.h"
 
 namespace keras_cpp {
@@ -79,6 +80,44 @@ inline void tr8x8(const float* s, int64_t sc, float* d, int64_t dr) {
 }
 #endif
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#define KERAS_CPP_TR16 1
+// 16 x 16 with AVX-512 (chosen at run time): each source and destination cache line is read or
+// written whole, once, so rows a power-of-two stride apart (one L1 set) are never read twice.
+__attribute__((target("avx512f"))) void tr16x16(const float* s, int64_t sc, float* d, int64_t dr) {
+  __m512 r[16], t[16];
+#pragma GCC unroll 16
+  for (int k = 0; k < 16; ++k) r[k] = _mm512_loadu_ps(s + k * sc);
+#pragma GCC unroll 8
+  for (int m = 0; m < 8; ++m) {  // per 128-bit lane: a0 b0 a1 b1 / a2 b2 a3 b3
+    t[2 * m] = _mm512_unpacklo_ps(r[2 * m], r[2 * m + 1]);
+    t[2 * m + 1] = _mm512_unpackhi_ps(r[2 * m], r[2 * m + 1]);
+  }
+#pragma GCC unroll 4
+  for (int g = 0; g < 4; ++g) {  // u[4g + q], lane L: column 4L + q of rows 4g..4g+3
+    const __m512 *a = t + 4 * g;
+    r[4 * g] = _mm512_shuffle_ps(a[0], a[2], 0x44);
+    r[4 * g + 1] = _mm512_shuffle_ps(a[0], a[2], 0xEE);
+    r[4 * g + 2] = _mm512_shuffle_ps(a[1], a[3], 0x44);
+    r[4 * g + 3] = _mm512_shuffle_ps(a[1], a[3], 0xEE);
+  }
+#pragma GCC unroll 4
+  for (int q = 0; q < 4; ++q) {  // gather lane L of the four row groups: destination row 4L + q
+    const __m512 x0 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0x44), x1 = _mm512_shuffle_f32x4(r[q], r[4 + q], 0xEE);
+    const __m512 y0 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0x44), y1 = _mm512_shuffle_f32x4(r[8 + q], r[12 + q], 0xEE);
+    _mm512_storeu_ps(d + q * dr, _mm512_shuffle_f32x4(x0, y0, 0x88));
+    _mm512_storeu_ps(d + (4 + q) * dr, _mm512_shuffle_f32x4(x0, y0, 0xDD));
+    _mm512_storeu_ps(d + (8 + q) * dr, _mm512_shuffle_f32x4(x1, y1, 0x88));
+    _mm512_storeu_ps(d + (12 + q) * dr, _mm512_shuffle_f32x4(x1, y1, 0xDD));
+  }
+}
+
+bool use_tr16() {
+  static const bool on = cpu_avx512() && !env_wants_avx2();
+  return on;
+}
+#endif
+
 // Tiles of 32 x 32 (8 x 8 register transposes inside): whole destination lines are written, and
 // the tile's source rows stay in L2 even when the row stride is a power of two. Tiles go in
 // panels of 256 destination rows, so the pages being written stay in the TLB while the source
@@ -95,6 +134,18 @@ void transpose_t(const char* sv, char* dv, int64_t R, int64_t C, int64_t sc, int
       for (int64_t i0 = p0; i0 < p1; i0 += B) {
         const int64_t i1 = std::min(p1, i0 + B);
         int64_t i = i0;
+#if defined(KERAS_CPP_TR16)
+        if constexpr (sizeof(E) == 4) {
+          if (use_tr16())
+            for (; i + 16 <= i1; i += 16) {
+              int64_t j = j0;
+              for (; j + 16 <= j1; j += 16)
+                tr16x16(reinterpret_cast<const float*>(s + i + j * sc), sc, reinterpret_cast<float*>(d + i * dr + j), dr);
+              for (; j < j1; ++j)
+                for (int64_t k = i; k < i + 16; ++k) d[k * dr + j] = s[k + j * sc];
+            }
+        }
+#endif
 #if defined(__AVX2__)
         if constexpr (sizeof(E) == 4) {
           for (; i + 8 <= i1; i += 8) {
@@ -251,6 +302,20 @@ void strided_copy(const void* src, const Shape& src_strides, void* dst, const Sh
       }
       copy_from(N, split, s + so * es, d + dof * es);
     }
+  });
+}
+
+void concat_rows(const void* const* srcs, const int64_t* row_bytes, int nsrc, void* dst, int64_t rows) {
+  int64_t out_row = 0;
+  for (int k = 0; k < nsrc; ++k) out_row += row_bytes[k];
+  if (rows <= 0 || out_row <= 0) return;
+  parallel_for(rows, std::max<int64_t>(1, (int64_t(1) << 17) / out_row), [&](int64_t r0, int64_t r1) {
+    char* d = static_cast<char*>(dst) + r0 * out_row;
+    for (int64_t r = r0; r < r1; ++r)
+      for (int k = 0; k < nsrc; ++k) {
+        std::memcpy(d, static_cast<const char*>(srcs[k]) + r * row_bytes[k], static_cast<size_t>(row_bytes[k]));
+        d += row_bytes[k];
+      }
   });
 }
 

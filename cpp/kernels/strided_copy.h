@@ -16,4 +16,8 @@ namespace keras_cpp {
 void strided_copy(const void* src, const Shape& src_strides, void* dst, const Shape& dst_strides, const Shape& shape,
                   size_t elem_size);
 
+// Joins contiguous sources row by row: destination row r (of `rows`) is source 0's row r (row_bytes[0]
+// bytes), then source 1's row r, and so on, so the destination is written once, in order.
+void concat_rows(const void* const* srcs, const int64_t* row_bytes, int nsrc, void* dst, int64_t rows);
+
 }  // namespace keras_cpp

@@ -103,11 +103,13 @@ void reduce_kernel(Red k, const Layout& L, Tensor& out) {
     rows(p, o, A, pieces);
     return;
   }
-  // Column blocks: at most 512 wide, and narrow enough (down to 16) that work worth threads
-  // (about kGrain elements a piece) gives every thread some blocks.
-  const int64_t want = std::max<int64_t>(1, std::min<int64_t>(A * B * R / kGrain, 4 * num_threads()));
+  // Column blocks: at most 1024 wide (the kernel's accumulator row, in L1), and narrow enough
+  // (down to 16) that work worth threads (about kGrain elements a piece) gives every thread a
+  // block. Wide blocks read each row as one long run: a narrow block reads a short piece of every
+  // row, and the prefetchers restart at each page.
+  const int64_t want = std::max<int64_t>(1, std::min<int64_t>(A * B * R / kGrain, num_threads()));
   const int64_t per_a = (want + A - 1) / A;
-  const int64_t kCols = std::min<int64_t>(512, std::max<int64_t>(16, ((B + per_a - 1) / per_a + 15) / 16 * 16));
+  const int64_t kCols = std::min<int64_t>(1024, std::max<int64_t>(16, ((B + per_a - 1) / per_a + 15) / 16 * 16));
   const int64_t nb = (B + kCols - 1) / kCols;
   parallel_for(A * nb, std::max<int64_t>(1, kGrain / (R * std::min(B, kCols))), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
