@@ -271,10 +271,12 @@ void strided_copy(const void* src, const Shape& src_strides, void* dst, const Sh
   char* d = static_cast<char*>(dst);
   const int64_t es = static_cast<int64_t>(elem_size);
   // Threads over the outer axes (as many as give >= 16 pieces, keeping the leaf layouts intact).
+  // An inner broadcast axis is left to copy_from (one block, doubled by memcpy); the outermost
+  // one may be split, each piece copying the block from the source (np.tile's outer repeats).
   int split = 0;
   int64_t pieces = 1;
   const int leaf = N.transpose ? N.nd - 2 : N.nd - 1;
-  while (split < leaf && pieces < 16 && !(N.ss[split] == 0 && N.contig[split])) pieces *= N.n[split++];
+  while (split < leaf && pieces < 16 && !(split > 0 && N.ss[split] == 0 && N.contig[split])) pieces *= N.n[split++];
   const int64_t bytes = total * es;
   if (bytes < (int64_t(1) << 18)) {
     copy_from(N, 0, s, d);

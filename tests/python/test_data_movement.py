@@ -140,3 +140,22 @@ def test_the_same_checks_on_the_avx2_kernels():
     out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600,
                          cwd=os.path.dirname(os.path.abspath(__file__)))
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+
+
+@pytest.mark.parametrize('threads', [1, 2, 3])
+@pytest.mark.parametrize('shape,reps,view', [((300, 257), (5, 3), None), ((1, 1000), (700, 1), None),
+                                             ((257, 300), (4, 2), 'T'), ((6, 70, 130), (3, 1, 2), None),
+                                             ((2, 3), (40000, 1), None)])
+def test_tile_outer_repeats_split_over_threads(threads, shape, reps, view):
+    # Large enough (>= 256 KB) that the copy runs on threads, which may split the outer repeats.
+    import keras_cpp
+    x = np.random.default_rng(len(shape) + threads).standard_normal(shape).astype('float32')
+    src = x.T if view == 'T' else x
+    old = keras_cpp.get_num_threads()
+    keras_cpp.set_num_threads(threads)
+    try:
+        p = K.placeholder(shape=(None,) * src.ndim)
+        got = K.function([p], [K.tile(p, list(reps))])([src])[0]
+    finally:
+        keras_cpp.set_num_threads(old)
+    np.testing.assert_array_equal(got, np.tile(src, reps))
