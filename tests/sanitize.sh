@@ -50,7 +50,7 @@ status=0
   "$PY" -m pytest -q -p no:cacheprovider python "$@") || status=$?
 
 # A huge but valid size is refused by ASan's allocator (allocator_may_return_null) with a
-# warning line, and the library turns it into a clean MemoryError: those lines are not reports.
+# warning line, and the library turns it into a clean "Unable to allocate" error: not reports.
 for f in "$LOGS"/*; do
   [ -e "$f" ] || continue
   if ! grep -qv "WARNING: AddressSanitizer failed to allocate 0x[0-9a-f]* bytes" "$f"; then
