@@ -4,7 +4,6 @@
 // buffers and three passes over them per step. As one step, the slices are added into a single
 // zeroed buffer: ((0 + g1) + g2) + ... at every element, the chain's own order, so the values
 // are the chain's (the bits too, but for the sign of a zero that every slice covers).
-#include <cstring>
 
 #include "exec/fuse.h"
 #include "ops/getitem.h"
@@ -136,8 +135,7 @@ Tensor run_slice_sum(const SliceSumStep& f, KernelCtx& ctx) {
   bool ok = dt == DType::float32 || dt == DType::float64;
   for (size_t k = 0; k + 1 < ctx.in.size(); ++k) ok = ok && ctx.in[k].dtype() == dt && !ctx.in[k].is_sparse();
   if (!ok) return run_slice_members(f, ctx);
-  Tensor out = ctx.alloc_tensor(like.shape(), dt);
-  std::memset(out.raw(), 0, static_cast<size_t>(out.numel()) * dtype_size(dt));
+  Tensor out = ctx.alloc_zeros(like.shape(), dt);
   std::vector<Tensor> views;
   for (size_t k = 0; k < f.leaves.size(); ++k) {
     views.push_back(getitem_grad_view(*f.leaves[k], out));

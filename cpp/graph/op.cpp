@@ -1,6 +1,8 @@
 // cpp/graph/op.cpp — KernelCtx: output buffers for kernels; OpDef's copy, move and destruction.
 #include "graph/op.h"
 
+#include <cstring>
+
 namespace keras_cpp {
 
 OpDef::OpDef() = default;
@@ -12,6 +14,12 @@ OpDef::~OpDef() = default;
 
 Tensor KernelCtx::alloc_tensor(const Shape& shape, DType dtype) {
   return alloc ? alloc->alloc(shape, dtype) : Tensor::empty(shape, dtype);
+}
+
+Tensor KernelCtx::alloc_zeros(const Shape& shape, DType dtype) {
+  Tensor t = alloc_tensor(shape, dtype);
+  std::memset(t.raw(), 0, static_cast<size_t>(t.numel()) * dtype_size(dtype));
+  return t;
 }
 
 Tensor KernelCtx::alloc_like_input(int i, const Shape& shape, DType dtype) {

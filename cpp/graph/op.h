@@ -64,6 +64,8 @@ struct KernelCtx {
   }
   // A fresh contiguous buffer (from the reuse pool when one fits).
   Tensor alloc_tensor(const Shape& shape, DType dtype);
+  // alloc_tensor filled with zeros (a pooled buffer has warm pages, unlike a fresh Tensor::zeros).
+  Tensor alloc_zeros(const Shape& shape, DType dtype);
   // Like alloc_tensor, but reuses input `i`'s buffer when nothing else holds it (the executor
   // hands over inputs at their last use), for elementwise ops writing in place.
   Tensor alloc_like_input(int i, const Shape& shape, DType dtype);

@@ -3,7 +3,6 @@
 // once per gradient call; one gradient node runs it per element in C++ (a fold first replays the
 // forward loop to get each step's accumulator; the scan reads the carries its forward kept) and
 // has one result per loop input that gets a gradient. Second derivatives are not provided.
-#include <cstring>
 
 #include "core/allocator.h"
 #include "keras_cpp/autodiff.h"
@@ -154,13 +153,6 @@ void add_outer(Tensor& acc, const Tensor& A, const Tensor& G) {
   add_into(acc, r, "rnn");
 }
 
-// A zero-filled buffer from the plan's pool (warm pages: these are large and made on every call).
-Tensor pooled_zeros(KernelCtx& ctx, const Shape& shape, DType dtype) {
-  Tensor t = ctx.alloc_tensor(shape, dtype);
-  std::memset(t.raw(), 0, static_cast<size_t>(t.numel()) * dtype_size(dtype));
-  return t;
-}
-
 // Stack a per-step value into row t of buf (allocated from the pool at the first step).
 void keep_row(KernelCtx& ctx, Tensor& buf, const Tensor& v, int64_t t, int64_t len) {
   if (!buf.defined()) {
@@ -195,7 +187,7 @@ std::vector<Tensor> scan_grad_forward(KernelCtx& ctx) {
   int64_t len = ctx.in[0].shape()[L.axis];
   std::vector<Tensor> grads(nin), gcarry(L.ncarry);
   for (size_t k = 0; k < nin; ++k)
-    if (k < L.nseq || k >= L.nseq + L.ncarry) grads[k] = pooled_zeros(ctx, ctx.in[k].shape(), P);
+    if (k < L.nseq || k >= L.nseq + L.ncarry) grads[k] = ctx.alloc_zeros(ctx.in[k].shape(), P);
   for (size_t c = 0; c < L.ncarry; ++c)
     gcarry[c] = gout[L.nstack + c].defined() ? gout[L.nstack + c] : Tensor::zeros(ctx.in[L.nseq + c].shape(), P);
   std::vector<Tensor> feeds(ctx.in.begin(), ctx.in.begin() + static_cast<std::ptrdiff_t>(nin));

@@ -2,7 +2,6 @@
 // with steps, None and Ellipsis, with scalar int tensors allowed as indices and slice bounds.
 #include <algorithm>
 #include <climits>
-#include <cstring>
 
 #include "ops/helpers.h"
 
@@ -152,8 +151,7 @@ TypeInfo getitem_grad_infer(const std::vector<TypeInfo>& in, const Attrs&) {
 }
 
 Tensor getitem_grad_forward(KernelCtx& ctx) {
-  Tensor o = ctx.alloc_tensor(ctx.in[1].shape(), ctx.in[0].dtype());  // the plan's pool: warm pages, no mmap per call
-  std::memset(o.raw(), 0, static_cast<size_t>(o.numel()) * dtype_size(o.dtype()));
+  Tensor o = ctx.alloc_zeros(ctx.in[1].shape(), ctx.in[0].dtype());
   Tensor view = apply_index(&o, o.shape(), resolve_spec(ctx.attrs().ints("spec"), ctx.in, 2), nullptr);
   copy_into(ctx.in[0], view);
   return o;

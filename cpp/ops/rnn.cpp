@@ -168,8 +168,7 @@ Tensor mask_fill_forward(KernelCtx& ctx) {
   FillMask M(ctx.in[1], ctx.attrs().b("reverse"));
   if (x.shape()[0] != M.B || x.shape()[1] != M.T)
     fail_value("rnn", "mask of shape " + shape_str(ctx.in[1].shape()) + " does not match outputs of shape " + shape_str(x.shape()));
-  Tensor out = ctx.alloc_tensor(x.shape(), x.dtype());  // the pool: warm pages
-  std::memset(out.raw(), 0, static_cast<size_t>(out.numel()) * dtype_size(out.dtype()));
+  Tensor out = ctx.alloc_zeros(x.shape(), x.dtype());
   size_t row = static_cast<size_t>(x.numel() / std::max<int64_t>(M.B * M.T, 1)) * dtype_size(x.dtype());
   const char* src = static_cast<const char*>(x.raw());
   char* dst = static_cast<char*>(out.raw());
@@ -187,8 +186,7 @@ Tensor mask_fill_forward(KernelCtx& ctx) {
 Tensor mask_fill_grad_forward(KernelCtx& ctx) {
   Tensor g = ctx.in[0].contiguous();
   FillMask M(ctx.in[1], ctx.attrs().b("reverse"));
-  Tensor out = ctx.alloc_tensor(g.shape(), g.dtype());
-  std::memset(out.raw(), 0, static_cast<size_t>(out.numel()) * dtype_size(out.dtype()));
+  Tensor out = ctx.alloc_zeros(g.shape(), g.dtype());
   int64_t inner = g.numel() / std::max<int64_t>(M.B * M.T, 1);
   dispatch_float(g.dtype(), "rnn", [&](auto tag) {
     using T = decltype(tag);

@@ -3,7 +3,6 @@
 // helpers autodiff uses (_sum_to, _broadcast_like, _size_ratio). Indexing is in getitem.cpp.
 #include <climits>
 #include <cmath>
-#include <cstring>
 
 #include "ops/helpers.h"
 
@@ -217,9 +216,9 @@ TypeInfo fill_like_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
 
 template <int V>
 Tensor fill_like_forward(KernelCtx& ctx) {
+  if (!V) return ctx.alloc_zeros(ctx.in[0].shape(), ctx.attrs().dtype("dtype"));
   Tensor o = ctx.alloc_tensor(ctx.in[0].shape(), ctx.attrs().dtype("dtype"));
-  if (V) copy_into(Tensor::full({}, o.dtype(), V).broadcast_to(o.shape()), o);
-  else std::memset(o.raw(), 0, o.numel() * dtype_size(o.dtype()));
+  copy_into(Tensor::full({}, o.dtype(), V).broadcast_to(o.shape()), o);
   return o;
 }
 

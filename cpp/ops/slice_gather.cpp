@@ -160,8 +160,7 @@ Tensor slice_forward(KernelCtx& ctx) {
     for (int k = 0; k < v.ndim(); ++k) v = v.slice(k, st[k], st[k] + dims[k], 1);
     return v;
   }
-  Tensor out = ctx.alloc_tensor(ctx.in[1].shape(), ctx.in[0].dtype());
-  std::memset(out.raw(), 0, out.numel() * dtype_size(out.dtype()));
+  Tensor out = ctx.alloc_zeros(ctx.in[1].shape(), ctx.in[0].dtype());
   Tensor v = out;
   for (int k = 0; k < v.ndim(); ++k) v = v.slice(k, st[k], st[k] + dims[k], 1);
   copy_into(ctx.in[0], v);
