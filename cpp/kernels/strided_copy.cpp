@@ -84,6 +84,10 @@ inline void tr8x8(const float* s, int64_t sc, float* d, int64_t dr) {
 #define KERAS_CPP_TR16 1
 // 16 x 16 with AVX-512 (chosen at run time): each source and destination cache line is read or
 // written whole, once, so rows a power-of-two stride apart (one L1 set) are never read twice.
+#if !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"  // GCC 12 flags _mm512_undefined_ps inside the unpack intrinsics
+#endif
 __attribute__((target("avx512f"))) void tr16x16(const float* s, int64_t sc, float* d, int64_t dr) {
   __m512 r[16], t[16];
 #pragma GCC unroll 16
@@ -112,11 +116,28 @@ __attribute__((target("avx512f"))) void tr16x16(const float* s, int64_t sc, floa
   }
 }
 
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
 bool use_tr16() {
   static const bool on = cpu_avx512() && !env_wants_avx2();
   return on;
 }
 #endif
+
+// Destination rows [i, i1) of a tile in groups of T, each by T x T register transposes `tr`
+// (columns past the last whole group one by one); returns the first row not done.
+template <int T, class E, class Tr>
+int64_t register_tiles(Tr tr, const E* s, E* d, int64_t i, int64_t i1, int64_t j0, int64_t j1, int64_t sc, int64_t dr) {
+  for (; i + T <= i1; i += T) {
+    int64_t j = j0;
+    for (; j + T <= j1; j += T) tr(reinterpret_cast<const float*>(s + i + j * sc), sc, reinterpret_cast<float*>(d + i * dr + j), dr);
+    for (; j < j1; ++j)
+      for (int64_t k = i; k < i + T; ++k) d[k * dr + j] = s[k + j * sc];
+  }
+  return i;
+}
 
 // Tiles of 32 x 32 (8 x 8 register transposes inside): whole destination lines are written, and
 // the tile's source rows stay in L2 even when the row stride is a power of two. Tiles go in
@@ -135,27 +156,11 @@ void transpose_t(const char* sv, char* dv, int64_t R, int64_t C, int64_t sc, int
         const int64_t i1 = std::min(p1, i0 + B);
         int64_t i = i0;
 #if defined(KERAS_CPP_TR16)
-        if constexpr (sizeof(E) == 4) {
-          if (use_tr16())
-            for (; i + 16 <= i1; i += 16) {
-              int64_t j = j0;
-              for (; j + 16 <= j1; j += 16)
-                tr16x16(reinterpret_cast<const float*>(s + i + j * sc), sc, reinterpret_cast<float*>(d + i * dr + j), dr);
-              for (; j < j1; ++j)
-                for (int64_t k = i; k < i + 16; ++k) d[k * dr + j] = s[k + j * sc];
-            }
-        }
+        if constexpr (sizeof(E) == 4)
+          if (use_tr16()) i = register_tiles<16>(tr16x16, s, d, i, i1, j0, j1, sc, dr);
 #endif
 #if defined(__AVX2__)
-        if constexpr (sizeof(E) == 4) {
-          for (; i + 8 <= i1; i += 8) {
-            int64_t j = j0;
-            for (; j + 8 <= j1; j += 8)
-              tr8x8(reinterpret_cast<const float*>(s + i + j * sc), sc, reinterpret_cast<float*>(d + i * dr + j), dr);
-            for (; j < j1; ++j)
-              for (int64_t k = i; k < i + 8; ++k) d[k * dr + j] = s[k + j * sc];
-          }
-        }
+        if constexpr (sizeof(E) == 4) i = register_tiles<8>(tr8x8, s, d, i, i1, j0, j1, sc, dr);
 #endif
         for (; i < i1; ++i)
           for (int64_t j = j0; j < j1; ++j) d[i * dr + j] = s[i + j * sc];
