@@ -12,7 +12,7 @@ from keras_cpp import backend as K
 
 from op_info import FLOATS, noncontig, rng_for
 from op_table import OP_BY_NAME
-from test_ops import leaves
+from test_ops import leaves, placeholders
 
 ELEMENTWISE = ['abs', 'negative', 'square', 'sqrt', 'exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'softplus',
                'softsign', 'sign', 'round', 'logical_not', 'cast', 'clip', 'add', 'subtract', 'multiply', 'divide',
@@ -72,22 +72,6 @@ def pre(t):
 def post(y):
     """An exact chain after the op, so the op fuses with its reader."""
     return K.logical_not(y) if K.dtype(y) == 'bool' else y + y
-
-
-def placeholders(arrays, mode):
-    phs, feeds, tensors = [], [], []
-    for a in arrays:
-        if mode == 'permuted' and a.ndim >= 2:
-            perm = tuple(reversed(range(a.ndim)))
-            p = K.placeholder(shape=tuple(reversed(a.shape)), dtype=a.dtype.name)
-            tensors.append(K.permute_dimensions(p, perm))
-            feeds.append(np.ascontiguousarray(a.transpose(perm)))
-        else:
-            p = K.placeholder(shape=a.shape, dtype=a.dtype.name)
-            tensors.append(p)
-            feeds.append(noncontig(a) if mode == 'noncontig' else a)
-        phs.append(p)
-    return phs, feeds, tensors
 
 
 def sweep_params():

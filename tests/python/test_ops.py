@@ -43,15 +43,9 @@ def _feed_value(a, mode):
     return a
 
 
-def run(op, sample, mode):
-    """Evaluate the op on the sample in `mode`: (list of output leaves as numpy / Python values,
-    list of the symbolic leaves)."""
-    arrays = sample.arrays()
-    values = lambda a: _feed_value(a, mode)  # noqa: E731  (Val arrays: laid out like the mode)
-    if mode == 'const' or not op.feed:
-        args, kwargs = sample.bind(K, values=values)
-        out = leaves(op.op(*args, **kwargs))
-        return [K.eval(t) if K.is_tensor(t) else t for t in out], out
+def placeholders(arrays, mode):
+    """A placeholder per array, its feed laid out like the mode, and the tensor the op gets
+    (for 'permuted': the placeholder holds the transposed array and the op reads it permuted back)."""
     phs, feeds, tensors = [], [], []
     for a in arrays:
         if mode == 'permuted' and a.ndim >= 2:
@@ -64,6 +58,19 @@ def run(op, sample, mode):
             tensors.append(p)
             feeds.append(_feed_value(a, mode))
         phs.append(p)
+    return phs, feeds, tensors
+
+
+def run(op, sample, mode):
+    """Evaluate the op on the sample in `mode`: (list of output leaves as numpy / Python values,
+    list of the symbolic leaves)."""
+    arrays = sample.arrays()
+    values = lambda a: _feed_value(a, mode)  # noqa: E731  (Val arrays: laid out like the mode)
+    if mode == 'const' or not op.feed:
+        args, kwargs = sample.bind(K, values=values)
+        out = leaves(op.op(*args, **kwargs))
+        return [K.eval(t) if K.is_tensor(t) else t for t in out], out
+    phs, feeds, tensors = placeholders(arrays, mode)
     args, kwargs = sample.bind(K, tensors, values=values)
     out = leaves(op.op(*args, **kwargs))
     syms = [t for t in out if K.is_tensor(t)]
