@@ -186,8 +186,11 @@ std::vector<Tensor> scan_grad_forward(KernelCtx& ctx) {
   std::vector<Tensor> fa(outer.size()), fg(outer.size());
   int64_t len = ctx.in[0].shape()[L.axis];
   std::vector<Tensor> grads(nin), gcarry(L.ncarry);
-  for (size_t k = 0; k < nin; ++k)
-    if (k < L.nseq || k >= L.nseq + L.ncarry) grads[k] = ctx.alloc_zeros(ctx.in[k].shape(), P);
+  for (size_t k = 0; k < nin; ++k) {
+    const bool every_step_writes = k < L.nseq && is_floating(ctx.in[k].dtype()) && vjp_at[k] >= 0;  // no zeros needed
+    if (every_step_writes) grads[k] = ctx.alloc_tensor(ctx.in[k].shape(), P);
+    else if (k < L.nseq || k >= L.nseq + L.ncarry) grads[k] = ctx.alloc_zeros(ctx.in[k].shape(), P);
+  }
   for (size_t c = 0; c < L.ncarry; ++c)
     gcarry[c] = gout[L.nstack + c].defined() ? gout[L.nstack + c] : Tensor::zeros(ctx.in[L.nseq + c].shape(), P);
   std::vector<Tensor> feeds(ctx.in.begin(), ctx.in.begin() + static_cast<std::ptrdiff_t>(nin));
