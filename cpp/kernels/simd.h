@@ -62,12 +62,24 @@ struct Simd<double> {
   static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
   static V div(V a, V b) { return _mm512_div_pd(a, b); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
-  // 1/d for finite nonzero d to ~1 ulp: a 14-bit estimate and two Newton steps (cheaper than div).
+  // 1/d for finite d >= 1 (or NaN) to ~1 ulp: a 14-bit estimate and two Newton steps, for loops
+  // short enough that the divider's throughput (one vdivpd zmm per ~10 cycles) would limit them.
   static V recip(V d) {
     V y = _mm512_rcp14_pd(d), one = _mm512_set1_pd(1.0);
     y = _mm512_fmadd_pd(y, _mm512_fnmadd_pd(d, y, one), y);
     return _mm512_fmadd_pd(y, _mm512_fnmadd_pd(d, y, one), y);
   }
+  // sign(x) min(|x|, c) and -min(|x|, c) for c > 0; a NaN x passes (vrangepd would drop it).
+  static V clamp_abs(V x, double c) { return _mm512_max_pd(_mm512_set1_pd(-c), _mm512_min_pd(_mm512_set1_pd(c), x)); }
+  static V neg_min_abs(V x, double c) { return _mm512_max_pd(_mm512_set1_pd(-c), from_bits(_mm512_or_si512(bits(x), _mm512_set1_epi64(INT64_MIN)))); }
+  static V or_sign(V t, V s) {  // t | (the sign bit of s)
+    return from_bits(_mm512_ternarylogic_epi64(bits(t), bits(s), _mm512_set1_epi64(INT64_MIN), 0xF8));
+  }
+  // n / d as a vdivpd: the divider runs beside the other ports, so where a loop issues enough other
+  // work (tanh) the one division uop beats recip's five (measured); sigmoid, shorter, takes recip.
+  static V div_by(V n, V d) { return _mm512_div_pd(n, d); }
+  // y 2^(n >> 4) for a = n / 16 (t = kMagic + n is the AVX2 form's input): vscalefpd uses floor(a).
+  static V scale16(V y, V, V a) { return _mm512_scalef_pd(y, a); }
   static V sqrt(V a) { return _mm512_sqrt_pd(a); }
   static V max_(V a, V b) { return _mm512_max_pd(a, b); }
   static V min_(V a, V b) { return _mm512_min_pd(a, b); }
@@ -173,7 +185,18 @@ struct Simd<double> {
   static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
   static V div(V a, V b) { return _mm256_div_pd(a, b); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  // 1/d for finite d >= 1 (or NaN): a division (rcpps, the conversions and Newton steps measured
+  // slower than vdivpd ymm).
   static V recip(V d) { return _mm256_div_pd(_mm256_set1_pd(1.0), d); }
+  static V clamp_abs(V x, double c) { return _mm256_max_pd(_mm256_set1_pd(-c), _mm256_min_pd(_mm256_set1_pd(c), x)); }  // NaN passes
+  static V neg_min_abs(V x, double c) { return _mm256_max_pd(_mm256_set1_pd(-c), _mm256_or_pd(_mm256_set1_pd(-0.0), x)); }
+  static V or_sign(V t, V s) { return _mm256_or_pd(t, _mm256_and_pd(_mm256_set1_pd(-0.0), s)); }
+  static V div_by(V n, V d) { return _mm256_div_pd(n, d); }
+  // y 2^(n >> 4) for t = kMagic + n (bits(t) << 48 is n << 48; clearing n & 15 leaves (n >> 4) << 52),
+  // y and the result normal doubles. A NaN y stays NaN: widened floats have zero low bits.
+  static V scale16(V y, V t, V) {
+    return from_bits(_mm256_add_epi64(bits(y), _mm256_andnot_si256(_mm256_set1_epi64x(0x000F000000000000LL), _mm256_slli_epi64(bits(t), 48))));
+  }
   static V sqrt(V a) { return _mm256_sqrt_pd(a); }
   static V max_(V a, V b) { return _mm256_max_pd(a, b); }
   static V min_(V a, V b) { return _mm256_min_pd(a, b); }
@@ -273,6 +296,11 @@ struct Simd<double> {
   static V div(V a, V b) { return a / b; }
   static V fma(V a, V b, V c) { return __builtin_fma(a, b, c); }
   static V recip(V d) { return 1.0 / d; }
+  static V clamp_abs(V x, double c) { return max_(-c, min_(c, x)); }
+  static V neg_min_abs(V x, double c) { return max_(-c, -abs(x)); }
+  static V or_sign(V t, V s) { return from_bits(bits(t) | (bits(s) & (I(1) << 63))); }
+  static V div_by(V n, V d) { return n / d; }
+  static V scale16(V y, V t, V) { return from_bits(bits(y) + ((bits(t) << 48) & ~(I(15) << 48))); }
   static V sqrt(V a) { return __builtin_sqrt(a); }
   static V max_(V a, V b) { return a > b ? a : b; }
   static V min_(V a, V b) { return a < b ? a : b; }

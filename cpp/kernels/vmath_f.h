@@ -7,14 +7,15 @@
 // is one clamp per function and no subnormal doubles.
 //
 // exp: x = (n/16) ln2 + r with |r| <= ln2/32, e^x = 2^(n>>4) 2^((n&15)/16) e^r: a 16-entry
-// table (DS::lut16, in-register permutes on AVX-512) and a degree-5 polynomial. log: x = m 2^e,
+// table (DS::lut16, in-register permutes on AVX-512), a degree-5 polynomial and DS::scale16
+// (vscalefpd on AVX-512, exponent-field arithmetic on AVX2). log: x = m 2^e,
 // m in [0.75, 1.5), log m = log(c_j) + log1p(m/c_j - 1) with c_j = 1 + j/16 nearest to m (c_0 = 1
 // exactly, so results near log(1) = 0 keep their relative accuracy) and a degree-9 log1p.
 // Polynomials: Chebyshev interpolants (near-minimax) on the reduced ranges; errors in comments.
 
 namespace vmf {
 constexpr double kMagic = 0x1.8p52;  // 1.5 * 2^52: t = x + kMagic holds round(x) in its low bits
-constexpr double k16Log2e = 0x1.71547652b82fep+4, kLn2Over16 = 0x1.62e42fefa39efp-5;
+constexpr double k16Log2e = 0x1.71547652b82fep+4;
 constexpr double kLn2Hi = 0x1.62e42fefa39efp-1, kLn2Lo = 0x1.abc9e3b39803fp-56;
 alignas(64) constexpr double kExp2_16[16] = {  // 2^(j/16)
     0x1.0000000000000p+0, 0x1.0b5586cf9890fp+0, 0x1.172b83c7d517bp+0, 0x1.2387a6e756238p+0,
@@ -43,29 +44,47 @@ constexpr double kLog1pC[8] = {0x1.c86d715d79c1cp-4,  -0x1.00b957e561103p-3, 0x1
                                -0x1.555520fd44917p-3, 0x1.9999999de6267p-3,  -0x1.000000025d469p-2,
                                0x1.55555555554d9p-2,  -0x1.fffffffffff77p-2};
 
-// x = (n/16) ln2 + r for |x| <= 104; t = kMagic + n. One fma suffices: n ln2/16's error is < 2e-14.
-inline DV exp_reduce(DV x, DV& t) {
-  t = DS::fma(x, DS::set1(k16Log2e), DS::set1(kMagic));
-  return DS::fma(DS::sub(t, DS::set1(kMagic)), DS::set1(-kLn2Over16), x);
+// K x = (n/16) ln2 + r for |K x| <= 104, returning r/K; t = kMagic + n, a = n/16 (both exact). One
+// fma suffices for r: n ln2/16's error is < 2e-14. K = -1 (e^-x) or 2 (tanh's e^2x) is free: the
+// polynomials take r/K, their coefficients scaled by powers of K (exactly), see poly_k.
+template <int K>
+inline DV exp_reduce(DV x, DV& t, DV& a) {
+  t = DS::fma(x, DS::set1(K * k16Log2e), DS::set1(kMagic));
+  a = DS::fma(t, DS::set1(0.0625), DS::set1(-kMagic / 16));
+  return DS::fma(a, DS::set1(-kLn2Hi / K), x);
 }
 
-// y 2^(n >> 4) for t = kMagic + n (bits(t) << 48 is n << 48; clearing n & 15 leaves (n >> 4) << 52),
-// y and the result normal doubles. A NaN y stays NaN: widened floats have zero low bits.
-inline DV scale_n16(DV y, DV t) {
-  return DS::from_bits(DS::iadd(DS::bits(y), DS::iandnot(DS::shl48(DS::bits(t)), DS::iset1(0x000F000000000000LL))));
-}
+// The coefficients c (highest power first) of p(r) = q(r/K) * K^P, q's coefficient of r^k scaled by
+// K^(k + P): exact, since K is a power of 2 up to sign.
+template <int K, int P, int N>
+struct PolyK {
+  double c[N];
+  constexpr PolyK(const double (&src)[N]) : c{} {
+    for (int i = 0; i < N; ++i) {
+      double s = 1;
+      for (int k = 0; k < N - 1 - i + P; ++k) s *= K;
+      c[i] = src[i] * s;
+    }
+  }
+};
 
-inline DV exp_f(DV x) {
-  x = DS::max_(DS::set1(-104.0), DS::min_(DS::set1(104.0), x));  // NaN passes; e^-104 rounds to float 0, e^104 to inf
-  DV t, r = exp_reduce(x, t);
-  return scale_n16(DS::mul(DS::lut16(kExp2_16, t), horner(r, kExpC)), t);
+// e^(K x) for |K x| <= 104 or NaN.
+template <int K = 1>
+inline DV exp_core(DV x) {
+  static constexpr PolyK<K, 0, 6> kc(kExpC);
+  DV t, a, r = exp_reduce<K>(x, t, a);
+  return DS::scale16(DS::mul(DS::lut16(kExp2_16, t), horner(r, kc.c)), t, a);
 }
+inline DV exp_f(DV x) { return exp_core(DS::clamp_abs(x, 104.0)); }  // NaN passes; e^-104 rounds to float 0, e^104 to inf
 
-// expm1 = s (e^r - 1) + (s - 1), s = 2^(n/16): exact for n = 0, no cancellation near 0. x in [-40, 104].
+// expm1(K x) = s (e^r - 1) + (s - 1), s = 2^(n/16): exact for n = 0, no cancellation near 0.
+// K x in [-40, 104].
+template <int K = 1>
 inline DV expm1_core(DV x) {
-  DV t, r = exp_reduce(x, t);
-  DV s = scale_n16(DS::lut16(kExp2_16, t), t);
-  return DS::fma(s, DS::mul(r, horner(r, kExpm1C)), DS::sub(s, DS::set1(1.0)));
+  static constexpr PolyK<K, 1, 6> kc(kExpm1C);
+  DV t, a, r = exp_reduce<K>(x, t, a);
+  DV s = DS::scale16(DS::lut16(kExp2_16, t), t, a);
+  return DS::fma(s, DS::mul(r, horner(r, kc.c)), DS::sub(s, DS::set1(1.0)));
 }
 inline DV expm1_f(DV x) {
   DV res = expm1_core(DS::max_(DS::set1(-40.0), DS::min_(DS::set1(104.0), x)));  // expm1(-40) rounds to -1
@@ -129,18 +148,16 @@ inline DV log1p_f(DV x) {
 
 // tanh |x| = e / (e + 2), e = expm1(2|x|): accurate near 0, 1 for |x| >= 20.
 inline DV tanh_f(DV x) {
-  DV a = DS::min_(DS::set1(20.0), DS::abs(x));  // NaN passes
-  DV e = expm1_core(DS::add(a, a));
-  DV t = DS::div(e, DS::add(e, DS::set1(2.0)));
-  return DS::from_bits(DS::ior(DS::bits(t), DS::bits(DS::band(x, DS::set1(-0.0)))));
+  DV e = expm1_core<2>(DS::min_(DS::set1(20.0), DS::abs(x)));  // NaN passes
+  return DS::or_sign(DS::div_by(e, DS::add(e, DS::set1(2.0))), x);  // e + 2 in [2, 2.4e17]
 }
 
-inline DV sigmoid_f(DV x) { return DS::div(DS::set1(1.0), DS::add(DS::set1(1.0), exp_f(simd_neg<DS>(x)))); }  // 1 + e in [1, 1.5e45]
+inline DV sigmoid_f(DV x) { return DS::recip(DS::add(DS::set1(1.0), exp_core<-1>(DS::clamp_abs(x, 104.0)))); }  // 1 + e in [1, 1.5e45]
 
 // softplus = max(x, 0) + log1p(u), u = e^-|x| in (0, 1]: v = 1 + u in (1, 2], split with e = 0 or
 // 1, so the rounding correction c is halved when e = 1 (v >= 1.5).
 inline DV softplus_f(DV x) {
-  DV u = exp_f(simd_neg<DS>(DS::abs(x)));
+  DV u = exp_core(DS::neg_min_abs(x, 104.0));  // e^-|x|
   DV v = DS::add(DS::set1(1.0), u);
   DV c = DS::sub(u, DS::sub(v, DS::set1(1.0)));
   DV m, e;
