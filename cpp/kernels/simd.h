@@ -117,8 +117,9 @@ struct Simd<double> {
   static constexpr bool kMantExpSpecials = true;
   static void mant_exp(V x, V& m, V& e) {
     m = _mm512_getmant_pd(x, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_nan);
-    V g = _mm512_getexp_pd(x);
-    e = _mm512_mask_add_pd(g, _mm512_cmp_pd_mask(m, set1(1.0), _CMP_LT_OQ), g, set1(1.0));  // m was halved
+    // floor(log2(4x/3)): one more than x's exponent exactly when its mantissa is >= 1.5 (m halved);
+    // 4x/3 rounds below 2^(e+1) for mantissas under 1.5 (24-bit ones: widened floats).
+    e = _mm512_getexp_pd(_mm512_mul_pd(x, set1(4.0 / 3.0)));
   }
 };
 
