@@ -109,9 +109,8 @@ struct Simd<double> {
   static HF narrow(V v) { return _mm512_cvtpd_ps(v); }
   // tab[low 4 bits of bits(t)] in every lane: a 16-entry table held in two registers.
   static V lut16(const double* tab, V t) { return _mm512_permutex2var_pd(_mm512_loadu_pd(tab), bits(t), _mm512_loadu_pd(tab + 8)); }
-  static I shl48(I a) { return _mm512_slli_epi64(a, 48); }
+  static constexpr bool kCheapLut = true;  // lut16 is one in-register permute
   static I iadd(I a, I b) { return _mm512_add_epi64(a, b); }
-  static I iandnot(I a, I b) { return _mm512_andnot_si512(b, a); }  // a & ~b
   // x = m 2^e with m in [0.75, 1.5); the special values fall out: 0 -> e = -inf, inf -> e = inf,
   // x < 0 or NaN -> m = NaN (getmant's sign-to-NaN mode).
   static constexpr bool kMantExpSpecials = true;
@@ -226,9 +225,8 @@ struct Simd<double> {
   static V widen(HF v) { return _mm256_cvtps_pd(v); }
   static HF narrow(V v) { return _mm256_cvtpd_ps(v); }
   static V lut16(const double* tab, V t) { return _mm256_i64gather_pd(tab, _mm256_and_si256(bits(t), _mm256_set1_epi64x(15)), 8); }
-  static I shl48(I a) { return _mm256_slli_epi64(a, 48); }
+  static constexpr bool kCheapLut = false;  // a gather: log trades one for a division
   static I iadd(I a, I b) { return _mm256_add_epi64(a, b); }
-  static I iandnot(I a, I b) { return _mm256_andnot_si256(b, a); }  // a & ~b
   static constexpr bool kMantExpSpecials = false;  // vmath_f.h splits x by its bits
   static bool any_not_pos_normal(V x) {  // a lane <= 0, subnormal, inf or NaN (its bits as int64 outside [min normal, inf))
     __m256i b = bits(x);
@@ -330,9 +328,8 @@ struct Simd<double> {
   static V widen(HF v) { return v; }
   static HF narrow(V v) { return static_cast<float>(v); }
   static V lut16(const double* tab, V t) { return tab[bits(t) & 15]; }
-  static I shl48(I a) { return a << 48; }
+  static constexpr bool kCheapLut = true;
   static I iadd(I a, I b) { return a + b; }
-  static I iandnot(I a, I b) { return a & ~b; }
   static constexpr bool kMantExpSpecials = false;
   static bool any_not_pos_normal(V x) { return !(x >= 2.2250738585072014e-308 && x <= 1.7976931348623157e308); }
 };
