@@ -50,7 +50,8 @@ bool plain_array_feed(PyObject* o, Tensor& out) {
   int64_t n = 1;
   for (int64_t s : shape) n *= s;
   auto st = Storage::wrap(a->data, static_cast<size_t>(n) * dtype_size(t), nullptr, true);
-  out = Tensor(std::move(st), shape, contiguous_strides(shape), 0, t);
+  Shape strides = contiguous_strides(shape);
+  out = Tensor(std::move(st), std::move(shape), std::move(strides), 0, t);
   return true;
 }
 
