@@ -18,6 +18,19 @@
 namespace keras_cpp {
 
 namespace {
+// Under AddressSanitizer freed blocks go straight back to free(), so a use after free is reported
+// instead of hidden by the reuse below.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kReuseBlocks = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kReuseBlocks = false;
+#else
+constexpr bool kReuseBlocks = true;
+#endif
+#else
+constexpr bool kReuseBlocks = true;
+#endif
 // Large blocks freed recently, kept for the next allocation of the same size: glibc hands out such
 // sizes as fresh mmap pages every time, and faulting in and zeroing them costs about one more pass
 // over the data (a 12 MB output returned to numpy on each call: ~1 ms). Bounded in count and bytes;
@@ -58,6 +71,7 @@ std::vector<void*>* small_list(size_t n) {
   return &b.free[n / 64 - 1];
 }
 void* take_block(size_t n) {
+  if (!kReuseBlocks) return nullptr;
   if (n <= kSmallBlock) {
     std::vector<void*>* v = small_list(n);
     if (!v || v->empty()) return nullptr;
@@ -78,6 +92,7 @@ void* take_block(size_t n) {
   return nullptr;
 }
 void give_block(void* p, size_t n) {
+  if (!kReuseBlocks) return std::free(p);
   if (n <= kSmallBlock) {
     std::vector<void*>* v = small_list(n);
     if (!v || v->size() >= kSmallKept) return std::free(p);
