@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Convolution benchmarks (issue 12): conv2d NHWC 3x3 16x56x56x64->64 forward and backward
-(dX + dW), depthwise 3x3 forward and backward, max pool 2x2 (bench_pool.py), and a small CNN training step
+(dX + dW), depthwise 3x3 forward and backward, max pool 2x2 (bench_pool.py), conv1d, separable_conv2d and
+conv3d (bench_conv_nd.py), and a small CNN training step
 (conv32-conv64-pool-fc128-fc10, batch 64, 28x28x1), against numpy (where a reference is cheap to
 write), PyTorch, TensorFlow and JAX.
 
@@ -173,6 +174,8 @@ except ImportError:  # pragma: no cover
     pass
 from bench_pool import CASES as _POOL_CASES  # noqa: E402  (max pool forward/backward, bench_pool.py)
 CASES += _POOL_CASES
+from bench_conv_nd import CASES as _ND_CASES  # noqa: E402  (conv1d, separable_conv2d, conv3d: bench_conv_nd.py)
+CASES += _ND_CASES
 
 
 if __name__ == '__main__':
@@ -181,5 +184,5 @@ if __name__ == '__main__':
     import run
     argv = sys.argv[1:]
     if '--only' not in argv:
-        argv = ['--only', 'conv2d,depthwise,cnn,maxpool'] + argv
+        argv = ['--only', 'conv2d,depthwise,cnn,maxpool,conv1d,separable,conv3d'] + argv
     sys.exit(run.main(argv))

@@ -18,7 +18,7 @@ namespace keras_cpp {
 namespace {
 
 bool is_op(const Step& st, const char* name) {
-  return st.node->op->name == name && st.node->inputs.size() == 2 && !st.gemm && !st.slices;
+  return st.node->op->name == name && st.node->inputs.size() == 2 && !st.gemm && !st.slices && !st.shape_only;
 }
 
 const TypeInfo& in_type(const Node* n, size_t k) { return n->inputs[k]->type(n->inputs[k].index()); }

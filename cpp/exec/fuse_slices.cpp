@@ -12,7 +12,7 @@ namespace keras_cpp {
 namespace {
 
 bool is_add(const Step& st) {
-  return st.node->op->name == "add" && st.node->inputs.size() == 2 && !st.gemm && !st.fused && st.in[0] != st.in[1];
+  return st.node->op->name == "add" && st.node->inputs.size() == 2 && !st.gemm && !st.fused && !st.shape_only && st.in[0] != st.in[1];
 }
 
 const TypeInfo& out_type(const Step& st) { return st.node->type(0); }
@@ -21,7 +21,7 @@ const TypeInfo& out_type(const Step& st) { return st.node->type(0); }
 // index entries, read only by the chain.
 bool leaf_ok(const Step& st, const TypeInfo& like) {
   const TypeInfo& t = out_type(st);
-  return st.node->op->name == "_getitem_grad" && st.node->inputs.size() == 2 && !st.gemm && !st.fused && t.rank_known &&
+  return st.node->op->name == "_getitem_grad" && st.node->inputs.size() == 2 && !st.gemm && !st.fused && !st.shape_only && t.rank_known &&
          !t.sparse && t.shape == like.shape && t.dtype == like.dtype;
 }
 

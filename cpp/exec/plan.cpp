@@ -36,6 +36,7 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
     out_slot_.push_back(slot(e));
     pinned[out_slot_.back()] = 1;
   }
+  mark_shape_only(pinned);
   if (fusion_enabled()) {
     fuse_gemm_adds(steps_, pinned, nslots_);
     fuse_slice_grads(steps_, pinned, nslots_);
@@ -176,6 +177,50 @@ bool Plan::skip_step(const Step& st) const {
     if ((c.item() != 0) != (branch == 1)) return true;
   }
   return false;
+}
+
+// Readers first: a step is shape-only when its op's result shape follows from its inputs'
+// shapes (kShapeFromShapes), its result is dense, neither returned nor staged nor a control
+// dependency, and every reader reads it only for its shape: an op's shape input
+// (OpDef::shape_inputs) or another shape-only step. Its own inputs then count as shape reads.
+void Plan::mark_shape_only(const std::vector<char>& pinned) {
+  const int ns = static_cast<int>(steps_.size());
+  std::vector<std::vector<std::pair<int, int>>> readers(nslots_);  // slot -> (step, input position)
+  std::unordered_set<const Node*> dep_targets;
+  for (int i = 0; i < ns; ++i) {
+    for (size_t k = 0; k < steps_[i].in.size(); ++k) readers[steps_[i].in[k]].push_back({i, static_cast<int>(k)});
+    for (auto& d : steps_[i].node->deps) dep_targets.insert(d.get());
+  }
+  for (int i = ns - 1; i >= 0; --i) {
+    Step& st = steps_[i];
+    const Node* n = st.node;
+    const OpDef& op = *n->op;
+    if (!(op.flags & kShapeFromShapes) || (op.flags & (kAssign | kRandom | kStateful | kDynamicShape)) || !op.forward ||
+        st.out.size() != 1 || pinned[st.out[0]] || dep_targets.count(n) || n->type(0).sparse || readers[st.out[0]].empty())
+      continue;
+    bool ok = true;
+    for (auto [r, k] : readers[st.out[0]])
+      ok = ok && (steps_[r].shape_only || (k < 32 && (steps_[r].node->op->shape_inputs >> k) & 1u));
+    st.shape_only = ok;
+  }
+}
+
+// The result of a shape-only step: its run-time shape and dtype from the op's shape inference
+// (which also checks the inputs as the kernel would), as a zero-stride view of one element.
+void Plan::run_shape_step(Step& st) {
+  const OpDef& op = *st.node->op;
+  std::vector<TypeInfo> in;
+  in.reserve(st.in.size());
+  for (int s : st.in) {
+    const Tensor& t = slots_[s];
+    in.push_back(TypeInfo{t.shape(), t.dtype(), true, t.is_sparse()});
+  }
+  std::vector<TypeInfo> o = op.infer_multi(in, st.node->attrs);
+  if (o.size() != 1 || !o[0].rank_known || !shape_known(o[0].shape))
+    fail_value(op.name, "internal: shape inference left the run-time shape open (" + shape_str(o.empty() ? Shape{} : o[0].shape) + ")");
+  for (size_t k = 0; k < st.in.size(); ++k)
+    if (st.hand_over[k]) alloc_.release(std::move(slots_[st.in[k]]));
+  slots_[st.out[0]] = Tensor::scalar(0.0, o[0].dtype).broadcast_to(o[0].shape);
 }
 
 int Plan::slot(const Expr& e) const { return base_.at(e.node().get()) + static_cast<int>(e.index()); }
@@ -368,7 +413,8 @@ std::vector<Tensor> Plan::run(std::vector<Tensor> feeds) {
   for (size_t i = 0; i < steps_.size(); ++i) {
     Step& st = steps_[i];
     if (st.guards.empty() || !skip_step(st)) {
-      run_step(st);
+      if (st.shape_only) run_shape_step(st);
+      else run_step(st);
       continue;
     }
     skipped_[i] = 1;

@@ -1,7 +1,8 @@
 // cpp/exec/plan.h — a compiled Function: the steps in order, one buffer slot per node result,
 // elementwise chains and the adds after a matmul fused into single steps (exec/fuse.h), liveness (inputs handed to a kernel
 // at their last use, so elementwise ops can write in place; results nothing reads dropped at
-// once), a pool of dead buffers, and the variables' updates.
+// once), a pool of dead buffers, and the variables' updates. Steps whose results are read only
+// for their shapes (the forward of a loss whose gradient alone is asked for) skip their kernels.
 //
 // Variables and update ops within one call (the order is fixed when the plan is built):
 // - Nodes run in a topological order of data inputs and control dependencies (deps first).
@@ -43,6 +44,9 @@ struct Step {
   // (step of a whole-branch switch, its input 1 or 2): only that branch of it needs this step,
   // which is skipped when the switch's condition, known by then, picks the other one.
   std::vector<std::pair<int, int>> guards;
+  // Only the result's shape is read (gradients' `like` inputs): the step runs the op's shape
+  // inference on its inputs' run-time types instead of the kernel (Plan::mark_shape_only).
+  bool shape_only = false;
 };
 
 class Plan {
@@ -66,6 +70,8 @@ class Plan {
   std::vector<int> make_steps(const std::vector<Node*>& order);
   void plan_step(Node* n, const std::vector<char>& fed_slot, std::vector<int>& last_use);
   void mark_lazy_branches(const std::vector<char>& pinned);
+  void mark_shape_only(const std::vector<char>& pinned);
+  void run_shape_step(Step& st);
   bool skip_step(const Step& st) const;
   std::vector<std::pair<Node*, int>> updates_before(const Node* n) const;
   int input_slot(const Node* n, size_t k, const std::vector<std::pair<Node*, int>>& seen,

@@ -80,6 +80,10 @@ enum OpFlags : uint32_t {
   kStateful = 1u << 5,     // has a side effect (print_tensor): never pruned as dead
   kAssign = 1u << 6,       // update op: input 0 is a variable, the output its new value (exec/plan.cpp)
   kSparse = 1u << 7,       // accepts sparse inputs (its infer sets whether the result is sparse)
+  // The result's shape and dtype follow from the inputs' shapes, dtypes and the attrs (infer gives
+  // every dim for concrete inputs): where only its shape is read, the plan skips the kernel.
+  // Elementwise (fusable) ops get it at registration.
+  kShapeFromShapes = 1u << 8,
 };
 
 using InferFn = std::function<TypeInfo(const std::vector<TypeInfo>&, const Attrs&)>;
@@ -107,6 +111,9 @@ struct OpDef {
   std::function<std::vector<Tensor>(KernelCtx&)> forward_multi;  // one tensor per output
   GradMultiFn grad_multi;
   uint32_t flags = 0;
+  // Bit k: the forward reads only the shape and dtype of input k (a gradient's `like`), so the
+  // plan need not compute that input's value when nothing else reads it (exec/plan.cpp).
+  uint32_t shape_inputs = 0;
   // How the plan's elementwise fusion (exec/fuse.cpp) computes this op on blocks, when it can:
   // a kernels/ew.h unary or binary kernel (code = its ew::UnaryOp / ew::BinaryOp), a select
   // (where) or a dtype conversion (cast). Fusion applies only where the op's forward would run

@@ -77,7 +77,27 @@ OpRef kAdd, kSubtract, kMultiply, kDivide, kFloordiv, kMod, kPow, kMaximum, kMin
 // The VJPs before sum_to (binary_op reduces each to its input's shape): y is the result, g its cotangent.
 G add_grad(const Expr&, const Expr& g) { return G{g, g}; }
 G subtract_grad(const Expr&, const Expr& g) { return G{g, -g}; }
-G multiply_grad(const Expr& y, const Expr& g) { return G{g * B(y), g * A(y)}; }
+// A cotangent that is all ones whatever the run-time shape: the seed ones_like(loss), broadcast
+// or expanded (the gradient of sum). Multiplying by it changes no bit.
+bool all_ones(const Expr& e) {
+  if (e->kind == NodeKind::constant) {
+    const Tensor& v = e->value;
+    if (v.is_sparse() || v.numel() != 1 || !is_floating(v.dtype())) return false;
+    return v.item() == 1.0;
+  }
+  if (e->kind != NodeKind::op) return false;
+  const std::string& n = e->op->name;
+  if (n == "ones_like") return true;
+  return (n == "_broadcast_like" || n == "expand_dims" || n == "_reshape_like") && all_ones(Expr(e->inputs[0]));
+}
+
+// d(a*b) = g*b, g*a; with g all ones (sum(a * b)'s gradient) that is b (a) broadcast to y's shape
+// as a view, which spares a pass over y-sized tensors.
+G multiply_grad(const Expr& y, const Expr& g) {
+  if (all_ones(g) && g.dtype() == y.dtype() && A(y).dtype() == y.dtype() && B(y).dtype() == y.dtype())
+    return G{broadcast_like(B(y), g), broadcast_like(A(y), g)};
+  return G{g * B(y), g * A(y)};
+}
 G divide_grad(const Expr& y, const Expr& g) { return G{g / B(y), -(g * y / B(y))}; }
 
 G pow_grad(const Expr& y, const Expr& g) {

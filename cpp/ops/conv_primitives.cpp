@@ -189,9 +189,9 @@ Tensor run_float(KernelCtx& ctx, int n_in, const char* op, F&& fn) {
 TypeInfo conv_infer(const std::vector<TypeInfo>& in, const Attrs& a) {
   const TypeInfo &x = in[0], &w = in[1];
   const int nsp = static_cast<int>(a.ints("strides").size());
-  check_conv_inputs("_conv", x, w, nsp, a.i("groups"));
+  check_conv_inputs(conv_op_name(a, "_conv"), x, w, nsp, a.i("groups"));
   Shape s{x.shape[0]};
-  for (int i = 0; i < nsp; ++i) s.push_back(conv_out_len("_conv", x.shape[1 + i], w.shape[i], a, i));
+  for (int i = 0; i < nsp; ++i) s.push_back(conv_out_len(conv_op_name(a, "_conv"), x.shape[1 + i], w.shape[i], a, i));
   s.push_back(w.shape.back());
   return TypeInfo{s, x.dtype, true};
 }
@@ -386,7 +386,7 @@ void register_conv_primitives() {
   register_op(kConv, Op("_conv(x: tensor, kernel: tensor)",
                         "Grouped N-d cross-correlation of channels_last x with kernel (k..., in/groups, out); attrs strides, dilation, "
                         "padding, groups.")
-                         .infer(conv_infer).forward(conv_forward).grad(conv_grad));
+                         .infer(conv_infer).forward(conv_forward).grad(conv_grad).flags(kShapeFromShapes));
   register_op(kConvGradInput, Op("_conv_grad_input(g: tensor, kernel: tensor)",
                                  "Adjoint of _conv in its input (the transposed convolution); attrs as _conv plus in_shape.")
                                   .infer(grad_input_infer).forward(grad_input_forward).grad(grad_input_grad).flags(kDynamicShape));
@@ -395,7 +395,7 @@ void register_conv_primitives() {
   register_op(kIm2col, Op("_im2col(x: tensor)", "Patches of channels_last x: (N, out..., prod(ksize)*C), each ordered (kernel position, channel).")
                            .infer(patches_infer).forward(patches_forward).grad(patches_grad));
   register_op(kCol2im, Op("_col2im(g: tensor, like: tensor)", "Adjoint of _im2col: sums patch entries back onto an input shaped like `like`.")
-                           .infer(unpatch_infer).forward(unpatch_forward).grad(unpatch_grad));
+                           .infer(unpatch_infer).forward(unpatch_forward).grad(unpatch_grad).shape_inputs(2));
 }
 
 }  // namespace keras_cpp

@@ -183,7 +183,7 @@ void register_getitem() {
                             .infer(getitem_infer).forward(getitem_forward).grad(getitem_grad).flags(kView));
   register_op(kGetitemGrad, Op("_getitem_grad(g: tensor, like: tensor, spec: ints)",
                                "Scatter g into zeros shaped like `like` at x[spec] (inputs after like: the tensor spec entries).")
-                                .infer(getitem_grad_infer).forward(getitem_grad_forward).grad(getitem_grad_grad));
+                                .infer(getitem_grad_infer).forward(getitem_grad_forward).grad(getitem_grad_grad).shape_inputs(2));
 }
 
 }  // namespace keras_cpp

@@ -327,7 +327,7 @@ void register_pool() {
   register_op(kPool, Op("_pool(x: tensor)",
                         "N-d pooling of channels_last x; attrs ksize, strides, padding, mode (max, avg, or gather: x's max positions "
                         "read from input 1).")
-                         .infer(pool_infer).forward(pool_forward).grad(pool_grad));
+                         .infer(pool_infer).forward(pool_forward).grad(pool_grad).flags(kShapeFromShapes));
   register_op(kPoolGrad, Op("_pool_grad(x: tensor, g: tensor)",
                             "Gradient of _pool: g to each window's first max position (max) or spread over its real elements (avg).")
                              .infer(pool_grad_infer).forward(pool_grad_forward).grad(pool_grad_grad));

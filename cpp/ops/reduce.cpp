@@ -163,7 +163,7 @@ Tensor reduce_forward(KernelCtx& ctx) {
 
 template <Red K, bool Mean = false>
 Op reduce_op(const char* sig, const char* doc, GradFn grad) {
-  return Op(sig, doc).infer(reduce_infer<K, Mean>).forward(reduce_forward<K, Mean>).grad(grad).flags(grad ? 0u : kNonDiff);
+  return Op(sig, doc).infer(reduce_infer<K, Mean>).forward(reduce_forward<K, Mean>).grad(grad).flags(kShapeFromShapes | (grad ? 0u : kNonDiff));
 }
 
 // Reinsert the reduced axes of `out`'s node into g (when keepdims was False) and broadcast to x.

@@ -227,6 +227,7 @@ static const OpDef* add_op(OpDef def) {
   parse_signature(def);
   guard_forward(def);
   fill_multi_forms(def);
+  if (def.ew.kind != OpDef::EwForm::none || (def.flags & kElementwise)) def.flags |= kShapeFromShapes;
   auto& t = table();
   if (t.by_name.count(def.name)) throw Error("op '" + def.name + "' registered twice");
   auto* p = new OpDef(std::move(def));

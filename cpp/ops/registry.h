@@ -43,6 +43,7 @@ class Op {
   Op& forward_multi(ForwardMultiFn f) { d_.forward_multi = std::move(f); return *this; }
   Op& grad_multi(GradMultiFn f) { d_.grad_multi = std::move(f); return *this; }
   Op& flags(uint32_t f) { d_.flags |= f; return *this; }
+  Op& shape_inputs(uint32_t mask) { d_.shape_inputs |= mask; return *this; }  // OpDef::shape_inputs
   Op& ew(OpDef::EwForm::Kind k, uint8_t code = 0) { d_.ew = {k, code}; return *this; }  // fusable form
   OpDef& def() { return d_; }
 

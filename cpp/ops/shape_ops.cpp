@@ -401,7 +401,7 @@ void register_shape_ops() {
                             .build(reshape_build).infer(reshape_infer).forward(reshape_forward).grad(reshape_grad)
                             .flags(kView | kDynamicShape));
   register_op(kReshapeLike, Op("_reshape_like(x: tensor, like: tensor)", "Reshape x to the run-time shape of like.")
-                                .infer(reshape_like_infer).forward(reshape_like_forward).grad(reshape_like_grad).flags(kView));
+                                .infer(reshape_like_infer).forward(reshape_like_forward).grad(reshape_like_grad).flags(kView).shape_inputs(2));
   register_op(kPermute, Op("permute_dimensions(x: tensor, pattern: ints)", "Permute axes: output axis i is input axis pattern[i].")
                             .infer(permute_infer).forward(permute_forward).grad(permute_grad).flags(kView));
   register_op(kTranspose, Op("transpose(x: tensor)", "Reverse all axes (matrix transpose for 2-D).").build(transpose_build));
@@ -419,18 +419,18 @@ void register_shape_ops() {
                                  .infer(same).forward(pass_forward).flags(kView | kNonDiff));
   register_op(kZerosLike, Op("zeros_like(x: tensor, dtype: dtype = None, name: str? = None)",
                              "Zeros with x's run-time shape; dtype None means floatx (Keras quirk).")
-                              .infer(fill_like_infer).forward(fill_like_forward<0>).flags(kNonDiff));
+                              .infer(fill_like_infer).forward(fill_like_forward<0>).flags(kNonDiff).shape_inputs(1));
   register_op(kOnesLike, Op("ones_like(x: tensor, dtype: dtype = None, name: str? = None)",
                             "Ones with x's run-time shape; dtype None means floatx (Keras quirk).")
-                             .infer(fill_like_infer).forward(fill_like_forward<1>).flags(kNonDiff));
+                             .infer(fill_like_infer).forward(fill_like_forward<1>).flags(kNonDiff).shape_inputs(1));
   register_op(kShape, Op("shape(x: tensor)", "The run-time shape of x as a 1-D int32 tensor.")
-                          .infer(shape_infer).forward(shape_forward).flags(kNonDiff | kSparse));  // reads only the (dense) shape
+                          .infer(shape_infer).forward(shape_forward).flags(kNonDiff | kSparse).shape_inputs(1));  // reads only the (dense) shape
   register_op(kSumTo, Op("_sum_to(g: tensor, like: tensor)", "Sum g over the axes broadcast against like's run-time shape.")
-                          .infer(like_infer).forward(sum_to_forward).grad(sum_to_grad));
+                          .infer(like_infer).forward(sum_to_forward).grad(sum_to_grad).shape_inputs(2));
   register_op(kBroadcastLike, Op("_broadcast_like(x: tensor, like: tensor)", "Broadcast x to like's run-time shape (a view).")
-                                  .infer(broadcast_like_infer).forward(broadcast_like_forward).grad(broadcast_like_grad).flags(kView));
+                                  .infer(broadcast_like_infer).forward(broadcast_like_forward).grad(broadcast_like_grad).flags(kView).shape_inputs(2));
   register_op(kSizeRatio, Op("_size_ratio(y: tensor, x: tensor)", "numel(y) / numel(x) at run time, as a scalar of x's dtype.")
-                              .infer(size_ratio_infer).forward(size_ratio_forward).flags(kNonDiff));
+                              .infer(size_ratio_infer).forward(size_ratio_forward).flags(kNonDiff).shape_inputs(3));
   register_op(kIsFinite, Op("_isfinite(x: tensor)", "Elementwise isfinite (bool).")
                              .infer(is_finite_infer).forward(is_finite_forward).flags(kNonDiff | kElementwise));
   register_op(kWhere, Op("_where(condition: tensor, x: tensor, y: tensor)", "Elementwise select with broadcasting: x where condition, else y.")

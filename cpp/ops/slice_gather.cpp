@@ -303,13 +303,13 @@ void register_slice_gather() {
                           .build(slice_build).infer(slice_infer).forward(slice_forward).grad(slice_grad).flags(kView));
   register_op(kSliceGrad, Op("_slice_grad(g: tensor, x: tensor, start: shape, size: shape)",
                              "Zeros shaped like x with g written at slice(x, start, size).")
-                              .infer(slice_grad_infer).forward(slice_forward).grad(slice_grad_grad));
+                              .infer(slice_grad_infer).forward(slice_forward).grad(slice_grad_grad).shape_inputs(2));
   register_op(kGather, Op("gather(reference: tensor, indices: indices)",
                           "Rows of reference along axis 0: shape indices.shape + reference.shape[1:]; out-of-range indices are an error.")
                            .build(gather_build).infer(gather_infer).forward(gather_forward).grad(gather_grad));
   register_op(kGatherGrad, Op("_gather_grad(g: tensor, indices: tensor, like: tensor)",
                               "Scatter-add rows of g into zeros shaped like `like` (duplicates add up).")
-                               .infer(gather_grad_infer).forward(gather_grad_forward).grad(gather_grad_grad));
+                               .infer(gather_grad_infer).forward(gather_grad_forward).grad(gather_grad_grad).shape_inputs(4));
 }
 
 }  // namespace keras_cpp

@@ -1,7 +1,9 @@
 // The executor: updates from pre-call state, repeated calls, None dims, feeds not modified.
+#include <atomic>
 #include <cstring>
 #include "doctest.h"
 #include "keras_cpp/keras_cpp.h"
+#include "ops/registry.h"
 
 using namespace keras_cpp;
 
@@ -124,4 +126,50 @@ TEST_CASE("a scalar switch runs only the chosen branch") {
   CHECK(f({Tensor::full({}, DType::int32, 1.0), pv, q3})[0].item(1) == 3.0);
   CHECK_THROWS_AS(f({Tensor::full({}, DType::int32, 0.0), pv, q3}), ValueError);
   CHECK(f({Tensor::full({}, DType::int32, 0.0), pv, Tensor::full({2}, DType::float32, 1.0)})[0].item(0) == 2.0);
+}
+
+namespace {
+std::atomic<int> g_count_runs{0};
+
+// "_test_count(x)": x + 1, counting its kernel runs; its shape follows from x's (kShapeFromShapes).
+const OpDef& count_op() {
+  static const OpDef* op = [] {
+    OpDef d;
+    d.signature = "_test_count(x: tensor)";
+    d.doc = "Test op counting its runs.";
+    d.flags = kShapeFromShapes;
+    d.infer = [](const std::vector<TypeInfo>& in, const Attrs&) { return in[0]; };
+    d.forward = [](KernelCtx& ctx) {
+      ++g_count_runs;
+      Tensor x = ctx.in[0].astype(DType::float64).contiguous(), o = Tensor::empty(x.shape(), DType::float64);
+      for (int64_t i = 0; i < x.numel(); ++i) o.data<double>()[i] = x.data<double>()[i] + 1;
+      return o.astype(ctx.in[0].dtype());
+    };
+    d.grad = [](const Expr&, const Expr& g) { return std::vector<Expr>{g}; };
+    register_op(d);
+    return find_op("_test_count");
+  }();
+  return *op;
+}
+}  // namespace
+
+TEST_CASE("a result read only for its shape skips its kernel; its run-time shape is still checked") {
+  Expr p = placeholder({-1, 3}, DType::float32, "p");
+  Expr y = make_node(count_op(), {p});
+  Tensor feed = Tensor::full({4, 3}, DType::float32, 2.0);
+  g_count_runs = 0;
+  auto out = Function({p}, {ones_like(y * 2.0)})({feed});  // y and y * 2 are read for their shapes only
+  CHECK(g_count_runs == 0);
+  CHECK(out[0].shape() == Shape{4, 3});
+  CHECK(out[0].item(11) == 1.0);
+  // The gradient of sum(y * c) needs only y's shape: y's kernel is skipped here as well.
+  Expr c = constant(Tensor::full({4, 3}, DType::float32, 3.0));
+  out = Function({p}, gradients(sum(y * c), {p}))({feed});
+  CHECK(g_count_runs == 0);
+  CHECK(out[0].item(5) == doctest::Approx(3.0));
+  out = Function({p}, {y, ones_like(y)})({feed});  // y returned: computed once
+  CHECK(g_count_runs == 1);
+  CHECK(out[0].item(0) == doctest::Approx(3.0));
+  // A batch that does not broadcast against c fails in the shape step as it would in the kernel.
+  CHECK_THROWS_AS(Function({p}, gradients(sum(y * c), {p}))({Tensor::full({5, 3}, DType::float32, 1.0)}), ValueError);
 }

@@ -114,8 +114,9 @@ def test_slice_gradients_are_summed_in_place_with_the_unfused_bits(slices):
     # Disjoint tiles (an LSTM's gates), overlapping slices, and slices leaving zeros.
     pz, g, z = _slice_grad_case(slices)
     n1, n0 = compare([pz], [g], [z])
-    # the L leaves and their (fused) adds become one step: without the pass these plans have 59 / 31 steps
-    assert (n1, n0) == ((55, 85) if len(slices) == 4 else (29, 43))
+    # the L leaves and their (fused) adds become one step. The loss's forward (sums, squares, their
+    # adds) is read only for its shape: those steps skip their kernels and are not fused (8 / 4 steps).
+    assert (n1, n0) == ((63, 85) if len(slices) == 4 else (33, 43))
     ref = np.zeros_like(z, dtype='float64')
     for k, (a, b) in enumerate(slices):
         s = 1 / (1 + np.exp(-z[:, a:b].astype('float64')))

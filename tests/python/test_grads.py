@@ -76,3 +76,23 @@ def test_dot_of_a_batch_with_a_weight_matrix_has_one_product_weight_gradient(bat
     got_a, got_w = K.function([pa, pr], [ga, gw])([a, r])
     np.testing.assert_allclose(got_w, a.reshape(-1, 6).T @ r.reshape(-1, 4), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(got_a, r @ K.get_value(W).T, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize('dtypes', [('float32', 'float32'), ('float64', 'float64'), ('float32', 'float64')])
+def test_gradient_of_the_sum_of_a_product_is_the_other_factor(dtypes):
+    # sum(x * c): x's gradient is c broadcast to the product's shape (multiply_grad skips the
+    # multiplication by the all-ones cotangent there), c's is x summed over the broadcast axes;
+    # mixed dtypes take the general path. Bits and shapes as numpy's, for several batches.
+    rng = np.random.default_rng(3)
+    c = rng.standard_normal((1, 4)).astype(dtypes[1])
+    px = K.placeholder(shape=(None, 4), dtype=dtypes[0])
+    pc = K.placeholder(shape=(1, 4), dtype=dtypes[1])
+    gx, gc = K.gradients(K.sum(px * pc), [px, pc])
+    f = K.function([px, pc], [gx, gc])
+    for n in (3, 1, 0):
+        x = rng.standard_normal((n, 4)).astype(dtypes[0])
+        got_x, got_c = f([x, c])
+        assert got_x.shape == (n, 4) and got_c.shape == (1, 4)
+        assert got_x.dtype == x.dtype and got_c.dtype == c.dtype  # each gradient in its input's dtype
+        np.testing.assert_array_equal(got_x, np.broadcast_to(c.astype(x.dtype), (n, 4)))
+        np.testing.assert_allclose(got_c, x.astype('float64').sum(axis=0, keepdims=True), rtol=1e-6, atol=1e-6)
