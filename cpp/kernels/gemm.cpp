@@ -69,15 +69,21 @@ struct Problem {
 
 size_t packed_count(int64_t K, int64_t N, int nr) { return static_cast<size_t>(std::max<int64_t>(1, K * round_up(N, nr))); }
 
-// Pack all of B into pb (its data already allocated), k slices in parallel.
+// Pack all of B into pb (its data already allocated), in parallel over k slices and groups of
+// panels: a shared B is packed before any tile starts, and a 256^3 or dW-shaped product has one
+// k slice, so packing by slices alone left the other threads idle for that time.
 template <class T>
 void pack_b_into(PackedB<T>& pb, int64_t K, int64_t N, const T* b, int64_t rsb, int64_t csb, Isa isa, const Blocking& bl) {
   pb.K = K; pb.N = N; pb.kc = bl.kc; pb.nr = bl.nr; pb.isa = isa;
-  const int64_t slices = ceil_div(K, bl.kc);
-  parallel_for(slices, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, bl.kc * N)), [&](int64_t s0, int64_t s1) {
-    for (int64_t s = s0; s < s1; ++s) {
-      const int64_t pc = s * bl.kc;
-      pack_b_panels(b + pc * rsb, rsb, csb, std::min(bl.kc, K - pc), N, bl.nr, const_cast<T*>(pb.panel(pc, 0)));
+  const int64_t slices = ceil_div(K, bl.kc), panels = ceil_div(N, bl.nr);
+  // Groups of panels of >= ~16K elements each; split only with 4 or more groups (grain 2).
+  const int64_t per_group = std::clamp<int64_t>(ceil_div(int64_t(1) << 14, std::min(K, bl.kc) * bl.nr), 1, panels);
+  const int64_t groups = ceil_div(panels, per_group);
+  parallel_for(slices * groups, 2, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t pc = u / groups * bl.kc, j = u % groups * per_group * bl.nr;
+      pack_b_panels(b + pc * rsb + j * csb, rsb, csb, std::min(bl.kc, K - pc), std::min(N - j, per_group * bl.nr), bl.nr,
+                    const_cast<T*>(pb.panel(pc, j)));
     }
   });
 }
