@@ -112,9 +112,16 @@ struct Lines {
   Lines() = default;
   Lines(const void* p, int64_t bytes, int64_t st, int64_t r) : base(static_cast<const char*>(p)), per_row((bytes + 63) / 64), stride(st), rows(r) {}
   int64_t total() const { return per_row * rows; }
+  // One division a call, not one per line: a 64-bit divide costs as much as ~20 FMAs, and with
+  // a small k (K = 64) a micro-kernel call is short enough for per-line divides to matter.
   void fetch(int64_t first, int64_t count) const {
-    for (int64_t l = first, e = std::min(first + count, total()); l < e; ++l)
-      __builtin_prefetch(base + (l / per_row) * stride + (l % per_row) * 64, 0, 2);
+    const int64_t e = std::min(first + count, total());
+    if (first >= e) return;
+    int64_t r = first / per_row, c = first - r * per_row;
+    for (int64_t l = first; l < e; ++l) {
+      __builtin_prefetch(base + r * stride + c * 64, 0, 2);
+      if (++c == per_row) { c = 0; ++r; }
+    }
   }
 };
 
