@@ -230,7 +230,7 @@ __attribute__((always_inline)) inline void k_loop(typename S::R (&acc)[MR][NV], 
     const typename S::T* ap[NP];
 #pragma GCC unroll 8
     for (int i = 0; i < NP; ++i) ap[i] = a + 3 * i * rs;
-#pragma GCC unroll 2
+#pragma GCC unroll 4
     for (int64_t p = 0; p < kc; ++p, b += bs) {
       R bv[NV];
 #pragma GCC unroll 4
