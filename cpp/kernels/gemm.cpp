@@ -91,7 +91,10 @@ void pack_b_into(PackedB<T>& pb, int64_t K, int64_t N, const T* b, int64_t rsb, 
 // An operand is read in place (no packing) when its layout has a unit stride the micro-kernel can
 // take and few micro-panels of the other operand use it: then packing costs more than it saves.
 // (Measured: for blocks that fit in L1/L2, packing and reading in place cost about the same.)
-constexpr int64_t kInPlaceReuse = 3;
+// A row block is read in place by up to 4 B panels: packing it was 13% of an AVX2 4096x64 @ 64x64
+// (4 panels of 16). B stays at 3 A blocks: a B read in place by 4 blocks of 10 rows, with rows
+// 8 KB apart (40x512 @ 512x2048), ran at 2/3 of the packed speed (its rows alias in L1).
+constexpr int64_t kInPlaceReuseA = 4, kInPlaceReuseB = 3;
 
 // Pack the kc x n block of B at (pc, jc) into buf, or point at it in place / in the pre-packed
 // copy; returns the panel base and k stride, and whether panel j is read through `buf` instead.
@@ -134,7 +137,7 @@ BBlock<T> b_block(const Problem<T>& P, int64_t pc, int64_t kcs, int64_t jc, int6
   // way, and packing it would cost as much as the products: small batched GEMMs) and its rows do
   // not alias in L1 (4 KB apart).
   const bool small = kcs * n * int64_t(sizeof(T)) <= (int64_t(32) << 10) && (P.rsb * int64_t(sizeof(T))) % 4096 != 0;
-  if (P.csb == 1 && (ceil_div(m, P.ks->mr) <= kInPlaceReuse || small)) {
+  if (P.csb == 1 && (ceil_div(m, P.ks->mr) <= kInPlaceReuseB || small)) {
     // row-major B in place; the ragged end is packed
     BBlock<T> r{src, 1, P.rsb};
     if (n % NR) {
@@ -162,7 +165,7 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
   const KernelSet<T>& ks = *P.ks;
   const int MR = ks.mr, NR = ks.nr;
   const int64_t m = i1 - i0, n = j1 - j0, kcmax = std::min(P.kc, P.K), ncmax = std::min(P.nc, round_up(n, NR));
-  const bool few = ceil_div(n, NR) <= kInPlaceReuse;
+  const bool few = ceil_div(n, NR) <= kInPlaceReuseA;
   // Like B in b_block: a small row-major A (the tile's rows stay in L1, batched GEMMs) is read in
   // place rather than transposed into panels, unless its rows alias in L1 (4 KB apart).
   const bool small_a = m * kcmax * int64_t(sizeof(T)) <= (int64_t(32) << 10) && (P.rsa * int64_t(sizeof(T))) % 4096 != 0;
@@ -250,8 +253,8 @@ Grid plan_grid(int64_t M, int64_t N, int64_t K, int MR, int NR, const Blocking& 
     for (int64_t gm = lo; gm <= std::min(max_gm, std::max(lo, ceil_div(4 * min_tiles, gn))); ++gm) {
       const int64_t tm = round_up(ceil_div(M, gm), MR), tn = round_up(ceil_div(N, gn), NR);
       const int64_t am = ceil_div(M, tm), an = ceil_div(N, tn), tiles = am * an;
-      const bool a_in_place = ceil_div(std::min(tn, N), NR) <= kInPlaceReuse;
-      const bool b_in_place = b_rowmajor && ceil_div(std::min(tm, M), MR) <= kInPlaceReuse;
+      const bool a_in_place = ceil_div(std::min(tn, N), NR) <= kInPlaceReuseA;
+      const bool b_in_place = b_rowmajor && ceil_div(std::min(tm, M), MR) <= kInPlaceReuseB;
       const bool share = !b_packed && !b_in_place && am > 1;
       const double touch_a = double(an) * M * K * (a_in_place ? 20 : 30);
       const double touch_b = b_packed || share ? double(am) * K * N * 6 + (share ? 30.0 * K * N : 0)
