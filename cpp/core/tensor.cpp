@@ -18,6 +18,19 @@
 namespace keras_cpp {
 
 namespace {
+// Under AddressSanitizer freed blocks go straight back to free(), so a use after free is reported
+// instead of hidden by the reuse below.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kReuseBlocks = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool kReuseBlocks = false;
+#else
+constexpr bool kReuseBlocks = true;
+#endif
+#else
+constexpr bool kReuseBlocks = true;
+#endif
 // Large blocks freed recently, kept for the next allocation of the same size: glibc hands out such
 // sizes as fresh mmap pages every time, and faulting in and zeroing them costs about one more pass
 // over the data (a 12 MB output returned to numpy on each call: ~1 ms). Bounded in count and bytes;
@@ -36,7 +49,36 @@ BlockCache& block_cache() {
 // thread lost in a fork while inside a static initializer would block that static in the child.
 [[maybe_unused]] const bool g_block_cache_registered =
     (register_fork_lock(block_cache().m, ForkLockRank::block_cache), true);
+// Small blocks (up to 256 bytes: scalars, losses, one-row outputs) freed by this thread, kept per
+// 64-byte size class for its next allocation: aligned_alloc of a few bytes costs glibc an
+// oversized malloc, two frees of the trimmed ends and often a consolidation, more than a small
+// op's kernel.
+constexpr size_t kSmallBlock = 256, kSmallKept = 32;
+// Tensors destroyed after the thread's own (at exit, in statics) bypass it: `small_gone`, being
+// trivial, stays readable.
+thread_local bool small_gone = false;
+struct SmallBlocks {
+  std::vector<void*> free[kSmallBlock / 64];
+  ~SmallBlocks() {
+    small_gone = true;
+    for (auto& v : free)
+      for (void* p : v) std::free(p);
+  }
+};
+std::vector<void*>* small_list(size_t n) {
+  if (small_gone) return nullptr;
+  thread_local SmallBlocks b;
+  return &b.free[n / 64 - 1];
+}
 void* take_block(size_t n) {
+  if (!kReuseBlocks) return nullptr;
+  if (n <= kSmallBlock) {
+    std::vector<void*>* v = small_list(n);
+    if (!v || v->empty()) return nullptr;
+    void* p = v->back();
+    v->pop_back();
+    return p;
+  }
   if (n < kBigBlock) return nullptr;
   BlockCache& c = block_cache();
   std::lock_guard<std::mutex> l(c.m);
@@ -50,6 +92,14 @@ void* take_block(size_t n) {
   return nullptr;
 }
 void give_block(void* p, size_t n) {
+  if (!kReuseBlocks) return std::free(p);
+  if (n <= kSmallBlock) {
+    std::vector<void*>* v = small_list(n);
+    if (!v || v->size() >= kSmallKept) return std::free(p);
+    if (v->capacity() == 0) v->reserve(kSmallKept);
+    v->push_back(p);
+    return;
+  }
   if (n < kBigBlock || n > kCachedBytes) return std::free(p);
   BlockCache& c = block_cache();
   std::vector<void*> drop;

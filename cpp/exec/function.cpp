@@ -12,6 +12,7 @@ struct Function::Impl {
   std::unique_ptr<Plan> plan;
   std::vector<Expr> inputs, outputs, update_ops;  // to rebuild the plan in a forked child
   ForkAwareMutex mu;
+  std::vector<Tensor> run(std::vector<Tensor>&& feeds);  // with mu held
 };
 
 Function::Function(std::vector<Expr> inputs, std::vector<Expr> outputs, std::vector<std::pair<Expr, Expr>> updates,
@@ -32,16 +33,29 @@ Function::~Function() = default;
 
 std::vector<Tensor> Function::operator()(const std::vector<Tensor>& feeds) { return (*this)(std::vector<Tensor>(feeds)); }
 
-std::vector<Tensor> Function::operator()(std::vector<Tensor>&& feeds) {
-  std::lock_guard<ForkAwareMutex> lk(impl_->mu);
-  if (impl_->mu.take_recovered()) {
+std::vector<Tensor> Function::Impl::run(std::vector<Tensor>&& feeds) {
+  if (mu.take_recovered()) {
     // Forked while another thread was inside this call: its plan state is half-written and
     // may be inconsistent even to destroy, so it is left as it is and the plan is made again.
-    (void)impl_->plan.release();
-    impl_->plan = std::make_unique<Plan>(impl_->inputs, impl_->outputs, impl_->update_ops);
+    (void)plan.release();
+    plan = std::make_unique<Plan>(inputs, outputs, update_ops);
   }
-  return impl_->plan->run(std::move(feeds));
+  return plan->run(std::move(feeds));
 }
+
+std::vector<Tensor> Function::operator()(std::vector<Tensor>&& feeds) {
+  std::lock_guard<ForkAwareMutex> lk(impl_->mu);
+  return impl_->run(std::move(feeds));
+}
+
+bool Function::try_call(std::vector<Tensor>&& feeds, std::vector<Tensor>& outs) {
+  std::unique_lock<ForkAwareMutex> lk(impl_->mu, std::try_to_lock);
+  if (!lk.owns_lock()) return false;
+  outs = impl_->run(std::move(feeds));
+  return true;
+}
+
+bool Function::light() const { return impl_->plan->light(); }
 
 size_t Function::num_steps() const { return impl_->plan->steps(); }
 

@@ -64,6 +64,37 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
   for (Leaf& l : leaves_) l.held = last_update_.count(l.node) > 0;
   base_.clear();
   after_.clear();
+  light_ = find_light();
+}
+
+// Light: no variable (their locks), no stateful op (print_tensor calls into Python), no op with
+// a body (loops may run long) and at most kLightElements elements in all results and constants.
+bool Plan::find_light() const {
+  constexpr int64_t kLightElements = 1 << 14;
+  int64_t total = 0;
+  auto add = [&](const TypeInfo& t) {
+    if (!t.rank_known) return false;
+    int64_t e = 1;
+    for (int64_t d : t.shape) {
+      if (d < 0 || d > kLightElements) return false;
+      e *= d;
+      if (e > kLightElements) return false;
+    }
+    total += e;
+    return total <= kLightElements;
+  };
+  if (!locked_.empty()) return false;
+  for (const Leaf& l : leaves_)
+    if (l.node->kind == NodeKind::variable || !add(l.node->type(0))) return false;
+  for (const Step& st : steps_) {
+    const Node& n = *st.node;
+    if (n.op->flags & (kStateful | kAssign | kDynamicShape)) return false;
+    for (const auto& kv : n.attrs.items())
+      if (kv.second.kind == Value::Tensor || kv.second.kind == Value::List) return false;
+    for (size_t k = 0; k < n.num_outputs(); ++k)
+      if (!add(n.type(k))) return false;
+  }
+  return true;
 }
 
 namespace {

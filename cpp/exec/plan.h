@@ -51,6 +51,7 @@ class Plan {
   Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const std::vector<Expr>& effects);
   std::vector<Tensor> run(std::vector<Tensor> feeds);  // feeds are moved into their slots
   size_t steps() const { return steps_.size(); }
+  bool light() const { return light_; }  // Function::light
 
  private:
   struct Leaf {
@@ -76,6 +77,7 @@ class Plan {
   void load_leaves();
   void run_step(Step& st);
   void commit_updates();
+  bool find_light() const;
 
   std::vector<std::shared_ptr<Node>> keep_;  // keeps the graph alive
   std::unordered_set<Node*> fed_;
@@ -91,6 +93,7 @@ class Plan {
   std::unordered_map<Node*, int> last_update_;  // variable -> slot of its latest update (the commit)
   std::vector<Node*> locked_;  // updated variables, in lock order (node id)
   int nslots_ = 0;
+  bool light_ = false;
   Allocator alloc_;
   std::vector<Tensor> slots_;
   std::vector<char> skipped_;  // per step, this call: skipped (an unchosen switch branch)

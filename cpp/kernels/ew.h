@@ -42,7 +42,8 @@ using ReduceRowsFn = void (*)(const void* x, void* out, int64_t rows, int64_t R)
 using ReduceColsFn = void (*)(const void* x, void* out, int64_t R, int64_t n, int64_t ld);
 // out[i] = exp(x[i] - m) for i < n (out may be x, or null to only sum); returns the sum of the
 // exp values, accumulated in double (float: from the values before their rounding to float).
-// One pass for softmax and logsumexp rows; float/double only.
+// One pass for softmax and logsumexp rows; float/double only. m must be >= every x[i] (the row
+// maximum, or NaN / inf): the float form clamps x - m from below only.
 using ExpShiftSumFn = double (*)(const void* x, void* out, int64_t n, double m);
 
 struct Table {

@@ -69,7 +69,8 @@ double exp_shift_sum(const void* xv, void* ov, int64_t n, double m) {
   T* o = static_cast<T*>(ov);
   const DV mv = DS::set1(m);
   auto ld = [&](const T* p) { if constexpr (kIsF<T>) return DS::widen(DS::load_half(p)); else return DS::load(p); };
-  auto ex = [&](DV v) { if constexpr (kIsF<T>) return vmf::exp_f(DS::sub(v, mv)); else return exp_d(DS::sub(v, mv)); };
+  // x - m <= 0 (or NaN; -inf clamps to -104), so the float exp needs its lower clamp only.
+  auto ex = [&](DV v) { if constexpr (kIsF<T>) return vmf::exp_core(DS::max_(DS::set1(-104.0), DS::sub(v, mv))); else return exp_d(DS::sub(v, mv)); };
   auto st = [&](T* p, DV v) { if constexpr (kIsF<T>) DS::store_half(p, DS::narrow(v)); else DS::store(p, v); };
   DV s0 = DS::set1(0.0), s1 = s0;
   int64_t i = 0;

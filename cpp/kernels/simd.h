@@ -62,12 +62,24 @@ struct Simd<double> {
   static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
   static V div(V a, V b) { return _mm512_div_pd(a, b); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
-  // 1/d for finite nonzero d to ~1 ulp: a 14-bit estimate and two Newton steps (cheaper than div).
+  // 1/d for finite d >= 1 (or NaN) to ~1 ulp: a 14-bit estimate and two Newton steps, for loops
+  // short enough that the divider's throughput (one vdivpd zmm per ~10 cycles) would limit them.
   static V recip(V d) {
     V y = _mm512_rcp14_pd(d), one = _mm512_set1_pd(1.0);
     y = _mm512_fmadd_pd(y, _mm512_fnmadd_pd(d, y, one), y);
     return _mm512_fmadd_pd(y, _mm512_fnmadd_pd(d, y, one), y);
   }
+  // sign(x) min(|x|, c) and -min(|x|, c) for c > 0; a NaN x passes (vrangepd would drop it).
+  static V clamp_abs(V x, double c) { return _mm512_max_pd(_mm512_set1_pd(-c), _mm512_min_pd(_mm512_set1_pd(c), x)); }
+  static V neg_min_abs(V x, double c) { return _mm512_max_pd(_mm512_set1_pd(-c), from_bits(_mm512_or_si512(bits(x), _mm512_set1_epi64(INT64_MIN)))); }
+  static V or_sign(V t, V s) {  // t | (the sign bit of s)
+    return from_bits(_mm512_ternarylogic_epi64(bits(t), bits(s), _mm512_set1_epi64(INT64_MIN), 0xF8));
+  }
+  // n / d as a vdivpd: the divider runs beside the other ports, so where a loop issues enough other
+  // work (tanh) the one division uop beats recip's five (measured); sigmoid, shorter, takes recip.
+  static V div_by(V n, V d) { return _mm512_div_pd(n, d); }
+  // y 2^(n >> 4) for a = n / 16 (t = kMagic + n is the AVX2 form's input): vscalefpd uses floor(a).
+  static V scale16(V y, V, V a) { return _mm512_scalef_pd(y, a); }
   static V sqrt(V a) { return _mm512_sqrt_pd(a); }
   static V max_(V a, V b) { return _mm512_max_pd(a, b); }
   static V min_(V a, V b) { return _mm512_min_pd(a, b); }
@@ -97,16 +109,16 @@ struct Simd<double> {
   static HF narrow(V v) { return _mm512_cvtpd_ps(v); }
   // tab[low 4 bits of bits(t)] in every lane: a 16-entry table held in two registers.
   static V lut16(const double* tab, V t) { return _mm512_permutex2var_pd(_mm512_loadu_pd(tab), bits(t), _mm512_loadu_pd(tab + 8)); }
-  static I shl48(I a) { return _mm512_slli_epi64(a, 48); }
+  static constexpr bool kCheapLut = true;  // lut16 is one in-register permute
   static I iadd(I a, I b) { return _mm512_add_epi64(a, b); }
-  static I iandnot(I a, I b) { return _mm512_andnot_si512(b, a); }  // a & ~b
   // x = m 2^e with m in [0.75, 1.5); the special values fall out: 0 -> e = -inf, inf -> e = inf,
   // x < 0 or NaN -> m = NaN (getmant's sign-to-NaN mode).
   static constexpr bool kMantExpSpecials = true;
   static void mant_exp(V x, V& m, V& e) {
     m = _mm512_getmant_pd(x, _MM_MANT_NORM_p75_1p5, _MM_MANT_SIGN_nan);
-    V g = _mm512_getexp_pd(x);
-    e = _mm512_mask_add_pd(g, _mm512_cmp_pd_mask(m, set1(1.0), _CMP_LT_OQ), g, set1(1.0));  // m was halved
+    // floor(log2(4x/3)): one more than x's exponent exactly when its mantissa is >= 1.5 (m halved);
+    // 4x/3 rounds below 2^(e+1) for mantissas under 1.5 (24-bit ones: widened floats).
+    e = _mm512_getexp_pd(_mm512_mul_pd(x, set1(4.0 / 3.0)));
   }
 };
 
@@ -173,7 +185,18 @@ struct Simd<double> {
   static V mul(V a, V b) { return _mm256_mul_pd(a, b); }
   static V div(V a, V b) { return _mm256_div_pd(a, b); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  // 1/d for finite d >= 1 (or NaN): a division (rcpps, the conversions and Newton steps measured
+  // slower than vdivpd ymm).
   static V recip(V d) { return _mm256_div_pd(_mm256_set1_pd(1.0), d); }
+  static V clamp_abs(V x, double c) { return _mm256_max_pd(_mm256_set1_pd(-c), _mm256_min_pd(_mm256_set1_pd(c), x)); }  // NaN passes
+  static V neg_min_abs(V x, double c) { return _mm256_max_pd(_mm256_set1_pd(-c), _mm256_or_pd(_mm256_set1_pd(-0.0), x)); }
+  static V or_sign(V t, V s) { return _mm256_or_pd(t, _mm256_and_pd(_mm256_set1_pd(-0.0), s)); }
+  static V div_by(V n, V d) { return _mm256_div_pd(n, d); }
+  // y 2^(n >> 4) for t = kMagic + n (bits(t) << 48 is n << 48; clearing n & 15 leaves (n >> 4) << 52),
+  // y and the result normal doubles. A NaN y stays NaN: widened floats have zero low bits.
+  static V scale16(V y, V t, V) {
+    return from_bits(_mm256_add_epi64(bits(y), _mm256_andnot_si256(_mm256_set1_epi64x(0x000F000000000000LL), _mm256_slli_epi64(bits(t), 48))));
+  }
   static V sqrt(V a) { return _mm256_sqrt_pd(a); }
   static V max_(V a, V b) { return _mm256_max_pd(a, b); }
   static V min_(V a, V b) { return _mm256_min_pd(a, b); }
@@ -202,9 +225,8 @@ struct Simd<double> {
   static V widen(HF v) { return _mm256_cvtps_pd(v); }
   static HF narrow(V v) { return _mm256_cvtpd_ps(v); }
   static V lut16(const double* tab, V t) { return _mm256_i64gather_pd(tab, _mm256_and_si256(bits(t), _mm256_set1_epi64x(15)), 8); }
-  static I shl48(I a) { return _mm256_slli_epi64(a, 48); }
+  static constexpr bool kCheapLut = false;  // a gather: log trades one for a division
   static I iadd(I a, I b) { return _mm256_add_epi64(a, b); }
-  static I iandnot(I a, I b) { return _mm256_andnot_si256(b, a); }  // a & ~b
   static constexpr bool kMantExpSpecials = false;  // vmath_f.h splits x by its bits
   static bool any_not_pos_normal(V x) {  // a lane <= 0, subnormal, inf or NaN (its bits as int64 outside [min normal, inf))
     __m256i b = bits(x);
@@ -273,6 +295,11 @@ struct Simd<double> {
   static V div(V a, V b) { return a / b; }
   static V fma(V a, V b, V c) { return __builtin_fma(a, b, c); }
   static V recip(V d) { return 1.0 / d; }
+  static V clamp_abs(V x, double c) { return max_(-c, min_(c, x)); }
+  static V neg_min_abs(V x, double c) { return max_(-c, -abs(x)); }
+  static V or_sign(V t, V s) { return from_bits(bits(t) | (bits(s) & (I(1) << 63))); }
+  static V div_by(V n, V d) { return n / d; }
+  static V scale16(V y, V t, V) { return from_bits(bits(y) + ((bits(t) << 48) & ~(I(15) << 48))); }
   static V sqrt(V a) { return __builtin_sqrt(a); }
   static V max_(V a, V b) { return a > b ? a : b; }
   static V min_(V a, V b) { return a < b ? a : b; }
@@ -301,9 +328,8 @@ struct Simd<double> {
   static V widen(HF v) { return v; }
   static HF narrow(V v) { return static_cast<float>(v); }
   static V lut16(const double* tab, V t) { return tab[bits(t) & 15]; }
-  static I shl48(I a) { return a << 48; }
+  static constexpr bool kCheapLut = true;
   static I iadd(I a, I b) { return a + b; }
-  static I iandnot(I a, I b) { return a & ~b; }
   static constexpr bool kMantExpSpecials = false;
   static bool any_not_pos_normal(V x) { return !(x >= 2.2250738585072014e-308 && x <= 1.7976931348623157e308); }
 };

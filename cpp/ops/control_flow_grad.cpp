@@ -153,14 +153,38 @@ void add_outer(Tensor& acc, const Tensor& A, const Tensor& G) {
   add_into(acc, r, "rnn");
 }
 
-// Stack a per-step value into row t of buf (allocated from the pool at the first step).
-void keep_row(KernelCtx& ctx, Tensor& buf, const Tensor& v, int64_t t, int64_t len) {
+// Stack a per-step value into slice t of buf along `axis` (allocated from the pool at the first step).
+void keep_row(KernelCtx& ctx, Tensor& buf, const Tensor& v, int64_t t, int64_t len, int axis = 0) {
   if (!buf.defined()) {
     Shape s = v.shape();
-    s.insert(s.begin(), len);
+    s.insert(s.begin() + axis, len);
     buf = ctx.alloc_tensor(s, v.dtype());
   }
-  copy_row(v, buf, t, "rnn");
+  Tensor dst = loop_slice(buf, axis, t);
+  if (v.shape() != dst.shape())
+    fail_value("rnn", "internal: gradient of shape " + shape_str(v.shape()) + " for an element of shape " + shape_str(dst.shape()));
+  copy_into(v, dst);
+}
+
+// For each outer product j, the sequence whose gradient is its per-step factor g_t, or g_t summed
+// to the sequence step's shape (-1: none). An LSTM's dz_t is both (the hoisted x_t W's gradient),
+// so when the run-time shapes agree (the sum is then the identity) the sequence's gradient
+// (batch, time, N), filled per step anyway, serves as the stacked g with no second copy.
+std::vector<int> outer_g_seq(const Node& n, const ScanLayout& L, size_t nouts, DType P) {
+  const auto& gb = n.attrs.get("gbody").list;
+  const auto& ab = n.attrs.get("gouter_ab").list;
+  std::vector<int> r(ab.size() / 2, -1);
+  for (size_t j = 0; j < r.size() && L.axis == 1; ++j) {
+    const Expr& g = ab[2 * j + 1].t;
+    if (g.dtype() != P || ab[2 * j].t.dtype() != P) continue;
+    for (size_t s = 0; s < L.nseq && r[j] < 0; ++s) {
+      if (gb[nouts + s].is_none() || !n.inputs[s].rank_known() || n.inputs[s].ndim() != 3) continue;
+      const Expr& v = gb[nouts + s].t;
+      const bool sum_of_g = v->kind == NodeKind::op && v->op->name == "_sum_to" && Expr(v->inputs[0]) == g;
+      if (v == g || sum_of_g) r[j] = static_cast<int>(s);
+    }
+  }
+  return r;
 }
 
 // Walk the scan back from its last step, feeding each step the carries (and saved body results)
@@ -184,10 +208,15 @@ std::vector<Tensor> scan_grad_forward(KernelCtx& ctx) {
   std::vector<int64_t> outer;
   if (n.attrs.has("gouter")) outer = n.attrs.ints("gouter");
   std::vector<Tensor> fa(outer.size()), fg(outer.size());
+  std::vector<int> gseq;
+  if (!outer.empty()) gseq = outer_g_seq(n, L, nouts, P);
   int64_t len = ctx.in[0].shape()[L.axis];
   std::vector<Tensor> grads(nin), gcarry(L.ncarry);
-  for (size_t k = 0; k < nin; ++k)
-    if (k < L.nseq || k >= L.nseq + L.ncarry) grads[k] = ctx.alloc_zeros(ctx.in[k].shape(), P);
+  for (size_t k = 0; k < nin; ++k) {
+    const bool every_step_writes = k < L.nseq && is_floating(ctx.in[k].dtype()) && vjp_at[k] >= 0;  // no zeros needed
+    if (every_step_writes) grads[k] = ctx.alloc_tensor(ctx.in[k].shape(), P);
+    else if (k < L.nseq || k >= L.nseq + L.ncarry) grads[k] = ctx.alloc_zeros(ctx.in[k].shape(), P);
+  }
   for (size_t c = 0; c < L.ncarry; ++c)
     gcarry[c] = gout[L.nstack + c].defined() ? gout[L.nstack + c] : Tensor::zeros(ctx.in[L.nseq + c].shape(), P);
   std::vector<Tensor> feeds(ctx.in.begin(), ctx.in.begin() + static_cast<std::ptrdiff_t>(nin));
@@ -202,6 +231,8 @@ std::vector<Tensor> scan_grad_forward(KernelCtx& ctx) {
       if (!gb[L.nstack + c].is_none()) feeds.push_back(gcarry[c]);
     for (size_t j = 0; j < nsaved; ++j) feeds.push_back(loop_row(ctx.in[nin + L.ncarry + j], t));
     std::vector<Tensor> g = fb(feeds);
+    for (size_t j = 0; j < gseq.size() && t == len - 1; ++j)  // the shapes are those of every step
+      if (gseq[j] >= 0 && g[vjp_at[gseq[j]]].shape() != g[nf + 2 * j + 1].shape()) gseq[j] = -1;
     for (size_t s = 0; s < L.nseq; ++s)
       if (is_floating(ctx.in[s].dtype()) && vjp_at[s] >= 0) {
         Tensor dst = loop_slice(grads[s], L.axis, i);
@@ -211,13 +242,18 @@ std::vector<Tensor> scan_grad_forward(KernelCtx& ctx) {
     for (size_t k = L.nseq + L.ncarry; k < nin; ++k)
       if (vjp_at[k] >= 0) add_into(grads[k], g[vjp_at[k]], "rnn");
     for (size_t j = 0; j < outer.size(); ++j) {
+      if (gseq[j] >= 0) {  // g_t is already in grads[gseq[j]] at time index i
+        keep_row(ctx, fa[j], g[nf + 2 * j], i, len, 1);
+        continue;
+      }
       keep_row(ctx, fa[j], g[nf + 2 * j], t, len);
       keep_row(ctx, fg[j], g[nf + 2 * j + 1], t, len);
     }
   }
   for (size_t j = 0; j < outer.size(); ++j) {
-    add_outer(grads[outer[j]], fa[j], fg[j]);
-    if (ctx.alloc) ctx.alloc->release(std::move(fa[j])), ctx.alloc->release(std::move(fg[j]));
+    add_outer(grads[outer[j]], fa[j], gseq[j] >= 0 ? grads[gseq[j]] : fg[j]);
+    if (ctx.alloc) ctx.alloc->release(std::move(fa[j]));
+    if (ctx.alloc && fg[j].defined()) ctx.alloc->release(std::move(fg[j]));
   }
   for (size_t c = 0; c < L.ncarry; ++c) grads[L.nseq + c] = gcarry[c].astype(P).contiguous();
   return part_results(ctx, grads);

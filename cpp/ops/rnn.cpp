@@ -9,7 +9,8 @@
 // captured placeholders, stacked outs (nstack), new carries (ncarry)]; inputs = [seqs, inits,
 // captured]. Results: [stacked..., final carries..., traces..., saved...]; trace c holds carry c
 // before each step, saved j (attr "saved", ops/rnn_plan.cpp) body result j at each step, both for
-// the backward pass (which then needs no forward replay) and only filled when something reads them.
+// the backward pass (which then needs no forward replay) and only filled when something reads them
+// (a saved value in attr saved_shape_only is a zero broadcast to its shape: only that is read).
 #include <cstring>
 
 #include "ops/helpers.h"
@@ -69,6 +70,8 @@ std::vector<Tensor> scan_forward(KernelCtx& ctx) {
   const size_t nsaved = scan_nsaved(n), s0 = L.nstack + 2 * L.ncarry, nout = L.nstack + L.ncarry;
   bool save = false;
   for (size_t j = 0; j < nsaved; ++j) save = save || ctx.output_used(s0 + j);
+  std::vector<int64_t> shape_only(nsaved, 0);
+  if (n.attrs.has("saved_shape_only")) shape_only = n.attrs.ints("saved_shape_only");
   Function& f = loop_function(ctx, false, [&] { return compile_scan_body(n, save); });
   int64_t len = ctx.in[0].shape()[L.axis];
   for (size_t s = 1; s < L.nseq; ++s)
@@ -106,12 +109,13 @@ std::vector<Tensor> scan_forward(KernelCtx& ctx) {
       if (t == 0) {
         Shape sh = v.shape();
         sh.insert(sh.begin(), len);
-        saved[j] = ctx.alloc_tensor(sh, v.dtype());
+        // a value the backward reads for its shape alone: one zero broadcast to every step
+        saved[j] = shape_only[j] ? Tensor::zeros({}, v.dtype()).broadcast_to(sh) : ctx.alloc_tensor(sh, v.dtype());
       }
       Tensor dst = loop_row(saved[j], t);
       if (v.shape() != dst.shape())
         fail_value("rnn", "a step value changed shape from " + shape_str(dst.shape()) + " to " + shape_str(v.shape()) + " at step " + std::to_string(t));
-      copy_into(v, dst);
+      if (!shape_only[j]) copy_into(v, dst);
     }
     for (size_t c = 0; c < L.ncarry; ++c) feeds[L.nseq + c] = std::move(out[L.nstack + c]);
   }

@@ -5,7 +5,8 @@
 //   dW, one product each after the backward loop);
 // - loop-invariant weights marked, so the step's products pack them once (ops/weights.h);
 // - saved activations: the body nodes its VJP reads are extra per-step results of the forward
-//   loop (filled only when a gradient reads them), so BPTT does not recompute the step.
+//   loop (filled only when a gradient reads them), so BPTT does not recompute the step; those it
+//   reads only for their shape are kept as a shape (attr saved_shape_only), with no values.
 #include <unordered_set>
 
 #include "graph/topo.h"
@@ -96,9 +97,14 @@ void mark_loop_weights(const Node& n) {
     if (weight_input(n, k)) body[k].node()->attrs.set("loop_weight", Value(true));
 }
 
+// Input k of VJP node m is read for its shape alone (_getitem_grad's `like`: the zeros it scatters into).
+bool shape_only_input(const Node& m, size_t k) { return k == 1 && is_op(&m, "_getitem_grad"); }
+
 // The body nodes (results) that the body's VJP reads: op results of the forward step, with views
-// walked down to what they view (recomputing a view is free). Empty when the VJP cannot be built.
-std::vector<Expr> saved_activations(const Node& n) {
+// walked down to what they view (recomputing a view is free). `shape_only[j]`: saved j is read
+// for its shape alone (an LSTM's gate pre-activations z, read by the slices' gradients), so the
+// loop keeps no values for it. Empty when the VJP cannot be built.
+std::vector<Expr> saved_activations(const Node& n, std::vector<int64_t>& shape_only) {
   std::vector<Expr> ins = loop_body_inputs(n), outs = loop_body_outputs(n), ys, seeds;
   for (auto& o : outs) {
     if (!is_floating(o.dtype())) continue;
@@ -122,15 +128,23 @@ std::vector<Expr> saved_activations(const Node& n) {
   for (auto& g : gs)
     if (g) roots.push_back(g);
   std::vector<Expr> saved;
-  std::unordered_set<Expr, ExprHash> seen;
-  auto take = [&](Expr e) {
-    while (fwd.count(e.node().get()) && (e->op->flags & kView) && !e->inputs.empty()) e = e->inputs[0];
-    if (fwd.count(e.node().get()) && seen.insert(e).second) saved.push_back(e);
+  std::unordered_map<Expr, size_t, ExprHash> seen;  // saved value -> its index
+  shape_only.clear();
+  auto take = [&](Expr e, bool shape) {
+    while (!shape && fwd.count(e.node().get()) && (e->op->flags & kView) && !e->inputs.empty()) e = e->inputs[0];
+    if (!fwd.count(e.node().get())) return;
+    auto [it, fresh] = seen.emplace(e, saved.size());
+    if (fresh) {
+      saved.push_back(e);
+      shape_only.push_back(shape);
+    } else if (!shape) {
+      shape_only[it->second] = 0;  // its values are read too
+    }
   };
-  for (auto& g : roots) take(g);
+  for (auto& g : roots) take(g, false);
   for (auto& m : body_nodes(roots, stop))
     if (!stop.count(m.get()))
-      for (auto& in : m->inputs) take(in);
+      for (size_t k = 0; k < m->inputs.size(); ++k) take(m->inputs[k], shape_only_input(*m, k));
   return saved;
 }
 
@@ -140,13 +154,15 @@ Expr plan_scan(const Expr& loop0, bool unrolled) {
   Expr loop = hoist_input_products(loop0);
   mark_loop_weights(*loop.node());
   if (unrolled) return loop;  // the copies are differentiated as ordinary nodes
-  std::vector<Expr> saved = saved_activations(*loop.node());
+  std::vector<int64_t> shape_only;
+  std::vector<Expr> saved = saved_activations(*loop.node(), shape_only);
   if (saved.empty()) return loop;
   const Node& n = *loop.node();
   Attrs a = n.attrs;
   std::vector<Value> sv;
   for (auto& e : saved) sv.push_back(Value(e));
   a.set("saved", Value(sv));
+  a.set("saved_shape_only", Value(shape_only));
   return make_node(scan_op(), n.inputs, a);
 }
 

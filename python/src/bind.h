@@ -17,6 +17,7 @@ void init_graph(py::module_& m);
 void init_functions(py::module_& m);
 void init_ops(py::module_& m);
 void init_sparse(py::module_& m);
+void init_call(py::module_& m);
 
 // numpy <-> Tensor. `borrow`: wrap the array's memory (valid while the array lives).
 Tensor array_to_tensor(const py::array& a, bool borrow);
@@ -28,6 +29,9 @@ DType dtype_of_array(const py::array& a);
 // Python objects borrowed from. Results go back as arrays, or scipy CSR matrices when sparse.
 Tensor feed_to_tensor(py::handle v, std::vector<py::object>& keep);
 py::object tensor_to_py(const Tensor& t);
+// A Function result as TF's Session.run gives it: an ndarray, a numpy scalar when 0-d, or a
+// scipy CSR matrix when sparse (moved in, as tensor_to_array).
+py::object result_value(Tensor t);
 // Python value -> op argument; numbers/arrays for tensor parameters become constants of `ref`'s
 // dtype when both are floats (Keras: python scalars take the tensor operand's dtype).
 Value to_value(py::handle h, int kind, DType* ref);

@@ -1,5 +1,5 @@
 // python/src/bind_graph.cpp — the Tensor class (node results as Keras sees them), numpy interop,
-// leaves, gradients and Function.
+// leaves and gradients (Function is in bind_call.cpp).
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -72,7 +72,7 @@ Tensor array_to_tensor(const py::array& a0, bool borrow) {
 }
 
 // What TF's Session.run returns: an ndarray, or a numpy scalar (np.float32...) for a 0-d value.
-static py::object result_value(Tensor t) {
+py::object result_value(Tensor t) {
   if (t.is_sparse()) return tensor_to_py(t);  // a scipy CSR matrix
   const bool scalar = t.ndim() == 0;
   py::array a = tensor_to_array(std::move(t));
@@ -419,64 +419,6 @@ static void bind_graph_functions(py::module_& m) {
   });
 }
 
-// Function feed i; errors name the input.
-static Tensor feed_at(const py::sequence& values, size_t i, std::vector<py::object>& keep) {
-  py::object v = values[i];
-  auto which = [i] { return "[function] input " + std::to_string(i) + ": "; };
-  if (v.is_none() || py::isinstance<py::str>(v) || py::isinstance<py::bytes>(v))
-    throw TypeError(which() + "expected an array or a number, got " + std::string(py::repr(v)).substr(0, 80));
-  try {
-    return feed_to_tensor(v, keep);
-  } catch (const ValueError& e) {
-    throw ValueError(which() + e.what());
-  } catch (const TypeError& e) {
-    throw TypeError(which() + e.what());
-  }
-}
-
-// One call: the feeds converted (borrowing the arrays' memory), the plan run without the GIL,
-// the results as arrays.
-static py::list run_function(Function& f, const py::sequence& values) {
-  // `keep` holds the fed arrays while the GIL is released (the list could change meanwhile).
-  const size_t n = py::len(values);
-  std::vector<py::object> keep;
-  std::vector<Tensor> feeds;
-  keep.reserve(n);
-  feeds.reserve(n);
-  for (size_t i = 0; i < n; ++i) feeds.push_back(feed_at(values, i, keep));
-  std::vector<Tensor> outs;
-  {
-    py::gil_scoped_release nogil;
-    outs = f(std::move(feeds));
-  }
-  py::list r(outs.size());
-  for (size_t i = 0; i < outs.size(); ++i)  // moved: no copy when nothing else holds it
-    PyList_SET_ITEM(r.ptr(), static_cast<py::ssize_t>(i), result_value(std::move(outs[i])).release().ptr());
-  return r;
-}
-
-static void bind_function_class(py::module_& m) {
-  py::class_<Function>(m, "Function")
-      .def(py::init([](std::vector<Expr> inputs, std::vector<Expr> outputs, std::vector<Expr> update_ops) {
-             return new Function(inputs, outputs, {}, update_ops);
-           }),
-           py::arg("inputs"), py::arg("outputs"), py::arg("update_ops"))
-      .def("_run", &run_function, py::arg("values"))
-      // A list of plain values runs here; anything else (a dict, a tuple, symbolic tensors among
-      // the values) goes to the subclass's _call_general (keras_cpp.backend.Function) when it has one.
-      .def("__call__", [](py::object self, py::handle values) -> py::object {
-        if (PyList_CheckExact(values.ptr())) {
-          bool plain = true;
-          for (py::handle v : py::reinterpret_borrow<py::list>(values)) plain = plain && !is_tensor(v);
-          if (plain) return run_function(self.cast<Function&>(), py::reinterpret_borrow<py::sequence>(values));
-        }
-        py::object general = py::getattr(self, "_call_general", py::none());
-        if (!general.is_none()) return general(values);
-        return run_function(self.cast<Function&>(), values.cast<py::sequence>());
-      }, py::arg("values"))
-      .def_property_readonly("num_steps", &Function::num_steps);
-}
-
 void init_graph(py::module_& m) {
   py::class_<Output, std::shared_ptr<Output>> T(m, "Tensor", py::dynamic_attr());
   T.doc() = "A symbolic keras_cpp tensor: one result of a placeholder, variable, constant or op.";
@@ -484,7 +426,6 @@ void init_graph(py::module_& m) {
   bind_tensor_operators(T);
   bind_leaves(m);
   bind_graph_functions(m);
-  bind_function_class(m);
 }
 
 }  // namespace keras_cpp

@@ -16,6 +16,7 @@ PYBIND11_MODULE(_core, m) {
   });
   keras_cpp::init_config(m);
   keras_cpp::init_graph(m);
+  keras_cpp::init_call(m);
   keras_cpp::init_functions(m);
   keras_cpp::init_ops(m);
   keras_cpp::init_sparse(m);

@@ -80,3 +80,51 @@ def test_update_target_returned_and_moved_outputs():
     r[0][:] = 100  # the returned array is not the variable's buffer
     np.testing.assert_array_equal(K.get_value(v), [1, 1])
     np.testing.assert_array_equal(f([np.ones(2, dtype='float32')])[0], [2, 2])
+
+
+def test_fast_path_feeds_and_keyword_call():
+    # Plain float32 arrays take the tp_call path; float16, an ndarray subclass and a keyword
+    # call take _call; all agree, and the fed arrays are untouched.
+    x = K.placeholder(shape=(None, 2))
+    f = K.function([x], [x + 1, K.sum(x)])
+    a = np.ones((3, 2), dtype='float32')
+
+    class Sub(np.ndarray):
+        pass
+    for call in (lambda: f([a]), lambda: f(values=[a]), lambda: f([a.astype('float16')]), lambda: f([a.view(Sub)])):
+        r = call()
+        np.testing.assert_array_equal(r[0], a + 1)
+        assert r[1] == 6.0
+    np.testing.assert_array_equal(a, np.ones((3, 2)))
+    with pytest.raises(TypeError, match='incompatible function arguments'):
+        f()
+
+    class Uninit(_core.Function):
+        def __init__(self):
+            pass
+    with pytest.raises(TypeError, match='__init__'):
+        Uninit()([a])
+
+
+def test_light_and_heavy_calls_from_threads():
+    # A light Function (small static shapes, no variables) keeps the GIL; one with a variable
+    # releases it. Calls from several threads give each its own right answer.
+    import threading
+    x = K.placeholder(shape=(4,))
+    light = K.function([x], [x * 2.0])
+    v = K.variable(np.zeros(4, dtype='float32'))
+    heavy = K.function([x], [x * 3.0 + v])
+    errors = []
+
+    def work(k):
+        a = np.full(4, k, dtype='float32')
+        for _ in range(200):
+            if not (np.array_equal(light([a])[0], a * 2) and np.array_equal(heavy([a])[0], a * 3)):
+                errors.append(k)
+                return
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors

@@ -161,3 +161,27 @@ def test_second_call_sees_updated_weights():
     np.testing.assert_allclose(f([xs])[0], np_rnn('lstm2', xs, Ws, Us, bs)[1], rtol=1e-12)
     K.set_value(vs[1], Us * 2)
     np.testing.assert_allclose(f([xs])[0], np_rnn('lstm2', xs, Ws, Us * 2, bs)[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize('value_too', [False, True])
+def test_sliced_preactivation_gradients_equal_unrolled(value_too):
+    """z = x W + h U + b read through slices only is kept as a shape by the loop (its slices'
+    gradients need only that); read by value as well (square(z) here), its values are kept. Both
+    give the unrolled loop's gradients, with the batch size known only at run time."""
+    xs, Ws, Us, bs = arrays('lstm2')
+    vs = [K.variable(a, 'float64') for a in (Ws, Us, bs)]
+    x = K.placeholder(shape=(None, T, D), dtype='float64')
+
+    def step(xt, states):
+        z = K.dot(xt, vs[0]) + K.dot(states[0], vs[1]) + vs[2]
+        h = K.sigmoid(z[:, :N]) * K.tanh(z[:, 2 * N:3 * N])
+        if value_too:
+            h = h + K.square(z)[:, N:2 * N]
+        return h, [h]
+    res = []
+    for unroll in (False, True):
+        _, outs, _ = K.rnn(step, x, [K.zeros((B, N), dtype='float64')], unroll=unroll)
+        loss = K.sum(outs * K.constant(rand(B, T, N, seed=6), 'float64'))
+        res.append(K.function([x], [loss] + K.gradients(loss, vs + [x]))([xs]))
+    for a, b in zip(*res):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

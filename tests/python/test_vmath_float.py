@@ -75,6 +75,28 @@ def test_correctly_rounded_over_the_float_range(name):
     check(name, K.eval(op(K.constant(x))), x)
 
 
+def bit_sweep(domain, stride=4093, lo=0x00000000, hi=0x100000000):
+    """Every stride-th float32 bit pattern in [lo, hi) (both signs when the range covers them)."""
+    x = np.arange(lo, hi, stride, dtype=np.uint64).astype(np.uint32).view(f32)
+    x = x[np.isfinite(x)]
+    if domain == 'pos':
+        return x[x > 0]
+    if domain == 'gt-1':
+        return x[x > -1]
+    return x
+
+
+@pytest.mark.parametrize('name', sorted(FUNCS))
+def test_correctly_rounded_on_a_bit_pattern_sweep(name):
+    """~1e6 bit patterns spread evenly over all floats, and every float in [1, 1 + 2^-9) and around
+    the reduction and clamp thresholds (ln2/32 steps of exp, 20 for tanh, 104 for exp)."""
+    op, _, domain = FUNCS[name]
+    x = np.concatenate([bit_sweep(domain), bit_sweep(domain, 1, 0x3F800000, 0x3F804000),
+                        bit_sweep(domain, 1, 0xBF800000, 0xBF804000), bit_sweep(domain, 7, 0x41A00000 - 4096, 0x41A00000 + 4096),
+                        bit_sweep(domain, 7, 0x42D00000 - 4096, 0x42D00000 + 4096), bit_sweep(domain, 7, 0xC2D00000 - 4096, 0xC2D00000 + 4096)])
+    check(name, K.eval(op(K.constant(x))), x)
+
+
 @pytest.mark.parametrize('name', sorted(FUNCS))
 def test_special_values_in_every_lane_at_every_length_and_offset(name):
     op, _, _ = FUNCS[name]
