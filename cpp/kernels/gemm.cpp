@@ -69,15 +69,21 @@ struct Problem {
 
 size_t packed_count(int64_t K, int64_t N, int nr) { return static_cast<size_t>(std::max<int64_t>(1, K * round_up(N, nr))); }
 
-// Pack all of B into pb (its data already allocated), k slices in parallel.
+// Pack all of B into pb (its data already allocated), in parallel over k slices and groups of
+// panels: a shared B is packed before any tile starts, and a 256^3 or dW-shaped product has one
+// k slice, so packing by slices alone left the other threads idle for that time.
 template <class T>
 void pack_b_into(PackedB<T>& pb, int64_t K, int64_t N, const T* b, int64_t rsb, int64_t csb, Isa isa, const Blocking& bl) {
   pb.K = K; pb.N = N; pb.kc = bl.kc; pb.nr = bl.nr; pb.isa = isa;
-  const int64_t slices = ceil_div(K, bl.kc);
-  parallel_for(slices, std::max<int64_t>(1, (int64_t(1) << 16) / std::max<int64_t>(1, bl.kc * N)), [&](int64_t s0, int64_t s1) {
-    for (int64_t s = s0; s < s1; ++s) {
-      const int64_t pc = s * bl.kc;
-      pack_b_panels(b + pc * rsb, rsb, csb, std::min(bl.kc, K - pc), N, bl.nr, const_cast<T*>(pb.panel(pc, 0)));
+  const int64_t slices = ceil_div(K, bl.kc), panels = ceil_div(N, bl.nr);
+  // Groups of panels of >= ~16K elements each; split only with 4 or more groups (grain 2).
+  const int64_t per_group = std::clamp<int64_t>(ceil_div(int64_t(1) << 14, std::min(K, bl.kc) * bl.nr), 1, panels);
+  const int64_t groups = ceil_div(panels, per_group);
+  parallel_for(slices * groups, 2, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t pc = u / groups * bl.kc, j = u % groups * per_group * bl.nr;
+      pack_b_panels(b + pc * rsb + j * csb, rsb, csb, std::min(bl.kc, K - pc), std::min(N - j, per_group * bl.nr), bl.nr,
+                    const_cast<T*>(pb.panel(pc, j)));
     }
   });
 }
@@ -85,7 +91,10 @@ void pack_b_into(PackedB<T>& pb, int64_t K, int64_t N, const T* b, int64_t rsb, 
 // An operand is read in place (no packing) when its layout has a unit stride the micro-kernel can
 // take and few micro-panels of the other operand use it: then packing costs more than it saves.
 // (Measured: for blocks that fit in L1/L2, packing and reading in place cost about the same.)
-constexpr int64_t kInPlaceReuse = 3;
+// A row block is read in place by up to 4 B panels: packing it was 13% of an AVX2 4096x64 @ 64x64
+// (4 panels of 16). B stays at 3 A blocks: a B read in place by 4 blocks of 10 rows, with rows
+// 8 KB apart (40x512 @ 512x2048), ran at 2/3 of the packed speed (its rows alias in L1).
+constexpr int64_t kInPlaceReuseA = 4, kInPlaceReuseB = 3;
 
 // Pack the kc x n block of B at (pc, jc) into buf, or point at it in place / in the pre-packed
 // copy; returns the panel base and k stride, and whether panel j is read through `buf` instead.
@@ -106,9 +115,16 @@ struct Lines {
   Lines() = default;
   Lines(const void* p, int64_t bytes, int64_t st, int64_t r) : base(static_cast<const char*>(p)), per_row((bytes + 63) / 64), stride(st), rows(r) {}
   int64_t total() const { return per_row * rows; }
+  // One division a call, not one per line: a 64-bit divide costs as much as ~20 FMAs, and with
+  // a small k (K = 64) a micro-kernel call is short enough for per-line divides to matter.
   void fetch(int64_t first, int64_t count) const {
-    for (int64_t l = first, e = std::min(first + count, total()); l < e; ++l)
-      __builtin_prefetch(base + (l / per_row) * stride + (l % per_row) * 64, 0, 2);
+    const int64_t e = std::min(first + count, total());
+    if (first >= e) return;
+    int64_t r = first / per_row, c = first - r * per_row;
+    for (int64_t l = first; l < e; ++l) {
+      __builtin_prefetch(base + r * stride + c * 64, 0, 2);
+      if (++c == per_row) { c = 0; ++r; }
+    }
   }
 };
 
@@ -121,7 +137,7 @@ BBlock<T> b_block(const Problem<T>& P, int64_t pc, int64_t kcs, int64_t jc, int6
   // way, and packing it would cost as much as the products: small batched GEMMs) and its rows do
   // not alias in L1 (4 KB apart).
   const bool small = kcs * n * int64_t(sizeof(T)) <= (int64_t(32) << 10) && (P.rsb * int64_t(sizeof(T))) % 4096 != 0;
-  if (P.csb == 1 && (ceil_div(m, P.ks->mr) <= kInPlaceReuse || small)) {
+  if (P.csb == 1 && (ceil_div(m, P.ks->mr) <= kInPlaceReuseB || small)) {
     // row-major B in place; the ragged end is packed
     BBlock<T> r{src, 1, P.rsb};
     if (n % NR) {
@@ -149,7 +165,7 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
   const KernelSet<T>& ks = *P.ks;
   const int MR = ks.mr, NR = ks.nr;
   const int64_t m = i1 - i0, n = j1 - j0, kcmax = std::min(P.kc, P.K), ncmax = std::min(P.nc, round_up(n, NR));
-  const bool few = ceil_div(n, NR) <= kInPlaceReuse;
+  const bool few = ceil_div(n, NR) <= kInPlaceReuseA;
   // Like B in b_block: a small row-major A (the tile's rows stay in L1, batched GEMMs) is read in
   // place rather than transposed into panels, unless its rows alias in L1 (4 KB apart).
   const bool small_a = m * kcmax * int64_t(sizeof(T)) <= (int64_t(32) << 10) && (P.rsa * int64_t(sizeof(T))) % 4096 != 0;
@@ -237,8 +253,8 @@ Grid plan_grid(int64_t M, int64_t N, int64_t K, int MR, int NR, const Blocking& 
     for (int64_t gm = lo; gm <= std::min(max_gm, std::max(lo, ceil_div(4 * min_tiles, gn))); ++gm) {
       const int64_t tm = round_up(ceil_div(M, gm), MR), tn = round_up(ceil_div(N, gn), NR);
       const int64_t am = ceil_div(M, tm), an = ceil_div(N, tn), tiles = am * an;
-      const bool a_in_place = ceil_div(std::min(tn, N), NR) <= kInPlaceReuse;
-      const bool b_in_place = b_rowmajor && ceil_div(std::min(tm, M), MR) <= kInPlaceReuse;
+      const bool a_in_place = ceil_div(std::min(tn, N), NR) <= kInPlaceReuseA;
+      const bool b_in_place = b_rowmajor && ceil_div(std::min(tm, M), MR) <= kInPlaceReuseB;
       const bool share = !b_packed && !b_in_place && am > 1;
       const double touch_a = double(an) * M * K * (a_in_place ? 20 : 30);
       const double touch_b = b_packed || share ? double(am) * K * N * 6 + (share ? 30.0 * K * N : 0)

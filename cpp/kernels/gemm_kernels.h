@@ -223,17 +223,26 @@ __attribute__((always_inline)) inline void k_loop(typename S::R (&acc)[MR][NV], 
   using R = typename S::R;
   constexpr int L = S::L;
   if constexpr (ROW) {
-#pragma GCC unroll 2
-    for (int64_t p = 0; p < kc; ++p, b += bs, ++a) {
+    // Row r is read at ap[r / 3] + (r % 3) * rs: base + index * scale addressing needs only
+    // ceil(MR / 3) row pointers and rs in registers; with one pointer per row the 12-row kernel
+    // ran out of general registers and reloaded row offsets from the stack inside the k loop.
+    constexpr int NP = (MR + 2) / 3;
+    const typename S::T* ap[NP];
+#pragma GCC unroll 8
+    for (int i = 0; i < NP; ++i) ap[i] = a + 3 * i * rs;
+#pragma GCC unroll 4
+    for (int64_t p = 0; p < kc; ++p, b += bs) {
       R bv[NV];
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v) bv[v] = S::loadu(b + v * L);
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r) {
-        const R av = S::bcast(a + r * rs);
+        const R av = S::bcast(ap[r / 3] + (r % 3) * rs);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[r][v] = S::fma(av, bv[v], acc[r][v]);
       }
+#pragma GCC unroll 8
+      for (int i = 0; i < NP; ++i) ++ap[i];
     }
   } else {
 #pragma GCC unroll 4
@@ -269,6 +278,23 @@ void ukernel(const UkArgs<typename S::T>& g) {
     for (int s = 0; s < g.nseg; ++s) k_loop<S, MR, NV, ROW>(acc, g.a + g.a_off[s], g.a_rs, g.a_ks, g.b + g.b_off[s], g.b_ks, g.kc);
   } else {
     k_loop<S, MR, NV, ROW>(acc, g.a, g.a_rs, g.a_ks, g.b, g.b_ks, g.kc);
+  }
+  // A full-width block with no bias or activation (every k slice but the last, and plain
+  // products) stores without store_row's per-vector tests: ~200 instructions a call, which
+  // cost ~10% when kc is small (tall-skinny and batched products with K = 64).
+  if (g.nr == NR && !g.bias && g.act == Act::none) {
+    if (g.load_c) {
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) S::storeu(g.c + r * g.ldc + v * S::L, S::add(acc[r][v], S::loadu(g.c + r * g.ldc + v * S::L)));
+    } else {
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) S::storeu(g.c + r * g.ldc + v * S::L, acc[r][v]);
+    }
+    return;
   }
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) store_row<S, NV>(g, g.c + r * g.ldc, acc[r]);

@@ -236,6 +236,29 @@ TEST_CASE("gemm: K == 0 gives the epilogue of zero, empty M or N writes nothing,
   blas::reset_isa();
 }
 
+TEST_CASE("gemm on 2 and 3 threads: a shared or pre-packed B packed in parallel pieces (k slices x panel groups)") {
+  const int saved = get_num_threads();
+  detail::set_backoff_enabled(false);  // the work must really split, even on a loaded machine
+  for (int threads : {2, 3}) {
+    set_num_threads(threads);
+    for (blas::Isa isa : isas()) {
+      blas::force_isa(isa);
+      for (int tb = 0; tb < 2; ++tb) {
+        Opts o;
+        o.tb = tb;
+        CHECK(check_gemm<float>(256, 256, 256, o));   // B shared by a 2-D tile grid
+        CHECK(check_gemm<float>(784, 515, 128, o));   // dW-shaped, a ragged last panel group
+        o.prepack = true;
+        CHECK(check_gemm<float>(70, 1100, 533, o));   // two k slices x several panel groups
+        CHECK(check_gemm<double>(70, 333, 801, o));
+      }
+    }
+  }
+  blas::reset_isa();
+  set_num_threads(saved);
+  detail::set_backoff_enabled(true);
+}
+
 TEST_CASE("blocking follows the caches and the ISA") {
   const auto& cs = blas::cache_sizes();
   CHECK(cs.l1 >= 8 * 1024);
