@@ -1,7 +1,8 @@
 // cpp/exec/fuse_gemm.cpp — the plan pass that folds the adds after a matrix product into the
 // GEMM (exec/fuse.h): add(X, matmul(a, b)) and/or + bias become one GEMM that starts from X
-// (accumulate) and adds the bias in its epilogue. In a recurrent step z = x_t W + h U + bias, the
-// input product x_t W is hoisted out of the loop, so this removes the per-step pass over z.
+// (read where it lies as the epilogue's addend, or accumulated into X's buffer when X is dead) and
+// adds the bias in its epilogue. In a recurrent step z = x_t W + h U + bias, the input product
+// x_t W is hoisted out of the loop, so this removes the per-step passes over z and over x_t.
 //
 // The GEMM epilogue computes (acc + X) + bias[j] on the same float values as the unfused
 // (X + acc) + bias, so the bits agree whenever the product is not cut into k slices (K <= kc)
@@ -114,9 +115,18 @@ bool gemm_acc(const GemmAccStep& g, KernelCtx& ctx, Tensor& out) {
   const Shape shape{M, N};
   if ((x && x->shape() != shape) || (bias && (bias->shape() != Shape{N} || bias->strides()[0] != 1))) return false;
   if (x) {
+    // X's own buffer when it is dead after this step (accumulate in place); else X is read as the
+    // GEMM's addend where it lies (a recurrent step's slice of the hoisted input product).
     out = ctx.alloc_like_input(2, shape, a.dtype());
-    if (out.raw() != x->raw()) copy_into(*x, out);
-    ep.accumulate = true;
+    if (out.raw() == x->raw()) {
+      ep.accumulate = true;
+    } else if (x->strides()[1] == 1) {
+      ep.add = x->data<T>();
+      ep.ldd = x->strides()[0];
+    } else {
+      copy_into(*x, out);
+      ep.accumulate = true;
+    }
   } else {
     out = ctx.alloc_tensor(shape, a.dtype());
   }

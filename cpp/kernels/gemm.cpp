@@ -175,11 +175,13 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
   T* bbuf = P.pb ? nullptr : t_bpack.get<T>(ncmax * kcmax);
   UkArgs<T> g{};
   g.ldc = P.ldc;
+  g.ldd = P.ep.ldd;
   for (int64_t pc = 0; pc < P.K; pc += P.kc) {
     const int64_t kcs = std::min(P.kc, P.K - pc);
     const bool last = pc + kcs >= P.K;
     g.kc = kcs;
-    g.load_c = pc > 0 || P.ep.accumulate;
+    g.load_c = pc > 0 || P.ep.accumulate || P.ep.add;
+    const bool from_d = pc == 0 && !P.ep.accumulate && P.ep.add;  // this slice starts from D
     g.act = last ? P.ep.act : Act::none;
     const T* a_slice = P.a + i0 * P.rsa + pc * P.csa;
     for (int64_t jc = j0; jc < j1; jc += P.nc) {
@@ -202,6 +204,7 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
         }
         auto fns = a_row ? ks.row : ks.col;
         T* crow = P.c + (i0 + ir) * P.ldc + jc;
+        const T* drow = from_d ? P.ep.add + (i0 + ir) * P.ep.ldd + jc : nullptr;
         // The next A panel (packed, or the rows it will be packed from) is fetched into L2
         // while this one runs, a few lines per micro-kernel call.
         Lines pf{};
@@ -219,6 +222,7 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
           g.b = edge ? bb.edge : bb.base + jr * bb.step;
           g.b_ks = edge ? bb.edge_ks : bb.ks;
           g.c = crow + jr;
+          g.d = drow ? drow + jr : nullptr;
           g.bias = last && P.ep.bias ? P.ep.bias + jc + jr : nullptr;
           if (edge && bb.dot) ks.dot_tail(g, mr);
           else fns[2 * g.nr <= NR][mr - 1](g);
@@ -297,7 +301,8 @@ template <class T>
 void epilogue_only(int64_t M, int64_t N, T* c, int64_t ldc, const Epilogue<T>& ep) {
   for (int64_t i = 0; i < M; ++i)
     for (int64_t j = 0; j < N; ++j) {
-      T v = (ep.accumulate ? c[i * ldc + j] : T(0)) + (ep.bias ? ep.bias[j] : T(0));
+      const T start = ep.accumulate ? c[i * ldc + j] : ep.add ? ep.add[i * ep.ldd + j] : T(0);
+      T v = start + (ep.bias ? ep.bias[j] : T(0));
       c[i * ldc + j] = ep.act == Act::relu ? (v < T(0) ? T(0) : v) : v;
     }
 }
@@ -339,14 +344,27 @@ void gemv(const KernelSet<T>& ks, int64_t k, int64_t n, const T* x, int64_t incx
   });
 }
 
+// C = D for a vector C (n values, stride inc; D's stride dinc), so that the GEMV accumulates.
+template <class T>
+void copy_addend(int64_t n, const T* d, int64_t dinc, T* c, int64_t inc) {
+  if (d == c && dinc == inc) return;
+  for (int64_t j = 0; j < n; ++j) c[j * inc] = d[j * dinc];
+}
+
 template <class T>
 bool try_gemv(const KernelSet<T>& ks, int64_t M, int64_t N, int64_t K, const T* a, int64_t rsa, int64_t csa, const T* b,
-              int64_t rsb, int64_t csb, T* c, int64_t ldc, const Epilogue<T>& ep) {
-  if (M == 1 && (csb == 1 || rsb == 1)) {  // row vector times matrix
+              int64_t rsb, int64_t csb, T* c, int64_t ldc, Epilogue<T> ep) {
+  const bool row = M == 1 && (csb == 1 || rsb == 1), col = !row && N == 1 && (csa == 1 || rsa == 1);
+  if ((row || col) && ep.add && !ep.accumulate) {  // a vector addend: copied, then accumulated
+    if (row) copy_addend(N, ep.add, int64_t(1), c, int64_t(1));
+    else copy_addend(M, ep.add, ep.ldd, c, ldc);
+    ep.accumulate = true;
+  }
+  if (row) {  // row vector times matrix
     gemv(ks, K, N, a, csa, b, rsb, csb, c, 1, ep, 1);
     return true;
   }
-  if (N == 1 && (csa == 1 || rsa == 1)) {  // matrix times column vector: the transposed problem
+  if (col) {  // matrix times column vector: the transposed problem
     gemv(ks, K, M, b, rsb, a, csa, rsa, c, ldc, ep, 0);
     return true;
   }

@@ -40,7 +40,7 @@ template <class T>
 constexpr bool kBlasType = std::is_same_v<T, float> || std::is_same_v<T, double>;
 
 // C (M x N, row stride ldc) = epilogue(A (M x K) * B (K x N)); for integer types only the
-// epilogue's accumulate flag is supported.
+// epilogue's accumulate flag and addend are supported (the addend copied into C first).
 template <class T>
 void gemm(const T* a, const MatView& va, const T* b, const MatView& vb, T* c, int64_t M, int64_t K, int64_t N, int64_t ldc,
           const blas::Epilogue<T>& ep) {
@@ -48,7 +48,11 @@ void gemm(const T* a, const MatView& va, const T* b, const MatView& vb, T* c, in
   if constexpr (kBlasType<T>) {
     blas::gemm<T>(M, N, K, a, va.rs(), va.cs(), b, vb.rs(), vb.cs(), c, ldc, ep);
   } else {
-    int_gemm<T>(a, va, b, vb, c, M, K, N, ldc, ep.accumulate);
+    const bool from_d = ep.add && !ep.accumulate;
+    if (from_d && ep.add != c)
+      for (int64_t i = 0; i < M; ++i)
+        for (int64_t j = 0; j < N; ++j) c[i * ldc + j] = ep.add[i * ep.ldd + j];
+    int_gemm<T>(a, va, b, vb, c, M, K, N, ldc, ep.accumulate || from_d);
   }
 }
 

@@ -18,7 +18,8 @@ namespace blas {
 namespace detail {
 
 // Everything one micro-kernel call needs: C[mr x nr] (row stride ldc) = (load_c ? C : 0) + A*B,
-// then + bias[j] and the activation when given (the epilogue of the last k slice).
+// then + bias[j] and the activation when given (the epilogue of the last k slice). With d set,
+// load_c reads the addend from d (row stride ldd) instead of C: the first k slice of C = D + A*B.
 // A(r, p) = a[r*a_rs + p*a_ks] (packed: a_rs = 1, a_ks = MR); B(p, j) = b[p*b_ks + j] (packed:
 // b_ks = NR; a row-major B read in place: its row stride). B rows may be read past nr up to NR.
 // With nseg > 0 the k range is nseg segments of kc steps, segment s reading A from a + a_off[s]
@@ -39,6 +40,8 @@ struct UkArgs {
   int nseg;
   const int64_t* a_off;
   const int64_t* b_off;
+  const T* d;
+  int64_t ldd;
 };
 
 // The micro-kernels of one ISA and type: col[w][m-1] reads A with unit row stride (packed
@@ -191,9 +194,9 @@ struct VGen {
 };
 
 // ---------------------------------------------------------------- micro-kernel
-// Epilogue of one block row: C row (nr columns) = (load_c ? C : 0) + acc, + bias, activation.
+// Epilogue of one block row: C row cr (nr columns) = (load_c ? row lr : 0) + acc, + bias, activation.
 template <class S, int NV>
-inline void store_row(const UkArgs<typename S::T>& g, typename S::T* cr, typename S::R* acc) {
+inline void store_row(const UkArgs<typename S::T>& g, typename S::T* cr, const typename S::T* lr, typename S::R* acc) {
   using R = typename S::R;
   constexpr int L = S::L;
 #pragma GCC unroll 4
@@ -202,12 +205,12 @@ inline void store_row(const UkArgs<typename S::T>& g, typename S::T* cr, typenam
     if (n <= 0) break;
     R x = acc[v];
     if (n >= L) {
-      if (g.load_c) x = S::add(x, S::loadu(cr + v * L));
+      if (g.load_c) x = S::add(x, S::loadu(lr + v * L));
       if (g.bias) x = S::add(x, S::loadu(g.bias + v * L));
       if (g.act == Act::relu) x = S::relu(x);
       S::storeu(cr + v * L, x);
     } else {
-      if (g.load_c) x = S::add(x, S::load_n(cr + v * L, n));
+      if (g.load_c) x = S::add(x, S::load_n(lr + v * L, n));
       if (g.bias) x = S::add(x, S::load_n(g.bias + v * L, n));
       if (g.act == Act::relu) x = S::relu(x);
       S::store_n(cr + v * L, x, n);
@@ -267,12 +270,19 @@ void ukernel(const UkArgs<typename S::T>& g) {
   using R = typename S::R;
   constexpr int NR = NV * S::L;
   R acc[MR][NV];
+  // Where load_c reads: C itself, or the addend D (fetched now, read after the k loop).
+  const typename S::T* ld_base = g.d ? g.d : g.c;
+  const int64_t ld_rs = g.d ? g.ldd : g.ldc;
 #pragma GCC unroll 16
   for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[r][v] = S::zero();
     __builtin_prefetch(g.c + r * g.ldc, 1);
     __builtin_prefetch(g.c + r * g.ldc + NR - 1, 1);
+    if (g.d) {
+      __builtin_prefetch(g.d + r * g.ldd, 0);
+      __builtin_prefetch(g.d + r * g.ldd + NR - 1, 0);
+    }
   }
   if constexpr (SEG) {
     for (int s = 0; s < g.nseg; ++s) k_loop<S, MR, NV, ROW>(acc, g.a + g.a_off[s], g.a_rs, g.a_ks, g.b + g.b_off[s], g.b_ks, g.kc);
@@ -287,7 +297,7 @@ void ukernel(const UkArgs<typename S::T>& g) {
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) S::storeu(g.c + r * g.ldc + v * S::L, S::add(acc[r][v], S::loadu(g.c + r * g.ldc + v * S::L)));
+        for (int v = 0; v < NV; ++v) S::storeu(g.c + r * g.ldc + v * S::L, S::add(acc[r][v], S::loadu(ld_base + r * ld_rs + v * S::L)));
     } else {
 #pragma GCC unroll 16
       for (int r = 0; r < MR; ++r)
@@ -297,7 +307,7 @@ void ukernel(const UkArgs<typename S::T>& g) {
     return;
   }
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r) store_row<S, NV>(g, g.c + r * g.ldc, acc[r]);
+  for (int r = 0; r < MR; ++r) store_row<S, NV>(g, g.c + r * g.ldc, ld_base + r * ld_rs, acc[r]);
 }
 
 // ---------------------------------------------------------------- narrow column tail
@@ -337,8 +347,9 @@ void dot_rows(const UkArgs<typename S::T>& g, int r0) {
     T sum[4];
     S::hsum4(acc[i], sum);
     T* cr = g.c + (r0 + i) * g.ldc;
+    const T* lr = g.d ? g.d + (r0 + i) * g.ldd : cr;
     for (int j = 0; j < nj; ++j) {
-      T v = (g.load_c ? cr[j] : T(0)) + sum[j] + (g.bias ? g.bias[j] : T(0));
+      T v = (g.load_c ? lr[j] : T(0)) + sum[j] + (g.bias ? g.bias[j] : T(0));
       cr[j] = g.act == Act::relu && v < T(0) ? T(0) : v;  // NaN stays NaN
     }
   }

@@ -24,13 +24,18 @@ void reset_isa();            // back to the automatic choice
 
 enum class Act : uint8_t { none, relu };
 
-// What is done to each block of C as it is finished, in this order: C = (accumulate ? C : 0) +
-// A*B, then + bias[j] on column j (bias has N entries), then the activation.
+// What is done to each block of C as it is finished, in this order: C = (accumulate ? C : add ?
+// D : 0) + A*B, then + bias[j] on column j (bias has N entries), then the activation. D (M x N,
+// D(i, j) = add[i*ldd + j]) is read in the store, so a strided addend needs no copy into C; it
+// may be C itself but must not otherwise overlap it. `add` is honoured by gemm only (not by the
+// convolution kernels that share this struct).
 template <class T>
 struct Epilogue {
   bool accumulate = false;
   const T* bias = nullptr;
   Act act = Act::none;
+  const T* add = nullptr;
+  int64_t ldd = 0;
 };
 
 // B (K x N) packed once into the micro-kernel's panel layout, to be reused by many products

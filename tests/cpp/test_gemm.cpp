@@ -1,6 +1,7 @@
 // Our GEMM (each ISA's micro-kernels forced in turn, float32 and float64) against a naive
 // triple loop over odd shapes, transposed operands, padded leading dimensions, the epilogue
-// (accumulate, bias, relu), pre-packed B and the GEMV path; and the packed-weight cache.
+// (accumulate, a strided addend, bias, relu), pre-packed B and the GEMV path; and the
+// packed-weight cache.
 #include <cmath>
 #include <limits>
 #include <string>
@@ -32,6 +33,7 @@ struct Mat {  // a logical rows x cols matrix stored row-major or as a transpose
 
 struct Opts {
   bool ta = false, tb = false, acc = false, bias = false, relu = false, prepack = false;
+  bool add = false;  // start from a separate addend D with its own row stride (Epilogue::add)
   int64_t pad = 0;
 };
 
@@ -47,9 +49,15 @@ bool check_gemm(int64_t M, int64_t N, int64_t K, const Opts& o) {
   if (o.acc)
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = T(0.125) * static_cast<T>((i + 3 * j) % 7);
+  // D sits in a wider buffer (row stride not N, like a slice of a (B, T, N) tensor); C keeps
+  // the guard value so that reading C instead of D shows.
+  const int64_t ldd = 3 * N + 5;
+  std::vector<T> D(static_cast<size_t>(M * ldd));
+  for (size_t t = 0; t < D.size(); ++t) D[t] = T(0.0625) * static_cast<T>(t % 11) - T(0.25);
   const std::vector<T> C0 = C;
   blas::Epilogue<T> ep;
   ep.accumulate = o.acc;
+  if (o.add) { ep.add = D.data(); ep.ldd = ldd; }
   ep.bias = o.bias ? bias.data() : nullptr;
   ep.act = o.relu ? blas::Act::relu : blas::Act::none;
   if (o.prepack) {
@@ -63,7 +71,7 @@ bool check_gemm(int64_t M, int64_t N, int64_t K, const Opts& o) {
     for (int64_t j = 0; j < ldc; ++j) {
       const T got = C[i * ldc + j];
       if (j >= N) { if (got != guard) return false; continue; }  // padding must stay untouched
-      double ref = o.acc ? double(C0[i * ldc + j]) : 0.0, mag = std::fabs(ref);
+      double ref = o.acc ? double(C0[i * ldc + j]) : o.add ? double(D[i * ldd + j]) : 0.0, mag = std::fabs(ref);
       for (int64_t k = 0; k < K; ++k) { ref += double(A.at(i, k)) * B.at(k, j); mag += std::fabs(double(A.at(i, k)) * B.at(k, j)); }
       if (o.bias) { ref += bias[j]; mag += std::fabs(double(bias[j])); }
       if (o.relu && ref < 0) ref = 0;
@@ -98,12 +106,13 @@ void sweep_sizes(const std::vector<int64_t>& sizes, bool prepack) {
           o.ta = (h >> 7) & 1; o.tb = (h >> 9) & 1;
           o.pad = (h >> 11) % 3 == 0 ? 0 : (h >> 13) % 5 + 1;
           o.acc = (h >> 17) % 4 == 0; o.bias = (h >> 19) % 3 == 0; o.relu = (h >> 21) % 3 == 0;
+          o.add = !o.acc && (h >> 23) % 4 == 0;
           o.prepack = prepack;
           ++cases;
           if (!check_gemm<T>(M, N, K, o) && ++failures <= 5)
             MESSAGE(std::string(blas::isa_name(isa)) << " " << tname(T()) << " mismatch M=" << M << " N=" << N << " K=" << K << " ta=" << o.ta
                                         << " tb=" << o.tb << " pad=" << o.pad << " acc=" << o.acc << " bias=" << o.bias
-                                        << " relu=" << o.relu << " prepack=" << prepack);
+                                        << " relu=" << o.relu << " add=" << o.add << " prepack=" << prepack);
         }
     CHECK_MESSAGE(failures == 0, std::string(blas::isa_name(isa)) << " " << tname(T()) << ": " << failures << " of " << cases << " shapes wrong");
   }
@@ -116,6 +125,45 @@ TEST_CASE("gemm matches a naive product over odd shapes, transposes, leading dim
   const std::vector<int64_t> sizes{1, 2, 3, 5, 6, 7, 11, 12, 13, 16, 17, 31, 32, 33, 47, 48, 49, 64, 65, 67};
   sweep_sizes<float>(sizes, false);
   sweep_sizes<double>({1, 2, 3, 4, 5, 7, 8, 9, 12, 13, 16, 17, 24, 25, 33}, false);
+}
+
+// C = D + A*B with D strided (Epilogue::add) on every M, N, K in {1, 7, 33} (GEMV, ragged
+// tiles) and K = 600 (D read by the first k slice only), with every transpose and epilogue.
+template <class T>
+void sweep_addend() {
+  for (blas::Isa isa : isas()) {
+    blas::force_isa(isa);
+    int failures = 0, cases = 0;
+    for (int64_t M : {1, 7, 33})
+      for (int64_t N : {1, 7, 33})
+        for (int64_t K : {1, 7, 33, 600})
+          for (int v = 0; v < 16; ++v) {
+            Opts o;
+            o.add = true;
+            o.ta = v & 1; o.tb = (v >> 1) & 1; o.bias = (v >> 2) & 1; o.relu = v == 5 || v == 10;
+            o.prepack = (v >> 3) & 1; o.pad = v % 3;
+            ++cases;
+            if (!check_gemm<T>(M, N, K, o) && ++failures <= 5)
+              MESSAGE(std::string(blas::isa_name(isa)) << " " << tname(T()) << " addend mismatch M=" << M << " N=" << N
+                                                       << " K=" << K << " v=" << v);
+          }
+    CHECK_MESSAGE(failures == 0, std::string(blas::isa_name(isa)) << " " << tname(T()) << ": " << failures << " of " << cases << " addend cases wrong");
+  }
+  blas::reset_isa();
+}
+
+TEST_CASE("gemm: a strided addend D (C = D + A*B) over odd sizes, k slices, GEMV and both ISAs") {
+  sweep_addend<float>();
+  sweep_addend<double>();
+  Opts o;  // an LSTM step's shape: h (32, 256) U + the slice of x W
+  o.add = o.bias = true;
+  for (blas::Isa isa : isas()) {
+    blas::force_isa(isa);
+    CHECK(check_gemm<float>(32, 1024, 256, o));
+    o.prepack = !o.prepack;
+    CHECK(check_gemm<float>(32, 1024, 256, o));
+  }
+  blas::reset_isa();
 }
 
 TEST_CASE("gemm with a pre-packed B matches the naive product") {

@@ -3,6 +3,10 @@
 rewritten plan gives the same bits as the unfused one (KERAS_CPP_FUSION=0); the GEMM's members run
 one by one (same bits again) when the product is cut into k slices, is a GEMV, or the run-time
 shapes broadcast; chains that are not pure slice gradients are left alone."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -30,6 +34,39 @@ def test_folded_product_has_the_unfused_bits(form, dtype):
     assert n1 == n0 - form.count('+')  # the adds run inside the GEMM
     ref = a.astype('float64') @ w + (x if 'x' in form else 0) + (b if 'b' in form.replace('ab', '') else 0)
     np.testing.assert_allclose(build(True, [pa, px], [out])([a, x])[0], ref, rtol=1e-4, atol=1e-4)
+
+
+def _strided_addend_case(m, k, n, dtype):
+    # X is the middle time step of a (M, 3, N) tensor: a slice with row stride 3N, read by the
+    # GEMM where it lies (no copy into the output), as a recurrent step's hoisted x_t W is.
+    rng = np.random.default_rng(m * 100 + k * 10 + n)
+    a, w, _, b = _data(rng, m, k, n, dtype)
+    x3 = rng.standard_normal((m, 3, n)).astype(dtype)
+    pa, px = K.placeholder(shape=(None, k), dtype=dtype), K.placeholder(shape=(None, 3, n), dtype=dtype)
+    out = px[:, 1, :] + K.dot(pa * 1.5, K.variable(w, dtype=dtype)) + K.variable(b, dtype=dtype)
+    n1, n0 = compare([pa, px], [out], [a, x3])
+    got = build(True, [pa, px], [out])([a, x3])[0]
+    np.testing.assert_allclose(got, 1.5 * a.astype('float64') @ w + x3[:, 1, :] + b, rtol=1e-4, atol=1e-4)
+    return n1, n0
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_a_strided_addend_is_read_in_place_with_the_unfused_bits(dtype):
+    for m in (1, 7, 33):
+        for k in (1, 7, 33):
+            for n in (1, 7, 33):
+                _strided_addend_case(m, k, n, dtype)
+
+
+def test_a_strided_addend_on_the_avx2_kernels():
+    """KERAS_CPP_ISA=avx2 in a fresh process: the AVX2 micro-kernels read the addend too."""
+    if os.environ.get('KERAS_CPP_ISA') == 'avx2':
+        pytest.skip('already the AVX2 run')
+    env = dict(os.environ, KERAS_CPP_ISA='avx2')
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', os.path.abspath(__file__),
+                          '-k', 'strided_addend_is_read'], env=env, cwd=here, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
 
 
 @pytest.mark.parametrize('m, k, xrows', [(1, 64, 1), (16, 1024, 16), (16, 64, 1)])
