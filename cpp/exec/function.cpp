@@ -49,13 +49,15 @@ std::vector<Tensor> Function::operator()(std::vector<Tensor>&& feeds) {
 }
 
 bool Function::try_call(std::vector<Tensor>&& feeds, std::vector<Tensor>& outs) {
+  if (!impl_->plan->light()) return false;
+  int64_t n = 0;
+  for (const Tensor& t : feeds) n += t.is_sparse() ? Plan::kLightElements + 1 : t.numel();
+  if (n > Plan::kLightElements) return false;
   std::unique_lock<ForkAwareMutex> lk(impl_->mu, std::try_to_lock);
   if (!lk.owns_lock()) return false;
   outs = impl_->run(std::move(feeds));
   return true;
 }
-
-bool Function::light() const { return impl_->plan->light(); }
 
 size_t Function::num_steps() const { return impl_->plan->steps(); }
 

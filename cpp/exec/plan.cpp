@@ -71,7 +71,6 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
 // Light: no variable (their locks), no stateful op (print_tensor calls into Python), no op with
 // a body (loops may run long) and at most kLightElements elements in all results and constants.
 bool Plan::find_light() const {
-  constexpr int64_t kLightElements = 1 << 14;
   int64_t total = 0;
   auto add = [&](const TypeInfo& t) {
     if (!t.rank_known) return false;

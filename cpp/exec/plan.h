@@ -55,7 +55,10 @@ class Plan {
   Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const std::vector<Expr>& effects);
   std::vector<Tensor> run(std::vector<Tensor> feeds);  // feeds are moved into their slots
   size_t steps() const { return steps_.size(); }
-  bool light() const { return light_; }  // Function::light
+  // Little work and no lock but the caller's (Function::try_call): no variables, updates, prints
+  // or loop bodies, static shapes, at most kLightElements in all results and constants.
+  bool light() const { return light_; }
+  static constexpr int64_t kLightElements = 1 << 14;  // also the bound on a light call's feeds
 
  private:
   struct Leaf {

@@ -27,11 +27,10 @@ class Function {
   std::vector<Tensor> operator()(const std::vector<Tensor>& feeds);
   std::vector<Tensor> operator()(std::vector<Tensor>&& feeds);  // the same, taking the feeds over
   size_t num_steps() const;
-  // True when every call does little work (small, static shapes) and takes no lock but this
-  // Function's (no variables, no print): a binding may run it without releasing its interpreter
-  // lock, as waiting on nothing else cannot deadlock. Feeds of unknown dims are the caller's to size.
-  bool light() const;
-  // A call if no other thread is inside this Function (else false, and nothing ran).
+  // A call run only when it is light and no other thread is inside this Function (else false,
+  // and nothing ran). Light: little work (small static shapes, small feeds) and no lock taken but
+  // this Function's (no variables, no print), so a binding may run it without releasing its
+  // interpreter lock: waiting on nothing else cannot deadlock.
   bool try_call(std::vector<Tensor>&& feeds, std::vector<Tensor>& outs);
 
  private:

@@ -25,6 +25,7 @@ py::array as_array(py::handle h);  // numpy.asarray; numpy's failure as a ValueE
 Shape placeholder_shape(py::handle shape);  // ints >= 0 or None (unknown), else a clear error
 py::array tensor_to_array(Tensor t);  // moved in: no copy when it holds the only reference
 DType dtype_of_array(const py::array& a);
+bool native_byteorder(char numpy_byteorder);  // the dtype's byteorder char: native words or not applicable
 // A Function feed (array, number or scipy.sparse matrix), borrowing its memory; `keep` holds the
 // Python objects borrowed from. Results go back as arrays, or scipy CSR matrices when sparse.
 Tensor feed_to_tensor(py::handle v, std::vector<py::object>& keep);

@@ -1,6 +1,6 @@
 // python/src/bind_call.cpp — the Function class and its call. `f([arrays])` is the hot path of
 // Keras's fit/predict: it enters through the type's own tp_call slot (no pybind11 dispatch, no
-// bound method), and a light call (Function::light) keeps the GIL, as releasing it costs more
+// bound method), and a light call (Function::try_call) keeps the GIL, as releasing it costs more
 // than the work. Anything else goes to the pybind11-bound `_call`, which checks and converts.
 #include "bind.h"
 
@@ -32,9 +32,7 @@ bool plain_array_feed(PyObject* o, Tensor& out) {
   auto* a = py::detail::array_proxy(o);
   if (!(a->flags & py::detail::npy_api::NPY_ARRAY_C_CONTIGUOUS_)) return false;
   auto* d = py::detail::array_descriptor_proxy(a->descr);
-  const uint16_t one = 1;
-  const char native = *reinterpret_cast<const char*>(&one) == 1 ? '<' : '>';
-  if (d->byteorder != '=' && d->byteorder != '|' && d->byteorder != native) return false;
+  if (!native_byteorder(d->byteorder)) return false;
   DType t;
   switch (d->type_num) {
     case py::detail::npy_api::NPY_FLOAT_: t = DType::float32; break;
@@ -62,16 +60,12 @@ py::list call_results(std::vector<Tensor>& outs) {
   return r;
 }
 
-// Light calls of small feeds run holding the GIL, unless another thread is inside the Function
+// Light calls (Function::try_call) run holding the GIL, unless another thread is inside the Function
 // (it may be waiting for the GIL itself); the rest release it. `hold`: a list whose items the
 // feeds borrow from, copied first when the GIL is released (other threads may change the list).
 std::vector<Tensor> call_plan(Function& f, std::vector<Tensor>&& feeds, PyObject* hold) {
   std::vector<Tensor> outs;
-  if (f.light()) {
-    int64_t n = 0;
-    for (const Tensor& t : feeds) n += t.is_sparse() ? INT64_MAX / 4 : t.numel();
-    if (n <= (1 << 14) && f.try_call(std::move(feeds), outs)) return outs;
-  }
+  if (f.try_call(std::move(feeds), outs)) return outs;
   py::object held;
   if (hold) {
     held = py::reinterpret_steal<py::object>(PyList_GetSlice(hold, 0, PyList_GET_SIZE(hold)));

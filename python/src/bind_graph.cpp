@@ -37,8 +37,7 @@ static const py::dtype& np_dtype(DType t) {
 }
 
 // numpy's isnative without the attribute lookup: '=' native, '|' not applicable.
-static bool native_order(const py::dtype& d) {
-  char b = d.byteorder();
+bool native_byteorder(char b) {
   const uint16_t one = 1;
   const bool little = *reinterpret_cast<const char*>(&one) == 1;
   return b == '=' || b == '|' || b == (little ? '<' : '>');
@@ -56,7 +55,7 @@ py::array as_array(py::handle h) {
 Tensor array_to_tensor(const py::array& a0, bool borrow) {
   py::array a = a0;
   // Kernels read native words, so '>f4' (on x86) is converted here, where every numpy value enters.
-  if (!native_order(a.dtype())) a = a.attr("astype")(a.dtype().attr("newbyteorder")("="));
+  if (!native_byteorder(a.dtype().byteorder())) a = a.attr("astype")(a.dtype().attr("newbyteorder")("="));
   char k = a.dtype().kind();
   if (k == 'u' && a.dtype().itemsize() > 1) a = py::array::ensure(a.attr("astype")("int64"));
   DType t = dtype_of_array(a);
