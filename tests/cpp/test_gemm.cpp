@@ -240,8 +240,8 @@ TEST_CASE("gemm: transposes, padding, epilogues and pre-packing on shapes crossi
 TEST_CASE("gemm: the GEMV path (a vector operand) over strides and epilogues") {
   for (blas::Isa isa : isas()) {
     blas::force_isa(isa);
-    for (int64_t n : {1, 2, 7, 16, 33, 100, 257, 3000})
-      for (int64_t k : {1, 3, 8, 17, 64, 300})
+    for (int64_t n : {1, 2, 7, 16, 33, 100, 257, 513, 3000})  // 513: one past the 512-wide W of batch-1 Dense
+      for (int64_t k : {1, 3, 7, 8, 17, 33, 64, 257, 300, 513})  // 257, 513: the 4-row k unroll's tail after many rows
         for (int t = 0; t < 4; ++t) {
           Opts o;
           o.ta = t & 1; o.tb = (t >> 1) & 1; o.pad = t;
