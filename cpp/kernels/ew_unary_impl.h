@@ -9,9 +9,9 @@ inline void vmap(const T* x, T* o, int64_t n, F f) {
   using S = Simd<T>;
   constexpr int W = S::W;
   int64_t i = 0;
+  // No software prefetch here: on Zen4 a prefetch of o ahead of its stores (and of x, which the
+  // hardware prefetcher already streams) made relu over 16 MiB 1.3-4x slower than the same loop without.
   for (; i + 2 * W <= n; i += 2 * W) {
-    __builtin_prefetch(x + i + 4096 / sizeof(T));  // 4 KiB ahead, as in vmap_via_double
-    __builtin_prefetch(o + i + 4096 / sizeof(T), 1);
     typename S::V a = S::load(x + i), b = S::load(x + i + W);
     S::store(o + i, f(a));
     S::store(o + i + W, f(b));
