@@ -193,8 +193,9 @@ inline void fwd_cols(const ConvGeom& g, const Rows* R, int nr, const float* w, c
     if constexpr (!EDGE)
       for (int i = 0; i < nr; ++i)
         for (int r = (i == 0 ? 0 : R[i].n - 1); r < R[i].n; ++r) {
-          const char* p = reinterpret_cast<const char*>(R[i].x[r] + (i2 + 4 * WB * S) * C);
-          for (int64_t b = 0; b < WB * S * C * 4; b += 64) __builtin_prefetch(p + b);
+          // As an integer: a pointer past the end of x would be undefined even if never read.
+          const uintptr_t p = reinterpret_cast<uintptr_t>(R[i].x[r]) + static_cast<uintptr_t>((i2 + 4 * WB * S) * C * 4);
+          for (int64_t b = 0; b < WB * S * C * 4; b += 64) __builtin_prefetch(reinterpret_cast<const void*>(p + b));
         }
     for (int64_t c = 0; c < full; c += DV::W)
       for (int i = 0; i < nr; ++i) {
