@@ -186,6 +186,17 @@ inline void fwd_cols(const ConvGeom& g, const Rows* R, int nr, const float* w, c
   auto e = [&](int64_t c) { return Ep{ep.bias ? ep.bias + c : nullptr, ep.accumulate, ep.act == blas::Act::relu}; };
   for (int64_t j = j0; j + WB <= j1; j += WB) {
     const int64_t i2 = j * S - g.pb[2];
+    // Ask for the input columns four blocks ahead now: a strip interleaves several input lines at
+    // a large stride, which the hardware prefetcher follows late (perf: the block loop waits on its
+    // loads). Only a hint, so running past a row's end (into the next row, or past x) is harmless.
+    // The first row of the group asks for all of its kernel rows, the others only for their last.
+    if constexpr (!EDGE)
+      for (int i = 0; i < nr; ++i)
+        for (int r = (i == 0 ? 0 : R[i].n - 1); r < R[i].n; ++r) {
+          // As an integer: a pointer past the end of x would be undefined even if never read.
+          const uintptr_t p = reinterpret_cast<uintptr_t>(R[i].x[r]) + static_cast<uintptr_t>((i2 + 4 * WB * S) * C * 4);
+          for (int64_t b = 0; b < WB * S * C * 4; b += 64) __builtin_prefetch(reinterpret_cast<const void*>(p + b));
+        }
     for (int64_t c = 0; c < full; c += DV::W)
       for (int i = 0; i < nr; ++i) {
         float* yp = yr + i * row + j * C + c;
