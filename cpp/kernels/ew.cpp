@@ -22,8 +22,12 @@ const Tables& tables() {
     fill_unary_avx2(r.base);
     fill_binary_avx2(r.base);
     fill_reduce_avx2(r.base);
-    bool a = fill_unary_avx512(r.avx512), b = fill_binary_avx512(r.avx512), c = fill_reduce_avx512(r.avx512);
-    r.have512 = a && b && c;
+    // Only on a CPU with AVX-512F: the fill functions are compiled with -mavx512f and may
+    // themselves hold AVX-512 instructions (SIGILL on an AVX2-only CPU).
+    if (cpu_avx512()) {
+      bool a = fill_unary_avx512(r.avx512), b = fill_binary_avx512(r.avx512), c = fill_reduce_avx512(r.avx512);
+      r.have512 = a && b && c;
+    }
     return r;
   }();
   return t;

@@ -377,10 +377,12 @@ namespace detail {
 template <class T>
 const KernelSet<T>& kernels_for(Isa isa) {
   if constexpr (std::is_same_v<T, float>) {
-    static const KernelSet<float> k2 = avx2_kernels_f32(), k5 = avx512_kernels_f32();
+    // The AVX-512 set is built only on a CPU that has it: building it runs code of the
+    // -mavx512f translation unit, which may hold AVX-512 instructions (SIGILL elsewhere).
+    static const KernelSet<float> k2 = avx2_kernels_f32(), k5 = can_run_avx512() ? avx512_kernels_f32() : KernelSet<float>{};
     return isa == Isa::avx512 ? k5 : k2;
   } else {
-    static const KernelSet<double> k2 = avx2_kernels_f64(), k5 = avx512_kernels_f64();
+    static const KernelSet<double> k2 = avx2_kernels_f64(), k5 = can_run_avx512() ? avx512_kernels_f64() : KernelSet<double>{};
     return isa == Isa::avx512 ? k5 : k2;
   }
 }
