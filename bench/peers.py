@@ -11,6 +11,7 @@ recorded with the reason and left out of the run.
 """
 import os
 import sys
+import tempfile
 
 
 def usable_cores():
@@ -75,9 +76,13 @@ def load_peers(n, skip=()):
     else:
         # TensorFlow imports Keras 3, which reads ~/.keras/keras.json; that file may name
         # keras_cpp.backend (a Keras 2 backend Keras 3 cannot load).  Point Keras 3 at TF for the
-        # import only; keras_cpp.backend has already read its own configuration by now.
+        # import only; keras_cpp.backend has already read its own configuration by now. Keras 3
+        # also writes a keras.json naming TF into its home when there is none: a private home
+        # keeps the bench from leaving ~/.keras/keras.json behind (keras_cpp would warn on it).
         saved = os.environ.get('KERAS_BACKEND')
+        saved_home = os.environ.get('KERAS_HOME')
         os.environ['KERAS_BACKEND'] = 'tensorflow'
+        os.environ['KERAS_HOME'] = tempfile.mkdtemp(prefix='keras_cpp_bench_keras3_')
         try:
             import tensorflow as tf
             try:
@@ -97,10 +102,11 @@ def load_peers(n, skip=()):
             p.tf = None
             p.info['tensorflow'] = 'not available (%s: %s)' % (type(e).__name__, str(e).splitlines()[0][:80] if str(e) else '')
         finally:
-            if saved is None:
-                os.environ.pop('KERAS_BACKEND', None)
-            else:
-                os.environ['KERAS_BACKEND'] = saved
+            for k, v in (('KERAS_BACKEND', saved), ('KERAS_HOME', saved_home)):
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
     if 'jax' in skip:
         p.info['jax'] = 'skipped (--skip)'
     else:
