@@ -107,7 +107,7 @@ bool gemm_acc(const GemmAccStep& g, KernelCtx& ctx, Tensor& out) {
   MatView va, vb;
   if (M <= 1 || N <= 1 || K <= 0 || b.shape()[0] != K || !mat_view(a, va) || !mat_view(b, vb)) return false;
   std::shared_ptr<const blas::PackedB<T>> packed;
-  if (weight_input(*g.mm, 1)) packed = cached_pack_b<T>(b, b.data<T>(), K, N, vb.rs(), vb.cs());
+  if (cached_weight_input(ctx, *g.mm, 1)) packed = cached_pack_b<T>(b, b.data<T>(), K, N, vb.rs(), vb.cs());
   if (K > (packed ? packed->kc : blas::blocking(blas::active_isa(), sizeof(T) == 8).kc)) return false;
   blas::Epilogue<T> ep;
   const Tensor* x = g.acc ? &ctx.in[2] : nullptr;

@@ -8,6 +8,7 @@
 
 #include "graph/topo.h"
 #include "keras_cpp/sparse.h"
+#include "ops/weights.h"
 
 namespace keras_cpp {
 
@@ -29,6 +30,7 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
     nslots_ += static_cast<int>(n->num_outputs());
   }
   std::vector<int> last_use = make_steps(order);
+  find_churn();
   std::vector<char> pinned(nslots_, 0);
   for (const Step& st : steps_)
     if (st.node->op->flags & kAssign) pinned[st.out[0]] = 1;  // staged values are never reused
@@ -66,6 +68,18 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
   base_.clear();
   after_.clear();
   light_ = find_light();
+}
+
+// Updated variables that at most two steps read as a product's or convolution's weight
+// (input 1): a training step's layers, whose packed form would serve one call only.
+void Plan::find_churn() {
+  std::unordered_map<const Node*, int> uses;
+  for (const Step& st : steps_) {
+    const Node* w = weight_node(*st.node, 1);
+    if (w && last_update_.count(const_cast<Node*>(w))) ++uses[w];
+  }
+  for (const auto& [w, k] : uses)
+    if (k <= 2) churn_.insert(w);
 }
 
 // Light: no variable (their locks), no stateful op (print_tensor calls into Python), no op with
@@ -328,6 +342,7 @@ void Plan::run_step(Step& st) {
   if (op.flags & kRandom) ctx.eval_index = st.node->eval_count.fetch_add(1);
   ctx.used = &st.used;
   ctx.state = &st.state;
+  ctx.churn = &churn_;
   if (op.forward) {  // single result (a fused group's extras aside): no vector to allocate
     std::vector<Tensor> extra;
     Tensor out = st.fused    ? run_fused(*st.fused, ctx, extra)

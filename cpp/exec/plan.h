@@ -87,6 +87,7 @@ class Plan {
   void run_step(Step& st);
   void commit_updates();
   bool find_light() const;
+  void find_churn();
 
   std::vector<std::shared_ptr<Node>> keep_;  // keeps the graph alive
   std::unordered_set<Node*> fed_;
@@ -101,6 +102,7 @@ class Plan {
   std::unordered_map<const Node*, std::vector<std::pair<Node*, int>>> after_;
   std::unordered_map<Node*, int> last_update_;  // variable -> slot of its latest update (the commit)
   std::vector<Node*> locked_;  // updated variables, in lock order (node id)
+  std::unordered_set<const Node*> churn_;  // KernelCtx::churn
   int nslots_ = 0;
   bool light_ = false;
   Allocator alloc_;

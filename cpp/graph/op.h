@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/allocator.h"
@@ -53,6 +54,9 @@ struct KernelCtx {
   uint64_t eval_index = 0;                      // random ops: which evaluation of the node this is
   const std::vector<char>* used = nullptr;      // per output: does anything read it (null: all)
   std::unique_ptr<KernelState>* state = nullptr;  // this node's slot in the running plan
+  // Variables the running plan updates on every call and multiplies by at most twice before
+  // (ops/weights.h cached_weight_input): their packed form would serve one call only.
+  const std::unordered_set<const Node*>* churn = nullptr;
   const Attrs& attrs() const { return node.attrs; }
   // Whether output k is read by a later step or returned (a kernel may skip the others).
   bool output_used(size_t k) const { return !used || (*used)[k]; }

@@ -49,7 +49,7 @@ template <class T>
 std::shared_ptr<const convk::ConvWeights<T>> conv_weights(const KernelCtx& ctx, const Tensor& w, const ConvGeom& g,
                                                           int64_t Cout, bool flip) {
   auto make = [&] { return convk::pack_conv_weights<T>(w.data<T>(), g, Cout, flip); };
-  if (!weight_input(ctx.node, 1)) return make();
+  if (!cached_weight_input(ctx, ctx.node, 1)) return make();
   CacheKey key;
   key.tag = flip ? 3 : 2;
   key.data = w.data<T>();
@@ -65,7 +65,7 @@ std::shared_ptr<const convk::ConvWeights<T>> conv_weights(const KernelCtx& ctx, 
 std::shared_ptr<const convk::WinogradWeights> wino_weights(const KernelCtx& ctx, const Tensor& w, int64_t C, int64_t Cout,
                                                            bool flip) {
   auto make = [&] { return convk::winograd_weights(w.data<float>(), C, Cout, flip); };
-  if (!weight_input(ctx.node, 1)) return make();
+  if (!cached_weight_input(ctx, ctx.node, 1)) return make();
   CacheKey key;
   key.tag = flip ? 5 : 4;
   key.data = w.data<float>();

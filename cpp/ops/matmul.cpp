@@ -69,7 +69,7 @@ Tensor matmul_forward(KernelCtx& ctx) {
     if constexpr (!std::is_same_v<T, half> && !std::is_same_v<T, bool>) {
       std::shared_ptr<const blas::PackedB<T>> packed;
       if constexpr (kBlasType<T>) {
-        if (b_shared && M > 1 && N > 1 && K > 0 && weight_input(ctx.node, 1))
+        if (b_shared && M > 1 && N > 1 && K > 0 && cached_weight_input(ctx, ctx.node, 1))
           packed = cached_pack_b<T>(b, bbt.data<T>(), K, N, vb.rs(), vb.cs());
       }
       auto one = [&](int64_t i) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "doctest.h"
+#include "keras_cpp/keras_cpp.h"
 #include "kernels/gemm_cache.h"
 #include "kernels/parallel.h"
 #include "kernels/sgemm.h"
@@ -345,4 +346,31 @@ TEST_CASE("the packed-weight cache hits while the storage lives and misses after
   CHECK(cached_pack_b<float>(b, ext, 4, 4, 4, 1).get() == nullptr);
   clear_packed_cache();
   CHECK(packed_cache_bytes() == 0);
+}
+
+TEST_CASE("a weight the function replaces every call after two products is not packed into the cache") {
+  clear_packed_cache();
+  Expr w = variable(Tensor::full({64, 48}, DType::float32, 0.5), "w");
+  Expr x = placeholder({-1, 64}, DType::float32, "x");
+  Expr y = dot(x, w);
+  Expr back = dot(y, transpose(w));  // the second product with w (an input gradient's shape)
+  Function train({x}, {back}, {{w, w * 0.5}});
+  Tensor feed = Tensor::full({16, 64}, DType::float32, 1.0);
+  auto out = train({feed});
+  CHECK(out[0].item(0) == doctest::Approx(64 * 0.5 * 48 * 0.5));  // from the pre-call w
+  train({feed});
+  CHECK(packed_cache_entries() == 0);
+  // Read four times per call, the packed form is worth keeping for the call.
+  Function three({x}, {back + dot(dot(x, w), transpose(w))}, {{w, w * 0.5}});
+  three({feed});
+  CHECK(packed_cache_entries() >= 1);
+  // A function that only reads w (inference) packs it once and keeps it across calls.
+  clear_packed_cache();
+  Function infer({x}, {y});
+  auto a = infer({feed});
+  CHECK(packed_cache_entries() == 1);
+  auto b = infer({feed});
+  CHECK(packed_cache_entries() == 1);
+  CHECK(a[0].item(0) == doctest::Approx(b[0].item(0)));
+  clear_packed_cache();
 }
