@@ -81,7 +81,7 @@ void pack_b_into(PackedB<T>& pb, int64_t K, int64_t N, const T* b, int64_t rsb, 
   const int64_t groups = ceil_div(panels, per_group);
   parallel_for(slices * groups, 2, [&](int64_t u0, int64_t u1) {
     for (int64_t u = u0; u < u1; ++u) {
-      const int64_t pc = u / groups * bl.kc, j = u % groups * per_group * bl.nr;
+      const int64_t pc = u % slices * bl.kc, j = u / slices * per_group * bl.nr;  // by columns, as the tiles go
       pack_b_panels(b + pc * rsb + j * csb, rsb, csb, std::min(bl.kc, K - pc), std::min(N - j, per_group * bl.nr), bl.nr,
                     const_cast<T*>(pb.panel(pc, j)));
     }
@@ -278,20 +278,24 @@ void run_problem(Problem<T>& P) {
   const KernelSet<T>& ks = *P.ks;
   const Blocking bl = blocking(active_isa(), sizeof(T) == 8);
   const Grid G = plan_grid(P.M, P.N, P.K, ks.mr, ks.nr, bl, P.pb != nullptr, P.csb == 1);
+  const int64_t ntiles = G.gm * G.gn;
   PackedB<T> shared;
   if (G.share_b) {  // into the caller's scratch; the tiles then only read it
     shared.data = std::unique_ptr<T[], void (*)(void*)>(t_shared_b.get<T>(packed_count(P.K, P.N, ks.nr)), [](void*) {});
     pack_b_into(shared, P.K, P.N, P.b, P.rsb, P.csb, active_isa(), bl);
     P.pb = &shared;
   }
+  // Threaded, the tiles go column by column: parallel_for gives the caller the first chunks and a
+  // worker the last, so each thread keeps its own columns of B (and of a shared B, the part it
+  // packed itself) in its own cache call after call.
+  const bool by_columns = ntiles > 1 && threads_now() > 1;
   auto tiles = [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t bi = t / G.gn, bj = t % G.gn;
+      const int64_t bi = by_columns ? t % G.gm : t / G.gn, bj = by_columns ? t / G.gm : t % G.gn;
       run_tile(P, bi * G.tm, std::min(P.M, (bi + 1) * G.tm), bj * G.tn, std::min(P.N, (bj + 1) * G.tn));
     }
   };
-  const int64_t ntiles = G.gm * G.gn;
-  if (ntiles > 1 && threads_now() > 1) parallel_for(ntiles, 1, tiles);
+  if (by_columns) parallel_for(ntiles, 1, tiles);
   else tiles(0, ntiles);
   P.pb = nullptr;
 }

@@ -185,9 +185,27 @@ TEST_CASE("at 2 threads a job's chunks reach the worker, and an idle pool sleeps
     split = by_worker.load() > 0;
   }
   CHECK(split);
+  // The caller claims chunks from the front and the worker from the back: at 2 threads the
+  // caller's indices are a prefix of [0, n) and the worker's the rest.
+  bool checked = false;
+  for (int attempt = 0; attempt < 50 && !checked; ++attempt) {
+    std::vector<int> owner(64, -1);
+    parallel_for(64, 1, [&](int64_t b, int64_t e) {
+      const int who = std::this_thread::get_id() == caller ? 0 : 1;
+      for (int64_t i = b; i < e; ++i) owner[static_cast<size_t>(i)] = who;
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    });
+    // Owners never go back from the worker to the caller (a caller descheduled right after
+    // posting the job may leave every chunk to the worker).
+    bool prefix = owner.front() >= 0;
+    for (size_t i = 1; i < owner.size(); ++i) prefix = prefix && owner[i] >= owner[i - 1];
+    CHECK(prefix);
+    checked = owner.front() == 0 && owner.back() == 1;  // both ran chunks: the split was seen
+  }
+  CHECK(checked);
   detail::set_backoff_enabled(true);
   // A burst of small jobs a few us apart keeps the worker spinning; once they stop it must go to
-  // sleep within its short spin (~0.2 ms): over the next 200 ms the process may use only a sliver
+  // sleep within its short spin (~1 ms): over the next 200 ms the process may use only a sliver
   // of CPU (a worker that kept spinning would use ~200 ms). Retried: a busy machine can delay the
   // worker's last spin past the window.
   bool quiet = false;
