@@ -81,7 +81,7 @@ void pack_b_into(PackedB<T>& pb, int64_t K, int64_t N, const T* b, int64_t rsb, 
   const int64_t groups = ceil_div(panels, per_group);
   parallel_for(slices * groups, 2, [&](int64_t u0, int64_t u1) {
     for (int64_t u = u0; u < u1; ++u) {
-      const int64_t pc = u % slices * bl.kc, j = u / slices * per_group * bl.nr;  // by columns, as the tiles go
+      const int64_t pc = u / groups * bl.kc, j = u % groups * per_group * bl.nr;
       pack_b_panels(b + pc * rsb + j * csb, rsb, csb, std::min(bl.kc, K - pc), std::min(N - j, per_group * bl.nr), bl.nr,
                     const_cast<T*>(pb.panel(pc, j)));
     }
@@ -286,8 +286,8 @@ void run_problem(Problem<T>& P) {
     P.pb = &shared;
   }
   // Threaded, the tiles go column by column: parallel_for gives the caller the first chunks and a
-  // worker the last, so each thread keeps its own columns of B (and of a shared B, the part it
-  // packed itself) in its own cache call after call.
+  // worker the last, so each thread keeps its own columns of B in its own cache call after call
+  // (and of a shared B with one k slice, the part it packed itself).
   const bool by_columns = ntiles > 1 && threads_now() > 1;
   auto tiles = [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
