@@ -278,20 +278,24 @@ void run_problem(Problem<T>& P) {
   const KernelSet<T>& ks = *P.ks;
   const Blocking bl = blocking(active_isa(), sizeof(T) == 8);
   const Grid G = plan_grid(P.M, P.N, P.K, ks.mr, ks.nr, bl, P.pb != nullptr, P.csb == 1);
+  const int64_t ntiles = G.gm * G.gn;
   PackedB<T> shared;
   if (G.share_b) {  // into the caller's scratch; the tiles then only read it
     shared.data = std::unique_ptr<T[], void (*)(void*)>(t_shared_b.get<T>(packed_count(P.K, P.N, ks.nr)), [](void*) {});
     pack_b_into(shared, P.K, P.N, P.b, P.rsb, P.csb, active_isa(), bl);
     P.pb = &shared;
   }
+  // Threaded, the tiles go column by column: parallel_for gives the caller the first chunks and a
+  // worker the last, so each thread keeps its own columns of B in its own cache call after call
+  // (and of a shared B with one k slice, the part it packed itself).
+  const bool by_columns = ntiles > 1 && threads_now() > 1;
   auto tiles = [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t bi = t / G.gn, bj = t % G.gn;
+      const int64_t bi = by_columns ? t % G.gm : t / G.gn, bj = by_columns ? t / G.gm : t % G.gn;
       run_tile(P, bi * G.tm, std::min(P.M, (bi + 1) * G.tm), bj * G.tn, std::min(P.N, (bj + 1) * G.tn));
     }
   };
-  const int64_t ntiles = G.gm * G.gn;
-  if (ntiles > 1 && threads_now() > 1) parallel_for(ntiles, 1, tiles);
+  if (by_columns) parallel_for(ntiles, 1, tiles);
   else tiles(0, ntiles);
   P.pb = nullptr;
 }

@@ -1,6 +1,8 @@
 // cpp/kernels/parallel.cpp — the thread pool behind parallel_for. One job at a time: a shared Job
 // object (kept alive by shared_ptr, so a worker that wakes after the caller has returned only
-// touches its counters) holds the chunk counter; workers spin briefly for the next job, then sleep.
+// touches its counters) holds the unclaimed chunks, taken from the front by the caller and from
+// the back by the workers; workers spin briefly for the next job (without
+// yielding the core), then sleep.
 // A second caller arriving while a job runs (another user thread) runs its work serially.
 // The pool grows when set_num_threads asks for more threads; a job takes at most as many threads
 // as were set when it started (extra workers skip it).
@@ -59,7 +61,14 @@ struct Job {
   void* ctx;
   int64_t n, chunks;
   int slots;  // threads that may run chunks; each takes a slot the first time it claims one
-  std::atomic<int64_t> next{0}, done{0};
+  // The unclaimed chunks [lo, hi) as lo | hi << 32 (chunks <= 8 * kMaxThreads). The caller claims
+  // from the front and the workers from the back: at 2 threads the caller keeps the first part of
+  // [0, n) and the worker the last, job after job, so what one op's chunk writes the next op's
+  // chunk reads on the same core (with one shared counter the chunks fell to either thread at
+  // random; a 256^3 product from Python then had ~400 late jobs in 3300, ~10 with this), while a
+  // late or descheduled worker still leaves its share to the caller.
+  std::atomic<uint64_t> range{0};
+  std::atomic<int64_t> done{0};
   std::atomic<int> next_slot{0};
   std::atomic<bool> failed{false};
   std::exception_ptr error;  // the first exception, guarded by m
@@ -67,18 +76,34 @@ struct Job {
   std::condition_variable cv;
   bool finished = false;  // guarded by m
 
+  void init(int64_t c) { chunks = c; range.store(uint64_t(c) << 32, std::memory_order_relaxed); }
+  bool left() const {
+    const uint64_t r = range.load(std::memory_order_relaxed);
+    return uint32_t(r) < uint32_t(r >> 32);
+  }
+  // The next chunk from the front or the back, or -1 when none is left.
+  int64_t claim(bool front) {
+    uint64_t r = range.load(std::memory_order_relaxed);
+    for (;;) {
+      const uint32_t lo = uint32_t(r), hi = uint32_t(r >> 32);
+      if (lo >= hi) return -1;
+      const uint64_t nr = front ? r + 1 : r - (uint64_t(1) << 32);
+      if (range.compare_exchange_weak(r, nr, std::memory_order_relaxed)) return front ? lo : hi - 1;
+    }
+  }
+
   // Claim and run chunks until none are left; the thread completing the last one wakes the caller.
   // A thread takes a slot before its first chunk; once all slots are taken, later threads leave.
   // Returns the number of chunks this thread ran.
-  int64_t work() {
+  int64_t work(bool front) {
     int slot = -1;
     for (int64_t ran = 0;; ++ran) {
-      if (slot < 0 && next.load(std::memory_order_relaxed) < chunks) {
+      if (slot < 0 && left()) {
         slot = next_slot.fetch_add(1, std::memory_order_relaxed);
         if (slot >= slots) return ran;
       }
-      const int64_t c = next.fetch_add(1, std::memory_order_relaxed);
-      if (c >= chunks) return ran;
+      const int64_t c = claim(front);
+      if (c < 0) return ran;
       if (!failed.load(std::memory_order_relaxed)) {
         try {
           fn(ctx, slot, n * c / chunks, n * (c + 1) / chunks);
@@ -138,7 +163,7 @@ class Pool {
     if (busy_.exchange(true, std::memory_order_acquire)) return false;
     grow(slots - 1);
     auto job = std::make_shared<Job>();
-    job->fn = fn; job->ctx = ctx; job->n = n; job->chunks = chunks; job->slots = slots;
+    job->fn = fn; job->ctx = ctx; job->n = n; job->init(chunks); job->slots = slots;
     bool wake;
     {
       std::lock_guard<std::mutex> l(m_);
@@ -149,7 +174,7 @@ class Pool {
     if (wake) cv_.notify_all();
     t_in_parallel = true;
     const int64_t t0 = now_ns();
-    const int64_t mine = job->work();
+    const int64_t mine = job->work(true);
     t_in_parallel = false;
     const int64_t t1 = now_ns();
     // Every chunk is claimed; wait only for chunks still running elsewhere (spin, then sleep).
@@ -180,22 +205,22 @@ class Pool {
         job = job_;
         seen = epoch_.load(std::memory_order_relaxed);
       }
-      if (job) job->work();
+      if (job) job->work(false);
     }
   }
 
-  // Wait for the next job: spin ~20 us, then yield the core (to a thread of ours or another
-  // process sharing it) until ~200 us, then sleep until one is posted.
+  // Wait for the next job: spin ~1 ms (a step of many small ops posts jobs a few us apart, and
+  // waking a sleeping worker costs the caller ~10 us and the job ~40 us on this VM), then sleep
+  // until one is posted, so an idle process uses no CPU. The spin never yields: under
+  // Linux's EEVDF scheduler each sched_yield hands the core to any other runnable task, so on a
+  // busy machine a yielding worker almost never ran when a job came (it took 0-14% of the chunks
+  // of 5 us - 1 ms jobs instead of ~50%); a spinning one keeps its fair share of the core.
   bool wait_for_new(uint64_t seen) {
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
     for (int i = 0;; ++i) {
       if (epoch_.load(std::memory_order_acquire) != seen) return true;
-      if ((i & 31) == 31) {
-        auto dt = clock::now() - start;
-        if (dt > std::chrono::microseconds(200)) break;
-        if (dt > std::chrono::microseconds(20)) std::this_thread::yield();
-      }
+      if ((i & 31) == 31 && clock::now() - start > std::chrono::microseconds(1000)) break;
       KERAS_CPP_PAUSE();
     }
     std::unique_lock<std::mutex> l(m_);

@@ -1,7 +1,9 @@
 // cpp/kernels/parallel.h — the one level of threads: parallel_for with a grain size, so small work
 // stays on the calling thread and nested calls (from inside a parallel_for) run serially.
 // Work runs on a persistent pool (parallel.cpp): it is cut into more chunks than threads, the
-// chunks are claimed from a shared counter by the caller and the workers, and the caller returns
+// chunks are claimed by the caller from the front and by the workers from the back (so at 2
+// threads each thread keeps the same part of [0, n) from one call to the next while the split
+// still adapts to how fast each runs), and the caller returns
 // as soon as every chunk is done, so a worker that a busy machine has descheduled is never waited
 // for unless it already holds a chunk. When the caller does wait for such a chunk longer than
 // doing the work itself would have taken, the pool backs off: parallel_for runs serially for a

@@ -7,6 +7,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <ctime>
 #include <vector>
 
 #include "doctest.h"
@@ -155,4 +156,69 @@ TEST_CASE("set_num_threads: takes effect for the next call; bad values are rejec
   CHECK_THROWS_AS(set_num_threads(0), ValueError);
   CHECK_THROWS_AS(set_num_threads(-2), ValueError);
   CHECK(get_num_threads() == 1);
+}
+
+namespace {
+double process_cpu_ms() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+}  // namespace
+
+TEST_CASE("at 2 threads a job's chunks reach the worker, and an idle pool sleeps instead of spinning") {
+  ThreadsGuard guard;
+  set_num_threads(2);
+  detail::set_backoff_enabled(false);
+  const std::thread::id caller = std::this_thread::get_id();
+  bool split = false;
+  // Chunks that sleep leave the core to the worker even on a machine busy with other processes.
+  for (int attempt = 0; attempt < 50 && !split; ++attempt) {
+    std::atomic<int> by_worker{0};
+    std::atomic<int64_t> covered{0};
+    parallel_for(32, 1, [&](int64_t b, int64_t e) {
+      if (std::this_thread::get_id() != caller) ++by_worker;
+      covered += e - b;
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    });
+    CHECK(covered.load() == 32);
+    split = by_worker.load() > 0;
+  }
+  CHECK(split);
+  // The caller claims chunks from the front and the worker from the back: at 2 threads the
+  // caller's indices are a prefix of [0, n) and the worker's the rest.
+  bool checked = false;
+  for (int attempt = 0; attempt < 50 && !checked; ++attempt) {
+    std::vector<int> owner(64, -1);
+    parallel_for(64, 1, [&](int64_t b, int64_t e) {
+      const int who = std::this_thread::get_id() == caller ? 0 : 1;
+      for (int64_t i = b; i < e; ++i) owner[static_cast<size_t>(i)] = who;
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    });
+    // Owners never go back from the worker to the caller (a caller descheduled right after
+    // posting the job may leave every chunk to the worker).
+    bool prefix = owner.front() >= 0;
+    for (size_t i = 1; i < owner.size(); ++i) prefix = prefix && owner[i] >= owner[i - 1];
+    CHECK(prefix);
+    checked = owner.front() == 0 && owner.back() == 1;  // both ran chunks: the split was seen
+  }
+  CHECK(checked);
+  detail::set_backoff_enabled(true);
+  // A burst of small jobs a few us apart keeps the worker spinning; once they stop it must go to
+  // sleep within its short spin (~1 ms): over the next 200 ms the process may use only a sliver
+  // of CPU (a worker that kept spinning would use ~200 ms). Retried: a busy machine can delay the
+  // worker's last spin past the window.
+  bool quiet = false;
+  for (int attempt = 0; attempt < 5 && !quiet; ++attempt) {
+    std::atomic<int64_t> sum{0};
+    for (int r = 0; r < 2000; ++r) parallel_for(1 << 12, 64, [&](int64_t b, int64_t e) { sum += e - b; });
+    CHECK(sum.load() == 2000 << 12);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    const double c0 = process_cpu_ms();
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    const double used = process_cpu_ms() - c0;
+    quiet = used < 20;
+    if (!quiet) MESSAGE("the idle pool used " << used << " ms of CPU in 200 ms");
+  }
+  CHECK(quiet);
 }
