@@ -9,6 +9,7 @@
 #include "keras_cpp/config.h"
 #include "keras_cpp/tensor.h"
 #include "kernels/elementwise.h"
+#include "kernels/fused_ew.h"
 #include "kernels/strided_copy.h"
 #include "kernels/ew.h"
 
@@ -92,9 +93,27 @@ void check_kernels(DType dt) {
 }
 
 // A contiguous output view `off` elements into its storage, large enough for the streaming path.
-Tensor big_out(int64_t n, int64_t off) {
-  Tensor base = Tensor::empty({n + off}, DType::float32);
-  return Tensor(base.storage(), {n}, {1}, off, DType::float32);
+Tensor big_out(const Shape& s, int64_t off) {
+  Tensor base = Tensor::empty({shape_numel(s) + off}, DType::float32);
+  return Tensor(base.storage(), s, contiguous_strides(s), off, DType::float32);
+}
+Tensor big_out(int64_t n, int64_t off) { return big_out(Shape{n}, off); }
+
+Tensor filled(const Shape& s, uint32_t seed) {
+  Tensor t = Tensor::empty(s, DType::float32);
+  const std::vector<float> v = values<float>(t.numel(), seed);
+  std::memcpy(t.raw(), v.data(), v.size() * 4);
+  return t;
+}
+
+fused::Instr ins(fused::Kind k, uint8_t code, int a, int b = fused::kNoArg) {
+  fused::Instr i;
+  i.kind = k;
+  i.code = code;
+  i.dtype = i.out = DType::float32;
+  i.arg[0] = a;
+  i.arg[1] = b;
+  return i;
 }
 
 }  // namespace
@@ -147,5 +166,33 @@ TEST_CASE("a large reversed copy (streamed rows) gives the reversed rows") {
       CHECK(dst[off * es - 1] == 0xAB);
       CHECK(dst[(off + n) * es] == 0xAB);
     }
+  set_num_threads(threads);
+}
+
+TEST_CASE("a fused chain with a large output (streamed last op) matches the unfused kernels") {
+  // relu(a * x + b) and a * x + b, rows of odd length broadcast a and b; the output view starts
+  // off a 64-byte boundary. The unfused drivers' streaming is checked above against plain kernels.
+  const int64_t cols = 1027, rows = ew::kStreamBytes / (cols * 4) + 2;
+  Tensor x = filled({rows, cols}, 1u), a = filled({cols}, 2u), b = filled({cols}, 3u);
+  const int threads = get_num_threads();
+  for (Isa isa : isas())
+    for (int nt : {1, 2})
+      for (bool relu : {true, false}) {
+        ForceIsa f(isa);
+        set_num_threads(nt);
+        fused::Program p;
+        p.ninputs = 3;
+        p.code.push_back(ins(fused::Kind::binary, uint8_t(BinaryOp::multiply), fused::input_arg(1), fused::input_arg(0)));
+        p.code.push_back(ins(fused::Kind::binary, uint8_t(BinaryOp::add), 0, fused::input_arg(2)));
+        if (relu) p.code.push_back(ins(fused::Kind::unary, uint8_t(UnaryOp::relu), 1));
+        p.prepare();
+        Tensor out = big_out({rows, cols}, 5);
+        fused::run(p, {x, a, b}, out);
+        Tensor t0 = Tensor::empty({rows, cols}, DType::float32), t1 = Tensor::empty({rows, cols}, DType::float32);
+        binary_apply(BinaryOp::multiply, a, x, t0);
+        binary_apply(BinaryOp::add, t0, b, t1);
+        if (relu) unary_apply(UnaryOp::relu, t1, t0);
+        CHECK(std::memcmp(out.raw(), (relu ? t0 : t1).raw(), rows * cols * 4) == 0);
+      }
   set_num_threads(threads);
 }
