@@ -233,6 +233,14 @@ void unary_apply(ew::UnaryOp op, const Tensor& x0, Tensor& out) {
   }
   const char* px = static_cast<const char*>(x.raw());
   char* po = static_cast<char*>(out.raw());
+  ew::UnaryFn nt = n * os >= ew::kStreamBytes ? ew::unary_stream(op, x.dtype()) : nullptr;
+  if (nt) {
+    parallel_for(n, grain, [&](int64_t b, int64_t e) {
+      nt(px + b * es, po + b * os, e - b);
+      ew::stream_fence();
+    });
+    return;
+  }
   parallel_for(n, grain, [&](int64_t b, int64_t e) { fn(px + b * es, po + b * os, e - b); });
 }
 
@@ -250,8 +258,12 @@ void binary_apply(ew::BinaryOp op, const Tensor& a0, const Tensor& b0, Tensor& o
     const char* pa = static_cast<const char*>(a0.raw());
     const char* pb = static_cast<const char*>(b0.raw());
     char* po = static_cast<char*>(out.raw());
-    parallel_for(n, grain_for(binary_cost(op)),
-                 [&](int64_t s, int64_t e) { fn(pa + s * sa * es, pb + s * sb * es, po + s * os, e - s, sa, sb); });
+    ew::BinaryFn nt = n * os >= ew::kStreamBytes ? ew::binary_stream(op, a0.dtype()) : nullptr;
+    parallel_for(n, grain_for(binary_cost(op)), [&](int64_t s, int64_t e) {
+      if (!nt) return fn(pa + s * sa * es, pb + s * sb * es, po + s * os, e - s, sa, sb);
+      nt(pa + s * sa * es, pb + s * sb * es, po + s * os, e - s, sa, sb);
+      ew::stream_fence();
+    });
     return;
   }
   if (out.is_contiguous() && (!inner_dense(a0) || !inner_dense(b0))) {

@@ -3,20 +3,22 @@
 // (stride 1) or one broadcast value (stride 0); each combination has its own loop.
 
 // o[i] = f(a[i], b[i]) with vector f; SA/SB false = that operand is one broadcast value.
-template <bool SA, bool SB, class T, class F>
+// NT: non-temporal stores (o 64-byte aligned and n a multiple of 2 W: see vmap2).
+template <bool SA, bool SB, bool NT, class T, class F>
 inline void vloop2(const T* a, const T* b, T* o, int64_t n, F f) {
   using S = Simd<T>;
   constexpr int W = S::W;
   const typename S::V av = S::set1(*a), bv = S::set1(*b);
   auto la = [&](const T* p) { if constexpr (SA) return S::load(p); else return av; };
   auto lb = [&](const T* p) { if constexpr (SB) return S::load(p); else return bv; };
+  auto st = [](T* p, typename S::V v) { if constexpr (NT) S::stream(p, v); else S::store(p, v); };
   int64_t i = 0;
   for (; i + 2 * W <= n; i += 2 * W) {
     typename S::V r0 = f(la(a + i), lb(b + i)), r1 = f(la(a + i + W), lb(b + i + W));
-    S::store(o + i, r0);
-    S::store(o + i + W, r1);
+    st(o + i, r0);
+    st(o + i + W, r1);
   }
-  for (; i + W <= n; i += W) S::store(o + i, f(la(a + i), lb(b + i)));
+  for (; i + W <= n; i += W) st(o + i, f(la(a + i), lb(b + i)));
   if (i < n) {
     T ba[W] = {}, bb[W] = {}, bo[W];
     if constexpr (SA) std::memcpy(ba, a + i, (n - i) * sizeof(T));
@@ -26,15 +28,31 @@ inline void vloop2(const T* a, const T* b, T* o, int64_t n, F f) {
   }
 }
 
-template <class T, class F>
+template <bool NT, class T, class F>
+inline void vloop2_any(const T* pa, const T* pb, T* po, int64_t n, int sa, int sb, F f) {
+  if (sa && sb) vloop2<true, true, NT>(pa, pb, po, n, f);
+  else if (sa) vloop2<true, false, NT>(pa, pb, po, n, f);
+  else if (sb) vloop2<false, true, NT>(pa, pb, po, n, f);
+  else vloop2<false, false, NT>(pa, pb, po, n, f);
+}
+
+// NT: the aligned middle of o is written with non-temporal stores (stream_span), its ends plainly.
+template <class T, bool NT, class F>
 inline void vmap2(const void* a, const void* b, void* o, int64_t n, int sa, int sb, F f) {
   const T* pa = static_cast<const T*>(a);
   const T* pb = static_cast<const T*>(b);
   T* po = static_cast<T*>(o);
-  if (sa && sb) vloop2<true, true>(pa, pb, po, n, f);
-  else if (sa) vloop2<true, false>(pa, pb, po, n, f);
-  else if (sb) vloop2<false, true>(pa, pb, po, n, f);
-  else vloop2<false, false>(pa, pb, po, n, f);
+  if constexpr (NT) {
+    const StreamSpan sp = stream_span(po, n, 2 * Simd<T>::W);
+    if (sp.body > 0) {
+      const int64_t h = sp.head, e = sp.head + sp.body;
+      vloop2_any<false>(pa, pb, po, h, sa, sb, f);
+      vloop2_any<true>(pa + h * sa, pb + h * sb, po + h, sp.body, sa, sb, f);
+      vloop2_any<false>(pa + e * sa, pb + e * sb, po + e, n - e, sa, sb, f);
+      return;
+    }
+  }
+  vloop2_any<false>(pa, pb, po, n, sa, sb, f);
 }
 
 // Plain loops (integers, comparisons, libm calls): T in, O out.
@@ -57,9 +75,9 @@ inline void smap2(const void* a, const void* b, void* o, int64_t n, int sa, int 
   }
 }
 
-#define KCPP_VF2(body) vmap2<T>(a, b, o, n, sa, sb, [](typename Simd<T>::V x, typename Simd<T>::V y) { using S = Simd<T>; return body; })
+#define KCPP_VF2(body) vmap2<T, NT>(a, b, o, n, sa, sb, [](typename Simd<T>::V x, typename Simd<T>::V y) { using S = Simd<T>; return body; })
 #define KCPP_SF2(O, body) smap2<T, O>(a, b, o, n, sa, sb, [](T x, T y) -> O { return body; })
-#define KCPP_BIN(name) template <class T> void name(const void* a, const void* b, void* o, int64_t n, int sa, int sb)
+#define KCPP_BIN(name) template <class T, bool NT = false> void name(const void* a, const void* b, void* o, int64_t n, int sa, int sb)
 
 KCPP_BIN(b_add) {
   if constexpr (std::is_floating_point_v<T>) KCPP_VF2(S::add(x, y));
@@ -152,6 +170,17 @@ inline void fill_binary(Table& tab) {
     set(BinaryOp::greater_equal, d, b_greater_equal<T>);
     set(BinaryOp::less, d, b_less<T>);
     set(BinaryOp::less_equal, d, b_less_equal<T>);
+  });
+  for_types<float, double>([&](auto tag) {  // the memory-bound vector ops: streaming forms
+    using T = decltype(tag);
+    constexpr int d = dt_index<T>();
+    auto nt = [&](BinaryOp op, BinaryFn f) { tab.binary_stream[static_cast<int>(op)][d] = f; };
+    nt(BinaryOp::add, b_add<T, true>);
+    nt(BinaryOp::subtract, b_subtract<T, true>);
+    nt(BinaryOp::multiply, b_multiply<T, true>);
+    nt(BinaryOp::divide, b_divide<T, true>);
+    nt(BinaryOp::maximum, b_maximum<T, true>);
+    nt(BinaryOp::minimum, b_minimum<T, true>);
   });
   set(BinaryOp::logical_and, 8, b_logical_and<uint8_t>);
   set(BinaryOp::logical_or, 8, b_logical_or<uint8_t>);

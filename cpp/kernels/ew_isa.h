@@ -1,6 +1,7 @@
 // cpp/kernels/ew_isa.h — what every per-ISA kernel file includes before opening its anonymous
 // namespace: the system headers (never inside a namespace) and the table declarations.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>

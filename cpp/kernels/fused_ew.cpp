@@ -336,6 +336,18 @@ void run(const Program& p, const std::vector<Tensor>& inputs, Tensor& out, const
   Run R{p, resolve(p)};
   R.out = static_cast<char*>(out.raw());
   R.oes = static_cast<int64_t>(dtype_size(out.dtype()));
+  // A large output is written by the last op's streaming form when it has one (as in
+  // elementwise.cpp; the blocks are 1024 elements, so the kernel streams all but an unaligned head).
+  const Instr& fin = p.code.back();
+  bool stream = false;
+  if (total * R.oes >= ew::kStreamBytes && fin.dtype != DType::float16) {
+    Op& op = R.ops.back();
+    if (fin.kind == Kind::unary) {
+      if (ew::UnaryFn f = ew::unary_stream(static_cast<ew::UnaryOp>(fin.code), fin.dtype)) op.u = f, stream = true;
+    } else if (fin.kind == Kind::binary) {
+      if (ew::BinaryFn f = ew::binary_stream(static_cast<ew::BinaryOp>(fin.code), fin.dtype)) op.b = f, stream = true;
+    }
+  }
   R.xout.assign(p.code.size(), nullptr);
   R.xes.assign(p.code.size(), 0);
   for (size_t k = 0; k < extra.size(); ++k) {
@@ -368,6 +380,7 @@ void run(const Program& p, const std::vector<Tensor>& inputs, Tensor& out, const
     if (scratch.size() * sizeof(double) < bytes) scratch.resize(bytes / sizeof(double) + 1);
     char* s = reinterpret_cast<char*>(scratch.data());
     for (int64_t b = b0; b < b1; ++b) R.block(b, s);
+    if (stream) ew::stream_fence();
   });
 }
 

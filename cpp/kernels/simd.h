@@ -22,6 +22,7 @@ struct Simd<float> {
   static V load(const T* p) { return _mm512_loadu_ps(p); }
   static V load_part(const T* p, int64_t n, T fill) { return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), static_cast<__mmask16>((1u << n) - 1), p); }  // n < W lanes, the rest fill
   static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
+  static void stream(T* p, V v) { _mm512_stream_ps(p, v); }  // non-temporal; p 64-byte aligned
   static V set1(T x) { return _mm512_set1_ps(x); }
   static V add(V a, V b) { return _mm512_add_ps(a, b); }
   static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
@@ -56,6 +57,7 @@ struct Simd<double> {
   static V load(const T* p) { return _mm512_loadu_pd(p); }
   static V load_part(const T* p, int64_t n, T fill) { return _mm512_mask_loadu_pd(_mm512_set1_pd(fill), static_cast<__mmask8>((1u << n) - 1), p); }
   static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
+  static void stream(T* p, V v) { _mm512_stream_pd(p, v); }
   static V set1(T x) { return _mm512_set1_pd(x); }
   static V add(V a, V b) { return _mm512_add_pd(a, b); }
   static V sub(V a, V b) { return _mm512_sub_pd(a, b); }
@@ -142,6 +144,7 @@ struct Simd<float> {
     return _mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m));
   }
   static void store(T* p, V v) { _mm256_storeu_ps(p, v); }
+  static void stream(T* p, V v) { _mm256_stream_ps(p, v); }  // non-temporal; p 32-byte aligned
   static V set1(T x) { return _mm256_set1_ps(x); }
   static V add(V a, V b) { return _mm256_add_ps(a, b); }
   static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
@@ -179,6 +182,7 @@ struct Simd<double> {
     return _mm256_blendv_pd(_mm256_set1_pd(fill), _mm256_maskload_pd(p, m), _mm256_castsi256_pd(m));
   }
   static void store(T* p, V v) { _mm256_storeu_pd(p, v); }
+  static void stream(T* p, V v) { _mm256_stream_pd(p, v); }
   static V set1(T x) { return _mm256_set1_pd(x); }
   static V add(V a, V b) { return _mm256_add_pd(a, b); }
   static V sub(V a, V b) { return _mm256_sub_pd(a, b); }
@@ -252,6 +256,7 @@ struct Simd<float> {
   static V load(const T* p) { return *p; }
   static V load_part(const T* p, int64_t n, T fill) { return n > 0 ? *p : fill; }
   static void store(T* p, V v) { *p = v; }
+  static void stream(T* p, V v) { *p = v; }
   static V set1(T x) { return x; }
   static V add(V a, V b) { return a + b; }
   static V sub(V a, V b) { return a - b; }
@@ -288,6 +293,7 @@ struct Simd<double> {
   static V load(const T* p) { return *p; }
   static V load_part(const T* p, int64_t n, T fill) { return n > 0 ? *p : fill; }
   static void store(T* p, V v) { *p = v; }
+  static void stream(T* p, V v) { *p = v; }
   static V set1(T x) { return x; }
   static V add(V a, V b) { return a + b; }
   static V sub(V a, V b) { return a - b; }

@@ -2,6 +2,7 @@
 // destination's order, with a special leaf for each common layout.
 #include "kernels/strided_copy.h"
 
+#include <algorithm>
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -9,6 +10,7 @@
 #endif
 
 #include "kernels/cpu_isa.h"
+#include "kernels/ew.h"
 #include "kernels/parallel.h"
 
 namespace keras_cpp {
@@ -22,6 +24,7 @@ struct Nest {
   int64_t ss[kMaxDims], ds[kMaxDims];  // element strides
   bool contig[kMaxDims];               // dst is dense from this axis inward
   bool transpose = false;              // the last two axes: src stride 1 on nd-2, dst stride 1 on nd-1
+  bool stream = false;                 // a large copy: reversed rows use non-temporal stores
   size_t es = 1;
 };
 
@@ -44,11 +47,47 @@ void row_t(const char* s, char* d, int64_t n, int64_t ss, int64_t ds) {
   }
 }
 
+#if defined(__AVX2__)
+// q[i] = p[-i] for 4- or 8-byte elements, the 64-byte aligned middle of q written with
+// non-temporal stores from its end down, so that the source is read upwards: a copy beyond the
+// caches then moves a third less data (no read of each destination line before it is written),
+// and the prefetchers follow the ascending reads (standalone, 4096 rows of 1024 float32 on the
+// Zen 4: 3.6-4.3 ms plain, 1.6-2.0 ms streamed reading down, 0.86-0.96 ms streamed reading up).
+// The caller fences (ew::stream_fence).
+template <class E>
+void reverse_row_stream(const E* p, E* q, int64_t n) {
+  static_assert(sizeof(E) == 4 || sizeof(E) == 8, "4- or 8-byte elements");
+  constexpr int64_t L = 32 / sizeof(E);  // elements per 256-bit vector
+  const uintptr_t a = reinterpret_cast<uintptr_t>(q);
+  const int64_t head = a % sizeof(E) ? n : std::min<int64_t>(n, (64 - a % 64) % 64 / sizeof(E));
+  const int64_t end = head + (n - head) / (2 * L) * (2 * L);  // [head, end) streams
+  for (int64_t i = n - 1; i >= end; --i) q[i] = p[-i];
+  auto rev = [](const E* src) {  // the L elements ending at src, reversed
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src - (L - 1)));
+    if constexpr (sizeof(E) == 4) return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(7, 6, 5, 4, 3, 2, 1, 0));
+    else return _mm256_permute4x64_epi64(v, 0x1B);
+  };
+  for (int64_t i = end - 2 * L; i >= head; i -= 2 * L) {
+    const __m256i v1 = rev(p - i - L), v0 = rev(p - i);
+    _mm256_stream_si256(reinterpret_cast<__m256i*>(q + i + L), v1);
+    _mm256_stream_si256(reinterpret_cast<__m256i*>(q + i), v0);
+  }
+  for (int64_t i = head - 1; i >= 0; --i) q[i] = p[-i];
+}
+#endif
+
 void row(const Nest& N, const char* s, char* d, int64_t n, int64_t ss, int64_t ds) {
   if (ss == 1 && ds == 1) {
     std::memcpy(d, s, n * N.es);
     return;
   }
+#if defined(__AVX2__)
+  if (N.stream && ss == -1 && ds == 1 && (N.es == 4 || N.es == 8)) {
+    if (N.es == 4) reverse_row_stream(reinterpret_cast<const uint32_t*>(s), reinterpret_cast<uint32_t*>(d), n);
+    else reverse_row_stream(reinterpret_cast<const uint64_t*>(s), reinterpret_cast<uint64_t*>(d), n);
+    return;
+  }
+#endif
   switch (N.es) {
     case 1: row_t<uint8_t>(s, d, n, ss, ds); break;
     case 2: row_t<uint16_t>(s, d, n, ss, ds); break;
@@ -283,6 +322,7 @@ void strided_copy(const void* src, const Shape& src_strides, void* dst, const Sh
   const int leaf = N.transpose ? N.nd - 2 : N.nd - 1;
   while (split < leaf && pieces < 16 && !(split > 0 && N.ss[split] == 0 && N.contig[split])) pieces *= N.n[split++];
   const int64_t bytes = total * es;
+  N.stream = bytes >= ew::kStreamBytes;
   if (bytes < (int64_t(1) << 18)) {
     copy_from(N, 0, s, d);
     return;
@@ -290,11 +330,13 @@ void strided_copy(const void* src, const Shape& src_strides, void* dst, const Sh
   if (N.nd == 1) {  // one long row (a flat copy or fill): split it
     parallel_for(N.n[0], std::max<int64_t>(1, (int64_t(1) << 17) / es), [&](int64_t b, int64_t e) {
       row(N, s + b * N.ss[0] * es, d + b * N.ds[0] * es, e - b, N.ss[0], N.ds[0]);
+      if (N.stream) ew::stream_fence();
     });
     return;
   }
   if (split == 0 || pieces < 2) {
     copy_from(N, 0, s, d);
+    if (N.stream) ew::stream_fence();
     return;
   }
   const int64_t grain = std::max<int64_t>(1, ((int64_t(1) << 17) * pieces) / bytes);
@@ -309,6 +351,7 @@ void strided_copy(const void* src, const Shape& src_strides, void* dst, const Sh
       }
       copy_from(N, split, s + so * es, d + dof * es);
     }
+    if (N.stream) ew::stream_fence();
   });
 }
 
