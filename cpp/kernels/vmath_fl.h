@@ -1,7 +1,7 @@
 // cpp/kernels/vmath_fl.h — exp, log, tanh and sigmoid for float inputs on float lanes (Simd<float>),
 // the default float32 kernels: faithful (within 1 ulp of the exact value, so always one of the two
-// floats around it) over every float input, measured exhaustively (tools/vmath_ulp.cpp; max errors
-// in README.md). vmath_f.h's double-lane forms, correctly rounded but about twice the work, are
+// floats around it) over every float input, measured exhaustively (bench/vmath_ulp.cpp; max errors
+// in README.md). vmath_f.h's double-lane forms, correctly rounded but up to about twice the time, are
 // what KERAS_CPP_EXACT_MATH=1 selects (ew.cpp). The same IEEE edge cases hold: exp(-inf) = 0,
 // exp(inf) = inf, NaN in -> NaN out, log(0) = -inf, log(x < 0) = NaN, log(inf) = inf,
 // tanh(+-0) = +-0, subnormal inputs and results are not flushed.
@@ -23,7 +23,8 @@
 // division's exact residual; x < 0 multiplies by e^x's unevaluated mantissa with an exact
 // product and Fast2Sum, then scales by 2^n once (subnormal results round once).
 // Polynomials: weighted least-squares fits driven toward minimax, coefficients rounded to float
-// one at a time with the rest refitted; approximation errors (in ulps of the result) in comments.
+// one at a time with the rest refitted (bench/vmath_fit.py); approximation errors (in ulps of the
+// result) in comments.
 
 namespace vfl {
 using FS = Simd<float>;
