@@ -22,6 +22,14 @@ bool env_wants_avx2() {
   return want;
 }
 
+bool env_exact_math() {
+  static const bool want = [] {
+    const char* e = std::getenv("KERAS_CPP_EXACT_MATH");
+    return e && std::strcmp(e, "1") == 0;
+  }();
+  return want;
+}
+
 const char* isa_name(Isa isa) { return isa == Isa::avx512 ? "avx512" : "avx2"; }
 
 }  // namespace keras_cpp

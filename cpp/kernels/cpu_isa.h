@@ -10,6 +10,9 @@ enum class Isa { avx2, avx512 };
 bool cpu_avx512();
 // KERAS_CPP_ISA=avx2 in the environment (read once) asks for the AVX2 kernels on an AVX-512 CPU.
 bool env_wants_avx2();
+// KERAS_CPP_EXACT_MATH=1 in the environment (read once, when the kernel tables are built) selects
+// the correctly rounded double-lane float32 exp/log/tanh/sigmoid instead of the faithful float-lane ones.
+bool env_exact_math();
 const char* isa_name(Isa isa);
 
 }  // namespace keras_cpp

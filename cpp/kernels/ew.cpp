@@ -1,6 +1,9 @@
 // cpp/kernels/ew.cpp — picks the elementwise/reduction kernel table for this CPU: AVX-512 when
 // the CPU (and the OS) support AVX-512F and the build has that file, else the baseline table.
 // KERAS_CPP_ISA=avx2 in the environment keeps the baseline table on an AVX-512 machine.
+// KERAS_CPP_EXACT_MATH=1 fills both tables with the double-lane (correctly rounded) float32
+// exp/log/tanh/sigmoid and exp_shift_sum; every caller (ops, fused kernels, softmax rows) reads
+// the table, so fused and unfused results agree under either setting.
 #include "kernels/ew.h"
 
 #include <atomic>
@@ -19,13 +22,13 @@ struct Tables {
 const Tables& tables() {
   static const Tables t = [] {
     Tables r;
-    fill_unary_avx2(r.base);
+    fill_unary_avx2(r.base, env_exact_math());
     fill_binary_avx2(r.base);
     fill_reduce_avx2(r.base);
     // Only on a CPU with AVX-512F: the fill functions are compiled with -mavx512f and may
     // themselves hold AVX-512 instructions (SIGILL on an AVX2-only CPU).
     if (cpu_avx512()) {
-      bool a = fill_unary_avx512(r.avx512), b = fill_binary_avx512(r.avx512), c = fill_reduce_avx512(r.avx512);
+      bool a = fill_unary_avx512(r.avx512, env_exact_math()), b = fill_binary_avx512(r.avx512), c = fill_reduce_avx512(r.avx512);
       r.have512 = a && b && c;
     }
     return r;

@@ -41,7 +41,8 @@ using ReduceRowsFn = void (*)(const void* x, void* out, int64_t rows, int64_t R)
 // out[j] = reduce over r < R of x[r * ld + j], for j < n (columns).
 using ReduceColsFn = void (*)(const void* x, void* out, int64_t R, int64_t n, int64_t ld);
 // out[i] = exp(x[i] - m) for i < n (out may be x, or null to only sum); returns the sum of the
-// exp values, accumulated in double (float: from the values before their rounding to float).
+// exp values, accumulated in double (float: from the stored float values; with exact math, from the
+// values before their rounding to float).
 // One pass for softmax and logsumexp rows; float/double only. m must be >= every x[i] (the row
 // maximum, or NaN / inf): the float form clamps x - m from below only.
 using ExpShiftSumFn = double (*)(const void* x, void* out, int64_t n, double m);
@@ -91,10 +92,10 @@ inline ReduceColsFn reduce_cols(ReduceOp op, DType t) { return table().reduce_co
 inline ExpShiftSumFn exp_shift_sum(DType t) { return table().exp_shift_sum[static_cast<int>(t)]; }
 
 // Filled by the per-ISA files (fill_avx512 is a no-op in a build without AVX-512 support).
-void fill_unary_avx2(Table& t);
+void fill_unary_avx2(Table& t, bool exact_math);  // exact_math: see ew.cpp
 void fill_binary_avx2(Table& t);
 void fill_reduce_avx2(Table& t);
-bool fill_unary_avx512(Table& t);
+bool fill_unary_avx512(Table& t, bool exact_math);
 bool fill_binary_avx512(Table& t);
 bool fill_reduce_avx512(Table& t);
 

@@ -9,10 +9,11 @@ namespace {
 #include "kernels/ew_common_impl.h"
 #include "kernels/vmath.h"
 #include "kernels/vmath_f.h"
+#include "kernels/vmath_fl.h"
 #include "kernels/ew_unary_impl.h"
 }  // namespace
 
-void fill_unary_avx2(Table& t) { fill_unary(t); }
+void fill_unary_avx2(Table& t, bool exact_math) { fill_unary(t, exact_math); }
 
 }  // namespace ew
 }  // namespace keras_cpp

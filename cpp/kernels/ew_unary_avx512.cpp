@@ -11,15 +11,16 @@ namespace {
 #include "kernels/ew_common_impl.h"
 #include "kernels/vmath.h"
 #include "kernels/vmath_f.h"
+#include "kernels/vmath_fl.h"
 #include "kernels/ew_unary_impl.h"
 }  // namespace
 
-bool fill_unary_avx512(Table& t) {
-  fill_unary(t);
+bool fill_unary_avx512(Table& t, bool exact_math) {
+  fill_unary(t, exact_math);
   return true;
 }
 #else  // built without AVX-512 flags: never chosen
-bool fill_unary_avx512(Table&) { return false; }
+bool fill_unary_avx512(Table&, bool) { return false; }
 #endif
 
 }  // namespace ew

@@ -1,7 +1,9 @@
 // cpp/kernels/ew_unary_impl.h — the unary kernels, one body for both ISAs (included by
-// ew_unary_avx2.cpp / ew_unary_avx512.cpp inside an anonymous namespace, after simd.h, vmath.h and vmath_f.h).
-// float/double go through Simd<T>; float transcendentals are evaluated in double (vmath_f.h);
-// integer loops are plain C++ that the compiler vectorises with the file's ISA.
+// ew_unary_avx2.cpp / ew_unary_avx512.cpp inside an anonymous namespace, after simd.h, vmath.h,
+// vmath_f.h and vmath_fl.h). float/double go through Simd<T>; float exp, log, tanh and sigmoid run
+// on float lanes (vmath_fl.h, faithful) unless the table is filled for exact math, which takes the
+// double-lane forms (vmath_f.h, correctly rounded) that the other float transcendentals always
+// use; integer loops are plain C++ that the compiler vectorises with the file's ISA.
 
 // o[i] = f(x[i]) over W-lane vectors; the tail runs through a zero-padded buffer. NT:
 // non-temporal stores (o 64-byte aligned and n a multiple of 2 W: see vmap).
@@ -77,11 +79,20 @@ inline void vmap_math(const void* x, void* o, int64_t n, FV fv, DVF dv) {
   template <class T> void name(const void* x, void* o, int64_t n) { \
     vmap_math<T>(x, o, n, [](DV v) { return vmf::fname(v); }, [](DV v) { return dname(v); }); \
   }
+// The same with a float-lane form: name<float> (the default) runs vfl::fname on float lanes,
+// name##_exact<float> the double-lane vmf::fname; both are name<double> for double.
+#define KCPP_VMATH_FL(name, fname, dname) \
+  KCPP_VMATH(name##_exact, fname, dname) \
+  template <class T> void name(const void* x, void* o, int64_t n) { \
+    if constexpr (kIsF<T>) vmap(static_cast<const float*>(x), static_cast<float*>(o), n, [](vfl::FV v) { return vfl::fname(v); }); \
+    else name##_exact<T>(x, o, n); \
+  }
 
 // out[i] = exp(x[i] - m), returning their sum (ExpShiftSumFn); the tail goes through a buffer
-// and only its n - i real lanes are summed.
+// and only its n - i real lanes are summed. This is the exact-math form (float: x - m and the exp
+// on double lanes, summed before rounding).
 template <class T>
-double exp_shift_sum(const void* xv, void* ov, int64_t n, double m) {
+double exp_shift_sum_exact(const void* xv, void* ov, int64_t n, double m) {
   constexpr int W = DS::W;
   const T* x = static_cast<const T*>(xv);
   T* o = static_cast<T*>(ov);
@@ -114,6 +125,35 @@ double exp_shift_sum(const void* xv, void* ov, int64_t n, double m) {
   return total;
 }
 
+// The default float form: x - m in float and u_exp<float>'s float-lane exp, so a row's values are
+// bit-identical to exp(x - m) computed unfused; the rounded values are summed in double.
+double exp_shift_sum_fl(const void* xv, void* ov, int64_t n, double m) {
+  constexpr int W = vfl::FS::W;
+  using FS = vfl::FS;
+  const float* x = static_cast<const float*>(xv);
+  float* o = static_cast<float*>(ov);
+  const vfl::FV mv = FS::set1(static_cast<float>(m));  // m is a float (a row maximum)
+  auto ex = [&](vfl::FV v) { return vfl::exp_f(FS::sub(v, mv)); };
+  DV s0 = DS::set1(0.0), s1 = s0;
+  int64_t i = 0;
+  for (; i + W <= n; i += W) {
+    vfl::FV e = ex(FS::load(x + i));
+    widen_add(s0, s1, e);
+    if (o) FS::store(o + i, e);
+  }
+  double lanes[DS::W], total = 0;
+  DS::store(lanes, DS::add(s0, s1));
+  for (int k = 0; k < DS::W; ++k) total += lanes[k];
+  if (i < n) {
+    float buf[W] = {};
+    std::memcpy(buf, x + i, (n - i) * sizeof(float));
+    FS::store(buf, ex(FS::load(buf)));
+    for (int64_t j = 0; j < n - i; ++j) total += buf[j];
+    if (o) std::memcpy(o + i, buf, (n - i) * sizeof(float));
+  }
+  return total;
+}
+
 template <class T, class F>
 inline void smap(const void* x, void* o, int64_t n, F f) {
   const T* __restrict p = static_cast<const T*>(x);
@@ -139,12 +179,12 @@ template <class T, bool NT = false> void u_square(const void* x, void* o, int64_
 template <class T, bool NT = false> void u_sqrt(const void* x, void* o, int64_t n) {
   KCPP_VF(T, S::sqrt(S::max_(S::set1(T(0)), v)));  // max_(0, NaN) is NaN
 }
-KCPP_VMATH(u_exp, exp_f, exp_d)
+KCPP_VMATH_FL(u_exp, exp_f, exp_d)
 KCPP_VMATH(u_expm1, expm1_f, expm1_d)
-KCPP_VMATH(u_log, log_f, log_d)
+KCPP_VMATH_FL(u_log, log_f, log_d)
 KCPP_VMATH(u_log1p, log1p_f, log1p_d)
-KCPP_VMATH(u_tanh, tanh_f, tanh_d)
-KCPP_VMATH(u_sigmoid, sigmoid_f, sigmoid_d)
+KCPP_VMATH_FL(u_tanh, tanh_f, tanh_d)
+KCPP_VMATH_FL(u_sigmoid, sigmoid_f, sigmoid_d)
 KCPP_VMATH(u_softplus, softplus_f, softplus_d)
 // sin/cos: libm per element (in double for float inputs, rounded once).
 template <class T> void u_sin(const void* x, void* o, int64_t n) {
@@ -186,25 +226,35 @@ template <class T> void u_isfinite(const void* x, void* o, int64_t n) {
 
 #undef KCPP_VF
 #undef KCPP_VMATH
+#undef KCPP_VMATH_FL
 
-inline void fill_unary(Table& tab) {
+// exact_math: float exp, log, tanh, sigmoid and exp_shift_sum on double lanes (correctly rounded).
+inline void fill_unary(Table& tab, bool exact_math) {
   auto set = [&](UnaryOp op, int dt, UnaryFn f) { tab.unary[static_cast<int>(op)][dt] = f; };
   for_types<float, double>([&](auto tag) {
     using T = decltype(tag);
     constexpr int d = dt_index<T>();
     set(UnaryOp::sqrt, d, u_sqrt<T>);
-    set(UnaryOp::exp, d, u_exp<T>);
+    set(UnaryOp::exp, d, u_exp_exact<T>);
     set(UnaryOp::expm1, d, u_expm1<T>);
-    set(UnaryOp::log, d, u_log<T>);
+    set(UnaryOp::log, d, u_log_exact<T>);
     set(UnaryOp::log1p, d, u_log1p<T>);
     set(UnaryOp::sin, d, u_sin<T>);
     set(UnaryOp::cos, d, u_cos<T>);
-    set(UnaryOp::tanh, d, u_tanh<T>);
-    set(UnaryOp::sigmoid, d, u_sigmoid<T>);
+    set(UnaryOp::tanh, d, u_tanh_exact<T>);
+    set(UnaryOp::sigmoid, d, u_sigmoid_exact<T>);
     set(UnaryOp::softplus, d, u_softplus<T>);
     set(UnaryOp::softsign, d, u_softsign<T>);
-    tab.exp_shift_sum[d] = exp_shift_sum<T>;
+    tab.exp_shift_sum[d] = exp_shift_sum_exact<T>;
   });
+  if (!exact_math) {
+    constexpr int f = dt_index<float>();
+    set(UnaryOp::exp, f, u_exp<float>);
+    set(UnaryOp::log, f, u_log<float>);
+    set(UnaryOp::tanh, f, u_tanh<float>);
+    set(UnaryOp::sigmoid, f, u_sigmoid<float>);
+    tab.exp_shift_sum[f] = exp_shift_sum_fl;
+  }
   for_types<float, double, int8_t, int16_t, int32_t, int64_t, uint8_t>([&](auto tag) {
     using T = decltype(tag);
     constexpr int d = dt_index<T>();

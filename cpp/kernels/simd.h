@@ -44,6 +44,25 @@ struct Simd<float> {
   static M mor(M a, M b) { return static_cast<M>(a | b); }
   static bool any(M m) { return m != 0; }
   static V select(M m, V a, V b) { return _mm512_mask_blend_ps(m, b, a); }  // m ? a : b
+  // Integer lanes and exact float ops for the float-lane math (vmath_fl.h).
+  using I = __m512i;
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V fms(V a, V b, V c) { return _mm512_fmsub_ps(a, b, c); }    // a b - c, rounded once
+  static V fnma(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }  // c - a b, rounded once
+  // Every lane a positive normal float (bits - 2^23 below 254 * 2^23 as unsigned).
+  static bool all_pos_normal(V x) {
+    return _mm512_cmp_epu32_mask(_mm512_sub_epi32(bits(x), _mm512_set1_epi32(0x00800000)), _mm512_set1_epi32(0x7f000000), _MM_CMPINT_LT) == 0xFFFF;
+  }
+  static I bits(V a) { return _mm512_castps_si512(a); }
+  static V from_bits(I a) { return _mm512_castsi512_ps(a); }
+  static I iset1(int32_t x) { return _mm512_set1_epi32(x); }
+  static I iadd(I a, I b) { return _mm512_add_epi32(a, b); }
+  static I iand(I a, I b) { return _mm512_and_si512(a, b); }
+  template <int K> static I shl(I a) { return _mm512_slli_epi32(a, K); }
+  template <int K> static I sra(I a) { return _mm512_srai_epi32(a, K); }
+  static V cvt_i(I a) { return _mm512_cvtepi32_ps(a); }  // exact for |a| < 2^24
+  // y 2^n for integral n in [-252, 254] (or NaN), rounded once (subnormal results too): vscalefps.
+  static V ldexp(V y, V n) { return _mm512_scalef_ps(y, n); }
 };
 
 template <>
@@ -166,6 +185,30 @@ struct Simd<float> {
   static M mor(M a, M b) { return _mm256_or_ps(a, b); }
   static bool any(M m) { return _mm256_movemask_ps(m) != 0; }
   static V select(M m, V a, V b) { return _mm256_blendv_ps(b, a, m); }
+  using I = __m256i;
+  static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V fms(V a, V b, V c) { return _mm256_fmsub_ps(a, b, c); }
+  static V fnma(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
+  static bool all_pos_normal(V x) {  // bits in [2^23, 255 * 2^23) as signed int32
+    __m256i b = bits(x);
+    __m256i out = _mm256_or_si256(_mm256_cmpgt_epi32(_mm256_set1_epi32(0x00800000), b), _mm256_cmpgt_epi32(b, _mm256_set1_epi32(0x7f7fffff)));
+    return _mm256_testz_si256(out, out);
+  }
+  static I bits(V a) { return _mm256_castps_si256(a); }
+  static V from_bits(I a) { return _mm256_castsi256_ps(a); }
+  static I iset1(int32_t x) { return _mm256_set1_epi32(x); }
+  static I iadd(I a, I b) { return _mm256_add_epi32(a, b); }
+  static I iand(I a, I b) { return _mm256_and_si256(a, b); }
+  template <int K> static I shl(I a) { return _mm256_slli_epi32(a, K); }
+  template <int K> static I sra(I a) { return _mm256_srai_epi32(a, K); }
+  static V cvt_i(I a) { return _mm256_cvtepi32_ps(a); }
+  // y 2^n, n = n1 + n2 with both halves' powers of 2 normal: the first product is exact, the second
+  // rounds once, as vscalefps does (bit-identical results). A NaN n gives some scale; y is NaN then.
+  static V ldexp(V y, V n) {
+    __m256i k = _mm256_cvtps_epi32(n), k1 = _mm256_srai_epi32(k, 1), k2 = _mm256_sub_epi32(k, k1), b = _mm256_set1_epi32(127);
+    V s1 = from_bits(_mm256_slli_epi32(_mm256_add_epi32(k1, b), 23)), s2 = from_bits(_mm256_slli_epi32(_mm256_add_epi32(k2, b), 23));
+    return _mm256_mul_ps(_mm256_mul_ps(y, s1), s2);
+  }
 };
 
 template <>
@@ -280,6 +323,23 @@ struct Simd<float> {
   static V select(M m, V a, V b) { return m ? a : b; }
   static uint32_t as(V a) { uint32_t u; std::memcpy(&u, &a, 4); return u; }
   static V from(uint32_t u) { V a; std::memcpy(&a, &u, 4); return a; }
+  using I = int32_t;
+  static V fma(V a, V b, V c) { return __builtin_fmaf(a, b, c); }
+  static V fms(V a, V b, V c) { return __builtin_fmaf(a, b, -c); }
+  static V fnma(V a, V b, V c) { return __builtin_fmaf(-a, b, c); }
+  static bool all_pos_normal(V x) { return x >= 0x1p-126f && x <= 0x1.fffffep127f; }
+  static I bits(V a) { return static_cast<I>(as(a)); }
+  static V from_bits(I a) { return from(static_cast<uint32_t>(a)); }
+  static I iset1(int32_t x) { return x; }
+  static I iadd(I a, I b) { return static_cast<I>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b)); }
+  static I iand(I a, I b) { return a & b; }
+  template <int K> static I shl(I a) { return static_cast<I>(static_cast<uint32_t>(a) << K); }
+  template <int K> static I sra(I a) { return a >> K; }
+  static V cvt_i(I a) { return static_cast<V>(a); }
+  static V ldexp(V y, V n) {  // as the AVX2 form; a NaN n (y NaN too) picks an arbitrary scale
+    I k = n == n ? static_cast<I>(n) : 0, k1 = k >> 1, k2 = k - k1;
+    return (y * from_bits(shl<23>(k1 + 127))) * from_bits(shl<23>(k2 + 127));
+  }
 };
 
 template <>

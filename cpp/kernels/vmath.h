@@ -1,6 +1,6 @@
 // cpp/kernels/vmath.h — vector exp, expm1, log, log1p, tanh, sigmoid and softplus in double
 // precision (Simd<double> from simd.h; included after it, inside the same anonymous namespace).
-// The float32 kernels use the float-input versions in vmath_f.h (cheaper, sized for a float result).
+// The float32 kernels use vmath_fl.h (float lanes) or vmath_f.h (double lanes, sized for a float result).
 // Every function keeps IEEE edge cases: exp(-inf) = 0, exp(inf) = inf, NaN in -> NaN out,
 // log(0) = -inf, log(x < 0) = NaN, and exp results in the subnormal range are not flushed.
 

@@ -7,6 +7,9 @@
 // -0x1.2ab37ep+3), none for the others; 44e6 evenly spread bit patterns per function find only
 // sigmoid's tiny x < 0 whose result is a midpoint plus x^3/48, below double precision.
 // The same IEEE edge cases as vmath.h hold.
+// These are the float32 kernels for expm1, log1p and softplus, and for exp, log, tanh, sigmoid
+// and exp_shift_sum only with KERAS_CPP_EXACT_MATH=1: by default those run on float lanes
+// (vmath_fl.h, faithful, about half the work), which trades correct rounding for <= 1 ulp.
 // Float inputs are bounded (|x| < 3.5e38, and widened subnormals are normal doubles), so there
 // is one clamp per function and no subnormal doubles.
 //

@@ -25,6 +25,7 @@ void init_config(py::module_& m) {
     py::dict d;
     d["isa"] = blas::isa_name(isa);
     d["avx512_available"] = blas::cpu_has(blas::Isa::avx512);
+    d["exact_math"] = env_exact_math();  // KERAS_CPP_EXACT_MATH=1: correctly rounded float32 exp/log/tanh/sigmoid
     d["l1"] = cs.l1; d["l2"] = cs.l2; d["l3"] = cs.l3;
     d["mr"] = b.mr; d["nr"] = b.nr; d["kc"] = b.kc; d["nc"] = b.nc; d["mc"] = b.mc;
     return d;

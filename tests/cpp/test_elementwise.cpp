@@ -78,7 +78,9 @@ const UnaryOp kFloatUnary[] = {UnaryOp::exp,  UnaryOp::expm1,    UnaryOp::log,  
                                UnaryOp::abs,  UnaryOp::negative, UnaryOp::square,   UnaryOp::sign,   UnaryOp::round,
                                UnaryOp::sin,  UnaryOp::cos};
 
-// float results are rounded once from double (exact but for rare ties); double ones within a few ulps.
+// float results within 1 ulp: exp/log/tanh/sigmoid faithful on float lanes (correctly rounded with
+// KERAS_CPP_EXACT_MATH=1), the others rounded once from double (exact but for rare ties); double
+// ones within a few ulps.
 template <class T>
 void check_unary_values(DType dt, double ulps) {
   for (UnaryOp op : kFloatUnary) {

@@ -1,8 +1,11 @@
-"""The float32 transcendental kernels (kernels/vmath_f.h) and the fused softmax / logsumexp rows
-(ew::exp_shift_sum): correctly rounded results (rtol 1e-7 against float64 rounded once) over the
-whole float range, at every length and start offset (vector body, pair loop and tail), with the
-IEEE special values in any lane; softmax and logsumexp rows of every length with -inf, inf and
-NaN entries. Everything runs again on the AVX2 table in a subprocess when the machine has AVX-512.
+"""The float32 transcendental kernels and the fused softmax / logsumexp rows (ew::exp_shift_sum):
+exp, log, tanh and sigmoid within 1 ulp of float64 (float lanes, kernels/vmath_fl.h, the default)
+or correctly rounded (rtol 1e-7 against float64 rounded once: KERAS_CPP_EXACT_MATH=1, double lanes,
+kernels/vmath_f.h), expm1, log1p and softplus correctly rounded always, over the whole float range,
+at every length and start offset (vector body, pair loop and tail), with the IEEE special values
+in any lane; softmax and logsumexp rows of every length with -inf, inf and NaN entries. Everything
+runs again on the AVX2 table and with exact math in subprocesses, and the two ISAs' results are
+compared bit for bit.
 """
 import os
 import subprocess
@@ -13,6 +16,8 @@ import pytest
 
 from keras_cpp import _core
 from keras_cpp import backend as K
+
+from float_math import EXACT, FAITHFUL, assert_float_math, subprocess_env, ulp_error
 
 f32 = np.float32
 INF, NAN = np.inf, np.nan
@@ -58,18 +63,11 @@ def wide_sample(domain, n=60000, seed=0):
 
 
 def check(name, got, x):
-    _, ref, _ = FUNCS[name]
-    want = cr(ref, x)
-    nan = np.isnan(want)
-    assert (np.isnan(got) == nan).all(), (name, x[np.isnan(got) != nan][:8])
-    fin = ~nan
-    np.testing.assert_allclose(got[fin], want[fin], rtol=1e-7, atol=0, err_msg=name)
-    zero = fin & (want == 0)
-    assert (np.signbit(got[zero]) == np.signbit(want[zero])).all() , name
+    assert_float_math(name, got, x, FUNCS[name][1])
 
 
 @pytest.mark.parametrize('name', sorted(FUNCS))
-def test_correctly_rounded_over_the_float_range(name):
+def test_accurate_over_the_float_range(name):
     op, _, domain = FUNCS[name]
     x = wide_sample(domain, seed=len(name))
     check(name, K.eval(op(K.constant(x))), x)
@@ -87,7 +85,7 @@ def bit_sweep(domain, stride=4093, lo=0x00000000, hi=0x100000000):
 
 
 @pytest.mark.parametrize('name', sorted(FUNCS))
-def test_correctly_rounded_on_a_bit_pattern_sweep(name):
+def test_accurate_on_a_bit_pattern_sweep(name):
     """~1e6 bit patterns spread evenly over all floats, and every float in [1, 1 + 2^-9) and around
     the reduction and clamp thresholds (ln2/32 steps of exp, 20 for tanh, 104 for exp)."""
     op, _, domain = FUNCS[name]
@@ -116,8 +114,10 @@ def test_specials_exactly():
     x = np.array([0.0, -0.0, INF, -INF, NAN, 1e-45, -1.0, -2.0], f32)
     ev = lambda op: K.eval(op(K.constant(x)))
     with np.errstate(all='ignore'):
-        np.testing.assert_array_equal(ev(K.exp), np.concatenate([[1, 1, INF, 0, NAN, 1], cr(np.exp, [-1, -2])]).astype(f32))
-        np.testing.assert_array_equal(ev(K.log)[:6], np.array([-INF, -INF, INF, NAN, NAN, cr(np.log, f32(1e-45))], f32))
+        np.testing.assert_array_equal(ev(K.exp)[:6], np.array([1, 1, INF, 0, NAN, 1], f32))
+        check('exp', ev(K.exp), x)
+        np.testing.assert_array_equal(ev(K.log)[:5], np.array([-INF, -INF, INF, NAN, NAN], f32))
+        check('log', ev(K.log)[5:6], x[5:6])
         assert np.isnan(ev(K.log)[6:]).all()
         lp = ev(_core._log1p)
         np.testing.assert_array_equal(lp[[0, 1, 2, 4, 6]], np.array([0, -0.0, INF, NAN, -INF], f32))
@@ -165,8 +165,18 @@ def test_logsumexp_and_softmax_rows_at_every_length(dtype):
         assert np.isposinf(lse[3]) or cols == 1
         z = x[[0, 1, 5]].astype(np.float64)
         with np.errstate(invalid='ignore'):  # row 1 is all -inf when cols == 1
-            e = np.exp(z - z.max(axis=-1, keepdims=True))
-            np.testing.assert_allclose(sm[[0, 1, 5]], e / e.sum(axis=-1, keepdims=True), rtol=rtol, atol=0)
+            d = z - z.max(axis=-1, keepdims=True)
+            e = np.exp(d)
+            want_sm = e / e.sum(axis=-1, keepdims=True)
+            # float32 on float lanes computes x - max in float32 (as TensorFlow and PyTorch do): its
+            # rounding, up to |x - max| 2^-25, is a relative error of e^(x - max); exact math and
+            # float64 subtract exactly.
+            scale = 2.0 ** -25 if dtype == 'float32' and not EXACT else 0.0
+            tol = (rtol + np.abs(np.where(np.isfinite(d), d, 0)) * scale) * want_sm
+            got_sm = sm[[0, 1, 5]]
+            fin = np.isfinite(want_sm)
+            assert (np.abs(got_sm - want_sm)[fin] <= tol[fin]).all(), cols
+            assert (np.isnan(got_sm) == np.isnan(want_sm)).all()
         assert ((sm[1, ::3] == 0).all() or cols == 1) and np.isnan(sm[4]).all()
 
 
@@ -206,7 +216,88 @@ def test_crossentropy_from_logits_uses_the_fused_rows():
 # (on a machine without AVX-512 this repeats the default run, which is harmless)
 @pytest.mark.skipif(os.environ.get('KERAS_CPP_ISA') == 'avx2', reason='already the AVX2 run')
 def test_this_file_on_the_avx2_kernels():
-    env = dict(os.environ, KERAS_CPP_ISA='avx2')
+    env = subprocess_env(KERAS_CPP_ISA='avx2')
     out = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', __file__],
                          env=env, capture_output=True, text=True, timeout=300, cwd=os.path.dirname(__file__))
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+
+
+# ---------------------------------------------------------------- edge rows, exact math, ISAs bit for bit
+def test_edge_rows():
+    """Subnormal results and inputs, saturation, exact zeros and ones, on whichever path is active."""
+    ev = lambda op, v: K.eval(op(K.constant(np.array(v, f32))))
+    sub_in = [1e-45, 3e-42, 1.1e-38, 5.9e-39]  # subnormal inputs
+    for name, v in [('exp', [-100.0, -103.0, -87.5, -104.0, -103.97, 88.72, 88.73, 1e-30, -1e-30] + sub_in),
+                    ('log', sub_in + [1.0, 2.0, 0.5, 3.4e38, 1.0000001, 0.99999994]),
+                    ('sigmoid', [-100.0, -103.0, -87.5, -104.0, -17.0, 17.0, 17.4, 88.0] + sub_in),
+                    ('tanh', [9.0, 9.1, 10.0, 20.0, 88.0, -9.1, 1.0, -1.0, 0.99999994, 1e-30, -1e-30] + sub_in)]:
+        check(name, ev(FUNCS[name][0], v), np.array(v, f32))
+    np.testing.assert_array_equal(ev(K.exp, [0.0, -0.0, -INF, 89.0, -105.0]), np.array([1, 1, 0, INF, 0], f32))
+    assert not np.signbit(ev(K.log, [1.0]))[0] and ev(K.log, [1.0])[0] == 0
+    np.testing.assert_array_equal(ev(K.tanh, [1e-30, -1e-30, 1e-45, 9.1, -20.0]), np.array([1e-30, -1e-30, 1e-45, 1, -1], f32))
+    np.testing.assert_array_equal(ev(K.sigmoid, [-INF, INF, 0.0, -0.0, 30.0, -105.0]), np.array([0, 1, 0.5, 0.5, 1, 0], f32))
+    assert ev(K.exp, [-100.0])[0] > 0 and ev(K.sigmoid, [-100.0])[0] > 0  # not flushed
+
+
+@pytest.mark.parametrize('name', sorted(FAITHFUL))
+def test_float_lanes_are_mostly_correctly_rounded(name):
+    """The faithful kernels round correctly almost always (a guard against a sloppier kernel
+    slipping in under the 1 ulp bound): >= 99% of a bit-pattern sweep, and never worse than 1 ulp."""
+    op, ref, domain = FUNCS[name]
+    x = bit_sweep(domain, stride=8191)
+    with np.errstate(all='ignore'):
+        want = ref(x.astype(np.float64))
+    got = K.eval(op(K.constant(x)))
+    fin = np.isfinite(want) & (np.abs(want) < 3e38)
+    err = ulp_error(got[fin], want[fin])
+    assert err.max() <= 1.0
+    assert (got[fin] == want[fin].astype(f32)).mean() >= (0.9999 if EXACT else 0.99)
+
+
+SWEEP_SCRIPT = r'''
+import sys
+import numpy as np
+from keras_cpp import _core
+from keras_cpp import backend as K
+x = np.arange(0, 2 ** 32, 1021, dtype=np.uint64).astype(np.uint32).view(np.float32)
+ops = [K.exp, _core._expm1, K.log, _core._log1p, K.tanh, K.sigmoid, K.softplus]
+outs = [K.eval(op(K.constant(x))) for op in ops]
+rows = (x[:200 * 1021].reshape(200, 1021) % 50).astype(np.float32)
+outs += [K.eval(K.softmax(K.constant(rows))), K.eval(K.logsumexp(K.constant(rows), axis=-1))]
+bits = [np.where(np.isnan(o), np.float32(np.nan), o).view(np.uint32).ravel() for o in outs]
+np.save(sys.argv[1], np.concatenate(bits))
+print(_core._kernel_info()['isa'], _core._kernel_info()['exact_math'])
+'''
+
+
+@pytest.mark.skipif(os.environ.get('KERAS_CPP_ISA') == 'avx2' or EXACT, reason='run once, from the default process')
+@pytest.mark.parametrize('exact', ['0', '1'])
+def test_avx2_and_avx512_give_identical_bits(exact, tmp_path):
+    """Every float32 transcendental, softmax and logsumexp, on a sweep of 4.2e6 bit patterns: the
+    AVX2 table's results equal the default (AVX-512 where available) table's bit for bit (NaNs
+    compared as NaN), with float-lane and with exact math."""
+    if not _core._kernel_info()['avx512_available']:
+        pytest.skip('no AVX-512: one table only')
+    res = {}
+    for isa in ['avx512', 'avx2']:
+        env = subprocess_env(KERAS_CPP_EXACT_MATH=exact)
+        env.pop('KERAS_CPP_ISA', None)
+        if isa == 'avx2':
+            env['KERAS_CPP_ISA'] = 'avx2'
+        out_file = str(tmp_path / (isa + '.npy'))
+        out = subprocess.run([sys.executable, '-c', SWEEP_SCRIPT, out_file], env=env, capture_output=True, text=True,
+                             timeout=300, cwd=os.path.dirname(__file__))
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert out.stdout.split() == [isa, 'True' if exact == '1' else 'False']
+        res[isa] = np.load(out_file)
+    diff = np.flatnonzero(res['avx512'] != res['avx2'])
+    assert diff.size == 0, (diff.size, diff[:8])
+
+
+@pytest.mark.skipif(EXACT, reason='already the exact-math run')
+def test_this_file_with_exact_math():
+    """KERAS_CPP_EXACT_MATH=1: the double-lane kernels, correctly rounded (and again on AVX2)."""
+    env = subprocess_env(KERAS_CPP_EXACT_MATH='1')
+    out = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', __file__],
+                         env=env, capture_output=True, text=True, timeout=600, cwd=os.path.dirname(__file__))
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
