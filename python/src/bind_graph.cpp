@@ -81,8 +81,18 @@ py::object result_value(Tensor t) {
 py::array tensor_to_array(Tensor t) {
   // The array owns its memory alone: copy unless this is the last reference (callers move it in).
   if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();
+  // A plain capsule: pybind11's saves and restores the error state twice when it is freed, for
+  // destructors that call Python; dropping a Storage never does (no Python-made storage has a
+  // release function), and a result array is freed on every call.
   auto* holder = new std::shared_ptr<Storage>(t.storage());
-  py::capsule base(holder, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
+  PyObject* cap = PyCapsule_New(holder, nullptr, [](PyObject* o) {
+    delete static_cast<std::shared_ptr<Storage>*>(PyCapsule_GetPointer(o, nullptr));
+  });
+  if (!cap) {
+    delete holder;
+    throw py::error_already_set();
+  }
+  auto base = py::reinterpret_steal<py::capsule>(cap);
   const int nd = t.ndim();
   if (nd <= 32) {  // what py::array's constructor does, with the dims on the stack
     py::ssize_t dims[32], steps[32];
