@@ -429,7 +429,7 @@ void Plan::run(std::vector<Tensor>& feeds, std::vector<Tensor>& outs) {
     if (t.storage()->borrowed()) outs.push_back(t.clone());  // never hand back the caller's memory
     else outs.push_back(out_move_[i] ? std::move(t) : t);
   }
-  commit_updates();  // under the locks taken above
+  if (!last_update_.empty()) commit_updates();  // under the locks taken above
   slots_.clear();
 }
 

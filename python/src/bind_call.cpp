@@ -97,19 +97,20 @@ struct CallVectors {
 };
 thread_local CallVectors t_spare;
 struct SpareVectors : CallVectors {
-  SpareVectors() : CallVectors{std::move(t_spare.feeds), std::move(t_spare.outs)} {}
+  CallVectors& home;  // t_spare, looked up once (a thread-local with a destructor costs two lookups)
+  explicit SpareVectors(CallVectors& h) : CallVectors{std::move(h.feeds), std::move(h.outs)}, home(h) {}
   ~SpareVectors() {
     feeds.clear();
     outs.clear();
-    t_spare.feeds = std::move(feeds);
-    t_spare.outs = std::move(outs);
+    home.feeds = std::move(feeds);
+    home.outs = std::move(outs);
   }
 };
 
 // tp_call's path: a list of plain arrays (`done` false, nothing run: it is not).
 PyObject* run_plain_list(Function& f, PyObject* values, bool& done) {
   const Py_ssize_t n = PyList_GET_SIZE(values);
-  SpareVectors v;
+  SpareVectors v(t_spare);
   v.feeds.resize(static_cast<size_t>(n));
   for (Py_ssize_t i = 0; i < n; ++i)
     if (!plain_array_feed(PyList_GET_ITEM(values, i), v.feeds[static_cast<size_t>(i)])) return nullptr;
