@@ -23,10 +23,14 @@ Tensor Allocator::alloc(const Shape& shape, DType dtype) {
 }
 
 void Allocator::release(Tensor&& t) {
-  std::shared_ptr<Storage> s = t.storage();
+  const std::shared_ptr<Storage>& held = t.storage();  // checked before copying: most are dropped
+  if (!held || !held->owned() || held.use_count() != 1 || held->nbytes() < 256 ||
+      cached_bytes_ + held->nbytes() > kMaxCachedBytes) {
+    t = Tensor();
+    return;
+  }
+  std::shared_ptr<Storage> s = held;
   t = Tensor();
-  if (!s || !s->owned() || s.use_count() != 1 || s->nbytes() < 256) return;
-  if (cached_bytes_ + s->nbytes() > kMaxCachedBytes) return;
   cached_bytes_ += s->nbytes();
   free_.emplace(s->nbytes(), std::move(s));
 }

@@ -34,15 +34,6 @@ DType dtype_from_name(const std::string& n) {
                   "' (expected one of float16, float32, float64, int8, int16, int32, int64, uint8, bool)");
 }
 
-size_t dtype_size(DType t) {
-  switch (t) {
-    case DType::float16: case DType::int16: return 2;
-    case DType::float32: case DType::int32: return 4;
-    case DType::float64: case DType::int64: return 8;
-    default: return 1;
-  }
-}
-
 bool is_floating(DType t) { return t == DType::float16 || t == DType::float32 || t == DType::float64; }
 bool is_integer(DType t) {
   return t == DType::int8 || t == DType::int16 || t == DType::int32 || t == DType::int64 || t == DType::uint8;

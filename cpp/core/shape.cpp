@@ -47,7 +47,7 @@ int64_t checked_add(int64_t a, int64_t b, const char* op) {
   return r;
 }
 
-int64_t shape_numel(const Shape& s, const char* op) {
+int64_t shape_numel_general(const Shape& s, const char* op) {
   int64_t n = known_product(s, 1);
   if (n < 0) overflow(op, "the element count of shape " + shape_str(s));
   return shape_known(s) ? n : -1;
@@ -63,10 +63,6 @@ int64_t shape_nbytes(const Shape& s, size_t itemsize, const char* op) {
 void check_shape_size(const Shape& s, size_t itemsize, const char* op) {
   if (known_product(s, itemsize) < 0)
     overflow(op, "the byte size of shape " + shape_str(s) + " with " + std::to_string(itemsize) + "-byte elements");
-}
-
-bool shape_known(const Shape& s) {
-  return std::all_of(s.begin(), s.end(), [](int64_t d) { return d >= 0; });
 }
 
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {

@@ -3,10 +3,12 @@
 #include "keras_cpp/tensor.h"
 
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <utility>
 #include <vector>
 
@@ -54,21 +56,43 @@ BlockCache& block_cache() {
 // oversized malloc, two frees of the trimmed ends and often a consolidation, more than a small
 // op's kernel.
 constexpr size_t kSmallBlock = 256, kSmallKept = 32;
-// Tensors destroyed after the thread's own (at exit, in statics) bypass it: `small_gone`, being
-// trivial, stays readable.
-thread_local bool small_gone = false;
+constexpr size_t kBorrowedKept = 4;
 struct SmallBlocks {
   std::vector<void*> free[kSmallBlock / 64];
+  // Storage::wrap's recent borrowed wrappers (a call's fed arrays), made again for the next call
+  // once nothing else holds them.
+  std::shared_ptr<Storage> borrowed[kBorrowedKept];
   ~SmallBlocks() {
-    small_gone = true;
     for (auto& v : free)
       for (void* p : v) std::free(p);
   }
 };
+// The thread's lists, reached in one thread-local access (a small call takes and gives back
+// several blocks; each access to a thread-local with a destructor costs a lookup and a guard).
+// Trivial, so it stays readable after the thread's destructors ran: tensors destroyed then (at
+// exit, in statics) find `gone` and bypass the lists.
+struct SmallTls {
+  SmallBlocks* lists = nullptr;
+  bool gone = false;
+};
+thread_local SmallTls t_small;
+struct SmallReaper {  // made with the lists; frees them at thread exit
+  SmallReaper() { t_small.lists = new SmallBlocks(); }
+  ~SmallReaper() {
+    SmallBlocks* lists = t_small.lists;
+    t_small.lists = nullptr;  // blocks freed while the lists go (the kept wrappers') bypass them
+    t_small.gone = true;
+    delete lists;
+  }
+};
 std::vector<void*>* small_list(size_t n) {
-  if (small_gone) return nullptr;
-  thread_local SmallBlocks b;
-  return &b.free[n / 64 - 1];
+  SmallTls& t = t_small;
+  if (!t.lists) {
+    if (t.gone) return nullptr;
+    thread_local SmallReaper reaper;
+    if (!t.lists) return nullptr;
+  }
+  return &t.lists->free[n / 64 - 1];
 }
 void* take_block(size_t n) {
   if (!kReuseBlocks) return nullptr;
@@ -116,12 +140,35 @@ void give_block(void* p, size_t n) {
   for (void* q : drop) std::free(q);
 }
 size_t block_size(size_t nbytes) { return (std::max<size_t>(nbytes, 1) + 63) / 64 * 64; }
+
+// The allocator of a Storage's shared_ptr (object and count in one block): the small-block lists
+// above, so making and dropping the storage of a small tensor (a fed array's wrapper, a call's
+// result) costs no malloc and free.
+template <class T>
+struct BlockAllocator {
+  using value_type = T;
+  BlockAllocator() = default;
+  template <class U>
+  BlockAllocator(const BlockAllocator<U>&) {}  // NOLINT: rebinding, as allocate_shared needs
+  T* allocate(size_t n) {
+    const size_t bytes = block_size(n * sizeof(T));
+    void* p = take_block(bytes);
+    if (!p) p = std::aligned_alloc(64, bytes);
+    if (!p) throw std::bad_alloc();
+    return static_cast<T*>(p);
+  }
+  void deallocate(T* p, size_t n) { give_block(p, block_size(n * sizeof(T))); }
+  template <class U>
+  bool operator==(const BlockAllocator<U>&) const { return true; }
+  template <class U>
+  bool operator!=(const BlockAllocator<U>&) const { return false; }
+};
 }  // namespace
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes) {
   if (nbytes > size_t(INT64_MAX) - 63) throw ValueError("cannot allocate " + std::to_string(nbytes) + " bytes");
-  struct Made : Storage {};  // make_shared (one allocation with the count) needs a constructor it may call
-  std::shared_ptr<Storage> s = std::make_shared<Made>();
+  struct Made : Storage {};  // allocate_shared (one allocation with the count) needs a constructor it may call
+  std::shared_ptr<Storage> s = std::allocate_shared<Made>(BlockAllocator<Made>());
   const size_t n = block_size(nbytes);
   s->data_ = take_block(n);
   if (!s->data_) s->data_ = std::aligned_alloc(64, n);
@@ -132,28 +179,35 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes) {
 }
 
 std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, std::function<void()> release, bool borrowed) {
+  // A borrowed wrapper with nothing to release is all data and size: one kept from an earlier
+  // call that nothing holds any more (use_count 1: only the list, so no other thread can take
+  // it meanwhile) is made over instead of allocated and freed on every call.
+  SmallBlocks* lists = kReuseBlocks && borrowed && !release && t_small.lists ? t_small.lists : nullptr;
+  std::shared_ptr<Storage>* spare = nullptr;
+  if (lists)
+    for (auto& k : lists->borrowed)
+      if (!k || k.use_count() == 1) {
+        if (k) {
+          std::atomic_thread_fence(std::memory_order_acquire);  // after the last holder's release
+          k->data_ = data;
+          k->nbytes_ = nbytes;
+          return k;
+        }
+        spare = &k;
+      }
   struct Made : Storage {};  // as in allocate()
-  std::shared_ptr<Storage> s = std::make_shared<Made>();
+  std::shared_ptr<Storage> s = std::allocate_shared<Made>(BlockAllocator<Made>());
   s->data_ = data;
   s->nbytes_ = nbytes;
   s->release_ = std::move(release);
   s->borrowed_ = borrowed;
+  if (spare) *spare = s;
   return s;
 }
 
 Storage::~Storage() {
   if (owned_) give_block(data_, block_size(nbytes_));
   if (release_) release_();
-}
-
-Shape contiguous_strides(const Shape& shape) {
-  Shape st(shape.size());
-  int64_t s = 1;
-  for (int i = static_cast<int>(shape.size()) - 1; i >= 0; --i) {
-    st[i] = s;
-    s *= std::max<int64_t>(shape[i], 1);
-  }
-  return st;
 }
 
 Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Shape strides, int64_t offset, DType dtype)
@@ -178,8 +232,6 @@ Tensor Tensor::from_data(const void* data, const Shape& shape, DType dtype) {
   return t;
 }
 
-int64_t Tensor::numel() const { return shape_numel(shape_); }
-
 void dense_only(const Tensor& t, const char* what) {
   if (t.is_sparse())
     throw TypeError(std::string("a sparse tensor reached a dense operation (") + what + "); convert it with to_dense first");
@@ -190,9 +242,8 @@ const SparseParts& Tensor::sparse() const {
   return *sparse_;
 }
 
-void* Tensor::raw() const {
-  dense_only(*this, "data access");
-  return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(dtype_size(dtype_));
+void Tensor::sparse_raw() {
+  throw TypeError("a sparse tensor reached a dense operation (data access); convert it with to_dense first");
 }
 
 bool Tensor::is_contiguous() const {

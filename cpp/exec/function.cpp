@@ -12,7 +12,7 @@ struct Function::Impl {
   std::unique_ptr<Plan> plan;
   std::vector<Expr> inputs, outputs, update_ops;  // to rebuild the plan in a forked child
   ForkAwareMutex mu;
-  std::vector<Tensor> run(std::vector<Tensor>&& feeds);  // with mu held
+  void run(std::vector<Tensor>& feeds, std::vector<Tensor>& outs);  // with mu held
 };
 
 Function::Function(std::vector<Expr> inputs, std::vector<Expr> outputs, std::vector<std::pair<Expr, Expr>> updates,
@@ -33,19 +33,21 @@ Function::~Function() = default;
 
 std::vector<Tensor> Function::operator()(const std::vector<Tensor>& feeds) { return (*this)(std::vector<Tensor>(feeds)); }
 
-std::vector<Tensor> Function::Impl::run(std::vector<Tensor>&& feeds) {
+void Function::Impl::run(std::vector<Tensor>& feeds, std::vector<Tensor>& outs) {
   if (mu.take_recovered()) {
     // Forked while another thread was inside this call: its plan state is half-written and
     // may be inconsistent even to destroy, so it is left as it is and the plan is made again.
     (void)plan.release();
     plan = std::make_unique<Plan>(inputs, outputs, update_ops);
   }
-  return plan->run(std::move(feeds));
+  plan->run(feeds, outs);
 }
 
 std::vector<Tensor> Function::operator()(std::vector<Tensor>&& feeds) {
+  std::vector<Tensor> in(std::move(feeds)), outs;  // taken over, as before: the caller's vector is left empty
   std::lock_guard<ForkAwareMutex> lk(impl_->mu);
-  return impl_->run(std::move(feeds));
+  impl_->run(in, outs);
+  return outs;
 }
 
 bool Function::try_call(std::vector<Tensor>&& feeds, std::vector<Tensor>& outs) {
@@ -55,7 +57,11 @@ bool Function::try_call(std::vector<Tensor>&& feeds, std::vector<Tensor>& outs) 
   if (n > Plan::kLightElements) return false;
   std::unique_lock<ForkAwareMutex> lk(impl_->mu, std::try_to_lock);
   if (!lk.owns_lock()) return false;
-  outs = impl_->run(std::move(feeds));
+  struct Taken {  // the feeds are taken over, even when the call throws; the buffer stays the caller's
+    std::vector<Tensor>& v;
+    ~Taken() { v.clear(); }
+  } taken{feeds};
+  impl_->run(feeds, outs);
   return true;
 }
 

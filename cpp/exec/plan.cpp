@@ -376,7 +376,8 @@ void Plan::run_step(Step& st) {
 void Plan::load_feeds(std::vector<Tensor>& feeds) {
   if (feeds.size() != feeds_.size())
     throw ValueError("[function] expected " + std::to_string(feeds_.size()) + " input values, got " + std::to_string(feeds.size()));
-  slots_.assign(nslots_, Tensor());
+  slots_.clear();  // empty unless a call failed; default values, not copies of one (the cheaper fill)
+  slots_.resize(nslots_);
   for (size_t i = 0; i < feeds.size(); ++i) {
     const TypeInfo& p = feeds_[i]->type(feeds_[i].index());  // no copy: this runs per call
     Tensor& v = feeds[i];
@@ -417,7 +418,7 @@ void Plan::commit_updates() {
   for (Tensor& t : replaced) alloc_.release(std::move(t));
 }
 
-std::vector<Tensor> Plan::run(std::vector<Tensor> feeds) {
+void Plan::run(std::vector<Tensor>& feeds, std::vector<Tensor>& outs) {
   load_feeds(feeds);
   std::vector<std::unique_lock<ForkAwareMutex>> locks;
   locks.reserve(locked_.size());
@@ -436,16 +437,15 @@ std::vector<Tensor> Plan::run(std::vector<Tensor> feeds) {
     for (size_t k = 0; k < st.in.size(); ++k)
       if (st.hand_over[k]) alloc_.release(std::move(slots_[st.in[k]]));
   }
-  std::vector<Tensor> outs;
+  outs.clear();
   outs.reserve(out_slot_.size());
   for (size_t i = 0; i < out_slot_.size(); ++i) {
     Tensor& t = slots_[out_slot_[i]];
     if (t.storage()->borrowed()) outs.push_back(t.clone());  // never hand back the caller's memory
     else outs.push_back(out_move_[i] ? std::move(t) : t);
   }
-  commit_updates();  // under the locks taken above
+  if (!last_update_.empty()) commit_updates();  // under the locks taken above
   slots_.clear();
-  return outs;
 }
 
 }  // namespace keras_cpp

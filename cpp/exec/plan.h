@@ -53,7 +53,9 @@ class Plan {
  public:
   // `effects`: update ops (or any tensors) run on every call besides the outputs.
   Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, const std::vector<Expr>& effects);
-  std::vector<Tensor> run(std::vector<Tensor> feeds);  // feeds are moved into their slots
+  // feeds' elements are moved into their slots (the vector stays the caller's, to reuse); the
+  // results replace outs' contents.
+  void run(std::vector<Tensor>& feeds, std::vector<Tensor>& outs);
   size_t steps() const { return steps_.size(); }
   // Little work and no lock but the caller's (Function::try_call): no variables, updates, prints
   // or loop bodies, static shapes, at most kLightElements in all results and constants.

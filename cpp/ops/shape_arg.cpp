@@ -120,7 +120,7 @@ Shape shape_arg_value(const std::string& op, const Attrs& attrs, const std::vect
       if (v < 0) {
         std::vector<int64_t> shown;  // the dims as given, for the message
         size_t j = 0;
-        for (int64_t e : attrs.b("shape_whole") ? Shape(run.size(), kTensorSlot) : attrs.ints("shape"))
+        for (int64_t e : attrs.b("shape_whole") ? Shape(run.size(), kTensorSlot) : Shape(attrs.ints("shape")))
           shown.push_back(e == kTensorSlot ? static_cast<int64_t>(std::max(run[j++], -1e18)) : e);
         fail_value(op, "shape " + Value(shown).repr() + " has a negative dimension");
       }

@@ -15,7 +15,14 @@ struct float16_t {
 
 const char* dtype_name(DType t);                // "float32", "bool", ...
 DType dtype_from_name(const std::string& name);  // throws TypeError for unknown names
-size_t dtype_size(DType t);
+inline size_t dtype_size(DType t) {  // inline: every kernel and view asks it, several times a call
+  switch (t) {
+    case DType::float16: case DType::int16: return 2;
+    case DType::float32: case DType::int32: return 4;
+    case DType::float64: case DType::int64: return 8;
+    default: return 1;
+  }
+}
 bool is_floating(DType t);
 bool is_integer(DType t);  // signed or unsigned integer (not bool)
 // numpy-style promotion for binary arithmetic: float beats int, wider beats narrower.

@@ -30,7 +30,9 @@ class Function {
   // A call run only when it is light and no other thread is inside this Function (else false,
   // and nothing ran). Light: little work (small static shapes, small feeds) and no lock taken but
   // this Function's (no variables, no print), so a binding may run it without releasing its
-  // interpreter lock: waiting on nothing else cannot deadlock.
+  // interpreter lock: waiting on nothing else cannot deadlock. When it ran, feeds is left empty
+  // (its capacity kept, for the caller to reuse) and outs holds the results (its previous contents
+  // dropped, its capacity reused).
   bool try_call(std::vector<Tensor>&& feeds, std::vector<Tensor>& outs);
 
  private:

@@ -54,10 +54,13 @@ class Tensor {
   int64_t offset() const { return offset_; }
   DType dtype() const { return dtype_; }
   int ndim() const { return static_cast<int>(shape_.size()); }
-  int64_t numel() const;
+  int64_t numel() const { return shape_numel(shape_); }
   int64_t dim(int i) const { return shape_[i < 0 ? i + ndim() : i]; }
   const std::shared_ptr<Storage>& storage() const { return storage_; }
-  void* raw() const;  // pointer to element 0 of the view
+  void* raw() const {  // pointer to element 0 of the view (inline: kernels ask it per operand)
+    if (sparse_) sparse_raw();
+    return static_cast<char*>(storage_->data()) + offset_ * static_cast<int64_t>(dtype_size(dtype_));
+  }
   template <class T>
   T* data() const {
     return static_cast<T*>(raw());
@@ -86,9 +89,18 @@ class Tensor {
   DType dtype_ = DType::float32;
   std::shared_ptr<const SparseParts> sparse_;
   friend Tensor make_sparse_tensor(const Shape& shape, std::shared_ptr<const SparseParts> parts);
+  [[noreturn]] static void sparse_raw();  // raw() of a sparse tensor: the TypeError
 };
 
-Shape contiguous_strides(const Shape& shape);
+inline Shape contiguous_strides(const Shape& shape) {  // inline: every new tensor asks it
+  Shape st(shape.size());
+  int64_t s = 1;
+  for (int i = static_cast<int>(shape.size()) - 1; i >= 0; --i) {
+    st[i] = s;
+    s *= shape[i] > 1 ? shape[i] : 1;
+  }
+  return st;
+}
 // Copy src into dst elementwise (shapes equal, any strides), converting dtype.
 void copy_into(const Tensor& src, Tensor& dst);
 

@@ -11,6 +11,24 @@
 
 namespace py = pybind11;
 
+// Shape (keras_cpp::SmallDims) crosses to and from Python as std::vector<int64_t> does: a list
+// of ints out, any sequence of ints in.
+namespace pybind11::detail {
+template <>
+struct type_caster<keras_cpp::SmallDims> {
+  PYBIND11_TYPE_CASTER(keras_cpp::SmallDims, make_caster<std::vector<int64_t>>::name);  // the same signatures in the stubs
+  bool load(handle src, bool convert) {
+    make_caster<std::vector<int64_t>> v;
+    if (!v.load(src, convert)) return false;
+    value = cast_op<std::vector<int64_t>&&>(std::move(v));
+    return true;
+  }
+  static handle cast(const keras_cpp::SmallDims& s, return_value_policy p, handle parent) {
+    return make_caster<std::vector<int64_t>>::cast(s.vec(), p, parent);
+  }
+};
+}  // namespace pybind11::detail
+
 namespace keras_cpp {
 void init_config(py::module_& m);
 void init_graph(py::module_& m);

@@ -63,16 +63,15 @@ py::list call_results(std::vector<Tensor>& outs) {
 // Light calls (Function::try_call) run holding the GIL, unless another thread is inside the Function
 // (it may be waiting for the GIL itself); the rest release it. `hold`: a list whose items the
 // feeds borrow from, copied first when the GIL is released (other threads may change the list).
-std::vector<Tensor> call_plan(Function& f, std::vector<Tensor>&& feeds, PyObject* hold) {
-  std::vector<Tensor> outs;
-  if (f.try_call(std::move(feeds), outs)) return outs;
+void call_plan(Function& f, std::vector<Tensor>&& feeds, PyObject* hold, std::vector<Tensor>& outs) {
+  if (f.try_call(std::move(feeds), outs)) return;
   py::object held;
   if (hold) {
     held = py::reinterpret_steal<py::object>(PyList_GetSlice(hold, 0, PyList_GET_SIZE(hold)));
     if (!held) throw py::error_already_set();
   }
   py::gil_scoped_release nogil;
-  return f(std::move(feeds));
+  outs = f(std::move(feeds));
 }
 
 // One call: the feeds converted (borrowing the arrays' memory), the plan run, the results as arrays.
@@ -84,19 +83,40 @@ py::list run_function(Function& f, const py::sequence& values) {
   keep.reserve(n);
   feeds.reserve(n);
   for (size_t i = 0; i < n; ++i) feeds.push_back(call_feed_at(values, i, keep));
-  std::vector<Tensor> outs = call_plan(f, std::move(feeds), nullptr);
+  std::vector<Tensor> outs;
+  call_plan(f, std::move(feeds), nullptr, outs);
   return call_results(outs);
 }
+
+// The feed and result vectors of tp_call's path, kept per thread so that a call allocates
+// neither. A call that starts while another is in progress on the thread (a print callback
+// calling a Function) finds them taken and makes its own. Emptied before they are put back: no
+// tensor (nor borrowed memory) outlives its call here.
+struct CallVectors {
+  std::vector<Tensor> feeds, outs;
+};
+thread_local CallVectors t_spare;
+struct SpareVectors : CallVectors {
+  CallVectors& home;  // t_spare, looked up once (a thread-local with a destructor costs two lookups)
+  explicit SpareVectors(CallVectors& h) : CallVectors{std::move(h.feeds), std::move(h.outs)}, home(h) {}
+  ~SpareVectors() {
+    feeds.clear();
+    outs.clear();
+    home.feeds = std::move(feeds);
+    home.outs = std::move(outs);
+  }
+};
 
 // tp_call's path: a list of plain arrays (`done` false, nothing run: it is not).
 PyObject* run_plain_list(Function& f, PyObject* values, bool& done) {
   const Py_ssize_t n = PyList_GET_SIZE(values);
-  std::vector<Tensor> feeds(static_cast<size_t>(n));
+  SpareVectors v(t_spare);
+  v.feeds.resize(static_cast<size_t>(n));
   for (Py_ssize_t i = 0; i < n; ++i)
-    if (!plain_array_feed(PyList_GET_ITEM(values, i), feeds[static_cast<size_t>(i)])) return nullptr;
+    if (!plain_array_feed(PyList_GET_ITEM(values, i), v.feeds[static_cast<size_t>(i)])) return nullptr;
   done = true;
-  std::vector<Tensor> outs = call_plan(f, std::move(feeds), values);
-  return call_results(outs).release().ptr();
+  call_plan(f, std::move(v.feeds), values, v.outs);
+  return call_results(v.outs).release().ptr();
 }
 
 // The Function an instance holds: pybind11's simple layout (one C++ base) once __init__ ran.

@@ -78,11 +78,43 @@ py::object result_value(Tensor t) {
   return scalar ? a.attr("__getitem__")(py::tuple()) : py::object(a);
 }
 
+namespace {
+// The base object of a result array: one small Python object holding the storage's shared_ptr
+// (a capsule needs the shared_ptr on the heap besides, and pybind11's saves and restores the
+// error state twice when freed). A result array is made and freed on every call. Dropping a
+// Storage never calls into Python (no storage made from Python has a release function).
+struct StorageOwner {
+  PyObject_HEAD
+  std::shared_ptr<Storage> storage;
+};
+PyTypeObject* g_owner_type = nullptr;  // made by init_graph, under the GIL
+
+void owner_dealloc(PyObject* o) {
+  reinterpret_cast<StorageOwner*>(o)->storage.~shared_ptr();
+  PyTypeObject* tp = Py_TYPE(o);
+  tp->tp_free(o);
+  Py_DECREF(tp);  // an instance of a heap type holds a reference to it
+}
+
+void make_owner_type() {
+  static PyType_Slot slots[] = {{Py_tp_dealloc, reinterpret_cast<void*>(owner_dealloc)}, {0, nullptr}};
+  static PyType_Spec spec = {"keras_cpp._core._StorageOwner", sizeof(StorageOwner), 0, Py_TPFLAGS_DEFAULT, slots};
+  g_owner_type = reinterpret_cast<PyTypeObject*>(PyType_FromSpec(&spec));
+  if (!g_owner_type) throw py::error_already_set();
+}
+
+py::object storage_owner(const std::shared_ptr<Storage>& s) {
+  PyObject* o = g_owner_type->tp_alloc(g_owner_type, 0);  // zeroed, with a reference to the type
+  if (!o) throw py::error_already_set();
+  new (&reinterpret_cast<StorageOwner*>(o)->storage) std::shared_ptr<Storage>(s);
+  return py::reinterpret_steal<py::object>(o);
+}
+}  // namespace
+
 py::array tensor_to_array(Tensor t) {
   // The array owns its memory alone: copy unless this is the last reference (callers move it in).
   if (t.storage().use_count() > 1 || t.storage()->borrowed()) t = t.clone();
-  auto* holder = new std::shared_ptr<Storage>(t.storage());
-  py::capsule base(holder, [](void* p) { delete static_cast<std::shared_ptr<Storage>*>(p); });
+  py::object base = storage_owner(t.storage());
   const int nd = t.ndim();
   if (nd <= 32) {  // what py::array's constructor does, with the dims on the stack
     py::ssize_t dims[32], steps[32];
@@ -419,6 +451,7 @@ static void bind_graph_functions(py::module_& m) {
 }
 
 void init_graph(py::module_& m) {
+  make_owner_type();
   py::class_<Output, std::shared_ptr<Output>> T(m, "Tensor", py::dynamic_attr());
   T.doc() = "A symbolic keras_cpp tensor: one result of a placeholder, variable, constant or op.";
   bind_tensor_attrs(T);

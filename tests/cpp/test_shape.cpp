@@ -66,3 +66,50 @@ TEST_CASE("checked size arithmetic raises instead of wrapping") {
   CHECK_THROWS_WITH_AS(one.broadcast_to({big, big}), doctest::Contains("[broadcast]"), ValueError);
   CHECK(one.broadcast_to({big, 0}).shape() == Shape{big, 0});
 }
+
+// Shape is SmallDims: std::vector's behaviour, inline up to kInline dims and on the heap beyond.
+TEST_CASE("Shape behaves as std::vector<int64_t> across the inline and heap sizes") {
+  std::vector<int64_t> ref;
+  Shape s;
+  for (int64_t i = 0; i < 20; ++i) {  // past kInline: the move to the heap keeps the values
+    s.push_back(i * 3);
+    ref.push_back(i * 3);
+    CHECK(s == Shape(ref));
+    CHECK(std::vector<int64_t>(s) == ref);
+  }
+  s.insert(s.begin() + 2, {7, 8});
+  ref.insert(ref.begin() + 2, {7, 8});
+  s.insert(s.begin(), s[5]);  // a value of its own
+  ref.insert(ref.begin(), ref[5]);
+  s.insert(s.end(), s.begin(), s.begin() + 3);  // a range of its own
+  ref.insert(ref.end(), ref.begin(), ref.begin() + 3);
+  s.erase(s.begin() + 1, s.begin() + 4);
+  ref.erase(ref.begin() + 1, ref.begin() + 4);
+  s.erase(s.end() - 1);
+  ref.erase(ref.end() - 1);
+  CHECK(s.vec() == ref);
+  Shape h = s, m = std::move(h);  // heap copies and moves
+  CHECK(m == s);
+  CHECK(h.empty());
+  s.resize(3);
+  ref.resize(3);
+  CHECK(s.vec() == ref);
+  Shape small{1, 2, 3}, copy = small;
+  copy = m;  // inline <- heap
+  CHECK(copy == m);
+  copy = small;  // heap <- inline
+  CHECK(copy == Shape{1, 2, 3});
+  CHECK(Shape{1, 2} < Shape{1, 3});
+  CHECK(Shape{1, 2} != Shape{1, 2, 0});
+  CHECK(Shape(4, -1) == Shape{-1, -1, -1, -1});
+  CHECK(Shape(ref.begin(), ref.end()).vec() == ref);
+  Shape a{5}, b{6, 7, 8, 9, 10, 11, 12};
+  swap(a, b);
+  CHECK(a == Shape{6, 7, 8, 9, 10, 11, 12});
+  CHECK(b == Shape{5});
+  CHECK(shape_numel(Shape{2, 3, 4}) == 24);
+  CHECK(shape_numel(Shape{2, -1}) == -1);
+  CHECK(shape_numel(Shape{0, 5}) == 0);
+  CHECK_THROWS_AS(shape_numel(Shape{0, int64_t(1) << 62, int64_t(1) << 62}), ValueError);  // as numpy refuses
+  CHECK(contiguous_strides(Shape{2, 0, 3}) == Shape{3, 3, 1});
+}
