@@ -354,6 +354,30 @@ void strided_copy(const void* src, const Shape& src_strides, void* dst, const Sh
   });
 }
 
+// memcpy of one row of a concatenation, inline for 32 B to 4 KiB: the library call and its size
+// dispatch cost about as much as moving a 1 KiB row that is in the caches (3 x (1024, 256) float32
+// joined on the last axis: 3072 calls).
+inline void copy_row(char* d, const char* s, int64_t n) {
+#if defined(__AVX2__)
+  if (n >= 32 && n <= 4096) {
+    auto ld = [s](int64_t i) { return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(s + i)); };
+    auto st = [d](int64_t i, __m256i v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + i), v); };
+    int64_t i = 0;
+    for (; i + 128 <= n; i += 128) {
+      const __m256i a = ld(i), b = ld(i + 32), c = ld(i + 64), e = ld(i + 96);
+      st(i, a);
+      st(i + 32, b);
+      st(i + 64, c);
+      st(i + 96, e);
+    }
+    for (; i + 32 <= n; i += 32) st(i, ld(i));
+    if (i < n) st(n - 32, ld(n - 32));  // the last 32 bytes, overlapping what is done
+    return;
+  }
+#endif
+  std::memcpy(d, s, static_cast<size_t>(n));
+}
+
 void concat_rows(const void* const* srcs, const int64_t* row_bytes, int nsrc, void* dst, int64_t rows) {
   int64_t out_row = 0;
   for (int k = 0; k < nsrc; ++k) out_row += row_bytes[k];
@@ -362,7 +386,7 @@ void concat_rows(const void* const* srcs, const int64_t* row_bytes, int nsrc, vo
     char* d = static_cast<char*>(dst) + r0 * out_row;
     for (int64_t r = r0; r < r1; ++r)
       for (int k = 0; k < nsrc; ++k) {
-        std::memcpy(d, static_cast<const char*>(srcs[k]) + r * row_bytes[k], static_cast<size_t>(row_bytes[k]));
+        copy_row(d, static_cast<const char*>(srcs[k]) + r * row_bytes[k], row_bytes[k]);
         d += row_bytes[k];
       }
   });
