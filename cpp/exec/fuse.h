@@ -61,4 +61,13 @@ void fuse_elementwise(std::vector<Step>& steps, const std::vector<char>& pinned,
 // a dead input's buffer when one fits; `extra` gets the extra results (f.extra's members).
 Tensor run_fused(const FusedStep& f, KernelCtx& ctx, std::vector<Tensor>& extra);
 
+// x * 1, 1 * x and x / 1 (a constant 1 of x's float or integer dtype that leaves x's shape as it
+// is) among the unfused steps: Step::copy_of is set, and the step copies x instead of multiplying
+// (exec/fold_unit.cpp). A strided x (a transpose's view) is then packed once, not packed and then
+// multiplied; gradients are untouched (the graph is not changed).
+void fold_unit_factors(std::vector<Step>& steps);
+// Run such a step: x itself when it is handed over and held by nothing else, else a packed copy
+// in a fresh buffer (the op's kernel when the run-time dtype is not the planned one).
+Tensor run_unit_copy(const Step& st, KernelCtx& ctx);
+
 }  // namespace keras_cpp

@@ -47,6 +47,7 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
     for (size_t i = 0; i < steps_.size(); ++i)
       for (int s : steps_[i].in) last_use[s] = static_cast<int>(i);
   }
+  fold_unit_factors(steps_);
   for (size_t i = 0; i < steps_.size(); ++i) {
     Step& st = steps_[i];
     for (int s : st.in) {
@@ -345,7 +346,8 @@ void Plan::run_step(Step& st) {
   ctx.churn = &churn_;
   if (op.forward) {  // single result (a fused group's extras aside): no vector to allocate
     std::vector<Tensor> extra;
-    Tensor out = st.fused    ? run_fused(*st.fused, ctx, extra)
+    Tensor out = st.copy_of >= 0 ? run_unit_copy(st, ctx)
+                 : st.fused    ? run_fused(*st.fused, ctx, extra)
                  : st.gemm   ? run_gemm_acc(*st.gemm, ctx)
                  : st.slices ? run_slice_sum(*st.slices, ctx)
                              : op.forward(ctx);

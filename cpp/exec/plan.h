@@ -47,6 +47,7 @@ struct Step {
   // Only the result's shape is read (gradients' `like` inputs): the step runs the op's shape
   // inference on its inputs' run-time types instead of the kernel (Plan::mark_shape_only).
   bool shape_only = false;
+  int copy_of = -1;  // >= 0: x * 1 or x / 1, run as a copy of input copy_of (exec/fold_unit.cpp)
 };
 
 class Plan {

@@ -9,6 +9,7 @@
 
 #include "keras_cpp/error.h"
 #include "kernels/convert.h"
+#include "kernels/fused_chain.h"
 #include "kernels/parallel.h"
 
 namespace keras_cpp {
@@ -206,6 +207,11 @@ struct Run {
   int64_t oes = 0;
   std::vector<char*> xout;     // per instruction: its extra output's buffer, else null
   std::vector<int64_t> xes;    // per instruction: its result's element size
+  // A float32 add/subtract/multiply chain (chain_links): run by chain_f32, a vector at a time.
+  std::vector<ChainLink> chain;
+  std::vector<int> chain_in;   // the inputs it reads: link 0's two, then one per later link
+
+  bool run_chain(const Ref* refs, int64_t ooff, int64_t n) const;
 
   // Block b: its element count, the output offset, and each input's (pointer, stride).
   int64_t locate(int64_t b, Ref* refs, char* bufs, int64_t& ooff) const;
@@ -256,6 +262,7 @@ void Run::block(int64_t b, char* scratch) const {
   char* bufs = scratch + static_cast<int64_t>(p.nregs) * kRegBytes;
   int64_t ooff = 0;
   const int64_t n = locate(b, R, bufs, ooff);
+  if (!chain.empty() && run_chain(R, ooff, n)) return;
   auto val = [&](int a) -> Ref {
     if (a < 0) return R[-a - 1];
     if (xout[a]) return {xout[a] + ooff * xes[a], 1};
@@ -292,6 +299,39 @@ void Run::block(int64_t b, char* scratch) const {
       }
     }
   }
+}
+
+bool Run::run_chain(const Ref* refs, int64_t ooff, int64_t n) const {
+  ChainRef y[16];
+  auto ref = [&](int k) { return ChainRef{reinterpret_cast<const float*>(refs[k].p), refs[k].s}; };
+  for (size_t j = 0; j < chain.size(); ++j) y[j] = ref(chain_in[j + 1]);
+  return chain_f32(chain.data(), static_cast<int>(chain.size()), ref(chain_in[0]), y, reinterpret_cast<float*>(out) + ooff, n);
+}
+
+// The links of p when it is a chain that chain_f32 evaluates: float32 add/subtract/multiply only,
+// instruction 0 on two inputs, each later one on the one before and an input, no extra outputs
+// (empty: not such a chain). `in` gets the inputs read, in chain_f32's order.
+std::vector<ChainLink> chain_links(const Program& p, std::vector<int>& in) {
+  std::vector<ChainLink> links;
+  const int n = static_cast<int>(p.code.size());
+  if (n < 2 || n > 16 || !p.extra.empty()) return links;
+  for (int j = 0; j < n; ++j) {
+    const Instr& c = p.code[j];
+    if (c.kind != Kind::binary || c.dtype != DType::float32 || c.out != DType::float32 || !chain_op(c.code)) return {};
+    const int a = c.arg[0], b = c.arg[1];
+    if (j == 0) {
+      if (a >= 0 || b >= 0) return {};
+      in = {-a - 1, -b - 1};
+      links.push_back({c.code, true});
+      continue;
+    }
+    const bool first = a == j - 1;
+    const int other = first ? b : a;
+    if ((first ? b : a) >= 0 || (!first && b != j - 1)) return {};
+    in.push_back(-other - 1);
+    links.push_back({c.code, first});
+  }
+  return links;
 }
 
 std::vector<Op> resolve(const Program& p) {
@@ -348,6 +388,7 @@ void run(const Program& p, const std::vector<Tensor>& inputs, Tensor& out, const
       if (ew::BinaryFn f = ew::binary_stream(static_cast<ew::BinaryOp>(fin.code), fin.dtype)) op.b = f, stream = true;
     }
   }
+  if (!stream) R.chain = chain_links(p, R.chain_in);
   R.xout.assign(p.code.size(), nullptr);
   R.xes.assign(p.code.size(), 0);
   for (size_t k = 0; k < extra.size(); ++k) {

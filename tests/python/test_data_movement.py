@@ -159,3 +159,29 @@ def test_tile_outer_repeats_split_over_threads(threads, shape, reps, view):
     finally:
         keras_cpp.set_num_threads(old)
     np.testing.assert_array_equal(got, np.tile(src, reps))
+
+
+# Row widths in bytes around the inline row copy's edges (32 B vectors, 128 B blocks, 4 KiB).
+@pytest.mark.parametrize('dtype', [np.int8, np.int16, np.float32, np.float64])
+@pytest.mark.parametrize('row_bytes', [(8, 24, 40), (32, 31, 33), (127, 128, 129), (1024, 1024, 1024), (4096, 4104, 96)])
+def test_concatenate_placeholder_row_widths(dtype, row_bytes):
+    isz = np.dtype(dtype).itemsize
+    widths = [max(1, b // isz) for b in row_bytes]
+    rng = np.random.default_rng(sum(widths))
+    xs = [(rng.standard_normal((37, w)) * 50).astype(dtype) for w in widths]
+    xs[1] = np.asfortranarray(xs[1])  # a non-contiguous part (fed as is, packed by the op)
+    got = _run(lambda *ps: K.concatenate(list(ps), axis=-1), *xs)
+    np.testing.assert_array_equal(got, np.concatenate(xs, axis=-1))
+
+
+# Materialized transposes (x.T * 1: one packed copy) across the 128 x 128 tiles' edges and tails,
+# for 1-, 2-, 4- and 8-byte elements.
+@pytest.mark.parametrize('shape', [(257, 130), (128, 256), (129, 1031), (8, 300), (300, 8), (1, 200), (200, 1)])
+@pytest.mark.parametrize('dtype', [np.int8, np.int16, np.float16, np.float32, np.int64, np.float64])
+def test_transpose_placeholder_tiles(shape, dtype):
+    x = (np.random.default_rng(shape[0]).standard_normal(shape) * 50).astype(dtype)
+    got = _run(lambda p: K.transpose(p) * 1, x)
+    assert got.dtype == x.dtype
+    np.testing.assert_array_equal(got, np.ascontiguousarray(x.T))
+    got = _run(lambda p: K.permute_dimensions(K.reshape(p, (1,) + shape), (2, 0, 1)) * 1, x)
+    np.testing.assert_array_equal(got, x.T.reshape(shape[1], 1, shape[0]))
