@@ -45,6 +45,16 @@ struct Program {
 
 inline int input_arg(int k) { return -(k + 1); }
 
+// A program that is one of the affine+activation chains ew::ChainFn computes in a single pass
+// (op1 of two inputs, optionally op2 with a third input, optionally relu; float/double, no extra
+// outputs): its ew::chain_form and the inputs read as p, q, r. form < 0: no match.
+struct ChainMatch {
+  int form = -1;
+  int in[3] = {0, 0, 0};
+  DType dtype = DType::float32;
+};
+ChainMatch match_chain(const Program& p);
+
 // out = the program over `inputs` (each broadcastable to out's shape and of the dtype the program
 // reads it as); out is contiguous and may be one of the inputs' buffers (read before written).
 // extra[k] receives instruction p.extra[k]: contiguous, out's shape, and no input's buffer.
