@@ -1,7 +1,9 @@
 // cpp/kernels/fused_ew.h — a chain of elementwise ops evaluated as one pass: a small register
 // program run block by block (a few thousand elements, so intermediates stay in L1), each
 // instruction one call of the same ew.h kernel the unfused op runs (so results are bit-identical),
-// blocks split over threads. The plan's fusion pass (exec/fuse.cpp) builds the programs.
+// blocks split over threads. The plan's fusion pass (exec/fuse.cpp) builds the programs. A program
+// that is an affine+relu chain (match_chain) runs each block as one ew::ChainFn call instead, which
+// keeps the intermediates in registers (one pass over the block rather than one per op).
 #pragma once
 #include <cstdint>
 #include <vector>
