@@ -46,6 +46,14 @@ using ReduceColsFn = void (*)(const void* x, void* out, int64_t R, int64_t n, in
 // One pass for softmax and logsumexp rows; float/double only. m must be >= every x[i] (the row
 // maximum, or NaN / inf): the float form clamps x - m from below only.
 using ExpShiftSumFn = double (*)(const void* x, void* out, int64_t n, double m);
+// out[i] = act(op2(op1(p[i], q[i]), r[i])), or act(op2(r[i], op1(p[i], q[i]))) when swapped, in one
+// pass (all operands dense; r unread without op2); float/double. The affine+activation chains
+// Keras layers produce (x*a+b, relu(x+b), ...), bit-identical to the separate binary/relu kernels.
+using ChainFn = void (*)(const void* p, const void* q, const void* r, void* out, int64_t n);
+enum ChainCode : int { kChainNone = 0, kChainAdd, kChainSub, kChainMul };  // op1: add/sub/mul; op2: any
+enum ChainAct : int { kChainIdentity = 0, kChainRelu };
+constexpr int kChainForms = 4 * 4 * 2 * 2;
+constexpr int chain_form(int op1, int op2, bool swap, int act) { return ((op1 * 4 + op2) * 2 + swap) * 2 + act; }
 
 struct Table {
   UnaryFn unary[static_cast<int>(UnaryOp::count)][kDTypes] = {};
@@ -57,6 +65,8 @@ struct Table {
   ReduceRowsFn reduce_rows[static_cast<int>(ReduceOp::count)][kDTypes] = {};
   ReduceColsFn reduce_cols[static_cast<int>(ReduceOp::count)][kDTypes] = {};
   ExpShiftSumFn exp_shift_sum[kDTypes] = {};
+  ChainFn chain[kChainForms][kDTypes] = {};
+  ChainFn chain_stream[kChainForms][kDTypes] = {};  // non-temporal stores (kStreamBytes)
 };
 
 using keras_cpp::Isa;
@@ -89,6 +99,11 @@ inline UnaryFn unary_stream(UnaryOp op, DType t) { return table().unary_stream[s
 inline BinaryFn binary_stream(BinaryOp op, DType t) { return table().binary_stream[static_cast<int>(op)][static_cast<int>(t)]; }
 inline ReduceRowsFn reduce_rows(ReduceOp op, DType t) { return table().reduce_rows[static_cast<int>(op)][static_cast<int>(t)]; }
 inline ReduceColsFn reduce_cols(ReduceOp op, DType t) { return table().reduce_cols[static_cast<int>(op)][static_cast<int>(t)]; }
+// A single-pass chain kernel (chain_form's index), or null when that form is not built.
+inline ChainFn chain(int form, DType t, bool stream) {
+  const Table& tab = table();
+  return (stream ? tab.chain_stream : tab.chain)[form][static_cast<int>(t)];
+}
 inline ExpShiftSumFn exp_shift_sum(DType t) { return table().exp_shift_sum[static_cast<int>(t)]; }
 
 // Filled by the per-ISA files (fill_avx512 is a no-op in a build without AVX-512 support).

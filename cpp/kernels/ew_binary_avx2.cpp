@@ -8,9 +8,13 @@ namespace {
 #include "kernels/simd.h"
 #include "kernels/ew_common_impl.h"
 #include "kernels/ew_binary_impl.h"
+#include "kernels/ew_chain_impl.h"
 }  // namespace
 
-void fill_binary_avx2(Table& t) { fill_binary(t); }
+void fill_binary_avx2(Table& t) {
+  fill_binary(t);
+  fill_chain(t);
+}
 
 }  // namespace ew
 }  // namespace keras_cpp

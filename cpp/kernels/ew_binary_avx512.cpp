@@ -10,10 +10,12 @@ namespace {
 #include "kernels/simd.h"
 #include "kernels/ew_common_impl.h"
 #include "kernels/ew_binary_impl.h"
+#include "kernels/ew_chain_impl.h"
 }  // namespace
 
 bool fill_binary_avx512(Table& t) {
   fill_binary(t);
+  fill_chain(t);
   return true;
 }
 #else  // built without AVX-512 flags: never chosen

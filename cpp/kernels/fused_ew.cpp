@@ -73,6 +73,60 @@ int64_t Program::cost() const {
 
 namespace {
 
+int chain_code(uint8_t code) {
+  using B = ew::BinaryOp;
+  switch (static_cast<B>(code)) {
+    case B::add: return ew::kChainAdd;
+    case B::subtract: return ew::kChainSub;
+    case B::multiply: return ew::kChainMul;
+    default: return ew::kChainNone;
+  }
+}
+
+}  // namespace
+
+ChainMatch match_chain(const Program& p) {
+  ChainMatch m;
+  const size_t n = p.code.size();
+  if (!p.extra.empty() || n < 2 || n > 3 || p.ninputs > 3) return m;
+  const DType t = p.code[0].dtype;
+  if (t != DType::float32 && t != DType::float64) return m;
+  for (const Instr& in : p.code)
+    if (in.dtype != t || in.out != t) return m;
+  const Instr& i0 = p.code[0];
+  const int op1 = chain_code(i0.code);
+  if (i0.kind != Kind::binary || op1 == ew::kChainNone || i0.arg[0] >= 0 || i0.arg[1] >= 0) return m;
+  int op2 = ew::kChainNone, r = -i0.arg[0] - 1, act = ew::kChainIdentity;
+  bool swap = false;
+  size_t j = 1;
+  if (p.code[1].kind == Kind::binary) {
+    const Instr& i1 = p.code[1];
+    op2 = chain_code(i1.code);
+    if (op2 == ew::kChainNone) return m;
+    if (i1.arg[0] == 0 && i1.arg[1] < 0) r = -i1.arg[1] - 1;
+    else if (i1.arg[1] == 0 && i1.arg[0] < 0) r = -i1.arg[0] - 1, swap = true;
+    else return m;
+    j = 2;
+  }
+  if (j < n) {
+    const Instr& ia = p.code[j];
+    if (ia.kind != Kind::unary || static_cast<ew::UnaryOp>(ia.code) != ew::UnaryOp::relu ||
+        ia.arg[0] != static_cast<int>(j) - 1)
+      return m;
+    act = ew::kChainRelu;
+    ++j;
+  }
+  if (j != n) return m;
+  m.form = ew::chain_form(op1, op2, swap, act);
+  m.in[0] = -i0.arg[0] - 1;
+  m.in[1] = -i0.arg[1] - 1;
+  m.in[2] = r;
+  m.dtype = t;
+  return m;
+}
+
+namespace {
+
 constexpr int64_t kBlock = 1024;        // elements per block
 constexpr int64_t kRegBytes = kBlock * 8;  // one register holds a block of the widest dtype
 constexpr int64_t kLongRow = 256;       // rows at least this long are cut into segments
@@ -210,12 +264,17 @@ struct Run {
   // A float32 add/subtract/multiply chain (chain_links): run by chain_f32, a vector at a time.
   std::vector<ChainLink> chain;
   std::vector<int> chain_in;   // the inputs it reads: link 0's two, then one per later link
+  // Set: the program is a single-pass affine chain (match_chain) of inputs cin; it takes
+  // precedence over `chain`.
+  ew::ChainFn affine = nullptr;
+  int cin[3] = {0, 0, 0};
 
   bool run_chain(const Ref* refs, int64_t ooff, int64_t n) const;
 
   // Block b: its element count, the output offset, and each input's (pointer, stride).
   int64_t locate(int64_t b, Ref* refs, char* bufs, int64_t& ooff) const;
   void block(int64_t b, char* scratch) const;
+  void chain_block(int64_t b, char* scratch, const char** spread) const;
 };
 
 int64_t Run::locate(int64_t b, Ref* refs, char* bufs, int64_t& ooff) const {
@@ -334,6 +393,38 @@ std::vector<ChainLink> chain_links(const Program& p, std::vector<int>& in) {
   return links;
 }
 
+template <class U>
+void fill_value(const char* src, char* dst, int64_t n) {
+  const U v = *reinterpret_cast<const U*>(src);
+  U* q = reinterpret_cast<U*>(dst);
+  for (int64_t i = 0; i < n; ++i) q[i] = v;
+}
+
+// Block b in one kernel call. The kernel reads dense operands only, so a broadcast value is
+// spread over a block-long buffer, once per run of blocks that share it (spread[k]: the value's
+// address that input k's buffer holds). Scratch: 3 gather buffers, then 3 spread buffers.
+void Run::chain_block(int64_t b, char* scratch, const char** spread) const {
+  Ref refs[3];
+  int64_t ooff = 0;
+  const int64_t n = locate(b, refs, scratch, ooff);
+  const void* arg[3];
+  for (int k = 0; k < 3; ++k) {
+    const int i = cin[k];
+    if (refs[i].s == 0) {
+      char* buf = scratch + (3 + i) * kRegBytes;
+      if (spread[i] != refs[i].p) {
+        if (oes == 4) fill_value<uint32_t>(refs[i].p, buf, kBlock);
+        else fill_value<uint64_t>(refs[i].p, buf, kBlock);
+        spread[i] = refs[i].p;
+      }
+      arg[k] = buf;
+    } else {
+      arg[k] = refs[i].p;
+    }
+  }
+  affine(arg[0], arg[1], arg[2], out + ooff * oes, n);
+}
+
 std::vector<Op> resolve(const Program& p) {
   std::vector<Op> ops;
   for (const Instr& in : p.code) {
@@ -388,7 +479,14 @@ void run(const Program& p, const std::vector<Tensor>& inputs, Tensor& out, const
       if (ew::BinaryFn f = ew::binary_stream(static_cast<ew::BinaryOp>(fin.code), fin.dtype)) op.b = f, stream = true;
     }
   }
-  if (!stream) R.chain = chain_links(p, R.chain_in);
+  const ChainMatch cm = match_chain(p);
+  if (cm.form >= 0 && out.dtype() == cm.dtype) {
+    const bool big = total * R.oes >= ew::kStreamBytes;
+    R.affine = ew::chain(cm.form, cm.dtype, big);
+    if (R.affine) stream = big;
+    std::copy(cm.in, cm.in + 3, R.cin);
+  }
+  if (!R.affine && !stream) R.chain = chain_links(p, R.chain_in);
   R.xout.assign(p.code.size(), nullptr);
   R.xes.assign(p.code.size(), 0);
   for (size_t k = 0; k < extra.size(); ++k) {
@@ -415,12 +513,17 @@ void run(const Program& p, const std::vector<Tensor>& inputs, Tensor& out, const
   }
   const int64_t per_block = R.L.segments ? std::min(kBlock, R.L.inner) : R.L.group * R.L.inner;
   const int64_t grain = std::max<int64_t>(2048, 32768 / p.cost());
-  const size_t bytes = static_cast<size_t>((p.nregs + p.ninputs + 2) * kRegBytes);  // + float16 scratch
+  const size_t bytes = static_cast<size_t>(std::max<int64_t>(p.nregs + p.ninputs + 2, 6) * kRegBytes);  // + float16 scratch; chain_block: 6
   parallel_for(R.L.nblocks, std::max<int64_t>(1, grain / per_block), [&](int64_t b0, int64_t b1) {
     thread_local std::vector<double> scratch;
     if (scratch.size() * sizeof(double) < bytes) scratch.resize(bytes / sizeof(double) + 1);
     char* s = reinterpret_cast<char*>(scratch.data());
-    for (int64_t b = b0; b < b1; ++b) R.block(b, s);
+    if (R.affine) {
+      const char* spread[3] = {nullptr, nullptr, nullptr};
+      for (int64_t b = b0; b < b1; ++b) R.chain_block(b, s, spread);
+    } else {
+      for (int64_t b = b0; b < b1; ++b) R.block(b, s);
+    }
     if (stream) ew::stream_fence();
   });
 }

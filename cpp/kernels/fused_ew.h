@@ -1,7 +1,9 @@
 // cpp/kernels/fused_ew.h — a chain of elementwise ops evaluated as one pass: a small register
 // program run block by block (a few thousand elements, so intermediates stay in L1), each
 // instruction one call of the same ew.h kernel the unfused op runs (so results are bit-identical),
-// blocks split over threads. The plan's fusion pass (exec/fuse.cpp) builds the programs.
+// blocks split over threads. The plan's fusion pass (exec/fuse.cpp) builds the programs. A program
+// that is an affine+relu chain (match_chain) runs each block as one ew::ChainFn call instead, which
+// keeps the intermediates in registers (one pass over the block rather than one per op).
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -44,6 +46,16 @@ struct Program {
 };
 
 inline int input_arg(int k) { return -(k + 1); }
+
+// A program that is one of the affine+activation chains ew::ChainFn computes in a single pass
+// (op1 of two inputs, optionally op2 with a third input, optionally relu; float/double, no extra
+// outputs): its ew::chain_form and the inputs read as p, q, r. form < 0: no match.
+struct ChainMatch {
+  int form = -1;
+  int in[3] = {0, 0, 0};
+  DType dtype = DType::float32;
+};
+ChainMatch match_chain(const Program& p);
 
 // out = the program over `inputs` (each broadcastable to out's shape and of the dtype the program
 // reads it as); out is contiguous and may be one of the inputs' buffers (read before written).

@@ -3,6 +3,8 @@
 rows over all their dtypes and layouts, their gradient graphs, broadcasting, long and short rows,
 threads, special values, the run-time fallback and loop bodies (K.rnn)."""
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -276,3 +278,72 @@ def test_extra_results_in_a_loop_body_match_the_unfused_rnn():
     z0 = K.zeros((3, 4))
     last, ys, st = K.rnn(step, px, [z0, z0])
     compare([px], [ys, st[1]], [x])
+
+
+# The affine+activation chains that run as one kernel call per block (fused_ew.cpp match_chain,
+# ew_chain_impl.h): a and b are scalars, rows along the last axis or full tensors.
+SINGLE_PASS = {
+    'x*a+b': lambda x, a, b: x * a + b,
+    'relu(a*x+b)': lambda x, a, b: K.relu(a * x + b),
+    'b+x*a': lambda x, a, b: b + x * a,
+    'relu(b-x*a)': lambda x, a, b: K.relu(b - x * a),
+    'relu(x-a)': lambda x, a, b: K.relu(x - a),
+    'relu(x+b)': lambda x, a, b: K.relu(x + b),
+    'x*a*b': lambda x, a, b: x * a * b,
+    'relu(bias_add(x*a,b))': lambda x, a, b: K.relu(K.bias_add(x * a, b)),
+}
+
+
+def _chain_data(shape, kind, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(shape).astype(dtype)
+    flat = x.reshape(-1)
+    flat[:len(SPECIALS)] = SPECIALS[:flat.size]
+    pshape = {'scalar': (), 'row': shape[-1:], 'full': shape}[kind]
+    a = rng.standard_normal(pshape).astype(dtype)
+    b = rng.standard_normal(pshape).astype(dtype)
+    if a.ndim:
+        a.reshape(-1)[:4] = [np.inf, -0.0, np.nan, 0.0][:a.size]
+        b.reshape(-1)[-3:] = [-np.inf, np.nan, -0.0][-b.size:]
+    return x, a, b
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+@pytest.mark.parametrize('shape', [(37, 1029), (300, 7), (2055,)])
+@pytest.mark.parametrize('kind', ['scalar', 'row', 'full'])
+@pytest.mark.parametrize('name', list(SINGLE_PASS))
+def test_single_pass_chains_match_unfused(name, kind, shape, dtype):
+    x, a, b = _chain_data(shape, kind, dtype, len(shape) * 31 + len(name))
+    if name == 'relu(bias_add(x*a,b))' and kind != 'row':
+        pytest.skip('bias_add takes a row')
+    px = K.placeholder(shape=shape, dtype=dtype)
+    pa, pb = (K.placeholder(shape=v.shape, dtype=dtype) for v in (a, b))
+    y = SINGLE_PASS[name](px, pa, pb)
+    n1, n0 = compare([px, pa, pb], [y], [x, a, b])
+    assert n1 == 1 and n0 >= 2
+    compare([px, pa, pb], [y], [noncontig(x), noncontig(a) if a.ndim else a, b])  # gathered operands
+
+
+@pytest.mark.parametrize('dtype', ['float32', 'float64'])
+def test_single_pass_chain_with_a_python_scalar_and_a_streamed_output(dtype):
+    # 1025 x 2048 x 4 bytes > ew::kStreamBytes: the non-temporal form of the kernel.
+    x, a, b = _chain_data((1025, 2048), 'row', dtype, 5)
+    px, pb = K.placeholder(shape=(None, 2048), dtype=dtype), K.placeholder(shape=(2048,), dtype=dtype)
+    n1, n0 = compare([px, pb], [K.relu(0.5 * px + pb)], [x, b])
+    assert (n1, n0) == (1, 3)
+    got = build(True, [px, pb], [K.relu(0.5 * px + pb)])([x, b])[0]
+    with np.errstate(invalid='ignore'):
+        np.testing.assert_array_equal(got, np.maximum(np.asarray(0.5, dtype) * x + b, 0))
+
+
+def test_single_pass_chains_on_the_avx2_kernels():
+    """KERAS_CPP_ISA=avx2 in a fresh process: the AVX2 build of the chain kernels."""
+    if os.environ.get('KERAS_CPP_ISA') == 'avx2':
+        pytest.skip('already the AVX2 run')
+    env = dict(os.environ, KERAS_CPP_ISA='avx2')
+    here = os.path.dirname(os.path.abspath(__file__))
+    out = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', os.path.abspath(__file__),
+                          '-k', 'single_pass and not avx2'], env=env, cwd=here, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
+    assert ' passed' in out.stdout
