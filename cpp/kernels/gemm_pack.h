@@ -118,9 +118,38 @@ void pack_a_panel(const T* a, int64_t rs, int64_t cs, int mr, int MR, int64_t kc
 
 // The kc x n block at `b` (element (p,j) at b[p*rs + j*cs]) as ceil(n/NR) panels of kc rows of
 // NR values (zero-padded past n): what the micro-kernel loads as vectors.
+// pack_b_panels for a row-major B and a panel width W known at compile time: the full panels'
+// rows are W-value copies with no tail tests. The generic loop (copy_row with run-time widths)
+// took ~49 instructions a 16-float row; packing B was 26% of the instructions of an AVX2
+// 32x256 @ 256x1024, where each B element is used by only 32 rows of A.
+template <class T, int W>
+void pack_b_rows(const T* b, int64_t rs, int64_t kc, int64_t n, T* dst) {
+  const int64_t full = n / W * W;
+  for (int64_t p = 0; p < kc; ++p) {
+    const T* src = b + p * rs;
+    T* d = dst + p * W;
+    int64_t j0 = 0;
+    for (; j0 < full; j0 += W, d += W * kc) {
+#if defined(__AVX2__)
+      constexpr int L = 32 / sizeof(T);
+#pragma GCC unroll 4
+      for (int j = 0; j < W; j += L)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + j), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + j0 + j)));
+#else
+      std::memcpy(d, src + j0, W * sizeof(T));
+#endif
+    }
+    if (j0 < n) copy_row(src + j0, static_cast<int>(n - j0), W, d);
+  }
+}
+
 template <class T>
 void pack_b_panels(const T* b, int64_t rs, int64_t cs, int64_t kc, int64_t n, int NR, T* dst) {
   if (cs == 1) {  // row by row, so the source is read in order (prefetch- and TLB-friendly)
+    constexpr int W64 = 64 / sizeof(T);  // the kernels' widths: 2 or 4 vectors of 32 bytes
+    if (NR == W64) return pack_b_rows<T, W64>(b, rs, kc, n, dst);
+    if (NR == 2 * W64) return pack_b_rows<T, 2 * W64>(b, rs, kc, n, dst);
+    if (NR == W64 / 2) return pack_b_rows<T, W64 / 2>(b, rs, kc, n, dst);
     for (int64_t p = 0; p < kc; ++p) {
       const T* src = b + p * rs;
       T* d = dst + p * NR;
