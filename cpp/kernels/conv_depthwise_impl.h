@@ -192,7 +192,7 @@ inline void fwd_cols(const ConvGeom& g, const Rows* R, int nr, const float* w, c
     // The first row of the group asks for all of its kernel rows, the others only for their last.
     if constexpr (!EDGE)
       for (int i = 0; i < nr; ++i)
-        for (int r = (i == 0 ? 0 : R[i].n - 1); r < R[i].n; ++r) {
+        for (int r = (i == 0 ? 0 : std::max(R[i].n - 1, 0)); r < R[i].n; ++r) {  // R[i].n may be 0 (all padding)
           // As an integer: a pointer past the end of x would be undefined even if never read.
           const uintptr_t p = reinterpret_cast<uintptr_t>(R[i].x[r]) + static_cast<uintptr_t>((i2 + 4 * WB * S) * C * 4);
           for (int64_t b = 0; b < WB * S * C * 4; b += 64) __builtin_prefetch(reinterpret_cast<const void*>(p + b));
