@@ -6,6 +6,7 @@
 // NT: non-temporal stores (o 64-byte aligned and n a multiple of 2 W: see vmap2).
 template <bool SA, bool SB, bool NT, class T, class F>
 inline void vloop2(const T* a, const T* b, T* o, int64_t n, F f) {
+  if (n <= 0) return;  // vmap2's streaming split passes empty ends, at pointers one past the data
   using S = Simd<T>;
   constexpr int W = S::W;
   const typename S::V av = S::set1(*a), bv = S::set1(*b);
