@@ -289,12 +289,16 @@ void binary_apply(ew::BinaryOp op, const Tensor& a0, const Tensor& b0, Tensor& o
     return;
   }
   if (inner >= 256) {
+    // A large output (x * row over 16 MiB, say) streams its rows past the caches, as the dense path does.
+    ew::BinaryFn nt = n * os >= ew::kStreamBytes ? ew::binary_stream(op, a0.dtype()) : nullptr;
+    ew::BinaryFn f = nt ? nt : fn;
     parallel_for(rows, std::max<int64_t>(1, grain / inner), [&](int64_t r0, int64_t r1) {
       int64_t off[3];
       for (int64_t r = r0; r < r1; ++r) {
         row_offsets<3>(c, r, off);
-        fn(pa + off[0] * es, pb + off[1] * es, po + off[2] * os, inner, sa, sb);
+        f(pa + off[0] * es, pb + off[1] * es, po + off[2] * os, inner, sa, sb);
       }
+      if (nt) ew::stream_fence();
     });
     return;
   }

@@ -130,6 +130,21 @@ def test_column_reduction_of_an_empty_axis():
     assert np.isnan(_run(lambda p: K.mean(p, axis=0), x)).all()
 
 
+@pytest.mark.parametrize('dtype,rows', [(np.float32, 2100), (np.float64, 1100)])
+def test_broadcast_rows_past_the_streaming_threshold(dtype, rows):
+    # Outputs of 8 MiB or more are written with non-temporal stores, row by row here: 1030-element
+    # rows start off 64-byte boundaries, so every row has an unaligned head and tail.
+    rng = np.random.default_rng(rows)
+    x = rng.standard_normal((rows, 1030)).astype(dtype)
+    row = rng.standard_normal(1030).astype(dtype)
+    col = rng.standard_normal((rows, 1)).astype(dtype)
+    x[7, 3] = np.nan
+    for f, ref in [(lambda p, q: p * q, np.multiply), (lambda p, q: q - p, lambda a, b: b - a),
+                   (lambda p, q: K.maximum(p, q), np.maximum), (lambda p, q: p + q, np.add)]:
+        for other in (row, col):
+            np.testing.assert_array_equal(_run(f, x, other), ref(x, other))
+
+
 def test_the_same_checks_on_the_avx2_kernels():
     """KERAS_CPP_ISA=avx2: the transposes use 8x8 AVX2 tiles instead of 16x16 AVX-512 ones."""
     if os.environ.get('KERAS_CPP_ISA') == 'avx2':
