@@ -6,7 +6,7 @@
 // NT: non-temporal stores (o 64-byte aligned and n a multiple of 2 W: see vmap2).
 template <bool SA, bool SB, bool NT, class T, class F>
 inline void vloop2(const T* a, const T* b, T* o, int64_t n, F f) {
-  if (n <= 0) return;  // vmap2's streaming split passes empty ends, at pointers one past the data
+  if (n <= 0) return;  // *a / *b below would read past an empty operand
   using S = Simd<T>;
   constexpr int W = S::W;
   const typename S::V av = S::set1(*a), bv = S::set1(*b);
@@ -37,23 +37,15 @@ inline void vloop2_any(const T* pa, const T* pb, T* po, int64_t n, int sa, int s
   else vloop2<false, false, NT>(pa, pb, po, n, f);
 }
 
-// NT: the aligned middle of o is written with non-temporal stores (stream_span), its ends plainly.
+// NT: the aligned middle of o is written with non-temporal stores, its ends plainly (stream_split).
 template <class T, bool NT, class F>
 inline void vmap2(const void* a, const void* b, void* o, int64_t n, int sa, int sb, F f) {
   const T* pa = static_cast<const T*>(a);
   const T* pb = static_cast<const T*>(b);
   T* po = static_cast<T*>(o);
-  if constexpr (NT) {
-    const StreamSpan sp = stream_span(po, n, 2 * Simd<T>::W);
-    if (sp.body > 0) {
-      const int64_t h = sp.head, e = sp.head + sp.body;
-      vloop2_any<false>(pa, pb, po, h, sa, sb, f);
-      vloop2_any<true>(pa + h * sa, pb + h * sb, po + h, sp.body, sa, sb, f);
-      vloop2_any<false>(pa + e * sa, pb + e * sb, po + e, n - e, sa, sb, f);
-      return;
-    }
-  }
-  vloop2_any<false>(pa, pb, po, n, sa, sb, f);
+  stream_split<NT>(po, n, [&](int64_t i, int64_t m, auto nt) {
+    vloop2_any<decltype(nt)::value>(pa + i * sa, pb + i * sb, po + i, m, sa, sb, f);
+  });
 }
 
 // Plain loops (integers, comparisons, libm calls): T in, O out.

@@ -45,25 +45,17 @@ inline void chain_loop(const T* p, const T* q, const T* r, T* o, int64_t n) {
   }
 }
 
-// NT: the 64-byte-aligned middle of o is written with non-temporal stores, its ends plainly (vmap2).
+// NT: the 64-byte-aligned middle of o is written with non-temporal stores, its ends plainly (stream_split).
 template <int OP1, int OP2, bool SWAP, int ACT, class T, bool NT>
 void chain_kernel(const void* pv, const void* qv, const void* rv, void* ov, int64_t n) {
   const T* p = static_cast<const T*>(pv);
   const T* q = static_cast<const T*>(qv);
   const T* r = static_cast<const T*>(rv);
   T* o = static_cast<T*>(ov);
-  if constexpr (NT) {
-    const StreamSpan sp = stream_span(o, n, 2 * Simd<T>::W);
-    if (sp.body > 0) {
-      const int64_t h = sp.head, e = sp.head + sp.body;
-      constexpr bool R = OP2 != kChainNone;
-      chain_loop<OP1, OP2, SWAP, ACT, false>(p, q, r, o, h);
-      chain_loop<OP1, OP2, SWAP, ACT, true>(p + h, q + h, R ? r + h : r, o + h, sp.body);
-      chain_loop<OP1, OP2, SWAP, ACT, false>(p + e, q + e, R ? r + e : r, o + e, n - e);
-      return;
-    }
-  }
-  chain_loop<OP1, OP2, SWAP, ACT, false>(p, q, r, o, n);
+  constexpr bool R = OP2 != kChainNone;  // r is read only by a two-op chain
+  stream_split<NT>(o, n, [&](int64_t i, int64_t m, auto nt) {
+    chain_loop<OP1, OP2, SWAP, ACT, decltype(nt)::value>(p + i, q + i, R ? r + i : r, o + i, m);
+  });
 }
 
 template <int OP1, int OP2, bool SWAP, int ACT>

@@ -34,3 +34,22 @@ inline StreamSpan stream_span(const T* o, int64_t n, int64_t step) {
   const int64_t head = std::min<int64_t>(n, static_cast<int64_t>((64 - a % 64) % 64 / sizeof(T)));
   return {head, (n - head) / step * step};
 }
+
+// Runs loop(offset, count, nt) over the n elements of o, nt a std::bool_constant: without NT, or
+// when nothing can stream, once over all of them; with NT, the stream_span middle with nt = true
+// and the two plain ends (skipped when empty) with nt = false. The one streaming split of the
+// unary, binary and chain kernels.
+template <bool NT, class T, class L>
+inline void stream_split(const T* o, int64_t n, L&& loop) {
+  if constexpr (NT) {
+    const StreamSpan sp = stream_span(o, n, 2 * Simd<T>::W);
+    if (sp.body > 0) {
+      const int64_t e = sp.head + sp.body;
+      if (sp.head > 0) loop(int64_t{0}, sp.head, std::false_type{});
+      loop(sp.head, sp.body, std::true_type{});
+      if (e < n) loop(e, n - e, std::false_type{});
+      return;
+    }
+  }
+  loop(int64_t{0}, n, std::false_type{});
+}

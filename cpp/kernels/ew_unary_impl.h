@@ -29,20 +29,10 @@ inline void vloop(const T* x, T* o, int64_t n, F f) {
   }
 }
 
-// NT: the aligned middle of o is written with non-temporal stores (stream_span), its ends plainly.
+// NT: the aligned middle of o is written with non-temporal stores, its ends plainly (stream_split).
 template <bool NT = false, class T, class F>
 inline void vmap(const T* x, T* o, int64_t n, F f) {
-  if constexpr (NT) {
-    const StreamSpan sp = stream_span(o, n, 2 * Simd<T>::W);
-    if (sp.body > 0) {
-      const int64_t h = sp.head, e = sp.head + sp.body;
-      vloop<false>(x, o, h, f);
-      vloop<true>(x + h, o + h, sp.body, f);
-      vloop<false>(x + e, o + e, n - e, f);
-      return;
-    }
-  }
-  vloop<false>(x, o, n, f);
+  stream_split<NT>(o, n, [&](int64_t i, int64_t m, auto nt) { vloop<decltype(nt)::value>(x + i, o + i, m, f); });
 }
 
 // float in and out, f evaluated on double lanes (one rounding at the end).
