@@ -11,6 +11,7 @@ from keras_cpp import backend as K
 import gradcheck
 import reference as R
 import reference_conv as RC
+from float_math import subprocess_env
 
 
 RNG = np.random.default_rng(1234)
@@ -294,7 +295,7 @@ def test_depthwise_float32_kernels_on_each_isa(isa):
     import os
     import subprocess
     import sys
-    env = dict(os.environ)
+    env = subprocess_env()
     env.pop('KERAS_CPP_ISA', None)
     if isa != 'auto':
         env['KERAS_CPP_ISA'] = isa

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from keras_cpp import backend as K
+from float_math import subprocess_env
 
 SHAPES_2D = [(1, 1), (1, 7), (7, 1), (7, 33), (33, 7), (16, 16), (17, 31), (64, 48), (129, 300), (300, 129)]
 
@@ -149,7 +150,7 @@ def test_the_same_checks_on_the_avx2_kernels():
     """KERAS_CPP_ISA=avx2: the transposes use 8x8 AVX2 tiles instead of 16x16 AVX-512 ones."""
     if os.environ.get('KERAS_CPP_ISA') == 'avx2':
         pytest.skip('already running with the AVX2 kernels')
-    env = dict(os.environ, KERAS_CPP_ISA='avx2')
+    env = subprocess_env(KERAS_CPP_ISA='avx2')
     args = [sys.executable, '-m', 'pytest', '-q', '-x', '-p', 'no:cacheprovider', __file__,
             '-k', 'not avx2 and (float32 or float64 or placeholder or mixed or empty)']
     out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600,

@@ -13,6 +13,7 @@ import pytest
 from keras_cpp import backend as K
 
 from test_fusion import build, compare, same_bits
+from float_math import subprocess_env
 
 
 def _data(rng, m, k, n, dtype='float32'):
@@ -62,7 +63,7 @@ def test_a_strided_addend_on_the_avx2_kernels():
     """KERAS_CPP_ISA=avx2 in a fresh process: the AVX2 micro-kernels read the addend too."""
     if os.environ.get('KERAS_CPP_ISA') == 'avx2':
         pytest.skip('already the AVX2 run')
-    env = dict(os.environ, KERAS_CPP_ISA='avx2')
+    env = subprocess_env(KERAS_CPP_ISA='avx2')
     here = os.path.dirname(os.path.abspath(__file__))
     out = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', os.path.abspath(__file__),
                           '-k', 'strided_addend_is_read'], env=env, cwd=here, capture_output=True, text=True, timeout=300)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from keras_cpp import backend as K
+from float_math import subprocess_env
 
 CHAINS = {
     'bn': (lambda x, m, s, b: (x - m) * s + b, 4),
@@ -47,7 +48,7 @@ def test_float32_chain_on_avx2(monkeypatch):
     import sys
     if os.environ.get('KERAS_CPP_ISA') == 'avx2':
         pytest.skip('already running with the AVX2 kernels')
-    env = dict(os.environ, KERAS_CPP_ISA='avx2')
+    env = subprocess_env(KERAS_CPP_ISA='avx2')
     args = [sys.executable, '-m', 'pytest', '-q', '-x', '-p', 'no:cacheprovider', __file__, '-k', 'bits']
     out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600,
                          cwd=os.path.dirname(os.path.abspath(__file__)))

@@ -15,6 +15,7 @@ from keras_cpp import backend as K
 from op_info import FLOATS, noncontig, rng_for
 from op_table import OP_BY_NAME
 from test_ops import leaves, placeholders
+from float_math import subprocess_env
 
 ELEMENTWISE = ['abs', 'negative', 'square', 'sqrt', 'exp', 'log', 'sin', 'cos', 'tanh', 'sigmoid', 'softplus',
                'softsign', 'sign', 'round', 'logical_not', 'cast', 'clip', 'add', 'subtract', 'multiply', 'divide',
@@ -340,7 +341,7 @@ def test_single_pass_chains_on_the_avx2_kernels():
     """KERAS_CPP_ISA=avx2 in a fresh process: the AVX2 build of the chain kernels."""
     if os.environ.get('KERAS_CPP_ISA') == 'avx2':
         pytest.skip('already the AVX2 run')
-    env = dict(os.environ, KERAS_CPP_ISA='avx2')
+    env = subprocess_env(KERAS_CPP_ISA='avx2')
     here = os.path.dirname(os.path.abspath(__file__))
     out = subprocess.run([sys.executable, '-m', 'pytest', '-q', '-p', 'no:cacheprovider', os.path.abspath(__file__),
                           '-k', 'single_pass and not avx2'], env=env, cwd=here, capture_output=True, text=True,
