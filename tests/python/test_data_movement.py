@@ -146,13 +146,28 @@ def test_broadcast_rows_past_the_streaming_threshold(dtype, rows):
             np.testing.assert_array_equal(_run(f, x, other), ref(x, other))
 
 
+@pytest.mark.parametrize('dtype', [np.float32, np.float64, np.int8])
+def test_copies_past_the_streaming_threshold(dtype):
+    # Dense rows of copies of 8 MiB or more are written with non-temporal stores (pad's interior,
+    # a slice made contiguous); a padding of 1 puts each row's start off a 64-byte boundary.
+    # tile doubles blocks it has written and keeps cached stores: checked at the same size.
+    n = (9 << 20) // np.dtype(dtype).itemsize // 1030
+    rng = np.random.default_rng(3)
+    x = (rng.standard_normal((1, n, 1025, 1)) * 50).astype(dtype)
+    got = _run(lambda p: K.spatial_2d_padding(p, ((1, 2), (1, 0))), x)
+    np.testing.assert_array_equal(got, np.pad(x, ((0, 0), (1, 2), (1, 0), (0, 0))))
+    y = x[0, :, :, 0]
+    np.testing.assert_array_equal(_run(lambda p: p[:, 1:] * 1, y), y[:, 1:])
+    np.testing.assert_array_equal(_run(lambda p: K.tile(p, (3, 1)), y[:n // 2]), np.tile(y[:n // 2], (3, 1)))
+
+
 def test_the_same_checks_on_the_avx2_kernels():
     """KERAS_CPP_ISA=avx2: the transposes use 8x8 AVX2 tiles instead of 16x16 AVX-512 ones."""
     if os.environ.get('KERAS_CPP_ISA') == 'avx2':
         pytest.skip('already running with the AVX2 kernels')
     env = subprocess_env(KERAS_CPP_ISA='avx2')
     args = [sys.executable, '-m', 'pytest', '-q', '-x', '-p', 'no:cacheprovider', __file__,
-            '-k', 'not avx2 and (float32 or float64 or placeholder or mixed or empty)']
+            '-k', 'not avx2 and (float32 or float64 or placeholder or mixed or empty or streaming)']
     out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=600,
                          cwd=os.path.dirname(os.path.abspath(__file__)))
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]
