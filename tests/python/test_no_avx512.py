@@ -82,6 +82,7 @@ print('NO-AVX512-OK')
 
 
 @pytest.mark.skipif(sys.platform != 'linux' or shutil.which('valgrind') is None, reason='needs valgrind on Linux')
+@pytest.mark.skipif('libasan' in os.environ.get('LD_PRELOAD', ''), reason='an ASan build does not run under valgrind')
 def test_every_kernel_family_runs_on_a_cpu_without_avx512(tmp_path):
     import keras_cpp
     pkg = os.path.dirname(os.path.dirname(os.path.abspath(keras_cpp.__file__)))
