@@ -142,6 +142,16 @@ inline void tr8x8(const float* s, int64_t sc, float* d, int64_t dr) {
 }
 #endif
 
+#if defined(__AVX2__)
+// Two 8 x 8 transposes side by side along the source rows: each 64-byte source line is read
+// whole by one call. With 8 x 8 alone the second half of a line came back a tile row later,
+// after its L1 set (rows 4 KiB apart share one) had been refilled by the tile's other rows.
+inline void tr8x16(const float* s, int64_t sc, float* d, int64_t dr) {
+  tr8x8(s, sc, d, dr);
+  tr8x8(s + 8, sc, d + 8 * dr, dr);
+}
+#endif
+
 #if defined(__GNUC__) && defined(__x86_64__)
 #define KERAS_CPP_TR16 1
 // 16 x 16 with AVX-512 (chosen at run time): each source and destination cache line is read or
@@ -188,15 +198,15 @@ bool use_tr16() {
 }
 #endif
 
-// Destination rows [i, i1) of a tile in groups of T, each by T x T register transposes `tr`
+// Destination rows [i, i1) of a tile in groups of TI, each TJ columns at a time by register transposes `tr`
 // (columns past the last whole group one by one); returns the first row not done.
-template <int T, class E, class Tr>
+template <int TI, int TJ, class E, class Tr>
 int64_t register_tiles(Tr tr, const E* s, E* d, int64_t i, int64_t i1, int64_t j0, int64_t j1, int64_t sc, int64_t dr) {
-  for (; i + T <= i1; i += T) {
+  for (; i + TI <= i1; i += TI) {
     int64_t j = j0;
-    for (; j + T <= j1; j += T) tr(reinterpret_cast<const float*>(s + i + j * sc), sc, reinterpret_cast<float*>(d + i * dr + j), dr);
+    for (; j + TJ <= j1; j += TJ) tr(reinterpret_cast<const float*>(s + i + j * sc), sc, reinterpret_cast<float*>(d + i * dr + j), dr);
     for (; j < j1; ++j)
-      for (int64_t k = i; k < i + T; ++k) d[k * dr + j] = s[k + j * sc];
+      for (int64_t k = i; k < i + TI; ++k) d[k * dr + j] = s[k + j * sc];
   }
   return i;
 }
@@ -219,10 +229,13 @@ void transpose_t(const char* sv, char* dv, int64_t R, int64_t C, int64_t sc, int
       int64_t i = i0;
 #if defined(KERAS_CPP_TR16)
       if constexpr (sizeof(E) == 4)
-        if (use_tr16()) i = register_tiles<16>(tr16x16, s, d, i, i1, j0, j1, sc, dr);
+        if (use_tr16()) i = register_tiles<16, 16>(tr16x16, s, d, i, i1, j0, j1, sc, dr);
 #endif
 #if defined(__AVX2__)
-      if constexpr (sizeof(E) == 4) i = register_tiles<8>(tr8x8, s, d, i, i1, j0, j1, sc, dr);
+      if constexpr (sizeof(E) == 4) {
+        i = register_tiles<16, 8>(tr8x16, s, d, i, i1, j0, j1, sc, dr);
+        i = register_tiles<8, 8>(tr8x8, s, d, i, i1, j0, j1, sc, dr);
+      }
 #endif
       for (; i < i1; ++i)
         for (int64_t j = j0; j < j1; ++j) d[i * dr + j] = s[i + j * sc];

@@ -49,7 +49,7 @@ void softmax_rows(const Tensor& x, Tensor& y, int64_t A, int64_t R, int64_t B) {
   });
 }
 
-OpRef kReluOp, kSoftmax, kClip, kBiasAdd, kOneHot, kCce, kScce, kBce, kClassIds, kLseRows;
+OpRef kReluOp, kSoftmax, kClip, kBiasAdd, kOneHot, kCce, kScce, kBce, kClassIds, kLseRows, kXentRows;
 
 // logsumexp over the last axis, kept as length 1 (float32/float64, rank >= 1): the row maxima in
 // one call, then one exp-and-sum pass per row and the log in double. A row whose max is not
@@ -86,6 +86,80 @@ Tensor lse_rows_forward(KernelCtx& ctx) {
 }
 
 G lse_rows_grad(const Expr& y, const Expr& g) { return G{g * exp(Expr(y->inputs[0]) - y)}; }  // g * softmax
+
+// categorical_crossentropy from logits over the last axis (float32/float64, t and z of one class
+// count): per row the maximum, one exp-and-sum pass for the logsumexp (in double), then
+// loss = -sum_j t_j * (z_j - lse) accumulated in double, in one job over the rows. The composite
+// -sum(t * (z - logsumexp(z))) ran four steps (three of them jobs at 2 threads) and wrote the
+// product to memory; its z - lse and products were rounded to the float type, these are not.
+// The IEEE special cases are the composite's: a row with NaN or +inf gives NaN, 0 * inf is NaN.
+template <class T>
+void xent_rows(const T* t, const T* z, T* out, int64_t rows, int64_t C, ew::ReduceRowsFn rmax, ew::ExpShiftSumFn exsum) {
+  for (int64_t r = 0; r < rows; ++r, t += C, z += C) {
+    double lse = -std::numeric_limits<double>::infinity();
+    if (C > 0) {
+      T m;
+      rmax(z, &m, 1, C);
+      lse = std::isfinite(double(m)) ? std::log(exsum(z, nullptr, C, double(m))) + double(m) : double(m);
+    }
+    // 16 independent sums: the loop vectorizes into four chains of 4-double FMAs (their latency,
+    // not the loads, bounds it: two chains took 45 of the 150 us of 256 x 1000 float32).
+    double acc[16] = {};
+    int64_t j = 0;
+    for (; j + 16 <= C; j += 16)
+      for (int k = 0; k < 16; ++k) acc[k] += double(t[j + k]) * (double(z[j + k]) - lse);
+    for (int w = 8; w >= 1; w /= 2)
+      for (int k = 0; k < w; ++k) acc[k] += acc[k + w];
+    double sum = acc[0];
+    for (; j < C; ++j) sum += double(t[j]) * (double(z[j]) - lse);
+    out[r] = static_cast<T>(-sum);
+  }
+}
+
+TypeInfo xent_rows_infer(const std::vector<TypeInfo>& in, const Attrs&) {
+  Shape s = broadcast_shapes(in[0].shape, in[1].shape, "categorical_crossentropy");
+  s.pop_back();
+  return TypeInfo{s, in[1].dtype, true};
+}
+
+Tensor xent_rows_forward(KernelCtx& ctx) {
+  Tensor t = ctx.in[0], z = ctx.in[1];
+  if (t.shape() != z.shape()) {  // leading axes broadcast (the class counts are equal)
+    const Shape b = broadcast_shapes(t.shape(), z.shape(), "categorical_crossentropy");
+    t = t.broadcast_to(b);
+    z = z.broadcast_to(b);
+  }
+  t = t.contiguous();
+  z = z.contiguous();
+  const DType dt = z.dtype();
+  Shape s = z.shape();
+  const int64_t C = s.back();
+  s.pop_back();
+  Tensor out = ctx.alloc_tensor(s, dt);
+  const int64_t rows = out.numel();
+  const ew::ReduceRowsFn rmax = ew::reduce_rows(ew::ReduceOp::max, dt);
+  const ew::ExpShiftSumFn exsum = ew::exp_shift_sum(dt);
+  auto run = [&](auto tag) {
+    using T = decltype(tag);
+    const T *pt = t.data<T>(), *pz = z.data<T>();
+    T* po = out.data<T>();
+    parallel_for(rows, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, C)), [&](int64_t r0, int64_t r1) {
+      xent_rows<T>(pt + r0 * C, pz + r0 * C, po + r0, r1 - r0, C, rmax, exsum);
+    });
+  };
+  if (dt == DType::float32) run(float());
+  else run(double());
+  return out;
+}
+
+// loss = sum_j t_j * (lse - z_j): d/dt = lse - z, d/dz = softmax(z) * sum(t) - t (per row).
+G xent_rows_grad(const Expr& y, const Expr& g) {
+  Expr t(y->inputs[0]), z(y->inputs[1]);
+  Expr lse = logsumexp_last(z), g1 = expand_dims(g, -1);
+  Expr dt = g1 * (lse - z);
+  Expr dz = g1 * (exp(z - lse) * sum(t, std::vector<int64_t>{-1}, true) - t);
+  return G{sum_to(dt, t), sum_to(dz, z)};
+}
 
 // Crossentropies clip probabilities to [eps, 1 - eps]: an int or bool output cannot hold them.
 void check_float_output(const char* op, const Expr& o) {
@@ -274,7 +348,13 @@ Expr categorical_crossentropy(const Expr& t0, const Expr& o, bool from_logits, i
   if (t0.rank_known() && o.rank_known() && t0.ndim() != o.ndim())
     fail_value("categorical_crossentropy", "target " + shape_str(t0.shape()) + " and output " + shape_str(o.shape()) + " must have the same rank");
   Expr t = t0.dtype() != o.dtype() ? cast(t0, o.dtype()) : t0;
-  if (from_logits) return -axis_sum(t * log_softmax(o, ax), ax, false);
+  if (from_logits) {
+    const bool f3264 = o.dtype() == DType::float32 || o.dtype() == DType::float64;
+    if (f3264 && o.rank_known() && t.rank_known() && o.ndim() >= 1 && ax == o.ndim() - 1 && o.shape().back() >= 0 &&
+        t.shape().back() == o.shape().back())  // one fused job (xent_rows); a broadcast class axis takes the composite
+      return make_node(kXentRows, {t, o}, Attrs());
+    return -axis_sum(t * log_softmax(o, ax), ax, false);
+  }
   Expr p = clip_eps(o / axis_sum(o, ax, true));
   return -axis_sum(t * log(p), ax, false);
 }
@@ -319,6 +399,9 @@ void register_nn() {
                             .infer(softmax_infer).forward(softmax_forward).grad(softmax_grad));
   register_op(kLseRows, Op("_logsumexp_rows(x: tensor)", "logsumexp over the last axis of a float32/float64 tensor, kept as length 1.")
                             .infer(lse_rows_infer).forward(lse_rows_forward).grad(lse_rows_grad));
+  register_op(kXentRows, Op("_xent_logits_rows(target: tensor, logits: tensor)",
+                            "categorical crossentropy from logits over the last axis (float32/float64, one class count).")
+                             .infer(xent_rows_infer).forward(xent_rows_forward).grad(xent_rows_grad));
   register_op(kClip, Op("clip(x: tensor, min_value: scalar = None, max_value: scalar = None)",
                         "max(min(x, max_value), min_value); with number bounds and max < min, max is raised to min (Keras). None = unbounded.")
                          .build(clip_build));

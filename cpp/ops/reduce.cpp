@@ -68,45 +68,65 @@ ew::ReduceOp ew_op(Red k) {
   }
 }
 
-// out (A x B) = reduce over R of x viewed as (A, R, B). Rows (B == 1) reduce along contiguous
-// memory; otherwise column blocks stream down R. Threads split rows or column blocks; a few
-// long rows (a full reduction) are cut into pieces whose partial results are reduced again.
-void reduce_kernel(Red k, const Layout& L, Tensor& out) {
-  const DType t = L.x.dtype();
-  ew::ReduceRowsFn rows = ew::reduce_rows(ew_op(k), t);
-  ew::ReduceColsFn cols = ew::reduce_cols(ew_op(k), t);
-  if (!rows || !cols) throw TypeError(std::string("[reduce] no kernel for dtype ") + dtype_name(t));
-  const char* x = static_cast<const char*>(L.x.raw());
-  char* o = static_cast<char*>(out.raw());
-  const int64_t es = static_cast<int64_t>(dtype_size(t)), A = L.A, R = L.R, B = L.B;
-  if (R == 0 || A * B == 0) {  // identities (or nothing to do)
-    rows(x, o, A * B, 0);
+// Pieces a long reduced run of R values is cut into (each reduced alone, the partial results then
+// reduced again), from the sizes only: every thread count gives the same pieces, so the same
+// result, and work worth threads gives 2 threads many chunks each (a descheduled worker holding
+// one costs the caller that chunk, not half the work).
+constexpr int64_t kGrain = 32768;  // elements read per thread chunk, at least
+constexpr int64_t kMaxPieces = 16;
+int64_t row_pieces(int64_t run, int64_t R, int64_t min_rows) {
+  return std::clamp<int64_t>(std::min(run / kGrain, R / min_rows), 1, kMaxPieces);
+}
+
+// out (A x B) = reduce over R of x viewed as (A, R, B), B == 1: rows along contiguous memory.
+// Threads split rows; a few long rows (a full reduction) are cut into pieces first.
+void reduce_rows_kernel(ew::ReduceRowsFn rows, DType t, const char* x, char* o, int64_t A, int64_t R) {
+  const int64_t es = static_cast<int64_t>(dtype_size(t));
+  const int64_t pieces = A >= 4 * kMaxPieces ? 1 : row_pieces(R, R, kGrain);
+  if (pieces < 2) {
+    parallel_for(A, std::max<int64_t>(1, kGrain / R), [&](int64_t a0, int64_t a1) { rows(x + a0 * R * es, o + a0 * es, a1 - a0, R); });
     return;
   }
-  constexpr int64_t kGrain = 32768;  // elements read per thread chunk, at least
-  if (B == 1) {
-    const int64_t pieces = std::min<int64_t>(R / kGrain, 4 * num_threads());
-    if (A >= 4 * num_threads() || pieces < 2) {
-      parallel_for(A, std::max<int64_t>(1, kGrain / R), [&](int64_t a0, int64_t a1) { rows(x + a0 * R * es, o + a0 * es, a1 - a0, R); });
-      return;
+  const int64_t span = (R + pieces - 1) / pieces;
+  Tensor part = Tensor::empty({A, pieces}, t);
+  char* p = static_cast<char*>(part.raw());
+  parallel_for(A * pieces, 1, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t a = i / pieces, b0 = (i % pieces) * span, n = std::max<int64_t>(0, std::min(span, R - b0));
+      rows(x + (a * R + b0) * es, p + i * es, 1, n);
     }
-    // Partial results of `pieces` spans per row, then each row of partials reduced.
-    const int64_t span = (R + pieces - 1) / pieces;
-    Tensor part = Tensor::empty({A, pieces}, t);
+  });
+  rows(p, o, A, pieces);
+}
+
+// B > 1: column blocks of at most 1024 (the kernel's accumulator row, in L1) stream down R. With
+// few blocks (a reduction over the leading axis) R is cut into row pieces as well: each piece
+// reads whole rows, one contiguous run, into its own partial row, and the (A, pieces, B) partials
+// are reduced down their columns once more. Otherwise blocks narrow (down to 16) until work
+// worth threads gives every thread a block.
+void reduce_cols_kernel(ew::ReduceColsFn cols, DType t, const char* x, char* o, int64_t A, int64_t R, int64_t B) {
+  const int64_t es = static_cast<int64_t>(dtype_size(t));
+  const int64_t wide = (B + 1023) / 1024;
+  const int64_t pieces = A * wide >= 4 * kMaxPieces ? 1 : row_pieces(R * std::min<int64_t>(B, 1024), R, 16);
+  if (pieces >= 2) {
+    const int64_t span = (R + pieces - 1) / pieces, kCols = (B + wide - 1) / wide;
+    Tensor part = Tensor::empty({A, pieces, B}, t);
     char* p = static_cast<char*>(part.raw());
-    parallel_for(A * pieces, 1, [&](int64_t i0, int64_t i1) {
+    parallel_for(A * wide * pieces, 1, [&](int64_t i0, int64_t i1) {
       for (int64_t i = i0; i < i1; ++i) {
-        const int64_t a = i / pieces, b0 = (i % pieces) * span, n = std::max<int64_t>(0, std::min(span, R - b0));
-        rows(x + (a * R + b0) * es, p + i * es, 1, n);
+        const int64_t a = i / (wide * pieces), blk = i / pieces % wide, k = i % pieces;
+        const int64_t b0 = blk * kCols, n = std::min(kCols, B - b0), r0 = k * span, nr = std::max<int64_t>(0, std::min(span, R - r0));
+        cols(x + ((a * R + r0) * B + b0) * es, p + ((a * pieces + k) * B + b0) * es, nr, n, B);
       }
     });
-    rows(p, o, A, pieces);
+    parallel_for(A * wide, std::max<int64_t>(1, kGrain / (pieces * kCols)), [&](int64_t c0, int64_t c1) {
+      for (int64_t c = c0; c < c1; ++c) {
+        const int64_t a = c / wide, b0 = (c % wide) * kCols, n = std::min(kCols, B - b0);
+        cols(p + (a * pieces * B + b0) * es, o + (a * B + b0) * es, pieces, n, B);
+      }
+    });
     return;
   }
-  // Column blocks: at most 1024 wide (the kernel's accumulator row, in L1), and narrow enough
-  // (down to 16) that work worth threads (about kGrain elements a piece) gives every thread a
-  // block. Wide blocks read each row as one long run: a narrow block reads a short piece of every
-  // row, and the prefetchers restart at each page.
   const int64_t want = std::max<int64_t>(1, std::min<int64_t>(A * B * R / kGrain, num_threads()));
   const int64_t per_a = (want + A - 1) / A;
   const int64_t kCols = std::min<int64_t>(1024, std::max<int64_t>(16, ((B + per_a - 1) / per_a + 15) / 16 * 16));
@@ -117,6 +137,21 @@ void reduce_kernel(Red k, const Layout& L, Tensor& out) {
       cols(x + (a * R * B + b0) * es, o + (a * B + b0) * es, R, n, B);
     }
   });
+}
+
+void reduce_kernel(Red k, const Layout& L, Tensor& out) {
+  const DType t = L.x.dtype();
+  ew::ReduceRowsFn rows = ew::reduce_rows(ew_op(k), t);
+  ew::ReduceColsFn cols = ew::reduce_cols(ew_op(k), t);
+  if (!rows || !cols) throw TypeError(std::string("[reduce] no kernel for dtype ") + dtype_name(t));
+  const char* x = static_cast<const char*>(L.x.raw());
+  char* o = static_cast<char*>(out.raw());
+  if (L.R == 0 || L.A * L.B == 0) {  // identities (or nothing to do)
+    rows(x, o, L.A * L.B, 0);
+    return;
+  }
+  if (L.B == 1) reduce_rows_kernel(rows, t, x, o, L.A, L.R);
+  else reduce_cols_kernel(cols, t, x, o, L.A, L.R, L.B);
 }
 
 DType reduce_dtype(Red k, DType in, bool mean) {
