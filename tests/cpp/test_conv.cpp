@@ -151,6 +151,14 @@ std::vector<Case> cases() {
   v.push_back({3, 2, 4, 2, 6, {4, 5, 6}, {2, 3, 2}, {2, 1, 1}, {1, 1, 1}, {0, 1, 0}, {1, 1, 1}});       // conv3d mixed
   v.push_back({2, 1, 64, 1, 64, {1, 14, 15}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}});   // pointwise
   v.push_back({2, 1, 3, 1, 2, {1, 2, 2}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}});       // tiny image
+  // Interior runs of 13-14 pixels (the AVX-512 wide segment kernels), ragged output panels.
+  v.push_back({2, 1, 8, 1, 40, {1, 5, 30}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}});     // 28 interior columns
+  v.push_back({2, 2, 5, 1, 16, {1, 9, 60}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}});     // strided, 29 interior
+  v.push_back({2, 1, 6, 1, 9, {1, 7, 33}, {1, 3, 3}, {1, 1, 1}, {1, 2, 2}, {0, 2, 2}, {0, 2, 2}});      // dilated, 29 interior
+  // Border rows read in place through their inside kernel rows only; rows of pure padding (pad 3
+  // with a 3-wide kernel) have no segment at all.
+  v.push_back({3, 1, 5, 1, 7, {3, 4, 29}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {3, 2, 1}, {3, 2, 1}});
+  v.push_back({3, 2, 3, 1, 33, {4, 6, 16}, {3, 3, 3}, {1, 2, 1}, {1, 1, 1}, {1, 1, 1}, {1, 0, 1}});
   return v;
 }
 
