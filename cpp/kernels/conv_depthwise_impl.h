@@ -226,7 +226,7 @@ void forward_rows_t(const ConvGeom& g, const float* x, const float* w, float* y,
   for (int64_t rb = r0; rb < r1; rb += rows_together<S>()) {
     const int nr = static_cast<int>(std::min<int64_t>(rows_together<S>(), r1 - rb));
     for (int i = 0; i < nr; ++i) rows_of(g, x, rb + i, R[i]);
-    float* yr = y + rb * g.out[2] * g.C;
+    float* yr = y + (rb - r0) * g.out[2] * g.C;  // y: row r0's output
     fwd_cols<KW, S, 1, true>(g, R, nr, w, ep, 0, lo, yr);
     fwd_cols<KW, S, B, false>(g, R, nr, w, ep, lo, nb, yr);
     if (overlap) {

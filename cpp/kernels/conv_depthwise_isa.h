@@ -18,7 +18,8 @@ inline bool fits(const ConvGeom& g) {
          g.G == g.C && g.Cg == 1;
 }
 
-// y rows [r0, r1) of the forward (a row: one (n, o0, o1), all of its out[2] pixels and C channels).
+// y rows [r0, r1) of the forward (a row: one (n, o0, o1), all of its out[2] pixels and C channels);
+// y points at row r0's output, the rows following it contiguously.
 void forward_rows_avx2(const ConvGeom& g, const float* x, const float* w, float* y, const blas::Epilogue<float>& ep, int64_t r0,
                        int64_t r1);
 void forward_rows_avx512(const ConvGeom& g, const float* x, const float* w, float* y, const blas::Epilogue<float>& ep,
