@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/conv_depthwise_isa.h"
+#include "kernels/ew.h"
 #include "kernels/parallel.h"
 
 namespace keras_cpp {
@@ -179,8 +180,14 @@ void depthwise_forward(const ConvGeom& g, int64_t M, const T* x, const T* w, T* 
   if constexpr (std::is_same_v<T, float>) {
     if (blocked<T>(g, M)) {
       const bool z = use_avx512();
+      // A large output goes out with non-temporal stores (ew.h kStreamBytes): plain ones first read
+      // each output line, a third of the traffic of this memory-bound loop.
+      const int lanes = z ? dwk::lanes_avx512() : dwk::lanes_avx2();
+      const bool stream = !ep.accumulate && g.C % lanes == 0 && reinterpret_cast<uintptr_t>(y) % (4 * lanes) == 0 &&
+                          rows * g.out[2] * O * int64_t(sizeof(float)) >= ew::kStreamBytes;
       parallel_for(rows, row_grain(g, O, g.out[2]), [&](int64_t r0, int64_t r1) {
-        (z ? dwk::forward_rows_avx512 : dwk::forward_rows_avx2)(g, x, w, y + r0 * g.out[2] * O, ep, r0, r1);
+        (z ? dwk::forward_rows_avx512 : dwk::forward_rows_avx2)(g, x, w, y + r0 * g.out[2] * O, ep, r0, r1, stream);
+        if (stream) ew::stream_fence();
       });
       return;
     }
@@ -351,7 +358,7 @@ void separable_forward(const ConvGeom& g, const float* x, const float* dw, const
     buf.resize(static_cast<size_t>(rb * W * C));
     for (int64_t r = r0; r < r1; r += rb) {
       const int64_t re = std::min(r1, r + rb);
-      (z ? dwk::forward_rows_avx512 : dwk::forward_rows_avx2)(g, x, dw, buf.data(), {}, r, re);
+      (z ? dwk::forward_rows_avx512 : dwk::forward_rows_avx2)(g, x, dw, buf.data(), {}, r, re, false);
       blas::gemm<float>((re - r) * W, O, C, buf.data(), C, 1, pw, y + r * W * O, O, {});
     }
   });

@@ -267,7 +267,9 @@ cases = [((2, 7, 33, 19), 3, (1, 1), 'same', (1, 1)), ((1, 9, 17, 33), 5, (2, 2)
          ((1, 8, 56, 64), 3, (1, 1), 'same', (1, 1)), ((2, 5, 9, 1), 5, (1, 1), 'valid', (1, 1)),
          ((1, 6, 30, 24), 3, (2, 2), 'valid', (1, 1)),
          # wide rows: the forward's prefetch runs several blocks ahead, past the last row's end
-         ((1, 3, 150, 20), 3, (1, 1), 'same', (1, 1)), ((1, 4, 101, 17), 3, (1, 2), 'same', (1, 1))]
+         ((1, 3, 150, 20), 3, (1, 1), 'same', (1, 1)), ((1, 4, 101, 17), 3, (1, 2), 'same', (1, 1)),
+         # outputs of >= 8 MiB go out with non-temporal stores (odd width: edge and overlap blocks)
+         ((1, 35, 61, 1024), 3, (1, 1), 'same', (1, 1)), ((2, 25, 131, 384), 5, (1, 1), 'valid', (1, 1))]
 for xs, k, st, pad, dl in cases:
     x = rng.standard_normal(xs)
     dk = rng.standard_normal((k, k, xs[3], 1)) * 0.3
