@@ -22,8 +22,6 @@ void forward_rows_avx2(const ConvGeom& g, const float* x, const float* w, float*
   else by_shape<FwdFn>(g, x, w, y, ep, r0, r1);
 }
 
-int lanes_avx2() { return DV::W; }
-
 void dgrad_rows_avx2(const ConvGeom& g, const float* gy, const float* w, float* gx, int64_t r0, int64_t r1) {
   by_shape<DgradFn>(g, gy, w, gx, r0, r1);
 }

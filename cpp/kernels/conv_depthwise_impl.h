@@ -201,12 +201,19 @@ inline void fwd_cols(const ConvGeom& g, const Rows* R, int nr, const float* w, c
           const uintptr_t p = reinterpret_cast<uintptr_t>(R[i].x[r]) + static_cast<uintptr_t>((i2 + 4 * WB * S) * C * 4);
           for (int64_t b = 0; b < WB * S * C * 4; b += 64) __builtin_prefetch(reinterpret_cast<const void*>(p + b));
         }
-    for (int64_t c = 0; c < full; c += DV::W)
-      for (int i = 0; i < nr; ++i) {
-        float* yp = yr + i * row + j * C + c;
-        if constexpr (EDGE) fwd_edge<false>(g, R[i], w, c, j, yp, e(c), m);
-        else fwd_block<KW, S, WB, false, NT>(R[i], w, C, c, i2, yp, e(c), m);
-      }
+    if constexpr (NT) {
+      // Streaming: a row's channel blocks one after another, so that the vectors making up each
+      // output line are written back to back and leave the write-combining buffers as whole lines.
+      for (int i = 0; i < nr; ++i)
+        for (int64_t c = 0; c < full; c += DV::W) fwd_block<KW, S, WB, false, true>(R[i], w, C, c, i2, yr + i * row + j * C + c, e(c), m);
+    } else {
+      for (int64_t c = 0; c < full; c += DV::W)
+        for (int i = 0; i < nr; ++i) {
+          float* yp = yr + i * row + j * C + c;
+          if constexpr (EDGE) fwd_edge<false>(g, R[i], w, c, j, yp, e(c), m);
+          else fwd_block<KW, S, WB, false>(R[i], w, C, c, i2, yp, e(c), m);
+        }
+    }
     if (full < C)
       for (int i = 0; i < nr; ++i) {
         float* yp = yr + i * row + j * C + full;
