@@ -73,6 +73,7 @@ struct Plan {
   std::vector<int64_t> a_off, b_off;  // k segments of an interior run
   std::vector<int64_t> seg_a, seg_b;  // each segment's kernel indices along dims 0 and 1
   int64_t seg_len;
+  bool merged;  // one segment per kernel row (kd, kh), covering all of its kernel columns
 };
 
 // The segments of P whose kernel rows read inside the input for output row (o0, oh): offsets
@@ -95,11 +96,11 @@ int64_t row_segments(const Plan<T>& P, int64_t o0, int64_t oh, std::vector<int64
 }
 
 // Run the micro-kernels over all output channels of mr pixels of group grp whose output rows are
-// c0 + r*ldc. seg: A read in place through the nseg k segments a_off/b_off; else A holds
-// gathered patches (row stride Kg).
+// c0 + r*ldc. seg: A read in place through the nseg k segments a_off/b_off (of kc steps, default
+// P.seg_len); else A holds gathered patches (row stride Kg).
 template <class T>
 void run_pixels(const Plan<T>& P, int64_t grp, const T* a, int64_t a_rs, const int64_t* a_off, const int64_t* b_off, int nseg,
-                bool seg, int mr, T* c0, int64_t ldc) {
+                bool seg, int mr, T* c0, int64_t ldc, int64_t kc = -1) {
   const int NR = P.ks.nr;
   UkArgs<T> u{};
   u.a = a;
@@ -109,7 +110,7 @@ void run_pixels(const Plan<T>& P, int64_t grp, const T* a, int64_t a_rs, const i
   u.ldc = ldc;
   u.load_c = P.ep.accumulate;
   u.act = P.ep.act;
-  u.kc = seg ? P.seg_len : P.w.Kg;
+  u.kc = seg ? (kc >= 0 ? kc : P.seg_len) : P.w.Kg;
   u.nseg = seg ? nseg : 0;
   u.a_off = a_off;
   u.b_off = b_off;
@@ -155,10 +156,35 @@ void run_band(const Plan<T>& P, int64_t n, int64_t o0, int64_t h0, int64_t h1, T
     for (int64_t ow = 0; ow < OW; ++ow) {
       if (ow == P.lo[2]) ow = std::max(ow, P.hi[2]);
       if (ow >= OW) break;
-      blocks(h1 - h0, MR, [&](int64_t b0, int mr) {
-        const int64_t r0 = h0 + b0;
-        for (int r = 0; r < mr; ++r) gather_patch(P.x, g, n, o0, r0 + r, ow, grp, buf + r * Kg);
-        run_pixels(P, grp, buf, Kg, nullptr, nullptr, 0, false, mr, out_at(r0, ow, grp), OW * P.Cout);
+      auto gathered = [&](int64_t r_0, int64_t r_1) {
+        blocks(r_1 - r_0, MR, [&](int64_t b0, int mr) {
+          const int64_t r0 = r_0 + b0;
+          for (int r = 0; r < mr; ++r) gather_patch(P.x, g, n, o0, r0 + r, ow, grp, buf + r * Kg);
+          run_pixels(P, grp, buf, Kg, nullptr, nullptr, 0, false, mr, out_at(r0, ow, grp), OW * P.Cout);
+        });
+      };
+      // The kernel columns [c0, c1) inside the input.
+      int64_t c0 = 0, c1 = g.k[2];
+      while (c0 < c1 && ow * g.s[2] + c0 * g.d[2] - g.pb[2] < 0) ++c0;
+      while (c1 > c0 && ow * g.s[2] + (c1 - 1) * g.d[2] - g.pb[2] >= g.in[2]) --c1;
+      const int64_t i_lo = std::min(std::max(h0, P.lo[1]), h1), i_hi = std::max(i_lo, std::min(h1, P.hi[1]));
+      if (!P.merged || c0 >= c1 || i_lo >= i_hi) {
+        gathered(h0, h1);
+        continue;
+      }
+      // Rows whose windows lie inside along dim 1 share their segments: read in place, each
+      // segment cut to the inside kernel columns; the other rows gathered.
+      gathered(h0, i_lo);
+      gathered(i_hi, h1);
+      const int64_t first = row_segments(P, o0, i_lo, rs.a_off, rs.b_off);
+      const int nseg = static_cast<int>(rs.a_off.size());
+      for (auto& b : rs.b_off) b += c0 * g.Cg * P.ks.nr;
+      const int64_t col = ow * g.s[2] + c0 * g.d[2] - g.pb[2];
+      const int64_t base = (((n * g.in[0] + o0 * g.s[0] - g.pb[0]) * g.in[1] + i_lo * g.s[1] - g.pb[1]) * g.in[2] + col) * g.C + first;
+      blocks(i_hi - i_lo, P.ks.seg_mr, [&](int64_t b0, int mr) {
+        const T* a = nseg ? P.x + base + b0 * g.s[1] * g.in[2] * g.C : P.x;
+        run_pixels(P, grp, a, g.s[1] * g.in[2] * g.C, rs.a_off.data(), rs.b_off.data(), nseg, true, mr, out_at(i_lo + b0, ow, grp),
+                   OW * P.Cout, (c1 - c0) * g.Cg);
       });
     }
   }
@@ -212,12 +238,13 @@ std::shared_ptr<const ConvWeights<T>> pack_conv_weights(const T* w, const ConvGe
 template <class T>
 void conv_forward(const ConvGeom& g, const T* x, const ConvWeights<T>& w, T* y, const blas::Epilogue<T>& ep) {
   const KernelSet<T>& ks = blas::detail::kernels_for<T>(w.isa);
-  Plan<T> P{g, x, w, y, ep, ks, g.G * w.Og, {}, {}, {}, {}, {}, {}, 0};
+  Plan<T> P{g, x, w, y, ep, ks, g.G * w.Og, {}, {}, {}, {}, {}, {}, 0, false};
   for (int i = 0; i < 3; ++i) interior(g, i, P.lo[i], P.hi[i]);
   // k segments of an interior run: one per kernel row (kd, kh), or per (kd, kh, kw) when the
   // kernel columns are not adjacent pixels' channels (dilation or groups).
   const bool merged = g.d[2] == 1 && g.G == 1;
   P.seg_len = merged ? g.k[2] * g.Cg : g.Cg;
+  P.merged = merged;
   for (int64_t a = 0; a < g.k[0]; ++a)
     for (int64_t b = 0; b < g.k[1]; ++b)
       for (int64_t c = 0; c < (merged ? 1 : g.k[2]); ++c) {

@@ -159,6 +159,11 @@ std::vector<Case> cases() {
   // with a 3-wide kernel) have no segment at all.
   v.push_back({3, 1, 5, 1, 7, {3, 4, 29}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {3, 2, 1}, {3, 2, 1}});
   v.push_back({3, 2, 3, 1, 33, {4, 6, 16}, {3, 3, 3}, {1, 2, 1}, {1, 1, 1}, {1, 1, 1}, {1, 0, 1}});
+  // Border columns read in place through the kernel columns inside (pad 2: one of three; pad 3:
+  // none, gathered), on rows stacked down the band; stride 2 along the rows.
+  v.push_back({2, 2, 6, 1, 19, {1, 17, 9}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 2}, {0, 1, 2}});
+  v.push_back({2, 1, 4, 1, 5, {1, 6, 9}, {1, 3, 3}, {1, 2, 1}, {1, 1, 1}, {0, 1, 3}, {0, 1, 3}});
+  v.push_back({3, 1, 8, 1, 40, {3, 15, 5}, {3, 3, 5}, {1, 1, 1}, {1, 1, 1}, {1, 1, 2}, {1, 1, 2}});
   return v;
 }
 
