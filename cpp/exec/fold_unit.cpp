@@ -22,7 +22,7 @@ bool is_unit_constant(const Node* n, size_t k, DType dt, int rank) {
 // (up to a signaling NaN's quieting, which XLA and grappler also ignore): same dtype, a shape
 // the unit does not widen, a float or integer dtype (x + 0 is not folded: -0 + 0 is +0).
 int unit_operand(const Step& st) {
-  if (st.fused || st.gemm || st.slices || st.shape_only) return -1;
+  if (st.fused || st.gemm || st.slices || st.sepconv || st.shape_only) return -1;
   const Node* n = st.node;
   const OpDef& op = *n->op;
   if (op.ew.kind != Form::binary || n->inputs.size() != 2 || n->num_outputs() != 1 || !op.forward) return -1;

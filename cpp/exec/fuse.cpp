@@ -31,7 +31,7 @@ bool is_comparison(uint8_t code) {
 // The op's forward would run exactly this kernel on these dtypes (no promotion, no float16
 // detour, no sparse values): only then does the fused block give the same bits.
 bool fusable(const Step& st) {
-  if (st.gemm || st.fused || st.slices || st.shape_only) return false;  // already a fused step (exec/fuse_gemm.cpp, fuse_slices.cpp)
+  if (st.gemm || st.fused || st.slices || st.sepconv || st.shape_only) return false;  // already a fused step (exec/fuse_gemm.cpp, fuse_slices.cpp)
   const Node* n = st.node;
   const OpDef& op = *n->op;
   if (op.ew.kind == Form::none || n->num_outputs() != 1 || !op.forward || (op.flags & (kAssign | kRandom | kStateful)))

@@ -49,6 +49,16 @@ struct SliceSumStep {
   std::vector<Node*> adds;    // adds[k] adds leaf k + 1 to the sum so far
 };
 void fuse_slice_grads(std::vector<Step>& steps, const std::vector<char>& pinned, int nslots);
+
+// A depthwise `_conv` (multiplier 1) whose result only feeds a 1x1 unit-stride `_conv` (the
+// forward of separable_conv1d/2d): one step that runs both a few rows at a time and never stores
+// the depthwise result (exec/fuse_conv.cpp). The step reads [x, depthwise kernel, pointwise kernel].
+struct SepConvStep {
+  Node* dw = nullptr;
+  Node* pw = nullptr;
+};
+void fuse_separable(std::vector<Step>& steps, const std::vector<char>& pinned, int nslots);
+Tensor run_separable(const SepConvStep& f, KernelCtx& ctx);
 Tensor run_slice_sum(const SliceSumStep& f, KernelCtx& ctx);
 
 // Rewrite `steps` in place: a group of two or more fusable steps becomes one step at its root's

@@ -41,6 +41,7 @@ Plan::Plan(const std::vector<Expr>& inputs, const std::vector<Expr>& outputs, co
   mark_shape_only(pinned);
   if (fusion_enabled()) {
     fuse_gemm_adds(steps_, pinned, nslots_);
+    fuse_separable(steps_, pinned, nslots_);
     fuse_slice_grads(steps_, pinned, nslots_);
     fuse_elementwise(steps_, pinned, nslots_);
     std::fill(last_use.begin(), last_use.end(), -1);
@@ -144,6 +145,7 @@ static std::vector<Node*> merged_nodes(const Step& st) {
   if (st.gemm)
     for (Node* m : {st.gemm->mm, st.gemm->acc, st.gemm->bias})
       if (m) out.push_back(m);
+  if (st.sepconv) out.push_back(st.sepconv->dw);
   if (st.slices) {
     out.insert(out.end(), st.slices->leaves.begin(), st.slices->leaves.end());
     out.insert(out.end(), st.slices->adds.begin(), st.slices->adds.end());
@@ -350,6 +352,7 @@ void Plan::run_step(Step& st) {
                  : st.fused    ? run_fused(*st.fused, ctx, extra)
                  : st.gemm   ? run_gemm_acc(*st.gemm, ctx)
                  : st.slices ? run_slice_sum(*st.slices, ctx)
+                 : st.sepconv ? run_separable(*st.sepconv, ctx)
                              : op.forward(ctx);
     for (size_t k = 0; k < ctx.in.size(); ++k)
       if (st.hand_over[k]) alloc_.release(std::move(ctx.in[k]));

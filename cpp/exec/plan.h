@@ -29,6 +29,7 @@ namespace keras_cpp {
 struct FusedStep;    // exec/fuse.h
 struct GemmAccStep;  // exec/fuse.h
 struct SliceSumStep;  // exec/fuse.h
+struct SepConvStep;   // exec/fuse.h
 
 struct Step {
   Node* node;
@@ -41,6 +42,7 @@ struct Step {
   std::shared_ptr<const FusedStep> fused;  // set: a fused elementwise group rooted at `node`
   std::shared_ptr<const GemmAccStep> gemm;  // set: a matmul with the adds after it, ending at `node`
   std::shared_ptr<const SliceSumStep> slices;  // set: slice gradients summed in place, ending at `node`
+  std::shared_ptr<const SepConvStep> sepconv;  // set: a depthwise conv and the 1x1 conv after it, ending at `node`
   // (step of a whole-branch switch, its input 1 or 2): only that branch of it needs this step,
   // which is skipped when the switch's condition, known by then, picks the other one.
   std::vector<std::pair<int, int>> guards;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "kernels/conv_depthwise_isa.h"
+#include "kernels/ew.h"
 #include "kernels/parallel.h"
 
 namespace keras_cpp {
@@ -179,8 +180,16 @@ void depthwise_forward(const ConvGeom& g, int64_t M, const T* x, const T* w, T* 
   if constexpr (std::is_same_v<T, float>) {
     if (blocked<T>(g, M)) {
       const bool z = use_avx512();
+      // A large output goes out with non-temporal stores (ew.h kStreamBytes): plain ones first read
+      // each output line, a third of the traffic of this memory-bound loop. Only when every output
+      // line lies within one pixel's channels (C % 16 == 0, y 64-byte aligned): the streaming
+      // blocks then write a line's vectors back to back and it leaves the write-combining buffers
+      // whole (AVX2 halves of a line written far apart were 1.25x slower than plain stores).
+      const bool stream = !ep.accumulate && g.C % 16 == 0 && reinterpret_cast<uintptr_t>(y) % 64 == 0 &&
+                          rows * g.out[2] * O * int64_t(sizeof(float)) >= ew::kStreamBytes;
       parallel_for(rows, row_grain(g, O, g.out[2]), [&](int64_t r0, int64_t r1) {
-        (z ? dwk::forward_rows_avx512 : dwk::forward_rows_avx2)(g, x, w, y, ep, r0, r1);
+        (z ? dwk::forward_rows_avx512 : dwk::forward_rows_avx2)(g, x, w, y + r0 * g.out[2] * O, ep, r0, r1, stream);
+        if (stream) ew::stream_fence();
       });
       return;
     }
@@ -335,6 +344,26 @@ void depthwise_grad_kernel(const ConvGeom& g, int64_t M, const T* x, const T* gy
   });
   for (auto& p : parts)
     for (int64_t i = 0; i < size; ++i) gw[i] += p[i];
+}
+
+bool separable_fits(const ConvGeom& g) { return dwk::fits(g) && g.C > 0 && g.out[2] > 0; }
+
+void separable_forward(const ConvGeom& g, const float* x, const float* dw, const blas::PackedB<float>& pw, int64_t O, float* y) {
+  const int64_t rows = g.N * g.out[0] * g.out[1], W = g.out[2], C = g.C;
+  // Rows per GEMM: ~256 pixels (64 KiB at C = 64) stay in L2 between the depthwise pass that
+  // writes them and the GEMM that reads them; a multiple of 4 keeps the depthwise row groups whole.
+  const int64_t rb = std::max<int64_t>(1, (256 / std::max<int64_t>(1, W) + 3) / 4 * 4);
+  const bool z = use_avx512();
+  const int64_t grain = std::max<int64_t>(rb, (int64_t(1) << 18) / std::max<int64_t>(1, W * C * (O + 9)));
+  parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+    thread_local std::vector<float> buf;
+    buf.resize(static_cast<size_t>(rb * W * C));
+    for (int64_t r = r0; r < r1; r += rb) {
+      const int64_t re = std::min(r1, r + rb);
+      (z ? dwk::forward_rows_avx512 : dwk::forward_rows_avx2)(g, x, dw, buf.data(), {}, r, re, false);
+      blas::gemm<float>((re - r) * W, O, C, buf.data(), C, 1, pw, y + r * W * O, O, {});
+    }
+  });
 }
 
 #define KERAS_CPP_DW(T)                                                                                        \

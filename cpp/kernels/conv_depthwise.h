@@ -22,5 +22,12 @@ void depthwise_grad_input(const ConvGeom& g, int64_t M, const T* gy, const T* w,
 template <class T>
 void depthwise_grad_kernel(const ConvGeom& g, int64_t M, const T* x, const T* gy, T* gw);
 
+// The separable convolution's forward: y (N, out..., O) = depthwise(x) (multiplier 1, w (k..., 1, C))
+// times the 1x1 pointwise kernel pw (C x O, packed), a few depthwise output rows at a time into a
+// per-thread buffer that the GEMM reads while it is in cache: the intermediate is never stored.
+// float only, for the geometries of separable_fits.
+bool separable_fits(const ConvGeom& g);
+void separable_forward(const ConvGeom& g, const float* x, const float* dw, const blas::PackedB<float>& pw, int64_t O, float* y);
+
 }  // namespace convk
 }  // namespace keras_cpp

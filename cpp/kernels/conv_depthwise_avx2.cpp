@@ -17,8 +17,9 @@ namespace {
 }  // namespace
 
 void forward_rows_avx2(const ConvGeom& g, const float* x, const float* w, float* y, const blas::Epilogue<float>& ep, int64_t r0,
-                    int64_t r1) {
-  by_shape<FwdFn>(g, x, w, y, ep, r0, r1);
+                    int64_t r1, bool stream) {
+  if (stream) by_shape<FwdStreamFn>(g, x, w, y, ep, r0, r1);
+  else by_shape<FwdFn>(g, x, w, y, ep, r0, r1);
 }
 
 void dgrad_rows_avx2(const ConvGeom& g, const float* gy, const float* w, float* gx, int64_t r0, int64_t r1) {

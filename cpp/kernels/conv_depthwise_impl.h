@@ -19,6 +19,7 @@ struct DV {
   static V zero() { return _mm512_setzero_ps(); }
   static V load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static void stream(float* p, V v) { _mm512_stream_ps(p, v); }
   static V loadm(const float* p, Mask m) { return _mm512_maskz_loadu_ps(m, p); }
   static void storem(float* p, V v, Mask m) { _mm512_mask_storeu_ps(p, m, v); }
   static Mask mask(int64_t n) { return static_cast<Mask>((1u << n) - 1); }  // the first n < W lanes
@@ -34,6 +35,7 @@ struct DV {
   static V zero() { return _mm256_setzero_ps(); }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static void stream(float* p, V v) { _mm256_stream_ps(p, v); }
   static V loadm(const float* p, Mask m) { return _mm256_maskload_ps(p, m); }
   static void storem(float* p, V v, Mask m) { _mm256_maskstore_ps(p, m, v); }
   static Mask mask(int64_t n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
@@ -49,6 +51,7 @@ struct DV {
   static V zero() { return 0.0f; }
   static V load(const float* p) { return *p; }
   static void store(float* p, V v) { *p = v; }
+  static void stream(float* p, V v) { *p = v; }
   static V loadm(const float* p, Mask) { return *p; }
   static void storem(float* p, V v, Mask) { *p = v; }
   static Mask mask(int64_t) { return true; }
@@ -127,16 +130,17 @@ struct Ep {
   bool accumulate, relu;
 };
 
-template <bool TAIL>
+template <bool TAIL, bool NT = false>
 inline void finish(V v, float* dst, const Ep& e, Mask m) {
   if (e.accumulate) v = DV::add(v, ld<TAIL>(dst, m));
   if (e.bias) v = DV::add(v, ld<TAIL>(e.bias, m));
   if (e.relu) v = DV::relu(v);
-  st<TAIL>(dst, v, m);
+  if constexpr (NT && !TAIL) DV::stream(dst, v);
+  else st<TAIL>(dst, v, m);
 }
 
 // WB interior output pixels at yp (first input column i2), channels [c, c + W).
-template <int KW, int S, int WB, bool TAIL>
+template <int KW, int S, int WB, bool TAIL, bool NT = false>
 inline void fwd_block(const Rows& R, const float* w, int64_t C, int64_t c, int64_t i2, float* yp, const Ep& e, Mask m) {
   V acc[WB];
   unroll<WB>([&](auto q) { acc[q] = DV::zero(); });
@@ -153,7 +157,7 @@ inline void fwd_block(const Rows& R, const float* w, int64_t C, int64_t c, int64
       });
     });
   }
-  unroll<WB>([&](auto q) { finish<TAIL>(acc[q], yp + q * C, e, m); });
+  unroll<WB>([&](auto q) { finish<TAIL, NT>(acc[q], yp + q * C, e, m); });
 }
 
 // One output pixel j whose window may leave the input: only the taps inside.
@@ -178,7 +182,7 @@ constexpr int rows_together() { return S == 1 ? RG : 1; }
 
 // Column blocks [j0, j1) of WB pixels (or single edge pixels when EDGE), every channel vector, of
 // the nr rows R[0..nr) whose outputs start at yr (row i at yr + i * row).
-template <int KW, int S, int WB, bool EDGE>
+template <int KW, int S, int WB, bool EDGE, bool NT = false>
 inline void fwd_cols(const ConvGeom& g, const Rows* R, int nr, const float* w, const blas::Epilogue<float>& ep, int64_t j0,
                      int64_t j1, float* yr) {
   const int64_t C = g.C, full = C - C % DV::W, row = g.out[2] * C;
@@ -197,12 +201,19 @@ inline void fwd_cols(const ConvGeom& g, const Rows* R, int nr, const float* w, c
           const uintptr_t p = reinterpret_cast<uintptr_t>(R[i].x[r]) + static_cast<uintptr_t>((i2 + 4 * WB * S) * C * 4);
           for (int64_t b = 0; b < WB * S * C * 4; b += 64) __builtin_prefetch(reinterpret_cast<const void*>(p + b));
         }
-    for (int64_t c = 0; c < full; c += DV::W)
-      for (int i = 0; i < nr; ++i) {
-        float* yp = yr + i * row + j * C + c;
-        if constexpr (EDGE) fwd_edge<false>(g, R[i], w, c, j, yp, e(c), m);
-        else fwd_block<KW, S, WB, false>(R[i], w, C, c, i2, yp, e(c), m);
-      }
+    if constexpr (NT) {
+      // Streaming: a row's channel blocks one after another, so that the vectors making up each
+      // output line are written back to back and leave the write-combining buffers as whole lines.
+      for (int i = 0; i < nr; ++i)
+        for (int64_t c = 0; c < full; c += DV::W) fwd_block<KW, S, WB, false, true>(R[i], w, C, c, i2, yr + i * row + j * C + c, e(c), m);
+    } else {
+      for (int64_t c = 0; c < full; c += DV::W)
+        for (int i = 0; i < nr; ++i) {
+          float* yp = yr + i * row + j * C + c;
+          if constexpr (EDGE) fwd_edge<false>(g, R[i], w, c, j, yp, e(c), m);
+          else fwd_block<KW, S, WB, false>(R[i], w, C, c, i2, yp, e(c), m);
+        }
+    }
     if (full < C)
       for (int i = 0; i < nr; ++i) {
         float* yp = yr + i * row + j * C + full;
@@ -212,7 +223,7 @@ inline void fwd_cols(const ConvGeom& g, const Rows* R, int nr, const float* w, c
   }
 }
 
-template <int KW, int S>
+template <int KW, int S, bool NT>
 void forward_rows_t(const ConvGeom& g, const float* x, const float* w, float* y, const blas::Epilogue<float>& ep, int64_t r0, int64_t r1) {
   int64_t lo, hi;
   interior_cols(g, lo, hi);
@@ -226,13 +237,13 @@ void forward_rows_t(const ConvGeom& g, const float* x, const float* w, float* y,
   for (int64_t rb = r0; rb < r1; rb += rows_together<S>()) {
     const int nr = static_cast<int>(std::min<int64_t>(rows_together<S>(), r1 - rb));
     for (int i = 0; i < nr; ++i) rows_of(g, x, rb + i, R[i]);
-    float* yr = y + rb * g.out[2] * g.C;
+    float* yr = y + (rb - r0) * g.out[2] * g.C;  // y: row r0's output
     fwd_cols<KW, S, 1, true>(g, R, nr, w, ep, 0, lo, yr);
-    fwd_cols<KW, S, B, false>(g, R, nr, w, ep, lo, nb, yr);
+    fwd_cols<KW, S, B, false, NT>(g, R, nr, w, ep, lo, nb, yr);
     if (overlap) {
       fwd_cols<KW, S, B, false>(g, R, nr, w, ep, hi - B, hi, yr);
     } else {
-      fwd_cols<KW, S, 4, false>(g, R, nr, w, ep, nb, n4, yr);
+      fwd_cols<KW, S, 4, false, NT>(g, R, nr, w, ep, nb, n4, yr);
       fwd_cols<KW, S, 1, false>(g, R, nr, w, ep, n4, hi, yr);
     }
     fwd_cols<KW, S, 1, true>(g, R, nr, w, ep, hi, g.out[2], yr);
@@ -437,7 +448,12 @@ void by_shape(const ConvGeom& g, A&&... a) {
 template <int KW, int S>
 struct FwdFn {
   template <class... A>
-  static void run(const ConvGeom& g, A... a) { forward_rows_t<KW, S>(g, a...); }
+  static void run(const ConvGeom& g, A... a) { forward_rows_t<KW, S, false>(g, a...); }
+};
+template <int KW, int S>
+struct FwdStreamFn {
+  template <class... A>
+  static void run(const ConvGeom& g, A... a) { forward_rows_t<KW, S, true>(g, a...); }
 };
 template <int KW, int S>
 struct WgradFn {

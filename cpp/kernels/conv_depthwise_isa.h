@@ -18,11 +18,14 @@ inline bool fits(const ConvGeom& g) {
          g.G == g.C && g.Cg == 1;
 }
 
-// y rows [r0, r1) of the forward (a row: one (n, o0, o1), all of its out[2] pixels and C channels).
+// y rows [r0, r1) of the forward (a row: one (n, o0, o1), all of its out[2] pixels and C channels);
+// y points at row r0's output, the rows following it contiguously. stream: write the interior
+// blocks with non-temporal stores (needs y 64-byte aligned, C % 16 == 0 and no accumulate; the
+// caller fences after its last row).
 void forward_rows_avx2(const ConvGeom& g, const float* x, const float* w, float* y, const blas::Epilogue<float>& ep, int64_t r0,
-                       int64_t r1);
+                       int64_t r1, bool stream);
 void forward_rows_avx512(const ConvGeom& g, const float* x, const float* w, float* y, const blas::Epilogue<float>& ep,
-                         int64_t r0, int64_t r1);
+                         int64_t r0, int64_t r1, bool stream);
 // gx rows [r0, r1) (a row: one (n, i0, i1)) of the input gradient at stride 2 along the last dim
 // (stride 1 runs the forward with the kernel flipped).
 void dgrad_rows_avx2(const ConvGeom& g, const float* gy, const float* w, float* gx, int64_t r0, int64_t r1);

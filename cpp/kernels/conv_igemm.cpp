@@ -71,13 +71,36 @@ struct Plan {
   int64_t Cout;
   int64_t lo[3], hi[3];
   std::vector<int64_t> a_off, b_off;  // k segments of an interior run
+  std::vector<int64_t> seg_a, seg_b;  // each segment's kernel indices along dims 0 and 1
   int64_t seg_len;
+  bool merged;  // one segment per kernel row (kd, kh), covering all of its kernel columns
 };
 
-// Run the micro-kernels over all output channels of mr pixels of group grp whose output rows are
-// c0 + r*ldc. seg: A read in place (k segments); else A holds gathered patches (row stride Kg).
+// The segments of P whose kernel rows read inside the input for output row (o0, oh): offsets
+// rebased on the first of them, whose offset from the window origin is returned (0 if none).
+// Border rows then skip their padding rather than multiplying gathered zeros.
 template <class T>
-void run_pixels(const Plan<T>& P, int64_t grp, const T* a, int64_t a_rs, bool seg, int mr, T* c0, int64_t ldc) {
+int64_t row_segments(const Plan<T>& P, int64_t o0, int64_t oh, std::vector<int64_t>& a_off, std::vector<int64_t>& b_off) {
+  const ConvGeom& g = P.g;
+  a_off.clear();
+  b_off.clear();
+  for (size_t s = 0; s < P.a_off.size(); ++s) {
+    const int64_t i0 = o0 * g.s[0] + P.seg_a[s] * g.d[0] - g.pb[0], i1 = oh * g.s[1] + P.seg_b[s] * g.d[1] - g.pb[1];
+    if (i0 < 0 || i0 >= g.in[0] || i1 < 0 || i1 >= g.in[1]) continue;
+    a_off.push_back(P.a_off[s]);
+    b_off.push_back(P.b_off[s]);
+  }
+  const int64_t first = a_off.empty() ? 0 : a_off[0];
+  for (auto& o : a_off) o -= first;
+  return first;
+}
+
+// Run the micro-kernels over all output channels of mr pixels of group grp whose output rows are
+// c0 + r*ldc. seg: A read in place through the nseg k segments a_off/b_off (of kc steps, default
+// P.seg_len); else A holds gathered patches (row stride Kg).
+template <class T>
+void run_pixels(const Plan<T>& P, int64_t grp, const T* a, int64_t a_rs, const int64_t* a_off, const int64_t* b_off, int nseg,
+                bool seg, int mr, T* c0, int64_t ldc, int64_t kc = -1) {
   const int NR = P.ks.nr;
   UkArgs<T> u{};
   u.a = a;
@@ -87,10 +110,10 @@ void run_pixels(const Plan<T>& P, int64_t grp, const T* a, int64_t a_rs, bool se
   u.ldc = ldc;
   u.load_c = P.ep.accumulate;
   u.act = P.ep.act;
-  u.kc = seg ? P.seg_len : P.w.Kg;
-  u.nseg = seg ? static_cast<int>(P.a_off.size()) : 0;
-  u.a_off = P.a_off.data();
-  u.b_off = P.b_off.data();
+  u.kc = seg ? (kc >= 0 ? kc : P.seg_len) : P.w.Kg;
+  u.nseg = seg ? nseg : 0;
+  u.a_off = a_off;
+  u.b_off = b_off;
   const blas::PackedB<T>& pb = *P.w.groups[grp];
   for (int64_t jr = 0; jr < P.w.Og; jr += NR) {
     u.nr = static_cast<int>(std::min<int64_t>(NR, P.w.Og - jr));
@@ -102,38 +125,66 @@ void run_pixels(const Plan<T>& P, int64_t grp, const T* a, int64_t a_rs, bool se
   }
 }
 
-// One band: output rows [h0, h1) of (n, o0), all columns and groups.
+struct RowSegs {
+  std::vector<int64_t> a_off, b_off;
+};
+
+// One band: output rows [h0, h1) of (n, o0), all columns and groups. Every row's interior
+// columns (window inside the input along the last dim) read the input in place through the
+// segments of its kernel rows that lie inside; only the border columns are gathered.
 template <class T>
-void run_band(const Plan<T>& P, int64_t n, int64_t o0, int64_t h0, int64_t h1, T* buf) {
+void run_band(const Plan<T>& P, int64_t n, int64_t o0, int64_t h0, int64_t h1, T* buf, RowSegs& rs) {
   const ConvGeom& g = P.g;
   const int MR = P.ks.mr;
   const int64_t Kg = P.w.Kg, OW = g.out[2];
-  const bool d_in = o0 >= P.lo[0] && o0 < P.hi[0];
-  const int64_t r_lo = d_in ? std::max(h0, P.lo[1]) : h1, r_hi = d_in ? std::max(r_lo, std::min(h1, P.hi[1])) : h1;
   auto out_at = [&](int64_t oh, int64_t ow, int64_t grp) { return P.y + (((n * g.out[0] + o0) * g.out[1] + oh) * OW + ow) * P.Cout + grp * P.w.Og; };
   for (int64_t grp = 0; grp < g.G; ++grp) {
-    for (int64_t oh = h0; oh < h1; ++oh) {
-      if (oh >= r_lo && oh < r_hi) {  // interior row: the middle columns in place
-        const int64_t base = (((n * g.in[0] + o0 * g.s[0] - g.pb[0]) * g.in[1] + oh * g.s[1] - g.pb[1]) * g.in[2]) * g.C + grp * g.Cg;
-        blocks(P.hi[2] - P.lo[2], MR, [&](int64_t b0, int mr) {
+    if (P.hi[2] > P.lo[2])
+      for (int64_t oh = h0; oh < h1; ++oh) {
+        const int64_t first = row_segments(P, o0, oh, rs.a_off, rs.b_off);
+        // The window origin (possibly outside the input) plus the first inside segment, as an
+        // integer offset so that no pointer leaves x.
+        const int64_t base = (((n * g.in[0] + o0 * g.s[0] - g.pb[0]) * g.in[1] + oh * g.s[1] - g.pb[1]) * g.in[2]) * g.C + grp * g.Cg + first;
+        const int nseg = static_cast<int>(rs.a_off.size());
+        blocks(P.hi[2] - P.lo[2], P.ks.seg_mr, [&](int64_t b0, int mr) {
           const int64_t ow = P.lo[2] + b0;
-          run_pixels(P, grp, P.x + base + (ow * g.s[2] - g.pb[2]) * g.C, g.s[2] * g.C, true, mr, out_at(oh, ow, grp), P.Cout);
+          const T* a = nseg ? P.x + base + (ow * g.s[2] - g.pb[2]) * g.C : P.x;  // nseg == 0: all padding, never read
+          run_pixels(P, grp, a, g.s[2] * g.C, rs.a_off.data(), rs.b_off.data(), nseg, true, mr, out_at(oh, ow, grp), P.Cout);
         });
-        continue;
       }
-      blocks(OW, MR, [&](int64_t ow, int mr) {  // a border row: gather along it
-        for (int r = 0; r < mr; ++r) gather_patch(P.x, g, n, o0, oh, ow + r, grp, buf + r * Kg);
-        run_pixels(P, grp, buf, Kg, false, mr, out_at(oh, ow, grp), P.Cout);
-      });
-    }
-    // Border columns of the interior rows: one pixel per row, the rows stacked (stride OW*Cout).
+    // Border columns: one pixel per row, the rows stacked (stride OW*Cout).
     for (int64_t ow = 0; ow < OW; ++ow) {
       if (ow == P.lo[2]) ow = std::max(ow, P.hi[2]);
       if (ow >= OW) break;
-      blocks(r_hi - r_lo, MR, [&](int64_t b0, int mr) {
-        const int64_t r0 = r_lo + b0;
-        for (int r = 0; r < mr; ++r) gather_patch(P.x, g, n, o0, r0 + r, ow, grp, buf + r * Kg);
-        run_pixels(P, grp, buf, Kg, false, mr, out_at(r0, ow, grp), OW * P.Cout);
+      auto gathered = [&](int64_t r_0, int64_t r_1) {
+        blocks(r_1 - r_0, MR, [&](int64_t b0, int mr) {
+          const int64_t r0 = r_0 + b0;
+          for (int r = 0; r < mr; ++r) gather_patch(P.x, g, n, o0, r0 + r, ow, grp, buf + r * Kg);
+          run_pixels(P, grp, buf, Kg, nullptr, nullptr, 0, false, mr, out_at(r0, ow, grp), OW * P.Cout);
+        });
+      };
+      // The kernel columns [c0, c1) inside the input.
+      int64_t c0 = 0, c1 = g.k[2];
+      while (c0 < c1 && ow * g.s[2] + c0 * g.d[2] - g.pb[2] < 0) ++c0;
+      while (c1 > c0 && ow * g.s[2] + (c1 - 1) * g.d[2] - g.pb[2] >= g.in[2]) --c1;
+      const int64_t i_lo = std::min(std::max(h0, P.lo[1]), h1), i_hi = std::max(i_lo, std::min(h1, P.hi[1]));
+      if (!P.merged || c0 >= c1 || i_lo >= i_hi) {
+        gathered(h0, h1);
+        continue;
+      }
+      // Rows whose windows lie inside along dim 1 share their segments: read in place, each
+      // segment cut to the inside kernel columns; the other rows gathered.
+      gathered(h0, i_lo);
+      gathered(i_hi, h1);
+      const int64_t first = row_segments(P, o0, i_lo, rs.a_off, rs.b_off);
+      const int nseg = static_cast<int>(rs.a_off.size());
+      for (auto& b : rs.b_off) b += c0 * g.Cg * P.ks.nr;
+      const int64_t col = ow * g.s[2] + c0 * g.d[2] - g.pb[2];
+      const int64_t base = (((n * g.in[0] + o0 * g.s[0] - g.pb[0]) * g.in[1] + i_lo * g.s[1] - g.pb[1]) * g.in[2] + col) * g.C + first;
+      blocks(i_hi - i_lo, P.ks.seg_mr, [&](int64_t b0, int mr) {
+        const T* a = nseg ? P.x + base + b0 * g.s[1] * g.in[2] * g.C : P.x;
+        run_pixels(P, grp, a, g.s[1] * g.in[2] * g.C, rs.a_off.data(), rs.b_off.data(), nseg, true, mr, out_at(i_lo + b0, ow, grp),
+                   OW * P.Cout, (c1 - c0) * g.Cg);
       });
     }
   }
@@ -187,26 +238,30 @@ std::shared_ptr<const ConvWeights<T>> pack_conv_weights(const T* w, const ConvGe
 template <class T>
 void conv_forward(const ConvGeom& g, const T* x, const ConvWeights<T>& w, T* y, const blas::Epilogue<T>& ep) {
   const KernelSet<T>& ks = blas::detail::kernels_for<T>(w.isa);
-  Plan<T> P{g, x, w, y, ep, ks, g.G * w.Og, {}, {}, {}, {}, 0};
+  Plan<T> P{g, x, w, y, ep, ks, g.G * w.Og, {}, {}, {}, {}, {}, {}, 0, false};
   for (int i = 0; i < 3; ++i) interior(g, i, P.lo[i], P.hi[i]);
   // k segments of an interior run: one per kernel row (kd, kh), or per (kd, kh, kw) when the
   // kernel columns are not adjacent pixels' channels (dilation or groups).
   const bool merged = g.d[2] == 1 && g.G == 1;
   P.seg_len = merged ? g.k[2] * g.Cg : g.Cg;
+  P.merged = merged;
   for (int64_t a = 0; a < g.k[0]; ++a)
     for (int64_t b = 0; b < g.k[1]; ++b)
       for (int64_t c = 0; c < (merged ? 1 : g.k[2]); ++c) {
         P.b_off.push_back(static_cast<int64_t>(P.a_off.size()) * P.seg_len * ks.nr);
         P.a_off.push_back(((a * g.d[0] * g.in[1] + b * g.d[1]) * g.in[2] + c * g.d[2]) * g.C);
+        P.seg_a.push_back(a);
+        P.seg_b.push_back(b);
       }
   const int64_t bands = ceil_div(g.out[1], ks.mr), tasks = g.N * g.out[0] * bands;
   const double per_task = 2.0 * ks.mr * g.out[2] * w.Kg * P.Cout;
   const int64_t grain = std::max<int64_t>(1, static_cast<int64_t>((1 << 21) / std::max(1.0, per_task)));
   parallel_for(tasks, grain, [&](int64_t t0, int64_t t1) {
     T* buf = t_patch.get<T>(static_cast<size_t>(ks.mr * w.Kg));
+    RowSegs rs;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t band = t % bands, no = t / bands;
-      run_band(P, no / g.out[0], no % g.out[0], band * ks.mr, std::min(g.out[1], (band + 1) * ks.mr), buf);
+      run_band(P, no / g.out[0], no % g.out[0], band * ks.mr, std::min(g.out[1], (band + 1) * ks.mr), buf, rs);
     }
   });
 }

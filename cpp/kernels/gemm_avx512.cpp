@@ -12,8 +12,9 @@ namespace blas {
 namespace detail {
 
 #if defined(__AVX512F__)
-KernelSet<float> avx512_kernels_f32() { return make_set<V512f, 12, 2>(); }
-KernelSet<double> avx512_kernels_f64() { return make_set<V512d, 12, 2>(); }
+// 14 rows x 2 vectors for the convolutions' in-place segments: 28 accumulators of 32 registers.
+KernelSet<float> avx512_kernels_f32() { return make_set_wide_seg<V512f, 12, 2, 14>(); }
+KernelSet<double> avx512_kernels_f64() { return make_set_wide_seg<V512d, 12, 2, 14>(); }
 double fma_peak_avx512(double seconds) { return fma_probe<V512f, 16>(seconds); }
 bool avx512_compiled() { return true; }
 #else  // built without AVX-512 flags (non-x86 or another compiler): never chosen

@@ -50,6 +50,10 @@ struct UkArgs {
 template <class T>
 struct KernelSet {
   int mr = 0, nr = 0;
+  // rowseg also has kernels for mr < m <= seg_mr (seg_mr >= mr): an implicit-GEMM convolution's
+  // interior runs read A in place, so they need no MR-row packing and can use every register
+  // (26 interior pixels: 2 blocks of 13 rather than 3 of 8-9).
+  int seg_mr = 0;
   void (*col[2][16])(const UkArgs<T>&) = {};
   void (*row[2][16])(const UkArgs<T>&) = {};
   void (*rowseg[2][16])(const UkArgs<T>&) = {};  // row / col mode over k segments (UkArgs::nseg)
@@ -495,6 +499,7 @@ KernelSet<typename S::T> make_set(std::integer_sequence<int, I...>) {
   ((k.rowseg[1][I] = &ukernel<S, I + 1, NV / 2, true, true>), ...);
   ((k.colseg[0][I] = &ukernel<S, I + 1, NV, false, true>), ...);
   ((k.colseg[1][I] = &ukernel<S, I + 1, NV / 2, false, true>), ...);
+  k.seg_mr = MR;
   k.dot_tail = &dot_tail<S>;
   k.gemv_axpy = &gemv_axpy<S>;
   k.gemv_dot = &gemv_dot<S>;
@@ -503,6 +508,22 @@ KernelSet<typename S::T> make_set(std::integer_sequence<int, I...>) {
 template <class S, int MR, int NV>
 KernelSet<typename S::T> make_set() {
   return make_set<S, MR, NV>(std::make_integer_sequence<int, MR>{});
+}
+
+// Add rowseg kernels for MR < m <= SEG_MR rows (SEG_MR * NV accumulators + NV B vectors + one
+// broadcast must fit the vector registers).
+template <class S, int MR, int NV, int SEG_MR, int... I>
+void add_wide_seg(KernelSet<typename S::T>& k, std::integer_sequence<int, I...>) {
+  static_assert(SEG_MR <= 16 && SEG_MR > MR, "wide segment kernels extend the table");
+  ((k.rowseg[0][MR + I] = &ukernel<S, MR + I + 1, NV, true, true>), ...);
+  ((k.rowseg[1][MR + I] = &ukernel<S, MR + I + 1, NV / 2, true, true>), ...);
+  k.seg_mr = SEG_MR;
+}
+template <class S, int MR, int NV, int SEG_MR>
+KernelSet<typename S::T> make_set_wide_seg() {
+  KernelSet<typename S::T> k = make_set<S, MR, NV>();
+  add_wide_seg<S, MR, NV, SEG_MR>(k, std::make_integer_sequence<int, SEG_MR - MR>{});
+  return k;
 }
 
 }  // namespace detail

@@ -84,6 +84,9 @@ inline std::vector<Value> spatial_values(const Expr& x) {
 
 // The conv primitives' nodes (conv_primitives.cpp).
 Expr conv_node(const Expr& x, const Expr& kernel, const Attrs& a);  // `_conv`
+// The forward of depthwise `_conv` dw (multiplier 1) then 1x1 `_conv` pw on ctx.in = [x, dw
+// kernel, pw kernel] in one pass (exec/fuse_conv.cpp); false when the run-time values do not fit.
+bool separable_fused_forward(KernelCtx& ctx, const Node& dw, const Node& pw, Tensor& out);
 Expr im2col_node(const Expr& x, const Attrs& a);                    // `_im2col`
 // `_conv_grad_input` node: input spatial sizes given as ints or scalar tensors.
 Expr conv_grad_input_node(const Expr& g, const Expr& w, const std::vector<Value>& spatial, const Attrs& a);

@@ -379,6 +379,31 @@ Expr conv_grad_input_node(const Expr& g, const Expr& w, const std::vector<Value>
   return make_node(kConvGradInput, ins, b);
 }
 
+bool separable_fused_forward(KernelCtx& ctx, const Node& dw, const Node& pw, Tensor& out) {
+  const Tensor &x = ctx.in[0], &dk = ctx.in[1], &pk = ctx.in[2];
+  const Attrs& a = dw.attrs;
+  const int64_t nd = static_cast<int64_t>(a.ints("strides").size()) + 2, groups = a.i("groups");
+  for (const Tensor* t : {&x, &dk, &pk})
+    if (t->dtype() != DType::float32 || t->is_sparse() || t->ndim() != nd) return false;
+  const int64_t C = x.shape().back(), O = pk.shape().back();
+  if (groups != C || dk.shape()[nd - 2] != 1 || dk.shape()[nd - 1] != C || pk.shape()[nd - 2] != C || O <= 0) return false;
+  for (int64_t i = 1; i + 1 < nd; ++i)
+    if (x.shape()[i] <= 0 || pk.shape()[i - 1] != 1) return false;
+  const ConvGeom g = make_geom(x.shape(), kernel_spatial(dk.shape()), a, groups);
+  if (g.N <= 0 || g.P() <= 0 || !convk::separable_fits(g)) return false;
+  const Tensor xc = x.contiguous(), dkc = dk.contiguous();
+  std::shared_ptr<const blas::PackedB<float>> packed;
+  const int64_t rs = pk.strides()[nd - 2], cs = pk.strides()[nd - 1];
+  if (cached_weight_input(ctx, pw, 1)) packed = cached_pack_b<float>(pk, pk.data<float>(), C, O, rs, cs);
+  if (!packed) packed = blas::pack_b<float>(C, O, pk.data<float>(), rs, cs);
+  Shape s{g.N};
+  for (int64_t i = 3 - (nd - 2); i < 3; ++i) s.push_back(g.out[i]);
+  s.push_back(O);
+  out = ctx.alloc_tensor(s, DType::float32);
+  convk::separable_forward(g, xc.data<float>(), dkc.data<float>(), *packed, O, out.data<float>());
+  return true;
+}
+
 Expr conv_node(const Expr& x, const Expr& kernel, const Attrs& a) { return make_node(kConv, {x, kernel}, a); }
 Expr im2col_node(const Expr& x, const Attrs& a) { return make_node(kIm2col, {x}, a); }
 

@@ -151,6 +151,19 @@ std::vector<Case> cases() {
   v.push_back({3, 2, 4, 2, 6, {4, 5, 6}, {2, 3, 2}, {2, 1, 1}, {1, 1, 1}, {0, 1, 0}, {1, 1, 1}});       // conv3d mixed
   v.push_back({2, 1, 64, 1, 64, {1, 14, 15}, {1, 1, 1}, {1, 1, 1}, {1, 1, 1}, {0, 0, 0}, {0, 0, 0}});   // pointwise
   v.push_back({2, 1, 3, 1, 2, {1, 2, 2}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}});       // tiny image
+  // Interior runs of 13-14 pixels (the AVX-512 wide segment kernels), ragged output panels.
+  v.push_back({2, 1, 8, 1, 40, {1, 5, 30}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}});     // 28 interior columns
+  v.push_back({2, 2, 5, 1, 16, {1, 9, 60}, {1, 3, 3}, {1, 2, 2}, {1, 1, 1}, {0, 1, 1}, {0, 1, 1}});     // strided, 29 interior
+  v.push_back({2, 1, 6, 1, 9, {1, 7, 33}, {1, 3, 3}, {1, 1, 1}, {1, 2, 2}, {0, 2, 2}, {0, 2, 2}});      // dilated, 29 interior
+  // Border rows read in place through their inside kernel rows only; rows of pure padding (pad 3
+  // with a 3-wide kernel) have no segment at all.
+  v.push_back({3, 1, 5, 1, 7, {3, 4, 29}, {3, 3, 3}, {1, 1, 1}, {1, 1, 1}, {3, 2, 1}, {3, 2, 1}});
+  v.push_back({3, 2, 3, 1, 33, {4, 6, 16}, {3, 3, 3}, {1, 2, 1}, {1, 1, 1}, {1, 1, 1}, {1, 0, 1}});
+  // Border columns read in place through the kernel columns inside (pad 2: one of three; pad 3:
+  // none, gathered), on rows stacked down the band; stride 2 along the rows.
+  v.push_back({2, 2, 6, 1, 19, {1, 17, 9}, {1, 3, 3}, {1, 1, 1}, {1, 1, 1}, {0, 1, 2}, {0, 1, 2}});
+  v.push_back({2, 1, 4, 1, 5, {1, 6, 9}, {1, 3, 3}, {1, 2, 1}, {1, 1, 1}, {0, 1, 3}, {0, 1, 3}});
+  v.push_back({3, 1, 8, 1, 40, {3, 15, 5}, {3, 3, 5}, {1, 1, 1}, {1, 1, 1}, {1, 1, 2}, {1, 1, 2}});
   return v;
 }
 

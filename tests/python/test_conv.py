@@ -268,7 +268,9 @@ cases = [((2, 7, 33, 19), 3, (1, 1), 'same', (1, 1)), ((1, 9, 17, 33), 5, (2, 2)
          ((1, 8, 56, 64), 3, (1, 1), 'same', (1, 1)), ((2, 5, 9, 1), 5, (1, 1), 'valid', (1, 1)),
          ((1, 6, 30, 24), 3, (2, 2), 'valid', (1, 1)),
          # wide rows: the forward's prefetch runs several blocks ahead, past the last row's end
-         ((1, 3, 150, 20), 3, (1, 1), 'same', (1, 1)), ((1, 4, 101, 17), 3, (1, 2), 'same', (1, 1))]
+         ((1, 3, 150, 20), 3, (1, 1), 'same', (1, 1)), ((1, 4, 101, 17), 3, (1, 2), 'same', (1, 1)),
+         # outputs of >= 8 MiB go out with non-temporal stores (odd width: edge and overlap blocks)
+         ((1, 35, 61, 1024), 3, (1, 1), 'same', (1, 1)), ((2, 25, 131, 384), 5, (1, 1), 'valid', (1, 1))]
 for xs, k, st, pad, dl in cases:
     x = rng.standard_normal(xs)
     dk = rng.standard_normal((k, k, xs[3], 1)) * 0.3
@@ -302,4 +304,59 @@ def test_depthwise_float32_kernels_on_each_isa(isa):
     here = os.path.dirname(os.path.abspath(__file__))
     env['PYTHONPATH'] = os.pathsep.join([here, env.get('PYTHONPATH', '')])
     out = subprocess.run([sys.executable, '-c', DEPTHWISE_F32_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == 'ok', out.stderr[-3000:]
+
+
+SEPARABLE_F32_SCRIPT = r'''
+import numpy as np
+from keras_cpp import backend as K
+import reference_conv as RC
+rng = np.random.default_rng(11)
+# (x shape channels_last, kernel size, pointwise out, strides, padding, data_format): the fused
+# depthwise-then-1x1 step (exec/fuse_conv.cpp) over odd widths (edge columns, row groups of 4 cut
+# short), channel tails, one row per GEMM block and many, stride 2, and channels_first.
+cases = [((2, 7, 33, 19), 3, 5, (1, 1), 'same', 'channels_last'), ((1, 9, 17, 33), 5, 40, (2, 2), 'same', 'channels_last'),
+         ((3, 5, 1, 7), 3, 3, (1, 1), 'same', 'channels_last'), ((1, 11, 56, 64), 3, 64, (1, 1), 'same', 'channels_last'),
+         ((2, 6, 300, 16), 3, 17, (1, 1), 'same', 'channels_last'), ((2, 5, 9, 3), 5, 2, (1, 1), 'valid', 'channels_last'),
+         ((1, 6, 30, 24), 3, 8, (1, 2), 'valid', 'channels_first'), ((2, 13, 10, 8), 3, 9, (1, 1), 'same', 'channels_first')]
+for xs, k, o, st, pad, fmt in cases:
+    x = rng.standard_normal(xs).astype(np.float32)
+    dk = (rng.standard_normal((k, k, xs[3], 1)) * 0.3).astype(np.float32)
+    pk = (rng.standard_normal((1, 1, xs[3], o)) * 0.3).astype(np.float32)
+    xin = np.ascontiguousarray(x.transpose(0, 3, 1, 2)) if fmt == 'channels_first' else x
+    px = K.placeholder(shape=(None,) + xin.shape[1:])
+    y = K.separable_conv2d(px, K.variable(dk), K.variable(pk), st, pad, fmt)
+    got = K.function([px], [y])([xin])[0]
+    ref = RC.separable_conv2d(xin.astype(np.float64), dk.astype(np.float64), pk.astype(np.float64), st, pad, fmt)
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-4, err_msg='%s k=%d o=%d %s %s %s' % (xs, k, o, st, pad, fmt))
+# separable_conv1d, and the depthwise result also returned (no fusion: both values as computed alone)
+x = rng.standard_normal((3, 41, 12)).astype(np.float32)
+dk, pk = rng.standard_normal((3, 12, 1)).astype(np.float32), rng.standard_normal((1, 12, 7)).astype(np.float32)
+px = K.placeholder(shape=(None, 41, 12))
+got = K.function([px], [K.separable_conv1d(px, K.variable(dk), K.variable(pk), 1, 'same')])([x])[0]
+np.testing.assert_allclose(got, RC.separable_conv1d(x.astype(np.float64), dk, pk, 1, 'same'), rtol=1e-4, atol=1e-4)
+px = K.placeholder(shape=(None, 9, 20, 16))
+x = rng.standard_normal((2, 9, 20, 16)).astype(np.float32)
+dk, pk = rng.standard_normal((3, 3, 16, 1)).astype(np.float32), rng.standard_normal((1, 1, 16, 4)).astype(np.float32)
+d = K.depthwise_conv2d(px, K.variable(dk), padding='same')
+both = K.function([px], [d, K.conv2d(d, K.variable(pk))])([x])
+np.testing.assert_allclose(both[1], RC.separable_conv2d(x.astype(np.float64), dk, pk, padding='same'), rtol=1e-4, atol=1e-4)
+np.testing.assert_allclose(both[0], RC.depthwise_conv2d(x.astype(np.float64), dk, padding='same'), rtol=1e-4, atol=1e-4)
+print("ok")
+'''
+
+
+@pytest.mark.parametrize('isa', ['auto', 'avx2'])
+def test_separable_fused_forward_on_each_isa(isa):
+    """The forward of separable_conv2d/1d in float32 runs depthwise and pointwise as one step."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ)
+    env.pop('KERAS_CPP_ISA', None)
+    if isa != 'auto':
+        env['KERAS_CPP_ISA'] = isa
+    here = os.path.dirname(os.path.abspath(__file__))
+    env['PYTHONPATH'] = os.pathsep.join([here, env.get('PYTHONPATH', '')])
+    out = subprocess.run([sys.executable, '-c', SEPARABLE_F32_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == 'ok', out.stderr[-3000:]
