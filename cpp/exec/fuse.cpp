@@ -141,9 +141,7 @@ int join_group(int i, const std::vector<Step>& steps, const std::vector<int>& re
 std::vector<int> assign_groups(const std::vector<Step>& steps, const std::vector<char>& pinned, int nslots,
                                std::vector<std::vector<int>>& members, std::vector<char>& extra) {
   const int n = static_cast<int>(steps.size());
-  std::vector<std::vector<int>> readers(nslots);
-  for (int i = 0; i < n; ++i)
-    for (int s : steps[i].in) readers[s].push_back(i);
+  const std::vector<std::vector<int>> readers = step_readers(steps, nslots);
   std::vector<int> group(n, -1), nextra;
   extra.assign(n, 0);
   for (int i = n - 1; i >= 0; --i) {

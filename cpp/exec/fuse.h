@@ -34,6 +34,14 @@ struct GemmAccStep {
   int acc_x = 0, bias_x = 0;
 };
 
+// readers[s]: the steps that read slot s, in step order (the fusion passes' use counts).
+inline std::vector<std::vector<int>> step_readers(const std::vector<Step>& steps, int nslots) {
+  std::vector<std::vector<int>> readers(nslots);
+  for (int i = 0; i < static_cast<int>(steps.size()); ++i)
+    for (int s : steps[i].in) readers[s].push_back(i);
+  return readers;
+}
+
 // Rewrite `steps` in place (before fuse_elementwise): each such chain becomes one step at its
 // last add's position.
 void fuse_gemm_adds(std::vector<Step>& steps, const std::vector<char>& pinned, int nslots);

@@ -48,9 +48,7 @@ bool pointwise(const Step& st) {
 
 void fuse_separable(std::vector<Step>& steps, const std::vector<char>& pinned, int nslots) {
   const int n = static_cast<int>(steps.size());
-  std::vector<std::vector<int>> readers(nslots);
-  for (int i = 0; i < n; ++i)
-    for (int s : steps[i].in) readers[s].push_back(i);
+  const std::vector<std::vector<int>> readers = step_readers(steps, nslots);
   std::vector<char> drop(n, 0);
   for (int i = 0; i < n; ++i) {
     if (drop[i] || !depthwise_m1(steps[i])) continue;

@@ -140,9 +140,7 @@ bool gemm_acc(const GemmAccStep& g, KernelCtx& ctx, Tensor& out) {
 
 void fuse_gemm_adds(std::vector<Step>& steps, const std::vector<char>& pinned, int nslots) {
   const int n = static_cast<int>(steps.size());
-  std::vector<std::vector<int>> readers(nslots);
-  for (int i = 0; i < n; ++i)
-    for (int s : steps[i].in) readers[s].push_back(i);
+  const std::vector<std::vector<int>> readers = step_readers(steps, nslots);
   std::vector<int> merged_into(n, -1);  // member step -> the step that now runs it
   std::vector<Step> made(n);
   for (int i = 0; i < n; ++i) {

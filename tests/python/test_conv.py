@@ -292,8 +292,8 @@ print("ok")
 '''
 
 
-@pytest.mark.parametrize('isa', ['auto', 'avx2'])
-def test_depthwise_float32_kernels_on_each_isa(isa):
+def _run_script_on_isa(script, isa):
+    """Run script in a child process on the given kernels ('auto' or 'avx2'); it prints 'ok'."""
     import os
     import subprocess
     import sys
@@ -303,8 +303,13 @@ def test_depthwise_float32_kernels_on_each_isa(isa):
         env['KERAS_CPP_ISA'] = isa
     here = os.path.dirname(os.path.abspath(__file__))
     env['PYTHONPATH'] = os.pathsep.join([here, env.get('PYTHONPATH', '')])
-    out = subprocess.run([sys.executable, '-c', DEPTHWISE_F32_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run([sys.executable, '-c', script], env=env, capture_output=True, text=True, timeout=300)
     assert out.returncode == 0 and out.stdout.strip() == 'ok', out.stderr[-3000:]
+
+
+@pytest.mark.parametrize('isa', ['auto', 'avx2'])
+def test_depthwise_float32_kernels_on_each_isa(isa):
+    _run_script_on_isa(DEPTHWISE_F32_SCRIPT, isa)
 
 
 SEPARABLE_F32_SCRIPT = r'''
@@ -349,14 +354,4 @@ print("ok")
 @pytest.mark.parametrize('isa', ['auto', 'avx2'])
 def test_separable_fused_forward_on_each_isa(isa):
     """The forward of separable_conv2d/1d in float32 runs depthwise and pointwise as one step."""
-    import os
-    import subprocess
-    import sys
-    env = dict(os.environ)
-    env.pop('KERAS_CPP_ISA', None)
-    if isa != 'auto':
-        env['KERAS_CPP_ISA'] = isa
-    here = os.path.dirname(os.path.abspath(__file__))
-    env['PYTHONPATH'] = os.pathsep.join([here, env.get('PYTHONPATH', '')])
-    out = subprocess.run([sys.executable, '-c', SEPARABLE_F32_SCRIPT], env=env, capture_output=True, text=True, timeout=300)
-    assert out.returncode == 0 and out.stdout.strip() == 'ok', out.stderr[-3000:]
+    _run_script_on_isa(SEPARABLE_F32_SCRIPT, isa)
