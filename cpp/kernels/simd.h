@@ -19,6 +19,7 @@ struct Simd<float> {
   using V = __m512;
   using M = __mmask16;
   static constexpr int W = 16;
+  static constexpr bool kScalef = true;  // ldexp is one instruction (vmath_fl.h's scale_pow2)
   static V load(const T* p) { return _mm512_loadu_ps(p); }
   static V load_part(const T* p, int64_t n, T fill) { return _mm512_mask_loadu_ps(_mm512_set1_ps(fill), static_cast<__mmask16>((1u << n) - 1), p); }  // n < W lanes, the rest fill
   static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
@@ -63,6 +64,9 @@ struct Simd<float> {
   static V cvt_i(I a) { return _mm512_cvtepi32_ps(a); }  // exact for |a| < 2^24
   // y 2^n for integral n in [-252, 254] (or NaN), rounded once (subnormal results too): vscalefps.
   static V ldexp(V y, V n) { return _mm512_scalef_ps(y, n); }
+  static V or_sign(V t, V s) {  // t | (the sign bit of s)
+    return from_bits(_mm512_ternarylogic_epi32(bits(t), bits(s), _mm512_set1_epi32(INT32_MIN), 0xF8));
+  }
 };
 
 template <>
@@ -157,6 +161,7 @@ struct Simd<float> {
   using V = __m256;
   using M = __m256;
   static constexpr int W = 8;
+  static constexpr bool kScalef = false;
   static V load(const T* p) { return _mm256_loadu_ps(p); }
   static V load_part(const T* p, int64_t n, T fill) {  // n < W lanes, the rest fill
     __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -209,6 +214,7 @@ struct Simd<float> {
     V s1 = from_bits(_mm256_slli_epi32(_mm256_add_epi32(k1, b), 23)), s2 = from_bits(_mm256_slli_epi32(_mm256_add_epi32(k2, b), 23));
     return _mm256_mul_ps(_mm256_mul_ps(y, s1), s2);
   }
+  static V or_sign(V t, V s) { return bor(t, band(s, set1(-0.0f))); }  // t | (the sign bit of s)
 };
 
 template <>
@@ -296,6 +302,7 @@ struct Simd<float> {
   using V = float;
   using M = bool;
   static constexpr int W = 1;
+  static constexpr bool kScalef = false;
   static V load(const T* p) { return *p; }
   static V load_part(const T* p, int64_t n, T fill) { return n > 0 ? *p : fill; }
   static void store(T* p, V v) { *p = v; }
@@ -340,6 +347,7 @@ struct Simd<float> {
     I k = n == n ? static_cast<I>(n) : 0, k1 = k >> 1, k2 = k - k1;
     return (y * from_bits(shl<23>(k1 + 127))) * from_bits(shl<23>(k2 + 127));
   }
+  static V or_sign(V t, V s) { return from_bits(bits(t) | (bits(s) & INT32_MIN)); }  // t | (the sign bit of s)
 };
 
 template <>

@@ -239,6 +239,24 @@ def test_edge_rows():
     assert ev(K.exp, [-100.0])[0] > 0 and ev(K.sigmoid, [-100.0])[0] > 0  # not flushed
 
 
+def switch_windows():
+    """Every float (or every third) around the points where sigmoid's and tanh's float-lane forms
+    change regime: sigmoid's 2^m of 2^24 and 2^25 (x ~ +-16.6, +-17.3, where D = 2^m + 1 + s loses
+    bits), its subnormal results (x ~ -87.3, where AVX2 switches from one product to ldexp within a
+    vector) and clamps (20, -104); tanh's |x| = 1 switch and its clamp at 10."""
+    spans = [(0x41800000, 0x41900000, 3), (0xC1800000, 0xC1900000, 3), (0xC2AE0000 - 65536, 0xC2AE0000 + 65536, 1),
+             (0x41A00000 - 4096, 0x41A00000 + 4096, 1), (0xC2D00000 - 4096, 0xC2D00000 + 4096, 1),
+             (0x3F800000 - 65536, 0x3F800000 + 65536, 1), (0xBF800000 - 65536, 0xBF800000 + 65536, 1),
+             (0x41200000 - 4096, 0x41200000 + 4096, 1)]
+    return np.concatenate([bit_sweep('any', st, lo, hi) for lo, hi, st in spans])
+
+
+@pytest.mark.parametrize('name', ['sigmoid', 'tanh'])
+def test_sigmoid_and_tanh_around_their_switch_points(name):
+    x = switch_windows()
+    check(name, K.eval(FUNCS[name][0](K.constant(x))), x)
+
+
 @pytest.mark.parametrize('name', sorted(FAITHFUL))
 def test_float_lanes_are_mostly_correctly_rounded(name):
     """The faithful kernels round correctly almost always (a guard against a sloppier kernel
@@ -264,6 +282,10 @@ ops = [K.exp, _core._expm1, K.log, _core._log1p, K.tanh, K.sigmoid, K.softplus]
 outs = [K.eval(op(K.constant(x))) for op in ops]
 rows = (x[:200 * 1021].reshape(200, 1021) % 50).astype(np.float32)
 outs += [K.eval(K.softmax(K.constant(rows))), K.eval(K.logsumexp(K.constant(rows), axis=-1))]
+w = np.concatenate([np.arange(lo, hi, st, dtype=np.uint64).astype(np.uint32).view(np.float32) for lo, hi, st in
+                    [(0x41800000, 0x41900000, 3), (0xC1800000, 0xC1900000, 3), (0xC2AE0000 - 65536, 0xC2AE0000 + 65536, 1),
+                     (0x3F800000 - 65536, 0x3F800000 + 65536, 1), (0x41200000 - 4096, 0x41200000 + 4096, 1)]])
+outs += [K.eval(K.sigmoid(K.constant(w))), K.eval(K.tanh(K.constant(w)))]  # the regime switches, densely
 bits = [np.where(np.isnan(o), np.float32(np.nan), o).view(np.uint32).ravel() for o in outs]
 np.save(sys.argv[1], np.concatenate(bits))
 print(_core._kernel_info()['isa'], _core._kernel_info()['exact_math'])
