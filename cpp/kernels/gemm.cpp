@@ -50,7 +50,7 @@ struct Scratch {
   }
   ~Scratch() { std::free(p); }
 };
-thread_local Scratch t_apack, t_bpack, t_shared_b;
+thread_local Scratch t_apack, t_bpack, t_shared_b, t_shared_a;
 
 template <class T>
 struct Problem {
@@ -65,7 +65,28 @@ struct Problem {
   int64_t ldc;
   Epilogue<T> ep;
   int64_t kc, nc;
+  const T* apk = nullptr;  // A packed once for all tiles (pack_a_shared), or null
 };
+
+// Rows of block b of nblk near-equal blocks over m rows: [first, first + count). A micro-kernel
+// with few rows runs far below peak, so 50 rows are 5 x 10 rather than 4 x 12 + 2.
+struct RowBlock { int64_t first; int count; };
+inline RowBlock row_block(int64_t m, int64_t nblk, int64_t b) {
+  const int64_t first = m * b / nblk;
+  return RowBlock{first, static_cast<int>(m * (b + 1) / nblk - first)};
+}
+
+// The shared packed A: tile row bi (rows [bi*tm, ...)) at bi*tm*K; within it, k slice pc at
+// nblk*MR*pc and block b of that slice at b*MR*kcs (nblk: the tile row's row blocks).
+template <class T>
+int64_t shared_a_offset(const Problem<T>& P, int64_t i0, int64_t m, int64_t pc, int64_t kcs, int64_t b) {
+  const int MR = P.ks->mr;
+  return i0 * P.K + ceil_div(m, MR) * MR * pc + b * MR * kcs;
+}
+template <class T>
+const T* shared_a_panel(const Problem<T>& P, int64_t i0, int64_t m, int64_t pc, int64_t kcs, int64_t b) {
+  return P.apk + shared_a_offset(P, i0, m, pc, kcs, b);
+}
 
 size_t packed_count(int64_t K, int64_t N, int nr) { return static_cast<size_t>(std::max<int64_t>(1, K * round_up(N, nr))); }
 
@@ -95,6 +116,20 @@ void pack_b_into(PackedB<T>& pb, int64_t K, int64_t N, const T* b, int64_t rsb, 
 // (4 panels of 16). B stays at 3 A blocks: a B read in place by 4 blocks of 10 rows, with rows
 // 8 KB apart (40x512 @ 512x2048), ran at 2/3 of the packed speed (its rows alias in L1).
 constexpr int64_t kInPlaceReuseA = 4, kInPlaceReuseB = 3;
+
+// How a tile of m x n reads A: in place row-major (unit k stride) when few B panels use it or
+// it is small (the tile's rows stay in L1, batched GEMMs) and its rows do not alias in L1 (4 KB
+// apart); in place column-major when few panels use it; else packed into micro-panels.
+struct AMode { bool row, col; };
+template <class T>
+AMode a_mode(const Problem<T>& P, int64_t m, int64_t n) {
+  const int64_t kcmax = std::min(P.kc, P.K);
+  const bool few = ceil_div(n, P.ks->nr) <= kInPlaceReuseA;
+  const bool small_a = m * kcmax * int64_t(sizeof(T)) <= (int64_t(32) << 10) && (P.rsa * int64_t(sizeof(T))) % 4096 != 0;
+  const bool row = P.csa == 1 && (few || small_a);
+  return AMode{row, !row && P.rsa == 1 && few};
+}
+
 
 // Pack the kc x n block of B at (pc, jc) into buf, or point at it in place / in the pre-packed
 // copy; returns the panel base and k stride, and whether panel j is read through `buf` instead.
@@ -165,13 +200,10 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
   const KernelSet<T>& ks = *P.ks;
   const int MR = ks.mr, NR = ks.nr;
   const int64_t m = i1 - i0, n = j1 - j0, kcmax = std::min(P.kc, P.K), ncmax = std::min(P.nc, round_up(n, NR));
-  const bool few = ceil_div(n, NR) <= kInPlaceReuseA;
-  // Like B in b_block: a small row-major A (the tile's rows stay in L1, batched GEMMs) is read in
-  // place rather than transposed into panels, unless its rows alias in L1 (4 KB apart).
-  const bool small_a = m * kcmax * int64_t(sizeof(T)) <= (int64_t(32) << 10) && (P.rsa * int64_t(sizeof(T))) % 4096 != 0;
-  const bool a_row = P.csa == 1 && (few || small_a), a_col = !a_row && P.rsa == 1 && few;
+  const AMode am = a_mode(P, m, n);  // (a shared packed A is used whatever the tile's shape)
+  const bool a_row = !P.apk && am.row, a_col = !P.apk && am.col;
   const bool multi_jc = n > P.nc;  // A panels are reused across B blocks: keep the packed A block
-  T* abuf = (a_row || a_col) ? nullptr : t_apack.get<T>((multi_jc ? round_up(m, MR) : MR) * kcmax);
+  T* abuf = (a_row || a_col || P.apk) ? nullptr : t_apack.get<T>((multi_jc ? round_up(m, MR) : MR) * kcmax);
   T* bbuf = P.pb ? nullptr : t_bpack.get<T>(ncmax * kcmax);
   UkArgs<T> g{};
   g.ldc = P.ldc;
@@ -187,13 +219,16 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
     for (int64_t jc = j0; jc < j1; jc += P.nc) {
       const int64_t nb = std::min(P.nc, j1 - jc);
       const BBlock<T> bb = b_block(P, pc, kcs, jc, nb, m, a_row, bbuf);
-      // Row blocks of near-equal size (50 rows: 5 x 10 rather than 4 x 12 + 2): a micro-kernel
-      // with few rows runs far below peak. Block b's packed panel sits at slot b.
+      // Row blocks of near-equal size (row_block). Block b's packed panel sits at slot b.
       const int64_t nblk = ceil_div(m, MR);
-      for (int64_t b = 0, ir = 0; b < nblk; ++b) {
-        const int mr = static_cast<int>((m - ir) / (nblk - b));
-        const int64_t next = ir + mr, next_mr = b + 1 < nblk ? (m - next) / (nblk - b - 1) : 0;
-        if (a_row) {
+      for (int64_t b = 0; b < nblk; ++b) {
+        const RowBlock rb = row_block(m, nblk, b);
+        const int64_t ir = rb.first;
+        const int mr = rb.count;
+        const int64_t next = ir + mr, next_mr = b + 1 < nblk ? row_block(m, nblk, b + 1).count : 0;
+        if (P.apk) {
+          g.a = shared_a_panel(P, i0, m, pc, kcs, b); g.a_rs = 1; g.a_ks = MR;
+        } else if (a_row) {
           g.a = a_slice + ir * P.rsa; g.a_rs = P.rsa; g.a_ks = 1;
         } else if (a_col) {
           g.a = a_slice + ir; g.a_rs = 1; g.a_ks = P.csa;
@@ -209,7 +244,8 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
         // while this one runs, a few lines per micro-kernel call.
         Lines pf{};
         if (next < m) {
-          if (multi_jc && jc > j0) pf = Lines(abuf + (b + 1) * MR * kcs, MR * kcs * int64_t(sizeof(T)), 0, 1);
+          if (P.apk) pf = Lines(shared_a_panel(P, i0, m, pc, kcs, b + 1), MR * kcs * int64_t(sizeof(T)), 0, 1);
+          else if (multi_jc && jc > j0) pf = Lines(abuf + (b + 1) * MR * kcs, MR * kcs * int64_t(sizeof(T)), 0, 1);
           else if (P.csa == 1) pf = Lines(a_slice + next * P.rsa, kcs * int64_t(sizeof(T)), P.rsa * int64_t(sizeof(T)), next_mr);
         }
         const int64_t per_call = ceil_div(pf.total(), ceil_div(nb, NR));
@@ -227,7 +263,6 @@ void run_tile(const Problem<T>& P, int64_t i0, int64_t i1, int64_t j0, int64_t j
           if (edge && bb.dot) ks.dot_tail(g, mr);
           else fns[2 * g.nr <= NR][mr - 1](g);
         }
-        ir = next;
       }
     }
   }
@@ -241,6 +276,26 @@ struct Grid {
   int64_t tm, tn, gm, gn;
   bool share_b;  // pack B once for all tiles before they start
 };
+
+// Pack all of A into P.apk's layout (shared_a_offset) for tiles of height tm, in parallel over
+// (tile row, k slice, row block) panels: each tile column then reads the one packed copy, where
+// packing per tile packed A once per tile column (a 128x512 @ 512x784 over a 2x4 grid: 4 times).
+template <class T>
+void pack_a_shared(const Problem<T>& P, int64_t tm, int64_t gm, T* dst) {
+  const int MR = P.ks->mr;
+  const int64_t slices = ceil_div(P.K, P.kc), per_row = tm / MR;
+  parallel_for(gm * slices * per_row, 4, [&](int64_t u0, int64_t u1) {
+    for (int64_t u = u0; u < u1; ++u) {
+      const int64_t bi = u / (slices * per_row), s = u / per_row % slices, b = u % per_row;
+      const int64_t i0 = bi * tm, m = std::min(P.M, i0 + tm) - i0, nblk = ceil_div(m, MR);
+      if (b >= nblk) continue;
+      const int64_t pc = s * P.kc, kcs = std::min(P.kc, P.K - pc);
+      const RowBlock rb = row_block(m, nblk, b);
+      pack_a_panel(P.a + (i0 + rb.first) * P.rsa + pc * P.csa, P.rsa, P.csa, rb.count, MR, kcs,
+                   dst + shared_a_offset(P, i0, m, pc, kcs, b));
+    }
+  });
+}
 
 Grid plan_grid(int64_t M, int64_t N, int64_t K, int MR, int NR, const Blocking& bl, bool b_packed, bool b_rowmajor) {
   const int nt = threads_now();
@@ -260,7 +315,8 @@ Grid plan_grid(int64_t M, int64_t N, int64_t K, int MR, int NR, const Blocking& 
       const bool a_in_place = ceil_div(std::min(tn, N), NR) <= kInPlaceReuseA;
       const bool b_in_place = b_rowmajor && ceil_div(std::min(tm, M), MR) <= kInPlaceReuseB;
       const bool share = !b_packed && !b_in_place && am > 1;
-      const double touch_a = double(an) * M * K * (a_in_place ? 20 : 30);
+      // A packed by several tile columns is packed once, before the tiles (run_problem).
+      const double touch_a = a_in_place ? double(an) * M * K * 20 : an > 1 ? double(an) * M * K * 6 + 30.0 * M * K : 30.0 * M * K;
       const double touch_b = b_packed || share ? double(am) * K * N * 6 + (share ? 30.0 * K * N : 0)
                                                : double(am) * K * N * (b_in_place ? 20 : 30);
       const int64_t used = std::min<int64_t>(nt, tiles);
@@ -285,6 +341,12 @@ void run_problem(Problem<T>& P) {
     pack_b_into(shared, P.K, P.N, P.b, P.rsb, P.csb, active_isa(), bl);
     P.pb = &shared;
   }
+  const AMode am = a_mode(P, std::min(G.tm, P.M), std::min(G.tn, P.N));
+  if (G.gn > 1 && !am.row && !am.col) {
+    T* apk = t_shared_a.get<T>(static_cast<size_t>(G.gm * G.tm * P.K));
+    pack_a_shared(P, G.tm, G.gm, apk);
+    P.apk = apk;
+  }
   // Threaded, the tiles go column by column: parallel_for gives the caller the first chunks and a
   // worker the last, so each thread keeps its own columns of B in its own cache call after call
   // (and of a shared B with one k slice, the part it packed itself).
@@ -298,6 +360,7 @@ void run_problem(Problem<T>& P) {
   if (by_columns) parallel_for(ntiles, 1, tiles);
   else tiles(0, ntiles);
   P.pb = nullptr;
+  P.apk = nullptr;
 }
 
 // C = epilogue(0): K == 0.

@@ -308,6 +308,35 @@ TEST_CASE("gemm on 2 and 3 threads: a shared or pre-packed B packed in parallel 
   detail::set_backoff_enabled(true);
 }
 
+TEST_CASE("gemm on 2 and 3 threads: A packed once for a tile grid of several columns (odd rows, transposes, epilogues)") {
+  const int saved = get_num_threads();
+  detail::set_backoff_enabled(false);  // the work must really split, even on a loaded machine
+  // Each shape's grid has several tile columns whose tiles pack A: the shared packed copy, read
+  // by tile rows of odd heights (the last one short), k slices (K > kc) and ragged column tails.
+  const int64_t shapes[][3] = {{128, 784, 512}, {33, 1000, 257}, {257, 515, 300}, {128, 1024, 700}, {7, 2000, 300}, {100, 777, 129}};
+  for (int threads : {2, 3}) {
+    set_num_threads(threads);
+    for (blas::Isa isa : isas()) {
+      blas::force_isa(isa);
+      int v = 0;
+      for (const auto& sh : shapes)
+        for (int ta = 0; ta < 2; ++ta)
+          for (int tb = 0; tb < 2; ++tb, ++v) {
+            Opts o;
+            o.ta = ta; o.tb = tb; o.prepack = v % 3 == 0;
+            o.pad = v % 4 == 1 ? 3 : 0;
+            o.acc = v % 5 == 2; o.add = v % 5 == 3; o.bias = v % 2 == 0; o.relu = v % 3 == 1;
+            CHECK_MESSAGE(check_gemm<float>(sh[0], sh[1], sh[2], o), threads << " threads " << blas::isa_name(isa) << " M=" << sh[0]
+                                                                             << " N=" << sh[1] << " K=" << sh[2] << " ta=" << ta << " tb=" << tb);
+          }
+      CHECK(check_gemm<double>(129, 700, 301, Opts{}));
+    }
+  }
+  blas::reset_isa();
+  set_num_threads(saved);
+  detail::set_backoff_enabled(true);
+}
+
 TEST_CASE("blocking follows the caches and the ISA") {
   const auto& cs = blas::cache_sizes();
   CHECK(cs.l1 >= 8 * 1024);
