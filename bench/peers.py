@@ -40,6 +40,29 @@ def configure_threads(n):
         os.sched_setaffinity(0, cpus)
 
 
+# Environment that caps each library's run-time CPU dispatch at AVX2, so that `--isa avx2` compares
+# keras_cpp's AVX2 kernels with peers that also run AVX2 code, as on a machine without AVX-512.
+AVX2_ENV = {
+    'KERAS_CPP_ISA': 'avx2',
+    'ATEN_CPU_CAPABILITY': 'avx2',        # PyTorch's own kernels
+    'ONEDNN_MAX_CPU_ISA': 'AVX2',         # oneDNN inside PyTorch and TensorFlow
+    'DNNL_MAX_CPU_ISA': 'AVX2',
+    'MKL_ENABLE_INSTRUCTIONS': 'AVX2',    # MKL BLAS inside PyTorch
+    'OPENBLAS_CORETYPE': 'Haswell',       # numpy's OpenBLAS
+    'NPY_DISABLE_CPU_FEATURES': 'X86_V4 AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR',
+}
+
+
+def limit_isa(isa):
+    """Cap keras_cpp and every peer at `isa` ('avx2'); must run before any of them is imported.
+    Returns the variables set. XLA (JAX) takes its cap as a flag."""
+    if isa != 'avx2':
+        return {}
+    os.environ.update(AVX2_ENV)
+    os.environ['XLA_FLAGS'] = (os.environ.get('XLA_FLAGS', '') + ' --xla_cpu_max_isa=AVX2').strip()
+    return dict(AVX2_ENV, XLA_FLAGS='--xla_cpu_max_isa=AVX2')
+
+
 class Peers(object):
     """The importable peers: .torch, .tf, .jax (module or None), .info (name -> version or reason)."""
 

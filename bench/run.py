@@ -45,6 +45,9 @@ def parse_args(argv=None):
     ap.add_argument('--busy-core', action='store_true',
                     help='keep one core busy with `yes` pinned to it (taskset) for the whole run, to see how '
                          'the kernels behave when a core is taken by another process')
+    ap.add_argument('--isa', choices=['native', 'avx2'], default='native',
+                    help='avx2: cap keras_cpp (KERAS_CPP_ISA) and every peer (PyTorch, oneDNN, MKL, OpenBLAS, '
+                         'numpy, XLA) at AVX2, to compare on equal terms with a machine without AVX-512')
     ap.add_argument('--list', action='store_true', help='list the case keys and exit')
     return ap.parse_args(argv)
 
@@ -94,6 +97,7 @@ def main(argv=None):
     cores = _peers.usable_cores()
     nthreads = args.threads or cores
     _peers.configure_threads(nthreads)  # before numpy / keras_cpp / peers are imported
+    isa_env = _peers.limit_isa(args.isa)
 
     import importlib
     import numpy as np
@@ -140,6 +144,7 @@ def main(argv=None):
         'peers': p.info,
         'mode': 'quick' if args.quick else 'full',
         'clock': 'process CPU time' if args.cpu_time else 'wall (perf_counter)',
+        'isa_cap': args.isa,
     }
     print('keras_cpp bench (%s mode, clock: %s)' % (env['mode'], env['clock']))
     print('  cpu: %s, usable cores: %d' % (env['cpu'], cores))
@@ -149,6 +154,10 @@ def main(argv=None):
     print('  keras_cpp %s, numpy %s, python %s' % (env['keras_cpp'], np.__version__, env['python']))
     for name in ('torch', 'tensorflow', 'jax'):
         print('  %-10s %s' % (name + ':', p.info.get(name)))
+    if isa_env:
+        torch_cap = p.torch.backends.cpu.get_cpu_capability() if p.torch is not None else None
+        print('  --isa %s: every library capped at %s (%s); PyTorch reports capability %s' % (
+            args.isa, args.isa.upper(), ' '.join('%s=%s' % kv for kv in sorted(isa_env.items())), torch_cap))
     load = _loadavg()
     env['loadavg_start'] = load
     mon = _CpuMonitor()
